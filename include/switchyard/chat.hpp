@@ -1,0 +1,54 @@
+#pragma once
+// Provider-neutral chat types of the embeddable API. Bodies are OpenAI
+// chat.completions JSON: that is the gateway's lingua franca.
+#include <switchyard/error.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchyard {
+
+struct ChatRequest {
+  boost::json::object body;             // an OpenAI chat.completions request ("model", "messages", ...)
+  std::optional<std::string> api_key;   // a Switchyard key; nullopt = trusted in-process caller (no key check)
+  std::string request_id;               // forwarded upstream as x-request-id when set
+};
+
+struct ChatResponse {
+  std::string body;      // the chat.completion JSON as the provider sent it
+  std::string provider;  // provider that answered
+  std::string model;     // upstream model
+};
+
+// A source of chat.completion.chunk JSON texts, one per call.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+  // The next chunk (valid until the next call), nullopt at the clean end of
+  // the stream, or the error that broke it.
+  virtual boost::asio::awaitable<result<std::optional<std::string_view>>> next() = 0;
+};
+
+// A streamed completion. The first chunk has already arrived when the
+// gateway hands the stream out, so errors before it are plain errors.
+class ChatStream {
+ public:
+  ChatStream(std::unique_ptr<ChunkSource> source, std::string provider, std::string model)
+      : source_(std::move(source)), provider_(std::move(provider)), model_(std::move(model)) {}
+
+  boost::asio::awaitable<result<std::optional<std::string_view>>> next() { return source_->next(); }
+  const std::string& provider() const noexcept { return provider_; }
+  const std::string& model() const noexcept { return model_; }
+
+ private:
+  std::unique_ptr<ChunkSource> source_;
+  std::string provider_;
+  std::string model_;
+};
+
+}  // namespace switchyard

@@ -1,0 +1,79 @@
+#pragma once
+// Plain configuration structs with their defaults. The TOML loader
+// (src/config/config_loader.cpp) fills them; an embedding program may also
+// build them by hand. Every default here is repeated in conf/switchyard.toml
+// next to the key that changes it.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace switchyard {
+
+using Millis = std::chrono::milliseconds;
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t max_body_bytes = 4 * 1024 * 1024;   // larger bodies get 413
+  std::size_t max_header_bytes = 16 * 1024;       // larger headers get 431
+  Millis idle_timeout{60'000};                    // keep-alive wait for the next request
+  Millis request_timeout{30'000};                 // whole request (headers and body) must arrive in this
+  Millis write_timeout{30'000};                   // a client that does not read for this long is dropped
+  Millis shutdown_grace{10'000};                  // in-flight requests get this long on SIGTERM
+  std::size_t max_connections = 10'000;           // client connections accepted at once
+  bool access_log = true;                         // one log line per request
+};
+
+struct PoolConfig {
+  std::size_t max_connections = 64;    // per upstream host
+  std::size_t max_waiters = 1024;      // requests queued for a connection; more get 503 at once
+  Millis queue_timeout{5'000};         // how long a request waits for a connection
+  Millis idle_timeout{30'000};         // idle pooled connections older than this are closed
+};
+
+struct ProviderConfig {
+  std::string name;
+  std::string type = "openai";
+  std::string base_url;                // e.g. https://api.openai.com/v1
+  std::string api_key;                 // may be empty for local endpoints
+  std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
+  std::string tls_ca_file;             // extra CA bundle; empty = system store
+  bool tls_verify = true;
+  Millis connect_timeout{5'000};       // resolve + TCP connect + TLS handshake
+  Millis response_timeout{120'000};    // request sent → response headers
+  Millis read_timeout{60'000};         // gap between body bytes (and between stream chunks)
+  std::size_t max_response_bytes = 32 * 1024 * 1024;  // non-streamed response body limit
+  PoolConfig pool;
+};
+
+struct TargetConfig {
+  std::string provider;
+  std::string model;
+};
+
+struct ModelRouteConfig {
+  std::string name;
+  std::string strategy = "failover";
+  std::vector<TargetConfig> targets;
+};
+
+struct KeyConfig {
+  std::string name;
+  std::string key;
+  std::vector<std::string> models;  // globs; empty = every model
+};
+
+struct Config {
+  ServerConfig server;
+  std::vector<ProviderConfig> providers;
+  std::vector<ModelRouteConfig> models;
+  std::vector<KeyConfig> keys;
+  std::string default_provider;       // unknown models go here as-is; empty = 404
+  std::vector<std::string> warnings;  // skipped providers/keys, for one log line each
+};
+
+}  // namespace switchyard

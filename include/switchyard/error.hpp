@@ -1,0 +1,62 @@
+#pragma once
+// Switchyard's one error vocabulary. Every failure inside the core is an
+// `Error` value; src/error/error_response.cpp maps it to an HTTP status and a
+// JSON body at the edge, in one place.
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace switchyard {
+
+enum class errc {
+  ok = 0,
+  invalid_request,       // 400: missing or wrong fields
+  invalid_json,          // 400: the body is not JSON
+  body_too_large,        // 413
+  missing_key,           // 401: no Authorization header
+  invalid_key,           // 401: key unknown
+  model_not_allowed,     // 403: the key may not use this model
+  unknown_model,         // 404
+  not_found,             // 404: unknown endpoint
+  method_not_allowed,    // 405
+  upstream_connect,      // 502: resolve/connect failed
+  upstream_tls,          // 502: TLS handshake or verification failed
+  upstream_reset,        // 502: connection dropped before the response completed
+  upstream_bad_response, // 502: unparsable HTTP or body
+  upstream_status,       // upstream answered with an error status (mapped by its status)
+  upstream_timeout,      // 504
+  pool_exhausted,        // 503: no connection could be had in time
+  no_target,             // 503: the route has no usable target
+  cancelled,             // client went away
+  internal,              // 500
+};
+
+const boost::system::error_category& switchyard_category() noexcept;
+boost::system::error_code make_error_code(errc e) noexcept;
+std::string_view to_string(errc e) noexcept;
+
+// A failure with the context a client needs: which provider, how. Never
+// carries secrets: messages are built from our own text and the upstream's
+// error message only.
+struct Error {
+  errc code = errc::internal;
+  std::string message;
+  std::string provider;        // provider name, when an upstream was involved
+  int upstream_status = 0;     // HTTP status the upstream returned, if any
+  std::string upstream_error;  // the upstream's own JSON `error` object, serialized, when it sent one
+  std::string retry_after;     // the upstream's Retry-After header, passed back on 429/503
+};
+
+Error make_error(errc code, std::string message, std::string provider = {});
+
+template <class T>
+using result = boost::system::result<T, Error>;
+
+}  // namespace switchyard
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<switchyard::errc> : std::true_type {};
+}  // namespace boost::system

@@ -1,0 +1,62 @@
+#pragma once
+// The embeddable gateway: build it from a Config on your io_context's
+// executor, then co_await chat() or chat_stream(). The HTTP daemon is a thin
+// front-end over the same object.
+#include <switchyard/chat.hpp>
+#include <switchyard/config.hpp>
+#include <switchyard/error.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace switchyard {
+
+// Reads a TOML config; ${ENV} references are expanded from the process
+// environment. The error says file, line, key and what is wrong.
+boost::system::result<Config, std::string> load_config_file(const std::string& path);
+
+struct ProviderStats {
+  std::string provider;
+  std::uint64_t connections_opened = 0;
+  std::uint64_t connections_reused = 0;
+  std::size_t connections_idle = 0;
+  std::size_t connections_active = 0;
+};
+
+class Gateway {
+ public:
+  // Throws std::invalid_argument / std::runtime_error for a config it cannot
+  // run (startup error).
+  Gateway(boost::asio::any_io_executor executor, Config config);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Non-streamed completion ("stream" in the body is ignored).
+  boost::asio::awaitable<result<ChatResponse>> chat(ChatRequest request);
+
+  // Streamed completion; returns once the first chunk arrived.
+  boost::asio::awaitable<result<ChatStream>> chat_stream(ChatRequest request);
+
+  // Checks a key alone (for endpoints other than chat).
+  result<void> authenticate(std::string_view authorization) const;
+
+  const Config& config() const noexcept;
+  std::vector<std::string> model_names() const;
+  std::vector<ProviderStats> provider_stats() const;
+
+  // Closes idle upstream connections and refuses new upstream work.
+  void shutdown() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchyard

@@ -1,0 +1,54 @@
+#include "auth/key_store.hpp"
+
+#include <openssl/sha.h>
+
+#include "auth/glob.hpp"
+
+namespace switchyard::auth {
+
+KeyStore::KeyStore(const std::vector<KeyConfig>& keys) {
+  for (const auto& k : keys) {
+    keys_.emplace(digest(k.key), KeyEntry{k.name, k.models});
+  }
+}
+
+std::string KeyStore::digest(std::string_view key) {
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+result<const KeyEntry*> KeyStore::authenticate(std::string_view header) const {
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  if (header.empty()) {
+    return make_error(errc::missing_key, "no API key: send 'Authorization: Bearer <your Switchyard key>'");
+  }
+  constexpr std::string_view bearer = "Bearer ";
+  if (header.size() > bearer.size()) {
+    bool is_bearer = true;
+    for (std::size_t i = 0; i < bearer.size(); ++i) {
+      is_bearer = is_bearer && std::tolower(static_cast<unsigned char>(header[i])) ==
+                                   std::tolower(static_cast<unsigned char>(bearer[i]));
+    }
+    if (is_bearer) {
+      header.remove_prefix(bearer.size());
+      while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+    }
+  }
+  auto it = keys_.find(digest(header));
+  if (it == keys_.end()) {
+    return make_error(errc::invalid_key, "invalid API key");
+  }
+  return &it->second;
+}
+
+bool KeyStore::allows(const KeyEntry& key, std::string_view model) noexcept {
+  if (key.model_globs.empty()) return true;
+  for (const auto& g : key.model_globs) {
+    if (glob_match(g, model)) return true;
+  }
+  return false;
+}
+
+}  // namespace switchyard::auth

@@ -1,0 +1,36 @@
+#pragma once
+// Client keys. Keys are kept only as SHA-256 digests; a presented key is
+// hashed and looked up, so the store never holds or compares plain secrets.
+#include <switchyard/config.hpp>
+#include <switchyard/error.hpp>
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace switchyard::auth {
+
+struct KeyEntry {
+  std::string name;
+  std::vector<std::string> model_globs;  // empty = all models
+};
+
+class KeyStore {
+ public:
+  explicit KeyStore(const std::vector<KeyConfig>& keys);
+
+  // Parses "Bearer <key>" (or a bare key from x-api-key) and finds its entry.
+  result<const KeyEntry*> authenticate(std::string_view authorization_header) const;
+
+  static bool allows(const KeyEntry& key, std::string_view model) noexcept;
+
+  std::size_t size() const noexcept { return keys_.size(); }
+
+ private:
+  static std::string digest(std::string_view key);
+  std::unordered_map<std::string, KeyEntry> keys_;  // digest → entry
+};
+
+}  // namespace switchyard::auth

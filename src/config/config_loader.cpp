@@ -1,0 +1,355 @@
+#include "config/config_loader.hpp"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/url/parse.hpp>
+
+namespace switchyard::config {
+namespace {
+
+// Thrown inside the loader only; turned into the LoadResult error at the boundary.
+struct LoadError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Reader {
+ public:
+  Reader(std::string source, const EnvLookup& env) : source_(std::move(source)), env_(env) {}
+
+  [[noreturn]] void fail(const toml::node* node, const std::string& key, const std::string& what) const {
+    std::ostringstream os;
+    os << source_;
+    if (node && node->source().begin.line > 0) os << ':' << node->source().begin.line;
+    os << ": " << key << ": " << what;
+    throw LoadError(os.str());
+  }
+
+  // Checks that a table only has the keys listed; the first unknown one is an error.
+  void only_keys(const toml::table& t, const std::string& path, std::initializer_list<std::string_view> allowed) const {
+    for (auto&& [k, v] : t) {
+      bool ok = false;
+      for (auto a : allowed) ok = ok || a == k.str();
+      if (!ok) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        fail(&v, join(path, k.str()), "unknown key (allowed: " + list + ")");
+      }
+    }
+  }
+
+  static std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+  }
+
+  const toml::table* table(const toml::table& t, const std::string& path, std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return nullptr;
+    if (!n->is_table()) fail(n, join(path, key), "must be a table");
+    return n->as_table();
+  }
+
+  // Reads a string and expands ${ENV}; `missing` collects unset variables.
+  std::optional<std::string> string(const toml::table& t, const std::string& path, std::string_view key,
+                                    std::vector<std::string>* missing = nullptr) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) fail(n, join(path, key), "must be a string");
+    auto ex = expand_env(n->as_string()->get(), env_);
+    if (!ex.error.empty()) fail(n, join(path, key), ex.error);
+    if (!ex.missing.empty()) {
+      if (!missing) fail(n, join(path, key), "environment variable " + ex.missing.front() + " is not set");
+      missing->insert(missing->end(), ex.missing.begin(), ex.missing.end());
+    }
+    return std::move(ex.value);
+  }
+
+  std::string required_string(const toml::table& t, const std::string& path, std::string_view key) const {
+    auto v = string(t, path, key);
+    if (!v || v->empty()) fail(&t, join(path, key), "is required and must not be empty");
+    return *v;
+  }
+
+  std::optional<std::int64_t> integer(const toml::table& t, const std::string& path, std::string_view key,
+                                      std::int64_t min, std::int64_t max) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) fail(n, join(path, key), "must be an integer");
+    const auto v = n->as_integer()->get();
+    if (v < min || v > max) {
+      fail(n, join(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return v;
+  }
+
+  void millis(const toml::table& t, const std::string& path, std::string_view key, Millis& out) const {
+    if (auto v = integer(t, path, key, 1, 24LL * 3600 * 1000)) out = Millis(*v);
+  }
+
+  void size(const toml::table& t, const std::string& path, std::string_view key, std::size_t& out,
+            std::int64_t min = 1, std::int64_t max = std::int64_t(1) << 40) const {
+    if (auto v = integer(t, path, key, min, max)) out = static_cast<std::size_t>(*v);
+  }
+
+  std::optional<bool> boolean(const toml::table& t, const std::string& path, std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_boolean()) fail(n, join(path, key), "must be true or false");
+    return n->as_boolean()->get();
+  }
+
+  const toml::array* array_of_tables(const toml::table& t, std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return nullptr;
+    if (!n->is_array_of_tables() && !(n->is_array() && n->as_array()->empty())) {
+      fail(n, std::string(key), "must be an array of tables ([[" + std::string(key) + "]])");
+    }
+    return n->as_array();
+  }
+
+  std::vector<std::string> string_list(const toml::table& t, const std::string& path, std::string_view key) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    if (!n->is_array()) fail(n, join(path, key), "must be an array of strings");
+    for (auto&& item : *n->as_array()) {
+      if (!item.is_string()) fail(&item, join(path, key), "must be an array of strings");
+      out.push_back(item.as_string()->get());
+    }
+    return out;
+  }
+
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+  const EnvLookup& env_;
+};
+
+void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
+  const toml::table* t = r.table(root, "", "server");
+  if (!t) return;
+  r.only_keys(*t, "server",
+              {"listen", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "request_timeout_ms",
+               "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log"});
+  if (auto listen = r.string(*t, "server", "listen")) {
+    const auto colon = listen->rfind(':');
+    if (colon == std::string::npos || colon == 0) r.fail(t->get("listen"), "server.listen", "must be host:port");
+    std::string host = listen->substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    int port = -1;
+    try {
+      std::size_t used = 0;
+      port = std::stoi(listen->substr(colon + 1), &used);
+      if (used != listen->size() - colon - 1) port = -1;
+    } catch (const std::exception&) {
+      port = -1;
+    }
+    if (port < 0 || port > 65535) r.fail(t->get("listen"), "server.listen", "port must be 0-65535");
+    s.host = host;
+    s.port = static_cast<std::uint16_t>(port);
+  }
+  r.size(*t, "server", "max_body_bytes", s.max_body_bytes);
+  r.size(*t, "server", "max_header_bytes", s.max_header_bytes, 1024, 1 << 20);
+  r.millis(*t, "server", "idle_timeout_ms", s.idle_timeout);
+  r.millis(*t, "server", "request_timeout_ms", s.request_timeout);
+  r.millis(*t, "server", "write_timeout_ms", s.write_timeout);
+  r.millis(*t, "server", "shutdown_grace_ms", s.shutdown_grace);
+  r.size(*t, "server", "max_connections", s.max_connections);
+  if (auto v = r.boolean(*t, "server", "access_log")) s.access_log = *v;
+}
+
+void load_pool(const Reader& r, const toml::table& p, const std::string& path, PoolConfig& pool) {
+  const toml::table* t = r.table(p, path, "pool");
+  if (!t) return;
+  const std::string pp = path + ".pool";
+  r.only_keys(*t, pp, {"max_connections", "max_waiters", "queue_timeout_ms", "idle_timeout_ms"});
+  r.size(*t, pp, "max_connections", pool.max_connections, 1, 100'000);
+  r.size(*t, pp, "max_waiters", pool.max_waiters, 0, 1'000'000);
+  r.millis(*t, pp, "queue_timeout_ms", pool.queue_timeout);
+  r.millis(*t, pp, "idle_timeout_ms", pool.idle_timeout);
+}
+
+// Returns false (and records a warning) when the provider's secret is unset.
+bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
+                   std::vector<std::string>& warnings) {
+  r.only_keys(p, path,
+              {"name", "type", "base_url", "api_key", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
+               "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "pool"});
+  out.name = r.required_string(p, path, "name");
+  if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
+  if (auto type = r.string(p, path, "type")) out.type = *type;
+  if (out.type != "openai") {
+    r.fail(p.get("type"), path + ".type", "unknown provider type \"" + out.type + "\" (supported: openai)");
+  }
+  out.base_url = r.required_string(p, path, "base_url");
+  {
+    auto u = boost::urls::parse_absolute_uri(out.base_url);
+    if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->host().empty()) {
+      r.fail(p.get("base_url"), path + ".base_url", "must be an http:// or https:// URL with a host");
+    }
+    if (u->has_query() || u->has_fragment()) {
+      r.fail(p.get("base_url"), path + ".base_url", "must not have a query or fragment");
+    }
+  }
+  std::vector<std::string> missing;
+  if (auto key = r.string(p, path, "api_key", &missing)) out.api_key = *key;
+  if (const toml::table* h = r.table(p, path, "headers")) {
+    for (auto&& [k, v] : *h) {
+      if (!v.is_string()) r.fail(&v, path + ".headers." + std::string(k.str()), "must be a string");
+      out.headers.emplace_back(std::string(k.str()), *r.string(*h, path + ".headers", k.str()));
+    }
+  }
+  if (auto ca = r.string(p, path, "tls_ca_file")) out.tls_ca_file = *ca;
+  if (auto v = r.boolean(p, path, "tls_verify")) out.tls_verify = *v;
+  r.millis(p, path, "connect_timeout_ms", out.connect_timeout);
+  r.millis(p, path, "response_timeout_ms", out.response_timeout);
+  r.millis(p, path, "read_timeout_ms", out.read_timeout);
+  r.size(p, path, "max_response_bytes", out.max_response_bytes);
+  load_pool(r, p, path, out.pool);
+  if (!missing.empty()) {
+    warnings.push_back("provider '" + out.name + "' skipped: environment variable " + missing.front() +
+                       " is not set");
+    return false;
+  }
+  return true;
+}
+
+Config load(const Reader& r, const toml::table& root) {
+  Config cfg;
+  r.only_keys(root, "", {"server", "routing", "providers", "models", "keys"});
+  load_server(r, root, cfg.server);
+
+  std::set<std::string> skipped_providers;
+  if (const toml::array* ps = r.array_of_tables(root, "providers")) {
+    std::size_t i = 0;
+    for (auto&& node : *ps) {
+      const std::string path = "providers[" + std::to_string(i++) + "]";
+      ProviderConfig p;
+      const bool usable = load_provider(r, *node.as_table(), path, p, cfg.warnings);
+      for (const auto& q : cfg.providers) {
+        if (q.name == p.name) r.fail(&node, path + ".name", "duplicate provider name \"" + p.name + "\"");
+      }
+      if (skipped_providers.count(p.name)) r.fail(&node, path + ".name", "duplicate provider name \"" + p.name + "\"");
+      if (usable) cfg.providers.push_back(std::move(p));
+      else skipped_providers.insert(p.name);
+    }
+  }
+  auto provider_known = [&](const std::string& n) {
+    for (const auto& p : cfg.providers) if (p.name == n) return true;
+    return false;
+  };
+
+  if (const toml::table* routing = r.table(root, "", "routing")) {
+    r.only_keys(*routing, "routing", {"default_provider"});
+    if (auto d = r.string(*routing, "routing", "default_provider")) {
+      if (!provider_known(*d) && !skipped_providers.count(*d)) {
+        r.fail(routing->get("default_provider"), "routing.default_provider", "no provider named \"" + *d + "\"");
+      }
+      if (provider_known(*d)) cfg.default_provider = *d;
+      else cfg.warnings.push_back("routing.default_provider '" + *d + "' is skipped: its provider is not enabled");
+    }
+  }
+
+  if (const toml::array* ms = r.array_of_tables(root, "models")) {
+    std::size_t i = 0;
+    for (auto&& node : *ms) {
+      const std::string path = "models[" + std::to_string(i++) + "]";
+      const toml::table& m = *node.as_table();
+      r.only_keys(m, path, {"name", "strategy", "targets"});
+      ModelRouteConfig route;
+      route.name = r.required_string(m, path, "name");
+      for (const auto& q : cfg.models) {
+        if (q.name == route.name) r.fail(&node, path + ".name", "duplicate model name \"" + route.name + "\"");
+      }
+      if (auto s = r.string(m, path, "strategy")) route.strategy = *s;
+      if (route.strategy != "failover") {
+        r.fail(m.get("strategy"), path + ".strategy",
+               "unknown strategy \"" + route.strategy + "\" (supported: failover)");
+      }
+      const toml::node* tn = m.get("targets");
+      if (!tn || !tn->is_array() || tn->as_array()->empty()) {
+        r.fail(tn ? tn : &node, path + ".targets", "must be a non-empty array of { provider, model } tables");
+      }
+      std::size_t j = 0;
+      for (auto&& t : *tn->as_array()) {
+        const std::string tp = path + ".targets[" + std::to_string(j++) + "]";
+        if (!t.is_table()) r.fail(&t, tp, "must be a table { provider = \"...\", model = \"...\" }");
+        r.only_keys(*t.as_table(), tp, {"provider", "model"});
+        TargetConfig target;
+        target.provider = r.required_string(*t.as_table(), tp, "provider");
+        target.model = r.required_string(*t.as_table(), tp, "model");
+        if (skipped_providers.count(target.provider)) continue;
+        if (!provider_known(target.provider)) {
+          r.fail(&t, tp + ".provider", "no provider named \"" + target.provider + "\"");
+        }
+        route.targets.push_back(std::move(target));
+      }
+      if (route.targets.empty()) {
+        cfg.warnings.push_back("model '" + route.name + "' skipped: none of its providers is enabled");
+        continue;
+      }
+      cfg.models.push_back(std::move(route));
+    }
+  }
+
+  if (const toml::array* ks = r.array_of_tables(root, "keys")) {
+    std::size_t i = 0;
+    for (auto&& node : *ks) {
+      const std::string path = "keys[" + std::to_string(i++) + "]";
+      const toml::table& k = *node.as_table();
+      r.only_keys(k, path, {"name", "key", "models"});
+      KeyConfig key;
+      key.name = r.required_string(k, path, "name");
+      std::vector<std::string> missing;
+      auto secret = r.string(k, path, "key", &missing);
+      key.models = r.string_list(k, path, "models");
+      if (!missing.empty()) {
+        cfg.warnings.push_back("key '" + key.name + "' skipped: environment variable " + missing.front() +
+                               " is not set");
+        continue;
+      }
+      if (!secret || secret->size() < 8) r.fail(k.get("key"), path + ".key", "is required and must be at least 8 characters");
+      key.key = *secret;
+      for (const auto& q : cfg.keys) {
+        if (q.name == key.name) r.fail(&node, path + ".name", "duplicate key name \"" + key.name + "\"");
+        if (q.key == key.key) r.fail(&node, path + ".key", "the same key is already used by \"" + q.name + "\"");
+      }
+      cfg.keys.push_back(std::move(key));
+    }
+  }
+  return cfg;
+}
+
+}  // namespace
+
+LoadResult load_config_string(std::string_view text, const std::string& source_name, const EnvLookup& env) {
+  Reader reader(source_name, env);
+  try {
+    toml::table root = toml::parse(text, source_name);
+    return load(reader, root);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << source_name << ':' << e.source().begin.line << ": " << e.description();
+    return boost::system::result<Config, std::string>(boost::system::in_place_error, os.str());
+  } catch (const LoadError& e) {
+    return boost::system::result<Config, std::string>(boost::system::in_place_error, e.what());
+  }
+}
+
+LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return boost::system::result<Config, std::string>(boost::system::in_place_error,
+                                                     path + ": cannot open the config file");
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return load_config_string(ss.str(), path, env);
+}
+
+}  // namespace switchyard::config

@@ -1,0 +1,53 @@
+#include <switchyard/error.hpp>
+
+namespace switchyard {
+namespace {
+class Category final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "switchyard"; }
+  std::string message(int ev) const override { return std::string(to_string(static_cast<errc>(ev))); }
+};
+}  // namespace
+
+const boost::system::error_category& switchyard_category() noexcept {
+  static const Category category;  // stateless, constant: not a singleton of mutable state
+  return category;
+}
+
+boost::system::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), switchyard_category()}; }
+
+std::string_view to_string(errc e) noexcept {
+  switch (e) {
+    case errc::ok: return "ok";
+    case errc::invalid_request: return "invalid request";
+    case errc::invalid_json: return "invalid JSON";
+    case errc::body_too_large: return "request body too large";
+    case errc::missing_key: return "missing API key";
+    case errc::invalid_key: return "invalid API key";
+    case errc::model_not_allowed: return "model not allowed for this key";
+    case errc::unknown_model: return "unknown model";
+    case errc::not_found: return "not found";
+    case errc::method_not_allowed: return "method not allowed";
+    case errc::upstream_connect: return "could not connect to the provider";
+    case errc::upstream_tls: return "TLS failure with the provider";
+    case errc::upstream_reset: return "the provider closed the connection";
+    case errc::upstream_bad_response: return "the provider sent an invalid response";
+    case errc::upstream_status: return "the provider returned an error";
+    case errc::upstream_timeout: return "the provider timed out";
+    case errc::pool_exhausted: return "no upstream connection available";
+    case errc::no_target: return "no provider available for this model";
+    case errc::cancelled: return "cancelled";
+    case errc::internal: return "internal error";
+  }
+  return "unknown error";
+}
+
+Error make_error(errc code, std::string message, std::string provider) {
+  Error e;
+  e.code = code;
+  e.message = std::move(message);
+  e.provider = std::move(provider);
+  return e;
+}
+
+}  // namespace switchyard

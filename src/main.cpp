@@ -1,0 +1,108 @@
+// switchyard: the gateway daemon. A thin main over Gateway and HttpServer.
+#include <switchyard/gateway.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "observability/logger.hpp"
+#include "server/http_server.hpp"
+
+namespace {
+
+void usage() {
+  std::cout << "usage: switchyard --config FILE [--check] [--log-level debug|info|warn|error]\n"
+               "  --config FILE   TOML configuration (see conf/switchyard.toml)\n"
+               "  --check         validate the configuration and exit (0 = valid)\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool check = false;
+  auto level = switchyard::observability::LogLevel::info;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      usage();
+      return 0;
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--check") {
+      check = true;
+    } else if (arg == "--log-level" && i + 1 < argc) {
+      level = switchyard::observability::parse_log_level(argv[++i], level);
+    } else {
+      std::cerr << "switchyard: unknown or incomplete option " << arg << "\n";
+      usage();
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::cerr << "switchyard: --config FILE is required\n";
+    usage();
+    return 2;
+  }
+
+  switchyard::observability::Logger log(level);
+  auto loaded = switchyard::load_config_file(config_path);
+  if (!loaded) {
+    std::cerr << "switchyard: config error: " << loaded.error() << "\n";
+    return 2;
+  }
+  switchyard::Config config = std::move(*loaded);
+  for (const auto& w : config.warnings) log.warn(w);
+  if (check) {
+    std::cout << config_path << ": OK (" << config.providers.size() << " providers, " << config.models.size()
+              << " models, " << config.keys.size() << " keys)\n";
+    return 0;
+  }
+  if (config.providers.empty()) log.warn("no provider is enabled: every completion will fail until one is configured");
+  if (config.keys.empty()) log.warn("no client key is configured: every request will get 401");
+
+  boost::asio::io_context ioc(1);
+  try {
+    switchyard::Gateway gateway(ioc.get_executor(), std::move(config));
+    switchyard::server::HttpServer server(ioc.get_executor(), gateway, log);
+    const auto port = server.listen();
+    const auto& sc = gateway.config().server;
+    log.info("switchyard listening on http://" + sc.host + ":" + std::to_string(port) + " with " +
+             std::to_string(gateway.config().providers.size()) + " providers and " +
+             std::to_string(gateway.config().models.size()) + " models");
+
+    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    std::signal(SIGPIPE, SIG_IGN);
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+          auto [ec, sig] = co_await signals.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+          if (ec) co_return;
+          log.info("signal " + std::to_string(sig) + ": finishing in-flight requests");
+          server.stop();
+          const bool drained = co_await server.drain(sc.shutdown_grace);
+          gateway.shutdown();
+          if (!drained) {
+            log.warn("shutdown grace period over with " + std::to_string(server.open_connections()) +
+                     " connections still open");
+            ioc.stop();
+          }
+        },
+        boost::asio::detached);
+    boost::asio::co_spawn(ioc, server.run(), boost::asio::detached);
+    ioc.run();
+    log.info("switchyard stopped");
+  } catch (const std::exception& e) {
+    log.error(std::string("startup failed: ") + e.what());
+    return 1;
+  }
+  return 0;
+}

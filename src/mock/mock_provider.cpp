@@ -1,0 +1,419 @@
+#include "mock/mock_provider.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <list>
+#include <chrono>
+
+namespace switchyard::mock {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+constexpr std::string_view kWords[] = {"Hello", "from", "the", "Switchyard", "mock", "provider,", "streaming",
+                                       "tokens", "one", "at", "a", "time."};
+
+template <class T>
+bool parse_number(std::string_view s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+void apply_override(MockBehaviour& b, std::string_view key, std::string_view value) {
+  if (key == "status") {
+    unsigned v;
+    if (parse_number(value, v) && v >= 100 && v <= 599) b.status = v;
+  } else if (key == "retry_after") {
+    b.retry_after = std::string(value);
+  } else if (key == "ttft_ms") {
+    long v;
+    if (parse_number(value, v) && v >= 0) b.ttft = Millis(v);
+  } else if (key == "tokens_per_second") {
+    double v;
+    if (parse_number(value, v) && v >= 0) b.tokens_per_second = v;
+  } else if (key == "tokens") {
+    int v;
+    if (parse_number(value, v) && v >= 0 && v <= 1'000'000) b.tokens = v;
+  } else if (key == "fault") {
+    parse_fault(value, b);
+  }
+}
+
+std::string count_prompt_tokens(const boost::json::object& body, int& tokens) {
+  tokens = 0;
+  if (const auto* msgs = body.if_contains("messages"); msgs && msgs->is_array()) {
+    for (const auto& m : msgs->as_array()) {
+      if (const auto* c = m.is_object() ? m.as_object().if_contains("content") : nullptr; c && c->is_string()) {
+        std::string_view s = c->as_string();
+        bool in_word = false;
+        for (char ch : s) {
+          const bool space = ch == ' ' || ch == '\n' || ch == '\t';
+          if (!space && !in_word) ++tokens;
+          in_word = !space;
+        }
+      }
+      tokens += 3;  // per-message overhead, like OpenAI's counting
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool parse_fault(std::string_view text, MockBehaviour& b) {
+  auto after = [&](std::string_view prefix, Fault f) {
+    if (text.substr(0, prefix.size()) != prefix) return false;
+    int n;
+    if (!parse_number(text.substr(prefix.size()), n) || n < 0) return false;
+    b.fault = f;
+    b.fault_after = n;
+    return true;
+  };
+  if (text == "none" || text.empty()) {
+    b.fault = Fault::none;
+    return true;
+  }
+  if (text == "reset") {
+    b.fault = Fault::reset;
+    return true;
+  }
+  if (text == "hang") {
+    b.fault = Fault::hang;
+    return true;
+  }
+  return after("stall-after:", Fault::stall_after) || after("reset-after:", Fault::reset_after) ||
+         after("error-after:", Fault::error_after);
+}
+
+struct MockProvider::Impl {
+  Impl(asio::any_io_executor e, MockOptions o) : ex(std::move(e)), options(std::move(o)), acceptor(ex) {
+    if (!options.tls_cert_file.empty() && !options.tls_key_file.empty()) {
+      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      tls->use_certificate_chain_file(options.tls_cert_file);
+      tls->use_private_key_file(options.tls_key_file, asio::ssl::context::pem);
+    }
+  }
+
+  asio::any_io_executor ex;
+  MockOptions options;
+  tcp::acceptor acceptor;
+  std::unique_ptr<asio::ssl::context> tls;
+  MockStats stats;
+  std::uint64_t next_id = 0;
+  bool stopping = false;
+  std::list<beast::tcp_stream*> open;  // to close them all on stop()
+
+  // Waits `d`, or until the peer closes; false when the peer closed.
+  static asio::awaitable<bool> pause(beast::tcp_stream& lowest, Millis d) {
+    if (d.count() <= 0) co_return true;
+    asio::steady_timer timer(lowest.get_executor(), d);
+    auto r = co_await (timer.async_wait(use_nothrow) || lowest.socket().async_wait(tcp::socket::wait_read, use_nothrow));
+    if (r.index() == 0) co_return true;
+    boost::system::error_code ec;
+    if (lowest.socket().available(ec) > 0 && !ec) {  // pipelined bytes, not a close: finish the wait
+      co_await timer.async_wait(use_nothrow);
+      co_return true;
+    }
+    co_return false;
+  }
+
+  static void reset(beast::tcp_stream& lowest) {
+    boost::system::error_code ec;
+    lowest.socket().set_option(asio::socket_base::linger(true, 0), ec);
+    lowest.socket().close(ec);
+  }
+
+  MockBehaviour behaviour_for(const http::request<http::string_body>& req, const boost::json::object* body) {
+    MockBehaviour b = options.defaults;
+    static constexpr std::pair<std::string_view, std::string_view> headers[] = {
+        {"x-mock-status", "status"},   {"x-mock-retry-after", "retry_after"}, {"x-mock-ttft-ms", "ttft_ms"},
+        {"x-mock-tps", "tokens_per_second"}, {"x-mock-tokens", "tokens"},       {"x-mock-fault", "fault"}};
+    for (auto [h, key] : headers) {
+      if (auto it = req.find(h); it != req.end()) apply_override(b, key, it->value());
+    }
+    if (body) {
+      if (const auto* m = body->if_contains("mock"); m && m->is_object()) {
+        for (const auto& [k, v] : m->as_object()) {
+          if (v.is_string()) apply_override(b, k, v.as_string());
+          else if (v.is_number()) apply_override(b, k, boost::json::serialize(v));
+        }
+      }
+    }
+    return b;
+  }
+
+  std::string completion_json(std::string_view id, std::string_view model, int tokens, int prompt_tokens) {
+    std::string content;
+    for (int i = 0; i < tokens; ++i) {
+      if (i) content += ' ';
+      content += kWords[i % std::size(kWords)];
+    }
+    boost::json::object o{
+        {"id", id},
+        {"object", "chat.completion"},
+        {"created", 1700000000},
+        {"model", model},
+        {"choices", boost::json::array{boost::json::object{
+                        {"index", 0},
+                        {"message", boost::json::object{{"role", "assistant"}, {"content", content}}},
+                        {"logprobs", nullptr},
+                        {"finish_reason", "stop"}}}},
+        {"usage", boost::json::object{{"prompt_tokens", prompt_tokens},
+                                      {"completion_tokens", tokens},
+                                      {"total_tokens", prompt_tokens + tokens}}}};
+    return boost::json::serialize(o);
+  }
+
+  template <class Stream>
+  asio::awaitable<bool> write_chunk(Stream& s, beast::tcp_stream& lowest, std::string_view data) {
+    lowest.expires_after(std::chrono::seconds(30));
+    const std::array<asio::const_buffer, 3> bufs{asio::buffer(std::string_view("data: ")), asio::buffer(data),
+                                                 asio::buffer(std::string_view("\n\n"))};
+    auto [ec, n] = co_await asio::async_write(s, http::make_chunk(bufs), use_nothrow);
+    co_return !ec;
+  }
+
+  // Returns false when the connection must close.
+  template <class Stream>
+  asio::awaitable<bool> stream_answer(Stream& s, beast::tcp_stream& lowest, const MockBehaviour& b, std::string_view id,
+                                      std::string_view model, bool include_usage, int prompt_tokens, bool keep_alive) {
+    http::response<http::empty_body> head{http::status::ok, 11};
+    head.set(http::field::content_type, "text/event-stream");
+    head.set(http::field::cache_control, "no-cache");
+    head.chunked(true);
+    head.keep_alive(keep_alive);
+    http::response_serializer<http::empty_body> sr{head};
+    lowest.expires_after(std::chrono::seconds(30));
+    if (auto [ec, n] = co_await http::async_write_header(s, sr, use_nothrow); ec) co_return false;
+
+    const std::string prefix = R"({"id":")" + std::string(id) +
+                               R"(","object":"chat.completion.chunk","created":1700000000,"model":")" +
+                               std::string(model) + R"(","system_fingerprint":"fp_mock","choices":[{"index":0,"delta":)";
+    const std::string_view usage_null = include_usage ? R"(,"usage":null)" : "";
+    std::string chunk;
+    chunk.reserve(prefix.size() + 256);
+    auto make = [&](std::string_view delta, std::string_view finish) {
+      chunk.assign(prefix);
+      chunk += delta;
+      chunk += R"(,"logprobs":null,"finish_reason":)";
+      chunk += finish;
+      chunk += "}]";
+      chunk += usage_null;
+      chunk += '}';
+    };
+
+    if (!co_await pause(lowest, b.ttft)) co_return stats.peer_closed_mid_response++, false;
+    make(R"({"role":"assistant","content":""})", "null");
+    if (!co_await write_chunk(s, lowest, chunk)) co_return stats.peer_closed_mid_response++, false;
+
+    const Millis gap = b.tokens_per_second > 0 ? Millis(static_cast<long>(1000.0 / b.tokens_per_second)) : Millis(0);
+    for (int i = 0; i < b.tokens; ++i) {
+      if (b.fault != Fault::none && i == b.fault_after) {
+        if (b.fault == Fault::stall_after) {
+          if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
+          co_return false;
+        }
+        if (b.fault == Fault::reset_after) {
+          reset(lowest);
+          co_return false;
+        }
+        if (b.fault == Fault::error_after) {
+          co_await write_chunk(s, lowest, R"({"error":{"message":"mock failure in the middle of the stream","type":"server_error","code":502}})");
+          co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+          co_return false;
+        }
+      }
+      if (i > 0 && !co_await pause(lowest, gap)) co_return stats.peer_closed_mid_response++, false;
+      std::string delta = R"({"content":")";
+      if (i) delta += ' ';
+      delta += kWords[i % std::size(kWords)];
+      delta += "\"}";
+      make(delta, "null");
+      if (!co_await write_chunk(s, lowest, chunk)) co_return stats.peer_closed_mid_response++, false;
+    }
+    make("{}", "\"stop\"");
+    if (!co_await write_chunk(s, lowest, chunk)) co_return false;
+    if (include_usage) {
+      chunk = R"({"id":")" + std::string(id) +
+              R"(","object":"chat.completion.chunk","created":1700000000,"model":")" + std::string(model) +
+              R"(","choices":[],"usage":{"prompt_tokens":)" + std::to_string(prompt_tokens) +
+              R"(,"completion_tokens":)" + std::to_string(b.tokens) + R"(,"total_tokens":)" +
+              std::to_string(prompt_tokens + b.tokens) + "}}";
+      if (!co_await write_chunk(s, lowest, chunk)) co_return false;
+    }
+    if (!co_await write_chunk(s, lowest, "[DONE]")) co_return false;
+    auto [ec, n] = co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+    co_return !ec && keep_alive;
+  }
+
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& s, beast::tcp_stream& lowest) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      lowest.expires_after(std::chrono::seconds(120));
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(64 * 1024 * 1024);
+      auto [ec, n] = co_await http::async_read(s, buffer, parser, use_nothrow);
+      if (ec) co_return;
+      auto& req = parser.get();
+      ++stats.requests;
+      stats.last_path = std::string(req.target());
+      stats.last_body = req.body();
+      stats.last_authorization.clear();
+      if (auto it = req.find(http::field::authorization); it != req.end()) stats.last_authorization = std::string(it->value());
+      stats.last_request_id.clear();
+      if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
+      const bool keep_alive = req.keep_alive();
+
+      auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) -> asio::awaitable<bool> {
+        http::response<http::string_body> res{static_cast<http::status>(status), 11};
+        res.set(http::field::content_type, "application/json");
+        if (b && !b->retry_after.empty()) res.set(http::field::retry_after, b->retry_after);
+        res.body() = std::move(body);
+        res.keep_alive(keep_alive);
+        res.prepare_payload();
+        lowest.expires_after(std::chrono::seconds(30));
+        auto [wec, wn] = co_await http::async_write(s, res, use_nothrow);
+        co_return !wec && keep_alive;
+      };
+
+      std::string_view path = req.target();
+      path = path.substr(0, path.find('?'));
+      if (req.method() == http::verb::get && (path == "/v1/models" || path == "/models")) {
+        if (!co_await respond(200, R"({"object":"list","data":[{"id":"mock-model","object":"model","created":0,"owned_by":"mock"}]})", nullptr)) co_return;
+        continue;
+      }
+      if (req.method() != http::verb::post || (path != "/v1/chat/completions" && path != "/chat/completions")) {
+        if (!co_await respond(404, R"({"error":{"message":"mock: no such route","type":"invalid_request_error","param":null,"code":"not_found"}})", nullptr)) co_return;
+        continue;
+      }
+      boost::system::error_code jec;
+      auto parsed = boost::json::parse(req.body(), jec);
+      if (jec || !parsed.is_object()) {
+        if (!co_await respond(400, R"({"error":{"message":"mock: body is not a JSON object","type":"invalid_request_error","param":null,"code":"invalid_json"}})", nullptr)) co_return;
+        continue;
+      }
+      const auto& body = parsed.as_object();
+      const MockBehaviour b = behaviour_for(req, &body);
+
+      if (b.fault == Fault::reset) {
+        reset(lowest);
+        co_return;
+      }
+      if (b.fault == Fault::hang) {
+        if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
+        co_return;
+      }
+      if (b.status != 200) {
+        if (!co_await pause(lowest, b.ttft)) co_return;
+        const std::string type = b.status == 429 ? "rate_limit_error" : b.status >= 500 ? "server_error" : "invalid_request_error";
+        const std::string msg = "mock error with status " + std::to_string(b.status);
+        if (!co_await respond(b.status, R"({"error":{"message":")" + msg + R"(","type":")" + type + R"(","param":null,"code":")" + type + "\"}}", &b)) co_return;
+        continue;
+      }
+      std::string model = "mock-model";
+      if (const auto* m = body.if_contains("model"); m && m->is_string()) model = std::string(m->as_string());
+      int prompt_tokens = 0;
+      count_prompt_tokens(body, prompt_tokens);
+      const std::string id = "chatcmpl-mock-" + std::to_string(++next_id);
+      const auto* stream = body.if_contains("stream");
+      if (stream && stream->is_bool() && stream->as_bool()) {
+        bool include_usage = false;
+        if (const auto* so = body.if_contains("stream_options"); so && so->is_object()) {
+          if (const auto* iu = so->as_object().if_contains("include_usage"); iu && iu->is_bool()) include_usage = iu->as_bool();
+        }
+        if (!co_await stream_answer(s, lowest, b, id, model, include_usage, prompt_tokens, keep_alive)) co_return;
+        continue;
+      }
+      if (b.fault == Fault::stall_after || b.fault == Fault::reset_after || b.fault == Fault::error_after) {
+        reset(lowest);  // a non-streamed answer cut short
+        co_return;
+      }
+      const Millis total = b.ttft + (b.tokens_per_second > 0 ? Millis(static_cast<long>(1000.0 * b.tokens / b.tokens_per_second)) : Millis(0));
+      if (!co_await pause(lowest, total)) {
+        stats.peer_closed_mid_response++;
+        co_return;
+      }
+      if (!co_await respond(200, completion_json(id, model, b.tokens, prompt_tokens), nullptr)) co_return;
+    }
+  }
+
+  asio::awaitable<void> session(tcp::socket socket) {
+    ++stats.connections_accepted;
+    struct Count {
+      MockStats& s;
+      ~Count() { ++s.connections_closed; }
+    } count{stats};
+    beast::tcp_stream lowest(std::move(socket));
+    auto entry = open.insert(open.end(), &lowest);
+    struct Unlist {
+      std::list<beast::tcp_stream*>& l;
+      std::list<beast::tcp_stream*>::iterator it;
+      ~Unlist() { l.erase(it); }
+    } unlist{open, entry};
+    boost::system::error_code ignored;
+    lowest.socket().set_option(tcp::no_delay(true), ignored);
+    if (tls) {
+      asio::ssl::stream<beast::tcp_stream&> s(lowest, *tls);
+      lowest.expires_after(std::chrono::seconds(10));
+      auto [ec] = co_await s.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+      if (ec) co_return;
+      co_await serve(s, lowest);
+    } else {
+      co_await serve(lowest, lowest);
+    }
+    lowest.socket().close(ignored);
+  }
+};
+
+MockProvider::MockProvider(asio::any_io_executor ex, MockOptions options)
+    : impl_(std::make_unique<Impl>(std::move(ex), std::move(options))), stats_(impl_->stats) {}
+
+MockProvider::~MockProvider() = default;
+
+std::uint16_t MockProvider::listen() {
+  const tcp::endpoint ep(asio::ip::make_address(impl_->options.host), impl_->options.port);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+  return impl_->acceptor.local_endpoint().port();
+}
+
+asio::awaitable<void> MockProvider::run() {
+  while (!impl_->stopping) {
+    auto [ec, sock] = co_await impl_->acceptor.async_accept(use_nothrow);
+    if (ec) {
+      if (impl_->stopping || ec == asio::error::operation_aborted) break;
+      continue;
+    }
+    asio::co_spawn(impl_->ex, impl_->session(std::move(sock)), asio::detached);
+  }
+}
+
+void MockProvider::stop() {
+  impl_->stopping = true;
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (auto* s : impl_->open) s->socket().close(ignored);
+}
+
+}  // namespace switchyard::mock

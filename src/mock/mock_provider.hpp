@@ -1,0 +1,79 @@
+#pragma once
+// switchyard-mock: an OpenAI-compatible chat completions server for tests and
+// benchmarks. Answers JSON or SSE (with usage, stream_options.include_usage),
+// with configurable time to first token, tokens per second and answer
+// length, and injected faults. Behaviour comes from the defaults, then
+// x-mock-* request headers, then a "mock" object in the request body (which
+// passes through the gateway untouched):
+//   status, retry_after, ttft_ms, tokens_per_second, tokens,
+//   fault = "reset" | "hang" | "stall-after:N" | "reset-after:N" | "error-after:N"
+#include <switchyard/config.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchyard::mock {
+
+enum class Fault { none, reset, hang, stall_after, reset_after, error_after };
+
+struct MockBehaviour {
+  unsigned status = 200;
+  std::string retry_after;
+  Millis ttft{0};
+  double tokens_per_second = 0;  // 0 = no delay between tokens
+  int tokens = 16;
+  Fault fault = Fault::none;
+  int fault_after = 0;           // chunks sent before a stall/reset/error fault
+};
+
+// Parses "reset", "hang", "stall-after:3", ... into behaviour; false if unknown.
+bool parse_fault(std::string_view text, MockBehaviour& b);
+
+struct MockOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0 = pick a free port
+  MockBehaviour defaults;
+  std::string tls_cert_file;  // both set = serve HTTPS
+  std::string tls_key_file;
+  Millis hang_limit{300'000};  // a hang/stall ends after this even if the client stays
+};
+
+struct MockStats {
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_closed = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t peer_closed_mid_response = 0;  // client (the gateway) hung up while we were answering
+  std::string last_path;
+  std::string last_authorization;
+  std::string last_body;
+  std::string last_request_id;
+};
+
+class MockProvider {
+ public:
+  MockProvider(boost::asio::any_io_executor ex, MockOptions options);
+  ~MockProvider();
+
+  std::uint16_t listen();                   // binds; returns the port
+  boost::asio::awaitable<void> run();       // accepts until stop()
+  void stop();
+
+  const MockStats& stats() const noexcept { return stats_; }
+  std::size_t open_connections() const noexcept { return stats_.connections_accepted - stats_.connections_closed; }
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  MockStats& stats_;
+};
+
+}  // namespace switchyard::mock

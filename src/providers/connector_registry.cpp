@@ -1,0 +1,34 @@
+#include "providers/connector_registry.hpp"
+
+#include <stdexcept>
+
+#include "providers/openai_client.hpp"
+
+namespace switchyard::providers {
+
+ConnectorRegistry ConnectorRegistry::with_builtins() {
+  ConnectorRegistry r;
+  r.add("openai", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
+    return std::make_unique<OpenAiClient>(ex, cfg);
+  });
+  return r;
+}
+
+void ConnectorRegistry::add(std::string type, Factory factory) { factories_[std::move(type)] = std::move(factory); }
+
+std::vector<std::string> ConnectorRegistry::types() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : factories_) out.push_back(k);
+  return out;
+}
+
+std::unique_ptr<ProviderClient> ConnectorRegistry::make(const boost::asio::any_io_executor& ex,
+                                                        const ProviderConfig& config) const {
+  auto it = factories_.find(config.type);
+  if (it == factories_.end()) {
+    throw std::invalid_argument("provider '" + config.name + "': unknown type '" + config.type + "'");
+  }
+  return it->second(ex, config);
+}
+
+}  // namespace switchyard::providers

@@ -1,0 +1,148 @@
+#include "providers/openai_client.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "providers/upstream_error.hpp"
+#include "sse/sse_parser.hpp"
+#include "upstream/tls_context.hpp"
+
+namespace switchyard::providers {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+constexpr std::size_t kMaxStreamEvent = 1024 * 1024;
+
+upstream::ExchangeTimeouts timeouts_of(const ProviderConfig& c) { return {c.response_timeout, c.read_timeout}; }
+
+// Relays an OpenAI SSE stream as chunk JSON texts. Ends cleanly only on
+// `data: [DONE]`; a body that ends without it is a cut stream.
+class OpenAiChunkStream final : public ChunkSource {
+ public:
+  OpenAiChunkStream(std::unique_ptr<upstream::UpstreamExchange> exchange, const ProviderConfig& config)
+      : exchange_(std::move(exchange)), config_(config), parser_(kMaxStreamEvent) {}
+
+  asio::awaitable<result<std::optional<std::string_view>>> next() override {
+    if (finished_) co_return std::optional<std::string_view>{};
+    for (;;) {
+      sse::SseEvent ev;
+      switch (parser_.next(ev)) {
+        case sse::SseStatus::event: {
+          if (ev.data == "[DONE]") {
+            finished_ = true;
+            co_await drain();
+            co_return std::optional<std::string_view>{};
+          }
+          if (auto err = error_in_stream(ev.data, config_.name, config_.api_key)) {
+            finished_ = true;
+            co_return *err;
+          }
+          co_return std::optional<std::string_view>{ev.data};
+        }
+        case sse::SseStatus::too_large:
+          finished_ = true;
+          co_return make_error(errc::upstream_bad_response,
+                               "sent a stream event larger than " + std::to_string(kMaxStreamEvent) + " bytes",
+                               config_.name);
+        case sse::SseStatus::need_more: break;
+      }
+      auto piece = co_await exchange_->read_some();
+      if (!piece) {
+        finished_ = true;
+        co_return piece.error();
+      }
+      if (piece->empty()) {
+        finished_ = true;
+        co_return make_error(errc::upstream_reset, "ended the stream before [DONE]", config_.name);
+      }
+      parser_.feed(*piece);
+    }
+  }
+
+ private:
+  // Reads what follows [DONE] (normally just the last chunk marker) so the
+  // connection can go back to the pool.
+  asio::awaitable<void> drain() {
+    while (!exchange_->done()) {
+      auto piece = co_await exchange_->read_some();
+      if (!piece || piece->empty()) break;
+    }
+  }
+
+  std::unique_ptr<upstream::UpstreamExchange> exchange_;
+  const ProviderConfig& config_;
+  sse::SseParser parser_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+OpenAiClient::OpenAiClient(const asio::any_io_executor& ex, const ProviderConfig& config) : config_(config) {
+  auto ep = upstream::parse_endpoint(config_.base_url);
+  if (!ep) throw std::invalid_argument("provider '" + config_.name + "': " + ep.error().message);
+  endpoint_ = std::move(*ep);
+  chat_target_ = endpoint_.path_prefix + "/chat/completions";
+  if (!config_.api_key.empty()) authorization_ = "Bearer " + config_.api_key;
+  if (endpoint_.tls) tls_ = upstream::make_client_tls_context(config_);
+  pool_ = std::make_unique<upstream::ConnectionPool>(ex, endpoint_, config_.name, config_.pool, config_.connect_timeout,
+                                                     tls_.get());
+}
+
+http::request<http::string_body> OpenAiClient::build_request(ChatCall& call) const {
+  call.body["model"] = call.model;
+  http::request<http::string_body> req{http::verb::post, chat_target_, 11};
+  req.set(http::field::host, endpoint_.host_header);
+  if (!authorization_.empty()) req.set(http::field::authorization, authorization_);
+  req.set(http::field::content_type, "application/json");
+  req.set(http::field::user_agent, "switchyard/0.1");
+  for (const auto& [k, v] : config_.headers) req.set(k, v);
+  if (!call.request_id.empty()) req.set("x-request-id", call.request_id);
+  req.body() = boost::json::serialize(call.body);
+  req.keep_alive(true);
+  req.prepare_payload();
+  return req;
+}
+
+asio::awaitable<Error> OpenAiClient::read_error(upstream::UpstreamExchange& exchange) const {
+  const unsigned status = exchange.status();
+  std::string retry_after;
+  if (auto it = exchange.headers().find(http::field::retry_after); it != exchange.headers().end()) {
+    retry_after = std::string(it->value().substr(0, 64));
+  }
+  auto body = co_await exchange.read_all(kMaxErrorBody);
+  co_return error_from_upstream(status, body ? std::string_view(*body) : std::string_view{}, retry_after, config_.name,
+                                config_.api_key);
+}
+
+asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall call) {
+  call.body.erase("stream");
+  call.body.erase("stream_options");
+  auto req = build_request(call);
+  upstream::UpstreamExchange exchange(*pool_, timeouts_of(config_), config_.name);
+  if (auto started = co_await exchange.start(req); !started) co_return started.error();
+  if (exchange.status() / 100 != 2) co_return co_await read_error(exchange);
+  auto body = co_await exchange.read_all(config_.max_response_bytes);
+  if (!body) co_return body.error();
+  co_return ChatResponse{std::move(*body), config_.name, std::string(call.model)};
+}
+
+asio::awaitable<result<std::unique_ptr<ChunkSource>>> OpenAiClient::chat_completion_stream(ChatCall call) {
+  call.body["stream"] = true;
+  auto req = build_request(call);
+  auto exchange = std::make_unique<upstream::UpstreamExchange>(*pool_, timeouts_of(config_), config_.name);
+  if (auto started = co_await exchange->start(req); !started) co_return started.error();
+  if (exchange->status() / 100 != 2) co_return co_await read_error(*exchange);
+  const auto& headers = exchange->headers();
+  auto ct = headers.find(http::field::content_type);
+  if (ct == headers.end() || ct->value().find("text/event-stream") == std::string_view::npos) {
+    co_return make_error(errc::upstream_bad_response, "answered a stream request without text/event-stream",
+                         config_.name);
+  }
+  co_return std::make_unique<OpenAiChunkStream>(std::move(exchange), config_);
+}
+
+}  // namespace switchyard::providers

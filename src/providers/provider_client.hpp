@@ -1,0 +1,39 @@
+#pragma once
+// The interface every provider adapter implements. The router hands it the
+// client's request body (OpenAI shape) and the upstream model; the adapter
+// builds the upstream request, sends it over its pool and turns the answer
+// back into OpenAI shape.
+#include <switchyard/chat.hpp>
+#include <switchyard/config.hpp>
+#include <switchyard/error.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "upstream/connection_pool.hpp"
+
+namespace switchyard::providers {
+
+struct ChatCall {
+  boost::json::object& body;     // the client's request; the adapter may rewrite fields in place
+  std::string_view model;        // the upstream model to ask for
+  std::string_view request_id;   // forwarded as x-request-id when not empty
+};
+
+class ProviderClient {
+ public:
+  virtual ~ProviderClient() = default;
+  virtual const std::string& name() const noexcept = 0;
+  virtual boost::asio::awaitable<result<ChatResponse>> chat_completion(ChatCall call) = 0;
+  // Returns once the response headers arrived; chunks come from the source.
+  virtual boost::asio::awaitable<result<std::unique_ptr<ChunkSource>>> chat_completion_stream(ChatCall call) = 0;
+  virtual upstream::PoolStats pool_stats() const = 0;
+  virtual void shutdown() noexcept = 0;
+};
+
+}  // namespace switchyard::providers

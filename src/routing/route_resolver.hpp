@@ -1,0 +1,54 @@
+#pragma once
+// Resolves a requested model name to the ordered targets that may serve it:
+//   1. a [[models]] route by name ("fast")            → its targets, in order
+//   2. "provider/model" for a configured provider     → that provider, that model
+//   3. the default provider, if configured            → it, with the name as given
+//   otherwise unknown_model. Pure: no I/O, no allocation per request.
+#include <switchyard/config.hpp>
+#include <switchyard/error.hpp>
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace switchyard::routing {
+
+struct Target {
+  std::size_t provider = 0;   // index into Config::providers
+  std::string_view model;     // upstream model name
+};
+
+class RoutePlan {
+ public:
+  std::string_view route;  // the route's name, or the model as asked
+  std::span<const Target> targets() const noexcept {
+    return configured_ ? std::span<const Target>(*configured_) : std::span<const Target>(&single_, 1);
+  }
+
+ private:
+  friend class RouteResolver;
+  const std::vector<Target>* configured_ = nullptr;
+  Target single_{};
+};
+
+class RouteResolver {
+ public:
+  // `config` must outlive the resolver (targets view its strings).
+  explicit RouteResolver(const Config& config);
+
+  // `model` must outlive the returned plan.
+  result<RoutePlan> resolve(std::string_view model) const;
+
+  // The names a client may ask for, for GET /v1/models.
+  std::vector<std::string> model_names() const;
+
+ private:
+  const Config& config_;
+  std::unordered_map<std::string_view, std::vector<Target>> routes_;
+  std::unordered_map<std::string_view, std::size_t> providers_;
+  std::size_t default_provider_ = SIZE_MAX;
+};
+
+}  // namespace switchyard::routing

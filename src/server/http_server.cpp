@@ -1,0 +1,371 @@
+#include "server/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <random>
+
+#include "error/error_response.hpp"
+#include "sse/sse_writer.hpp"
+
+namespace switchyard::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using Clock = std::chrono::steady_clock;
+
+struct HttpServer::Session {
+  beast::tcp_stream* stream = nullptr;
+  bool busy = false;
+};
+
+namespace {
+
+std::uint64_t random_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+std::string_view path_of(std::string_view target) {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+// What one request produced, for the access log.
+struct Outcome {
+  unsigned status = 0;
+  std::string model;
+  std::string provider;
+  bool close = false;  // connection must close after this request
+};
+
+// Completes when the client closes its side (or the socket fails); if the
+// client pipelines bytes instead, waits until cancelled.
+asio::awaitable<void> watch_client_gone(beast::tcp_stream& stream) {
+  auto& sock = stream.socket();
+  auto [ec] = co_await sock.async_wait(tcp::socket::wait_read, use_nothrow);
+  if (ec == asio::error::operation_aborted) co_return;
+  boost::system::error_code aec;
+  if (!ec && sock.available(aec) > 0 && !aec) {
+    asio::steady_timer forever(stream.get_executor(), Clock::time_point::max());
+    co_await forever.async_wait(use_nothrow);
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log)
+    : ex_(ex), gateway_(gateway), config_(gateway.config().server), log_(log), acceptor_(ex), drained_(ex),
+      ids_(random_seed()) {}
+
+std::uint16_t HttpServer::listen() {
+  const auto address = asio::ip::make_address(config_.host);
+  const tcp::endpoint ep(address, config_.port);
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(ep);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  return acceptor_.local_endpoint().port();
+}
+
+asio::awaitable<void> HttpServer::run() {
+  while (!stopping_) {
+    auto [ec, sock] = co_await acceptor_.async_accept(use_nothrow);
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      log_.warn("accept failed: " + ec.message());
+      continue;  // e.g. EMFILE: keep serving the connections we have
+    }
+    if (sessions_.size() >= config_.max_connections) {
+      boost::system::error_code ignored;
+      sock.close(ignored);
+      continue;
+    }
+    asio::co_spawn(ex_, session(std::move(sock)), asio::detached);
+  }
+}
+
+void HttpServer::stop() {
+  stopping_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  for (auto* s : sessions_) {
+    if (!s->busy) s->stream->socket().cancel(ignored);
+  }
+  if (sessions_.empty()) drained_.cancel();
+}
+
+asio::awaitable<bool> HttpServer::drain(Millis grace) {
+  if (sessions_.empty()) co_return true;
+  drained_.expires_after(grace);
+  co_await drained_.async_wait(use_nothrow);
+  co_return sessions_.empty();
+}
+
+asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  Session self{&stream};
+  auto entry = sessions_.insert(sessions_.end(), &self);
+  struct Unregister {
+    HttpServer& server;
+    std::list<Session*>::iterator it;
+    ~Unregister() {
+      server.sessions_.erase(it);
+      if (server.stopping_ && server.sessions_.empty()) server.drained_.cancel();
+    }
+  } unregister{*this, entry};
+
+  boost::system::error_code ignored;
+  stream.socket().set_option(tcp::no_delay(true), ignored);
+  beast::flat_buffer buffer;
+  sse::SseWriter sse_writer;
+
+  // Writes a complete response; false when the client is gone.
+  auto write = [&](auto& response) -> asio::awaitable<bool> {
+    stream.expires_after(config_.write_timeout);
+    auto [ec, n] = co_await http::async_write(stream, response, use_nothrow);
+    co_return !ec;
+  };
+
+  auto make_response = [](unsigned status, std::string body, std::string_view request_id, bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::server, "switchyard");
+    res.set(http::field::content_type, "application/json");
+    if (!request_id.empty()) res.set("x-request-id", request_id);
+    res.body() = std::move(body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return res;
+  };
+
+  auto error_response = [&](const Error& e, std::string_view request_id, bool keep_alive) {
+    auto mapped = error::to_http_error(e);
+    auto res = make_response(static_cast<unsigned>(mapped.status), std::move(mapped.body), request_id, keep_alive);
+    if (!mapped.retry_after.empty()) res.set(http::field::retry_after, mapped.retry_after);
+    return res;
+  };
+
+  for (;;) {
+    // Keep-alive: wait for the first byte of the next request.
+    if (buffer.size() == 0) {
+      self.busy = false;
+      if (stopping_) break;
+      stream.expires_after(config_.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+      if (ec) break;
+      buffer.commit(n);
+    }
+    self.busy = true;
+    const auto started = Clock::now();
+
+    // The whole request (headers and body) must arrive within request_timeout.
+    stream.expires_after(config_.request_timeout);
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
+    parser.body_limit(config_.max_body_bytes);
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
+    boost::system::error_code rec = hec;
+    if (!rec && !parser.is_done()) {
+      if (auto expect = parser.get().find(http::field::expect);
+          expect != parser.get().end() && beast::iequals(expect->value(), "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, 11};
+        if (!co_await write(cont)) break;
+        stream.expires_after(config_.request_timeout);
+      }
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+      rec = bec;
+    }
+
+    std::string request_id;
+    if (parser.is_header_done()) {
+      if (auto it = parser.get().find("x-request-id");
+          it != parser.get().end() && acceptable_request_id(it->value())) {
+        request_id = std::string(it->value());
+      }
+    }
+    if (request_id.empty()) request_id = ids_.next();
+
+    if (rec) {
+      // Malformed or oversized requests get an answer, then the connection
+      // closes (the rest of what the client sends is not read).
+      Error e;
+      if (rec == http::error::body_limit) {
+        e = make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) +
+                                                 " bytes");
+      } else if (rec == http::error::header_limit) {
+        auto res = make_response(431, R"({"error":{"message":"request headers too large","type":"invalid_request_error","param":null,"code":"headers_too_large"}})", request_id, false);
+        co_await write(res);
+        break;
+      } else if (rec.category() == http::make_error_code(http::error::end_of_stream).category() && rec != http::error::end_of_stream &&
+                 rec != http::error::partial_message) {
+        e = make_error(errc::invalid_request, "malformed HTTP request: " + rec.message());
+      } else {
+        break;  // timeout, reset or EOF: nobody to answer
+      }
+      auto res = error_response(e, request_id, false);
+      co_await write(res);
+      if (config_.access_log) {
+        log_.info("request rejected status=" + std::to_string(res.result_int()) + " request_id=" + request_id);
+      }
+      break;
+    }
+
+    auto& req = parser.get();
+    const bool keep_alive = req.keep_alive();
+    const std::string_view path = path_of(req.target());
+    Outcome outcome;
+    std::string authorization;
+    if (auto it = req.find(http::field::authorization); it != req.end()) authorization = std::string(it->value());
+    else if (auto xk = req.find("x-api-key"); xk != req.end()) authorization = std::string(xk->value());
+
+    auto respond = [&](http::response<http::string_body>& res) -> asio::awaitable<void> {
+      outcome.status = res.result_int();
+      res.keep_alive(keep_alive && !stopping_);
+      if (!co_await write(res)) outcome.close = true;
+    };
+    auto respond_error = [&](const Error& e) -> asio::awaitable<void> {
+      auto res = error_response(e, request_id, keep_alive);
+      co_await respond(res);
+    };
+
+    if (path == "/v1/chat/completions" || path == "/chat/completions") {
+      if (req.method() != http::verb::post) {
+        co_await respond_error(make_error(errc::method_not_allowed, "use POST for chat completions"));
+      } else {
+        boost::system::error_code jec;
+        boost::json::value parsed = boost::json::parse(req.body(), jec);
+        if (jec) {
+          co_await respond_error(make_error(errc::invalid_json, "the request body is not valid JSON: " + jec.message()));
+        } else if (!parsed.is_object()) {
+          co_await respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
+        } else {
+          ChatRequest chat_request{std::move(parsed.as_object()), std::move(authorization), request_id};
+          if (auto* m = chat_request.body.if_contains("model"); m && m->is_string()) {
+            outcome.model = std::string(m->as_string().subview(0, std::min<std::size_t>(m->as_string().size(), 200)));
+          }
+          const auto* stream_flag = chat_request.body.if_contains("stream");
+          const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
+          if (!streaming) {
+            auto raced = co_await (gateway_.chat(std::move(chat_request)) || watch_client_gone(stream));
+            if (raced.index() == 1) {
+              outcome.status = 499;
+              outcome.close = true;
+            } else if (auto& r = std::get<0>(raced); !r) {
+              co_await respond_error(r.error());
+            } else {
+              outcome.provider = r->provider;
+              auto res = make_response(200, std::move(r->body), request_id, keep_alive);
+              co_await respond(res);
+            }
+          } else {
+            // Stream: relay chunk by chunk; a client that leaves cancels the upstream.
+            auto relay = [&]() -> asio::awaitable<void> {
+              auto opened = co_await gateway_.chat_stream(std::move(chat_request));
+              if (!opened) {
+                co_await respond_error(opened.error());
+                co_return;
+              }
+              ChatStream& chat_stream = *opened;
+              outcome.provider = chat_stream.provider();
+              outcome.status = 200;
+              http::response<http::empty_body> head{http::status::ok, 11};
+              head.set(http::field::server, "switchyard");
+              head.set(http::field::content_type, "text/event-stream");
+              head.set(http::field::cache_control, "no-cache");
+              head.set("x-request-id", request_id);
+              head.chunked(true);
+              head.keep_alive(keep_alive && !stopping_);
+              http::response_serializer<http::empty_body> serializer{head};
+              stream.expires_after(config_.write_timeout);
+              if (auto [ec, n] = co_await http::async_write_header(stream, serializer, use_nothrow); ec) {
+                outcome.close = true;
+                co_return;
+              }
+              for (;;) {
+                auto chunk = co_await chat_stream.next();
+                if (!chunk) {
+                  // Bytes already went out: end with an error event and no
+                  // [DONE], so the client can't mistake a cut for an answer.
+                  const auto json = error::error_object_json(chunk.error());
+                  stream.expires_after(config_.write_timeout);
+                  co_await asio::async_write(stream, http::make_chunk(sse_writer.frame(json)), use_nothrow);
+                  co_await asio::async_write(stream, http::make_chunk_last(), use_nothrow);
+                  outcome.close = true;
+                  outcome.status = 200;
+                  log_.warn("stream broken request_id=" + request_id + " " + chunk.error().message);
+                  co_return;
+                }
+                stream.expires_after(config_.write_timeout);
+                if (!*chunk) {
+                  const std::string_view done = sse::SseWriter::done_frame;
+                  auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(done)), use_nothrow);
+                  if (!ec) std::tie(ec, n) = co_await asio::async_write(stream, http::make_chunk_last(), use_nothrow);
+                  if (ec) outcome.close = true;
+                  co_return;
+                }
+                auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(sse_writer.frame(**chunk)), use_nothrow);
+                if (ec) {
+                  outcome.close = true;
+                  co_return;
+                }
+              }
+            };
+            auto raced = co_await (relay() || watch_client_gone(stream));
+            if (raced.index() == 1) {
+              if (outcome.status == 0) outcome.status = 499;
+              outcome.close = true;
+            }
+          }
+        }
+      }
+    } else if (path == "/v1/models" || path == "/models") {
+      if (auto auth = gateway_.authenticate(authorization); !auth) {
+        co_await respond_error(auth.error());
+      } else {
+        boost::json::array data;
+        for (const auto& name : gateway_.model_names()) {
+          data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
+        }
+        auto res = make_response(200, boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}}),
+                                 request_id, keep_alive);
+        co_await respond(res);
+      }
+    } else if (path == "/health") {
+      auto res = make_response(200, stopping_ ? R"({"status":"stopping"})" : R"({"status":"ok"})", request_id, keep_alive);
+      co_await respond(res);
+    } else {
+      co_await respond_error(make_error(errc::not_found, "no route for " + std::string(path.substr(0, 200))));
+    }
+
+    if (config_.access_log) {
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
+      std::string line = "request method=";
+      line += std::string(req.method_string());
+      line += " path=";
+      line += std::string(path.substr(0, 200));
+      line += " status=" + std::to_string(outcome.status);
+      if (!outcome.model.empty()) line += " model=" + outcome.model;
+      if (!outcome.provider.empty()) line += " provider=" + outcome.provider;
+      line += " duration_us=" + std::to_string(us) + " request_id=" + request_id;
+      log_.info(line);
+    }
+    if (outcome.close || !keep_alive || stopping_) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.socket().close(ignored);
+}
+
+}  // namespace switchyard::server

@@ -1,0 +1,56 @@
+#pragma once
+// The HTTP/1.1 front-end: listener and one coroutine per client connection.
+// Limits: header and body size, keep-alive idle timeout, whole-request read
+// timeout (no slowloris), write timeout. A client that goes away while its
+// request is upstream cancels that upstream work at once.
+#include <switchyard/gateway.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <list>
+
+#include "observability/logger.hpp"
+#include "server/request_id.hpp"
+
+namespace switchyard::server {
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::any_io_executor ex, Gateway& gateway, observability::Logger& log);
+
+  // Binds to config().server host:port (port 0 picks one); returns the bound
+  // port. Throws boost::system::system_error when it cannot bind.
+  std::uint16_t listen();
+
+  // Accepts until stop().
+  boost::asio::awaitable<void> run();
+
+  // Stops accepting; idle keep-alive connections close now, busy ones after
+  // their response.
+  void stop();
+
+  // Waits until every connection has closed, at most `grace`. True when drained.
+  boost::asio::awaitable<bool> drain(Millis grace);
+
+  std::size_t open_connections() const noexcept { return sessions_.size(); }
+
+  struct Session;
+
+ private:
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::any_io_executor ex_;
+  Gateway& gateway_;
+  const ServerConfig& config_;
+  observability::Logger& log_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer drained_;
+  RequestIdGenerator ids_;
+  std::list<Session*> sessions_;
+  bool stopping_ = false;
+};
+
+}  // namespace switchyard::server

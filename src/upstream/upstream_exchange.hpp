@@ -1,0 +1,66 @@
+#pragma once
+// One HTTP request/response with an upstream over a pooled connection.
+// start() writes the request and reads the response headers; the body is then
+// read piece by piece (read_some) so streams are relayed as they arrive. When
+// the body has been read completely on a keep-alive connection, the
+// connection goes back to the pool; if the exchange is dropped early
+// (cancelled, error, client gone) the connection is closed, never reused
+// half-read.
+#include <switchyard/config.hpp>
+#include <switchyard/error.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "upstream/connection_pool.hpp"
+
+namespace switchyard::upstream {
+
+struct ExchangeTimeouts {
+  Millis response{120'000};  // request written and response headers read
+  Millis read{60'000};       // each gap while reading the body
+};
+
+class UpstreamExchange {
+ public:
+  UpstreamExchange(ConnectionPool& pool, ExchangeTimeouts timeouts, const std::string& provider)
+      : pool_(pool), timeouts_(timeouts), provider_(provider) {}
+
+  // Sends `request`. A reused connection that turns out dead before any
+  // response byte arrived is replaced once by a fresh one.
+  boost::asio::awaitable<result<void>> start(boost::beast::http::request<boost::beast::http::string_body>& request);
+
+  unsigned status() const { return parser_->get().result_int(); }
+  const boost::beast::http::fields& headers() const { return parser_->get().base(); }
+
+  // Next piece of the body; an empty view means the body is complete. The
+  // view is valid until the next call.
+  boost::asio::awaitable<result<std::string_view>> read_some();
+
+  // The rest of the body, at most `limit` bytes (more is an error).
+  boost::asio::awaitable<result<std::string>> read_all(std::size_t limit);
+
+  bool done() const noexcept { return done_; }
+  bool reused_connection() const noexcept { return reused_; }
+
+ private:
+  void finish();
+
+  ConnectionPool& pool_;
+  ExchangeTimeouts timeouts_;
+  const std::string& provider_;
+  std::optional<Lease> lease_;
+  std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+  bool done_ = false;
+  bool reused_ = false;
+  std::array<char, 16 * 1024> chunk_{};
+};
+
+}  // namespace switchyard::upstream
