@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Switchyard needs, only those missing.
+#   scripts/setup.sh          build and run dependencies
+#   scripts/setup.sh --test   also what the tests need (Node.js and npm for the SDK end-to-end test)
+set -euo pipefail
+
+packages=(g++ cmake make pkg-config openssl ca-certificates
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
+  libtomlplusplus-dev libssl-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(nodejs npm curl)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# node and npm may come from elsewhere than Debian's packages; accept them if they run.
+if [[ " ${missing[*]} " == *" nodejs "* ]] && command -v node >/dev/null; then missing=("${missing[@]/nodejs}"); fi
+if [[ " ${missing[*]} " == *" npm "* ]] && command -v npm >/dev/null; then missing=("${missing[@]/npm}"); fi
+read -r -a missing <<< "${missing[*]:-}"
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds with AddressSanitizer + UndefinedBehaviorSanitizer
+# and runs every test (unit, integration on loopback, TLS, and the end-to-end test
+# with the official openai npm SDK).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh --test
+( cd test/e2e && if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules ]]; then npm ci --no-audit --no-fund --loglevel=error; fi )
+./scripts/build.sh sanitize
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+ctest --test-dir build/sanitize --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" --timeout 300

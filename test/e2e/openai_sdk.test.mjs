@@ -1,0 +1,142 @@
+// End-to-end: the official `openai` npm SDK talks to a real switchyard
+// process, which talks to a real switchyard-mock process, all on loopback.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+
+const GATEWAY = process.env.SWITCHYARD_BIN;
+const MOCK = process.env.SWITCHYARD_MOCK_BIN;
+const KEY = 'sy-e2e-test-key-0123456789';
+const procs = [];
+let client;
+
+// Starts a process and resolves with the first stdout/stderr line matching `re`.
+function start(bin, args, re, env = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(p);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${bin} did not start: ${out}`)), 15000);
+    const onData = (d) => {
+      out += d.toString();
+      const m = out.match(re);
+      if (m) { clearTimeout(timer); resolve(m); }
+    };
+    p.stdout.on('data', onData);
+    p.stderr.on('data', onData);
+    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${bin} exited ${code}: ${out}`)); });
+  });
+}
+
+before(async () => {
+  assert.ok(GATEWAY && MOCK, 'SWITCHYARD_BIN and SWITCHYARD_MOCK_BIN must be set');
+  const [, mockPort] = await start(MOCK, ['--listen', '127.0.0.1:0', '--tokens', '6'], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
+  const conf = join(dir, 'gateway.toml');
+  writeFileSync(conf, `
+[server]
+listen = "127.0.0.1:0"
+[[providers]]
+name = "mock"
+type = "openai"
+base_url = "http://127.0.0.1:${mockPort}/v1"
+api_key = "provider-secret-e2e"
+[[models]]
+name = "fast"
+targets = [ { provider = "mock", model = "mock-fast" } ]
+[[keys]]
+name = "e2e"
+key = "${KEY}"
+`);
+  const [, port] = await start(GATEWAY, ['--config', conf], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0, timeout: 10000 });
+});
+
+after(() => { for (const p of procs) p.kill('SIGTERM'); });
+
+const messages = [{ role: 'user', content: 'Say hello' }];
+const expected = 'Hello from the Switchyard mock provider,';
+
+test('non-streamed completion through the gateway', async () => {
+  const r = await client.chat.completions.create({ model: 'fast', messages });
+  assert.equal(r.object, 'chat.completion');
+  assert.equal(r.model, 'mock-fast');
+  assert.equal(r.choices[0].message.content, expected);
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  assert.equal(r.usage.completion_tokens, 6);
+});
+
+test('streamed completion arrives chunk by chunk with usage', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'fast', messages, stream: true, stream_options: { include_usage: true },
+  });
+  let text = '';
+  let chunks = 0;
+  let usage = null;
+  let finish = null;
+  for await (const chunk of stream) {
+    chunks++;
+    if (chunk.usage) usage = chunk.usage;
+    for (const c of chunk.choices) {
+      text += c.delta.content ?? '';
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+  }
+  assert.equal(text, expected);
+  assert.equal(finish, 'stop');
+  assert.ok(chunks >= 8, `expected one chunk per token, got ${chunks}`);
+  assert.equal(usage?.completion_tokens, 6);
+});
+
+test('a provider addressed as provider/model works', async () => {
+  const r = await client.chat.completions.create({ model: 'mock/some-model', messages });
+  assert.equal(r.model, 'some-model');
+});
+
+test('a wrong key is an AuthenticationError (401)', async () => {
+  const bad = new OpenAI({ apiKey: 'sy-wrong-key-000000', baseURL: client.baseURL, maxRetries: 0 });
+  await assert.rejects(bad.chat.completions.create({ model: 'fast', messages }), (e) => {
+    assert.equal(e.status, 401);
+    assert.ok(e instanceof OpenAI.AuthenticationError);
+    return true;
+  });
+});
+
+test('an unknown model is a NotFoundError (404)', async () => {
+  await assert.rejects(client.chat.completions.create({ model: 'no-such-model', messages }), (e) => {
+    assert.equal(e.status, 404);
+    assert.match(e.message, /no-such-model/);
+    return true;
+  });
+});
+
+test('an upstream 500 is a 502 naming the provider', async () => {
+  await assert.rejects(client.chat.completions.create({ model: 'fast', messages, mock: { status: 500 } }), (e) => {
+    assert.equal(e.status, 502);
+    assert.match(e.message, /provider 'mock'/);
+    assert.doesNotMatch(e.message, /provider-secret-e2e/);
+    return true;
+  });
+});
+
+test('a stream broken mid-way surfaces as an error in the SDK, never as a clean end', async () => {
+  const stream = await client.chat.completions.create({ model: 'fast', messages, stream: true, mock: { fault: 'error-after:2' } });
+  let text = '';
+  await assert.rejects((async () => {
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  })(), (e) => {
+    assert.match(String(e.message), /mid-stream|middle of the stream/);
+    return true;
+  });
+  assert.equal(text, 'Hello from');
+});
+
+test('models.list shows the configured routes', async () => {
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  assert.deepEqual(ids, ['fast']);
+});
