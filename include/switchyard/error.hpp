@@ -54,6 +54,9 @@ Error make_error(errc code, std::string message, std::string provider = {});
 template <class T>
 using result = boost::system::result<T, Error>;
 
+// Lets result<T>::value() throw on an error (found by argument-dependent lookup).
+[[noreturn]] void throw_exception_from_error(const Error& e, const boost::source_location& loc);
+
 }  // namespace switchyard
 
 namespace boost::system {

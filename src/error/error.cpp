@@ -1,5 +1,9 @@
 #include <switchyard/error.hpp>
 
+#include <boost/throw_exception.hpp>
+
+#include <stdexcept>
+
 namespace switchyard {
 namespace {
 class Category final : public boost::system::error_category {
@@ -40,6 +44,10 @@ std::string_view to_string(errc e) noexcept {
     case errc::internal: return "internal error";
   }
   return "unknown error";
+}
+
+void throw_exception_from_error(const Error& e, const boost::source_location& loc) {
+  boost::throw_exception(std::runtime_error(std::string(to_string(e.code)) + ": " + e.message), loc);
 }
 
 Error make_error(errc code, std::string message, std::string provider) {

@@ -119,7 +119,11 @@ struct MockProvider::Impl {
   MockStats stats;
   std::uint64_t next_id = 0;
   bool stopping = false;
-  std::list<beast::tcp_stream*> open;  // to close them all on stop()
+  struct Conn {
+    beast::tcp_stream* stream;
+    bool idle = false;  // waiting for the next request
+  };
+  std::list<Conn> open;  // to close them on stop() or close_idle()
 
   // Waits `d`, or until the peer closes; false when the peer closed.
   static asio::awaitable<bool> pause(beast::tcp_stream& lowest, Millis d) {
@@ -221,6 +225,11 @@ struct MockProvider::Impl {
     };
 
     if (!co_await pause(lowest, b.ttft)) co_return stats.peer_closed_mid_response++, false;
+    if (b.fault == Fault::error_after && b.fault_after == 0) {  // fails before the first chunk
+      co_await write_chunk(s, lowest, R"({"error":{"message":"mock failure before the first chunk","type":"server_error","code":502}})");
+      co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+      co_return false;
+    }
     make(R"({"role":"assistant","content":""})", "null");
     if (!co_await write_chunk(s, lowest, chunk)) co_return stats.peer_closed_mid_response++, false;
 
@@ -265,13 +274,15 @@ struct MockProvider::Impl {
   }
 
   template <class Stream>
-  asio::awaitable<void> serve(Stream& s, beast::tcp_stream& lowest) {
+  asio::awaitable<void> serve(Stream& s, beast::tcp_stream& lowest, bool& idle) {
     beast::flat_buffer buffer;
     for (;;) {
       lowest.expires_after(std::chrono::seconds(120));
       http::request_parser<http::string_body> parser;
       parser.body_limit(64 * 1024 * 1024);
+      idle = buffer.size() == 0;
       auto [ec, n] = co_await http::async_read(s, buffer, parser, use_nothrow);
+      idle = false;
       if (ec) co_return;
       auto& req = parser.get();
       ++stats.requests;
@@ -363,10 +374,10 @@ struct MockProvider::Impl {
       ~Count() { ++s.connections_closed; }
     } count{stats};
     beast::tcp_stream lowest(std::move(socket));
-    auto entry = open.insert(open.end(), &lowest);
+    auto entry = open.insert(open.end(), Conn{&lowest});
     struct Unlist {
-      std::list<beast::tcp_stream*>& l;
-      std::list<beast::tcp_stream*>::iterator it;
+      std::list<Conn>& l;
+      std::list<Conn>::iterator it;
       ~Unlist() { l.erase(it); }
     } unlist{open, entry};
     boost::system::error_code ignored;
@@ -376,9 +387,9 @@ struct MockProvider::Impl {
       lowest.expires_after(std::chrono::seconds(10));
       auto [ec] = co_await s.async_handshake(asio::ssl::stream_base::server, use_nothrow);
       if (ec) co_return;
-      co_await serve(s, lowest);
+      co_await serve(s, lowest, entry->idle);
     } else {
-      co_await serve(lowest, lowest);
+      co_await serve(lowest, lowest, entry->idle);
     }
     lowest.socket().close(ignored);
   }
@@ -413,7 +424,14 @@ void MockProvider::stop() {
   impl_->stopping = true;
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
-  for (auto* s : impl_->open) s->socket().close(ignored);
+  for (auto& c : impl_->open) c.stream->socket().close(ignored);
+}
+
+void MockProvider::close_idle_connections() {
+  boost::system::error_code ignored;
+  for (auto& c : impl_->open) {
+    if (c.idle) c.stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
 }
 
 }  // namespace switchyard::mock

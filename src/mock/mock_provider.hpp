@@ -65,6 +65,9 @@ class MockProvider {
   std::uint16_t listen();                   // binds; returns the port
   boost::asio::awaitable<void> run();       // accepts until stop()
   void stop();
+  // Closes connections waiting for their next request, as a server's idle
+  // timeout would (the client is not told).
+  void close_idle_connections();
 
   const MockStats& stats() const noexcept { return stats_; }
   std::size_t open_connections() const noexcept { return stats_.connections_accepted - stats_.connections_closed; }

@@ -1,0 +1,177 @@
+#define BOOST_TEST_MODULE config_loader
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+
+#include "config/config_loader.hpp"
+
+using namespace switchyard;
+using namespace switchyard::config;
+
+namespace {
+
+EnvLookup env(std::map<std::string, std::string> vars = {}) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const char* kValid = R"(
+[server]
+listen = "0.0.0.0:9000"
+max_body_bytes = 1024
+idle_timeout_ms = 5000
+access_log = false
+
+[routing]
+default_provider = "oai"
+
+[[providers]]
+name = "oai"
+type = "openai"
+base_url = "https://api.openai.com/v1"
+api_key = "${OPENAI_API_KEY}"
+headers = { "X-Title" = "Switchyard" }
+connect_timeout_ms = 1500
+[providers.pool]
+max_connections = 8
+
+[[providers]]
+name = "or"
+base_url = "https://openrouter.ai/api/v1"
+api_key = "${OPENROUTER_API_KEY}"
+
+[[models]]
+name = "fast"
+strategy = "failover"
+targets = [ { provider = "oai", model = "gpt-4o-mini" }, { provider = "or", model = "openai/gpt-4o-mini" } ]
+
+[[keys]]
+name = "team-a"
+key = "${TEAM_A_KEY}"
+models = ["fast", "oai/*"]
+)";
+
+// Expects a load error containing every fragment.
+void expect_error(const std::string& toml, std::initializer_list<std::string> fragments,
+                  std::map<std::string, std::string> vars = {{"K", "k-123456789"}}) {
+  auto r = load_config_string(toml, "test.toml", env(vars));
+  BOOST_REQUIRE_MESSAGE(!r, "expected an error for:\n" << toml);
+  for (const auto& f : fragments) {
+    BOOST_TEST_CONTEXT("error: " << r.error()) { BOOST_TEST(r.error().find(f) != std::string::npos); }
+  }
+}
+
+const char* kProvider = R"(
+[[providers]]
+name = "p"
+base_url = "http://127.0.0.1:1/v1"
+)";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(loads_every_section_with_env_secrets) {
+  auto r = load_config_string(kValid, "test.toml",
+                              env({{"OPENAI_API_KEY", "sk-oai"}, {"OPENROUTER_API_KEY", "sk-or"}, {"TEAM_A_KEY", "team-a-secret"}}));
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error()));
+  const Config& c = *r;
+  BOOST_TEST(c.server.host == "0.0.0.0");
+  BOOST_TEST(c.server.port == 9000);
+  BOOST_TEST(c.server.max_body_bytes == 1024u);
+  BOOST_TEST(c.server.idle_timeout.count() == 5000);
+  BOOST_TEST(c.server.request_timeout.count() == 30000);  // default kept
+  BOOST_TEST(!c.server.access_log);
+  BOOST_REQUIRE(c.providers.size() == 2u);
+  BOOST_TEST(c.providers[0].api_key == "sk-oai");
+  BOOST_TEST(c.providers[0].connect_timeout.count() == 1500);
+  BOOST_TEST(c.providers[0].pool.max_connections == 8u);
+  BOOST_TEST(c.providers[0].pool.queue_timeout.count() == 5000);  // default kept
+  BOOST_REQUIRE(c.providers[0].headers.size() == 1u);
+  BOOST_TEST(c.providers[0].headers[0].first == "X-Title");
+  BOOST_TEST(c.providers[1].type == "openai");  // default type
+  BOOST_REQUIRE(c.models.size() == 1u);
+  BOOST_TEST(c.models[0].targets.size() == 2u);
+  BOOST_TEST(c.default_provider == "oai");
+  BOOST_REQUIRE(c.keys.size() == 1u);
+  BOOST_TEST(c.keys[0].key == "team-a-secret");
+  BOOST_TEST(c.keys[0].models.size() == 2u);
+  BOOST_TEST(c.warnings.empty());
+}
+
+BOOST_AUTO_TEST_CASE(providers_without_their_key_are_skipped_with_one_warning_each) {
+  auto r = load_config_string(kValid, "test.toml", env({{"OPENROUTER_API_KEY", "sk-or"}, {"TEAM_A_KEY", "team-a-secret"}}));
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error()));
+  BOOST_REQUIRE(r->providers.size() == 1u);
+  BOOST_TEST(r->providers[0].name == "or");
+  BOOST_TEST(r->models[0].targets.size() == 1u);  // the oai target is dropped
+  BOOST_TEST(r->default_provider.empty());
+  bool warned = false;
+  for (const auto& w : r->warnings) warned = warned || w.find("'oai' skipped: environment variable OPENAI_API_KEY") != std::string::npos;
+  BOOST_TEST(warned);
+}
+
+BOOST_AUTO_TEST_CASE(a_route_whose_providers_are_all_skipped_is_dropped) {
+  auto r = load_config_string(kValid, "test.toml", env({{"TEAM_A_KEY", "team-a-secret"}}));
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->models.empty());
+  BOOST_TEST(r->providers.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_key_whose_secret_is_unset_is_skipped) {
+  auto r = load_config_string(kValid, "test.toml", env({{"OPENAI_API_KEY", "x"}}));
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->keys.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_key_is_an_error_naming_file_line_and_key) {
+  expect_error("[server]\nlisten = \"127.0.0.1:1\"\nlisen = \"x\"\n", {"test.toml:3", "server.lisen", "unknown key"});
+  expect_error(std::string(kProvider) + "timeout = 5\n", {"test.toml:5", "providers[0].timeout", "unknown key"});
+  expect_error("[surver]\n", {"test.toml:1", "surver", "unknown key"});
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types_and_values_are_errors) {
+  expect_error("[server]\nmax_body_bytes = \"big\"\n", {"test.toml:2", "server.max_body_bytes", "integer"});
+  expect_error("[server]\nlisten = \"nohostport\"\n", {"server.listen", "host:port"});
+  expect_error("[server]\nlisten = \"127.0.0.1:99999\"\n", {"server.listen", "port"});
+  expect_error("[server]\nidle_timeout_ms = 0\n", {"server.idle_timeout_ms", "between"});
+  expect_error("[[providers]]\nname = \"p\"\nbase_url = \"ftp://x\"\n", {"test.toml:3", "providers[0].base_url", "http"});
+  expect_error("[[providers]]\nname = \"p\"\ntype = \"magic\"\nbase_url = \"http://x\"\n", {"providers[0].type", "magic"});
+  expect_error("[[providers]]\nbase_url = \"http://x\"\n", {"providers[0].name", "required"});
+}
+
+BOOST_AUTO_TEST_CASE(references_must_resolve) {
+  expect_error(std::string(kProvider) + "[[models]]\nname = \"m\"\ntargets = [ { provider = \"nope\", model = \"x\" } ]\n",
+               {"models[0].targets[0].provider", "nope"});
+  expect_error(std::string(kProvider) + "[routing]\ndefault_provider = \"nope\"\n", {"routing.default_provider", "nope"});
+  expect_error(std::string(kProvider) + "[[models]]\nname = \"m\"\nstrategy = \"random\"\ntargets = [ { provider = \"p\", model = \"x\" } ]\n",
+               {"models[0].strategy", "random"});
+  expect_error(std::string(kProvider) + "[[models]]\nname = \"m\"\ntargets = []\n", {"models[0].targets", "non-empty"});
+}
+
+BOOST_AUTO_TEST_CASE(duplicates_are_errors) {
+  expect_error(std::string(kProvider) + kProvider, {"providers[1].name", "duplicate"});
+  expect_error("[[keys]]\nname = \"a\"\nkey = \"${K}\"\n[[keys]]\nname = \"b\"\nkey = \"${K}\"\n", {"keys[1].key", "already used"});
+}
+
+BOOST_AUTO_TEST_CASE(short_keys_are_refused) {
+  expect_error("[[keys]]\nname = \"a\"\nkey = \"short\"\n", {"keys[0].key", "at least 8"});
+}
+
+BOOST_AUTO_TEST_CASE(toml_syntax_errors_give_the_line) {
+  expect_error("[server]\nlisten = \n", {"test.toml:2"});
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_file_is_a_clear_error) {
+  auto r = load_config_file("/nonexistent/switchyard.toml", env());
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.error().find("cannot open") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_shipped_configs_are_valid) {
+  for (const char* path : {"conf/switchyard.toml", "conf/examples/mock-only.toml"}) {
+    auto r = load_config_file(std::string(SWITCHYARD_SOURCE_DIR) + "/" + path, env({{"SWITCHYARD_KEY", "sy-0123456789"}}));
+    BOOST_TEST_CONTEXT(path) { BOOST_TEST(r.has_value(), (r ? "" : r.error())); }
+  }
+}

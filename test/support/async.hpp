@@ -1,0 +1,63 @@
+#pragma once
+// Helpers to run coroutines in Boost.Test cases: every wait is bounded, so a
+// hang fails the test instead of blocking CI.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <optional>
+
+namespace switchyard::test {
+
+namespace asio = boost::asio;
+inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// Runs `work` on `ioc` until it completes or `limit` passes (a test failure).
+template <class T>
+T run_async(asio::io_context& ioc, asio::awaitable<T> work, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  bool done = false;
+  std::exception_ptr error;
+  std::optional<T> value;
+  asio::co_spawn(ioc, std::move(work), [&](std::exception_ptr e, T v) {
+    error = e;
+    if (!e) value.emplace(std::move(v));
+    done = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done && std::chrono::steady_clock::now() < deadline) ioc.run_one_for(std::chrono::milliseconds(50));
+  if (!done) BOOST_FAIL("coroutine did not finish within the time limit");
+  if (error) std::rethrow_exception(error);
+  return std::move(*value);
+}
+
+inline void run_async(asio::io_context& ioc, asio::awaitable<void> work,
+                      std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  auto wrapped = [](asio::awaitable<void> w) -> asio::awaitable<bool> {
+    co_await std::move(w);
+    co_return true;
+  };
+  run_async<bool>(ioc, wrapped(std::move(work)), limit);
+}
+
+// Polls `condition` every few milliseconds until it holds or `limit` passes;
+// for state owned by another coroutine that offers nothing to await.
+inline asio::awaitable<bool> eventually(std::function<bool()> condition,
+                                        std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    timer.expires_after(std::chrono::milliseconds(2));
+    co_await timer.async_wait(use_nothrow);
+  }
+  co_return true;
+}
+
+}  // namespace switchyard::test

@@ -1,0 +1,93 @@
+#pragma once
+// Runs the real gateway (Gateway + HttpServer) and a real mock provider on
+// loopback ports, in-process on one io_context.
+#include <switchyard/config.hpp>
+#include <switchyard/gateway.hpp>
+
+#include <boost/asio/detached.hpp>
+
+#include <functional>
+#include <memory>
+
+#include "mock/mock_provider.hpp"
+#include "observability/logger.hpp"
+#include "server/http_server.hpp"
+#include "support/async.hpp"
+#include "support/http_client.hpp"
+
+namespace switchyard::test {
+
+inline constexpr const char* kClientKey = "sy-test-client-key-0001";
+inline constexpr const char* kProviderKey = "provider-secret-key-xyz";
+
+inline Headers auth_headers(std::string key = kClientKey) { return {{"authorization", "Bearer " + key}}; }
+
+inline std::string chat_body(std::string model = "fast", bool stream = false, std::string extra = "") {
+  return R"({"model":")" + model + R"(","messages":[{"role":"user","content":"hello there"}])" +
+         (stream ? R"(,"stream":true)" : "") + extra + "}";
+}
+
+// A config with one provider ("mock") at `mock_port`, a route "fast" → mock/mock-fast,
+// and one client key allowed everything.
+inline Config mock_config(std::uint16_t mock_port) {
+  Config c;
+  c.server.host = "127.0.0.1";
+  c.server.port = 0;
+  c.server.access_log = false;
+  ProviderConfig p;
+  p.name = "mock";
+  p.base_url = "http://127.0.0.1:" + std::to_string(mock_port) + "/v1";
+  p.api_key = kProviderKey;
+  c.providers.push_back(p);
+  c.models.push_back(ModelRouteConfig{"fast", "failover", {TargetConfig{"mock", "mock-fast"}}});
+  c.keys.push_back(KeyConfig{"test", kClientKey, {}});
+  return c;
+}
+
+class GatewayHarness {
+ public:
+  explicit GatewayHarness(mock::MockOptions mock_options = {}, std::function<void(Config&)> tweak = {})
+      : mock_(ioc_.get_executor(), std::move(mock_options)) {
+    mock_port_ = mock_.listen();
+    Config config = mock_config(mock_port_);
+    if (tweak) tweak(config);
+    gateway_ = std::make_unique<Gateway>(ioc_.get_executor(), std::move(config));
+    server_ = std::make_unique<server::HttpServer>(ioc_.get_executor(), *gateway_, log_);
+    port_ = server_->listen();
+    asio::co_spawn(ioc_, mock_.run(), asio::detached);
+    asio::co_spawn(ioc_, server_->run(), asio::detached);
+  }
+
+  ~GatewayHarness() {
+    server_->stop();
+    mock_.stop();
+    gateway_->shutdown();
+    // Let every coroutine finish before the objects they use go away.
+    ioc_.run_for(std::chrono::seconds(5));
+  }
+
+  template <class T>
+  T run(asio::awaitable<T> work, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    return run_async<T>(ioc_, std::move(work), limit);
+  }
+  void run(asio::awaitable<void> work, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    run_async(ioc_, std::move(work), limit);
+  }
+
+  asio::io_context& ioc() { return ioc_; }
+  std::uint16_t port() const { return port_; }
+  mock::MockProvider& mock() { return mock_; }
+  Gateway& gateway() { return *gateway_; }
+  server::HttpServer& server() { return *server_; }
+
+ private:
+  asio::io_context ioc_{1};
+  observability::Logger log_{observability::LogLevel::off};
+  mock::MockProvider mock_;
+  std::uint16_t mock_port_ = 0;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<server::HttpServer> server_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace switchyard::test
