@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-release}"
 case "$kind" in
-  release)  args=(-DCMAKE_BUILD_TYPE=Release) ;;
+  release)  args=(-DCMAKE_BUILD_TYPE=Release -DSWITCHYARD_TESTS=OFF) ;;
   debug)    args=(-DCMAKE_BUILD_TYPE=Debug) ;;
   sanitize) args=(-DCMAKE_BUILD_TYPE=Debug -DSWITCHYARD_SANITIZE=ON) ;;
   *) echo "usage: $0 [release|debug|sanitize]" >&2; exit 2 ;;
