@@ -2,6 +2,7 @@
 # Installs the Debian packages Switchyard needs, only those missing.
 #   scripts/setup.sh          build and run dependencies
 #   scripts/setup.sh --test   also what the tests need (Node.js and npm for the SDK end-to-end test)
+#   scripts/setup.sh --bench  also what scripts/bench.sh needs (taskset, jq, Google Benchmark)
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config openssl ca-certificates
@@ -9,6 +10,9 @@ packages=(g++ cmake make pkg-config openssl ca-certificates
   libtomlplusplus-dev libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(nodejs npm curl)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(util-linux jq libbenchmark-dev)
 fi
 
 missing=()

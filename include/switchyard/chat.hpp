@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@ struct ChatResponse {
   std::string body;      // the chat.completion JSON as the provider sent it
   std::string provider;  // provider that answered
   std::string model;     // upstream model
+  std::chrono::nanoseconds upstream_time{0};  // spent waiting on the provider
 };
 
 // A source of chat.completion.chunk JSON texts, one per call.
@@ -38,17 +40,22 @@ class ChunkSource {
 // gateway hands the stream out, so errors before it are plain errors.
 class ChatStream {
  public:
-  ChatStream(std::unique_ptr<ChunkSource> source, std::string provider, std::string model)
-      : source_(std::move(source)), provider_(std::move(provider)), model_(std::move(model)) {}
+  ChatStream(std::unique_ptr<ChunkSource> source, std::string provider, std::string model,
+             std::chrono::nanoseconds upstream_time = {})
+      : source_(std::move(source)), provider_(std::move(provider)), model_(std::move(model)),
+        upstream_time_(upstream_time) {}
 
   boost::asio::awaitable<result<std::optional<std::string_view>>> next() { return source_->next(); }
   const std::string& provider() const noexcept { return provider_; }
   const std::string& model() const noexcept { return model_; }
+  // Time spent waiting on the provider until the first chunk.
+  std::chrono::nanoseconds upstream_time() const noexcept { return upstream_time_; }
 
  private:
   std::unique_ptr<ChunkSource> source_;
   std::string provider_;
   std::string model_;
+  std::chrono::nanoseconds upstream_time_{0};
 };
 
 }  // namespace switchyard

@@ -127,6 +127,7 @@ asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
   if (auto ok = impl_->prepare(request, prepared); !ok) co_return ok.error();
   const auto& target = prepared.plan.targets().front();
   auto& client = *impl_->clients[target.provider];
+  const auto started_at = std::chrono::steady_clock::now();
   auto source =
       co_await client.chat_completion_stream(providers::ChatCall{request.body, target.model, request.request_id});
   if (!source) co_return source.error();
@@ -135,7 +136,7 @@ asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
   auto first = co_await (*source)->next();
   if (!first) co_return first.error();
   co_return ChatStream(std::make_unique<FirstChunkGate>(std::move(*source), *first), client.name(),
-                       std::string(target.model));
+                       std::string(target.model), std::chrono::steady_clock::now() - started_at);
 }
 
 }  // namespace switchyard

@@ -123,11 +123,13 @@ asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall cal
   call.body.erase("stream_options");
   auto req = build_request(call);
   upstream::UpstreamExchange exchange(*pool_, timeouts_of(config_), config_.name);
+  const auto started_at = std::chrono::steady_clock::now();
   if (auto started = co_await exchange.start(req); !started) co_return started.error();
   if (exchange.status() / 100 != 2) co_return co_await read_error(exchange);
   auto body = co_await exchange.read_all(config_.max_response_bytes);
   if (!body) co_return body.error();
-  co_return ChatResponse{std::move(*body), config_.name, std::string(call.model)};
+  co_return ChatResponse{std::move(*body), config_.name, std::string(call.model),
+                         std::chrono::steady_clock::now() - started_at};
 }
 
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> OpenAiClient::chat_completion_stream(ChatCall call) {

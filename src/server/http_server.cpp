@@ -224,6 +224,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     }
 
     auto& req = parser.get();
+    const auto request_read = Clock::now();
+    // Time spent in the gateway itself, not waiting on the provider.
+    auto overhead_us = [&](std::chrono::nanoseconds upstream) {
+      const auto inside = Clock::now() - request_read - upstream;
+      return std::to_string(std::max<long long>(0, std::chrono::duration_cast<std::chrono::microseconds>(inside).count()));
+    };
     const bool keep_alive = req.keep_alive();
     const std::string_view path = path_of(req.target());
     Outcome outcome;
@@ -268,6 +274,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
             } else {
               outcome.provider = r->provider;
               auto res = make_response(200, std::move(r->body), request_id, keep_alive);
+              res.set("x-switchyard-overhead-us", overhead_us(r->upstream_time));
               co_await respond(res);
             }
           } else {
@@ -286,6 +293,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
               head.set(http::field::content_type, "text/event-stream");
               head.set(http::field::cache_control, "no-cache");
               head.set("x-request-id", request_id);
+              head.set("x-switchyard-overhead-us", overhead_us(chat_stream.upstream_time()));
               head.chunked(true);
               head.keep_alive(keep_alive && !stopping_);
               http::response_serializer<http::empty_body> serializer{head};

@@ -32,6 +32,7 @@ BOOST_AUTO_TEST_CASE(non_streamed_completion_is_forwarded_with_only_the_model_re
                            {{"authorization", std::string("Bearer ") + kClientKey}, {"x-request-id", "my-req-1"}}));
   BOOST_REQUIRE_EQUAL(r.status, 200u);
   BOOST_TEST(r.headers["x-request-id"] == "my-req-1");
+  BOOST_TEST(!r.headers["x-switchyard-overhead-us"].empty());
   auto body = json_of(r.body);
   BOOST_TEST(body.at("object").as_string() == "chat.completion");
   BOOST_TEST(body.at("model").as_string() == "mock-fast");
@@ -400,4 +401,17 @@ BOOST_AUTO_TEST_CASE(stop_lets_in_flight_requests_finish_and_closes_idle_connect
     BOOST_TEST(drained);
     BOOST_TEST(h.server().open_connections() == 0u);
   }());
+}
+
+BOOST_AUTO_TEST_CASE(the_overhead_header_excludes_the_time_spent_waiting_on_the_provider) {
+  mock::MockOptions mo;
+  mo.defaults.ttft = milliseconds(100);
+  GatewayHarness h(mo);
+  for (bool stream : {false, true}) {
+    auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", stream), auth_headers()));
+    BOOST_REQUIRE_EQUAL(r.status, 200u);
+    const auto overhead = std::stol(std::string(r.headers["x-switchyard-overhead-us"]));
+    BOOST_TEST(overhead >= 0);
+    BOOST_TEST(overhead < 100'000);  // the provider's 100 ms is not counted
+  }
 }

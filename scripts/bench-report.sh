@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Turns a bench JSON file (one line per run, from scripts/bench.sh) into a Markdown summary.
+set -euo pipefail
+f="$1"
+commit=$(basename "$f" .json | sed 's/.*-//')
+echo "## Bench $(basename "$f" .json)"
+echo
+echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), gateway pinned alone on core 0; mock and load generator on core 1."
+echo
+echo "### Latency and throughput (µs; added = through the gateway minus direct to the mock)"
+echo
+echo "| scenario | req/s direct | req/s gateway | p50 direct | p50 gateway | added p50 | p99 direct | p99 gateway | added p99 | added p99.9 | gateway CPU µs/req | failed |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+for s in c1 rate2000 max64 stream1 stream1000; do
+  jq -rs --arg s "$s" '
+    def r(x): (x * 10 | round) / 10;
+    (map(select(.label == ($s + "/direct"))) | first) as $d |
+    (map(select(.label | startswith($s + "/")) | select(.label != ($s + "/direct"))) | first) as $g |
+    if $d == null or $g == null then empty else
+    "| \($s) | \($d.throughput_rps | round) | \($g.throughput_rps | round) | \(r($d.latency.p50_us)) | \(r($g.latency.p50_us)) | \(r($g.latency.p50_us - $d.latency.p50_us)) | \(r($d.latency.p99_us)) | \(r($g.latency.p99_us)) | \(r($g.latency.p99_us - $d.latency.p99_us)) | \(r($g.latency.p999_us - $d.latency.p999_us)) | \(if $g.target_cpu_us_per_request then r($g.target_cpu_us_per_request) else "-" end) | \($d.failed)/\($g.failed) |"
+    end' "$f"
+done
+echo
+echo "### Streams (µs)"
+echo
+echo "| scenario | TTFB p50 direct | TTFB p50 gateway | added TTFB p99 | gap p50 gateway | added gap p99 | stalls | incomplete |"
+echo "|---|---|---|---|---|---|---|---|"
+for s in stream1 stream1000; do
+  jq -rs --arg s "$s" '
+    def r(x): (x * 10 | round) / 10;
+    (map(select(.label == ($s + "/direct"))) | first) as $d |
+    (map(select(.label | startswith($s + "/")) | select(.label != ($s + "/direct"))) | first) as $g |
+    if $d == null or $g == null then empty else
+    "| \($s) | \(r($d.ttfb.p50_us)) | \(r($g.ttfb.p50_us)) | \(r($g.ttfb.p99_us - $d.ttfb.p99_us)) | \(r($g.gap.p50_us)) | \(r($g.gap.p99_us - $d.gap.p99_us)) | \($g.stalls) | \($g.incomplete_streams) |"
+    end' "$f"
+done
+echo
+jq -rs '
+  (map(select(.label | startswith("scale"))) | first) as $s |
+  (map(select(.label == "memory")) | first) as $m |
+  if $s == null then empty else
+  "### Scale and memory\n\n| figure | value |\n|---|---|\n" +
+  "| concurrent slow streams | \($s.connections) (completed \($s.ok), failed \($s.failed), stalls over 1 s \($s.stalls), incomplete \($s.incomplete_streams)) |\n" +
+  "| gateway RSS idle | \(($m.idle_rss_kb / 1024 * 10 | round) / 10) MB |\n" +
+  "| gateway RSS peak with the streams open | \(($s.target_rss_peak_bytes / 1048576 * 10 | round) / 10) MB |\n" +
+  "| RSS per open stream | \((($s.target_rss_peak_bytes / 1024 - $m.before_scale_rss_kb) / $s.connections * 10 | round) / 10) KiB |\n" +
+  "| RSS during soak (samples) | \($m.soak_rss_kb | map(. / 1024 | round) | map(tostring) | join(", ")) MB |\n" +
+  "| RSS after load, at rest | \(($m.after_load_rss_kb / 1024 * 10 | round) / 10) MB |"
+  end' "$f"
