@@ -81,30 +81,44 @@ class OpenAiChunkStream final : public ChunkSource {
 
 }  // namespace
 
+namespace {
+bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+}  // namespace
+
 OpenAiClient::OpenAiClient(const asio::any_io_executor& ex, const ProviderConfig& config) : config_(config) {
   auto ep = upstream::parse_endpoint(config_.base_url);
   if (!ep) throw std::invalid_argument("provider '" + config_.name + "': " + ep.error().message);
   endpoint_ = std::move(*ep);
-  chat_target_ = endpoint_.path_prefix + "/chat/completions";
-  if (!config_.api_key.empty()) authorization_ = "Bearer " + config_.api_key;
+  // Everything but the request id and length is the same for every request: build it once.
+  head_prefix_ = "POST " + endpoint_.path_prefix + "/chat/completions HTTP/1.1\r\nHost: " + endpoint_.host_header +
+                 "\r\nContent-Type: application/json\r\nUser-Agent: switchyard/0.1\r\n";
+  if (has_line_break(config_.api_key)) throw std::invalid_argument("provider '" + config_.name + "': api_key has a line break");
+  if (!config_.api_key.empty()) head_prefix_ += "Authorization: Bearer " + config_.api_key + "\r\n";
+  for (const auto& [k, v] : config_.headers) {
+    if (has_line_break(k) || has_line_break(v) || k.find(':') != std::string::npos || k.empty()) {
+      throw std::invalid_argument("provider '" + config_.name + "': invalid header '" + k + "'");
+    }
+    head_prefix_ += k + ": " + v + "\r\n";
+  }
   if (endpoint_.tls) tls_ = upstream::make_client_tls_context(config_);
   pool_ = std::make_unique<upstream::ConnectionPool>(ex, endpoint_, config_.name, config_.pool, config_.connect_timeout,
                                                      tls_.get());
 }
 
-http::request<http::string_body> OpenAiClient::build_request(ChatCall& call) const {
+upstream::UpstreamExchange::RequestBuffers OpenAiClient::build_request(ChatCall& call, std::string& head,
+                                                                        std::string& body) const {
   call.body["model"] = call.model;
-  http::request<http::string_body> req{http::verb::post, chat_target_, 11};
-  req.set(http::field::host, endpoint_.host_header);
-  if (!authorization_.empty()) req.set(http::field::authorization, authorization_);
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::user_agent, "switchyard/0.1");
-  for (const auto& [k, v] : config_.headers) req.set(k, v);
-  if (!call.request_id.empty()) req.set("x-request-id", call.request_id);
-  req.body() = boost::json::serialize(call.body);
-  req.keep_alive(true);
-  req.prepare_payload();
-  return req;
+  body = boost::json::serialize(call.body);
+  head.clear();
+  if (!call.request_id.empty()) {
+    head += "x-request-id: ";
+    head += call.request_id;
+    head += "\r\n";
+  }
+  head += "Content-Length: ";
+  head += std::to_string(body.size());
+  head += "\r\n\r\n";
+  return {asio::buffer(head_prefix_), asio::buffer(head), asio::buffer(body)};
 }
 
 asio::awaitable<Error> OpenAiClient::read_error(upstream::UpstreamExchange& exchange) const {
@@ -121,7 +135,8 @@ asio::awaitable<Error> OpenAiClient::read_error(upstream::UpstreamExchange& exch
 asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall call) {
   call.body.erase("stream");
   call.body.erase("stream_options");
-  auto req = build_request(call);
+  std::string head, body_text;
+  const auto req = build_request(call, head, body_text);
   upstream::UpstreamExchange exchange(*pool_, timeouts_of(config_), config_.name);
   const auto started_at = std::chrono::steady_clock::now();
   if (auto started = co_await exchange.start(req); !started) co_return started.error();
@@ -134,7 +149,8 @@ asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall cal
 
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> OpenAiClient::chat_completion_stream(ChatCall call) {
   call.body["stream"] = true;
-  auto req = build_request(call);
+  std::string head, body_text;
+  const auto req = build_request(call, head, body_text);
   auto exchange = std::make_unique<upstream::UpstreamExchange>(*pool_, timeouts_of(config_), config_.name);
   if (auto started = co_await exchange->start(req); !started) co_return started.error();
   if (exchange->status() / 100 != 2) co_return co_await read_error(*exchange);

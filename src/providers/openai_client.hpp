@@ -29,13 +29,13 @@ class OpenAiClient final : public ProviderClient {
   void shutdown() noexcept override { pool_->close(); }
 
  private:
-  boost::beast::http::request<boost::beast::http::string_body> build_request(ChatCall& call) const;
+  // Serializes the upstream request into `scratch` (head) and `body`.
+  upstream::UpstreamExchange::RequestBuffers build_request(ChatCall& call, std::string& head, std::string& body) const;
   boost::asio::awaitable<Error> read_error(upstream::UpstreamExchange& exchange) const;
 
   ProviderConfig config_;
   upstream::Endpoint endpoint_;
-  std::string chat_target_;     // path of chat/completions on the upstream
-  std::string authorization_;   // "Bearer <key>" or empty
+  std::string head_prefix_;     // request line and the headers every request carries, built once
   std::unique_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<upstream::ConnectionPool> pool_;
 };

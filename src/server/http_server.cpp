@@ -10,12 +10,13 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <boost/json/monotonic_resource.hpp>
 
 #include <chrono>
 #include <random>
 
 #include "error/error_response.hpp"
-#include "sse/sse_writer.hpp"
+#include "server/response_writer.hpp"
 
 namespace switchyard::server {
 
@@ -42,6 +43,15 @@ std::uint64_t random_seed() {
 std::string_view path_of(std::string_view target) {
   const auto q = target.find('?');
   return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+// Client-supplied text for the log: bounded, no control characters (no log injection).
+std::string loggable(std::string_view text) {
+  std::string out(text.substr(0, 200));
+  for (auto& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
 }
 
 // What one request produced, for the access log.
@@ -94,7 +104,15 @@ asio::awaitable<void> HttpServer::run() {
       sock.close(ignored);
       continue;
     }
-    asio::co_spawn(ex_, session(std::move(sock)), asio::detached);
+    // Exceptions are bugs: log them at the session boundary; the connection closes.
+    asio::co_spawn(ex_, session(std::move(sock)), [this](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log_.error(std::string("connection ended by an internal error: ") + ex.what());
+      }
+    });
   }
 }
 
@@ -131,31 +149,19 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   boost::system::error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
   beast::flat_buffer buffer;
-  sse::SseWriter sse_writer;
+  ResponseWriter writer;
+  // Request JSON is parsed into an arena made anew per request on this
+  // connection's buffer: no malloc per JSON node for ordinary requests.
+  // (Boost 1.81's monotonic_resource::release() keeps doubling its next block,
+  // so the arena is rebuilt rather than released.)
+  std::unique_ptr<unsigned char[]> json_buffer(new unsigned char[16 * 1024]);
+  std::optional<boost::json::monotonic_resource> json_arena;
 
-  // Writes a complete response; false when the client is gone.
-  auto write = [&](auto& response) -> asio::awaitable<bool> {
+  // Writes buffers to the client within the write timeout; false when the client is gone.
+  auto send = [&](const auto& buffers) -> asio::awaitable<bool> {
     stream.expires_after(config_.write_timeout);
-    auto [ec, n] = co_await http::async_write(stream, response, use_nothrow);
+    auto [ec, n] = co_await asio::async_write(stream, buffers, use_nothrow);
     co_return !ec;
-  };
-
-  auto make_response = [](unsigned status, std::string body, std::string_view request_id, bool keep_alive) {
-    http::response<http::string_body> res{static_cast<http::status>(status), 11};
-    res.set(http::field::server, "switchyard");
-    res.set(http::field::content_type, "application/json");
-    if (!request_id.empty()) res.set("x-request-id", request_id);
-    res.body() = std::move(body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    return res;
-  };
-
-  auto error_response = [&](const Error& e, std::string_view request_id, bool keep_alive) {
-    auto mapped = error::to_http_error(e);
-    auto res = make_response(static_cast<unsigned>(mapped.status), std::move(mapped.body), request_id, keep_alive);
-    if (!mapped.retry_after.empty()) res.set(http::field::retry_after, mapped.retry_after);
-    return res;
   };
 
   for (;;) {
@@ -181,8 +187,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     if (!rec && !parser.is_done()) {
       if (auto expect = parser.get().find(http::field::expect);
           expect != parser.get().end() && beast::iequals(expect->value(), "100-continue")) {
-        http::response<http::empty_body> cont{http::status::continue_, 11};
-        if (!co_await write(cont)) break;
+        if (!co_await send(asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")))) break;
         stream.expires_after(config_.request_timeout);
       }
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_nothrow);
@@ -202,24 +207,26 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       // Malformed or oversized requests get an answer, then the connection
       // closes (the rest of what the client sends is not read).
       Error e;
+      unsigned status = 0;
+      std::string body;
       if (rec == http::error::body_limit) {
-        e = make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) +
-                                                 " bytes");
+        e = make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes");
       } else if (rec == http::error::header_limit) {
-        auto res = make_response(431, R"({"error":{"message":"request headers too large","type":"invalid_request_error","param":null,"code":"headers_too_large"}})", request_id, false);
-        co_await write(res);
-        break;
-      } else if (rec.category() == http::make_error_code(http::error::end_of_stream).category() && rec != http::error::end_of_stream &&
-                 rec != http::error::partial_message) {
+        status = 431;
+        body = R"({"error":{"message":"request headers too large","type":"invalid_request_error","param":null,"code":"headers_too_large"}})";
+      } else if (rec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+                 rec != http::error::end_of_stream && rec != http::error::partial_message) {
         e = make_error(errc::invalid_request, "malformed HTTP request: " + rec.message());
       } else {
         break;  // timeout, reset or EOF: nobody to answer
       }
-      auto res = error_response(e, request_id, false);
-      co_await write(res);
-      if (config_.access_log) {
-        log_.info("request rejected status=" + std::to_string(res.result_int()) + " request_id=" + request_id);
+      if (status == 0) {
+        auto mapped = error::to_http_error(e);
+        status = static_cast<unsigned>(mapped.status);
+        body = std::move(mapped.body);
       }
+      co_await send(writer.json(status, body, ResponseWriter::Meta{request_id, {}, {}, false}));
+      if (config_.access_log) log_.info("request rejected status=" + std::to_string(status) + " request_id=" + request_id);
       break;
     }
 
@@ -231,28 +238,33 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       return std::to_string(std::max<long long>(0, std::chrono::duration_cast<std::chrono::microseconds>(inside).count()));
     };
     const bool keep_alive = req.keep_alive();
+    const bool http10 = req.version() == 10;
     const std::string_view path = path_of(req.target());
     Outcome outcome;
     std::string authorization;
     if (auto it = req.find(http::field::authorization); it != req.end()) authorization = std::string(it->value());
     else if (auto xk = req.find("x-api-key"); xk != req.end()) authorization = std::string(xk->value());
 
-    auto respond = [&](http::response<http::string_body>& res) -> asio::awaitable<void> {
-      outcome.status = res.result_int();
-      res.keep_alive(keep_alive && !stopping_);
-      if (!co_await write(res)) outcome.close = true;
+    auto meta = [&](std::string_view overhead = {}, std::string_view retry_after = {}) {
+      return ResponseWriter::Meta{request_id, overhead, retry_after, keep_alive && !stopping_, http10};
+    };
+    auto respond_json = [&](unsigned status, std::string_view body, ResponseWriter::Meta m) -> asio::awaitable<void> {
+      outcome.status = status;
+      if (!m.keep_alive) outcome.close = true;
+      if (!co_await send(writer.json(status, body, m))) outcome.close = true;
     };
     auto respond_error = [&](const Error& e) -> asio::awaitable<void> {
-      auto res = error_response(e, request_id, keep_alive);
-      co_await respond(res);
+      auto mapped = error::to_http_error(e);
+      co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
     };
 
     if (path == "/v1/chat/completions" || path == "/chat/completions") {
       if (req.method() != http::verb::post) {
         co_await respond_error(make_error(errc::method_not_allowed, "use POST for chat completions"));
       } else {
+        json_arena.emplace(json_buffer.get(), 16 * 1024);
         boost::system::error_code jec;
-        boost::json::value parsed = boost::json::parse(req.body(), jec);
+        boost::json::value parsed = boost::json::parse(req.body(), jec, &*json_arena);
         if (jec) {
           co_await respond_error(make_error(errc::invalid_json, "the request body is not valid JSON: " + jec.message()));
         } else if (!parsed.is_object()) {
@@ -260,7 +272,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
         } else {
           ChatRequest chat_request{std::move(parsed.as_object()), std::move(authorization), request_id};
           if (auto* m = chat_request.body.if_contains("model"); m && m->is_string()) {
-            outcome.model = std::string(m->as_string().subview(0, std::min<std::size_t>(m->as_string().size(), 200)));
+            outcome.model = loggable(m->as_string());
           }
           const auto* stream_flag = chat_request.body.if_contains("stream");
           const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
@@ -273,9 +285,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
               co_await respond_error(r.error());
             } else {
               outcome.provider = r->provider;
-              auto res = make_response(200, std::move(r->body), request_id, keep_alive);
-              res.set("x-switchyard-overhead-us", overhead_us(r->upstream_time));
-              co_await respond(res);
+              co_await respond_json(200, r->body, meta(overhead_us(r->upstream_time)));
             }
           } else {
             // Stream: relay chunk by chunk; a client that leaves cancels the upstream.
@@ -288,17 +298,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
               ChatStream& chat_stream = *opened;
               outcome.provider = chat_stream.provider();
               outcome.status = 200;
-              http::response<http::empty_body> head{http::status::ok, 11};
-              head.set(http::field::server, "switchyard");
-              head.set(http::field::content_type, "text/event-stream");
-              head.set(http::field::cache_control, "no-cache");
-              head.set("x-request-id", request_id);
-              head.set("x-switchyard-overhead-us", overhead_us(chat_stream.upstream_time()));
-              head.chunked(true);
-              head.keep_alive(keep_alive && !stopping_);
-              http::response_serializer<http::empty_body> serializer{head};
-              stream.expires_after(config_.write_timeout);
-              if (auto [ec, n] = co_await http::async_write_header(stream, serializer, use_nothrow); ec) {
+              const auto m = meta(overhead_us(chat_stream.upstream_time()));
+              if (!m.keep_alive) outcome.close = true;
+              if (!co_await send(writer.stream_head(m))) {
                 outcome.close = true;
                 co_return;
               }
@@ -308,24 +310,18 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
                   // Bytes already went out: end with an error event and no
                   // [DONE], so the client can't mistake a cut for an answer.
                   const auto json = error::error_object_json(chunk.error());
-                  stream.expires_after(config_.write_timeout);
-                  co_await asio::async_write(stream, http::make_chunk(sse_writer.frame(json)), use_nothrow);
-                  co_await asio::async_write(stream, http::make_chunk_last(), use_nothrow);
+                  if (co_await send(writer.sse_chunk(json))) co_await send(ResponseWriter::last_chunk());
                   outcome.close = true;
-                  outcome.status = 200;
                   log_.warn("stream broken request_id=" + request_id + " " + chunk.error().message);
                   co_return;
                 }
-                stream.expires_after(config_.write_timeout);
                 if (!*chunk) {
-                  const std::string_view done = sse::SseWriter::done_frame;
-                  auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(done)), use_nothrow);
-                  if (!ec) std::tie(ec, n) = co_await asio::async_write(stream, http::make_chunk_last(), use_nothrow);
-                  if (ec) outcome.close = true;
+                  if (!co_await send(writer.sse_chunk("[DONE]")) || !co_await send(ResponseWriter::last_chunk())) {
+                    outcome.close = true;
+                  }
                   co_return;
                 }
-                auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(sse_writer.frame(**chunk)), use_nothrow);
-                if (ec) {
+                if (!co_await send(writer.sse_chunk(**chunk))) {
                   outcome.close = true;
                   co_return;
                 }
@@ -347,15 +343,13 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
         for (const auto& name : gateway_.model_names()) {
           data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
         }
-        auto res = make_response(200, boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}}),
-                                 request_id, keep_alive);
-        co_await respond(res);
+        const auto body = boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
+        co_await respond_json(200, body, meta());
       }
     } else if (path == "/health") {
-      auto res = make_response(200, stopping_ ? R"({"status":"stopping"})" : R"({"status":"ok"})", request_id, keep_alive);
-      co_await respond(res);
+      co_await respond_json(200, stopping_ ? R"({"status":"stopping"})" : R"({"status":"ok"})", meta());
     } else {
-      co_await respond_error(make_error(errc::not_found, "no route for " + std::string(path.substr(0, 200))));
+      co_await respond_error(make_error(errc::not_found, "no route for " + loggable(path)));
     }
 
     if (config_.access_log) {
@@ -363,7 +357,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       std::string line = "request method=";
       line += std::string(req.method_string());
       line += " path=";
-      line += std::string(path.substr(0, 200));
+      line += loggable(path);
       line += " status=" + std::to_string(outcome.status);
       if (!outcome.model.empty()) line += " model=" + outcome.model;
       if (!outcome.provider.empty()) line += " provider=" + outcome.provider;

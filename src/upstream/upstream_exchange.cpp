@@ -3,7 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 
 #include "upstream/io_error.hpp"
 
@@ -21,7 +21,7 @@ bool may_be_stale(const boost::system::error_code& ec) {
 }
 }  // namespace
 
-asio::awaitable<result<void>> UpstreamExchange::start(http::request<http::string_body>& request) {
+asio::awaitable<result<void>> UpstreamExchange::start(const RequestBuffers& request) {
   for (int attempt = 0;; ++attempt) {
     auto lease = co_await pool_.acquire(attempt > 0);
     if (!lease) co_return lease.error();
@@ -30,7 +30,7 @@ asio::awaitable<result<void>> UpstreamExchange::start(http::request<http::string
     done_ = false;
     auto& c = lease_->connection();
     c.tcp().expires_after(timeouts_.response);
-    auto [wec, written] = co_await c.visit([&](auto& s) { return http::async_write(s, request, use_nothrow); });
+    auto [wec, written] = co_await c.visit([&](auto& s) { return asio::async_write(s, request, use_nothrow); });
     boost::system::error_code ec = wec;
     std::string_view phase = "sending the request";
     if (!ec) {

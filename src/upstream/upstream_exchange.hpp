@@ -12,7 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/asio/buffer.hpp>
 
 #include <array>
 #include <optional>
@@ -33,9 +33,13 @@ class UpstreamExchange {
   UpstreamExchange(ConnectionPool& pool, ExchangeTimeouts timeouts, const std::string& provider)
       : pool_(pool), timeouts_(timeouts), provider_(provider) {}
 
-  // Sends `request`. A reused connection that turns out dead before any
+  // A serialized HTTP request: head (request line and headers, ending in an
+  // empty line) in pieces, then the body. Written with one gathered write.
+  using RequestBuffers = std::array<boost::asio::const_buffer, 3>;
+
+  // Sends the request. A reused connection that turns out dead before any
   // response byte arrived is replaced once by a fresh one.
-  boost::asio::awaitable<result<void>> start(boost::beast::http::request<boost::beast::http::string_body>& request);
+  boost::asio::awaitable<result<void>> start(const RequestBuffers& request);
 
   unsigned status() const { return parser_->get().result_int(); }
   const boost::beast::http::fields& headers() const { return parser_->get().base(); }

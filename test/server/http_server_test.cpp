@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(many_requests_reuse_few_upstream_connections) {
     BOOST_REQUIRE(!co_await c.connect(h.port()));
     for (int i = 0; i < 40; ++i) {
       auto r = co_await c.call(verb::post, "/v1/chat/completions", chat_body("fast", i % 2 == 1), auth_headers());
-      BOOST_REQUIRE_EQUAL(r.status, 200u);
+      BOOST_TEST_CONTEXT("request " << i << ": " << r.error.message()) { BOOST_REQUIRE_EQUAL(r.status, 200u); }
     }
     c.close();
   }());

@@ -82,7 +82,7 @@ class GatewayHarness {
 
  private:
   asio::io_context ioc_{1};
-  observability::Logger log_{observability::LogLevel::off};
+  observability::Logger log_{observability::LogLevel::warn};  // warnings show in a failing test's output
   mock::MockProvider mock_;
   std::uint16_t mock_port_ = 0;
   std::unique_ptr<Gateway> gateway_;

@@ -1,0 +1,91 @@
+#include "server/response_writer.hpp"
+
+#include <boost/beast/http/status.hpp>
+
+#include <charconv>
+
+namespace switchyard::server {
+
+namespace {
+constexpr std::string_view kSsePrefix = "data: ";
+constexpr std::string_view kSseEnd = "\n\n\r\n";  // end of the event, then end of the chunk
+}  // namespace
+
+void ResponseWriter::common_headers(const Meta& meta) {
+  head_ += "Server: switchyard\r\n";
+  if (!meta.request_id.empty()) {
+    head_ += "x-request-id: ";
+    head_ += meta.request_id;
+    head_ += "\r\n";
+  }
+  if (!meta.overhead_us.empty()) {
+    head_ += "x-switchyard-overhead-us: ";
+    head_ += meta.overhead_us;
+    head_ += "\r\n";
+  }
+  if (!meta.retry_after.empty()) {
+    head_ += "Retry-After: ";
+    head_ += meta.retry_after;
+    head_ += "\r\n";
+  }
+  if (!meta.keep_alive) head_ += "Connection: close\r\n";
+  else if (meta.http10) head_ += "Connection: keep-alive\r\n";
+}
+
+const std::array<boost::asio::const_buffer, 2>& ResponseWriter::json(unsigned status, std::string_view body,
+                                                                     const Meta& meta) {
+  head_.clear();
+  head_ += "HTTP/1.1 ";
+  char num[24];
+  auto end = std::to_chars(num, num + sizeof num, status).ptr;
+  head_.append(num, end);
+  head_ += ' ';
+  head_ += boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  head_ += "\r\nContent-Type: application/json\r\n";
+  common_headers(meta);
+  head_ += "Content-Length: ";
+  end = std::to_chars(num, num + sizeof num, body.size()).ptr;
+  head_.append(num, end);
+  head_ += "\r\n\r\n";
+  json_ = {boost::asio::buffer(head_), boost::asio::buffer(body)};
+  return json_;
+}
+
+boost::asio::const_buffer ResponseWriter::stream_head(const Meta& meta) {
+  head_.clear();
+  head_ += "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n";
+  common_headers(meta);
+  head_ += "Transfer-Encoding: chunked\r\n\r\n";
+  return boost::asio::buffer(head_);
+}
+
+const std::array<boost::asio::const_buffer, 5>& ResponseWriter::sse_chunk(std::string_view data) {
+  std::string_view payload = data;
+  std::string_view prefix = kSsePrefix;
+  if (data.find_first_of("\r\n") != std::string_view::npos) {
+    // Multi-line data: one "data:" line per line (rare; JSON chunks have no raw line breaks).
+    scratch_.clear();
+    std::size_t start = 0;
+    for (;;) {
+      const auto nl = data.find_first_of("\r\n", start);
+      scratch_ += kSsePrefix;
+      scratch_.append(data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+      if (nl == std::string_view::npos) break;
+      scratch_ += '\n';
+      start = nl + 1;
+      if (data[nl] == '\r' && start < data.size() && data[start] == '\n') ++start;
+    }
+    payload = scratch_;
+    prefix = {};
+  }
+  const std::size_t size = prefix.size() + payload.size() + 2;
+  auto end = std::to_chars(chunk_size_.data(), chunk_size_.data() + chunk_size_.size() - 2, size, 16).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  chunk_ = {boost::asio::buffer(chunk_size_.data(), static_cast<std::size_t>(end - chunk_size_.data())),
+            boost::asio::buffer(prefix), boost::asio::buffer(payload), boost::asio::buffer(kSseEnd),
+            boost::asio::const_buffer()};
+  return chunk_;
+}
+
+}  // namespace switchyard::server

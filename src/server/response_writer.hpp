@@ -1,0 +1,46 @@
+#pragma once
+// Serializes the gateway's responses to clients straight into reusable
+// buffers: one head string per connection, the body referenced, never copied.
+// Cheaper than a generic HTTP serializer on the hot path; used for every
+// response the gateway sends.
+#include <boost/asio/buffer.hpp>
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace switchyard::server {
+
+class ResponseWriter {
+ public:
+  struct Meta {
+    std::string_view request_id;
+    std::string_view overhead_us;  // empty = no x-switchyard-overhead-us header
+    std::string_view retry_after;  // empty = none
+    bool keep_alive = true;
+    bool http10 = false;           // the client spoke HTTP/1.0
+  };
+
+  // A complete JSON response: head + body. Buffers stay valid while `body` and the writer live.
+  const std::array<boost::asio::const_buffer, 2>& json(unsigned status, std::string_view body, const Meta& meta);
+
+  // The head of a chunked text/event-stream response.
+  boost::asio::const_buffer stream_head(const Meta& meta);
+
+  // One SSE `data:` event as one HTTP chunk.
+  const std::array<boost::asio::const_buffer, 5>& sse_chunk(std::string_view data);
+
+  // The chunk that ends a chunked body.
+  static boost::asio::const_buffer last_chunk() { return boost::asio::buffer(std::string_view("0\r\n\r\n")); }
+
+ private:
+  void common_headers(const Meta& meta);
+
+  std::string head_;
+  std::array<boost::asio::const_buffer, 2> json_{};
+  std::array<boost::asio::const_buffer, 5> chunk_{};
+  std::array<char, 24> chunk_size_{};
+  std::string scratch_;
+};
+
+}  // namespace switchyard::server
