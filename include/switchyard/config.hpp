@@ -33,6 +33,7 @@ struct PoolConfig {
   std::size_t max_waiters = 1024;      // requests queued for a connection; more get 503 at once
   Millis queue_timeout{5'000};         // how long a request waits for a connection
   Millis idle_timeout{30'000};         // idle pooled connections older than this are closed
+  Millis peek_after_idle{1'000};       // an idle connection older than this is checked for a close before reuse
 };
 
 struct ProviderConfig {

@@ -1,20 +1,41 @@
 #include "auth/key_store.hpp"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+
+#include <stdexcept>
 
 #include "auth/glob.hpp"
 
 namespace switchyard::auth {
 
-KeyStore::KeyStore(const std::vector<KeyConfig>& keys) {
+struct KeyStore::DigestState {
+  EVP_MD* md = nullptr;
+  EVP_MD_CTX* ctx = nullptr;
+  DigestState() : md(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx(EVP_MD_CTX_new()) {
+    if (!md || !ctx) throw std::runtime_error("OpenSSL: SHA-256 unavailable");
+  }
+  ~DigestState() {
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+  }
+};
+
+KeyStore::~KeyStore() = default;
+
+KeyStore::KeyStore(const std::vector<KeyConfig>& keys) : sha_(std::make_shared<DigestState>()) {
   for (const auto& k : keys) {
     keys_.emplace(digest(k.key), KeyEntry{k.name, k.models});
   }
 }
 
-std::string KeyStore::digest(std::string_view key) {
+std::string KeyStore::digest(std::string_view key) const {
   std::string out(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), reinterpret_cast<unsigned char*>(out.data()));
+  unsigned int len = 0;
+  if (EVP_DigestInit_ex2(sha_->ctx, sha_->md, nullptr) != 1 || EVP_DigestUpdate(sha_->ctx, key.data(), key.size()) != 1 ||
+      EVP_DigestFinal_ex(sha_->ctx, reinterpret_cast<unsigned char*>(out.data()), &len) != 1) {
+    throw std::runtime_error("OpenSSL: SHA-256 failed");
+  }
   return out;
 }
 

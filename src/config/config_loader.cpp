@@ -167,11 +167,12 @@ void load_pool(const Reader& r, const toml::table& p, const std::string& path, P
   const toml::table* t = r.table(p, path, "pool");
   if (!t) return;
   const std::string pp = path + ".pool";
-  r.only_keys(*t, pp, {"max_connections", "max_waiters", "queue_timeout_ms", "idle_timeout_ms"});
+  r.only_keys(*t, pp, {"max_connections", "max_waiters", "queue_timeout_ms", "idle_timeout_ms", "peek_after_idle_ms"});
   r.size(*t, pp, "max_connections", pool.max_connections, 1, 100'000);
   r.size(*t, pp, "max_waiters", pool.max_waiters, 0, 1'000'000);
   r.millis(*t, pp, "queue_timeout_ms", pool.queue_timeout);
   r.millis(*t, pp, "idle_timeout_ms", pool.idle_timeout);
+  if (auto v = r.integer(*t, pp, "peek_after_idle_ms", 0, 3'600'000)) pool.peek_after_idle = Millis(*v);
 }
 
 // Returns false (and records a warning) when the provider's secret is unset.

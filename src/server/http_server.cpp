@@ -1,6 +1,9 @@
 #include "server/http_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -62,18 +65,44 @@ struct Outcome {
   bool close = false;  // connection must close after this request
 };
 
-// Completes when the client closes its side (or the socket fails); if the
-// client pipelines bytes instead, waits until cancelled.
-asio::awaitable<void> watch_client_gone(beast::tcp_stream& stream) {
-  auto& sock = stream.socket();
-  auto [ec] = co_await sock.async_wait(tcp::socket::wait_read, use_nothrow);
-  if (ec == asio::error::operation_aborted) co_return;
-  boost::system::error_code aec;
-  if (!ec && sock.available(aec) > 0 && !aec) {
-    asio::steady_timer forever(stream.get_executor(), Clock::time_point::max());
-    co_await forever.async_wait(use_nothrow);
+// Watches a client connection while its request is upstream. When the client
+// closes it, the session's cancellation signal fires, which cancels whatever
+// the session coroutine is awaiting (the upstream read), at once. One plain
+// wait per request; no extra coroutine.
+class ClientWatch {
+ public:
+  ClientWatch(beast::tcp_stream& stream, std::shared_ptr<asio::cancellation_signal> cancel)
+      : stream_(stream), cancel_(std::move(cancel)) {}
+
+  void arm() {
+    state_ = std::make_shared<State>();
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [state = state_, cancel = cancel_, sock = &stream_.socket()](boost::system::error_code ec) {
+                                  if (state->disarmed || ec == asio::error::operation_aborted) return;
+                                  boost::system::error_code aec;
+                                  if (!ec && sock->available(aec) > 0 && !aec) return;  // pipelined bytes, not a close
+                                  state->gone = true;
+                                  cancel->emit(asio::cancellation_type::terminal);
+                                });
   }
-}
+
+  // Stops watching; true when the client went away meanwhile.
+  bool disarm() {
+    state_->disarmed = true;
+    boost::system::error_code ignored;
+    if (!state_->gone) stream_.socket().cancel(ignored);
+    return state_->gone;
+  }
+
+ private:
+  struct State {
+    bool disarmed = false;
+    bool gone = false;
+  };
+  beast::tcp_stream& stream_;
+  std::shared_ptr<asio::cancellation_signal> cancel_;
+  std::shared_ptr<State> state_;
+};
 
 }  // namespace
 
@@ -105,14 +134,15 @@ asio::awaitable<void> HttpServer::run() {
       continue;
     }
     // Exceptions are bugs: log them at the session boundary; the connection closes.
-    asio::co_spawn(ex_, session(std::move(sock)), [this](std::exception_ptr e) {
+    auto cancel = std::make_shared<asio::cancellation_signal>();
+    asio::co_spawn(ex_, session(std::move(sock), cancel), asio::bind_cancellation_slot(cancel->slot(), [this, cancel](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
         log_.error(std::string("connection ended by an internal error: ") + ex.what());
       }
-    });
+    }));
   }
 }
 
@@ -133,8 +163,12 @@ asio::awaitable<bool> HttpServer::drain(Millis grace) {
   co_return sessions_.empty();
 }
 
-asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<asio::cancellation_signal> cancel) {
+  // A client leaving cancels the awaited operation; it must come back as an
+  // error value, not an exception.
+  co_await asio::this_coro::throw_if_cancelled(false);
   beast::tcp_stream stream(std::move(socket));
+  ClientWatch watch(stream, std::move(cancel));
   Session self{&stream};
   auto entry = sessions_.insert(sessions_.end(), &self);
   struct Unregister {
@@ -277,11 +311,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
           const auto* stream_flag = chat_request.body.if_contains("stream");
           const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
           if (!streaming) {
-            auto raced = co_await (gateway_.chat(std::move(chat_request)) || watch_client_gone(stream));
-            if (raced.index() == 1) {
+            watch.arm();
+            auto r = co_await gateway_.chat(std::move(chat_request));
+            if (watch.disarm()) {
               outcome.status = 499;
               outcome.close = true;
-            } else if (auto& r = std::get<0>(raced); !r) {
+            } else if (!r) {
               co_await respond_error(r.error());
             } else {
               outcome.provider = r->provider;
@@ -327,8 +362,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
                 }
               }
             };
-            auto raced = co_await (relay() || watch_client_gone(stream));
-            if (raced.index() == 1) {
+            watch.arm();
+            co_await relay();
+            if (watch.disarm()) {
               if (outcome.status == 0) outcome.status = 499;
               outcome.close = true;
             }

@@ -6,11 +6,13 @@
 #include <switchyard/gateway.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <list>
+#include <memory>
 
 #include "observability/logger.hpp"
 #include "server/request_id.hpp"
@@ -40,7 +42,8 @@ class HttpServer {
   struct Session;
 
  private:
-  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket,
+                                      std::shared_ptr<boost::asio::cancellation_signal> cancel);
 
   boost::asio::any_io_executor ex_;
   Gateway& gateway_;

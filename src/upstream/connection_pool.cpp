@@ -192,7 +192,10 @@ asio::awaitable<result<Lease>> ConnectionPool::acquire(bool fresh) {
       while (!s.idle.empty()) {
         auto conn = std::move(s.idle.back());  // most recently used: warmest
         s.idle.pop_back();
-        if (conn->looks_closed()) {
+        // Peeking costs a syscall; a connection used within peek_after_idle is
+        // taken as alive (a dead one is still caught: the request is retried
+        // once on a fresh connection when no response byte came back).
+        if (Clock::now() - conn->idle_since >= s.config.peek_after_idle && conn->looks_closed()) {
           ++s.stats.discarded;
           continue;
         }

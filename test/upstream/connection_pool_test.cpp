@@ -120,7 +120,9 @@ BOOST_FIXTURE_TEST_CASE(idle_connections_past_their_timeout_are_evicted, PoolFix
 }
 
 BOOST_FIXTURE_TEST_CASE(a_connection_the_peer_closed_is_not_reused, PoolFixture) {
-  ConnectionPool pool(ioc.get_executor(), endpoint(), "mock", PoolConfig{}, milliseconds(1000), nullptr);
+  PoolConfig cfg;
+  cfg.peek_after_idle = milliseconds(0);  // always check before reuse
+  ConnectionPool pool(ioc.get_executor(), endpoint(), "mock", cfg, milliseconds(1000), nullptr);
   run_async(ioc, [&]() -> asio::awaitable<void> {
     {
       auto a = co_await pool.acquire();
