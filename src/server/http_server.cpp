@@ -190,6 +190,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
   // so the arena is rebuilt rather than released.)
   std::unique_ptr<unsigned char[]> json_buffer(new unsigned char[16 * 1024]);
   std::optional<boost::json::monotonic_resource> json_arena;
+  boost::json::parser json_parser;  // reused: keeps its internal stack between requests
 
   // Writes buffers to the client within the write timeout; false when the client is gone.
   auto send = [&](const auto& buffers) -> asio::awaitable<bool> {
@@ -298,7 +299,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
       } else {
         json_arena.emplace(json_buffer.get(), 16 * 1024);
         boost::system::error_code jec;
-        boost::json::value parsed = boost::json::parse(req.body(), jec, &*json_arena);
+        json_parser.reset(&*json_arena);
+        json_parser.write(req.body(), jec);
+        boost::json::value parsed = jec ? boost::json::value() : json_parser.release();
         if (jec) {
           co_await respond_error(make_error(errc::invalid_json, "the request body is not valid JSON: " + jec.message()));
         } else if (!parsed.is_object()) {

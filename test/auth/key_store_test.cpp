@@ -54,3 +54,18 @@ BOOST_AUTO_TEST_CASE(model_restrictions_use_globs) {
   KeyEntry open{"admin", {}};
   BOOST_TEST(KeyStore::allows(open, "anything"));
 }
+
+BOOST_AUTO_TEST_CASE(a_recently_used_key_is_remembered_but_near_misses_are_still_refused) {
+  KeyStore ks({KeyConfig{"team-a", "sy-aaaaaaaa", {}}, KeyConfig{"team-b", "sy-bbbbbbbb", {}}});
+  for (int i = 0; i < 3; ++i) {
+    auto a = ks.authenticate("Bearer sy-aaaaaaaa");
+    BOOST_REQUIRE(a);
+    BOOST_TEST((*a)->name == "team-a");
+  }
+  BOOST_TEST(!ks.authenticate("Bearer sy-aaaaaaab"));  // same length, one byte off
+  auto b = ks.authenticate("Bearer sy-bbbbbbbb");
+  BOOST_REQUIRE(b);
+  BOOST_TEST((*b)->name == "team-b");
+  for (int i = 0; i < 20; ++i) BOOST_TEST(!ks.authenticate("Bearer sy-wrong-" + std::to_string(i)));
+  BOOST_TEST((*ks.authenticate("sy-aaaaaaaa"))->name == "team-a");
+}
