@@ -9,7 +9,7 @@ using switchyard::observability::LatencyHistogram;
 
 BOOST_AUTO_TEST_CASE(small_values_are_exact) {
   LatencyHistogram h;
-  for (std::uint64_t v = 1; v <= 50; ++v) h.record(v);
+  for (std::uint64_t v = 1; v <= 50; ++v) h.record(v);  // below 1024: one bucket per value
   BOOST_TEST(h.count() == 50u);
   BOOST_TEST(h.quantile(0.5) == 25u);
   BOOST_TEST(h.quantile(1.0) == 50u);
@@ -17,7 +17,7 @@ BOOST_AUTO_TEST_CASE(small_values_are_exact) {
   BOOST_TEST(h.mean() == 25.5);
 }
 
-BOOST_AUTO_TEST_CASE(quantiles_are_within_two_percent_over_a_wide_range) {
+BOOST_AUTO_TEST_CASE(quantiles_are_within_a_fraction_of_a_percent_over_a_wide_range) {
   LatencyHistogram h;
   std::vector<std::uint64_t> values;
   std::mt19937_64 rng(42);
@@ -33,7 +33,7 @@ BOOST_AUTO_TEST_CASE(quantiles_are_within_two_percent_over_a_wide_range) {
     const auto got = h.quantile(q);
     BOOST_TEST_CONTEXT("q=" << q << " exact=" << exact << " got=" << got) {
       BOOST_TEST(got >= exact);
-      BOOST_TEST(static_cast<double>(got) <= static_cast<double>(exact) * 1.02 + 1);
+      BOOST_TEST(static_cast<double>(got) <= static_cast<double>(exact) * 1.002 + 1);
     }
   }
   BOOST_TEST(h.quantile(1.0) == values.back());
@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(merge_adds_counts) {
   for (int i = 0; i < 100; ++i) b.record(3'000'000);
   a.merge(b);
   BOOST_TEST(a.count() == 200u);
-  BOOST_TEST(a.quantile(0.25) <= 1016u);
+  BOOST_TEST(a.quantile(0.25) <= 1001u);
   BOOST_TEST(a.quantile(0.75) >= 3'000'000u);
   BOOST_TEST(a.max() == 3'000'000u);
   a.reset();
