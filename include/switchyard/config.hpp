@@ -26,6 +26,7 @@ struct ServerConfig {
   Millis shutdown_grace{10'000};                  // in-flight requests get this long on SIGTERM
   std::size_t max_connections = 10'000;           // client connections accepted at once
   bool access_log = true;                         // one log line per request
+  std::string admin_key;                          // for GET /v1/providers; empty = that endpoint is off
 };
 
 struct PoolConfig {
@@ -54,12 +55,35 @@ struct ProviderConfig {
 struct TargetConfig {
   std::string provider;
   std::string model;
+  double weight = 1;                 // strategy "weighted"
+  double input_price = 0;            // per million tokens, strategy "lowest-cost"
+  double output_price = 0;
+  bool tools = true;                 // capabilities: requests that need what a target lacks skip it
+  bool images = true;
+  std::size_t max_context = 0;       // tokens; 0 = unknown (no limit applied)
 };
 
 struct ModelRouteConfig {
   std::string name;
-  std::string strategy = "failover";
+  std::string strategy = "failover";  // failover | weighted | lowest-cost | lowest-latency | health
   std::vector<TargetConfig> targets;
+  Millis ttft_timeout{0};             // streams: first chunk must arrive within this, else fail over (0 = provider's timeouts only)
+  Millis stall_timeout{0};            // longest gap between chunks (0 = the provider's read_timeout)
+};
+
+// Retries, breakers and failover for every route ([routing] in TOML).
+struct ResilienceConfig {
+  int attempts_per_target = 2;        // tries on one target before failing over (1 = no retry)
+  Millis base_backoff{100};           // backoff before retry n: uniform in [0, min(max, base * 2^n))
+  Millis max_backoff{2'000};
+  Millis retry_budget{15'000};        // all retries and failovers of one request, in total
+  Millis max_retry_after{10'000};     // a longer Retry-After fails over instead of waiting
+  int breaker_failures = 5;           // consecutive failures that open a target's circuit
+  double breaker_error_rate = 0.5;    // ... or this error rate over the window
+  int breaker_min_requests = 20;      // ... with at least this many requests in it
+  Millis breaker_window{10'000};
+  Millis breaker_cooldown{30'000};    // open this long, then half-open
+  int breaker_probes = 1;             // requests let through while half-open
 };
 
 struct KeyConfig {
@@ -74,6 +98,7 @@ struct Config {
   std::vector<ModelRouteConfig> models;
   std::vector<KeyConfig> keys;
   std::string default_provider;       // unknown models go here as-is; empty = 404
+  ResilienceConfig resilience;
   std::vector<std::string> warnings;  // skipped providers/keys, for one log line each
 };
 

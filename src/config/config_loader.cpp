@@ -86,6 +86,16 @@ class Reader {
     return v;
   }
 
+  std::optional<double> number(const toml::table& t, const std::string& path, std::string_view key, double min,
+                               double max) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_number()) fail(n, join(path, key), "must be a number");
+    const double v = n->is_integer() ? static_cast<double>(n->as_integer()->get()) : n->as_floating_point()->get();
+    if (v < min || v > max) fail(n, join(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return v;
+  }
+
   void millis(const toml::table& t, const std::string& path, std::string_view key, Millis& out) const {
     if (auto v = integer(t, path, key, 1, 24LL * 3600 * 1000)) out = Millis(*v);
   }
@@ -135,7 +145,7 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   if (!t) return;
   r.only_keys(*t, "server",
               {"listen", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "request_timeout_ms",
-               "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log"});
+               "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log", "admin_key"});
   if (auto listen = r.string(*t, "server", "listen")) {
     const auto colon = listen->rfind(':');
     if (colon == std::string::npos || colon == 0) r.fail(t->get("listen"), "server.listen", "must be host:port");
@@ -161,6 +171,11 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   r.millis(*t, "server", "shutdown_grace_ms", s.shutdown_grace);
   r.size(*t, "server", "max_connections", s.max_connections);
   if (auto v = r.boolean(*t, "server", "access_log")) s.access_log = *v;
+  std::vector<std::string> missing;
+  if (auto v = r.string(*t, "server", "admin_key", &missing); v && missing.empty()) {
+    if (v->size() < 16) r.fail(t->get("admin_key"), "server.admin_key", "must be at least 16 characters");
+    s.admin_key = *v;
+  }
 }
 
 void load_pool(const Reader& r, const toml::table& p, const std::string& path, PoolConfig& pool) {
@@ -246,7 +261,22 @@ Config load(const Reader& r, const toml::table& root) {
   };
 
   if (const toml::table* routing = r.table(root, "", "routing")) {
-    r.only_keys(*routing, "routing", {"default_provider"});
+    r.only_keys(*routing, "routing",
+                {"default_provider", "attempts_per_target", "base_backoff_ms", "max_backoff_ms", "retry_budget_ms",
+                 "max_retry_after_ms", "breaker_failures", "breaker_error_rate", "breaker_min_requests",
+                 "breaker_window_ms", "breaker_cooldown_ms", "breaker_probes"});
+    auto& rc = cfg.resilience;
+    if (auto v = r.integer(*routing, "routing", "attempts_per_target", 1, 10)) rc.attempts_per_target = static_cast<int>(*v);
+    r.millis(*routing, "routing", "base_backoff_ms", rc.base_backoff);
+    r.millis(*routing, "routing", "max_backoff_ms", rc.max_backoff);
+    r.millis(*routing, "routing", "retry_budget_ms", rc.retry_budget);
+    r.millis(*routing, "routing", "max_retry_after_ms", rc.max_retry_after);
+    if (auto v = r.integer(*routing, "routing", "breaker_failures", 1, 1000)) rc.breaker_failures = static_cast<int>(*v);
+    if (auto v = r.number(*routing, "routing", "breaker_error_rate", 0.0, 1.0)) rc.breaker_error_rate = *v;
+    if (auto v = r.integer(*routing, "routing", "breaker_min_requests", 1, 1'000'000)) rc.breaker_min_requests = static_cast<int>(*v);
+    r.millis(*routing, "routing", "breaker_window_ms", rc.breaker_window);
+    r.millis(*routing, "routing", "breaker_cooldown_ms", rc.breaker_cooldown);
+    if (auto v = r.integer(*routing, "routing", "breaker_probes", 1, 1000)) rc.breaker_probes = static_cast<int>(*v);
     if (auto d = r.string(*routing, "routing", "default_provider")) {
       if (!provider_known(*d) && !skipped_providers.count(*d)) {
         r.fail(routing->get("default_provider"), "routing.default_provider", "no provider named \"" + *d + "\"");
@@ -261,17 +291,21 @@ Config load(const Reader& r, const toml::table& root) {
     for (auto&& node : *ms) {
       const std::string path = "models[" + std::to_string(i++) + "]";
       const toml::table& m = *node.as_table();
-      r.only_keys(m, path, {"name", "strategy", "targets"});
+      r.only_keys(m, path, {"name", "strategy", "targets", "ttft_timeout_ms", "stall_timeout_ms"});
       ModelRouteConfig route;
       route.name = r.required_string(m, path, "name");
       for (const auto& q : cfg.models) {
         if (q.name == route.name) r.fail(&node, path + ".name", "duplicate model name \"" + route.name + "\"");
       }
       if (auto s = r.string(m, path, "strategy")) route.strategy = *s;
-      if (route.strategy != "failover") {
+      if (route.strategy != "failover" && route.strategy != "weighted" && route.strategy != "lowest-cost" &&
+          route.strategy != "lowest-latency" && route.strategy != "health") {
         r.fail(m.get("strategy"), path + ".strategy",
-               "unknown strategy \"" + route.strategy + "\" (supported: failover)");
+               "unknown strategy \"" + route.strategy +
+                   "\" (supported: failover, weighted, lowest-cost, lowest-latency, health)");
       }
+      if (auto v = r.integer(m, path, "ttft_timeout_ms", 0, 3'600'000)) route.ttft_timeout = Millis(*v);
+      if (auto v = r.integer(m, path, "stall_timeout_ms", 0, 3'600'000)) route.stall_timeout = Millis(*v);
       const toml::node* tn = m.get("targets");
       if (!tn || !tn->is_array() || tn->as_array()->empty()) {
         r.fail(tn ? tn : &node, path + ".targets", "must be a non-empty array of { provider, model } tables");
@@ -280,10 +314,17 @@ Config load(const Reader& r, const toml::table& root) {
       for (auto&& t : *tn->as_array()) {
         const std::string tp = path + ".targets[" + std::to_string(j++) + "]";
         if (!t.is_table()) r.fail(&t, tp, "must be a table { provider = \"...\", model = \"...\" }");
-        r.only_keys(*t.as_table(), tp, {"provider", "model"});
+        const toml::table& tt = *t.as_table();
+        r.only_keys(tt, tp, {"provider", "model", "weight", "input_price", "output_price", "tools", "images", "max_context"});
         TargetConfig target;
-        target.provider = r.required_string(*t.as_table(), tp, "provider");
-        target.model = r.required_string(*t.as_table(), tp, "model");
+        target.provider = r.required_string(tt, tp, "provider");
+        target.model = r.required_string(tt, tp, "model");
+        if (auto v = r.number(tt, tp, "weight", 0.0, 1e9)) target.weight = *v;
+        if (auto v = r.number(tt, tp, "input_price", 0.0, 1e9)) target.input_price = *v;
+        if (auto v = r.number(tt, tp, "output_price", 0.0, 1e9)) target.output_price = *v;
+        if (auto v = r.boolean(tt, tp, "tools")) target.tools = *v;
+        if (auto v = r.boolean(tt, tp, "images")) target.images = *v;
+        if (auto v = r.integer(tt, tp, "max_context", 0, 100'000'000)) target.max_context = static_cast<std::size_t>(*v);
         if (skipped_providers.count(target.provider)) continue;
         if (!provider_known(target.provider)) {
           r.fail(&t, tp + ".provider", "no provider named \"" + target.provider + "\"");

@@ -1,0 +1,84 @@
+#include "routing/target_selector.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace switchyard::routing {
+
+bool capable(const TargetConfig* t, const RequestNeeds& needs) noexcept {
+  if (!t) return true;
+  if (needs.tools && !t->tools) return false;
+  if (needs.images && !t->images) return false;
+  if (t->max_context > 0 && needs.context_tokens > t->max_context) return false;
+  return true;
+}
+
+namespace {
+
+// Draws without replacement, each pick with probability weight / remaining weight.
+void weighted_shuffle(std::vector<std::size_t>& items, const std::vector<double>& weights,
+                      const std::function<double()>& random) {
+  std::vector<std::size_t> out;
+  out.reserve(items.size());
+  std::vector<double> w(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) w[i] = std::max(0.0, weights[items[i]]);
+  while (!items.empty()) {
+    const double total = std::accumulate(w.begin(), w.end(), 0.0);
+    std::size_t pick = 0;
+    if (total > 0) {
+      double x = random() * total;
+      for (pick = 0; pick + 1 < items.size(); ++pick) {
+        if (x < w[pick]) break;
+        x -= w[pick];
+      }
+    }
+    out.push_back(items[pick]);
+    items.erase(items.begin() + static_cast<std::ptrdiff_t>(pick));
+    w.erase(w.begin() + static_cast<std::ptrdiff_t>(pick));
+  }
+  items = std::move(out);
+}
+
+}  // namespace
+
+std::vector<std::size_t> order_targets(std::string_view strategy, std::span<const TargetView> targets,
+                                       const RequestNeeds& needs, const std::function<double()>& random) {
+  std::vector<std::size_t> healthy, probing, limited;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const auto& t = targets[i];
+    if (!capable(t.config, needs) || t.circuit == resilience::CircuitState::open) continue;
+    if (t.circuit == resilience::CircuitState::half_open) probing.push_back(i);
+    else if (t.health.rate_limited) limited.push_back(i);
+    else healthy.push_back(i);
+  }
+  if (strategy == "weighted") {
+    std::vector<double> w(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) w[i] = targets[i].config ? targets[i].config->weight : 1.0;
+    weighted_shuffle(healthy, w, random);
+  } else if (strategy == "health") {
+    std::vector<double> w(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) w[i] = std::max(targets[i].score, 1e-6);
+    weighted_shuffle(healthy, w, random);
+  } else if (strategy == "lowest-cost") {
+    std::stable_sort(healthy.begin(), healthy.end(), [&](std::size_t a, std::size_t b) {
+      auto price = [&](std::size_t i) {
+        const auto* c = targets[i].config;
+        return c ? c->input_price + c->output_price : 0.0;
+      };
+      return price(a) < price(b);
+    });
+  } else if (strategy == "lowest-latency") {
+    std::stable_sort(healthy.begin(), healthy.end(), [&](std::size_t a, std::size_t b) {
+      auto speed = [&](std::size_t i) {
+        const auto& h = targets[i].health;
+        return h.ewma_ttft_ms > 0 ? h.ewma_ttft_ms : h.ewma_latency_ms;  // 0 = unmeasured: try it first
+      };
+      return speed(a) < speed(b);
+    });
+  }
+  healthy.insert(healthy.end(), probing.begin(), probing.end());
+  healthy.insert(healthy.end(), limited.begin(), limited.end());
+  return healthy;
+}
+
+}  // namespace switchyard::routing

@@ -1,0 +1,43 @@
+#pragma once
+// Orders a route's targets for one request (pure: health, circuits and the
+// random draws come in as arguments).
+//   1. Targets lacking what the request needs (tools, images, context length) are dropped.
+//   2. Targets whose circuit is open are dropped.
+//   3. Healthy targets (circuit closed, not inside a Retry-After) come first, in the
+//      strategy's order; then half-open targets (probes), then rate-limited ones.
+// Strategies: failover (config order), weighted (weighted random order), lowest-cost
+// (input + output price), lowest-latency (EWMA time to first token, else latency;
+// unmeasured targets first, so they get measured), health (score-weighted random order).
+#include <switchyard/config.hpp>
+
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "health/health_table.hpp"
+#include "resilience/circuit_breaker.hpp"
+
+namespace switchyard::routing {
+
+struct RequestNeeds {
+  bool tools = false;
+  bool images = false;
+  std::size_t context_tokens = 0;  // estimate
+};
+
+struct TargetView {
+  const TargetConfig* config = nullptr;  // nullptr for an explicit provider/model target
+  health::HealthSnapshot health;
+  resilience::CircuitState circuit = resilience::CircuitState::closed;
+  double score = 1;                      // computeHealthScore
+};
+
+// `random` returns uniform draws in [0, 1).
+std::vector<std::size_t> order_targets(std::string_view strategy, std::span<const TargetView> targets,
+                                       const RequestNeeds& needs, const std::function<double()>& random);
+
+// True when the target can serve a request with these needs.
+bool capable(const TargetConfig* target, const RequestNeeds& needs) noexcept;
+
+}  // namespace switchyard::routing
