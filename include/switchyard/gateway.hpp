@@ -29,6 +29,24 @@ struct ProviderStats {
   std::size_t connections_active = 0;
 };
 
+// One target's health as the router sees it (GET /v1/providers).
+struct TargetHealth {
+  std::string provider, model;
+  double score = 1;             // computeHealthScore, in [0, 1]
+  std::string circuit;          // closed | open | half_open
+  std::uint64_t requests = 0;   // in the 10 s window
+  std::uint64_t errors = 0;
+  double ewma_latency_ms = 0;
+  double ewma_ttft_ms = 0;
+  std::uint32_t consecutive_failures = 0;
+  std::int32_t in_flight = 0;
+  bool rate_limited = false;
+};
+
+struct RoutingCounters {
+  std::uint64_t requests = 0, attempts = 0, retries = 0, failovers = 0, ttft_timeouts = 0, stream_breaks = 0;
+};
+
 class Gateway {
  public:
   // Throws std::invalid_argument / std::runtime_error for a config it cannot
@@ -50,6 +68,9 @@ class Gateway {
   const Config& config() const noexcept;
   std::vector<std::string> model_names() const;
   std::vector<ProviderStats> provider_stats() const;
+  std::vector<TargetHealth> target_health() const;
+  std::vector<std::string> unhealthy_routes() const;  // configured routes with no usable target now
+  RoutingCounters routing_counters() const;
 
   // Closes idle upstream connections and refuses new upstream work.
   void shutdown() noexcept;

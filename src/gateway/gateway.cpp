@@ -6,6 +6,7 @@
 #include "config/config_loader.hpp"
 #include "providers/connector_registry.hpp"
 #include "routing/route_resolver.hpp"
+#include "routing/router.hpp"
 
 namespace switchyard {
 
@@ -15,36 +16,17 @@ boost::system::result<Config, std::string> load_config_file(const std::string& p
   return config::load_config_file(path, config::process_env());
 }
 
-namespace {
-
-// Hands out the chunk that was awaited before the stream was returned, then
-// the rest from the provider.
-class FirstChunkGate final : public ChunkSource {
- public:
-  FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first)
-      : inner_(std::move(inner)), first_(first) {}
-
-  asio::awaitable<result<std::optional<std::string_view>>> next() override {
-    if (pending_) {
-      pending_ = false;
-      co_return first_;
-    }
-    co_return co_await inner_->next();
-  }
-
- private:
-  std::unique_ptr<ChunkSource> inner_;
-  std::optional<std::string_view> first_;
-  bool pending_ = true;
-};
-
-}  // namespace
-
 struct Gateway::Impl {
   Impl(asio::any_io_executor executor, Config cfg)
       : ex(std::move(executor)), config(std::move(cfg)), keys(config.keys), resolver(config),
-        registry(providers::ConnectorRegistry::with_builtins()) {
-    for (const auto& p : config.providers) clients.push_back(registry.make(ex, p));
+        registry(providers::ConnectorRegistry::with_builtins()),
+        clients(make_clients(ex, config, registry)), router(ex, config, clients) {}
+
+  static std::vector<std::unique_ptr<providers::ProviderClient>> make_clients(
+      const asio::any_io_executor& ex, const Config& config, const providers::ConnectorRegistry& registry) {
+    std::vector<std::unique_ptr<providers::ProviderClient>> out;
+    for (const auto& p : config.providers) out.push_back(registry.make(ex, p));
+    return out;
   }
 
   struct Prepared {
@@ -82,6 +64,7 @@ struct Gateway::Impl {
   routing::RouteResolver resolver;
   providers::ConnectorRegistry registry;
   std::vector<std::unique_ptr<providers::ProviderClient>> clients;  // index = Config::providers index
+  routing::Router router;
 };
 
 Gateway::Gateway(asio::any_io_executor executor, Config config)
@@ -112,31 +95,43 @@ void Gateway::shutdown() noexcept {
   for (auto& c : impl_->clients) c->shutdown();
 }
 
-// The first target serves the request; retries and failover across targets
-// belong to the resilient router (see the routing issue).
 asio::awaitable<result<ChatResponse>> Gateway::chat(ChatRequest request) {
   Impl::Prepared prepared;
   if (auto ok = impl_->prepare(request, prepared); !ok) co_return ok.error();
-  const auto& target = prepared.plan.targets().front();
-  auto& client = *impl_->clients[target.provider];
-  co_return co_await client.chat_completion(providers::ChatCall{request.body, target.model, request.request_id});
+  co_return co_await impl_->router.chat(prepared.plan, request);
 }
 
 asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
   Impl::Prepared prepared;
   if (auto ok = impl_->prepare(request, prepared); !ok) co_return ok.error();
-  const auto& target = prepared.plan.targets().front();
-  auto& client = *impl_->clients[target.provider];
-  const auto started_at = std::chrono::steady_clock::now();
-  auto source =
-      co_await client.chat_completion_stream(providers::ChatCall{request.body, target.model, request.request_id});
-  if (!source) co_return source.error();
-  // First-chunk gate: the client's 200 waits for the first chunk, so a
-  // provider that fails before it still gets a proper error status.
-  auto first = co_await (*source)->next();
-  if (!first) co_return first.error();
-  co_return ChatStream(std::make_unique<FirstChunkGate>(std::move(*source), *first), client.name(),
-                       std::string(target.model), std::chrono::steady_clock::now() - started_at);
+  co_return co_await impl_->router.chat_stream(prepared.plan, request);
+}
+
+std::vector<TargetHealth> Gateway::target_health() const {
+  std::vector<TargetHealth> out;
+  for (const auto& s : impl_->router.status()) {
+    TargetHealth t;
+    t.provider = s.provider;
+    t.model = s.model;
+    t.score = s.score;
+    t.circuit = std::string(resilience::to_string(s.circuit));
+    t.requests = s.health.requests;
+    t.errors = s.health.errors;
+    t.ewma_latency_ms = s.health.ewma_latency_ms;
+    t.ewma_ttft_ms = s.health.ewma_ttft_ms;
+    t.consecutive_failures = s.health.consecutive_failures;
+    t.in_flight = s.health.in_flight;
+    t.rate_limited = s.health.rate_limited;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<std::string> Gateway::unhealthy_routes() const { return impl_->router.unhealthy_routes(); }
+
+RoutingCounters Gateway::routing_counters() const {
+  const auto& c = impl_->router.counters();
+  return RoutingCounters{c.requests, c.attempts, c.retries, c.failovers, c.ttft_timeouts, c.stream_breaks};
 }
 
 }  // namespace switchyard

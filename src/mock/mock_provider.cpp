@@ -145,8 +145,13 @@ struct MockProvider::Impl {
     lowest.socket().close(ec);
   }
 
+  std::map<std::string, MockBehaviour> by_key;
+
   MockBehaviour behaviour_for(const http::request<http::string_body>& req, const boost::json::object* body) {
     MockBehaviour b = options.defaults;
+    if (!by_key.empty()) {
+      if (auto it = by_key.find(stats.last_authorization); it != by_key.end()) b = it->second;
+    }
     static constexpr std::pair<std::string_view, std::string_view> headers[] = {
         {"x-mock-status", "status"},   {"x-mock-retry-after", "retry_after"}, {"x-mock-ttft-ms", "ttft_ms"},
         {"x-mock-tps", "tokens_per_second"}, {"x-mock-tokens", "tokens"},       {"x-mock-fault", "fault"}};
@@ -290,6 +295,7 @@ struct MockProvider::Impl {
       stats.last_body = req.body();
       stats.last_authorization.clear();
       if (auto it = req.find(http::field::authorization); it != req.end()) stats.last_authorization = std::string(it->value());
+      ++stats.requests_by_authorization[stats.last_authorization];
       stats.last_request_id.clear();
       if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
       const bool keep_alive = req.keep_alive();
@@ -426,6 +432,12 @@ void MockProvider::stop() {
   impl_->acceptor.close(ignored);
   for (auto& c : impl_->open) c.stream->socket().close(ignored);
 }
+
+void MockProvider::set_behaviour_for(const std::string& authorization, MockBehaviour behaviour) {
+  impl_->by_key[authorization] = std::move(behaviour);
+}
+
+void MockProvider::clear_behaviour_for(const std::string& authorization) { impl_->by_key.erase(authorization); }
 
 void MockProvider::close_idle_connections() {
   boost::system::error_code ignored;

@@ -15,6 +15,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,7 @@ struct MockStats {
   std::string last_authorization;
   std::string last_body;
   std::string last_request_id;
+  std::map<std::string, std::uint64_t> requests_by_authorization;  // who asked: one entry per provider key
 };
 
 class MockProvider {
@@ -68,6 +70,10 @@ class MockProvider {
   // Closes connections waiting for their next request, as a server's idle
   // timeout would (the client is not told).
   void close_idle_connections();
+  // Behaviour for requests carrying this Authorization header (a provider's
+  // key), so one mock can play several providers; headers and the body still override.
+  void set_behaviour_for(const std::string& authorization, MockBehaviour behaviour);
+  void clear_behaviour_for(const std::string& authorization);
 
   const MockStats& stats() const noexcept { return stats_; }
   std::size_t open_connections() const noexcept { return stats_.connections_accepted - stats_.connections_closed; }

@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
 constexpr std::size_t kMaxStreamEvent = 1024 * 1024;
 
-upstream::ExchangeTimeouts timeouts_of(const ProviderConfig& c) { return {c.response_timeout, c.read_timeout}; }
+upstream::ExchangeTimeouts timeouts_of(const ProviderConfig& c, Millis read_override) {
+  return {c.response_timeout, read_override.count() > 0 ? read_override : c.read_timeout};
+}
 
 // Relays an OpenAI SSE stream as chunk JSON texts. Ends cleanly only on
 // `data: [DONE]`; a body that ends without it is a cut stream.
@@ -137,7 +139,7 @@ asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall cal
   call.body.erase("stream_options");
   std::string head, body_text;
   const auto req = build_request(call, head, body_text);
-  upstream::UpstreamExchange exchange(*pool_, timeouts_of(config_), config_.name);
+  upstream::UpstreamExchange exchange(*pool_, timeouts_of(config_, call.read_timeout), config_.name);
   const auto started_at = std::chrono::steady_clock::now();
   if (auto started = co_await exchange.start(req); !started) co_return started.error();
   if (exchange.status() / 100 != 2) co_return co_await read_error(exchange);
@@ -151,7 +153,7 @@ asio::awaitable<result<std::unique_ptr<ChunkSource>>> OpenAiClient::chat_complet
   call.body["stream"] = true;
   std::string head, body_text;
   const auto req = build_request(call, head, body_text);
-  auto exchange = std::make_unique<upstream::UpstreamExchange>(*pool_, timeouts_of(config_), config_.name);
+  auto exchange = std::make_unique<upstream::UpstreamExchange>(*pool_, timeouts_of(config_, call.read_timeout), config_.name);
   if (auto started = co_await exchange->start(req); !started) co_return started.error();
   if (exchange->status() / 100 != 2) co_return co_await read_error(*exchange);
   const auto& headers = exchange->headers();

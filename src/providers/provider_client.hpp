@@ -23,6 +23,7 @@ struct ChatCall {
   boost::json::object& body;     // the client's request; the adapter may rewrite fields in place
   std::string_view model;        // the upstream model to ask for
   std::string_view request_id;   // forwarded as x-request-id when not empty
+  Millis read_timeout{0};        // longest gap between body bytes / stream chunks; 0 = the provider's own
 };
 
 class ProviderClient {

@@ -11,9 +11,9 @@ RouteResolver::RouteResolver(const Config& config) : config_(config) {
       if (it == providers_.end()) {
         throw std::invalid_argument("route '" + route.name + "' names unknown provider '" + t.provider + "'");
       }
-      targets.push_back(Target{it->second, t.model});
+      targets.push_back(Target{it->second, t.model, &t});
     }
-    routes_.emplace(route.name, std::move(targets));
+    routes_.emplace(route.name, Route{std::move(targets), &route});
   }
   if (!config.default_provider.empty()) {
     auto it = providers_.find(config.default_provider);
@@ -27,7 +27,8 @@ result<RoutePlan> RouteResolver::resolve(std::string_view model) const {
   plan.route = model;
   if (model.empty()) return make_error(errc::invalid_request, "'model' must not be empty");
   if (auto it = routes_.find(model); it != routes_.end()) {
-    plan.configured_ = &it->second;
+    plan.configured_ = &it->second.targets;
+    plan.route_config = it->second.config;
     return plan;
   }
   if (const auto slash = model.find('/'); slash != std::string_view::npos && slash + 1 < model.size()) {

@@ -16,13 +16,15 @@
 namespace switchyard::routing {
 
 struct Target {
-  std::size_t provider = 0;   // index into Config::providers
-  std::string_view model;     // upstream model name
+  std::size_t provider = 0;                // index into Config::providers
+  std::string_view model;                  // upstream model name
+  const TargetConfig* config = nullptr;    // weights, prices, capabilities; nullptr for provider/model
 };
 
 class RoutePlan {
  public:
   std::string_view route;  // the route's name, or the model as asked
+  const ModelRouteConfig* route_config = nullptr;  // nullptr for provider/model and default routes
   std::span<const Target> targets() const noexcept {
     return configured_ ? std::span<const Target>(*configured_) : std::span<const Target>(&single_, 1);
   }
@@ -46,7 +48,11 @@ class RouteResolver {
 
  private:
   const Config& config_;
-  std::unordered_map<std::string_view, std::vector<Target>> routes_;
+  struct Route {
+    std::vector<Target> targets;
+    const ModelRouteConfig* config = nullptr;
+  };
+  std::unordered_map<std::string_view, Route> routes_;
   std::unordered_map<std::string_view, std::size_t> providers_;
   std::size_t default_provider_ = SIZE_MAX;
 };

@@ -43,12 +43,13 @@ void weighted_shuffle(std::vector<std::size_t>& items, const std::vector<double>
 
 std::vector<std::size_t> order_targets(std::string_view strategy, std::span<const TargetView> targets,
                                        const RequestNeeds& needs, const std::function<double()>& random) {
-  std::vector<std::size_t> healthy, probing, limited;
+  std::vector<std::size_t> healthy, limited;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto& t = targets[i];
     if (!capable(t.config, needs) || t.circuit == resilience::CircuitState::open) continue;
-    if (t.circuit == resilience::CircuitState::half_open) probing.push_back(i);
-    else if (t.health.rate_limited) limited.push_back(i);
+    // A half-open target keeps its place: its probe is how it recovers (the
+    // breaker lets only the allowed number of probes through).
+    if (t.health.rate_limited) limited.push_back(i);
     else healthy.push_back(i);
   }
   if (strategy == "weighted") {
@@ -76,7 +77,6 @@ std::vector<std::size_t> order_targets(std::string_view strategy, std::span<cons
       return speed(a) < speed(b);
     });
   }
-  healthy.insert(healthy.end(), probing.begin(), probing.end());
   healthy.insert(healthy.end(), limited.begin(), limited.end());
   return healthy;
 }

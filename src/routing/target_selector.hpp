@@ -3,8 +3,9 @@
 // random draws come in as arguments).
 //   1. Targets lacking what the request needs (tools, images, context length) are dropped.
 //   2. Targets whose circuit is open are dropped.
-//   3. Healthy targets (circuit closed, not inside a Retry-After) come first, in the
-//      strategy's order; then half-open targets (probes), then rate-limited ones.
+//   3. Usable targets (circuit closed or half-open, not inside a Retry-After) come first,
+//      in the strategy's order; then rate-limited ones. A half-open target keeps its
+//      place so that its probe happens; the breaker caps how many probes go through.
 // Strategies: failover (config order), weighted (weighted random order), lowest-cost
 // (input + output price), lowest-latency (EWMA time to first token, else latency;
 // unmeasured targets first, so they get measured), health (score-weighted random order).

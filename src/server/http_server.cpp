@@ -16,6 +16,8 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include <chrono>
+
+#include <openssl/crypto.h>
 #include <random>
 
 #include "error/error_response.hpp"
@@ -105,6 +107,36 @@ class ClientWatch {
 };
 
 }  // namespace
+
+std::string HttpServer::providers_json() const {
+  boost::json::array targets;
+  for (const auto& t : gateway_.target_health()) {
+    targets.push_back(boost::json::object{{"provider", t.provider},
+                                          {"model", t.model},
+                                          {"score", t.score},
+                                          {"circuit", t.circuit},
+                                          {"requests_10s", t.requests},
+                                          {"errors_10s", t.errors},
+                                          {"ewma_latency_ms", t.ewma_latency_ms},
+                                          {"ewma_ttft_ms", t.ewma_ttft_ms},
+                                          {"consecutive_failures", t.consecutive_failures},
+                                          {"in_flight", t.in_flight},
+                                          {"rate_limited", t.rate_limited}});
+  }
+  boost::json::array pools;
+  for (const auto& p : gateway_.provider_stats()) {
+    pools.push_back(boost::json::object{{"provider", p.provider},
+                                        {"connections_opened", p.connections_opened},
+                                        {"connections_reused", p.connections_reused},
+                                        {"connections_idle", p.connections_idle},
+                                        {"connections_active", p.connections_active}});
+  }
+  const auto c = gateway_.routing_counters();
+  boost::json::object counters{{"requests", c.requests},   {"attempts", c.attempts},
+                               {"retries", c.retries},     {"failovers", c.failovers},
+                               {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks}};
+  return boost::json::serialize(boost::json::object{{"targets", std::move(targets)}, {"pools", std::move(pools)}, {"routing", std::move(counters)}});
+}
 
 HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log)
     : ex_(ex), gateway_(gateway), config_(gateway.config().server), log_(log), acceptor_(ex), drained_(ex),
@@ -386,7 +418,27 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
         co_await respond_json(200, body, meta());
       }
     } else if (path == "/health") {
-      co_await respond_json(200, stopping_ ? R"({"status":"stopping"})" : R"({"status":"ok"})", meta());
+      // "degraded" when a configured route has no usable target (all circuits open or rate-limited).
+      boost::json::object body;
+      const auto unhealthy = gateway_.unhealthy_routes();
+      body["status"] = stopping_ ? "stopping" : unhealthy.empty() ? "ok" : "degraded";
+      if (!unhealthy.empty()) {
+        boost::json::array routes;
+        for (const auto& r : unhealthy) routes.emplace_back(r);
+        body["routes_without_healthy_target"] = std::move(routes);
+      }
+      co_await respond_json(200, boost::json::serialize(body), meta());
+    } else if (path == "/v1/providers") {
+      const auto& admin = gateway_.config().server.admin_key;
+      std::string_view presented = authorization;
+      if (presented.size() > 7 && beast::iequals(presented.substr(0, 7), "Bearer ")) presented.remove_prefix(7);
+      if (admin.empty()) {
+        co_await respond_error(make_error(errc::not_found, "set [server] admin_key to enable /v1/providers"));
+      } else if (presented.size() != admin.size() || CRYPTO_memcmp(presented.data(), admin.data(), admin.size()) != 0) {
+        co_await respond_error(make_error(errc::invalid_key, "the admin key is required for /v1/providers"));
+      } else {
+        co_await respond_json(200, providers_json(), meta());
+      }
     } else {
       co_await respond_error(make_error(errc::not_found, "no route for " + loggable(path)));
     }

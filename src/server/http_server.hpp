@@ -42,6 +42,7 @@ class HttpServer {
   struct Session;
 
  private:
+  std::string providers_json() const;
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket,
                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);
 

@@ -242,6 +242,8 @@ BOOST_AUTO_TEST_CASE(upstream_failures_map_to_clear_errors_without_secrets) {
   GatewayHarness h({}, [](Config& c) {
     c.providers[0].response_timeout = milliseconds(300);
     c.providers[0].read_timeout = milliseconds(300);
+    c.resilience.attempts_per_target = 1;  // the mapping of one failure, without retries
+    c.resilience.breaker_failures = 100;
   });
   auto call = [&](std::string mock_json) {
     return h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", false, R"(,"mock":)" + mock_json), auth_headers()));

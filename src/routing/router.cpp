@@ -1,0 +1,333 @@
+#include "routing/router.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+#include "health/health_score.hpp"
+#include "resilience/retry_policy.hpp"
+
+namespace switchyard::routing {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+struct Router::TargetState {
+  std::string provider, model;
+  std::size_t provider_index = 0;
+  health::ModelHealthMetrics* health = nullptr;
+  resilience::CircuitBreaker breaker;
+};
+
+namespace {
+
+resilience::BreakerConfig breaker_config(const ResilienceConfig& r) {
+  resilience::BreakerConfig b;
+  b.failure_threshold = r.breaker_failures;
+  b.error_rate_threshold = r.breaker_error_rate;
+  b.min_requests = r.breaker_min_requests;
+  b.window = r.breaker_window;
+  b.cooldown = r.breaker_cooldown;
+  b.half_open_probes = r.breaker_probes;
+  return b;
+}
+
+resilience::RetryConfig retry_config(const ResilienceConfig& r) {
+  resilience::RetryConfig c;
+  c.attempts_per_target = r.attempts_per_target;
+  c.base_backoff = r.base_backoff;
+  c.max_backoff = r.max_backoff;
+  c.budget = r.retry_budget;
+  c.max_retry_after = r.max_retry_after;
+  return c;
+}
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// What an attempt produced, besides the result: time to first chunk for streams.
+template <class T>
+struct Attempted {
+  result<T> value;
+  std::optional<double> ttft_ms;
+};
+
+// Hands out the first chunk (already received), then the rest; reports a
+// stream that breaks later to the target's health and breaker.
+class FirstChunkGate final : public ChunkSource {
+ public:
+  FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, Router::TargetState* target,
+                 RouterCounters& counters)
+      : inner_(std::move(inner)), first_(first), target_(target), counters_(counters) {}
+
+  asio::awaitable<result<std::optional<std::string_view>>> next() override {
+    if (pending_) {
+      pending_ = false;
+      co_return first_;
+    }
+    auto r = co_await inner_->next();
+    if (!r && r.error().code != errc::cancelled && resilience::counts_against_target(r.error())) {
+      ++counters_.stream_breaks;
+      target_->health->on_failure(Clock::now(), false, std::nullopt);
+      target_->breaker.on_failure(Clock::now());
+    }
+    co_return r;
+  }
+
+ private:
+  std::unique_ptr<ChunkSource> inner_;
+  std::optional<std::string_view> first_;
+  bool pending_ = true;
+  Router::TargetState* target_;
+  RouterCounters& counters_;
+};
+
+}  // namespace
+
+RequestNeeds needs_of(const boost::json::object& body) {
+  RequestNeeds n;
+  if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) n.tools = true;
+  if (const auto* fns = body.if_contains("functions"); fns && fns->is_array() && !fns->as_array().empty()) n.tools = true;
+  std::size_t chars = 0;
+  if (const auto* msgs = body.if_contains("messages"); msgs && msgs->is_array()) {
+    for (const auto& m : msgs->as_array()) {
+      const auto* content = m.is_object() ? m.as_object().if_contains("content") : nullptr;
+      if (!content) continue;
+      if (content->is_string()) {
+        chars += content->as_string().size();
+      } else if (content->is_array()) {
+        for (const auto& part : content->as_array()) {
+          if (!part.is_object()) continue;
+          const auto* type = part.as_object().if_contains("type");
+          if (type && type->is_string() && (type->as_string() == "image_url" || type->as_string() == "input_image")) n.images = true;
+          if (const auto* text = part.as_object().if_contains("text"); text && text->is_string()) chars += text->as_string().size();
+        }
+      }
+    }
+  }
+  std::size_t max_tokens = 0;
+  for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+    if (const auto* v = body.if_contains(k); v && v->is_int64() && v->as_int64() > 0) max_tokens = static_cast<std::size_t>(v->as_int64());
+  }
+  n.context_tokens = chars / 4 + max_tokens;  // ~4 characters a token
+  return n;
+}
+
+Router::Router(asio::any_io_executor ex, const Config& config,
+               std::vector<std::unique_ptr<providers::ProviderClient>>& clients)
+    : ex_(std::move(ex)), config_(config), clients_(clients), rng_(std::random_device{}()) {
+  // Slots for every configured target up front; provider/model targets get theirs on first use.
+  for (const auto& route : config_.models) {
+    for (const auto& t : route.targets) {
+      for (std::size_t i = 0; i < config_.providers.size(); ++i) {
+        if (config_.providers[i].name == t.provider) state_for(Target{i, t.model, &t});
+      }
+    }
+  }
+}
+
+Router::~Router() = default;
+
+Router::TargetState* Router::state_for(const Target& target) {
+  const auto& provider = config_.providers[target.provider].name;
+  std::string key = provider + '/' + std::string(target.model);
+  if (auto it = states_.find(key); it != states_.end()) return it->second.get();
+  auto* slot = table_.slot(provider, target.model);
+  if (!slot) return nullptr;  // table full (a flood of distinct provider/model names)
+  auto state = std::make_unique<TargetState>();
+  state->provider = provider;
+  state->model = std::string(target.model);
+  state->provider_index = target.provider;
+  state->health = slot;
+  state->breaker = resilience::CircuitBreaker(breaker_config(config_.resilience));
+  auto* raw = state.get();
+  states_.emplace(std::move(key), std::move(state));
+  return raw;
+}
+
+TargetView Router::view_of(TargetState& state, health::TimePoint now, const health::PeerBaseline& peers) {
+  TargetView v;
+  v.health = state.health->snapshot(now);
+  v.circuit = state.breaker.state(now);
+  v.score = health::computeHealthScore(v.health, peers, v.circuit);
+  return v;
+}
+
+template <class T, class Attempt>
+asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& request, Attempt attempt) {
+  ++counters_.requests;
+  const auto retry = retry_config(config_.resilience);
+  const auto started = Clock::now();
+  const auto deadline = started + retry.budget;
+  const auto targets = plan.targets();
+  const std::string_view strategy = plan.route_config ? std::string_view(plan.route_config->strategy) : "failover";
+
+  std::vector<TargetState*> states(targets.size());
+  std::vector<TargetView> views(targets.size());
+  health::PeerBaseline peers;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    states[i] = state_for(targets[i]);
+    if (!states[i]) co_return make_error(errc::no_target, "too many distinct targets in use");
+    const auto s = states[i]->health->snapshot(started);
+    auto best = [](double& slot, double v) { if (v > 0 && (slot == 0 || v < slot)) slot = v; };
+    best(peers.best_latency_ms, s.ewma_latency_ms);
+    best(peers.best_ttft_ms, s.ewma_ttft_ms);
+  }
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    views[i] = view_of(*states[i], started, peers);
+    views[i].config = targets[i].config;
+  }
+  const auto needs = needs_of(request.body);
+  const auto order = order_targets(strategy, views, needs, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); });
+  if (order.empty()) {
+    bool any_capable = false;
+    for (const auto& t : targets) any_capable = any_capable || capable(t.config, needs);
+    co_return make_error(errc::no_target, any_capable
+        ? "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later"
+        : "no target of '" + std::string(plan.route) + "' supports what this request needs (tools, images or context length)");
+  }
+
+  std::optional<Error> last;
+  bool tried_one = false;
+  asio::steady_timer backoff_timer(ex_);
+  for (const std::size_t index : order) {
+    TargetState& st = *states[index];
+    const Target& target = targets[index];
+    if (!st.breaker.allow(Clock::now())) continue;  // its half-open probe is taken, or it just opened
+    if (tried_one) ++counters_.failovers;
+    tried_one = true;
+    for (int n = 0; n < retry.attempts_per_target; ++n) {
+      if (n > 0) ++counters_.retries;
+      ++counters_.attempts;
+      st.health->on_start();
+      const auto t0 = Clock::now();
+      Attempted<T> outcome = co_await attempt(target, st);
+      const auto t1 = Clock::now();
+      st.health->on_finish();
+      if (outcome.value) {
+        st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
+        st.breaker.on_success(t1);
+        co_return std::move(outcome.value);
+      }
+      Error e = outcome.value.error();
+      if (e.code == errc::cancelled) {
+        st.breaker.release_probe();
+        co_return e;
+      }
+      const auto retry_after = resilience::parse_retry_after(e.retry_after);
+      if (resilience::counts_against_target(e)) {
+        const bool rate_limit = e.upstream_status == 429;
+        std::optional<double> avoid_ms;
+        if (rate_limit) avoid_ms = retry_after ? static_cast<double>(retry_after->count()) : 1000.0;
+        st.health->on_failure(t1, rate_limit, avoid_ms);
+        st.breaker.on_failure(t1);
+      } else {
+        st.breaker.release_probe();
+      }
+      last = std::move(e);
+      if (!resilience::is_retryable(*last)) co_return std::move(*last);  // the caller's error: no other target fixes it
+      if (n + 1 >= retry.attempts_per_target || st.breaker.state(t1) == resilience::CircuitState::open) break;
+      auto wait = resilience::backoff(retry, n, std::uniform_real_distribution<double>(0, 1)(rng_));
+      if (retry_after) {
+        if (*retry_after > retry.max_retry_after) break;  // too long: another target answers sooner
+        wait = std::max(wait, *retry_after);
+      }
+      if (Clock::now() + wait >= deadline) break;
+      if (wait.count() > 0) {
+        backoff_timer.expires_after(wait);
+        auto [ec] = co_await backoff_timer.async_wait(use_nothrow);
+        if (ec) co_return make_error(errc::cancelled, "cancelled");
+      }
+      if (!st.breaker.allow(Clock::now())) break;
+    }
+    if (Clock::now() >= deadline) break;
+  }
+  if (last) co_return std::move(*last);
+  co_return make_error(errc::no_target, "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later");
+}
+
+asio::awaitable<result<ChatResponse>> Router::chat(const RoutePlan& plan, ChatRequest& request) {
+  const Millis stall = plan.route_config ? plan.route_config->stall_timeout : Millis(0);
+  co_return co_await run<ChatResponse>(plan, request, [&](const Target& target, TargetState& st) -> asio::awaitable<Attempted<ChatResponse>> {
+    auto& client = *clients_[st.provider_index];
+    auto r = co_await client.chat_completion(providers::ChatCall{request.body, target.model, request.request_id, stall});
+    co_return Attempted<ChatResponse>{std::move(r), std::nullopt};
+  });
+}
+
+asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, ChatRequest& request) {
+  const Millis stall = plan.route_config ? plan.route_config->stall_timeout : Millis(0);
+  const Millis ttft_timeout = plan.route_config ? plan.route_config->ttft_timeout : Millis(0);
+  co_return co_await run<ChatStream>(plan, request, [&](const Target& target, TargetState& st) -> asio::awaitable<Attempted<ChatStream>> {
+    using namespace asio::experimental::awaitable_operators;
+    auto& client = *clients_[st.provider_index];
+    const auto t0 = Clock::now();
+    auto first_chunk = [&]() -> asio::awaitable<result<std::pair<std::unique_ptr<ChunkSource>, std::optional<std::string_view>>>> {
+      auto source = co_await client.chat_completion_stream(providers::ChatCall{request.body, target.model, request.request_id, stall});
+      if (!source) co_return source.error();
+      // First-chunk gate: the client's 200 waits for the first chunk, so a
+      // provider that fails before it can still be failed over.
+      auto first = co_await (*source)->next();
+      if (!first) co_return first.error();
+      co_return std::make_pair(std::move(*source), *first);
+    };
+    result<std::pair<std::unique_ptr<ChunkSource>, std::optional<std::string_view>>> got = make_error(errc::internal, "");
+    if (ttft_timeout.count() > 0) {
+      asio::steady_timer timer(ex_, ttft_timeout);
+      auto raced = co_await (first_chunk() || timer.async_wait(use_nothrow));
+      if (raced.index() == 1) {
+        ++counters_.ttft_timeouts;
+        co_return Attempted<ChatStream>{
+            make_error(errc::upstream_timeout, "no first token within " + std::to_string(ttft_timeout.count()) + " ms", st.provider),
+            std::nullopt};
+      }
+      got = std::move(std::get<0>(raced));
+    } else {
+      got = co_await first_chunk();
+    }
+    if (!got) co_return Attempted<ChatStream>{got.error(), std::nullopt};
+    const auto ttft = Clock::now() - t0;
+    ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, counters_), st.provider,
+                      st.model, ttft);
+    co_return Attempted<ChatStream>{std::move(stream), ms_between(t0, Clock::now())};
+  });
+}
+
+std::vector<TargetStatus> Router::status() const {
+  std::vector<TargetStatus> out;
+  const auto now = Clock::now();
+  for (const auto& [key, st] : states_) {
+    TargetStatus s;
+    s.provider = st->provider;
+    s.model = st->model;
+    s.health = st->health->snapshot(now);
+    s.circuit = st->breaker.state(now);
+    s.score = health::computeHealthScore(s.health, {}, s.circuit);
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.provider, a.model) < std::tie(b.provider, b.model); });
+  return out;
+}
+
+std::vector<std::string> Router::unhealthy_routes() const {
+  std::vector<std::string> out;
+  const auto now = Clock::now();
+  for (const auto& route : config_.models) {
+    bool usable = false;
+    for (const auto& t : route.targets) {
+      auto it = states_.find(t.provider + '/' + t.model);
+      if (it == states_.end()) continue;
+      const auto& st = *it->second;
+      usable = usable || (st.breaker.state(now) != resilience::CircuitState::open && !st.health->snapshot(now).rate_limited);
+    }
+    if (!usable) out.push_back(route.name);
+  }
+  return out;
+}
+
+}  // namespace switchyard::routing

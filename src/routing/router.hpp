@@ -1,0 +1,85 @@
+#pragma once
+// The resilient router: for one request, orders the route's targets
+// (TargetSelector), then tries them: retries on the same target with
+// full-jitter backoff (honouring Retry-After), fails over to the next target
+// on retryable errors, never on the caller's own errors (400, 404, ...),
+// within a total retry budget. Every outcome feeds the target's health slot
+// and circuit breaker. Streams must produce their first chunk within the
+// route's ttft_timeout, or the attempt is cancelled (its connection closed)
+// and the next target tried; once the first chunk is handed out, the stream
+// belongs to the client and is never silently restarted.
+#include <switchyard/chat.hpp>
+#include <switchyard/config.hpp>
+#include <switchyard/error.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "health/health_score.hpp"
+#include "health/health_table.hpp"
+#include "providers/provider_client.hpp"
+#include "resilience/circuit_breaker.hpp"
+#include "routing/route_resolver.hpp"
+#include "routing/target_selector.hpp"
+
+namespace switchyard::routing {
+
+struct RouterCounters {
+  std::uint64_t requests = 0;
+  std::uint64_t attempts = 0;       // upstream calls
+  std::uint64_t retries = 0;        // attempts on a target already tried for this request
+  std::uint64_t failovers = 0;      // moves to another target
+  std::uint64_t ttft_timeouts = 0;
+  std::uint64_t stream_breaks = 0;  // streams that failed after their first chunk
+};
+
+struct TargetStatus {
+  std::string provider, model;
+  health::HealthSnapshot health;
+  resilience::CircuitState circuit = resilience::CircuitState::closed;
+  double score = 1;
+};
+
+// What the request asks of a target, read from its body.
+RequestNeeds needs_of(const boost::json::object& body);
+
+class Router {
+ public:
+  // `clients` are indexed like config.providers; both must outlive the router.
+  Router(boost::asio::any_io_executor ex, const Config& config,
+         std::vector<std::unique_ptr<providers::ProviderClient>>& clients);
+  ~Router();
+
+  boost::asio::awaitable<result<ChatResponse>> chat(const RoutePlan& plan, ChatRequest& request);
+  boost::asio::awaitable<result<ChatStream>> chat_stream(const RoutePlan& plan, ChatRequest& request);
+
+  std::vector<TargetStatus> status() const;
+  // Configured routes none of whose targets is usable now (circuit open or rate-limited).
+  std::vector<std::string> unhealthy_routes() const;
+  const RouterCounters& counters() const noexcept { return counters_; }
+
+  struct TargetState;
+
+ private:
+  template <class T, class Attempt>
+  boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt);
+  TargetState* state_for(const Target& target);
+  TargetView view_of(TargetState& state, health::TimePoint now, const health::PeerBaseline& peers);
+
+  boost::asio::any_io_executor ex_;
+  const Config& config_;
+  std::vector<std::unique_ptr<providers::ProviderClient>>& clients_;
+  health::HealthTable table_;
+  std::unordered_map<std::string, std::unique_ptr<TargetState>> states_;  // "provider/model"
+  std::mt19937_64 rng_;
+  RouterCounters counters_;
+};
+
+}  // namespace switchyard::routing
