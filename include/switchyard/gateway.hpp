@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -71,6 +72,12 @@ class Gateway {
   std::vector<TargetHealth> target_health() const;
   std::vector<std::string> unhealthy_routes() const;  // configured routes with no usable target now
   RoutingCounters routing_counters() const;
+
+  // Prometheus text: requests, latency and TTFT histograms, circuits, scores,
+  // retries, failovers, pools and the gateway's own overhead.
+  std::string metrics_text() const;
+  // The HTTP front-end reports the time each request spent inside the gateway.
+  void record_overhead(std::chrono::nanoseconds overhead) noexcept;
 
   // Closes idle upstream connections and refuses new upstream work.
   void shutdown() noexcept;

@@ -82,6 +82,8 @@ boost::json::object build_error_object(const Error& e, const Shape& s) {
 
 }  // namespace
 
+int http_status_of(const Error& e) noexcept { return shape_of(e).status; }
+
 HttpError to_http_error(const Error& e) {
   const Shape s = shape_of(e);
   boost::json::object root;

@@ -6,6 +6,7 @@
 #include "config/config_loader.hpp"
 #include "providers/connector_registry.hpp"
 #include "routing/route_resolver.hpp"
+#include "observability/prometheus.hpp"
 #include "routing/router.hpp"
 
 namespace switchyard {
@@ -65,6 +66,7 @@ struct Gateway::Impl {
   providers::ConnectorRegistry registry;
   std::vector<std::unique_ptr<providers::ProviderClient>> clients;  // index = Config::providers index
   routing::Router router;
+  observability::FixedHistogram overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };
 
 Gateway::Gateway(asio::any_io_executor executor, Config config)
@@ -125,6 +127,28 @@ std::vector<TargetHealth> Gateway::target_health() const {
     out.push_back(std::move(t));
   }
   return out;
+}
+
+void Gateway::record_overhead(std::chrono::nanoseconds overhead) noexcept {
+  impl_->overhead.observe(std::chrono::duration<double>(overhead).count());
+}
+
+std::string Gateway::metrics_text() const {
+  observability::PrometheusWriter out;
+  impl_->router.write_metrics(out);
+  out.help("switchyard_gateway_overhead_seconds", "histogram", "Time inside the gateway per request, excluding the wait on the provider.");
+  out.histogram("switchyard_gateway_overhead_seconds", {}, impl_->overhead);
+  out.help("switchyard_pool_connections", "gauge", "Upstream connections by state.");
+  for (const auto& c : impl_->clients) {
+    const auto s = c->pool_stats();
+    out.sample("switchyard_pool_connections", {{"provider", c->name()}, {"state", "idle"}}, static_cast<double>(s.idle));
+    out.sample("switchyard_pool_connections", {{"provider", c->name()}, {"state", "active"}}, static_cast<double>(s.active));
+  }
+  out.help("switchyard_pool_connections_opened_total", "counter", "Upstream connections established.");
+  for (const auto& c : impl_->clients) out.sample("switchyard_pool_connections_opened_total", {{"provider", c->name()}}, static_cast<double>(c->pool_stats().opened));
+  out.help("switchyard_pool_connections_reused_total", "counter", "Requests served on a pooled connection.");
+  for (const auto& c : impl_->clients) out.sample("switchyard_pool_connections_reused_total", {{"provider", c->name()}}, static_cast<double>(c->pool_stats().reused));
+  return out.text();
 }
 
 std::vector<std::string> Gateway::unhealthy_routes() const { return impl_->router.unhealthy_routes(); }

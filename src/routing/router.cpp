@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "health/health_score.hpp"
+#include "error/error_response.hpp"
 #include "resilience/retry_policy.hpp"
 
 namespace switchyard::routing {
@@ -21,6 +22,9 @@ struct Router::TargetState {
   std::size_t provider_index = 0;
   health::ModelHealthMetrics* health = nullptr;
   resilience::CircuitBreaker breaker;
+  std::map<int, std::uint64_t> by_status;  // final outcomes of requests this target answered last
+  observability::FixedHistogram latency{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+  observability::FixedHistogram ttft{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 };
 
 namespace {
@@ -161,6 +165,8 @@ TargetView Router::view_of(TargetState& state, health::TimePoint now, const heal
 template <class T, class Attempt>
 asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& request, Attempt attempt) {
   ++counters_.requests;
+  if (auto it = route_requests_.find(plan.route); it != route_requests_.end()) ++it->second;
+  else if (plan.route_config || route_requests_.size() < 1024) route_requests_.emplace(std::string(plan.route), 1);
   const auto retry = retry_config(config_.resilience);
   const auto started = Clock::now();
   const auto deadline = started + retry.budget;
@@ -193,7 +199,13 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
   }
 
   std::optional<Error> last;
+  TargetState* last_state = nullptr;
   bool tried_one = false;
+  // Counts a failed request under the target that failed last.
+  auto failed = [&](Error e) -> Error {
+    if (last_state) ++last_state->by_status[error::http_status_of(e)];
+    return e;
+  };
   asio::steady_timer backoff_timer(ex_);
   for (const std::size_t index : order) {
     TargetState& st = *states[index];
@@ -212,9 +224,13 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
       if (outcome.value) {
         st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
         st.breaker.on_success(t1);
+        ++st.by_status[200];
+        if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
+        else st.latency.observe(ms_between(t0, t1) / 1000.0);
         co_return std::move(outcome.value);
       }
       Error e = outcome.value.error();
+      last_state = &st;
       if (e.code == errc::cancelled) {
         st.breaker.release_probe();
         co_return e;
@@ -230,7 +246,7 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
         st.breaker.release_probe();
       }
       last = std::move(e);
-      if (!resilience::is_retryable(*last)) co_return std::move(*last);  // the caller's error: no other target fixes it
+      if (!resilience::is_retryable(*last)) co_return failed(std::move(*last));  // the caller's error: no other target fixes it
       if (n + 1 >= retry.attempts_per_target || st.breaker.state(t1) == resilience::CircuitState::open) break;
       auto wait = resilience::backoff(retry, n, std::uniform_real_distribution<double>(0, 1)(rng_));
       if (retry_after) {
@@ -247,7 +263,7 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
     }
     if (Clock::now() >= deadline) break;
   }
-  if (last) co_return std::move(*last);
+  if (last) co_return failed(std::move(*last));
   co_return make_error(errc::no_target, "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later");
 }
 
@@ -312,6 +328,51 @@ std::vector<TargetStatus> Router::status() const {
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.provider, a.model) < std::tie(b.provider, b.model); });
   return out;
+}
+
+void Router::write_metrics(observability::PrometheusWriter& out) const {
+  const auto now = Clock::now();
+  std::vector<const TargetState*> targets;
+  for (const auto& [key, st] : states_) targets.push_back(st.get());
+  std::sort(targets.begin(), targets.end(), [](auto* a, auto* b) { return std::tie(a->provider, a->model) < std::tie(b->provider, b->model); });
+
+  out.help("switchyard_requests_total", "counter", "Requests by the target that answered last and the status the client got.");
+  for (const auto* t : targets) {
+    for (const auto& [status, n] : t->by_status) {
+      const auto code = std::to_string(status);
+      out.sample("switchyard_requests_total", {{"provider", t->provider}, {"model", t->model}, {"status", code}}, static_cast<double>(n));
+    }
+  }
+  out.help("switchyard_route_requests_total", "counter", "Requests by the model (route) the client asked for.");
+  for (const auto& [route, n] : route_requests_) out.sample("switchyard_route_requests_total", {{"route", route}}, static_cast<double>(n));
+  out.help("switchyard_request_duration_seconds", "histogram", "Non-streamed completions: upstream request to complete answer.");
+  for (const auto* t : targets) out.histogram("switchyard_request_duration_seconds", {{"provider", t->provider}, {"model", t->model}}, t->latency);
+  out.help("switchyard_time_to_first_token_seconds", "histogram", "Streams: upstream request to first chunk.");
+  for (const auto* t : targets) out.histogram("switchyard_time_to_first_token_seconds", {{"provider", t->provider}, {"model", t->model}}, t->ttft);
+  out.help("switchyard_circuit_state", "gauge", "0 closed, 1 half-open, 2 open.");
+  for (const auto* t : targets) {
+    const auto c = t->breaker.state(now);
+    out.sample("switchyard_circuit_state", {{"provider", t->provider}, {"model", t->model}},
+               c == resilience::CircuitState::closed ? 0 : c == resilience::CircuitState::half_open ? 1 : 2);
+  }
+  out.help("switchyard_health_score", "gauge", "computeHealthScore in [0, 1].");
+  for (const auto* t : targets) {
+    const auto snap = t->health->snapshot(now);
+    out.sample("switchyard_health_score", {{"provider", t->provider}, {"model", t->model}},
+               health::computeHealthScore(snap, {}, t->breaker.state(now)));
+  }
+  out.help("switchyard_in_flight_requests", "gauge", "Upstream requests in flight.");
+  for (const auto* t : targets) {
+    out.sample("switchyard_in_flight_requests", {{"provider", t->provider}, {"model", t->model}}, t->health->snapshot(now).in_flight);
+  }
+  const std::pair<const char*, std::uint64_t> counters[] = {
+      {"switchyard_upstream_attempts_total", counters_.attempts}, {"switchyard_retries_total", counters_.retries},
+      {"switchyard_failovers_total", counters_.failovers},         {"switchyard_ttft_timeouts_total", counters_.ttft_timeouts},
+      {"switchyard_stream_breaks_total", counters_.stream_breaks}};
+  for (const auto& [name, value] : counters) {
+    out.help(name, "counter", "Router events.");
+    out.sample(name, {}, static_cast<double>(value));
+  }
 }
 
 std::vector<std::string> Router::unhealthy_routes() const {

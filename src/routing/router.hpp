@@ -16,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "health/health_score.hpp"
+#include "observability/prometheus.hpp"
 #include "health/health_table.hpp"
 #include "providers/provider_client.hpp"
 #include "resilience/circuit_breaker.hpp"
@@ -64,6 +66,9 @@ class Router {
   // Configured routes none of whose targets is usable now (circuit open or rate-limited).
   std::vector<std::string> unhealthy_routes() const;
   const RouterCounters& counters() const noexcept { return counters_; }
+  // Per-target requests by status, latency and TTFT histograms, circuits,
+  // scores and the counters above, in Prometheus text format.
+  void write_metrics(observability::PrometheusWriter& out) const;
 
   struct TargetState;
 
@@ -80,6 +85,11 @@ class Router {
   std::unordered_map<std::string, std::unique_ptr<TargetState>> states_;  // "provider/model"
   std::mt19937_64 rng_;
   RouterCounters counters_;
+  struct TransparentHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint64_t, TransparentHash, std::equal_to<>> route_requests_;
 };
 
 }  // namespace switchyard::routing

@@ -301,8 +301,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
     const auto request_read = Clock::now();
     // Time spent in the gateway itself, not waiting on the provider.
     auto overhead_us = [&](std::chrono::nanoseconds upstream) {
-      const auto inside = Clock::now() - request_read - upstream;
-      return std::to_string(std::max<long long>(0, std::chrono::duration_cast<std::chrono::microseconds>(inside).count()));
+      const auto inside = std::max<Clock::duration>(Clock::duration::zero(), Clock::now() - request_read - upstream);
+      gateway_.record_overhead(inside);
+      return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(inside).count());
     };
     const bool keep_alive = req.keep_alive();
     const bool http10 = req.version() == 10;
@@ -319,6 +320,11 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
       outcome.status = status;
       if (!m.keep_alive) outcome.close = true;
       if (!co_await send(writer.json(status, body, m))) outcome.close = true;
+    };
+    auto respond_text = [&](unsigned status, std::string_view body, ResponseWriter::Meta m) -> asio::awaitable<void> {
+      outcome.status = status;
+      if (!m.keep_alive) outcome.close = true;
+      if (!co_await send(writer.text(status, body, m))) outcome.close = true;
     };
     auto respond_error = [&](const Error& e) -> asio::awaitable<void> {
       auto mapped = error::to_http_error(e);
@@ -428,6 +434,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
         body["routes_without_healthy_target"] = std::move(routes);
       }
       co_await respond_json(200, boost::json::serialize(body), meta());
+    } else if (path == "/metrics") {
+      const auto text = gateway_.metrics_text();
+      co_await respond_text(200, text, meta());
     } else if (path == "/v1/providers") {
       const auto& admin = gateway_.config().server.admin_key;
       std::string_view presented = authorization;

@@ -33,8 +33,8 @@ void ResponseWriter::common_headers(const Meta& meta) {
   else if (meta.http10) head_ += "Connection: keep-alive\r\n";
 }
 
-const std::array<boost::asio::const_buffer, 2>& ResponseWriter::json(unsigned status, std::string_view body,
-                                                                     const Meta& meta) {
+const std::array<boost::asio::const_buffer, 2>& ResponseWriter::complete(unsigned status, std::string_view content_type,
+                                                                         std::string_view body, const Meta& meta) {
   head_.clear();
   head_ += "HTTP/1.1 ";
   char num[24];
@@ -42,7 +42,9 @@ const std::array<boost::asio::const_buffer, 2>& ResponseWriter::json(unsigned st
   head_.append(num, end);
   head_ += ' ';
   head_ += boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
-  head_ += "\r\nContent-Type: application/json\r\n";
+  head_ += "\r\nContent-Type: ";
+  head_ += content_type;
+  head_ += "\r\n";
   common_headers(meta);
   head_ += "Content-Length: ";
   end = std::to_chars(num, num + sizeof num, body.size()).ptr;

@@ -22,7 +22,15 @@ class ResponseWriter {
   };
 
   // A complete JSON response: head + body. Buffers stay valid while `body` and the writer live.
-  const std::array<boost::asio::const_buffer, 2>& json(unsigned status, std::string_view body, const Meta& meta);
+  const std::array<boost::asio::const_buffer, 2>& json(unsigned status, std::string_view body, const Meta& meta) {
+    return complete(status, "application/json", body, meta);
+  }
+  // Prometheus text exposition.
+  const std::array<boost::asio::const_buffer, 2>& text(unsigned status, std::string_view body, const Meta& meta) {
+    return complete(status, "text/plain; version=0.0.4", body, meta);
+  }
+  const std::array<boost::asio::const_buffer, 2>& complete(unsigned status, std::string_view content_type,
+                                                           std::string_view body, const Meta& meta);
 
   // The head of a chunked text/event-stream response.
   boost::asio::const_buffer stream_head(const Meta& meta);

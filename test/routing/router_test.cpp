@@ -277,3 +277,29 @@ BOOST_AUTO_TEST_CASE(requests_skip_targets_lacking_a_capability) {
   BOOST_TEST(model_of(plain) == "model-a");
   BOOST_TEST(count(h, kA) == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(metrics_expose_requests_failovers_circuits_and_pools) {
+  GatewayHarness h({}, three_providers([](Config& c) { c.resilience.attempts_per_target = 1; }));
+  h.mock().set_behaviour_for(kA, failing(503));
+  BOOST_TEST(chat(h).status == 200u);
+  BOOST_TEST(chat(h, true).status == 200u);
+  auto r = h.run(http_call(h.port(), verb::get, "/metrics", ""));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  BOOST_TEST(std::string(r.headers[http::field::content_type]).find("text/plain") == 0u);
+  const auto& m = r.body;
+  for (const char* line : {
+           R"(switchyard_requests_total{provider="b",model="model-b",status="200"} 2)",
+           R"(switchyard_route_requests_total{route="fast"} 2)",
+           "switchyard_failovers_total 2",
+           "switchyard_upstream_attempts_total 4",
+           R"(switchyard_circuit_state{provider="a",model="model-a"} 0)",
+           R"(switchyard_request_duration_seconds_count{provider="b",model="model-b"} 1)",
+           R"(switchyard_time_to_first_token_seconds_count{provider="b",model="model-b"} 1)",
+           R"(switchyard_request_duration_seconds_bucket{provider="b",model="model-b",le="+Inf"} 1)",
+           R"(switchyard_pool_connections_opened_total{provider="b"})",
+           "# TYPE switchyard_gateway_overhead_seconds histogram",
+           "switchyard_gateway_overhead_seconds_count 2",
+       }) {
+    BOOST_TEST_CONTEXT(line) { BOOST_TEST(m.find(line) != std::string::npos); }
+  }
+}
