@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <random>
 #include <list>
 #include <chrono>
 
@@ -54,6 +55,12 @@ void apply_override(MockBehaviour& b, std::string_view key, std::string_view val
     if (parse_number(value, v) && v >= 0 && v <= 1'000'000) b.tokens = v;
   } else if (key == "fault") {
     parse_fault(value, b);
+  } else if (key == "fail_rate") {
+    double v;
+    if (parse_number(value, v) && v >= 0 && v <= 1) b.fail_rate = v;
+  } else if (key == "fail_status") {
+    unsigned v;
+    if (parse_number(value, v) && v >= 100 && v <= 599) b.fail_status = v;
   }
 }
 
@@ -146,6 +153,7 @@ struct MockProvider::Impl {
   }
 
   std::map<std::string, MockBehaviour> by_key;
+  std::mt19937_64 rng{12345};  // seeded: a fail_rate run is repeatable
 
   MockBehaviour behaviour_for(const http::request<http::string_body>& req, const boost::json::object* body) {
     MockBehaviour b = options.defaults;
@@ -154,7 +162,8 @@ struct MockProvider::Impl {
     }
     static constexpr std::pair<std::string_view, std::string_view> headers[] = {
         {"x-mock-status", "status"},   {"x-mock-retry-after", "retry_after"}, {"x-mock-ttft-ms", "ttft_ms"},
-        {"x-mock-tps", "tokens_per_second"}, {"x-mock-tokens", "tokens"},       {"x-mock-fault", "fault"}};
+        {"x-mock-tps", "tokens_per_second"}, {"x-mock-tokens", "tokens"},       {"x-mock-fault", "fault"},
+        {"x-mock-fail-rate", "fail_rate"}, {"x-mock-fail-status", "fail_status"}};
     for (auto [h, key] : headers) {
       if (auto it = req.find(h); it != req.end()) apply_override(b, key, it->value());
     }
@@ -329,7 +338,8 @@ struct MockProvider::Impl {
         continue;
       }
       const auto& body = parsed.as_object();
-      const MockBehaviour b = behaviour_for(req, &body);
+      MockBehaviour b = behaviour_for(req, &body);
+      if (b.fail_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < b.fail_rate) b.status = b.fail_status;
 
       if (b.fault == Fault::reset) {
         reset(lowest);

@@ -6,7 +6,8 @@
 // x-mock-* request headers, then a "mock" object in the request body (which
 // passes through the gateway untouched):
 //   status, retry_after, ttft_ms, tokens_per_second, tokens,
-//   fault = "reset" | "hang" | "stall-after:N" | "reset-after:N" | "error-after:N"
+//   fault = "reset" | "hang" | "stall-after:N" | "reset-after:N" | "error-after:N",
+//   fail_rate (0..1) with fail_status: a random share of requests fails
 #include <switchyard/config.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -33,6 +34,8 @@ struct MockBehaviour {
   int tokens = 16;
   Fault fault = Fault::none;
   int fault_after = 0;           // chunks sent before a stall/reset/error fault
+  double fail_rate = 0;          // this share of requests (random, seeded) answers with fail_status instead
+  unsigned fail_status = 500;
 };
 
 // Parses "reset", "hang", "stall-after:3", ... into behaviour; false if unknown.
