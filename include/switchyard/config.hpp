@@ -69,6 +69,8 @@ struct ModelRouteConfig {
   std::vector<TargetConfig> targets;
   Millis ttft_timeout{0};             // streams: first chunk must arrive within this, else fail over (0 = provider's timeouts only)
   Millis stall_timeout{0};            // longest gap between chunks (0 = the provider's read_timeout)
+  Millis hedge_after{0};              // start the next target too when the first has not answered by then (0 = off)
+  bool hedge_after_p95 = false;       // ... or after the first target's p95 time to first token, once measured
 };
 
 // Retries, breakers and failover for every route ([routing] in TOML).

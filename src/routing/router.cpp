@@ -17,7 +17,7 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-struct Router::TargetState {
+struct TargetState {
   std::string provider, model;
   std::size_t provider_index = 0;
   health::ModelHealthMetrics* health = nullptr;
@@ -55,17 +55,12 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 
 // What an attempt produced, besides the result: time to first chunk for streams.
-template <class T>
-struct Attempted {
-  result<T> value;
-  std::optional<double> ttft_ms;
-};
 
 // Hands out the first chunk (already received), then the rest; reports a
 // stream that breaks later to the target's health and breaker.
 class FirstChunkGate final : public ChunkSource {
  public:
-  FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, Router::TargetState* target,
+  FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
                  RouterCounters& counters)
       : inner_(std::move(inner)), first_(first), target_(target), counters_(counters) {}
 
@@ -87,7 +82,7 @@ class FirstChunkGate final : public ChunkSource {
   std::unique_ptr<ChunkSource> inner_;
   std::optional<std::string_view> first_;
   bool pending_ = true;
-  Router::TargetState* target_;
+  TargetState* target_;
   RouterCounters& counters_;
 };
 
@@ -137,7 +132,7 @@ Router::Router(asio::any_io_executor ex, const Config& config,
 
 Router::~Router() = default;
 
-Router::TargetState* Router::state_for(const Target& target) {
+TargetState* Router::state_for(const Target& target) {
   const auto& provider = config_.providers[target.provider].name;
   std::string key = provider + '/' + std::string(target.model);
   if (auto it = states_.find(key); it != states_.end()) return it->second.get();
@@ -160,6 +155,63 @@ TargetView Router::view_of(TargetState& state, health::TimePoint now, const heal
   v.circuit = state.breaker.state(now);
   v.score = health::computeHealthScore(v.health, peers, v.circuit);
   return v;
+}
+
+// One try on one target, with its bookkeeping: in-flight count, health
+// sample, breaker outcome and histograms. A cancelled try (client gone, lost
+// hedge race) records nothing and gives back a half-open probe slot.
+template <class T, class Attempt>
+asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& target, TargetState& st) {
+  ++counters_.attempts;
+  st.health->on_start();
+  struct Finish {
+    TargetState& st;
+    bool outcome = false;
+    ~Finish() {
+      st.health->on_finish();
+      if (!outcome) st.breaker.release_probe();
+    }
+  } finish{st};
+  const auto t0 = Clock::now();
+  Attempted<T> outcome = co_await attempt(target, st);
+  const auto t1 = Clock::now();
+  outcome.state = &st;
+  if (outcome.value) {
+    finish.outcome = true;
+    st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
+    st.breaker.on_success(t1);
+    ++st.by_status[200];
+    if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
+    else st.latency.observe(ms_between(t0, t1) / 1000.0);
+    co_return outcome;
+  }
+  const Error& e = outcome.value.error();
+  if (e.code != errc::cancelled && resilience::counts_against_target(e)) {
+    finish.outcome = true;
+    const auto retry_after = resilience::parse_retry_after(e.retry_after);
+    const bool rate_limit = e.upstream_status == 429;
+    std::optional<double> avoid_ms;
+    if (rate_limit) avoid_ms = retry_after ? static_cast<double>(retry_after->count()) : 1000.0;
+    st.health->on_failure(t1, rate_limit, avoid_ms);
+    st.breaker.on_failure(t1);
+  }
+  co_return outcome;
+}
+
+std::optional<Millis> Router::hedge_delay_for(const RoutePlan& plan, const TargetState& st) const {
+  if (!plan.route_config) return std::nullopt;
+  const auto& r = *plan.route_config;
+  if (r.hedge_after_p95 && st.ttft.count() >= 20) {
+    // p95 of the target's time to first token, as the upper bound of its histogram bucket.
+    const auto rank = static_cast<std::uint64_t>(0.95 * static_cast<double>(st.ttft.count()));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < st.ttft.bounds().size(); ++i) {
+      seen += st.ttft.bucket(i);
+      if (seen >= rank) return Millis(static_cast<long long>(st.ttft.bounds()[i] * 1000));
+    }
+  }
+  if (r.hedge_after.count() > 0) return r.hedge_after;
+  return std::nullopt;
 }
 
 template <class T, class Attempt>
@@ -215,36 +267,49 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
     tried_one = true;
     for (int n = 0; n < retry.attempts_per_target; ++n) {
       if (n > 0) ++counters_.retries;
-      ++counters_.attempts;
-      st.health->on_start();
-      const auto t0 = Clock::now();
-      Attempted<T> outcome = co_await attempt(target, st);
-      const auto t1 = Clock::now();
-      st.health->on_finish();
-      if (outcome.value) {
-        st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
-        st.breaker.on_success(t1);
-        ++st.by_status[200];
-        if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
-        else st.latency.observe(ms_between(t0, t1) / 1000.0);
-        co_return std::move(outcome.value);
+      Attempted<T> outcome;
+      // Hedging: if this first try has no first token after the delay, start
+      // the next target too; the first to succeed wins, the other is cancelled.
+      const auto hedge_delay = hedge_delay_for(plan, st);
+      TargetState* hedge_state = nullptr;
+      const Target* hedge_target = nullptr;
+      if (hedge_delay && n == 0) {
+        for (auto it = std::find(order.begin(), order.end(), index) + 1; it != order.end(); ++it) {
+          if (states[*it] != &st) {
+            hedge_state = states[*it];
+            hedge_target = &targets[*it];
+            break;
+          }
+        }
       }
-      Error e = outcome.value.error();
-      last_state = &st;
-      if (e.code == errc::cancelled) {
-        st.breaker.release_probe();
-        co_return e;
-      }
-      const auto retry_after = resilience::parse_retry_after(e.retry_after);
-      if (resilience::counts_against_target(e)) {
-        const bool rate_limit = e.upstream_status == 429;
-        std::optional<double> avoid_ms;
-        if (rate_limit) avoid_ms = retry_after ? static_cast<double>(retry_after->count()) : 1000.0;
-        st.health->on_failure(t1, rate_limit, avoid_ms);
-        st.breaker.on_failure(t1);
+      if (hedge_state) {
+        using namespace asio::experimental::awaitable_operators;
+        auto hedge = [&]() -> asio::awaitable<Attempted<T>> {
+          asio::steady_timer timer(ex_, *hedge_delay);
+          if (auto [ec] = co_await timer.async_wait(use_nothrow); ec) {  // the first try finished in time
+            co_return Attempted<T>{make_error(errc::cancelled, "hedge not needed"), std::nullopt, nullptr};
+          }
+          if (hedge_state->breaker.allow(Clock::now())) {
+            ++counters_.hedges;
+            auto r = co_await recorded<T>(attempt, *hedge_target, *hedge_state);
+            if (r.value) co_return r;
+          }
+          // A hedge that cannot start or fails never wins the race: wait for the first try.
+          timer.expires_at(Clock::time_point::max());
+          co_await timer.async_wait(use_nothrow);
+          co_return Attempted<T>{make_error(errc::cancelled, "hedge abandoned"), std::nullopt, nullptr};
+        };
+        auto raced = co_await (recorded<T>(attempt, target, st) || hedge());
+        outcome = raced.index() == 0 ? std::move(std::get<0>(raced)) : std::move(std::get<1>(raced));
       } else {
-        st.breaker.release_probe();
+        outcome = co_await recorded<T>(attempt, target, st);
       }
+      if (outcome.value) co_return std::move(outcome.value);
+      Error e = outcome.value.error();
+      last_state = outcome.state ? outcome.state : &st;
+      if (e.code == errc::cancelled) co_return e;
+      const auto t1 = Clock::now();
+      const auto retry_after = resilience::parse_retry_after(e.retry_after);
       last = std::move(e);
       if (!resilience::is_retryable(*last)) co_return failed(std::move(*last));  // the caller's error: no other target fixes it
       if (n + 1 >= retry.attempts_per_target || st.breaker.state(t1) == resilience::CircuitState::open) break;
@@ -368,7 +433,7 @@ void Router::write_metrics(observability::PrometheusWriter& out) const {
   const std::pair<const char*, std::uint64_t> counters[] = {
       {"switchyard_upstream_attempts_total", counters_.attempts}, {"switchyard_retries_total", counters_.retries},
       {"switchyard_failovers_total", counters_.failovers},         {"switchyard_ttft_timeouts_total", counters_.ttft_timeouts},
-      {"switchyard_stream_breaks_total", counters_.stream_breaks}};
+      {"switchyard_stream_breaks_total", counters_.stream_breaks}, {"switchyard_hedges_total", counters_.hedges}};
   for (const auto& [name, value] : counters) {
     out.help(name, "counter", "Router events.");
     out.sample(name, {}, static_cast<double>(value));

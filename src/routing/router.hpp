@@ -18,6 +18,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -40,6 +41,19 @@ struct RouterCounters {
   std::uint64_t failovers = 0;      // moves to another target
   std::uint64_t ttft_timeouts = 0;
   std::uint64_t stream_breaks = 0;  // streams that failed after their first chunk
+  std::uint64_t hedges = 0;         // second targets started because the first was slow
+};
+
+// A target's runtime state (health slot, breaker, per-target metrics); defined in router.cpp.
+struct TargetState;
+
+// What one try produced, besides the result: time to first chunk for streams,
+// and which target produced it.
+template <class T>
+struct Attempted {
+  result<T> value = make_error(errc::internal, "not attempted");
+  std::optional<double> ttft_ms;
+  TargetState* state = nullptr;
 };
 
 struct TargetStatus {
@@ -70,11 +84,12 @@ class Router {
   // scores and the counters above, in Prometheus text format.
   void write_metrics(observability::PrometheusWriter& out) const;
 
-  struct TargetState;
-
  private:
   template <class T, class Attempt>
   boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt);
+  template <class T, class Attempt>
+  boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st);
+  std::optional<Millis> hedge_delay_for(const RoutePlan& plan, const TargetState& st) const;
   TargetState* state_for(const Target& target);
   TargetView view_of(TargetState& state, health::TimePoint now, const health::PeerBaseline& peers);
 

@@ -134,7 +134,8 @@ std::string HttpServer::providers_json() const {
   const auto c = gateway_.routing_counters();
   boost::json::object counters{{"requests", c.requests},   {"attempts", c.attempts},
                                {"retries", c.retries},     {"failovers", c.failovers},
-                               {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks}};
+                               {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks},
+                               {"hedges", c.hedges}};
   return boost::json::serialize(boost::json::object{{"targets", std::move(targets)}, {"pools", std::move(pools)}, {"routing", std::move(counters)}});
 }
 

@@ -303,3 +303,36 @@ BOOST_AUTO_TEST_CASE(metrics_expose_requests_failovers_circuits_and_pools) {
     BOOST_TEST_CONTEXT(line) { BOOST_TEST(m.find(line) != std::string::npos); }
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_hedge_starts_the_next_target_when_the_first_is_slow_and_the_loser_is_cancelled) {
+  for (bool stream : {true, false}) {
+    BOOST_TEST_CONTEXT((stream ? "streamed" : "non-streamed")) {
+      GatewayHarness h({}, three_providers([](Config& c) {
+        c.models[0].hedge_after = milliseconds(100);
+        c.providers[0].response_timeout = milliseconds(10'000);
+      }));
+      mock::MockBehaviour slow;
+      slow.ttft = milliseconds(3'000);
+      h.mock().set_behaviour_for(kA, slow);
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = chat(h, stream);
+      const auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      BOOST_REQUIRE_EQUAL(r.status, 200u);
+      BOOST_TEST(r.body.find("\"model\":\"model-b\"") != std::string::npos);
+      BOOST_TEST(took >= 100);
+      BOOST_TEST(took < 1500);
+      BOOST_TEST(h.gateway().routing_counters().hedges == 1u);
+      BOOST_TEST(count(h, kA) == 1u);
+      BOOST_TEST(count(h, kB) == 1u);
+      // the loser's connection is closed at once
+      BOOST_TEST(h.run(eventually([&] { return h.mock().stats().peer_closed_mid_response >= 1; }, std::chrono::seconds(2))));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(no_hedge_when_the_first_target_is_fast) {
+  GatewayHarness h({}, three_providers([](Config& c) { c.models[0].hedge_after = milliseconds(500); }));
+  for (int i = 0; i < 5; ++i) BOOST_TEST(model_of(chat(h)) == "model-a");
+  BOOST_TEST(h.gateway().routing_counters().hedges == 0u);
+  BOOST_TEST(count(h, kB) == 0u);
+}
