@@ -49,6 +49,7 @@ struct ProviderConfig {
   Millis response_timeout{120'000};    // request sent → response headers
   Millis read_timeout{60'000};         // gap between body bytes (and between stream chunks)
   std::size_t max_response_bytes = 32 * 1024 * 1024;  // non-streamed response body limit
+  Millis health_check_interval{0};     // active health check: GET <base_url>/models this often (0 = off)
   PoolConfig pool;
 };
 

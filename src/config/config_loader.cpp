@@ -195,7 +195,7 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
                    std::vector<std::string>& warnings) {
   r.only_keys(p, path,
               {"name", "type", "base_url", "api_key", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
-               "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "pool"});
+               "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool"});
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
   if (auto type = r.string(p, path, "type")) out.type = *type;
@@ -226,6 +226,7 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
   r.millis(p, path, "response_timeout_ms", out.response_timeout);
   r.millis(p, path, "read_timeout_ms", out.read_timeout);
   r.size(p, path, "max_response_bytes", out.max_response_bytes);
+  if (auto v = r.integer(p, path, "health_check_interval_ms", 0, 3'600'000)) out.health_check_interval = Millis(*v);
   load_pool(r, p, path, out.pool);
   if (!missing.empty()) {
     warnings.push_back("provider '" + out.name + "' skipped: environment variable " + missing.front() +

@@ -6,6 +6,7 @@
 #include "config/config_loader.hpp"
 #include "providers/connector_registry.hpp"
 #include "routing/route_resolver.hpp"
+#include "health/health_checker.hpp"
 #include "observability/prometheus.hpp"
 #include "routing/router.hpp"
 
@@ -21,7 +22,12 @@ struct Gateway::Impl {
   Impl(asio::any_io_executor executor, Config cfg)
       : ex(std::move(executor)), config(std::move(cfg)), keys(config.keys), resolver(config),
         registry(providers::ConnectorRegistry::with_builtins()),
-        clients(make_clients(ex, config, registry)), router(ex, config, clients) {}
+        clients(make_clients(ex, config, registry)), router(ex, config, clients), checker(ex) {
+    for (std::size_t i = 0; i < config.providers.size(); ++i) {
+      checker.watch(i, *clients[i], config.providers[i].health_check_interval,
+                    [this](std::size_t provider, bool ok) { router.on_probe(provider, ok); });
+    }
+  }
 
   static std::vector<std::unique_ptr<providers::ProviderClient>> make_clients(
       const asio::any_io_executor& ex, const Config& config, const providers::ConnectorRegistry& registry) {
@@ -66,6 +72,7 @@ struct Gateway::Impl {
   providers::ConnectorRegistry registry;
   std::vector<std::unique_ptr<providers::ProviderClient>> clients;  // index = Config::providers index
   routing::Router router;
+  health::HealthChecker checker;
   observability::FixedHistogram overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };
 
@@ -94,6 +101,7 @@ std::vector<ProviderStats> Gateway::provider_stats() const {
 }
 
 void Gateway::shutdown() noexcept {
+  impl_->checker.stop();
   for (auto& c : impl_->clients) c->shutdown();
 }
 

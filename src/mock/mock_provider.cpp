@@ -324,6 +324,15 @@ struct MockProvider::Impl {
       std::string_view path = req.target();
       path = path.substr(0, path.find('?'));
       if (req.method() == http::verb::get && (path == "/v1/models" || path == "/models")) {
+        const MockBehaviour b = behaviour_for(req, nullptr);  // health probes see the same faults
+        if (b.fault == Fault::reset || b.fault == Fault::hang) {
+          reset(lowest);
+          co_return;
+        }
+        if (b.status != 200) {
+          if (!co_await respond(b.status, R"({"error":{"message":"mock probe failure","type":"server_error","param":null,"code":"server_error"}})", &b)) co_return;
+          continue;
+        }
         if (!co_await respond(200, R"({"object":"list","data":[{"id":"mock-model","object":"model","created":0,"owned_by":"mock"}]})", nullptr)) co_return;
         continue;
       }

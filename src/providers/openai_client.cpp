@@ -102,6 +102,11 @@ OpenAiClient::OpenAiClient(const asio::any_io_executor& ex, const ProviderConfig
     }
     head_prefix_ += k + ": " + v + "\r\n";
   }
+  probe_request_ = "GET " + endpoint_.path_prefix + "/models HTTP/1.1\r\nHost: " + endpoint_.host_header +
+                   "\r\nUser-Agent: switchyard/0.1\r\n";
+  if (!config_.api_key.empty()) probe_request_ += "Authorization: Bearer " + config_.api_key + "\r\n";
+  for (const auto& [k, v] : config_.headers) probe_request_ += k + ": " + v + "\r\n";
+  probe_request_ += "\r\n";
   if (endpoint_.tls) tls_ = upstream::make_client_tls_context(config_);
   pool_ = std::make_unique<upstream::ConnectionPool>(ex, endpoint_, config_.name, config_.pool, config_.connect_timeout,
                                                      tls_.get());
@@ -132,6 +137,16 @@ asio::awaitable<Error> OpenAiClient::read_error(upstream::UpstreamExchange& exch
   auto body = co_await exchange.read_all(kMaxErrorBody);
   co_return error_from_upstream(status, body ? std::string_view(*body) : std::string_view{}, retry_after, config_.name,
                                 config_.api_key);
+}
+
+asio::awaitable<result<void>> OpenAiClient::probe() {
+  upstream::UpstreamExchange exchange(*pool_, timeouts_of(config_, Millis(0)), config_.name);
+  const upstream::UpstreamExchange::RequestBuffers req{asio::buffer(probe_request_), asio::const_buffer(), asio::const_buffer()};
+  if (auto started = co_await exchange.start(req); !started) co_return started.error();
+  if (exchange.status() / 100 != 2) co_return co_await read_error(exchange);
+  auto body = co_await exchange.read_all(1024 * 1024);  // read it all so the connection is reusable
+  if (!body) co_return body.error();
+  co_return result<void>();
 }
 
 asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall call) {

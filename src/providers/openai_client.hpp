@@ -25,6 +25,7 @@ class OpenAiClient final : public ProviderClient {
   const std::string& name() const noexcept override { return config_.name; }
   boost::asio::awaitable<result<ChatResponse>> chat_completion(ChatCall call) override;
   boost::asio::awaitable<result<std::unique_ptr<ChunkSource>>> chat_completion_stream(ChatCall call) override;
+  boost::asio::awaitable<result<void>> probe() override;  // GET <base_url>/models
   upstream::PoolStats pool_stats() const override { return pool_->stats(); }
   void shutdown() noexcept override { pool_->close(); }
 
@@ -36,6 +37,7 @@ class OpenAiClient final : public ProviderClient {
   ProviderConfig config_;
   upstream::Endpoint endpoint_;
   std::string head_prefix_;     // request line and the headers every request carries, built once
+  std::string probe_request_;   // GET <prefix>/models, complete
   std::unique_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<upstream::ConnectionPool> pool_;
 };

@@ -33,6 +33,8 @@ class ProviderClient {
   virtual boost::asio::awaitable<result<ChatResponse>> chat_completion(ChatCall call) = 0;
   // Returns once the response headers arrived; chunks come from the source.
   virtual boost::asio::awaitable<result<std::unique_ptr<ChunkSource>>> chat_completion_stream(ChatCall call) = 0;
+  // A cheap request that proves the provider answers (active health checks).
+  virtual boost::asio::awaitable<result<void>> probe() = 0;
   virtual upstream::PoolStats pool_stats() const = 0;
   virtual void shutdown() noexcept = 0;
 };

@@ -62,6 +62,16 @@ void CircuitBreaker::on_success(TimePoint now) noexcept {
   }
 }
 
+void CircuitBreaker::on_probe_success(TimePoint now) noexcept {
+  if (state_ == CircuitState::closed) return;
+  state_ = CircuitState::closed;
+  probes_in_flight_ = 0;
+  consecutive_failures_ = 0;
+  window_start_ = now;
+  window_requests_ = 0;
+  window_failures_ = 0;
+}
+
 void CircuitBreaker::on_failure(TimePoint now) noexcept {
   if (state_ == CircuitState::half_open) {
     open(now);

@@ -36,6 +36,8 @@ class CircuitBreaker {
   void release_probe() noexcept;
   void on_success(TimePoint now) noexcept;
   void on_failure(TimePoint now) noexcept;
+  // An active health check succeeded: an open or half-open circuit closes early.
+  void on_probe_success(TimePoint now) noexcept;
   CircuitState state(TimePoint now) const noexcept;
 
  private:

@@ -379,6 +379,21 @@ asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, C
   });
 }
 
+void Router::on_probe(std::size_t provider_index, bool ok) {
+  const auto now = Clock::now();
+  ++counters_.health_checks;
+  if (!ok) ++counters_.health_check_failures;
+  for (auto& [key, st] : states_) {
+    if (st->provider_index != provider_index) continue;
+    if (ok) {
+      st->breaker.on_probe_success(now);
+    } else {
+      st->health->on_failure(now, false, std::nullopt);
+      st->breaker.on_failure(now);
+    }
+  }
+}
+
 std::vector<TargetStatus> Router::status() const {
   std::vector<TargetStatus> out;
   const auto now = Clock::now();
@@ -433,7 +448,9 @@ void Router::write_metrics(observability::PrometheusWriter& out) const {
   const std::pair<const char*, std::uint64_t> counters[] = {
       {"switchyard_upstream_attempts_total", counters_.attempts}, {"switchyard_retries_total", counters_.retries},
       {"switchyard_failovers_total", counters_.failovers},         {"switchyard_ttft_timeouts_total", counters_.ttft_timeouts},
-      {"switchyard_stream_breaks_total", counters_.stream_breaks}, {"switchyard_hedges_total", counters_.hedges}};
+      {"switchyard_stream_breaks_total", counters_.stream_breaks}, {"switchyard_hedges_total", counters_.hedges},
+      {"switchyard_health_checks_total", counters_.health_checks},
+      {"switchyard_health_check_failures_total", counters_.health_check_failures}};
   for (const auto& [name, value] : counters) {
     out.help(name, "counter", "Router events.");
     out.sample(name, {}, static_cast<double>(value));

@@ -42,6 +42,8 @@ struct RouterCounters {
   std::uint64_t ttft_timeouts = 0;
   std::uint64_t stream_breaks = 0;  // streams that failed after their first chunk
   std::uint64_t hedges = 0;         // second targets started because the first was slow
+  std::uint64_t health_checks = 0;  // active probes finished
+  std::uint64_t health_check_failures = 0;
 };
 
 // A target's runtime state (health slot, breaker, per-target metrics); defined in router.cpp.
@@ -75,6 +77,9 @@ class Router {
 
   boost::asio::awaitable<result<ChatResponse>> chat(const RoutePlan& plan, ChatRequest& request);
   boost::asio::awaitable<result<ChatStream>> chat_stream(const RoutePlan& plan, ChatRequest& request);
+
+  // An active health check of a provider finished: feeds all its targets.
+  void on_probe(std::size_t provider_index, bool ok);
 
   std::vector<TargetStatus> status() const;
   // Configured routes none of whose targets is usable now (circuit open or rate-limited).

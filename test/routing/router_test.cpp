@@ -336,3 +336,27 @@ BOOST_AUTO_TEST_CASE(no_hedge_when_the_first_target_is_fast) {
   BOOST_TEST(h.gateway().routing_counters().hedges == 0u);
   BOOST_TEST(count(h, kB) == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(active_health_checks_open_a_dead_providers_circuit_and_close_it_when_it_recovers) {
+  GatewayHarness h({}, three_providers([](Config& c) {
+    c.providers[0].health_check_interval = milliseconds(20);
+    c.resilience.breaker_failures = 2;
+    c.resilience.breaker_cooldown = milliseconds(60'000);  // only a probe can close it in this test
+  }));
+  auto circuit_of_a = [&] {
+    for (const auto& t : h.gateway().target_health()) {
+      if (t.provider == "a") return t.circuit;
+    }
+    return std::string("?");
+  };
+  h.mock().set_behaviour_for(kA, fault("reset"));
+  // No client request at all: the probes alone find a dead.
+  BOOST_TEST(h.run(eventually([&] { return circuit_of_a() == "open"; }, std::chrono::seconds(3))));
+  BOOST_TEST(count(h, kA) >= 2u);
+  BOOST_TEST(model_of(chat(h)) == "model-b");  // requests avoid it
+  h.mock().clear_behaviour_for(kA);
+  BOOST_TEST(h.run(eventually([&] { return circuit_of_a() == "closed"; }, std::chrono::seconds(3))));
+  BOOST_TEST(model_of(chat(h)) == "model-a");
+  BOOST_TEST(h.mock().stats().last_path == "/v1/chat/completions");
+  BOOST_TEST(h.run(http_call(h.port(), verb::get, "/metrics", "")).body.find("switchyard_health_checks_total") != std::string::npos);
+}
