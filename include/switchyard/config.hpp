@@ -72,6 +72,7 @@ struct ModelRouteConfig {
   Millis stall_timeout{0};            // longest gap between chunks (0 = the provider's read_timeout)
   Millis hedge_after{0};              // start the next target too when the first has not answered by then (0 = off)
   bool hedge_after_p95 = false;       // ... or after the first target's p95 time to first token, once measured
+  bool resume = false;                // a stream broken after bytes were sent continues from the next target
 };
 
 // Retries, breakers and failover for every route ([routing] in TOML).

@@ -45,7 +45,7 @@ struct TargetHealth {
 };
 
 struct RoutingCounters {
-  std::uint64_t requests = 0, attempts = 0, retries = 0, failovers = 0, ttft_timeouts = 0, stream_breaks = 0, hedges = 0;
+  std::uint64_t requests = 0, attempts = 0, retries = 0, failovers = 0, ttft_timeouts = 0, stream_breaks = 0, hedges = 0, resumes = 0;
 };
 
 class Gateway {

@@ -292,7 +292,7 @@ Config load(const Reader& r, const toml::table& root) {
     for (auto&& node : *ms) {
       const std::string path = "models[" + std::to_string(i++) + "]";
       const toml::table& m = *node.as_table();
-      r.only_keys(m, path, {"name", "strategy", "targets", "ttft_timeout_ms", "stall_timeout_ms", "hedge_after_ms", "hedge_after_p95"});
+      r.only_keys(m, path, {"name", "strategy", "targets", "ttft_timeout_ms", "stall_timeout_ms", "hedge_after_ms", "hedge_after_p95", "resume"});
       ModelRouteConfig route;
       route.name = r.required_string(m, path, "name");
       for (const auto& q : cfg.models) {
@@ -309,6 +309,7 @@ Config load(const Reader& r, const toml::table& root) {
       if (auto v = r.integer(m, path, "stall_timeout_ms", 0, 3'600'000)) route.stall_timeout = Millis(*v);
       if (auto v = r.integer(m, path, "hedge_after_ms", 0, 3'600'000)) route.hedge_after = Millis(*v);
       if (auto v = r.boolean(m, path, "hedge_after_p95")) route.hedge_after_p95 = *v;
+      if (auto v = r.boolean(m, path, "resume")) route.resume = *v;
       const toml::node* tn = m.get("targets");
       if (!tn || !tn->is_array() || tn->as_array()->empty()) {
         r.fail(tn ? tn : &node, path + ".targets", "must be a non-empty array of { provider, model } tables");

@@ -163,7 +163,7 @@ std::vector<std::string> Gateway::unhealthy_routes() const { return impl_->route
 
 RoutingCounters Gateway::routing_counters() const {
   const auto& c = impl_->router.counters();
-  return RoutingCounters{c.requests, c.attempts, c.retries, c.failovers, c.ttft_timeouts, c.stream_breaks, c.hedges};
+  return RoutingCounters{c.requests, c.attempts, c.retries, c.failovers, c.ttft_timeouts, c.stream_breaks, c.hedges, c.resumes};
 }
 
 }  // namespace switchyard

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include <boost/json.hpp>
+
 #include "health/health_score.hpp"
 #include "error/error_response.hpp"
 #include "resilience/retry_policy.hpp"
@@ -215,7 +217,8 @@ std::optional<Millis> Router::hedge_delay_for(const RoutePlan& plan, const Targe
 }
 
 template <class T, class Attempt>
-asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& request, Attempt attempt) {
+asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
+                                       const std::vector<std::string>* exclude) {
   ++counters_.requests;
   if (auto it = route_requests_.find(plan.route); it != route_requests_.end()) ++it->second;
   else if (plan.route_config || route_requests_.size() < 1024) route_requests_.emplace(std::string(plan.route), 1);
@@ -239,6 +242,9 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
   for (std::size_t i = 0; i < targets.size(); ++i) {
     views[i] = view_of(*states[i], started, peers);
     views[i].config = targets[i].config;
+    if (exclude && std::find(exclude->begin(), exclude->end(), states[i]->provider + '/' + states[i]->model) != exclude->end()) {
+      views[i].circuit = resilience::CircuitState::open;  // treated as unusable for this request
+    }
   }
   const auto needs = needs_of(request.body);
   const auto order = order_targets(strategy, views, needs, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); });
@@ -341,7 +347,110 @@ asio::awaitable<result<ChatResponse>> Router::chat(const RoutePlan& plan, ChatRe
   });
 }
 
+namespace {
+
+// Relays a stream and, when it breaks after bytes went out, continues the
+// answer from the next target: the text streamed so far goes back as an
+// assistant message, and the continuation's chunks are spliced into the same
+// client stream (its role-only opening chunk dropped), so the client sees one
+// answer. Without a target left, the break is reported as before.
+class ResumingChunkSource final : public ChunkSource {
+ public:
+  ResumingChunkSource(Router& router, const RoutePlan& plan, boost::json::object body, ChatStream first, std::string request_id,
+                      RouterCounters& counters)
+      : router_(router), plan_(plan), body_(std::move(body)), current_(std::move(first)), request_id_(std::move(request_id)),
+        counters_(counters) {
+    exclude_.push_back(current_.provider() + '/' + current_.model());
+  }
+
+  asio::awaitable<result<std::optional<std::string_view>>> next() override {
+    for (;;) {
+      auto r = co_await current_.next();
+      if (r) {
+        if (*r) {
+          if (skip_role_chunk_ && is_role_only(**r)) {
+            skip_role_chunk_ = false;
+            continue;
+          }
+          skip_role_chunk_ = false;
+          collect(**r);
+        }
+        co_return r;
+      }
+      if (r.error().code == errc::cancelled || exclude_.size() >= plan_.targets().size()) co_return r;
+      // Continue from another target.
+      boost::json::object body = body_;
+      auto& messages = body["messages"].as_array();
+      messages.push_back(boost::json::object{{"role", "assistant"}, {"content", streamed_}});
+      ChatRequest continuation{std::move(body), std::nullopt, request_id_};
+      auto resumed = co_await router_.chat_stream_excluding(plan_, continuation, exclude_);
+      if (!resumed) co_return r;  // nobody to continue: the original break stands
+      ++counters_.resumes;
+      exclude_.push_back(resumed->provider() + '/' + resumed->model());
+      current_ = std::move(*resumed);
+      skip_role_chunk_ = true;
+    }
+  }
+
+ private:
+  static bool is_role_only(std::string_view chunk) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(chunk, ec);
+    if (ec || !v.is_object()) return false;
+    const auto* choices = v.as_object().if_contains("choices");
+    if (!choices || !choices->is_array() || choices->as_array().empty()) return false;
+    const auto* delta = choices->as_array()[0].as_object().if_contains("delta");
+    if (!delta || !delta->is_object()) return false;
+    const auto* content = delta->as_object().if_contains("content");
+    return delta->as_object().contains("role") && (!content || (content->is_string() && content->as_string().empty()));
+  }
+
+  // Keeps the text of every content delta, to hand to the next target.
+  void collect(std::string_view chunk) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(chunk, ec);
+    if (ec || !v.is_object()) return;
+    const auto* choices = v.as_object().if_contains("choices");
+    if (!choices || !choices->is_array()) return;
+    for (const auto& c : choices->as_array()) {
+      const auto* delta = c.is_object() ? c.as_object().if_contains("delta") : nullptr;
+      const auto* content = delta && delta->is_object() ? delta->as_object().if_contains("content") : nullptr;
+      if (content && content->is_string()) streamed_ += std::string_view(content->as_string());
+    }
+  }
+
+  Router& router_;
+  RoutePlan plan_;
+  boost::json::object body_;
+  ChatStream current_;
+  std::string request_id_;
+  RouterCounters& counters_;
+  std::vector<std::string> exclude_;
+  std::string streamed_;
+  bool skip_role_chunk_ = false;
+};
+
+}  // namespace
+
 asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, ChatRequest& request) {
+  // Resume needs the route's own (stable) names and targets: configured routes only.
+  if (plan.route_config && plan.route_config->resume) {
+    RoutePlan stable = plan;
+    stable.route = plan.route_config->name;
+    boost::json::object body(request.body, boost::json::storage_ptr());  // owned copy, outliving the request
+    auto first = co_await chat_stream_excluding(stable, request, {});
+    if (!first) co_return first.error();
+    const std::string provider = first->provider(), model = first->model();
+    const auto upstream_time = first->upstream_time();
+    co_return ChatStream(std::make_unique<ResumingChunkSource>(*this, stable, std::move(body), std::move(*first),
+                                                               request.request_id, counters_),
+                         provider, model, upstream_time);
+  }
+  co_return co_await chat_stream_excluding(plan, request, {});
+}
+
+asio::awaitable<result<ChatStream>> Router::chat_stream_excluding(const RoutePlan& plan, ChatRequest& request,
+                                                                 const std::vector<std::string>& exclude) {
   const Millis stall = plan.route_config ? plan.route_config->stall_timeout : Millis(0);
   const Millis ttft_timeout = plan.route_config ? plan.route_config->ttft_timeout : Millis(0);
   co_return co_await run<ChatStream>(plan, request, [&](const Target& target, TargetState& st) -> asio::awaitable<Attempted<ChatStream>> {
@@ -376,7 +485,7 @@ asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, C
     ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, counters_), st.provider,
                       st.model, ttft);
     co_return Attempted<ChatStream>{std::move(stream), ms_between(t0, Clock::now())};
-  });
+  }, exclude.empty() ? nullptr : &exclude);
 }
 
 void Router::on_probe(std::size_t provider_index, bool ok) {
@@ -449,6 +558,7 @@ void Router::write_metrics(observability::PrometheusWriter& out) const {
       {"switchyard_upstream_attempts_total", counters_.attempts}, {"switchyard_retries_total", counters_.retries},
       {"switchyard_failovers_total", counters_.failovers},         {"switchyard_ttft_timeouts_total", counters_.ttft_timeouts},
       {"switchyard_stream_breaks_total", counters_.stream_breaks}, {"switchyard_hedges_total", counters_.hedges},
+      {"switchyard_resumes_total", counters_.resumes},
       {"switchyard_health_checks_total", counters_.health_checks},
       {"switchyard_health_check_failures_total", counters_.health_check_failures}};
   for (const auto& [name, value] : counters) {

@@ -42,6 +42,7 @@ struct RouterCounters {
   std::uint64_t ttft_timeouts = 0;
   std::uint64_t stream_breaks = 0;  // streams that failed after their first chunk
   std::uint64_t hedges = 0;         // second targets started because the first was slow
+  std::uint64_t resumes = 0;        // broken streams continued from another target
   std::uint64_t health_checks = 0;  // active probes finished
   std::uint64_t health_check_failures = 0;
 };
@@ -77,6 +78,9 @@ class Router {
 
   boost::asio::awaitable<result<ChatResponse>> chat(const RoutePlan& plan, ChatRequest& request);
   boost::asio::awaitable<result<ChatStream>> chat_stream(const RoutePlan& plan, ChatRequest& request);
+  // A stream that skips the targets in `exclude` ("provider/model"); used to resume a broken stream.
+  boost::asio::awaitable<result<ChatStream>> chat_stream_excluding(const RoutePlan& plan, ChatRequest& request,
+                                                                   const std::vector<std::string>& exclude);
 
   // An active health check of a provider finished: feeds all its targets.
   void on_probe(std::size_t provider_index, bool ok);
@@ -91,7 +95,8 @@ class Router {
 
  private:
   template <class T, class Attempt>
-  boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt);
+  boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
+                                        const std::vector<std::string>* exclude = nullptr);
   template <class T, class Attempt>
   boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st);
   std::optional<Millis> hedge_delay_for(const RoutePlan& plan, const TargetState& st) const;

@@ -135,7 +135,7 @@ std::string HttpServer::providers_json() const {
   boost::json::object counters{{"requests", c.requests},   {"attempts", c.attempts},
                                {"retries", c.retries},     {"failovers", c.failovers},
                                {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks},
-                               {"hedges", c.hedges}};
+                               {"hedges", c.hedges},       {"resumes", c.resumes}};
   return boost::json::serialize(boost::json::object{{"targets", std::move(targets)}, {"pools", std::move(pools)}, {"routing", std::move(counters)}});
 }
 
@@ -375,7 +375,8 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
               ChatStream& chat_stream = *opened;
               outcome.provider = chat_stream.provider();
               outcome.status = 200;
-              const auto m = meta(overhead_us(chat_stream.upstream_time()));
+              const std::string overhead = overhead_us(chat_stream.upstream_time());
+              const auto m = meta(overhead);  // views `overhead`: keep it alive while m is used
               if (!m.keep_alive) outcome.close = true;
               if (!co_await send(writer.stream_head(m))) {
                 outcome.close = true;

@@ -360,3 +360,37 @@ BOOST_AUTO_TEST_CASE(active_health_checks_open_a_dead_providers_circuit_and_clos
   BOOST_TEST(h.mock().stats().last_path == "/v1/chat/completions");
   BOOST_TEST(h.run(http_call(h.port(), verb::get, "/metrics", "")).body.find("switchyard_health_checks_total") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(with_resume_a_broken_stream_continues_from_the_next_target_as_one_answer) {
+  GatewayHarness h({}, three_providers([](Config& c) { c.models[0].resume = true; }));
+  h.mock().set_behaviour_for(kA, fault("reset-after:3"));
+  auto r = chat(h, true);
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  const auto& body = r.body;
+  BOOST_TEST(body.find("\"error\"") == std::string::npos);      // no break reached the client
+  BOOST_TEST(body.size() >= 14u);
+  BOOST_TEST(body.substr(body.size() - 14) == "data: [DONE]\n\n");  // one clean end
+  std::size_t roles = 0;
+  for (auto pos = body.find("\"role\":\"assistant\""); pos != std::string::npos; pos = body.find("\"role\":\"assistant\"", pos + 1)) ++roles;
+  BOOST_TEST(roles == 1u);                                      // the continuation's opening chunk was dropped
+  BOOST_TEST(body.find("\"model\":\"model-a\"") != std::string::npos);
+  BOOST_TEST(body.find("\"model\":\"model-b\"") != std::string::npos);
+  // b was asked to continue after what a had already said
+  const auto sent = boost::json::parse(h.mock().stats().last_body).as_object();
+  const auto& messages = sent.at("messages").as_array();
+  BOOST_TEST(messages.back().at("role").as_string() == "assistant");
+  BOOST_TEST(messages.back().at("content").as_string() == "Hello from the");
+  BOOST_TEST(h.gateway().routing_counters().resumes == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(with_resume_and_no_target_left_the_break_is_still_reported) {
+  GatewayHarness h({}, three_providers([](Config& c) {
+    c.models[0].resume = true;
+    c.models[0].targets.pop_back();  // a only
+  }));
+  h.mock().set_behaviour_for(kA, fault("reset-after:2"));
+  auto r = chat(h, true);
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  BOOST_TEST(r.body.find("[DONE]") == std::string::npos);
+  BOOST_TEST(r.body.find("\"error\"") != std::string::npos);
+}
