@@ -9,15 +9,15 @@ echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo
 echo "### Latency and throughput (µs; added = through the gateway minus direct to the mock)"
 echo
-echo "| scenario | req/s direct | req/s gateway | p50 direct | p50 gateway | added p50 | p99 direct | p99 gateway | added p99 | added p99.9 | added mean | gateway CPU µs/req | failed |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| scenario | req/s direct | req/s gateway | p50 direct | p50 gateway | added p50 | p99 direct | p99 gateway | added p99 | added p99.9 | added mean | gateway-reported overhead p50 / p99 | gateway CPU µs/req | failed |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for s in c1 c1samecore rate2000 max64 stream1 stream1000; do
   jq -rs --arg s "$s" '
     def r(x): (x * 10 | round) / 10;
     (map(select(.label == ($s + "/direct"))) | first) as $d |
     (map(select(.label | startswith($s + "/")) | select(.label != ($s + "/direct"))) | first) as $g |
     if $d == null or $g == null then empty else
-    "| \($s) | \($d.throughput_rps | round) | \($g.throughput_rps | round) | \(r($d.latency.p50_us)) | \(r($g.latency.p50_us)) | \(r($g.latency.p50_us - $d.latency.p50_us)) | \(r($d.latency.p99_us)) | \(r($g.latency.p99_us)) | \(r($g.latency.p99_us - $d.latency.p99_us)) | \(r($g.latency.p999_us - $d.latency.p999_us)) | \(r($g.latency.mean_us - $d.latency.mean_us)) | \(if $g.target_cpu_us_per_request then r($g.target_cpu_us_per_request) else "-" end) | \($d.failed)/\($g.failed) |"
+    "| \($s) | \($d.throughput_rps | round) | \($g.throughput_rps | round) | \(r($d.latency.p50_us)) | \(r($g.latency.p50_us)) | \(r($g.latency.p50_us - $d.latency.p50_us)) | \(r($d.latency.p99_us)) | \(r($g.latency.p99_us)) | \(r($g.latency.p99_us - $d.latency.p99_us)) | \(r($g.latency.p999_us - $d.latency.p999_us)) | \(r($g.latency.mean_us - $d.latency.mean_us)) | \(if $g.gateway_overhead_header then "\(r($g.gateway_overhead_header.p50_us)) / \(r($g.gateway_overhead_header.p99_us))" else "-" end) | \(if $g.target_cpu_us_per_request then r($g.target_cpu_us_per_request) else "-" end) | \($d.failed)/\($g.failed) |"
     end' "$f"
 done
 echo
