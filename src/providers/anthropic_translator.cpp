@@ -1,0 +1,337 @@
+#include "providers/anthropic_translator.hpp"
+
+#include <boost/json.hpp>
+
+namespace switchyard::providers {
+
+namespace json = boost::json;
+
+namespace {
+
+Error bad_request(std::string message) { return make_error(errc::invalid_request, std::move(message)); }
+
+// OpenAI content (string or parts) → Anthropic content blocks.
+result<json::array> content_blocks(const json::value& content) {
+  json::array blocks;
+  if (content.is_string()) {
+    if (!content.as_string().empty()) blocks.push_back(json::object{{"type", "text"}, {"text", content.as_string()}});
+    return blocks;
+  }
+  if (content.is_null()) return blocks;
+  if (!content.is_array()) return bad_request("message content must be a string or an array of parts");
+  for (const auto& part : content.as_array()) {
+    if (!part.is_object()) return bad_request("content parts must be objects");
+    const auto& p = part.as_object();
+    const auto* type = p.if_contains("type");
+    if (!type || !type->is_string()) return bad_request("content part without a type");
+    if (type->as_string() == "text") {
+      const auto* text = p.if_contains("text");
+      if (text && text->is_string()) blocks.push_back(json::object{{"type", "text"}, {"text", text->as_string()}});
+    } else if (type->as_string() == "image_url") {
+      const auto* iu = p.if_contains("image_url");
+      const json::value* url = iu && iu->is_object() ? iu->as_object().if_contains("url") : iu;
+      if (!url || !url->is_string()) return bad_request("image_url part without a url");
+      std::string_view u = url->as_string();
+      if (u.substr(0, 5) == "data:") {
+        const auto semi = u.find(';'), comma = u.find(',');
+        if (semi == std::string_view::npos || comma == std::string_view::npos || u.substr(semi, comma - semi) != ";base64") {
+          return bad_request("image data URLs must be base64");
+        }
+        blocks.push_back(json::object{{"type", "image"},
+                                      {"source", json::object{{"type", "base64"},
+                                                              {"media_type", u.substr(5, semi - 5)},
+                                                              {"data", u.substr(comma + 1)}}}});
+      } else {
+        blocks.push_back(json::object{{"type", "image"}, {"source", json::object{{"type", "url"}, {"url", u}}}});
+      }
+    }
+  }
+  return blocks;
+}
+
+std::string text_of(const json::value& content) {
+  if (content.is_string()) return std::string(content.as_string());
+  std::string out;
+  if (content.is_array()) {
+    for (const auto& part : content.as_array()) {
+      const auto* text = part.is_object() ? part.as_object().if_contains("text") : nullptr;
+      if (text && text->is_string()) {
+        if (!out.empty()) out += "\n";
+        out += std::string_view(text->as_string());
+      }
+    }
+  }
+  return out;
+}
+
+// Appends blocks to the last message when it has the same role (Anthropic wants alternation).
+void append(json::array& messages, std::string_view role, json::array blocks) {
+  if (blocks.empty()) return;
+  if (!messages.empty() && messages.back().as_object().at("role").as_string() == role) {
+    auto& content = messages.back().as_object()["content"].as_array();
+    for (auto& b : blocks) content.push_back(std::move(b));
+    return;
+  }
+  messages.push_back(json::object{{"role", role}, {"content", std::move(blocks)}});
+}
+
+json::object usage_json(std::int64_t input, std::int64_t cached, std::int64_t output) {
+  json::object u{{"prompt_tokens", input + cached}, {"completion_tokens", output}, {"total_tokens", input + cached + output}};
+  if (cached > 0) u["prompt_tokens_details"] = json::object{{"cached_tokens", cached}};
+  return u;
+}
+
+std::int64_t int_or_zero(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+}  // namespace
+
+std::string_view anthropic_finish_reason(std::string_view stop_reason) noexcept {
+  if (stop_reason == "max_tokens") return "length";
+  if (stop_reason == "tool_use") return "tool_calls";
+  if (stop_reason == "refusal") return "content_filter";
+  return "stop";  // end_turn, stop_sequence, pause_turn
+}
+
+int anthropic_error_status(std::string_view type) noexcept {
+  if (type == "invalid_request_error") return 400;
+  if (type == "authentication_error") return 401;
+  if (type == "permission_error") return 403;
+  if (type == "not_found_error") return 404;
+  if (type == "request_too_large") return 413;
+  if (type == "rate_limit_error") return 429;
+  if (type == "overloaded_error") return 529;
+  return 500;
+}
+
+result<json::object> openai_to_anthropic_request(const json::object& in, std::string_view model) {
+  try {
+  json::object out;
+  out["model"] = model;
+  std::string system;
+  json::array messages;
+  const auto* msgs = in.if_contains("messages");
+  if (!msgs || !msgs->is_array()) return bad_request("'messages' must be an array");
+  for (const auto& mv : msgs->as_array()) {
+    if (!mv.is_object()) return bad_request("each message must be an object");
+    const auto& m = mv.as_object();
+    const auto* role_v = m.if_contains("role");
+    if (!role_v || !role_v->is_string()) return bad_request("each message needs a role");
+    const std::string_view role = role_v->as_string();
+    const json::value content = m.contains("content") ? m.at("content") : json::value(nullptr);
+    if (role == "system" || role == "developer") {
+      if (!system.empty()) system += "\n\n";
+      system += text_of(content);
+    } else if (role == "user") {
+      auto blocks = content_blocks(content);
+      if (!blocks) return blocks.error();
+      append(messages, "user", std::move(*blocks));
+    } else if (role == "assistant") {
+      auto blocks = content_blocks(content);
+      if (!blocks) return blocks.error();
+      if (const auto* calls = m.if_contains("tool_calls"); calls && calls->is_array()) {
+        for (const auto& c : calls->as_array()) {
+          const auto& call = c.as_object();
+          const auto& fn = call.at("function").as_object();
+          json::value input = json::object{};
+          if (const auto* args = fn.if_contains("arguments"); args && args->is_string() && !args->as_string().empty()) {
+            boost::system::error_code ec;
+            input = json::parse(args->as_string(), ec);
+            if (ec || !input.is_object()) return bad_request("tool call arguments must be a JSON object");
+          }
+          blocks->push_back(json::object{{"type", "tool_use"}, {"id", call.at("id")}, {"name", fn.at("name")}, {"input", std::move(input)}});
+        }
+      }
+      append(messages, "assistant", std::move(*blocks));
+    } else if (role == "tool") {
+      const auto* id = m.if_contains("tool_call_id");
+      if (!id || !id->is_string()) return bad_request("tool messages need a tool_call_id");
+      append(messages, "user", json::array{json::object{{"type", "tool_result"}, {"tool_use_id", *id}, {"content", text_of(content)}}});
+    } else {
+      return bad_request("unsupported message role '" + std::string(role) + "'");
+    }
+  }
+  if (!system.empty()) out["system"] = system;
+  out["messages"] = std::move(messages);
+  std::int64_t max_tokens = kAnthropicDefaultMaxTokens;
+  for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+    if (const auto* v = in.if_contains(k); v && v->is_int64()) max_tokens = v->as_int64();
+  }
+  out["max_tokens"] = max_tokens;
+  for (const char* k : {"temperature", "top_p"}) {
+    if (const auto* v = in.if_contains(k); v && v->is_number()) out[k] = *v;
+  }
+  if (const auto* stop = in.if_contains("stop")) {
+    if (stop->is_string()) out["stop_sequences"] = json::array{*stop};
+    else if (stop->is_array()) out["stop_sequences"] = *stop;
+  }
+  if (const auto* tools = in.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
+    json::array t;
+    for (const auto& tv : tools->as_array()) {
+      const auto* fn = tv.is_object() ? tv.as_object().if_contains("function") : nullptr;
+      if (!fn || !fn->is_object()) return bad_request("tools must be {\"type\":\"function\",\"function\":{...}}");
+      const auto& f = fn->as_object();
+      json::object tool{{"name", f.at("name")}, {"input_schema", f.contains("parameters") ? f.at("parameters") : json::value(json::object{{"type", "object"}})}};
+      if (const auto* d = f.if_contains("description")) tool["description"] = *d;
+      t.push_back(std::move(tool));
+    }
+    out["tools"] = std::move(t);
+  }
+  if (const auto* tc = in.if_contains("tool_choice")) {
+    if (tc->is_string()) {
+      if (tc->as_string() == "auto") out["tool_choice"] = json::object{{"type", "auto"}};
+      else if (tc->as_string() == "required") out["tool_choice"] = json::object{{"type", "any"}};
+      else if (tc->as_string() == "none") out["tool_choice"] = json::object{{"type", "none"}};
+    } else if (tc->is_object()) {
+      if (const auto* fn = tc->as_object().if_contains("function"); fn && fn->is_object()) {
+        out["tool_choice"] = json::object{{"type", "tool"}, {"name", fn->as_object().at("name")}};
+      }
+    }
+  }
+  if (const auto* s = in.if_contains("stream"); s && s->is_bool() && s->as_bool()) out["stream"] = true;
+  return out;
+  } catch (const std::exception&) {  // a field of the wrong shape (json::value::at / as_* throw)
+    return bad_request("the request does not have the shape of a chat completion (messages, tools, tool_calls)");
+  }
+}
+
+result<std::string> anthropic_to_openai_response(std::string_view body, std::string_view model) {
+  try {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return make_error(errc::upstream_bad_response, "sent a response that is not JSON");
+  const auto& m = v.as_object();
+  std::string text;
+  json::array tool_calls;
+  if (const auto* content = m.if_contains("content"); content && content->is_array()) {
+    for (const auto& b : content->as_array()) {
+      const auto& block = b.as_object();
+      const auto type = block.at("type").as_string();
+      if (type == "text") {
+        text += std::string_view(block.at("text").as_string());
+      } else if (type == "tool_use") {
+        tool_calls.push_back(json::object{{"id", block.at("id")},
+                                          {"type", "function"},
+                                          {"function", json::object{{"name", block.at("name")}, {"arguments", json::serialize(block.at("input"))}}}});
+      }
+    }
+  }
+  json::object message{{"role", "assistant"}, {"content", text.empty() && !tool_calls.empty() ? json::value(nullptr) : json::value(text)}};
+  if (!tool_calls.empty()) message["tool_calls"] = std::move(tool_calls);
+  std::string_view stop = "end_turn";
+  if (const auto* s = m.if_contains("stop_reason"); s && s->is_string()) stop = s->as_string();
+  json::object usage;
+  if (const auto* u = m.if_contains("usage"); u && u->is_object()) {
+    const auto& uo = u->as_object();
+    usage = usage_json(int_or_zero(uo, "input_tokens") + int_or_zero(uo, "cache_creation_input_tokens"),
+                       int_or_zero(uo, "cache_read_input_tokens"), int_or_zero(uo, "output_tokens"));
+  }
+  json::object out{{"id", m.contains("id") ? m.at("id") : json::value("chatcmpl-anthropic")},
+                   {"object", "chat.completion"},
+                   {"created", 0},
+                   {"model", model},
+                   {"choices", json::array{json::object{{"index", 0}, {"message", std::move(message)}, {"logprobs", nullptr}, {"finish_reason", anthropic_finish_reason(stop)}}}},
+                   {"usage", std::move(usage)}};
+  return json::serialize(out);
+  } catch (const std::exception&) {
+    return make_error(errc::upstream_bad_response, "sent a message that does not have the Messages API shape");
+  }
+}
+
+std::string AnthropicStreamTranslator::chunk(std::string_view delta_json, std::string_view finish_reason) const {
+  std::string c = R"({"id":")" + id_ + R"(","object":"chat.completion.chunk","created":0,"model":)" +
+                  json::serialize(json::value(model_)) + R"(,"choices":[{"index":0,"delta":)";
+  c += delta_json;
+  c += R"(,"logprobs":null,"finish_reason":)";
+  c += finish_reason.empty() ? std::string("null") : "\"" + std::string(finish_reason) + "\"";
+  c += "}]";
+  if (include_usage_) c += R"(,"usage":null)";
+  c += "}";
+  return c;
+}
+
+result<void> AnthropicStreamTranslator::on_event(std::string_view event, std::string_view data,
+                                                 std::vector<std::string>& out) {
+  try {
+    return translate(event, data, out);
+  } catch (const std::exception&) {
+    return make_error(errc::upstream_bad_response, "sent a stream event that does not have the Messages API shape");
+  }
+}
+
+result<void> AnthropicStreamTranslator::translate(std::string_view event, std::string_view data,
+                                                  std::vector<std::string>& out) {
+  if (event == "ping") return {};
+  boost::system::error_code ec;
+  auto v = json::parse(data, ec);
+  if (ec || !v.is_object()) return make_error(errc::upstream_bad_response, "sent an unparsable stream event");
+  const auto& e = v.as_object();
+  const auto* type_v = e.if_contains("type");
+  const std::string_view type = type_v && type_v->is_string() ? std::string_view(type_v->as_string()) : event;
+  if (type == "error") {
+    Error err = make_error(errc::upstream_status, "failed mid-stream");
+    if (const auto* eo = e.if_contains("error"); eo && eo->is_object()) {
+      const auto* t = eo->as_object().if_contains("type");
+      const auto* msg = eo->as_object().if_contains("message");
+      err.upstream_status = anthropic_error_status(t && t->is_string() ? std::string_view(t->as_string()) : "");
+      if (msg && msg->is_string()) err.message += ": " + std::string(msg->as_string());
+      err.upstream_error = json::serialize(*eo);
+    } else {
+      err.upstream_status = 500;
+    }
+    return err;
+  }
+  if (type == "message_start") {
+    const auto& msg = e.at("message").as_object();
+    if (const auto* id = msg.if_contains("id"); id && id->is_string()) id_ = std::string(id->as_string());
+    if (const auto* u = msg.if_contains("usage"); u && u->is_object()) {
+      input_tokens_ = int_or_zero(u->as_object(), "input_tokens") + int_or_zero(u->as_object(), "cache_creation_input_tokens");
+      cached_tokens_ = int_or_zero(u->as_object(), "cache_read_input_tokens");
+    }
+    out.push_back(chunk(R"({"role":"assistant","content":""})"));
+  } else if (type == "content_block_start") {
+    const auto index = e.at("index").as_int64();
+    if (index < 0 || index > 10'000) return make_error(errc::upstream_bad_response, "sent a content block index out of range");
+    if (static_cast<std::size_t>(index) >= tool_index_.size()) tool_index_.resize(static_cast<std::size_t>(index) + 1, -1);
+    const auto& block = e.at("content_block").as_object();
+    if (block.at("type").as_string() == "tool_use") {
+      tool_index_[static_cast<std::size_t>(index)] = tools_;
+      json::object call{{"index", tools_++}, {"id", block.at("id")}, {"type", "function"},
+                        {"function", json::object{{"name", block.at("name")}, {"arguments", ""}}}};
+      out.push_back(chunk(json::serialize(json::object{{"tool_calls", json::array{std::move(call)}}})));
+    }
+  } else if (type == "content_block_delta") {
+    const auto index = e.at("index").as_int64();
+    const auto& delta = e.at("delta").as_object();
+    const auto dtype = delta.at("type").as_string();
+    if (dtype == "text_delta") {
+      out.push_back(chunk(json::serialize(json::object{{"content", delta.at("text")}})));
+    } else if (dtype == "input_json_delta") {
+      if (index < 0 || static_cast<std::size_t>(index) >= tool_index_.size() || tool_index_[static_cast<std::size_t>(index)] < 0) {
+        return make_error(errc::upstream_bad_response, "sent tool input for a block that is not a tool call");
+      }
+      json::object call{{"index", tool_index_[static_cast<std::size_t>(index)]},
+                        {"function", json::object{{"arguments", delta.at("partial_json")}}}};
+      out.push_back(chunk(json::serialize(json::object{{"tool_calls", json::array{std::move(call)}}})));
+    }
+    // thinking_delta / signature_delta: not part of the OpenAI chunk shape; dropped.
+  } else if (type == "message_delta") {
+    if (const auto* u = e.if_contains("usage"); u && u->is_object()) output_tokens_ = int_or_zero(u->as_object(), "output_tokens");
+    const auto& delta = e.at("delta").as_object();
+    if (const auto* stop = delta.if_contains("stop_reason"); stop && stop->is_string()) {
+      out.push_back(chunk("{}", anthropic_finish_reason(stop->as_string())));
+    }
+  } else if (type == "message_stop") {
+    if (include_usage_) {
+      out.push_back(R"({"id":")" + id_ + R"(","object":"chat.completion.chunk","created":0,"model":)" +
+                    json::serialize(json::value(model_)) + R"(,"choices":[],"usage":)" +
+                    json::serialize(usage_json(input_tokens_, cached_tokens_, output_tokens_)) + "}");
+    }
+    finished_ = true;
+  }
+  return {};
+}
+
+}  // namespace switchyard::providers
