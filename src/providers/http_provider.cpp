@@ -1,0 +1,81 @@
+#include "providers/http_provider.hpp"
+
+#include <boost/beast/http/field.hpp>
+
+#include "providers/upstream_error.hpp"
+#include "upstream/tls_context.hpp"
+
+namespace switchyard::providers {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+}  // namespace
+
+HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig& config, std::string_view path,
+                           const Headers& auth)
+    : config_(config) {
+  auto ep = upstream::parse_endpoint(config_.base_url);
+  if (!ep) throw std::invalid_argument("provider '" + config_.name + "': " + ep.error().message);
+  endpoint_ = std::move(*ep);
+  std::string fixed = "Host: " + endpoint_.host_header + "\r\nUser-Agent: switchyard/0.1\r\n";
+  Headers all = auth;
+  all.insert(all.end(), config_.headers.begin(), config_.headers.end());
+  for (const auto& [k, v] : all) {
+    if (has_line_break(k) || has_line_break(v) || k.find(':') != std::string::npos || k.empty()) {
+      throw std::invalid_argument("provider '" + config_.name + "': invalid header '" + k + "' (or a line break in its key)");
+    }
+    fixed += k + ": " + v + "\r\n";
+  }
+  // Everything but the request id and length is the same for every request: built once.
+  head_prefix_ = "POST " + endpoint_.path_prefix + std::string(path) + " HTTP/1.1\r\n" + fixed +
+                 "Content-Type: application/json\r\n";
+  probe_request_ = "GET " + endpoint_.path_prefix + "/models HTTP/1.1\r\n" + fixed + "\r\n";
+  if (endpoint_.tls) tls_ = upstream::make_client_tls_context(config_);
+  pool_ = std::make_unique<upstream::ConnectionPool>(ex, endpoint_, config_.name, config_.pool, config_.connect_timeout,
+                                                     tls_.get());
+}
+
+upstream::UpstreamExchange::RequestBuffers HttpProvider::request(std::string_view body, std::string_view request_id,
+                                                                 std::string& head) const {
+  head.clear();
+  if (!request_id.empty()) {
+    head += "x-request-id: ";
+    head += request_id;
+    head += "\r\n";
+  }
+  head += "Content-Length: ";
+  head += std::to_string(body.size());
+  head += "\r\n\r\n";
+  return {asio::buffer(head_prefix_), asio::buffer(head), asio::buffer(body)};
+}
+
+upstream::ExchangeTimeouts HttpProvider::timeouts(Millis read_override) const {
+  return {config_.response_timeout, read_override.count() > 0 ? read_override : config_.read_timeout};
+}
+
+asio::awaitable<Error> HttpProvider::read_error(upstream::UpstreamExchange& exchange) const {
+  const unsigned status = exchange.status();
+  std::string retry_after;
+  if (auto it = exchange.headers().find(http::field::retry_after); it != exchange.headers().end()) {
+    retry_after = std::string(it->value().substr(0, 64));
+  }
+  auto body = co_await exchange.read_all(kMaxErrorBody);
+  co_return error_from_upstream(status, body ? std::string_view(*body) : std::string_view{}, retry_after, config_.name,
+                                config_.api_key);
+}
+
+asio::awaitable<result<void>> HttpProvider::probe() {
+  upstream::UpstreamExchange ex(*pool_, timeouts(Millis(0)), config_.name);
+  const upstream::UpstreamExchange::RequestBuffers req{asio::buffer(probe_request_), asio::const_buffer(), asio::const_buffer()};
+  if (auto started = co_await ex.start(req); !started) co_return started.error();
+  if (ex.status() / 100 != 2) co_return co_await read_error(ex);
+  auto body = co_await ex.read_all(1024 * 1024);  // read it all so the connection is reusable
+  if (!body) co_return body.error();
+  co_return result<void>();
+}
+
+}  // namespace switchyard::providers

@@ -1,0 +1,57 @@
+#pragma once
+// What every HTTP provider adapter shares: the endpoint, TLS context and
+// connection pool, the request head built once (request line, host, auth and
+// extra headers), error reading, timeouts and the /models health probe.
+// Adapters (OpenAiClient, AnthropicClient) add the wire format.
+#include <switchyard/config.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "providers/provider_client.hpp"
+#include "upstream/connection_pool.hpp"
+#include "upstream/endpoint.hpp"
+#include "upstream/upstream_exchange.hpp"
+
+namespace switchyard::providers {
+
+class HttpProvider : public ProviderClient {
+ public:
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+
+  // `path` is appended to the base URL's path (e.g. "/chat/completions");
+  // `auth` are the headers that carry the provider's key.
+  HttpProvider(const boost::asio::any_io_executor& ex, const ProviderConfig& config, std::string_view path, const Headers& auth);
+
+  const std::string& name() const noexcept override { return config_.name; }
+  boost::asio::awaitable<result<void>> probe() override;  // GET <base_url>/models
+  upstream::PoolStats pool_stats() const override { return pool_->stats(); }
+  void shutdown() noexcept override { pool_->close(); }
+
+ protected:
+  // The head (request line and fixed headers) + per-request headers in `head` + the body.
+  upstream::UpstreamExchange::RequestBuffers request(std::string_view body, std::string_view request_id,
+                                                     std::string& head) const;
+  upstream::ExchangeTimeouts timeouts(Millis read_override) const;
+  boost::asio::awaitable<Error> read_error(upstream::UpstreamExchange& exchange) const;
+  std::unique_ptr<upstream::UpstreamExchange> exchange(Millis read_override) const {
+    return std::make_unique<upstream::UpstreamExchange>(*pool_, timeouts(read_override), config_.name);
+  }
+  upstream::ConnectionPool& pool() const noexcept { return *pool_; }
+
+  ProviderConfig config_;
+  upstream::Endpoint endpoint_;
+
+ private:
+  std::string head_prefix_;
+  std::string probe_request_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<upstream::ConnectionPool> pool_;
+};
+
+}  // namespace switchyard::providers
