@@ -199,8 +199,8 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
   if (auto type = r.string(p, path, "type")) out.type = *type;
-  if (out.type != "openai") {
-    r.fail(p.get("type"), path + ".type", "unknown provider type \"" + out.type + "\" (supported: openai)");
+  if (out.type != "openai" && out.type != "anthropic") {
+    r.fail(p.get("type"), path + ".type", "unknown provider type \"" + out.type + "\" (supported: openai, anthropic)");
   }
   out.base_url = r.required_string(p, path, "base_url");
   {

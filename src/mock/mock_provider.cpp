@@ -287,6 +287,122 @@ struct MockProvider::Impl {
     co_return !ec && keep_alive;
   }
 
+  // Anthropic Messages mode: the same behaviours, answered in Anthropic's
+  // shapes (JSON message, or the event stream); with tools in the request the
+  // answer is a tool_use block for the first tool. Returns false to close.
+  template <class Stream>
+  asio::awaitable<bool> anthropic_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
+                                         bool keep_alive) {
+    auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) -> asio::awaitable<bool> {
+      http::response<http::string_body> res{static_cast<http::status>(status), 11};
+      res.set(http::field::content_type, "application/json");
+      if (b && !b->retry_after.empty()) res.set(http::field::retry_after, b->retry_after);
+      res.body() = std::move(body);
+      res.keep_alive(keep_alive);
+      res.prepare_payload();
+      lowest.expires_after(std::chrono::seconds(30));
+      auto [wec, wn] = co_await http::async_write(s, res, use_nothrow);
+      co_return !wec && keep_alive;
+    };
+    boost::system::error_code jec;
+    auto parsed = boost::json::parse(req.body(), jec);
+    if (jec || !parsed.is_object()) {
+      co_return co_await respond(400, R"({"type":"error","error":{"type":"invalid_request_error","message":"mock: body is not JSON"}})", nullptr);
+    }
+    const auto& body = parsed.as_object();
+    if (!body.contains("max_tokens") || !body.contains("messages")) {
+      co_return co_await respond(400, R"({"type":"error","error":{"type":"invalid_request_error","message":"mock: max_tokens and messages are required"}})", nullptr);
+    }
+    MockBehaviour b = behaviour_for(req, &body);
+    if (b.fail_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < b.fail_rate) b.status = b.fail_status;
+    if (b.fault == Fault::reset) {
+      reset(lowest);
+      co_return false;
+    }
+    if (b.fault == Fault::hang) {
+      if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
+      co_return false;
+    }
+    if (b.status != 200) {
+      if (!co_await pause(lowest, b.ttft)) co_return false;
+      const std::string type = b.status == 429 ? "rate_limit_error" : b.status == 529 ? "overloaded_error" : b.status >= 500 ? "api_error" : "invalid_request_error";
+      co_return co_await respond(b.status, R"({"type":"error","error":{"type":")" + type + R"(","message":"mock error with status )" + std::to_string(b.status) + "\"}}", &b);
+    }
+    const std::string model = body.contains("model") && body.at("model").is_string() ? std::string(body.at("model").as_string()) : "claude-mock";
+    int prompt_tokens = 0;
+    count_prompt_tokens(body, prompt_tokens);
+    const std::string id = "msg_mock_" + std::to_string(++next_id);
+    std::string tool_name;
+    if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
+      tool_name = std::string(tools->as_array()[0].at("name").as_string());
+    }
+    std::string text;
+    for (int i = 0; i < b.tokens; ++i) {
+      if (i) text += ' ';
+      text += kWords[i % std::size(kWords)];
+    }
+    const auto* stream = body.if_contains("stream");
+    if (!(stream && stream->is_bool() && stream->as_bool())) {
+      if (!co_await pause(lowest, b.ttft)) co_return false;
+      boost::json::array content{boost::json::object{{"type", "text"}, {"text", text}}};
+      if (!tool_name.empty()) content.push_back(boost::json::object{{"type", "tool_use"}, {"id", "toolu_mock_1"}, {"name", tool_name}, {"input", boost::json::object{{"city", "Paris"}}}});
+      boost::json::object msg{{"id", id}, {"type", "message"}, {"role", "assistant"}, {"model", model}, {"content", std::move(content)},
+                              {"stop_reason", tool_name.empty() ? "end_turn" : "tool_use"}, {"stop_sequence", nullptr},
+                              {"usage", boost::json::object{{"input_tokens", prompt_tokens}, {"output_tokens", b.tokens}}}};
+      co_return co_await respond(200, boost::json::serialize(msg), nullptr);
+    }
+    http::response<http::empty_body> head{http::status::ok, 11};
+    head.set(http::field::content_type, "text/event-stream");
+    head.chunked(true);
+    head.keep_alive(keep_alive);
+    http::response_serializer<http::empty_body> sr{head};
+    lowest.expires_after(std::chrono::seconds(30));
+    if (auto [ec, n] = co_await http::async_write_header(s, sr, use_nothrow); ec) co_return false;
+    auto event = [&](std::string_view name, const std::string& data) -> asio::awaitable<bool> {
+      const std::string frame = "event: " + std::string(name) + "\ndata: " + data + "\n\n";
+      lowest.expires_after(std::chrono::seconds(30));
+      auto [ec, n] = co_await asio::async_write(s, http::make_chunk(asio::buffer(frame)), use_nothrow);
+      co_return !ec;
+    };
+    if (!co_await pause(lowest, b.ttft)) co_return stats.peer_closed_mid_response++, false;
+    if (!co_await event("message_start", R"({"type":"message_start","message":{"id":")" + id + R"(","type":"message","role":"assistant","content":[],"model":")" + model + R"(","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":)" + std::to_string(prompt_tokens) + R"(,"output_tokens":1}}})")) co_return false;
+    co_await event("ping", R"({"type":"ping"})");
+    co_await event("content_block_start", R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
+    const Millis gap = b.tokens_per_second > 0 ? Millis(static_cast<long>(1000.0 / b.tokens_per_second)) : Millis(0);
+    for (int i = 0; i < b.tokens; ++i) {
+      if (b.fault != Fault::none && i == b.fault_after) {
+        if (b.fault == Fault::reset_after) {
+          reset(lowest);
+          co_return false;
+        }
+        if (b.fault == Fault::error_after) {
+          co_await event("error", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
+          co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+          co_return false;
+        }
+        if (b.fault == Fault::stall_after) {
+          if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
+          co_return false;
+        }
+      }
+      if (i > 0 && !co_await pause(lowest, gap)) co_return stats.peer_closed_mid_response++, false;
+      std::string word = i ? " " : "";
+      word += kWords[i % std::size(kWords)];
+      if (!co_await event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)" + boost::json::serialize(boost::json::value(word)) + "}}")) co_return stats.peer_closed_mid_response++, false;
+    }
+    co_await event("content_block_stop", R"({"type":"content_block_stop","index":0})");
+    if (!tool_name.empty()) {
+      co_await event("content_block_start", R"({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_mock_1","name":)" + boost::json::serialize(boost::json::value(tool_name)) + R"(,"input":{}}})");
+      co_await event("content_block_delta", R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Pa"}})");
+      co_await event("content_block_delta", R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"ris\"}"}})");
+      co_await event("content_block_stop", R"({"type":"content_block_stop","index":1})");
+    }
+    co_await event("message_delta", R"({"type":"message_delta","delta":{"stop_reason":")" + std::string(tool_name.empty() ? "end_turn" : "tool_use") + R"(","stop_sequence":null},"usage":{"output_tokens":)" + std::to_string(b.tokens) + "}}");
+    if (!co_await event("message_stop", R"({"type":"message_stop"})")) co_return false;
+    auto [ec, n] = co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+    co_return !ec && keep_alive;
+  }
+
   template <class Stream>
   asio::awaitable<void> serve(Stream& s, beast::tcp_stream& lowest, bool& idle) {
     beast::flat_buffer buffer;
@@ -304,6 +420,7 @@ struct MockProvider::Impl {
       stats.last_body = req.body();
       stats.last_authorization.clear();
       if (auto it = req.find(http::field::authorization); it != req.end()) stats.last_authorization = std::string(it->value());
+      else if (auto key = req.find("x-api-key"); key != req.end()) stats.last_authorization = "x-api-key " + std::string(key->value());
       ++stats.requests_by_authorization[stats.last_authorization];
       stats.last_request_id.clear();
       if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
@@ -334,6 +451,10 @@ struct MockProvider::Impl {
           continue;
         }
         if (!co_await respond(200, R"({"object":"list","data":[{"id":"mock-model","object":"model","created":0,"owned_by":"mock"}]})", nullptr)) co_return;
+        continue;
+      }
+      if (req.method() == http::verb::post && (path == "/v1/messages" || path == "/messages")) {
+        if (!co_await anthropic_answer(s, lowest, req, keep_alive)) co_return;
         continue;
       }
       if (req.method() != http::verb::post || (path != "/v1/chat/completions" && path != "/chat/completions")) {

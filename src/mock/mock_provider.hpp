@@ -56,7 +56,7 @@ struct MockStats {
   std::uint64_t requests = 0;
   std::uint64_t peer_closed_mid_response = 0;  // client (the gateway) hung up while we were answering
   std::string last_path;
-  std::string last_authorization;
+  std::string last_authorization;  // the Authorization header, or "x-api-key <key>" (Anthropic style)
   std::string last_body;
   std::string last_request_id;
   std::map<std::string, std::uint64_t> requests_by_authorization;  // who asked: one entry per provider key

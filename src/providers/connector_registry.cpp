@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "providers/anthropic_client.hpp"
 #include "providers/openai_client.hpp"
 
 namespace switchyard::providers {
@@ -10,6 +11,9 @@ ConnectorRegistry ConnectorRegistry::with_builtins() {
   ConnectorRegistry r;
   r.add("openai", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
     return std::make_unique<OpenAiClient>(ex, cfg);
+  });
+  r.add("anthropic", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
+    return std::make_unique<AnthropicClient>(ex, cfg);
   });
   return r;
 }

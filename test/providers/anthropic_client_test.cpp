@@ -1,0 +1,109 @@
+#define BOOST_TEST_MODULE anthropic_client
+// Integration: an OpenAI-shaped client → the gateway → a provider of type
+// "anthropic" (the mock in Messages mode), streamed and not, with tools.
+#include <boost/test/unit_test.hpp>
+
+#include <boost/json.hpp>
+
+#include "support/gateway_harness.hpp"
+
+using namespace switchyard;
+using namespace switchyard::test;
+using http::verb;
+namespace json = boost::json;
+
+namespace {
+auto anthropic = [](Config& c) {
+  c.providers[0].type = "anthropic";
+  c.resilience.attempts_per_target = 1;
+};
+const std::string kTools = R"(,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}])";
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(non_streamed_through_the_messages_api) {
+  mock::MockOptions mo;
+  mo.defaults.tokens = 3;
+  GatewayHarness h(mo, anthropic);
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                           R"({"model":"fast","max_tokens":100,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hello"}]})",
+                           auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  auto j = json::parse(r.body).as_object();
+  BOOST_TEST(j.at("object").as_string() == "chat.completion");
+  BOOST_TEST(j.at("choices").as_array()[0].at("message").at("content").as_string() == "Hello from the");
+  BOOST_TEST(j.at("choices").as_array()[0].at("finish_reason").as_string() == "stop");
+  BOOST_TEST(j.at("usage").at("completion_tokens").as_int64() == 3);
+  // what went upstream: the Messages shape, with Anthropic's headers
+  const auto& seen = h.mock().stats();
+  BOOST_TEST(seen.last_path == "/v1/messages");
+  auto sent = json::parse(seen.last_body).as_object();
+  BOOST_TEST(sent.at("system").as_string() == "Be brief.");
+  BOOST_TEST(sent.at("model").as_string() == "mock-fast");
+  BOOST_TEST(sent.at("max_tokens").as_int64() == 100);
+  BOOST_TEST(seen.last_authorization == std::string("x-api-key ") + kProviderKey);  // x-api-key, not Authorization
+}
+
+BOOST_AUTO_TEST_CASE(streamed_with_a_tool_call_and_usage) {
+  mock::MockOptions mo;
+  mo.defaults.tokens = 2;
+  GatewayHarness h(mo, anthropic);
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                           chat_body("fast", true, R"(,"stream_options":{"include_usage":true})" + kTools), auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  std::string text, args, finish, name;
+  bool usage = false;
+  for (auto pos = r.body.find("data: "); pos != std::string::npos; pos = r.body.find("data: ", pos + 1)) {
+    const auto end = r.body.find("\n\n", pos);
+    const auto data = r.body.substr(pos + 6, end - pos - 6);
+    if (data == "[DONE]") continue;
+    auto c = json::parse(data).as_object();
+    if (c.at("choices").as_array().empty()) {
+      usage = c.at("usage").at("completion_tokens").as_int64() == 2;
+      continue;
+    }
+    const auto& choice = c.at("choices").as_array()[0].as_object();
+    const auto& delta = choice.at("delta").as_object();
+    if (auto* t = delta.if_contains("content"); t && t->is_string()) text += std::string_view(t->as_string());
+    if (auto* calls = delta.if_contains("tool_calls")) {
+      const auto& fn = calls->as_array()[0].at("function").as_object();
+      if (auto* n = fn.if_contains("name")) name = std::string(n->as_string());
+      args += std::string_view(fn.at("arguments").as_string());
+    }
+    if (choice.at("finish_reason").is_string()) finish = std::string(choice.at("finish_reason").as_string());
+  }
+  BOOST_TEST(text == "Hello from");
+  BOOST_TEST(name == "get_weather");
+  BOOST_TEST(args == R"({"city": "Paris"})");
+  BOOST_TEST(finish == "tool_calls");
+  BOOST_TEST(usage);
+  BOOST_TEST(r.body.substr(r.body.size() - 14) == "data: [DONE]\n\n");
+}
+
+BOOST_AUTO_TEST_CASE(anthropic_errors_map_and_an_error_event_breaks_the_stream_cleanly) {
+  GatewayHarness h({}, [](Config& c) {
+    anthropic(c);
+    c.resilience.breaker_failures = 100;
+  });
+  // The "mock" body field does not survive translation: behaviours go by the provider key.
+  const std::string who = std::string("x-api-key ") + kProviderKey;
+  mock::MockBehaviour b;
+  b.status = 529;
+  h.mock().set_behaviour_for(who, b);
+  auto overloaded = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+  BOOST_TEST(overloaded.status == 503u);
+  BOOST_TEST(overloaded.body.find("mock error with status 529") != std::string::npos);
+  b.status = 400;
+  h.mock().set_behaviour_for(who, b);
+  auto bad = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+  BOOST_TEST(bad.status == 400u);
+  b.status = 200;
+  BOOST_REQUIRE(mock::parse_fault("error-after:2", b));
+  h.mock().set_behaviour_for(who, b);
+  auto broken = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers()));
+  BOOST_TEST(broken.status == 200u);
+  BOOST_TEST(broken.body.find("Overloaded") != std::string::npos);
+  BOOST_TEST(broken.body.find("[DONE]") == std::string::npos);
+  auto invalid = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", R"({"model":"fast","messages":[{"role":"tool","content":"x"}]})", auth_headers()));
+  BOOST_TEST(invalid.status == 400u);
+  BOOST_TEST(invalid.body.find("tool_call_id") != std::string::npos);
+}
