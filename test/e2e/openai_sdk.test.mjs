@@ -45,9 +45,17 @@ name = "mock"
 type = "openai"
 base_url = "http://127.0.0.1:${mockPort}/v1"
 api_key = "provider-secret-e2e"
+[[providers]]
+name = "claude"
+type = "anthropic"
+base_url = "http://127.0.0.1:${mockPort}/v1"
+api_key = "provider-secret-anthropic"
 [[models]]
 name = "fast"
 targets = [ { provider = "mock", model = "mock-fast" } ]
+[[models]]
+name = "claude-fast"
+targets = [ { provider = "claude", model = "claude-mock" } ]
 [[keys]]
 name = "e2e"
 key = "${KEY}"
@@ -138,5 +146,37 @@ test('a stream broken mid-way surfaces as an error in the SDK, never as a clean 
 test('models.list shows the configured routes', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert.deepEqual(ids, ['fast']);
+  assert.deepEqual(ids, ['fast', 'claude-fast']);
+});
+
+test('an Anthropic-backed model answers the OpenAI SDK, streamed with a tool call', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'claude-fast', stream: true, stream_options: { include_usage: true },
+    messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Weather in Paris?' }],
+    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+  });
+  let text = '';
+  let args = '';
+  let name = '';
+  let finish = null;
+  let usage = null;
+  for await (const chunk of stream) {
+    if (chunk.usage) usage = chunk.usage;
+    for (const c of chunk.choices) {
+      text += c.delta.content ?? '';
+      for (const t of c.delta.tool_calls ?? []) {
+        if (t.function?.name) name = t.function.name;
+        args += t.function?.arguments ?? '';
+      }
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+  }
+  assert.equal(text, expected);
+  assert.equal(name, 'get_weather');
+  assert.deepEqual(JSON.parse(args), { city: 'Paris' });
+  assert.equal(finish, 'tool_calls');
+  assert.equal(usage?.completion_tokens, 6);
+  const r = await client.chat.completions.create({ model: 'claude-fast', messages });
+  assert.equal(r.choices[0].message.content, expected);
+  assert.equal(r.choices[0].finish_reason, 'stop');
 });
