@@ -194,7 +194,7 @@ void load_pool(const Reader& r, const toml::table& p, const std::string& path, P
 bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
                    std::vector<std::string>& warnings) {
   r.only_keys(p, path,
-              {"name", "type", "base_url", "api_key", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
+              {"name", "type", "preset", "base_url", "api_key", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
                "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool"});
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
@@ -202,7 +202,28 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
   if (out.type != "openai" && out.type != "anthropic") {
     r.fail(p.get("type"), path + ".type", "unknown provider type \"" + out.type + "\" (supported: openai, anthropic)");
   }
-  out.base_url = r.required_string(p, path, "base_url");
+  // Presets fill the base URL of well-known OpenAI-compatible vendors.
+  static constexpr std::pair<std::string_view, std::string_view> presets[] = {
+      {"openai", "https://api.openai.com/v1"},       {"openrouter", "https://openrouter.ai/api/v1"},
+      {"mistral", "https://api.mistral.ai/v1"},      {"deepseek", "https://api.deepseek.com/v1"},
+      {"groq", "https://api.groq.com/openai/v1"},    {"together", "https://api.together.xyz/v1"},
+      {"anthropic", "https://api.anthropic.com/v1"}};
+  std::string preset_url;
+  if (auto preset = r.string(p, path, "preset")) {
+    for (auto [name, url] : presets) {
+      if (name == *preset) preset_url = std::string(url);
+    }
+    if (preset_url.empty()) {
+      r.fail(p.get("preset"), path + ".preset",
+             "unknown preset \"" + *preset + "\" (known: openai, openrouter, mistral, deepseek, groq, together, anthropic)");
+    }
+    if ((*preset == "anthropic") != (out.type == "anthropic")) {
+      r.fail(p.get("preset"), path + ".preset", "preset \"" + *preset + "\" does not fit type \"" + out.type + "\"");
+    }
+  }
+  if (auto url = r.string(p, path, "base_url"); url && !url->empty()) out.base_url = *url;
+  else if (!preset_url.empty()) out.base_url = preset_url;
+  else r.fail(&p, path + ".base_url", "is required (or give a preset)");
   {
     auto u = boost::urls::parse_absolute_uri(out.base_url);
     if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->host().empty()) {

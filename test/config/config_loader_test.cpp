@@ -175,3 +175,26 @@ BOOST_AUTO_TEST_CASE(the_shipped_configs_are_valid) {
     BOOST_TEST_CONTEXT(path) { BOOST_TEST(r.has_value(), (r ? "" : r.error())); }
   }
 }
+
+BOOST_AUTO_TEST_CASE(presets_fill_the_base_url) {
+  auto r = load_config_string(R"(
+[[providers]]
+name = "or"
+preset = "openrouter"
+[[providers]]
+name = "claude"
+type = "anthropic"
+preset = "anthropic"
+[[providers]]
+name = "own"
+preset = "groq"
+base_url = "http://127.0.0.1:9/v1"
+)", "test.toml", env());
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error()));
+  BOOST_TEST(r->providers[0].base_url == "https://openrouter.ai/api/v1");
+  BOOST_TEST(r->providers[1].base_url == "https://api.anthropic.com/v1");
+  BOOST_TEST(r->providers[2].base_url == "http://127.0.0.1:9/v1");  // an explicit base_url wins
+  expect_error("[[providers]]\nname = \"x\"\npreset = \"nope\"\n", {"providers[0].preset", "nope"});
+  expect_error("[[providers]]\nname = \"x\"\npreset = \"anthropic\"\n", {"providers[0].preset", "does not fit"});
+  expect_error("[[providers]]\nname = \"x\"\n", {"providers[0].base_url", "required"});
+}
