@@ -21,6 +21,7 @@
 #include <random>
 
 #include "error/error_response.hpp"
+#include "providers/anthropic_inbound.hpp"
 #include "server/response_writer.hpp"
 
 namespace switchyard::server {
@@ -411,6 +412,90 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
               if (outcome.status == 0) outcome.status = 499;
               outcome.close = true;
             }
+          }
+        }
+      }
+    } else if (path == "/v1/messages" || path == "/messages") {
+      // Anthropic's Messages API inbound: translated to a chat request for the
+      // router, the answer translated back; errors in Anthropic's shape.
+      auto respond_anthropic_error = [&](const Error& e) -> asio::awaitable<void> {
+        auto mapped = error::to_http_error(e);
+        const std::string message = e.provider.empty() ? e.message : "provider '" + e.provider + "': " + e.message;
+        co_await respond_json(static_cast<unsigned>(mapped.status), providers::anthropic_error_body(mapped.status, message),
+                              meta({}, mapped.retry_after));
+      };
+      boost::system::error_code jec;
+      auto parsed = boost::json::parse(req.body(), jec);
+      if (req.method() != http::verb::post) {
+        co_await respond_anthropic_error(make_error(errc::method_not_allowed, "use POST for messages"));
+      } else if (jec || !parsed.is_object()) {
+        co_await respond_anthropic_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
+      } else if (auto translated = providers::anthropic_request_to_openai(parsed.as_object()); !translated) {
+        co_await respond_anthropic_error(translated.error());
+      } else {
+        const std::string requested_model(translated->at("model").as_string());
+        outcome.model = loggable(requested_model);
+        const bool streaming = translated->contains("stream");
+        ChatRequest chat_request{std::move(*translated), std::move(authorization), request_id};
+        if (!streaming) {
+          watch.arm();
+          auto r = co_await gateway_.chat(std::move(chat_request));
+          if (watch.disarm()) {
+            outcome.status = 499;
+            outcome.close = true;
+          } else if (!r) {
+            co_await respond_anthropic_error(r.error());
+          } else if (auto message = providers::openai_response_to_anthropic(r->body, requested_model); !message) {
+            co_await respond_anthropic_error(message.error());
+          } else {
+            outcome.provider = r->provider;
+            co_await respond_json(200, *message, meta(overhead_us(r->upstream_time)));
+          }
+        } else {
+          auto relay = [&]() -> asio::awaitable<void> {
+            auto opened = co_await gateway_.chat_stream(std::move(chat_request));
+            if (!opened) {
+              co_await respond_anthropic_error(opened.error());
+              co_return;
+            }
+            ChatStream& chat_stream = *opened;
+            outcome.provider = chat_stream.provider();
+            outcome.status = 200;
+            const std::string overhead = overhead_us(chat_stream.upstream_time());
+            const auto m = meta(overhead);
+            if (!m.keep_alive) outcome.close = true;
+            if (!co_await send(writer.stream_head(m))) {
+              outcome.close = true;
+              co_return;
+            }
+            providers::OpenAiToAnthropicStream translator(requested_model);
+            std::string frames;
+            for (;;) {
+              auto chunk = co_await chat_stream.next();
+              frames.clear();
+              if (!chunk) {
+                providers::OpenAiToAnthropicStream::on_error(chunk.error(), frames);
+                if (co_await send(writer.raw_chunk(frames))) co_await send(ResponseWriter::last_chunk());
+                outcome.close = true;
+                co_return;
+              }
+              if (!*chunk) {
+                translator.on_end(frames);
+                if (!co_await send(writer.raw_chunk(frames)) || !co_await send(ResponseWriter::last_chunk())) outcome.close = true;
+                co_return;
+              }
+              translator.on_chunk(**chunk, frames);
+              if (!frames.empty() && !co_await send(writer.raw_chunk(frames))) {
+                outcome.close = true;
+                co_return;
+              }
+            }
+          };
+          watch.arm();
+          co_await relay();
+          if (watch.disarm()) {
+            if (outcome.status == 0) outcome.status = 499;
+            outcome.close = true;
           }
         }
       }

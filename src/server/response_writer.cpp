@@ -92,4 +92,14 @@ const std::array<boost::asio::const_buffer, 5>& ResponseWriter::sse_chunk(std::s
   return chunk_;
 }
 
+const std::array<boost::asio::const_buffer, 5>& ResponseWriter::raw_chunk(std::string_view bytes) {
+  auto end = std::to_chars(chunk_size_.data(), chunk_size_.data() + chunk_size_.size() - 2, bytes.size(), 16).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  chunk_ = {boost::asio::buffer(chunk_size_.data(), static_cast<std::size_t>(end - chunk_size_.data())),
+            boost::asio::buffer(bytes), boost::asio::buffer(std::string_view("\r\n")), boost::asio::const_buffer(),
+            boost::asio::const_buffer()};
+  return chunk_;
+}
+
 }  // namespace switchyard::server

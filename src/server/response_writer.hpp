@@ -38,6 +38,9 @@ class ResponseWriter {
   // One SSE `data:` event as one HTTP chunk.
   const std::array<boost::asio::const_buffer, 5>& sse_chunk(std::string_view data);
 
+  // Bytes already framed by the caller (e.g. Anthropic SSE events) as one HTTP chunk.
+  const std::array<boost::asio::const_buffer, 5>& raw_chunk(std::string_view bytes);
+
   // The chunk that ends a chunked body.
   static boost::asio::const_buffer last_chunk() { return boost::asio::buffer(std::string_view("0\r\n\r\n")); }
 
