@@ -7,12 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
 
 const GATEWAY = process.env.SWITCHYARD_BIN;
 const MOCK = process.env.SWITCHYARD_MOCK_BIN;
 const KEY = 'sy-e2e-test-key-0123456789';
 const procs = [];
 let client;
+let claude;
 
 // Starts a process and resolves with the first stdout/stderr line matching `re`.
 function start(bin, args, re, env = {}) {
@@ -62,6 +64,7 @@ key = "${KEY}"
 `);
   const [, port] = await start(GATEWAY, ['--config', conf], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0, timeout: 10000 });
+  claude = new Anthropic({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}`, maxRetries: 0, timeout: 10000 });
 });
 
 after(() => { for (const p of procs) p.kill('SIGTERM'); });
@@ -179,4 +182,26 @@ test('an Anthropic-backed model answers the OpenAI SDK, streamed with a tool cal
   const r = await client.chat.completions.create({ model: 'claude-fast', messages });
   assert.equal(r.choices[0].message.content, expected);
   assert.equal(r.choices[0].finish_reason, 'stop');
+});
+
+test('the official Anthropic SDK calls /v1/messages for an OpenAI-backed model, streamed and not', async () => {
+  const msg = await claude.messages.create({ model: 'fast', max_tokens: 100, system: 'Be brief.', messages: [{ role: 'user', content: 'Say hello' }] });
+  assert.equal(msg.type, 'message');
+  assert.equal(msg.content[0].text, expected);
+  assert.equal(msg.stop_reason, 'end_turn');
+  assert.equal(msg.usage.output_tokens, 6);
+
+  const stream = claude.messages.stream({ model: 'fast', max_tokens: 100, messages: [{ role: 'user', content: 'Say hello' }] });
+  let text = '';
+  stream.on('text', (t) => { text += t; });
+  const final = await stream.finalMessage();
+  assert.equal(text, expected);
+  assert.equal(final.stop_reason, 'end_turn');
+  assert.equal(final.usage.output_tokens, 6);
+
+  await assert.rejects(new Anthropic({ apiKey: 'sy-wrong-key-000000', baseURL: claude.baseURL, maxRetries: 0 })
+    .messages.create({ model: 'fast', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }), (e) => {
+    assert.equal(e.status, 401);
+    return true;
+  });
 });
