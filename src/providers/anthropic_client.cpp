@@ -6,7 +6,7 @@
 #include <deque>
 
 #include "providers/anthropic_translator.hpp"
-#include "sse/sse_parser.hpp"
+#include "upstream/sse_event_reader.hpp"
 
 namespace switchyard::providers {
 
@@ -15,14 +15,12 @@ namespace http = boost::beast::http;
 
 namespace {
 
-constexpr std::size_t kMaxStreamEvent = 1024 * 1024;
-
+// Translates a Messages event stream into OpenAI chunks, event by event.
 class AnthropicChunkStream final : public ChunkSource {
  public:
   AnthropicChunkStream(std::unique_ptr<upstream::UpstreamExchange> exchange, std::string model, bool include_usage,
                        std::string provider)
-      : exchange_(std::move(exchange)), translator_(std::move(model), include_usage), parser_(kMaxStreamEvent),
-        provider_(std::move(provider)) {}
+      : reader_(std::move(exchange), std::move(provider)), translator_(std::move(model), include_usage) {}
 
   asio::awaitable<result<std::optional<std::string_view>>> next() override {
     for (;;) {
@@ -32,41 +30,27 @@ class AnthropicChunkStream final : public ChunkSource {
         co_return std::optional<std::string_view>{current_};
       }
       if (translator_.finished()) {
-        while (!exchange_->done()) {  // read to the end so the connection can be reused
-          auto piece = co_await exchange_->read_some();
-          if (!piece || piece->empty()) break;
-        }
+        co_await reader_.drain();
         co_return std::optional<std::string_view>{};
       }
-      sse::SseEvent ev;
-      const auto status = parser_.next(ev);
-      if (status == sse::SseStatus::event) {
-        std::vector<std::string> out;
-        if (auto r = translator_.on_event(ev.event, ev.data, out); !r) {
-          auto e = r.error();
-          e.provider = provider_;
-          co_return e;
-        }
-        for (auto& c : out) pending_.push_back(std::move(c));
-        continue;
+      auto ev = co_await reader_.next();
+      if (!ev) co_return ev.error();
+      if (!*ev) co_return make_error(errc::upstream_reset, "ended the stream before message_stop", reader_.provider());
+      std::vector<std::string> out;
+      if (auto r = translator_.on_event((*ev)->event, (*ev)->data, out); !r) {
+        auto e = r.error();
+        e.provider = reader_.provider();
+        co_return e;
       }
-      if (status == sse::SseStatus::too_large) {
-        co_return make_error(errc::upstream_bad_response, "sent a stream event over 1 MiB", provider_);
-      }
-      auto piece = co_await exchange_->read_some();
-      if (!piece) co_return piece.error();
-      if (piece->empty()) co_return make_error(errc::upstream_reset, "ended the stream before message_stop", provider_);
-      parser_.feed(*piece);
+      for (auto& c : out) pending_.push_back(std::move(c));
     }
   }
 
  private:
-  std::unique_ptr<upstream::UpstreamExchange> exchange_;
+  upstream::SseEventReader reader_;
   AnthropicStreamTranslator translator_;
-  sse::SseParser parser_;
   std::deque<std::string> pending_;
   std::string current_;
-  std::string provider_;
 };
 
 }  // namespace

@@ -4,7 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "providers/upstream_error.hpp"
-#include "sse/sse_parser.hpp"
+#include "upstream/sse_event_reader.hpp"
 
 namespace switchyard::providers {
 
@@ -13,66 +13,35 @@ namespace http = boost::beast::http;
 
 namespace {
 
-constexpr std::size_t kMaxStreamEvent = 1024 * 1024;
-
-
 // Relays an OpenAI SSE stream as chunk JSON texts. Ends cleanly only on
 // `data: [DONE]`; a body that ends without it is a cut stream.
 class OpenAiChunkStream final : public ChunkSource {
  public:
   OpenAiChunkStream(std::unique_ptr<upstream::UpstreamExchange> exchange, const ProviderConfig& config)
-      : exchange_(std::move(exchange)), config_(config), parser_(kMaxStreamEvent) {}
+      : reader_(std::move(exchange), config.name), config_(config) {}
 
   asio::awaitable<result<std::optional<std::string_view>>> next() override {
     if (finished_) co_return std::optional<std::string_view>{};
-    for (;;) {
-      sse::SseEvent ev;
-      switch (parser_.next(ev)) {
-        case sse::SseStatus::event: {
-          if (ev.data == "[DONE]") {
-            finished_ = true;
-            co_await drain();
-            co_return std::optional<std::string_view>{};
-          }
-          if (auto err = error_in_stream(ev.data, config_.name, config_.api_key)) {
-            finished_ = true;
-            co_return *err;
-          }
-          co_return std::optional<std::string_view>{ev.data};
-        }
-        case sse::SseStatus::too_large:
-          finished_ = true;
-          co_return make_error(errc::upstream_bad_response,
-                               "sent a stream event larger than " + std::to_string(kMaxStreamEvent) + " bytes",
-                               config_.name);
-        case sse::SseStatus::need_more: break;
-      }
-      auto piece = co_await exchange_->read_some();
-      if (!piece) {
-        finished_ = true;
-        co_return piece.error();
-      }
-      if (piece->empty()) {
-        finished_ = true;
-        co_return make_error(errc::upstream_reset, "ended the stream before [DONE]", config_.name);
-      }
-      parser_.feed(*piece);
+    auto ev = co_await reader_.next();
+    if (!ev || !*ev) finished_ = true;
+    if (!ev) co_return ev.error();
+    if (!*ev) co_return make_error(errc::upstream_reset, "ended the stream before [DONE]", config_.name);
+    const std::string_view data = (*ev)->data;
+    if (data == "[DONE]") {
+      finished_ = true;
+      co_await reader_.drain();
+      co_return std::optional<std::string_view>{};
     }
+    if (auto err = error_in_stream(data, config_.name, config_.api_key)) {
+      finished_ = true;
+      co_return *err;
+    }
+    co_return std::optional<std::string_view>{data};
   }
 
  private:
-  // Reads what follows [DONE] (normally just the last chunk marker) so the
-  // connection can go back to the pool.
-  asio::awaitable<void> drain() {
-    while (!exchange_->done()) {
-      auto piece = co_await exchange_->read_some();
-      if (!piece || piece->empty()) break;
-    }
-  }
-
-  std::unique_ptr<upstream::UpstreamExchange> exchange_;
+  upstream::SseEventReader reader_;
   const ProviderConfig& config_;
-  sse::SseParser parser_;
   bool finished_ = false;
 };
 

@@ -1,0 +1,39 @@
+#pragma once
+// Reads an upstream response body as Server-Sent Events, one event at a time,
+// as the bytes arrive. Shared by every streaming provider adapter.
+#include <switchyard/error.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sse/sse_parser.hpp"
+#include "upstream/upstream_exchange.hpp"
+
+namespace switchyard::upstream {
+
+class SseEventReader {
+ public:
+  static constexpr std::size_t kMaxEvent = 1024 * 1024;
+
+  SseEventReader(std::unique_ptr<UpstreamExchange> exchange, std::string provider)
+      : exchange_(std::move(exchange)), provider_(std::move(provider)), parser_(kMaxEvent) {}
+
+  // The next event (its views valid until the next call), nullopt when the
+  // body ended, or the error that broke it (I/O, an event over kMaxEvent).
+  boost::asio::awaitable<result<std::optional<sse::SseEvent>>> next();
+
+  // Reads what is left of the body so the connection can go back to the pool.
+  boost::asio::awaitable<void> drain();
+
+  const std::string& provider() const noexcept { return provider_; }
+
+ private:
+  std::unique_ptr<UpstreamExchange> exchange_;
+  std::string provider_;
+  sse::SseParser parser_;
+};
+
+}  // namespace switchyard::upstream
