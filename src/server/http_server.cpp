@@ -107,6 +107,71 @@ class ClientWatch {
   std::shared_ptr<State> state_;
 };
 
+// How a chat answer is written for one client API. The router always
+// speaks OpenAI chat completions; a dialect frames errors, complete answers
+// and stream pieces for the API the client called.
+class ChatDialect {
+ public:
+  using Buffers = std::array<asio::const_buffer, 5>;
+  virtual ~ChatDialect() = default;
+  virtual error::HttpError error(const Error& e) const = 0;
+  virtual result<std::string> complete(std::string openai_body) = 0;
+  // One HTTP chunk's buffers for a chunk (nullptr: nothing to send), the clean end, a break.
+  virtual const Buffers* chunk(std::string_view openai_chunk, ResponseWriter& w) = 0;
+  virtual const Buffers& end(ResponseWriter& w) = 0;
+  virtual const Buffers& broken(const Error& e, ResponseWriter& w) = 0;
+};
+
+// OpenAI's own API: answers pass through; chunks are framed as `data:` events
+// without copying; the end is `data: [DONE]`.
+class OpenAiDialect final : public ChatDialect {
+ public:
+  error::HttpError error(const Error& e) const override { return error::to_http_error(e); }
+  result<std::string> complete(std::string body) override { return body; }
+  const Buffers* chunk(std::string_view c, ResponseWriter& w) override { return &w.sse_chunk(c); }
+  const Buffers& end(ResponseWriter& w) override { return w.sse_chunk("[DONE]"); }
+  const Buffers& broken(const Error& e, ResponseWriter& w) override {
+    scratch_ = error::error_object_json(e);
+    return w.sse_chunk(scratch_);
+  }
+
+ private:
+  std::string scratch_;
+};
+
+// Anthropic's Messages API (POST /v1/messages).
+class AnthropicDialect final : public ChatDialect {
+ public:
+  explicit AnthropicDialect(std::string model) : model_(model), stream_(std::move(model)) {}
+  static error::HttpError error_of(const Error& e) {
+    auto mapped = error::to_http_error(e);
+    mapped.body = providers::anthropic_error_body(mapped.status, e.provider.empty() ? e.message : "provider '" + e.provider + "': " + e.message);
+    return mapped;
+  }
+  error::HttpError error(const Error& e) const override { return error_of(e); }
+  result<std::string> complete(std::string body) override { return providers::openai_response_to_anthropic(body, model_); }
+  const Buffers* chunk(std::string_view c, ResponseWriter& w) override {
+    frames_.clear();
+    stream_.on_chunk(c, frames_);
+    return frames_.empty() ? nullptr : &w.raw_chunk(frames_);
+  }
+  const Buffers& end(ResponseWriter& w) override {
+    frames_.clear();
+    stream_.on_end(frames_);
+    return w.raw_chunk(frames_);
+  }
+  const Buffers& broken(const Error& e, ResponseWriter& w) override {
+    frames_.clear();
+    providers::OpenAiToAnthropicStream::on_error(e, frames_);
+    return w.raw_chunk(frames_);
+  }
+
+ private:
+  std::string model_;
+  providers::OpenAiToAnthropicStream stream_;
+  std::string frames_;
+};
+
 }  // namespace
 
 std::string HttpServer::providers_json() const {
@@ -333,7 +398,75 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
       co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
     };
 
+    // One answer, non-streamed or relayed chunk by chunk, written in the
+    // client's API (dialect). A client that leaves cancels the upstream.
+    auto serve_chat = [&](ChatRequest chat_request, bool streaming, ChatDialect& dialect) -> asio::awaitable<void> {
+      auto respond_dialect_error = [&](const Error& e) -> asio::awaitable<void> {
+        const auto mapped = dialect.error(e);
+        co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
+      };
+      if (!streaming) {
+        watch.arm();
+        auto r = co_await gateway_.chat(std::move(chat_request));
+        if (watch.disarm()) {
+          outcome.status = 499;
+          outcome.close = true;
+        } else if (!r) {
+          co_await respond_dialect_error(r.error());
+        } else if (auto body = dialect.complete(std::move(r->body)); !body) {
+          co_await respond_dialect_error(body.error());
+        } else {
+          outcome.provider = r->provider;
+          co_await respond_json(200, *body, meta(overhead_us(r->upstream_time)));
+        }
+        co_return;
+      }
+      auto relay = [&]() -> asio::awaitable<void> {
+        auto opened = co_await gateway_.chat_stream(std::move(chat_request));
+        if (!opened) {
+          co_await respond_dialect_error(opened.error());
+          co_return;
+        }
+        ChatStream& chat_stream = *opened;
+        outcome.provider = chat_stream.provider();
+        outcome.status = 200;
+        const std::string overhead = overhead_us(chat_stream.upstream_time());
+        const auto m = meta(overhead);  // views `overhead`: keep it alive while m is used
+        if (!m.keep_alive) outcome.close = true;
+        if (!co_await send(writer.stream_head(m))) {
+          outcome.close = true;
+          co_return;
+        }
+        for (;;) {
+          auto chunk = co_await chat_stream.next();
+          if (!chunk) {
+            // Bytes already went out: end with the dialect's error event and
+            // no clean end, so the client can't mistake a cut for an answer.
+            if (co_await send(dialect.broken(chunk.error(), writer))) co_await send(ResponseWriter::last_chunk());
+            outcome.close = true;
+            log_.warn("stream broken request_id=" + request_id + " " + chunk.error().message);
+            co_return;
+          }
+          if (!*chunk) {
+            if (!co_await send(dialect.end(writer)) || !co_await send(ResponseWriter::last_chunk())) outcome.close = true;
+            co_return;
+          }
+          if (const auto* buffers = dialect.chunk(**chunk, writer); buffers && !co_await send(*buffers)) {
+            outcome.close = true;
+            co_return;
+          }
+        }
+      };
+      watch.arm();
+      co_await relay();
+      if (watch.disarm()) {
+        if (outcome.status == 0) outcome.status = 499;
+        outcome.close = true;
+      }
+    };
+
     if (path == "/v1/chat/completions" || path == "/chat/completions") {
+      OpenAiDialect dialect;
       if (req.method() != http::verb::post) {
         co_await respond_error(make_error(errc::method_not_allowed, "use POST for chat completions"));
       } else {
@@ -353,79 +486,19 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
           }
           const auto* stream_flag = chat_request.body.if_contains("stream");
           const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
-          if (!streaming) {
-            watch.arm();
-            auto r = co_await gateway_.chat(std::move(chat_request));
-            if (watch.disarm()) {
-              outcome.status = 499;
-              outcome.close = true;
-            } else if (!r) {
-              co_await respond_error(r.error());
-            } else {
-              outcome.provider = r->provider;
-              co_await respond_json(200, r->body, meta(overhead_us(r->upstream_time)));
-            }
-          } else {
-            // Stream: relay chunk by chunk; a client that leaves cancels the upstream.
-            auto relay = [&]() -> asio::awaitable<void> {
-              auto opened = co_await gateway_.chat_stream(std::move(chat_request));
-              if (!opened) {
-                co_await respond_error(opened.error());
-                co_return;
-              }
-              ChatStream& chat_stream = *opened;
-              outcome.provider = chat_stream.provider();
-              outcome.status = 200;
-              const std::string overhead = overhead_us(chat_stream.upstream_time());
-              const auto m = meta(overhead);  // views `overhead`: keep it alive while m is used
-              if (!m.keep_alive) outcome.close = true;
-              if (!co_await send(writer.stream_head(m))) {
-                outcome.close = true;
-                co_return;
-              }
-              for (;;) {
-                auto chunk = co_await chat_stream.next();
-                if (!chunk) {
-                  // Bytes already went out: end with an error event and no
-                  // [DONE], so the client can't mistake a cut for an answer.
-                  const auto json = error::error_object_json(chunk.error());
-                  if (co_await send(writer.sse_chunk(json))) co_await send(ResponseWriter::last_chunk());
-                  outcome.close = true;
-                  log_.warn("stream broken request_id=" + request_id + " " + chunk.error().message);
-                  co_return;
-                }
-                if (!*chunk) {
-                  if (!co_await send(writer.sse_chunk("[DONE]")) || !co_await send(ResponseWriter::last_chunk())) {
-                    outcome.close = true;
-                  }
-                  co_return;
-                }
-                if (!co_await send(writer.sse_chunk(**chunk))) {
-                  outcome.close = true;
-                  co_return;
-                }
-              }
-            };
-            watch.arm();
-            co_await relay();
-            if (watch.disarm()) {
-              if (outcome.status == 0) outcome.status = 499;
-              outcome.close = true;
-            }
-          }
+          co_await serve_chat(std::move(chat_request), streaming, dialect);
         }
       }
     } else if (path == "/v1/messages" || path == "/messages") {
       // Anthropic's Messages API inbound: translated to a chat request for the
       // router, the answer translated back; errors in Anthropic's shape.
-      auto respond_anthropic_error = [&](const Error& e) -> asio::awaitable<void> {
-        auto mapped = error::to_http_error(e);
-        const std::string message = e.provider.empty() ? e.message : "provider '" + e.provider + "': " + e.message;
-        co_await respond_json(static_cast<unsigned>(mapped.status), providers::anthropic_error_body(mapped.status, message),
-                              meta({}, mapped.retry_after));
-      };
       boost::system::error_code jec;
       auto parsed = boost::json::parse(req.body(), jec);
+      std::optional<AnthropicDialect> dialect;
+      auto respond_anthropic_error = [&](const Error& e) -> asio::awaitable<void> {
+        const auto mapped = AnthropicDialect::error_of(e);
+        co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
+      };
       if (req.method() != http::verb::post) {
         co_await respond_anthropic_error(make_error(errc::method_not_allowed, "use POST for messages"));
       } else if (jec || !parsed.is_object()) {
@@ -436,68 +509,10 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
         const std::string requested_model(translated->at("model").as_string());
         outcome.model = loggable(requested_model);
         const bool streaming = translated->contains("stream");
+        dialect.emplace(requested_model);
+        // A named request, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
         ChatRequest chat_request{std::move(*translated), std::move(authorization), request_id};
-        if (!streaming) {
-          watch.arm();
-          auto r = co_await gateway_.chat(std::move(chat_request));
-          if (watch.disarm()) {
-            outcome.status = 499;
-            outcome.close = true;
-          } else if (!r) {
-            co_await respond_anthropic_error(r.error());
-          } else if (auto message = providers::openai_response_to_anthropic(r->body, requested_model); !message) {
-            co_await respond_anthropic_error(message.error());
-          } else {
-            outcome.provider = r->provider;
-            co_await respond_json(200, *message, meta(overhead_us(r->upstream_time)));
-          }
-        } else {
-          auto relay = [&]() -> asio::awaitable<void> {
-            auto opened = co_await gateway_.chat_stream(std::move(chat_request));
-            if (!opened) {
-              co_await respond_anthropic_error(opened.error());
-              co_return;
-            }
-            ChatStream& chat_stream = *opened;
-            outcome.provider = chat_stream.provider();
-            outcome.status = 200;
-            const std::string overhead = overhead_us(chat_stream.upstream_time());
-            const auto m = meta(overhead);
-            if (!m.keep_alive) outcome.close = true;
-            if (!co_await send(writer.stream_head(m))) {
-              outcome.close = true;
-              co_return;
-            }
-            providers::OpenAiToAnthropicStream translator(requested_model);
-            std::string frames;
-            for (;;) {
-              auto chunk = co_await chat_stream.next();
-              frames.clear();
-              if (!chunk) {
-                providers::OpenAiToAnthropicStream::on_error(chunk.error(), frames);
-                if (co_await send(writer.raw_chunk(frames))) co_await send(ResponseWriter::last_chunk());
-                outcome.close = true;
-                co_return;
-              }
-              if (!*chunk) {
-                translator.on_end(frames);
-                if (!co_await send(writer.raw_chunk(frames)) || !co_await send(ResponseWriter::last_chunk())) outcome.close = true;
-                co_return;
-              }
-              translator.on_chunk(**chunk, frames);
-              if (!frames.empty() && !co_await send(writer.raw_chunk(frames))) {
-                outcome.close = true;
-                co_return;
-              }
-            }
-          };
-          watch.arm();
-          co_await relay();
-          if (watch.disarm()) {
-            if (outcome.status == 0) outcome.status = 499;
-            outcome.close = true;
-          }
-        }
+        co_await serve_chat(std::move(chat_request), streaming, *dialect);
       }
     } else if (path == "/v1/models" || path == "/models") {
       if (auto auth = gateway_.authenticate(authorization); !auth) {
