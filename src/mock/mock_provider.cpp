@@ -287,22 +287,29 @@ struct MockProvider::Impl {
     co_return !ec && keep_alive;
   }
 
+  // A complete JSON response; false when the connection must close.
+  template <class Stream>
+  static asio::awaitable<bool> respond_json(Stream& s, beast::tcp_stream& lowest, unsigned status, std::string body,
+                                            const MockBehaviour* b, bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, "application/json");
+    if (b && !b->retry_after.empty()) res.set(http::field::retry_after, b->retry_after);
+    res.body() = std::move(body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    lowest.expires_after(std::chrono::seconds(30));
+    auto [ec, n] = co_await http::async_write(s, res, use_nothrow);
+    co_return !ec && keep_alive;
+  }
+
   // Anthropic Messages mode: the same behaviours, answered in Anthropic's
   // shapes (JSON message, or the event stream); with tools in the request the
   // answer is a tool_use block for the first tool. Returns false to close.
   template <class Stream>
   asio::awaitable<bool> anthropic_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
                                          bool keep_alive) {
-    auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) -> asio::awaitable<bool> {
-      http::response<http::string_body> res{static_cast<http::status>(status), 11};
-      res.set(http::field::content_type, "application/json");
-      if (b && !b->retry_after.empty()) res.set(http::field::retry_after, b->retry_after);
-      res.body() = std::move(body);
-      res.keep_alive(keep_alive);
-      res.prepare_payload();
-      lowest.expires_after(std::chrono::seconds(30));
-      auto [wec, wn] = co_await http::async_write(s, res, use_nothrow);
-      co_return !wec && keep_alive;
+    auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) {
+      return respond_json(s, lowest, status, std::move(body), b, keep_alive);
     };
     boost::system::error_code jec;
     auto parsed = boost::json::parse(req.body(), jec);
@@ -426,16 +433,8 @@ struct MockProvider::Impl {
       if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
       const bool keep_alive = req.keep_alive();
 
-      auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) -> asio::awaitable<bool> {
-        http::response<http::string_body> res{static_cast<http::status>(status), 11};
-        res.set(http::field::content_type, "application/json");
-        if (b && !b->retry_after.empty()) res.set(http::field::retry_after, b->retry_after);
-        res.body() = std::move(body);
-        res.keep_alive(keep_alive);
-        res.prepare_payload();
-        lowest.expires_after(std::chrono::seconds(30));
-        auto [wec, wn] = co_await http::async_write(s, res, use_nothrow);
-        co_return !wec && keep_alive;
+      auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) {
+        return respond_json(s, lowest, status, std::move(body), b, keep_alive);
       };
 
       std::string_view path = req.target();

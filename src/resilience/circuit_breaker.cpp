@@ -41,9 +41,9 @@ void CircuitBreaker::roll_window(TimePoint now) noexcept {
   }
 }
 
-void CircuitBreaker::open(TimePoint now) noexcept {
-  state_ = CircuitState::open;
-  opened_at_ = now;
+void CircuitBreaker::enter(CircuitState state, TimePoint now) noexcept {
+  state_ = state;
+  if (state == CircuitState::open) opened_at_ = now;
   probes_in_flight_ = 0;
   consecutive_failures_ = 0;
   window_start_ = now;
@@ -63,18 +63,12 @@ void CircuitBreaker::on_success(TimePoint now) noexcept {
 }
 
 void CircuitBreaker::on_probe_success(TimePoint now) noexcept {
-  if (state_ == CircuitState::closed) return;
-  state_ = CircuitState::closed;
-  probes_in_flight_ = 0;
-  consecutive_failures_ = 0;
-  window_start_ = now;
-  window_requests_ = 0;
-  window_failures_ = 0;
+  if (state_ != CircuitState::closed) enter(CircuitState::closed, now);
 }
 
 void CircuitBreaker::on_failure(TimePoint now) noexcept {
   if (state_ == CircuitState::half_open) {
-    open(now);
+    enter(CircuitState::open, now);
     return;
   }
   if (state_ == CircuitState::open) return;
@@ -84,7 +78,7 @@ void CircuitBreaker::on_failure(TimePoint now) noexcept {
   ++consecutive_failures_;
   const bool rate_tripped = window_requests_ >= config_.min_requests &&
                             static_cast<double>(window_failures_) / window_requests_ >= config_.error_rate_threshold;
-  if (consecutive_failures_ >= config_.failure_threshold || rate_tripped) open(now);
+  if (consecutive_failures_ >= config_.failure_threshold || rate_tripped) enter(CircuitState::open, now);
 }
 
 }  // namespace switchyard::resilience

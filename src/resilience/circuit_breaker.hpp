@@ -41,7 +41,7 @@ class CircuitBreaker {
   CircuitState state(TimePoint now) const noexcept;
 
  private:
-  void open(TimePoint now) noexcept;
+  void enter(CircuitState state, TimePoint now) noexcept;  // with fresh counters
   void roll_window(TimePoint now) noexcept;
 
   BreakerConfig config_;

@@ -135,9 +135,16 @@ Router::Router(asio::any_io_executor ex, const Config& config,
 Router::~Router() = default;
 
 TargetState* Router::state_for(const Target& target) {
+  // Configured targets: found by their config's address, no key string built per request.
+  if (target.config) {
+    if (auto it = by_config_.find(target.config); it != by_config_.end()) return it->second;
+  }
   const auto& provider = config_.providers[target.provider].name;
   std::string key = provider + '/' + std::string(target.model);
-  if (auto it = states_.find(key); it != states_.end()) return it->second.get();
+  if (auto it = states_.find(key); it != states_.end()) {
+    if (target.config) by_config_.emplace(target.config, it->second.get());
+    return it->second.get();
+  }
   auto* slot = table_.slot(provider, target.model);
   if (!slot) return nullptr;  // table full (a flood of distinct provider/model names)
   auto state = std::make_unique<TargetState>();
@@ -148,6 +155,7 @@ TargetState* Router::state_for(const Target& target) {
   state->breaker = resilience::CircuitBreaker(breaker_config(config_.resilience));
   auto* raw = state.get();
   states_.emplace(std::move(key), std::move(state));
+  if (target.config) by_config_.emplace(target.config, raw);
   return raw;
 }
 

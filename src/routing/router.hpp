@@ -108,6 +108,7 @@ class Router {
   std::vector<std::unique_ptr<providers::ProviderClient>>& clients_;
   health::HealthTable table_;
   std::unordered_map<std::string, std::unique_ptr<TargetState>> states_;  // "provider/model"
+  std::unordered_map<const TargetConfig*, TargetState*> by_config_;       // configured targets, without a key string
   std::mt19937_64 rng_;
   RouterCounters counters_;
   struct TransparentHash {

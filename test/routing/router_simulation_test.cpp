@@ -34,25 +34,13 @@ struct Outcome {
 
 Outcome simulate(const std::string& strategy, bool with_faults, int requests = 200) {
   GatewayHarness h({}, [&](Config& c) {
-    const auto base = c.providers[0].base_url;
-    c.providers.clear();
-    for (const char* n : {"down", "flaky", "slow"}) {
-      ProviderConfig p;
-      p.name = n;
-      p.base_url = base;
-      p.api_key = std::string("key-") + n;
-      p.response_timeout = milliseconds(2000);
-      c.providers.push_back(p);
-    }
+    mock_fleet(c, {"down", "flaky", "slow"}, "key-", milliseconds(2000));
     c.models.clear();
     ModelRouteConfig fleet;
     fleet.name = "fast";
     fleet.strategy = strategy;
     fleet.targets = {TargetConfig{"down", "m-down"}, TargetConfig{"flaky", "m-flaky"}, TargetConfig{"slow", "m-slow"}};
     c.models.push_back(fleet);
-    c.resilience.attempts_per_target = 2;
-    c.resilience.base_backoff = milliseconds(1);
-    c.resilience.max_backoff = milliseconds(5);
     c.resilience.breaker_failures = 3;
     c.resilience.breaker_cooldown = milliseconds(1000);
   });

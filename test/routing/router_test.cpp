@@ -19,25 +19,12 @@ const std::string kA = "Bearer key-provider-a", kB = "Bearer key-provider-b", kC
 // Providers a, b, c on the mock; route "fast" → a, b (c only where a test adds it).
 std::function<void(Config&)> three_providers(std::function<void(Config&)> more = {}) {
   return [more](Config& c) {
-    const auto base = c.providers[0].base_url;
-    c.providers.clear();
-    for (const char* n : {"a", "b", "c"}) {
-      ProviderConfig p;
-      p.name = n;
-      p.base_url = base;
-      p.api_key = std::string("key-provider-") + n;
-      p.response_timeout = milliseconds(300);
-      p.read_timeout = milliseconds(300);
-      c.providers.push_back(p);
-    }
+    mock_fleet(c, {"a", "b", "c"}, "key-provider-", milliseconds(300));
     c.models.clear();
     ModelRouteConfig fast;
     fast.name = "fast";
     fast.targets = {TargetConfig{"a", "model-a"}, TargetConfig{"b", "model-b"}};
     c.models.push_back(fast);
-    c.resilience.attempts_per_target = 2;
-    c.resilience.base_backoff = milliseconds(1);
-    c.resilience.max_backoff = milliseconds(5);
     c.resilience.breaker_failures = 1000;
     c.server.admin_key = "admin-key-0123456789";
     if (more) more(c);

@@ -44,6 +44,27 @@ inline Config mock_config(std::uint16_t mock_port) {
   return c;
 }
 
+// Replaces the config's providers with one per name, all on the mock (whose
+// URL the config already holds), each keyed "Bearer <key_prefix><name>" so the
+// mock can tell them apart; retries are made fast for tests.
+inline void mock_fleet(Config& c, std::initializer_list<const char*> names, const std::string& key_prefix,
+                       Millis response_timeout) {
+  const auto base = c.providers.at(0).base_url;
+  c.providers.clear();
+  for (const char* n : names) {
+    ProviderConfig p;
+    p.name = n;
+    p.base_url = base;
+    p.api_key = key_prefix + n;
+    p.response_timeout = response_timeout;
+    p.read_timeout = response_timeout;
+    c.providers.push_back(p);
+  }
+  c.resilience.attempts_per_target = 2;
+  c.resilience.base_backoff = Millis(1);
+  c.resilience.max_backoff = Millis(5);
+}
+
 class GatewayHarness {
  public:
   explicit GatewayHarness(mock::MockOptions mock_options = {}, std::function<void(Config&)> tweak = {})
