@@ -7,12 +7,36 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace switchyard {
+
+// Tokens a completion used, the same for every provider (filled from the
+// provider's own usage report: OpenAI usage, Anthropic usage, Gemini
+// usageMetadata). Used for cost and limits.
+struct Usage {
+  std::int64_t prompt_tokens = 0;      // cached tokens included
+  std::int64_t completion_tokens = 0;  // reasoning tokens included
+  std::int64_t cached_tokens = 0;      // prompt tokens read from the provider's cache
+  std::int64_t reasoning_tokens = 0;   // "thinking" tokens, where the provider reports them
+  // true: the provider reported these numbers. false: the stream ended (or was
+  // cancelled) before the report, and completion_tokens counts the content
+  // chunks relayed so far (about one token each).
+  bool reported = false;
+  std::int64_t total() const noexcept { return prompt_tokens + completion_tokens; }
+  // Adds the counts (`reported` is left as it is).
+  Usage& operator+=(const Usage& o) noexcept {
+    prompt_tokens += o.prompt_tokens;
+    completion_tokens += o.completion_tokens;
+    cached_tokens += o.cached_tokens;
+    reasoning_tokens += o.reasoning_tokens;
+    return *this;
+  }
+};
 
 struct ChatRequest {
   boost::json::object body;             // an OpenAI chat.completions request ("model", "messages", ...)
@@ -25,6 +49,7 @@ struct ChatResponse {
   std::string provider;  // provider that answered
   std::string model;     // upstream model
   std::chrono::nanoseconds upstream_time{0};  // spent waiting on the provider
+  Usage usage;
 };
 
 // A source of chat.completion.chunk JSON texts, one per call.
@@ -34,6 +59,8 @@ class ChunkSource {
   // The next chunk (valid until the next call), nullopt at the clean end of
   // the stream, or the error that broke it.
   virtual boost::asio::awaitable<result<std::optional<std::string_view>>> next() = 0;
+  // Tokens used so far: the provider's report once it came, else an estimate.
+  virtual Usage usage() const noexcept = 0;
 };
 
 // A streamed completion. The first chunk has already arrived when the
@@ -46,6 +73,7 @@ class ChatStream {
         upstream_time_(upstream_time) {}
 
   boost::asio::awaitable<result<std::optional<std::string_view>>> next() { return source_->next(); }
+  Usage usage() const noexcept { return source_->usage(); }
   const std::string& provider() const noexcept { return provider_; }
   const std::string& model() const noexcept { return model_; }
   // Time spent waiting on the provider until the first chunk.

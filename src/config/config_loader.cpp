@@ -199,26 +199,33 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
   if (auto type = r.string(p, path, "type")) out.type = *type;
-  if (out.type != "openai" && out.type != "anthropic") {
-    r.fail(p.get("type"), path + ".type", "unknown provider type \"" + out.type + "\" (supported: openai, anthropic)");
+  if (out.type != "openai" && out.type != "anthropic" && out.type != "gemini") {
+    r.fail(p.get("type"), path + ".type", "unknown provider type \"" + out.type + "\" (supported: openai, anthropic, gemini)");
   }
-  // Presets fill the base URL of well-known OpenAI-compatible vendors.
-  static constexpr std::pair<std::string_view, std::string_view> presets[] = {
-      {"openai", "https://api.openai.com/v1"},       {"openrouter", "https://openrouter.ai/api/v1"},
-      {"mistral", "https://api.mistral.ai/v1"},      {"deepseek", "https://api.deepseek.com/v1"},
-      {"groq", "https://api.groq.com/openai/v1"},    {"together", "https://api.together.xyz/v1"},
-      {"anthropic", "https://api.anthropic.com/v1"}};
+  // Presets fill the base URL of well-known vendors; each fits one type.
+  struct Preset {
+    std::string_view name, type, url;
+  };
+  static constexpr Preset presets[] = {
+      {"openai", "openai", "https://api.openai.com/v1"},       {"openrouter", "openai", "https://openrouter.ai/api/v1"},
+      {"mistral", "openai", "https://api.mistral.ai/v1"},      {"deepseek", "openai", "https://api.deepseek.com/v1"},
+      {"groq", "openai", "https://api.groq.com/openai/v1"},    {"together", "openai", "https://api.together.xyz/v1"},
+      {"anthropic", "anthropic", "https://api.anthropic.com/v1"},
+      {"gemini", "gemini", "https://generativelanguage.googleapis.com/v1beta"}};
   std::string preset_url;
   if (auto preset = r.string(p, path, "preset")) {
-    for (auto [name, url] : presets) {
-      if (name == *preset) preset_url = std::string(url);
+    const Preset* found = nullptr;
+    for (const auto& candidate : presets) {
+      if (candidate.name == *preset) found = &candidate;
     }
-    if (preset_url.empty()) {
+    if (!found) {
       r.fail(p.get("preset"), path + ".preset",
-             "unknown preset \"" + *preset + "\" (known: openai, openrouter, mistral, deepseek, groq, together, anthropic)");
-    }
-    if ((*preset == "anthropic") != (out.type == "anthropic")) {
-      r.fail(p.get("preset"), path + ".preset", "preset \"" + *preset + "\" does not fit type \"" + out.type + "\"");
+             "unknown preset \"" + *preset + "\" (known: openai, openrouter, mistral, deepseek, groq, together, anthropic, gemini)");
+    } else if (found->type != out.type) {
+      r.fail(p.get("preset"), path + ".preset",
+             "preset \"" + *preset + "\" is for type \"" + std::string(found->type) + "\", not \"" + out.type + "\"");
+    } else {
+      preset_url = std::string(found->url);
     }
   }
   if (auto url = r.string(p, path, "base_url"); url && !url->empty()) out.base_url = *url;

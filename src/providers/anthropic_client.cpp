@@ -46,6 +46,8 @@ class AnthropicChunkStream final : public ChunkSource {
     }
   }
 
+  Usage usage() const noexcept override { return translator_.usage(); }
+
  private:
   upstream::SseEventReader reader_;
   AnthropicStreamTranslator translator_;
@@ -71,13 +73,15 @@ asio::awaitable<result<ChatResponse>> AnthropicClient::chat_completion(ChatCall 
   if (ex.status() / 100 != 2) co_return co_await read_error(ex);
   auto body = co_await ex.read_all(config_.max_response_bytes);
   if (!body) co_return body.error();
-  auto openai = anthropic_to_openai_response(*body, call.model);
+  Usage usage;
+  auto openai = anthropic_to_openai_response(*body, call.model, usage);
   if (!openai) {
     auto e = openai.error();
     e.provider = config_.name;
     co_return e;
   }
-  co_return ChatResponse{std::move(*openai), config_.name, std::string(call.model), std::chrono::steady_clock::now() - started_at};
+  co_return ChatResponse{std::move(*openai), config_.name, std::string(call.model), std::chrono::steady_clock::now() - started_at,
+                         usage};
 }
 
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> AnthropicClient::chat_completion_stream(ChatCall call) {

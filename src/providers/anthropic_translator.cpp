@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include "providers/content_parts.hpp"
+#include "providers/openai_usage.hpp"
+
 namespace switchyard::providers {
 
 namespace json = boost::json;
@@ -28,40 +31,20 @@ result<json::array> content_blocks(const json::value& content) {
       const auto* text = p.if_contains("text");
       if (text && text->is_string()) blocks.push_back(json::object{{"type", "text"}, {"text", text->as_string()}});
     } else if (type->as_string() == "image_url") {
-      const auto* iu = p.if_contains("image_url");
-      const json::value* url = iu && iu->is_object() ? iu->as_object().if_contains("url") : iu;
-      if (!url || !url->is_string()) return bad_request("image_url part without a url");
-      std::string_view u = url->as_string();
-      if (u.substr(0, 5) == "data:") {
-        const auto semi = u.find(';'), comma = u.find(',');
-        if (semi == std::string_view::npos || comma == std::string_view::npos || u.substr(semi, comma - semi) != ";base64") {
-          return bad_request("image data URLs must be base64");
-        }
+      const auto* url = image_url_of(p);
+      if (!url) return bad_request("image_url part without a url");
+      const std::string_view u = url->as_string();
+      if (auto data = parse_data_url(u)) {
         blocks.push_back(json::object{{"type", "image"},
-                                      {"source", json::object{{"type", "base64"},
-                                                              {"media_type", u.substr(5, semi - 5)},
-                                                              {"data", u.substr(comma + 1)}}}});
+                                      {"source", json::object{{"type", "base64"}, {"media_type", data->media_type}, {"data", data->data}}}});
+      } else if (u.substr(0, 5) == "data:") {
+        return bad_request("image data URLs must be base64");
       } else {
         blocks.push_back(json::object{{"type", "image"}, {"source", json::object{{"type", "url"}, {"url", u}}}});
       }
     }
   }
   return blocks;
-}
-
-std::string text_of(const json::value& content) {
-  if (content.is_string()) return std::string(content.as_string());
-  std::string out;
-  if (content.is_array()) {
-    for (const auto& part : content.as_array()) {
-      const auto* text = part.is_object() ? part.as_object().if_contains("text") : nullptr;
-      if (text && text->is_string()) {
-        if (!out.empty()) out += "\n";
-        out += std::string_view(text->as_string());
-      }
-    }
-  }
-  return out;
 }
 
 // Appends blocks to the last message when it has the same role (Anthropic wants alternation).
@@ -75,15 +58,15 @@ void append(json::array& messages, std::string_view role, json::array blocks) {
   messages.push_back(json::object{{"role", role}, {"content", std::move(blocks)}});
 }
 
-json::object usage_json(std::int64_t input, std::int64_t cached, std::int64_t output) {
-  json::object u{{"prompt_tokens", input + cached}, {"completion_tokens", output}, {"total_tokens", input + cached + output}};
-  if (cached > 0) u["prompt_tokens_details"] = json::object{{"cached_tokens", cached}};
-  return u;
-}
-
 std::int64_t int_or_zero(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+// Anthropic counts cache writes and reads apart from input_tokens; OpenAI's prompt_tokens holds them all.
+void read_prompt_usage(const json::object& u, Usage& out) {
+  out.cached_tokens = int_or_zero(u, "cache_read_input_tokens");
+  out.prompt_tokens = int_or_zero(u, "input_tokens") + int_or_zero(u, "cache_creation_input_tokens") + out.cached_tokens;
 }
 
 }  // namespace
@@ -197,7 +180,7 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
   }
 }
 
-result<std::string> anthropic_to_openai_response(std::string_view body, std::string_view model) {
+result<std::string> anthropic_to_openai_response(std::string_view body, std::string_view model, Usage& usage) {
   try {
   boost::system::error_code ec;
   auto v = json::parse(body, ec);
@@ -222,18 +205,18 @@ result<std::string> anthropic_to_openai_response(std::string_view body, std::str
   if (!tool_calls.empty()) message["tool_calls"] = std::move(tool_calls);
   std::string_view stop = "end_turn";
   if (const auto* s = m.if_contains("stop_reason"); s && s->is_string()) stop = s->as_string();
-  json::object usage;
+  usage = Usage{};
   if (const auto* u = m.if_contains("usage"); u && u->is_object()) {
-    const auto& uo = u->as_object();
-    usage = usage_json(int_or_zero(uo, "input_tokens") + int_or_zero(uo, "cache_creation_input_tokens"),
-                       int_or_zero(uo, "cache_read_input_tokens"), int_or_zero(uo, "output_tokens"));
+    read_prompt_usage(u->as_object(), usage);
+    usage.completion_tokens = int_or_zero(u->as_object(), "output_tokens");
+    usage.reported = true;
   }
   json::object out{{"id", m.contains("id") ? m.at("id") : json::value("chatcmpl-anthropic")},
                    {"object", "chat.completion"},
                    {"created", 0},
                    {"model", model},
                    {"choices", json::array{json::object{{"index", 0}, {"message", std::move(message)}, {"logprobs", nullptr}, {"finish_reason", anthropic_finish_reason(stop)}}}},
-                   {"usage", std::move(usage)}};
+                   {"usage", openai_usage_json(usage)}};
   return json::serialize(out);
   } catch (const std::exception&) {
     return make_error(errc::upstream_bad_response, "sent a message that does not have the Messages API shape");
@@ -286,10 +269,7 @@ result<void> AnthropicStreamTranslator::translate(std::string_view event, std::s
   if (type == "message_start") {
     const auto& msg = e.at("message").as_object();
     if (const auto* id = msg.if_contains("id"); id && id->is_string()) id_ = std::string(id->as_string());
-    if (const auto* u = msg.if_contains("usage"); u && u->is_object()) {
-      input_tokens_ = int_or_zero(u->as_object(), "input_tokens") + int_or_zero(u->as_object(), "cache_creation_input_tokens");
-      cached_tokens_ = int_or_zero(u->as_object(), "cache_read_input_tokens");
-    }
+    if (const auto* u = msg.if_contains("usage"); u && u->is_object()) read_prompt_usage(u->as_object(), usage_);
     out.push_back(chunk(R"({"role":"assistant","content":""})"));
   } else if (type == "content_block_start") {
     const auto index = e.at("index").as_int64();
@@ -306,6 +286,7 @@ result<void> AnthropicStreamTranslator::translate(std::string_view event, std::s
     const auto index = e.at("index").as_int64();
     const auto& delta = e.at("delta").as_object();
     const auto dtype = delta.at("type").as_string();
+    ++usage_.completion_tokens;  // counted until message_delta reports the real figure
     if (dtype == "text_delta") {
       out.push_back(chunk(json::serialize(json::object{{"content", delta.at("text")}})));
     } else if (dtype == "input_json_delta") {
@@ -318,16 +299,19 @@ result<void> AnthropicStreamTranslator::translate(std::string_view event, std::s
     }
     // thinking_delta / signature_delta: not part of the OpenAI chunk shape; dropped.
   } else if (type == "message_delta") {
-    if (const auto* u = e.if_contains("usage"); u && u->is_object()) output_tokens_ = int_or_zero(u->as_object(), "output_tokens");
+    if (const auto* u = e.if_contains("usage"); u && u->is_object()) {
+      const auto& uo = u->as_object();
+      usage_.completion_tokens = int_or_zero(uo, "output_tokens");
+      if (uo.contains("input_tokens")) read_prompt_usage(uo, usage_);  // newer API versions repeat them here
+      usage_.reported = true;
+    }
     const auto& delta = e.at("delta").as_object();
     if (const auto* stop = delta.if_contains("stop_reason"); stop && stop->is_string()) {
       out.push_back(chunk("{}", anthropic_finish_reason(stop->as_string())));
     }
   } else if (type == "message_stop") {
     if (include_usage_) {
-      out.push_back(R"({"id":")" + id_ + R"(","object":"chat.completion.chunk","created":0,"model":)" +
-                    json::serialize(json::value(model_)) + R"(,"choices":[],"usage":)" +
-                    json::serialize(usage_json(input_tokens_, cached_tokens_, output_tokens_)) + "}");
+      out.push_back(openai_usage_chunk(id_, model_, usage_));
     }
     finished_ = true;
   }

@@ -8,6 +8,7 @@
 //             finish_reason; usage (cache reads counted as prompt tokens).
 //   stream:   a per-stream state machine turning Messages SSE events into
 //             chat.completion.chunk JSON, tool-call argument deltas included.
+#include <switchyard/chat.hpp>
 #include <switchyard/error.hpp>
 
 #include <boost/json/object.hpp>
@@ -23,7 +24,8 @@ constexpr std::int64_t kAnthropicDefaultMaxTokens = 4096;
 
 result<boost::json::object> openai_to_anthropic_request(const boost::json::object& openai, std::string_view model);
 
-result<std::string> anthropic_to_openai_response(std::string_view anthropic_body, std::string_view model);
+// `usage` receives the message's usage.
+result<std::string> anthropic_to_openai_response(std::string_view anthropic_body, std::string_view model, Usage& usage);
 
 std::string_view anthropic_finish_reason(std::string_view stop_reason) noexcept;
 
@@ -38,6 +40,7 @@ class AnthropicStreamTranslator {
   // Returns an error for an `error` event or an unparsable one.
   result<void> on_event(std::string_view event, std::string_view data, std::vector<std::string>& out);
   bool finished() const noexcept { return finished_; }
+  const Usage& usage() const noexcept { return usage_; }
 
  private:
   result<void> translate(std::string_view event, std::string_view data, std::vector<std::string>& out);
@@ -46,7 +49,7 @@ class AnthropicStreamTranslator {
   std::string model_;
   bool include_usage_ = false;
   std::string id_ = "chatcmpl-anthropic";
-  std::int64_t input_tokens_ = 0, cached_tokens_ = 0, output_tokens_ = 0;
+  Usage usage_;
   std::vector<std::int64_t> tool_index_;  // Anthropic content-block index → OpenAI tool_calls index (-1: not a tool)
   std::int64_t tools_ = 0;
   bool finished_ = false;

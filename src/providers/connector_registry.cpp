@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "providers/anthropic_client.hpp"
+#include "providers/gemini_client.hpp"
 #include "providers/openai_client.hpp"
 
 namespace switchyard::providers {
@@ -14,6 +15,9 @@ ConnectorRegistry ConnectorRegistry::with_builtins() {
   });
   r.add("anthropic", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
     return std::make_unique<AnthropicClient>(ex, cfg);
+  });
+  r.add("gemini", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
+    return std::make_unique<GeminiClient>(ex, cfg);
   });
   return r;
 }

@@ -31,8 +31,8 @@ HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig
     fixed += k + ": " + v + "\r\n";
   }
   // Everything but the request id and length is the same for every request: built once.
-  head_prefix_ = "POST " + endpoint_.path_prefix + std::string(path) + " HTTP/1.1\r\n" + fixed +
-                 "Content-Type: application/json\r\n";
+  fixed_headers_ = fixed + "Content-Type: application/json\r\n";
+  head_prefix_ = "POST " + endpoint_.path_prefix + std::string(path) + " HTTP/1.1\r\n" + fixed_headers_;
   probe_request_ = "GET " + endpoint_.path_prefix + "/models HTTP/1.1\r\n" + fixed + "\r\n";
   if (endpoint_.tls) tls_ = upstream::make_client_tls_context(config_);
   pool_ = std::make_unique<upstream::ConnectionPool>(ex, endpoint_, config_.name, config_.pool, config_.connect_timeout,
@@ -51,6 +51,22 @@ upstream::UpstreamExchange::RequestBuffers HttpProvider::request(std::string_vie
   head += std::to_string(body.size());
   head += "\r\n\r\n";
   return {asio::buffer(head_prefix_), asio::buffer(head), asio::buffer(body)};
+}
+
+upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_view path, std::string_view body,
+                                                                    std::string_view request_id, std::string& head) const {
+  std::string tail;
+  auto buffers = request(body, request_id, tail);
+  head.clear();
+  head += "POST ";
+  head += endpoint_.path_prefix;
+  head += path;
+  head += " HTTP/1.1\r\n";
+  head += fixed_headers_;
+  head += tail;
+  buffers[0] = asio::buffer(head);
+  buffers[1] = asio::const_buffer();
+  return buffers;
 }
 
 upstream::ExchangeTimeouts HttpProvider::timeouts(Millis read_override) const {

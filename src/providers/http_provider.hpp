@@ -37,6 +37,9 @@ class HttpProvider : public ProviderClient {
   // The head (request line and fixed headers) + per-request headers in `head` + the body.
   upstream::UpstreamExchange::RequestBuffers request(std::string_view body, std::string_view request_id,
                                                      std::string& head) const;
+  // The same for a path chosen per request (e.g. Gemini's /models/{model}:generateContent).
+  upstream::UpstreamExchange::RequestBuffers request_to(std::string_view path, std::string_view body,
+                                                        std::string_view request_id, std::string& head) const;
   upstream::ExchangeTimeouts timeouts(Millis read_override) const;
   boost::asio::awaitable<Error> read_error(upstream::UpstreamExchange& exchange) const;
   std::unique_ptr<upstream::UpstreamExchange> exchange(Millis read_override) const {
@@ -48,6 +51,7 @@ class HttpProvider : public ProviderClient {
   upstream::Endpoint endpoint_;
 
  private:
+  std::string fixed_headers_;  // host, user agent, auth, configured headers, content type
   std::string head_prefix_;
   std::string probe_request_;
   std::unique_ptr<boost::asio::ssl::context> tls_;

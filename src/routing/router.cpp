@@ -27,6 +27,7 @@ struct TargetState {
   std::map<int, std::uint64_t> by_status;  // final outcomes of requests this target answered last
   observability::FixedHistogram latency{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
   observability::FixedHistogram ttft{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  Usage tokens;  // summed over every answer this target gave (streams counted when they end)
 };
 
 namespace {
@@ -59,12 +60,18 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 // What an attempt produced, besides the result: time to first chunk for streams.
 
 // Hands out the first chunk (already received), then the rest; reports a
-// stream that breaks later to the target's health and breaker.
+// stream that breaks later to the target's health and breaker, and the
+// tokens it used when it ends (finished, broken or cancelled).
 class FirstChunkGate final : public ChunkSource {
  public:
   FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
                  RouterCounters& counters)
       : inner_(std::move(inner)), first_(first), target_(target), counters_(counters) {}
+  ~FirstChunkGate() override { target_->tokens += inner_->usage(); }
+  FirstChunkGate(const FirstChunkGate&) = delete;
+  FirstChunkGate& operator=(const FirstChunkGate&) = delete;
+
+  Usage usage() const noexcept override { return inner_->usage(); }
 
   asio::awaitable<result<std::optional<std::string_view>>> next() override {
     if (pending_) {
@@ -191,6 +198,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
     st.breaker.on_success(t1);
     ++st.by_status[200];
+    if constexpr (std::is_same_v<T, ChatResponse>) st.tokens += outcome.value->usage;
     if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
     else st.latency.observe(ms_between(t0, t1) / 1000.0);
     co_return outcome;
@@ -395,9 +403,18 @@ class ResumingChunkSource final : public ChunkSource {
       if (!resumed) co_return r;  // nobody to continue: the original break stands
       ++counters_.resumes;
       exclude_.push_back(resumed->provider() + '/' + resumed->model());
+      earlier_ += current_.usage();
       current_ = std::move(*resumed);
       skip_role_chunk_ = true;
     }
+  }
+
+  // Every leg's tokens: the broken ones were paid for too.
+  Usage usage() const noexcept override {
+    Usage u = earlier_;
+    u += current_.usage();
+    u.reported = current_.usage().reported;
+    return u;
   }
 
  private:
@@ -436,6 +453,7 @@ class ResumingChunkSource final : public ChunkSource {
   std::vector<std::string> exclude_;
   std::string streamed_;
   bool skip_role_chunk_ = false;
+  Usage earlier_;
 };
 
 }  // namespace
@@ -546,6 +564,14 @@ void Router::write_metrics(observability::PrometheusWriter& out) const {
   for (const auto* t : targets) out.histogram("switchyard_request_duration_seconds", {{"provider", t->provider}, {"model", t->model}}, t->latency);
   out.help("switchyard_time_to_first_token_seconds", "histogram", "Streams: upstream request to first chunk.");
   for (const auto* t : targets) out.histogram("switchyard_time_to_first_token_seconds", {{"provider", t->provider}, {"model", t->model}}, t->ttft);
+  out.help("switchyard_tokens_total", "counter", "Tokens by target and kind (prompt includes cached, completion includes reasoning).");
+  for (const auto* t : targets) {
+    const std::pair<const char*, std::int64_t> kinds[] = {{"prompt", t->tokens.prompt_tokens}, {"completion", t->tokens.completion_tokens},
+                                                          {"cached", t->tokens.cached_tokens}, {"reasoning", t->tokens.reasoning_tokens}};
+    for (auto [kind, n] : kinds) {
+      out.sample("switchyard_tokens_total", {{"provider", t->provider}, {"model", t->model}, {"kind", kind}}, static_cast<double>(n));
+    }
+  }
   out.help("switchyard_circuit_state", "gauge", "0 closed, 1 half-open, 2 open.");
   for (const auto* t : targets) {
     const auto c = t->breaker.state(now);

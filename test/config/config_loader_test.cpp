@@ -189,12 +189,20 @@ preset = "anthropic"
 name = "own"
 preset = "groq"
 base_url = "http://127.0.0.1:9/v1"
+[[providers]]
+name = "google"
+type = "gemini"
+preset = "gemini"
 )", "test.toml", env());
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error()));
   BOOST_TEST(r->providers[0].base_url == "https://openrouter.ai/api/v1");
   BOOST_TEST(r->providers[1].base_url == "https://api.anthropic.com/v1");
   BOOST_TEST(r->providers[2].base_url == "http://127.0.0.1:9/v1");  // an explicit base_url wins
+  BOOST_TEST(r->providers[3].base_url == "https://generativelanguage.googleapis.com/v1beta");
+  BOOST_TEST(r->providers[3].type == "gemini");
   expect_error("[[providers]]\nname = \"x\"\npreset = \"nope\"\n", {"providers[0].preset", "nope"});
-  expect_error("[[providers]]\nname = \"x\"\npreset = \"anthropic\"\n", {"providers[0].preset", "does not fit"});
+  expect_error("[[providers]]\nname = \"x\"\npreset = \"anthropic\"\n", {"providers[0].preset", "is for type \"anthropic\", not \"openai\""});
+  expect_error("[[providers]]\nname = \"x\"\ntype = \"gemini\"\npreset = \"openrouter\"\n", {"providers[0].preset", "not \"gemini\""});
+  expect_error("[[providers]]\nname = \"x\"\ntype = \"vertex\"\n", {"providers[0].type", "supported: openai, anthropic, gemini"});
   expect_error("[[providers]]\nname = \"x\"\n", {"providers[0].base_url", "required"});
 }

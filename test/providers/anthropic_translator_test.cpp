@@ -67,10 +67,11 @@ BOOST_AUTO_TEST_CASE(request_errors_are_clear_400s) {
 }
 
 BOOST_AUTO_TEST_CASE(response_maps_content_tool_calls_stop_reason_and_usage) {
+  Usage usage;
   auto out = anthropic_to_openai_response(R"({"id":"msg_01","type":"message","role":"assistant","model":"claude-x",
     "content":[{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}],
     "stop_reason":"tool_use","stop_sequence":null,
-    "usage":{"input_tokens":100,"cache_read_input_tokens":20,"output_tokens":30}})", "fast-model");
+    "usage":{"input_tokens":100,"cache_read_input_tokens":20,"output_tokens":30}})", "fast-model", usage);
   BOOST_REQUIRE(out);
   auto r = obj(*out);
   BOOST_TEST(r.at("object").as_string() == "chat.completion");
@@ -82,11 +83,15 @@ BOOST_AUTO_TEST_CASE(response_maps_content_tool_calls_stop_reason_and_usage) {
              R"([{"id":"toolu_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}])");
   BOOST_TEST(json::serialize(r.at("usage")) ==
              R"({"prompt_tokens":120,"completion_tokens":30,"total_tokens":150,"prompt_tokens_details":{"cached_tokens":20}})");
+  BOOST_TEST(usage.reported);
+  BOOST_TEST(usage.prompt_tokens == 120);
+  BOOST_TEST(usage.cached_tokens == 20);
+  BOOST_TEST(usage.completion_tokens == 30);
   for (auto [stop, finish] : {std::pair{"end_turn", "stop"}, {"stop_sequence", "stop"}, {"max_tokens", "length"}, {"refusal", "content_filter"}}) {
     BOOST_TEST(anthropic_finish_reason(stop) == finish);
   }
-  BOOST_TEST(!anthropic_to_openai_response("not json", "m"));
-  BOOST_TEST(!anthropic_to_openai_response(R"({"content":[{"type":"text"}]})", "m"));
+  BOOST_TEST(!anthropic_to_openai_response("not json", "m", usage));
+  BOOST_TEST(!anthropic_to_openai_response(R"({"content":[{"type":"text"}]})", "m", usage));
 }
 
 namespace {

@@ -1,0 +1,402 @@
+#include "providers/gemini_translator.hpp"
+
+#include <boost/json.hpp>
+
+#include <map>
+
+#include "providers/content_parts.hpp"
+#include "providers/openai_usage.hpp"
+
+namespace switchyard::providers {
+
+namespace json = boost::json;
+
+namespace {
+
+Error bad_request(std::string message) { return make_error(errc::invalid_request, std::move(message)); }
+
+// Gemini reads fileData's MIME type from the request: guessed from the URL's extension.
+std::string_view mime_of_url(std::string_view url) noexcept {
+  url = url.substr(0, url.find_first_of("?#"));
+  const auto dot = url.rfind('.');
+  const std::string_view ext = dot == std::string_view::npos ? std::string_view{} : url.substr(dot + 1);
+  if (ext == "png") return "image/png";
+  if (ext == "webp") return "image/webp";
+  if (ext == "gif") return "image/gif";
+  if (ext == "heic") return "image/heic";
+  if (ext == "heif") return "image/heif";
+  if (ext == "pdf") return "application/pdf";
+  return "image/jpeg";
+}
+
+// OpenAI content (string or parts) → Gemini parts.
+result<json::array> parts_of(const json::value& content) {
+  json::array parts;
+  if (content.is_null()) return parts;
+  if (content.is_string()) {
+    if (!content.as_string().empty()) parts.push_back(json::object{{"text", content.as_string()}});
+    return parts;
+  }
+  if (!content.is_array()) return bad_request("message content must be a string or an array of parts");
+  for (const auto& part : content.as_array()) {
+    if (!part.is_object()) return bad_request("content parts must be objects");
+    const auto& p = part.as_object();
+    const auto* type = p.if_contains("type");
+    if (!type || !type->is_string()) return bad_request("content part without a type");
+    if (type->as_string() == "text") {
+      const auto* text = p.if_contains("text");
+      if (text && text->is_string()) parts.push_back(json::object{{"text", text->as_string()}});
+    } else if (type->as_string() == "image_url") {
+      const auto* url = image_url_of(p);
+      if (!url) return bad_request("image_url part without a url");
+      const std::string_view u = url->as_string();
+      if (auto data = parse_data_url(u)) {
+        parts.push_back(json::object{{"inlineData", json::object{{"mimeType", data->media_type}, {"data", data->data}}}});
+      } else if (u.substr(0, 5) == "data:") {
+        return bad_request("image data URLs must be base64");
+      } else {
+        parts.push_back(json::object{{"fileData", json::object{{"mimeType", mime_of_url(u)}, {"fileUri", u}}}});
+      }
+    }
+  }
+  return parts;
+}
+
+// Appends parts to the last content when it has the same role (Gemini wants turns to alternate).
+void append(json::array& contents, std::string_view role, json::array parts) {
+  if (parts.empty()) return;
+  if (!contents.empty() && contents.back().as_object().at("role").as_string() == role) {
+    auto& existing = contents.back().as_object()["parts"].as_array();
+    for (auto& p : parts) existing.push_back(std::move(p));
+    return;
+  }
+  contents.push_back(json::object{{"role", role}, {"parts", std::move(parts)}});
+}
+
+// A tool result as functionResponse.response, which must be an object: a JSON
+// object result as it is, anything else wrapped as {"content": ...}.
+json::object function_response(const json::value& content) {
+  const std::string text = text_of(content);
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (!ec && v.is_object()) return std::move(v.as_object());
+  return json::object{{"content", text}};
+}
+
+std::int64_t count(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+Usage usage_of(const json::object& meta) {
+  Usage u;
+  u.prompt_tokens = count(meta, "promptTokenCount") + count(meta, "toolUsePromptTokenCount");
+  u.cached_tokens = count(meta, "cachedContentTokenCount");
+  u.reasoning_tokens = count(meta, "thoughtsTokenCount");
+  u.completion_tokens = count(meta, "candidatesTokenCount") + u.reasoning_tokens;
+  u.reported = true;
+  return u;
+}
+
+const json::object* first_candidate(const json::object& response) {
+  const auto* c = response.if_contains("candidates");
+  if (!c || !c->is_array() || c->as_array().empty() || !c->as_array()[0].is_object()) return nullptr;
+  return &c->as_array()[0].as_object();
+}
+
+// The candidate's text (thought summaries left out) and function calls.
+struct Answer {
+  std::string text;
+  json::array calls;  // {"name", "args"} of each functionCall
+};
+
+Answer read_parts(const json::object& candidate) {
+  Answer a;
+  const auto* content = candidate.if_contains("content");
+  const auto* parts = content && content->is_object() ? content->as_object().if_contains("parts") : nullptr;
+  if (!parts || !parts->is_array()) return a;
+  for (const auto& pv : parts->as_array()) {
+    if (!pv.is_object()) continue;
+    const auto& p = pv.as_object();
+    if (const auto* thought = p.if_contains("thought"); thought && thought->is_bool() && thought->as_bool()) continue;
+    if (const auto* text = p.if_contains("text"); text && text->is_string()) a.text += std::string_view(text->as_string());
+    if (const auto* fc = p.if_contains("functionCall"); fc && fc->is_object()) a.calls.push_back(*fc);
+  }
+  return a;
+}
+
+// OpenAI's tool call for a Gemini functionCall; Gemini's id when it sent one.
+json::object tool_call(const json::object& fc, std::int64_t index, bool with_index) {
+  std::string id = "call_" + std::to_string(index);
+  if (const auto* i = fc.if_contains("id"); i && i->is_string() && !i->as_string().empty()) id = std::string(i->as_string());
+  const auto* args = fc.if_contains("args");
+  json::object call{{"id", id},
+                    {"type", "function"},
+                    {"function", json::object{{"name", fc.at("name")}, {"arguments", args ? json::serialize(*args) : std::string("{}")}}}};
+  if (with_index) call["index"] = index;
+  return call;
+}
+
+// The reason a response has no candidate (the prompt was blocked), or empty.
+std::string_view block_reason(const json::object& response) {
+  const auto* pf = response.if_contains("promptFeedback");
+  const auto* br = pf && pf->is_object() ? pf->as_object().if_contains("blockReason") : nullptr;
+  return br && br->is_string() ? std::string_view(br->as_string()) : std::string_view{};
+}
+
+Error error_of(const json::object& error_object) {
+  Error e = make_error(errc::upstream_status, "failed mid-stream");
+  const auto* status = error_object.if_contains("status");
+  const auto* code = error_object.if_contains("code");
+  const auto* msg = error_object.if_contains("message");
+  e.upstream_status = code && code->is_int64() ? static_cast<int>(code->as_int64())
+                                               : gemini_error_status(status && status->is_string() ? std::string_view(status->as_string()) : "");
+  if (e.upstream_status < 400 || e.upstream_status > 599) e.upstream_status = 502;
+  if (msg && msg->is_string()) e.message += ": " + std::string(msg->as_string());
+  e.upstream_error = json::serialize(error_object);
+  return e;
+}
+
+}  // namespace
+
+std::string_view gemini_finish_reason(std::string_view reason, bool called_tools) noexcept {
+  if (reason == "MAX_TOKENS") return "length";
+  if (reason == "SAFETY" || reason == "RECITATION" || reason == "BLOCKLIST" || reason == "PROHIBITED_CONTENT" ||
+      reason == "SPII" || reason == "IMAGE_SAFETY") {
+    return "content_filter";
+  }
+  if (called_tools) return "tool_calls";
+  return "stop";  // STOP, LANGUAGE, OTHER, MALFORMED_FUNCTION_CALL, ...
+}
+
+int gemini_error_status(std::string_view status) noexcept {
+  if (status == "INVALID_ARGUMENT" || status == "FAILED_PRECONDITION" || status == "OUT_OF_RANGE") return 400;
+  if (status == "UNAUTHENTICATED") return 401;
+  if (status == "PERMISSION_DENIED") return 403;
+  if (status == "NOT_FOUND") return 404;
+  if (status == "RESOURCE_EXHAUSTED") return 429;
+  if (status == "CANCELLED") return 499;
+  if (status == "UNAVAILABLE") return 503;
+  if (status == "DEADLINE_EXCEEDED") return 504;
+  return 500;
+}
+
+result<json::object> openai_to_gemini_request(const json::object& in) {
+  try {
+    std::string system;
+    json::array contents;
+    std::map<std::string, std::string, std::less<>> call_names;  // tool_call_id → function name
+    const auto* msgs = in.if_contains("messages");
+    if (!msgs || !msgs->is_array()) return bad_request("'messages' must be an array");
+    for (const auto& mv : msgs->as_array()) {
+      if (!mv.is_object()) return bad_request("each message must be an object");
+      const auto& m = mv.as_object();
+      const auto* role_v = m.if_contains("role");
+      if (!role_v || !role_v->is_string()) return bad_request("each message needs a role");
+      const std::string_view role = role_v->as_string();
+      const json::value content = m.contains("content") ? m.at("content") : json::value(nullptr);
+      if (role == "system" || role == "developer") {
+        if (!system.empty()) system += "\n\n";
+        system += text_of(content);
+      } else if (role == "user") {
+        auto parts = parts_of(content);
+        if (!parts) return parts.error();
+        append(contents, "user", std::move(*parts));
+      } else if (role == "assistant") {
+        auto parts = parts_of(content);
+        if (!parts) return parts.error();
+        if (const auto* calls = m.if_contains("tool_calls"); calls && calls->is_array()) {
+          for (const auto& c : calls->as_array()) {
+            const auto& call = c.as_object();
+            const auto& fn = call.at("function").as_object();
+            json::value args = json::object{};
+            if (const auto* a = fn.if_contains("arguments"); a && a->is_string() && !a->as_string().empty()) {
+              boost::system::error_code ec;
+              args = json::parse(a->as_string(), ec);
+              if (ec || !args.is_object()) return bad_request("tool call arguments must be a JSON object");
+            }
+            if (const auto* id = call.if_contains("id"); id && id->is_string()) {
+              call_names[std::string(id->as_string())] = std::string(fn.at("name").as_string());
+            }
+            parts->push_back(json::object{{"functionCall", json::object{{"name", fn.at("name")}, {"args", std::move(args)}}}});
+          }
+        }
+        append(contents, "model", std::move(*parts));
+      } else if (role == "tool") {
+        const auto* id = m.if_contains("tool_call_id");
+        if (!id || !id->is_string()) return bad_request("tool messages need a tool_call_id");
+        auto name = call_names.find(std::string_view(id->as_string()));
+        if (name == call_names.end()) {
+          return bad_request("tool message for '" + std::string(id->as_string()) + "', which no earlier assistant message called");
+        }
+        append(contents, "user",
+               json::array{json::object{{"functionResponse", json::object{{"name", name->second}, {"response", function_response(content)}}}}});
+      } else {
+        return bad_request("unsupported message role '" + std::string(role) + "'");
+      }
+    }
+    json::object out;
+    out["contents"] = std::move(contents);
+    if (!system.empty()) out["systemInstruction"] = json::object{{"parts", json::array{json::object{{"text", system}}}}};
+
+    json::object gen;
+    for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+      if (const auto* v = in.if_contains(k); v && v->is_int64()) gen["maxOutputTokens"] = v->as_int64();
+    }
+    static constexpr std::pair<const char*, const char*> numbers[] = {
+        {"temperature", "temperature"}, {"top_p", "topP"}, {"presence_penalty", "presencePenalty"},
+        {"frequency_penalty", "frequencyPenalty"}, {"seed", "seed"}, {"n", "candidateCount"}};
+    for (auto [from, to] : numbers) {
+      if (const auto* v = in.if_contains(from); v && v->is_number()) gen[to] = *v;
+    }
+    if (const auto* stop = in.if_contains("stop")) {
+      if (stop->is_string()) gen["stopSequences"] = json::array{*stop};
+      else if (stop->is_array()) gen["stopSequences"] = *stop;
+    }
+    if (const auto* rf = in.if_contains("response_format"); rf && rf->is_object()) {
+      const auto* type = rf->as_object().if_contains("type");
+      if (type && type->is_string() && type->as_string() == "json_object") {
+        gen["responseMimeType"] = "application/json";
+      } else if (type && type->is_string() && type->as_string() == "json_schema") {
+        gen["responseMimeType"] = "application/json";
+        const auto* js = rf->as_object().if_contains("json_schema");
+        if (const auto* schema = js && js->is_object() ? js->as_object().if_contains("schema") : nullptr) gen["responseJsonSchema"] = *schema;
+      }
+    }
+    if (!gen.empty()) out["generationConfig"] = std::move(gen);
+
+    if (const auto* tools = in.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
+      json::array decls;
+      for (const auto& tv : tools->as_array()) {
+        const auto* fn = tv.is_object() ? tv.as_object().if_contains("function") : nullptr;
+        if (!fn || !fn->is_object()) return bad_request("tools must be {\"type\":\"function\",\"function\":{...}}");
+        const auto& f = fn->as_object();
+        json::object decl{{"name", f.at("name")}};
+        if (const auto* d = f.if_contains("description")) decl["description"] = *d;
+        // JSON Schema as the client wrote it (parameters would want Gemini's OpenAPI subset).
+        if (const auto* p = f.if_contains("parameters")) decl["parametersJsonSchema"] = *p;
+        decls.push_back(std::move(decl));
+      }
+      out["tools"] = json::array{json::object{{"functionDeclarations", std::move(decls)}}};
+    }
+    if (const auto* tc = in.if_contains("tool_choice")) {
+      json::object config;
+      if (tc->is_string()) {
+        const std::string_view choice = tc->as_string();
+        config["mode"] = choice == "none" ? "NONE" : choice == "required" ? "ANY" : "AUTO";
+      } else if (tc->is_object()) {
+        if (const auto* fn = tc->as_object().if_contains("function"); fn && fn->is_object()) {
+          config["mode"] = "ANY";
+          config["allowedFunctionNames"] = json::array{fn->as_object().at("name")};
+        }
+      }
+      if (!config.empty()) out["toolConfig"] = json::object{{"functionCallingConfig", std::move(config)}};
+    }
+    return out;
+  } catch (const std::exception&) {  // a field of the wrong shape (json::value::at / as_* throw)
+    return bad_request("the request does not have the shape of a chat completion (messages, tools, tool_calls)");
+  }
+}
+
+result<std::string> gemini_to_openai_response(std::string_view body, std::string_view model, Usage& usage) {
+  try {
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec);
+    if (ec || !v.is_object()) return make_error(errc::upstream_bad_response, "sent a response that is not JSON");
+    const auto& r = v.as_object();
+    if (const auto* err = r.if_contains("error"); err && err->is_object()) return error_of(err->as_object());
+    usage = Usage{};
+    if (const auto* meta = r.if_contains("usageMetadata"); meta && meta->is_object()) usage = usage_of(meta->as_object());
+    Answer answer;
+    std::string_view finish;
+    if (const auto* candidate = first_candidate(r)) {
+      answer = read_parts(*candidate);
+      const auto* fr = candidate->if_contains("finishReason");
+      finish = gemini_finish_reason(fr && fr->is_string() ? std::string_view(fr->as_string()) : "STOP", !answer.calls.empty());
+    } else if (!block_reason(r).empty()) {
+      finish = "content_filter";  // the prompt itself was blocked
+    } else {
+      return make_error(errc::upstream_bad_response, "sent a response without candidates");
+    }
+    json::object message{{"role", "assistant"},
+                         {"content", answer.text.empty() && !answer.calls.empty() ? json::value(nullptr) : json::value(answer.text)}};
+    if (!answer.calls.empty()) {
+      json::array calls;
+      std::int64_t i = 0;
+      for (const auto& c : answer.calls) calls.push_back(tool_call(c.as_object(), i++, false));
+      message["tool_calls"] = std::move(calls);
+    }
+    const auto* rid = r.if_contains("responseId");
+    json::object out{{"id", rid && rid->is_string() ? json::value(*rid) : json::value("chatcmpl-gemini")},
+                     {"object", "chat.completion"},
+                     {"created", 0},
+                     {"model", model},
+                     {"choices", json::array{json::object{{"index", 0}, {"message", std::move(message)}, {"logprobs", nullptr}, {"finish_reason", finish}}}},
+                     {"usage", openai_usage_json(usage)}};
+    return json::serialize(out);
+  } catch (const std::exception&) {
+    return make_error(errc::upstream_bad_response, "sent a response that does not have the generateContent shape");
+  }
+}
+
+std::string GeminiStreamTranslator::chunk(std::string_view delta_json, std::string_view finish_reason) const {
+  std::string c = R"({"id":)" + json::serialize(json::value(id_)) + R"(,"object":"chat.completion.chunk","created":0,"model":)" +
+                  json::serialize(json::value(model_)) + R"(,"choices":[{"index":0,"delta":)";
+  c += delta_json;
+  c += R"(,"logprobs":null,"finish_reason":)";
+  c += finish_reason.empty() ? std::string("null") : "\"" + std::string(finish_reason) + "\"";
+  c += "}]";
+  if (include_usage_) c += R"(,"usage":null)";
+  c += "}";
+  return c;
+}
+
+result<void> GeminiStreamTranslator::on_frame(std::string_view data, std::vector<std::string>& out) {
+  boost::system::error_code ec;
+  auto v = json::parse(data, ec);
+  if (ec || !v.is_object()) return make_error(errc::upstream_bad_response, "sent an unparsable stream frame");
+  try {
+    return translate(v.as_object(), out);
+  } catch (const std::exception&) {
+    return make_error(errc::upstream_bad_response, "sent a stream frame that does not have the generateContent shape");
+  }
+}
+
+result<void> GeminiStreamTranslator::translate(const json::object& frame, std::vector<std::string>& out) {
+  if (const auto* err = frame.if_contains("error"); err && err->is_object()) return error_of(err->as_object());
+  if (!started_) {
+    if (const auto* rid = frame.if_contains("responseId"); rid && rid->is_string()) id_ = std::string(rid->as_string());
+    out.push_back(chunk(R"({"role":"assistant","content":""})"));
+    started_ = true;
+  }
+  if (const auto* meta = frame.if_contains("usageMetadata"); meta && meta->is_object()) usage_ = usage_of(meta->as_object());
+  const auto* candidate = first_candidate(frame);
+  if (!candidate) {
+    if (!block_reason(frame).empty() && !finished_) {
+      out.push_back(chunk("{}", "content_filter"));
+      finished_ = true;
+    }
+    return {};
+  }
+  const Answer answer = read_parts(*candidate);
+  if (!answer.text.empty()) {
+    out.push_back(chunk(json::serialize(json::object{{"content", answer.text}})));
+    if (!usage_.reported) ++usage_.completion_tokens;
+  }
+  for (const auto& c : answer.calls) {
+    out.push_back(chunk(json::serialize(json::object{{"tool_calls", json::array{tool_call(c.as_object(), tools_++, true)}}})));
+  }
+  if (const auto* fr = candidate->if_contains("finishReason"); fr && fr->is_string() && !finished_) {
+    out.push_back(chunk("{}", gemini_finish_reason(fr->as_string(), tools_ > 0)));
+    finished_ = true;
+  }
+  return {};
+}
+
+result<void> GeminiStreamTranslator::on_end(std::vector<std::string>& out) {
+  if (!finished_) return make_error(errc::upstream_reset, "ended the stream before a finishReason");
+  if (include_usage_) out.push_back(openai_usage_chunk(id_, model_, usage_));
+  return {};
+}
+
+}  // namespace switchyard::providers
