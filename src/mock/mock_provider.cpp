@@ -209,18 +209,40 @@ struct MockProvider::Impl {
     co_return !ec;
   }
 
+  // Sends b.tokens words, one frame each (`send_word(i)` → awaitable<bool>),
+  // paced by tokens_per_second, with the mid-stream faults (stall, reset, or
+  // `send_error()` then the end of the body). False when the stream stopped.
+  template <class Stream, class SendWord, class SendError>
+  asio::awaitable<bool> stream_words(Stream& s, beast::tcp_stream& lowest, const MockBehaviour& b, SendWord send_word,
+                                     SendError send_error) {
+    const Millis gap = b.tokens_per_second > 0 ? Millis(static_cast<long>(1000.0 / b.tokens_per_second)) : Millis(0);
+    for (int i = 0; i < b.tokens; ++i) {
+      if (b.fault != Fault::none && i == b.fault_after) {
+        if (b.fault == Fault::stall_after) {
+          if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
+          co_return false;
+        }
+        if (b.fault == Fault::reset_after) {
+          reset(lowest);
+          co_return false;
+        }
+        if (b.fault == Fault::error_after) {
+          co_await send_error();
+          co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+          co_return false;
+        }
+      }
+      if (i > 0 && !co_await pause(lowest, gap)) co_return stats.peer_closed_mid_response++, false;
+      if (!co_await send_word(i)) co_return stats.peer_closed_mid_response++, false;
+    }
+    co_return true;
+  }
+
   // Returns false when the connection must close.
   template <class Stream>
   asio::awaitable<bool> stream_answer(Stream& s, beast::tcp_stream& lowest, const MockBehaviour& b, std::string_view id,
                                       std::string_view model, bool include_usage, int prompt_tokens, bool keep_alive) {
-    http::response<http::empty_body> head{http::status::ok, 11};
-    head.set(http::field::content_type, "text/event-stream");
-    head.set(http::field::cache_control, "no-cache");
-    head.chunked(true);
-    head.keep_alive(keep_alive);
-    http::response_serializer<http::empty_body> sr{head};
-    lowest.expires_after(std::chrono::seconds(30));
-    if (auto [ec, n] = co_await http::async_write_header(s, sr, use_nothrow); ec) co_return false;
+    if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
 
     const std::string prefix = R"({"id":")" + std::string(id) +
                                R"(","object":"chat.completion.chunk","created":1700000000,"model":")" +
@@ -247,30 +269,15 @@ struct MockProvider::Impl {
     make(R"({"role":"assistant","content":""})", "null");
     if (!co_await write_chunk(s, lowest, chunk)) co_return stats.peer_closed_mid_response++, false;
 
-    const Millis gap = b.tokens_per_second > 0 ? Millis(static_cast<long>(1000.0 / b.tokens_per_second)) : Millis(0);
-    for (int i = 0; i < b.tokens; ++i) {
-      if (b.fault != Fault::none && i == b.fault_after) {
-        if (b.fault == Fault::stall_after) {
-          if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
-          co_return false;
-        }
-        if (b.fault == Fault::reset_after) {
-          reset(lowest);
-          co_return false;
-        }
-        if (b.fault == Fault::error_after) {
-          co_await write_chunk(s, lowest, R"({"error":{"message":"mock failure in the middle of the stream","type":"server_error","code":502}})");
-          co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
-          co_return false;
-        }
-      }
-      if (i > 0 && !co_await pause(lowest, gap)) co_return stats.peer_closed_mid_response++, false;
-      std::string delta = R"({"content":")";
-      if (i) delta += ' ';
-      delta += kWords[i % std::size(kWords)];
-      delta += "\"}";
-      make(delta, "null");
-      if (!co_await write_chunk(s, lowest, chunk)) co_return stats.peer_closed_mid_response++, false;
+    if (!co_await stream_words(s, lowest, b, [&](int i) {
+          std::string delta = R"({"content":")";
+          if (i) delta += ' ';
+          delta += kWords[i % std::size(kWords)];
+          delta += "\"}";
+          make(delta, "null");
+          return write_chunk(s, lowest, chunk);
+        }, [&] { return write_chunk(s, lowest, R"({"error":{"message":"mock failure in the middle of the stream","type":"server_error","code":502}})"); })) {
+      co_return false;
     }
     make("{}", "\"stop\"");
     if (!co_await write_chunk(s, lowest, chunk)) co_return false;
@@ -302,6 +309,30 @@ struct MockProvider::Impl {
     co_return !ec && keep_alive;
   }
 
+  // The faults that come before any answer: reset, hang, an error status
+  // (fail_rate included) with `error_body(status)` in the API's shape.
+  // Returns kAnswer to go on and answer; else the request was dealt with:
+  // kKeep (the connection stays open) or kClose.
+  using ErrorBody = std::string (*)(unsigned status);
+  enum Dealt { kAnswer, kKeep, kClose };
+  template <class Stream>
+  asio::awaitable<Dealt> fail_first(Stream& s, beast::tcp_stream& lowest, MockBehaviour& b, bool keep_alive,
+                                                  ErrorBody error_body) {
+    if (b.fail_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < b.fail_rate) b.status = b.fail_status;
+    if (b.fault == Fault::reset) {
+      reset(lowest);
+      co_return kClose;
+    }
+    if (b.fault == Fault::hang) {
+      if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
+      co_return kClose;
+    }
+    if (b.status == 200) co_return kAnswer;
+    if (!co_await pause(lowest, b.ttft)) co_return kClose;
+    const bool keep = co_await respond_json(s, lowest, b.status, error_body(b.status), &b, keep_alive);
+    co_return keep ? kKeep : kClose;
+  }
+
   // Anthropic Messages mode: the same behaviours, answered in Anthropic's
   // shapes (JSON message, or the event stream); with tools in the request the
   // answer is a tool_use block for the first tool. Returns false to close.
@@ -321,20 +352,11 @@ struct MockProvider::Impl {
       co_return co_await respond(400, R"({"type":"error","error":{"type":"invalid_request_error","message":"mock: max_tokens and messages are required"}})", nullptr);
     }
     MockBehaviour b = behaviour_for(req, &body);
-    if (b.fail_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < b.fail_rate) b.status = b.fail_status;
-    if (b.fault == Fault::reset) {
-      reset(lowest);
-      co_return false;
-    }
-    if (b.fault == Fault::hang) {
-      if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
-      co_return false;
-    }
-    if (b.status != 200) {
-      if (!co_await pause(lowest, b.ttft)) co_return false;
-      const std::string type = b.status == 429 ? "rate_limit_error" : b.status == 529 ? "overloaded_error" : b.status >= 500 ? "api_error" : "invalid_request_error";
-      co_return co_await respond(b.status, R"({"type":"error","error":{"type":")" + type + R"(","message":"mock error with status )" + std::to_string(b.status) + "\"}}", &b);
-    }
+    const auto done = co_await fail_first(s, lowest, b, keep_alive, [](unsigned status) -> std::string {
+          const std::string type = status == 429 ? "rate_limit_error" : status == 529 ? "overloaded_error" : status >= 500 ? "api_error" : "invalid_request_error";
+          return R"({"type":"error","error":{"type":")" + type + R"(","message":"mock error with status )" + std::to_string(status) + "\"}}";
+        });
+    if (done != kAnswer) co_return done == kKeep;
     const std::string model = body.contains("model") && body.at("model").is_string() ? std::string(body.at("model").as_string()) : "claude-mock";
     int prompt_tokens = 0;
     count_prompt_tokens(body, prompt_tokens);
@@ -358,14 +380,8 @@ struct MockProvider::Impl {
                               {"usage", boost::json::object{{"input_tokens", prompt_tokens}, {"output_tokens", b.tokens}}}};
       co_return co_await respond(200, boost::json::serialize(msg), nullptr);
     }
-    http::response<http::empty_body> head{http::status::ok, 11};
-    head.set(http::field::content_type, "text/event-stream");
-    head.chunked(true);
-    head.keep_alive(keep_alive);
-    http::response_serializer<http::empty_body> sr{head};
-    lowest.expires_after(std::chrono::seconds(30));
-    if (auto [ec, n] = co_await http::async_write_header(s, sr, use_nothrow); ec) co_return false;
-    auto event = [&](std::string_view name, const std::string& data) -> asio::awaitable<bool> {
+    if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
+    auto event = [&](std::string_view name, std::string data) -> asio::awaitable<bool> {
       const std::string frame = "event: " + std::string(name) + "\ndata: " + data + "\n\n";
       lowest.expires_after(std::chrono::seconds(30));
       auto [ec, n] = co_await asio::async_write(s, http::make_chunk(asio::buffer(frame)), use_nothrow);
@@ -375,27 +391,12 @@ struct MockProvider::Impl {
     if (!co_await event("message_start", R"({"type":"message_start","message":{"id":")" + id + R"(","type":"message","role":"assistant","content":[],"model":")" + model + R"(","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":)" + std::to_string(prompt_tokens) + R"(,"output_tokens":1}}})")) co_return false;
     co_await event("ping", R"({"type":"ping"})");
     co_await event("content_block_start", R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
-    const Millis gap = b.tokens_per_second > 0 ? Millis(static_cast<long>(1000.0 / b.tokens_per_second)) : Millis(0);
-    for (int i = 0; i < b.tokens; ++i) {
-      if (b.fault != Fault::none && i == b.fault_after) {
-        if (b.fault == Fault::reset_after) {
-          reset(lowest);
-          co_return false;
-        }
-        if (b.fault == Fault::error_after) {
-          co_await event("error", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
-          co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
-          co_return false;
-        }
-        if (b.fault == Fault::stall_after) {
-          if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
-          co_return false;
-        }
-      }
-      if (i > 0 && !co_await pause(lowest, gap)) co_return stats.peer_closed_mid_response++, false;
-      std::string word = i ? " " : "";
-      word += kWords[i % std::size(kWords)];
-      if (!co_await event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)" + boost::json::serialize(boost::json::value(word)) + "}}")) co_return stats.peer_closed_mid_response++, false;
+    if (!co_await stream_words(s, lowest, b, [&](int i) {
+          std::string word = i ? " " : "";
+          word += kWords[i % std::size(kWords)];
+          return event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)" + boost::json::serialize(boost::json::value(word)) + "}}");
+        }, [&] { return event("error", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"); })) {
+      co_return false;
     }
     co_await event("content_block_stop", R"({"type":"content_block_stop","index":0})");
     if (!tool_name.empty()) {
@@ -408,6 +409,105 @@ struct MockProvider::Impl {
     if (!co_await event("message_stop", R"({"type":"message_stop"})")) co_return false;
     auto [ec, n] = co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
     co_return !ec && keep_alive;
+  }
+
+  // Gemini mode (POST .../models/{model}:generateContent, or
+  // :streamGenerateContent?alt=sse): the same behaviours in Gemini's shapes;
+  // a stream is one whole response per frame, CRLF-framed, without [DONE].
+  // With function declarations in the request the answer calls the first one.
+  template <class Stream>
+  asio::awaitable<bool> gemini_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
+                                      std::string_view model, bool stream, bool keep_alive) {
+    ErrorBody error_body = [](unsigned status) -> std::string {
+      const std::string rpc = status == 429 ? "RESOURCE_EXHAUSTED" : status == 503 ? "UNAVAILABLE" : status >= 500 ? "INTERNAL"
+                            : status == 404 ? "NOT_FOUND" : status == 401 ? "UNAUTHENTICATED" : "INVALID_ARGUMENT";
+      return R"({"error":{"code":)" + std::to_string(status) + R"(,"message":"mock error with status )" + std::to_string(status) +
+             R"(","status":")" + rpc + "\"}}";
+    };
+    boost::system::error_code jec;
+    auto parsed = boost::json::parse(req.body(), jec);
+    if (jec || !parsed.is_object() || !parsed.as_object().contains("contents")) {
+      co_return co_await respond_json(s, lowest, 400, error_body(400), nullptr, keep_alive);
+    }
+    const auto& body = parsed.as_object();
+    MockBehaviour b = behaviour_for(req, &body);
+    const auto done = co_await fail_first(s, lowest, b, keep_alive, error_body);
+    if (done != kAnswer) co_return done == kKeep;
+    int prompt_tokens = 0;
+    for (const auto& c : body.at("contents").as_array()) {
+      const auto* parts = c.is_object() ? c.as_object().if_contains("parts") : nullptr;
+      if (!parts || !parts->is_array()) continue;
+      for (const auto& p : parts->as_array()) {
+        const auto* text = p.is_object() ? p.as_object().if_contains("text") : nullptr;
+        if (text && text->is_string()) prompt_tokens += static_cast<int>(text->as_string().size() / 4) + 1;
+      }
+    }
+    std::string tool_name;
+    if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
+      const auto* decls = tools->as_array()[0].as_object().if_contains("functionDeclarations");
+      if (decls && decls->is_array() && !decls->as_array().empty()) tool_name = std::string(decls->as_array()[0].at("name").as_string());
+    }
+    const std::string id = "mock-resp-" + std::to_string(++next_id);
+    auto usage = [&](int completion) {
+      return R"("usageMetadata":{"promptTokenCount":)" + std::to_string(prompt_tokens) + R"(,"candidatesTokenCount":)" +
+             std::to_string(completion) + R"(,"totalTokenCount":)" + std::to_string(prompt_tokens + completion) + "}";
+    };
+    auto response = [&](const std::string& parts, std::string_view finish, int completion) {
+      std::string r = R"({"candidates":[{"content":{"parts":[)" + parts + R"(],"role":"model"},)";
+      if (!finish.empty()) r += R"("finishReason":")" + std::string(finish) + "\",";
+      r += R"("index":0}],)" + usage(completion) + R"(,"modelVersion":)" + boost::json::serialize(boost::json::value(model)) +
+           R"(,"responseId":")" + id + "\"}";
+      return r;
+    };
+    const std::string call = tool_name.empty() ? "" : R"({"functionCall":{"name":)" + boost::json::serialize(boost::json::value(tool_name)) + R"(,"args":{"city":"Paris"}}})";
+    if (!stream) {
+      if (b.fault == Fault::stall_after || b.fault == Fault::reset_after || b.fault == Fault::error_after) {
+        reset(lowest);
+        co_return false;
+      }
+      if (!co_await pause(lowest, b.ttft)) co_return false;
+      std::string text;
+      for (int i = 0; i < b.tokens; ++i) {
+        if (i) text += ' ';
+        text += kWords[i % std::size(kWords)];
+      }
+      std::string parts = R"({"text":)" + boost::json::serialize(boost::json::value(text)) + "}";
+      if (!call.empty()) parts += "," + call;
+      co_return co_await respond_json(s, lowest, 200, response(parts, "STOP", b.tokens), nullptr, keep_alive);
+    }
+    if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
+    auto frame = [&](std::string data) -> asio::awaitable<bool> {
+      const std::string f = "data: " + data + "\r\n\r\n";
+      lowest.expires_after(std::chrono::seconds(30));
+      auto [ec, n] = co_await asio::async_write(s, http::make_chunk(asio::buffer(f)), use_nothrow);
+      co_return !ec;
+    };
+    if (!co_await pause(lowest, b.ttft)) co_return stats.peer_closed_mid_response++, false;
+    if (!co_await stream_words(s, lowest, b, [&](int i) {
+          std::string word = i ? " " : "";
+          word += kWords[i % std::size(kWords)];
+          return frame(response(R"({"text":)" + boost::json::serialize(boost::json::value(word)) + "}", "", i + 1));
+        }, [&] { return frame(R"({"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}})"); })) {
+      co_return false;
+    }
+    std::string last = response(call.empty() ? R"({"text":""})" : call, "STOP", b.tokens);  // named: GCC 12 destroys some temporaries inside co_await twice
+    if (!co_await frame(std::move(last))) co_return false;
+    auto [ec, n] = co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+    co_return !ec && keep_alive;
+  }
+
+  // Starts a chunked text/event-stream response.
+  template <class Stream>
+  asio::awaitable<bool> open_event_stream(Stream& s, beast::tcp_stream& lowest, bool keep_alive) {
+    http::response<http::empty_body> head{http::status::ok, 11};
+    head.set(http::field::content_type, "text/event-stream");
+    head.set(http::field::cache_control, "no-cache");
+    head.chunked(true);
+    head.keep_alive(keep_alive);
+    http::response_serializer<http::empty_body> sr{head};
+    lowest.expires_after(std::chrono::seconds(30));
+    auto [ec, n] = co_await http::async_write_header(s, sr, use_nothrow);
+    co_return !ec;
   }
 
   template <class Stream>
@@ -428,6 +528,7 @@ struct MockProvider::Impl {
       stats.last_authorization.clear();
       if (auto it = req.find(http::field::authorization); it != req.end()) stats.last_authorization = std::string(it->value());
       else if (auto key = req.find("x-api-key"); key != req.end()) stats.last_authorization = "x-api-key " + std::string(key->value());
+      else if (auto goog = req.find("x-goog-api-key"); goog != req.end()) stats.last_authorization = "x-goog-api-key " + std::string(goog->value());
       ++stats.requests_by_authorization[stats.last_authorization];
       stats.last_request_id.clear();
       if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
@@ -452,6 +553,16 @@ struct MockProvider::Impl {
         if (!co_await respond(200, R"({"object":"list","data":[{"id":"mock-model","object":"model","created":0,"owned_by":"mock"}]})", nullptr)) co_return;
         continue;
       }
+      if (const auto models = path.find("/models/"); req.method() == http::verb::post && models != std::string_view::npos &&
+                                                       path.find(':', models) != std::string_view::npos) {
+        const std::string_view rest = path.substr(models + 8);
+        const std::string_view model = rest.substr(0, rest.find(':'));
+        const std::string_view method = rest.substr(rest.find(':') + 1);
+        if (method == "generateContent" || method == "streamGenerateContent") {
+          if (!co_await gemini_answer(s, lowest, req, model, method == "streamGenerateContent", keep_alive)) co_return;
+          continue;
+        }
+      }
       if (req.method() == http::verb::post && (path == "/v1/messages" || path == "/messages")) {
         if (!co_await anthropic_answer(s, lowest, req, keep_alive)) co_return;
         continue;
@@ -468,23 +579,13 @@ struct MockProvider::Impl {
       }
       const auto& body = parsed.as_object();
       MockBehaviour b = behaviour_for(req, &body);
-      if (b.fail_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < b.fail_rate) b.status = b.fail_status;
-
-      if (b.fault == Fault::reset) {
-        reset(lowest);
-        co_return;
-      }
-      if (b.fault == Fault::hang) {
-        if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
-        co_return;
-      }
-      if (b.status != 200) {
-        if (!co_await pause(lowest, b.ttft)) co_return;
-        const std::string type = b.status == 429 ? "rate_limit_error" : b.status >= 500 ? "server_error" : "invalid_request_error";
-        const std::string msg = "mock error with status " + std::to_string(b.status);
-        if (!co_await respond(b.status, R"({"error":{"message":")" + msg + R"(","type":")" + type + R"(","param":null,"code":")" + type + "\"}}", &b)) co_return;
-        continue;
-      }
+      const auto done = co_await fail_first(s, lowest, b, keep_alive, [](unsigned status) -> std::string {
+            const std::string type = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
+            return R"({"error":{"message":"mock error with status )" + std::to_string(status) + R"(","type":")" + type +
+                   R"(","param":null,"code":")" + type + "\"}}";
+          });
+      if (done == kClose) co_return;
+      if (done == kKeep) continue;
       std::string model = "mock-model";
       if (const auto* m = body.if_contains("model"); m && m->is_string()) model = std::string(m->as_string());
       int prompt_tokens = 0;

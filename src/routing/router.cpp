@@ -67,7 +67,7 @@ class FirstChunkGate final : public ChunkSource {
   FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
                  RouterCounters& counters)
       : inner_(std::move(inner)), first_(first), target_(target), counters_(counters) {}
-  ~FirstChunkGate() override { target_->tokens += inner_->usage(); }
+  ~FirstChunkGate() override { count_usage(); }
   FirstChunkGate(const FirstChunkGate&) = delete;
   FirstChunkGate& operator=(const FirstChunkGate&) = delete;
 
@@ -84,12 +84,21 @@ class FirstChunkGate final : public ChunkSource {
       target_->health->on_failure(Clock::now(), false, std::nullopt);
       target_->breaker.on_failure(Clock::now());
     }
+    if (!r || !*r) count_usage();  // the end: counted before the client sees it
     co_return r;
   }
 
  private:
+  // Once per stream: at its end, or when it is dropped (cancelled) before that.
+  void count_usage() noexcept {
+    if (counted_) return;
+    counted_ = true;
+    target_->tokens += inner_->usage();
+  }
+
   std::unique_ptr<ChunkSource> inner_;
   std::optional<std::string_view> first_;
+  bool counted_ = false;
   bool pending_ = true;
   TargetState* target_;
   RouterCounters& counters_;

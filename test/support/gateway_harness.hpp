@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 
 #include <functional>
+#include <vector>
 #include <memory>
 
 #include "mock/mock_provider.hpp"
@@ -25,6 +26,16 @@ inline Headers auth_headers(std::string key = kClientKey) { return {{"authorizat
 inline std::string chat_body(std::string model = "fast", bool stream = false, std::string extra = "") {
   return R"({"model":")" + model + R"(","messages":[{"role":"user","content":"hello there"}])" +
          (stream ? R"(,"stream":true)" : "") + extra + "}";
+}
+
+// The data payloads of an SSE body, in order.
+inline std::vector<std::string> sse_data(const std::string& body) {
+  std::vector<std::string> out;
+  for (auto pos = body.find("data: "); pos != std::string::npos; pos = body.find("data: ", pos + 1)) {
+    const auto end = body.find("\n\n", pos);
+    out.push_back(body.substr(pos + 6, end - pos - 6));
+  }
+  return out;
 }
 
 // A config with one provider ("mock") at `mock_port`, a route "fast" → mock/mock-fast,
