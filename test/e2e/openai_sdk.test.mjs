@@ -52,12 +52,20 @@ name = "claude"
 type = "anthropic"
 base_url = "http://127.0.0.1:${mockPort}/v1"
 api_key = "provider-secret-anthropic"
+[[providers]]
+name = "gemini"
+type = "gemini"
+base_url = "http://127.0.0.1:${mockPort}/v1beta"
+api_key = "provider-secret-gemini"
 [[models]]
 name = "fast"
 targets = [ { provider = "mock", model = "mock-fast" } ]
 [[models]]
 name = "claude-fast"
 targets = [ { provider = "claude", model = "claude-mock" } ]
+[[models]]
+name = "gemini-fast"
+targets = [ { provider = "gemini", model = "gemini-mock" } ]
 [[keys]]
 name = "e2e"
 key = "${KEY}"
@@ -149,39 +157,65 @@ test('a stream broken mid-way surfaces as an error in the SDK, never as a clean 
 test('models.list shows the configured routes', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert.deepEqual(ids, ['fast', 'claude-fast']);
+  assert.deepEqual(ids, ['fast', 'claude-fast', 'gemini-fast']);
 });
 
-test('an Anthropic-backed model answers the OpenAI SDK, streamed with a tool call', async () => {
-  const stream = await client.chat.completions.create({
-    model: 'claude-fast', stream: true, stream_options: { include_usage: true },
-    messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Weather in Paris?' }],
-    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
-  });
-  let text = '';
-  let args = '';
-  let name = '';
-  let finish = null;
-  let usage = null;
+const weatherTool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+
+// Reads an OpenAI SDK stream into its text, tool call, finish reason and usage.
+async function collect(stream) {
+  const out = { text: '', args: '', name: '', finish: null, usage: null };
   for await (const chunk of stream) {
-    if (chunk.usage) usage = chunk.usage;
+    if (chunk.usage) out.usage = chunk.usage;
     for (const c of chunk.choices) {
-      text += c.delta.content ?? '';
+      out.text += c.delta.content ?? '';
       for (const t of c.delta.tool_calls ?? []) {
-        if (t.function?.name) name = t.function.name;
-        args += t.function?.arguments ?? '';
+        if (t.function?.name) out.name = t.function.name;
+        out.args += t.function?.arguments ?? '';
       }
-      if (c.finish_reason) finish = c.finish_reason;
+      if (c.finish_reason) out.finish = c.finish_reason;
     }
   }
-  assert.equal(text, expected);
-  assert.equal(name, 'get_weather');
-  assert.deepEqual(JSON.parse(args), { city: 'Paris' });
-  assert.equal(finish, 'tool_calls');
-  assert.equal(usage?.completion_tokens, 6);
-  const r = await client.chat.completions.create({ model: 'claude-fast', messages });
-  assert.equal(r.choices[0].message.content, expected);
-  assert.equal(r.choices[0].finish_reason, 'stop');
+  return out;
+}
+
+for (const model of ['claude-fast', 'gemini-fast']) {
+  test(`the ${model === 'claude-fast' ? 'Anthropic' : 'Gemini'}-backed model answers the OpenAI SDK, streamed with a tool call`, async () => {
+    const got = await collect(await client.chat.completions.create({
+      model, stream: true, stream_options: { include_usage: true },
+      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Weather in Paris?' }],
+      tools: [weatherTool],
+    }));
+    assert.equal(got.text, expected);
+    assert.equal(got.name, 'get_weather');
+    assert.deepEqual(JSON.parse(got.args), { city: 'Paris' });
+    assert.equal(got.finish, 'tool_calls');
+    assert.equal(got.usage?.completion_tokens, 6);
+    const r = await client.chat.completions.create({ model, messages });
+    assert.equal(r.choices[0].message.content, expected);
+    assert.equal(r.choices[0].finish_reason, 'stop');
+    // The tool result goes back and the conversation continues.
+    const call = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+    const next = await client.chat.completions.create({
+      model, tools: [weatherTool],
+      messages: [...messages, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: 'call_1', content: '18C' }],
+    });
+    assert.equal(next.choices[0].message.tool_calls[0].function.name, 'get_weather');
+  });
+}
+
+test('the official Anthropic SDK streams a tool call from a Gemini-backed model through /v1/messages', async () => {
+  const stream = claude.messages.stream({
+    model: 'gemini-fast', max_tokens: 100, messages: [{ role: 'user', content: 'Weather in Paris?' }],
+    tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+  });
+  const final = await stream.finalMessage();
+  assert.equal(final.stop_reason, 'tool_use');
+  const tool = final.content.find((b) => b.type === 'tool_use');
+  assert.equal(tool?.name, 'get_weather');
+  assert.deepEqual(tool?.input, { city: 'Paris' });
+  assert.equal(final.content[0].text, expected);
+  assert.equal(final.usage.output_tokens, 6);
 });
 
 test('the official Anthropic SDK calls /v1/messages for an OpenAI-backed model, streamed and not', async () => {
