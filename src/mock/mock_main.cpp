@@ -24,9 +24,12 @@ void usage() {
                "  --retry-after S        Retry-After header on error answers\n"
                "  --fault F              reset | hang | stall-after:N | reset-after:N | error-after:N\n"
                "  --hang-limit-ms N      hangs and stalls end after this (default 300000)\n"
+               "  --comments             keep-alive comment lines in OpenAI streams, as OpenRouter sends\n"
                "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
                "Per request: x-mock-status, x-mock-retry-after, x-mock-ttft-ms, x-mock-tps, x-mock-tokens,\n"
-               "x-mock-fault headers, or a \"mock\": {...} object in the JSON body with the same keys.\n";
+               "x-mock-fault, x-mock-comments headers, or a \"mock\": {...} object in the JSON body with the same keys.\n"
+               "APIs by path: /v1/chat/completions (OpenAI), /v1/messages (Anthropic),\n"
+               "/v1beta/models/M:generateContent and :streamGenerateContent?alt=sse (Gemini).\n";
 }
 
 }  // namespace
@@ -66,6 +69,8 @@ int main(int argc, char** argv) {
       } else if (arg == "--fault") {
         const std::string f = value();
         if (!switchyard::mock::parse_fault(f, options.defaults)) throw std::invalid_argument("unknown fault " + f);
+      } else if (arg == "--comments") {
+        options.defaults.comments = true;
       } else if (arg == "--hang-limit-ms") {
         options.hang_limit = switchyard::Millis(std::stol(value()));
       } else if (arg == "--tls-cert") {

@@ -58,6 +58,8 @@ void apply_override(MockBehaviour& b, std::string_view key, std::string_view val
   } else if (key == "fail_rate") {
     double v;
     if (parse_number(value, v) && v >= 0 && v <= 1) b.fail_rate = v;
+  } else if (key == "comments") {
+    b.comments = value == "1" || value == "true";
   } else if (key == "fail_status") {
     unsigned v;
     if (parse_number(value, v) && v >= 100 && v <= 599) b.fail_status = v;
@@ -163,7 +165,7 @@ struct MockProvider::Impl {
     static constexpr std::pair<std::string_view, std::string_view> headers[] = {
         {"x-mock-status", "status"},   {"x-mock-retry-after", "retry_after"}, {"x-mock-ttft-ms", "ttft_ms"},
         {"x-mock-tps", "tokens_per_second"}, {"x-mock-tokens", "tokens"},       {"x-mock-fault", "fault"},
-        {"x-mock-fail-rate", "fail_rate"}, {"x-mock-fail-status", "fail_status"}};
+        {"x-mock-fail-rate", "fail_rate"}, {"x-mock-fail-status", "fail_status"}, {"x-mock-comments", "comments"}};
     for (auto [h, key] : headers) {
       if (auto it = req.find(h); it != req.end()) apply_override(b, key, it->value());
     }
@@ -201,8 +203,12 @@ struct MockProvider::Impl {
   }
 
   template <class Stream>
-  asio::awaitable<bool> write_chunk(Stream& s, beast::tcp_stream& lowest, std::string_view data) {
+  asio::awaitable<bool> write_chunk(Stream& s, beast::tcp_stream& lowest, std::string_view data, bool comment = false) {
     lowest.expires_after(std::chrono::seconds(30));
+    if (comment) {
+      auto [ec, n] = co_await asio::async_write(s, http::make_chunk(asio::buffer(std::string_view(": OPENROUTER PROCESSING\n\n"))), use_nothrow);
+      if (ec) co_return false;
+    }
     const std::array<asio::const_buffer, 3> bufs{asio::buffer(std::string_view("data: ")), asio::buffer(data),
                                                  asio::buffer(std::string_view("\n\n"))};
     auto [ec, n] = co_await asio::async_write(s, http::make_chunk(bufs), use_nothrow);
@@ -267,7 +273,7 @@ struct MockProvider::Impl {
       co_return false;
     }
     make(R"({"role":"assistant","content":""})", "null");
-    if (!co_await write_chunk(s, lowest, chunk)) co_return stats.peer_closed_mid_response++, false;
+    if (!co_await write_chunk(s, lowest, chunk, b.comments)) co_return stats.peer_closed_mid_response++, false;
 
     if (!co_await stream_words(s, lowest, b, [&](int i) {
           std::string delta = R"({"content":")";
@@ -275,7 +281,7 @@ struct MockProvider::Impl {
           delta += kWords[i % std::size(kWords)];
           delta += "\"}";
           make(delta, "null");
-          return write_chunk(s, lowest, chunk);
+          return write_chunk(s, lowest, chunk, b.comments);
         }, [&] { return write_chunk(s, lowest, R"({"error":{"message":"mock failure in the middle of the stream","type":"server_error","code":502}})"); })) {
       co_return false;
     }

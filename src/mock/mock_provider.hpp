@@ -7,7 +7,10 @@
 // passes through the gateway untouched):
 //   status, retry_after, ttft_ms, tokens_per_second, tokens,
 //   fault = "reset" | "hang" | "stall-after:N" | "reset-after:N" | "error-after:N",
-//   fail_rate (0..1) with fail_status: a random share of requests fails
+//   fail_rate (0..1) with fail_status: a random share of requests fails,
+//   comments = 1: keep-alive comment lines in OpenAI streams (OpenRouter's habit).
+// The request path picks the API: /chat/completions (OpenAI), /messages
+// (Anthropic), /models/{model}:generateContent or :streamGenerateContent (Gemini).
 #include <switchyard/config.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -36,6 +39,7 @@ struct MockBehaviour {
   int fault_after = 0;           // chunks sent before a stall/reset/error fault
   double fail_rate = 0;          // this share of requests (random, seeded) answers with fail_status instead
   unsigned fail_status = 500;
+  bool comments = false;         // OpenAI mode: SSE comment lines (": OPENROUTER PROCESSING") before each chunk, as OpenRouter sends
 };
 
 // Parses "reset", "hang", "stall-after:3", ... into behaviour; false if unknown.

@@ -132,6 +132,13 @@ result<json::object> anthropic_request_to_openai(const json::object& in) {
       else if (type == "any") out["tool_choice"] = "required";
       else if (type == "none") out["tool_choice"] = "none";
       else if (type == "tool") out["tool_choice"] = json::object{{"type", "function"}, {"function", json::object{{"name", tc->as_object().at("name")}}}};
+      if (const auto* one = tc->as_object().if_contains("disable_parallel_tool_use"); one && one->is_bool() && one->as_bool()) {
+        out["parallel_tool_calls"] = false;
+      }
+    }
+    // metadata.user_id is OpenAI's end-user id; top_k and thinking have no OpenAI equivalent and are dropped.
+    if (const auto* meta = in.if_contains("metadata"); meta && meta->is_object()) {
+      if (const auto* user = meta->as_object().if_contains("user_id"); user && user->is_string()) out["user"] = *user;
     }
     if (const auto* s = in.if_contains("stream"); s && s->is_bool() && s->as_bool()) {
       out["stream"] = true;

@@ -24,13 +24,18 @@ BOOST_AUTO_TEST_CASE(request_translation_to_openai) {
     "messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAA"}}]},
                 {"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{"a":1}}]},
                 {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"42"}]}],
-    "tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":{"type":"any"},"stop_sequences":["X"],"stream":true})").as_object());
+    "tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":{"type":"any","disable_parallel_tool_use":true},"stop_sequences":["X"],"stream":true,
+    "metadata":{"user_id":"u-42"},"top_k":5})").as_object());
   BOOST_REQUIRE(r);
   BOOST_TEST(json::serialize(r->at("messages")) ==
              R"([{"role":"system","content":"S"},{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAA"}}]},{"role":"assistant","content":null,"tool_calls":[{"id":"t1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},{"role":"tool","tool_call_id":"t1","content":"42"}])");
   BOOST_TEST(json::serialize(r->at("tools")) == R"([{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}])");
   BOOST_TEST(r->at("tool_choice").as_string() == "required");
   BOOST_TEST(r->at("stream_options").at("include_usage").as_bool());
+  BOOST_TEST(r->at("parallel_tool_calls").as_bool() == false);
+  BOOST_TEST(r->at("user").as_string() == "u-42");
+  BOOST_TEST(!r->contains("top_k"));
+  BOOST_TEST(!r->contains("metadata"));
   BOOST_TEST(!providers::anthropic_request_to_openai(json::parse(R"({"model":"m","messages":[]})").as_object()));
 }
 

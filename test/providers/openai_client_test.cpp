@@ -71,3 +71,24 @@ BOOST_AUTO_TEST_CASE(a_stream_cut_before_its_usage_report_counts_the_chunks_rela
   // role chunk + 3 words relayed, about a token each, no report came
   BOOST_TEST(metric(h.gateway().metrics_text(), kCompletion) == 4);
 }
+
+BOOST_AUTO_TEST_CASE(openrouter_keepalive_comments_never_reach_the_client) {
+  GatewayHarness h;
+  mock::MockBehaviour b;
+  b.tokens = 3;
+  b.comments = true;
+  h.mock().set_behaviour_for(std::string("Bearer ") + kProviderKey, b);
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  BOOST_TEST(r.body.find("OPENROUTER") == std::string::npos);
+  std::string text;
+  for (const auto& data : sse_data(r.body)) {
+    if (data == "[DONE]") continue;
+    const auto c = json::parse(data).as_object();
+    for (const auto& choice : c.at("choices").as_array()) {
+      if (const auto* t = choice.at("delta").as_object().if_contains("content"); t && t->is_string()) text += std::string_view(t->as_string());
+    }
+  }
+  BOOST_TEST(text == "Hello from the");
+  BOOST_TEST(sse_data(r.body).back() == "[DONE]");
+}

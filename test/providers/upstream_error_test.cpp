@@ -36,6 +36,13 @@ BOOST_AUTO_TEST_CASE(errors_inside_a_stream_are_recognised) {
   BOOST_REQUIRE(e.has_value());
   BOOST_TEST(e->upstream_status == 503);
   BOOST_TEST(e->message.find("Provider overloaded") != std::string::npos);
+  // OpenRouter's mid-stream error: a chunk with a top-level error and finish_reason "error".
+  auto routed = error_in_stream(R"({"id":"gen-1","object":"chat.completion.chunk","created":1,"model":"openai/gpt-4o",)"
+                                R"("error":{"code":"server_error","message":"Provider disconnected"},)"
+                                R"("choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]})", "or", "k");
+  BOOST_REQUIRE(routed.has_value());
+  BOOST_TEST(routed->upstream_status == 502);
+  BOOST_TEST(routed->message.find("Provider disconnected") != std::string::npos);
   auto plain = error_in_stream(R"({"error":"boom"})", "or", "k");
   BOOST_REQUIRE(plain.has_value());
   BOOST_TEST(plain->upstream_status == 502);
