@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include <cstring>
+#include <charconv>
 
 namespace switchyard::providers {
 
@@ -23,6 +23,49 @@ std::int64_t detail(const json::object& o, std::string_view object, std::string_
   return d && d->is_object() ? int_at(d->as_object(), key) : 0;
 }
 
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+
+// The JSON object that `s` starts with (after blanks), up to its matching
+// brace (strings and escapes respected); nullopt when it is not an object or is cut short.
+std::optional<std::string_view> object_at(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && is_space(s[i])) ++i;
+  if (i == s.size() || s[i] != '{') return std::nullopt;
+  const std::size_t start = i;
+  int depth = 0;
+  bool in_string = false;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}' && --depth == 0) {
+      return s.substr(start, i - start + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+// The integer value of "key" in `object` (0 when absent or not an integer).
+std::int64_t integer_field(std::string_view object, std::string_view key) {
+  for (auto pos = object.find(key); pos != std::string_view::npos; pos = object.find(key, pos + 1)) {
+    if (pos == 0 || object[pos - 1] != '"' || pos + key.size() >= object.size() || object[pos + key.size()] != '"') continue;
+    std::size_t i = pos + key.size() + 1;
+    while (i < object.size() && is_space(object[i])) ++i;
+    if (i == object.size() || object[i] != ':') continue;
+    ++i;
+    while (i < object.size() && is_space(object[i])) ++i;
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(object.data() + i, object.data() + object.size(), v);
+    return ec == std::errc() ? v : 0;
+  }
+  return 0;
+}
+
 }  // namespace
 
 Usage usage_from_openai(const json::object& u) {
@@ -39,15 +82,17 @@ std::optional<Usage> find_openai_usage(std::string_view text) {
   static constexpr std::string_view key = "\"usage\":";
   const auto pos = text.rfind(key);
   if (pos == std::string_view::npos) return std::nullopt;
-  std::string_view rest = text.substr(pos + key.size());
-  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\n' || rest.front() == '\t' || rest.front() == '\r')) rest.remove_prefix(1);
-  if (rest.empty() || rest.front() != '{') return std::nullopt;
-  json::parser p;
-  boost::system::error_code ec;
-  p.write_some(rest.data(), rest.size(), ec);  // stops after the object; an error if it was cut short
-  if (ec) return std::nullopt;
-  const auto v = p.release();
-  return usage_from_openai(v.as_object());
+  const auto span = object_at(text.substr(pos + key.size()));
+  if (!span) return std::nullopt;
+  // Read on the hot path without building a JSON tree: each key is unique in
+  // the usage object ("cached_tokens" and "reasoning_tokens" sit in its details).
+  Usage out;
+  out.prompt_tokens = integer_field(*span, "prompt_tokens");
+  out.completion_tokens = integer_field(*span, "completion_tokens");
+  out.cached_tokens = integer_field(*span, "cached_tokens");
+  out.reasoning_tokens = integer_field(*span, "reasoning_tokens");
+  out.reported = true;
+  return out;
 }
 
 json::object openai_usage_json(const Usage& u) {

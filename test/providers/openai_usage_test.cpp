@@ -24,6 +24,10 @@ BOOST_AUTO_TEST_CASE(usage_is_found_in_bodies_and_chunks_without_parsing_them) {
   BOOST_TEST(!find_openai_usage(R"({"choices":[{"delta":{"content":"\"usage\":{\"prompt_tokens\":5}"}}]})"));
   BOOST_TEST(!find_openai_usage(R"({"usage":{"prompt_tokens":5,)"));  // cut short
   BOOST_TEST(!find_openai_usage(""));
+  auto braces = find_openai_usage(R"({"usage":{"note":"a } and a \" {","prompt_tokens":3,"completion_tokens":"x"},"after":1})");
+  BOOST_REQUIRE(braces);
+  BOOST_TEST(braces->prompt_tokens == 3);
+  BOOST_TEST(braces->completion_tokens == 0);  // not an integer
   auto spaced = find_openai_usage("{\"usage\": \n {\"prompt_tokens\":5,\"completion_tokens\":1}}");
   BOOST_REQUIRE(spaced);
   BOOST_TEST(spaced->prompt_tokens == 5);
