@@ -95,15 +95,7 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
   out["model"] = model;
   std::string system;
   json::array messages;
-  const auto* msgs = in.if_contains("messages");
-  if (!msgs || !msgs->is_array()) return bad_request("'messages' must be an array");
-  for (const auto& mv : msgs->as_array()) {
-    if (!mv.is_object()) return bad_request("each message must be an object");
-    const auto& m = mv.as_object();
-    const auto* role_v = m.if_contains("role");
-    if (!role_v || !role_v->is_string()) return bad_request("each message needs a role");
-    const std::string_view role = role_v->as_string();
-    const json::value content = m.contains("content") ? m.at("content") : json::value(nullptr);
+  auto walked = for_each_message(in, [&](std::string_view role, const json::object& m, const json::value& content) -> result<void> {
     if (role == "system" || role == "developer") {
       if (!system.empty()) system += "\n\n";
       system += text_of(content);
@@ -118,13 +110,9 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
         for (const auto& c : calls->as_array()) {
           const auto& call = c.as_object();
           const auto& fn = call.at("function").as_object();
-          json::value input = json::object{};
-          if (const auto* args = fn.if_contains("arguments"); args && args->is_string() && !args->as_string().empty()) {
-            boost::system::error_code ec;
-            input = json::parse(args->as_string(), ec);
-            if (ec || !input.is_object()) return bad_request("tool call arguments must be a JSON object");
-          }
-          blocks->push_back(json::object{{"type", "tool_use"}, {"id", call.at("id")}, {"name", fn.at("name")}, {"input", std::move(input)}});
+          auto input = tool_call_arguments(fn);
+          if (!input) return input.error();
+          blocks->push_back(json::object{{"type", "tool_use"}, {"id", call.at("id")}, {"name", fn.at("name")}, {"input", std::move(*input)}});
         }
       }
       append(messages, "assistant", std::move(*blocks));
@@ -135,7 +123,9 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
     } else {
       return bad_request("unsupported message role '" + std::string(role) + "'");
     }
-  }
+    return {};
+  });
+  if (!walked) return walked.error();
   if (!system.empty()) out["system"] = system;
   out["messages"] = std::move(messages);
   std::int64_t max_tokens = kAnthropicDefaultMaxTokens;
@@ -242,6 +232,11 @@ result<void> AnthropicStreamTranslator::on_event(std::string_view event, std::st
   } catch (const std::exception&) {
     return make_error(errc::upstream_bad_response, "sent a stream event that does not have the Messages API shape");
   }
+}
+
+result<void> AnthropicStreamTranslator::on_end(std::vector<std::string>&) {
+  if (finished_) return {};
+  return make_error(errc::upstream_reset, "ended the stream before message_stop");
 }
 
 result<void> AnthropicStreamTranslator::translate(std::string_view event, std::string_view data,

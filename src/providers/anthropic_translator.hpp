@@ -39,6 +39,8 @@ class AnthropicStreamTranslator {
   // Feeds one SSE event; appends the OpenAI chunks it yields to `out`.
   // Returns an error for an `error` event or an unparsable one.
   result<void> on_event(std::string_view event, std::string_view data, std::vector<std::string>& out);
+  // The body ended: an error unless message_stop came first.
+  result<void> on_end(std::vector<std::string>& out);
   bool finished() const noexcept { return finished_; }
   const Usage& usage() const noexcept { return usage_; }
 

@@ -1,6 +1,6 @@
 #include "providers/content_parts.hpp"
 
-#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 
 namespace switchyard::providers {
 
@@ -33,6 +33,15 @@ const boost::json::value* image_url_of(const boost::json::object& part) noexcept
   const auto* iu = part.if_contains("image_url");
   const boost::json::value* url = iu && iu->is_object() ? iu->as_object().if_contains("url") : iu;
   return url && url->is_string() ? url : nullptr;
+}
+
+result<boost::json::object> tool_call_arguments(const boost::json::object& function) {
+  const auto* args = function.if_contains("arguments");
+  if (!args || !args->is_string() || args->as_string().empty()) return boost::json::object{};
+  boost::system::error_code ec;
+  auto v = boost::json::parse(args->as_string(), ec);
+  if (ec || !v.is_object()) return make_error(errc::invalid_request, "tool call arguments must be a JSON object");
+  return std::move(v.as_object());
 }
 
 }  // namespace switchyard::providers

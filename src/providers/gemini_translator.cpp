@@ -186,15 +186,7 @@ result<json::object> openai_to_gemini_request(const json::object& in) {
     std::string system;
     json::array contents;
     std::map<std::string, std::string, std::less<>> call_names;  // tool_call_id → function name
-    const auto* msgs = in.if_contains("messages");
-    if (!msgs || !msgs->is_array()) return bad_request("'messages' must be an array");
-    for (const auto& mv : msgs->as_array()) {
-      if (!mv.is_object()) return bad_request("each message must be an object");
-      const auto& m = mv.as_object();
-      const auto* role_v = m.if_contains("role");
-      if (!role_v || !role_v->is_string()) return bad_request("each message needs a role");
-      const std::string_view role = role_v->as_string();
-      const json::value content = m.contains("content") ? m.at("content") : json::value(nullptr);
+    auto walked = for_each_message(in, [&](std::string_view role, const json::object& m, const json::value& content) -> result<void> {
       if (role == "system" || role == "developer") {
         if (!system.empty()) system += "\n\n";
         system += text_of(content);
@@ -209,16 +201,12 @@ result<json::object> openai_to_gemini_request(const json::object& in) {
           for (const auto& c : calls->as_array()) {
             const auto& call = c.as_object();
             const auto& fn = call.at("function").as_object();
-            json::value args = json::object{};
-            if (const auto* a = fn.if_contains("arguments"); a && a->is_string() && !a->as_string().empty()) {
-              boost::system::error_code ec;
-              args = json::parse(a->as_string(), ec);
-              if (ec || !args.is_object()) return bad_request("tool call arguments must be a JSON object");
-            }
+            auto args = tool_call_arguments(fn);
+            if (!args) return args.error();
             if (const auto* id = call.if_contains("id"); id && id->is_string()) {
               call_names[std::string(id->as_string())] = std::string(fn.at("name").as_string());
             }
-            parts->push_back(json::object{{"functionCall", json::object{{"name", fn.at("name")}, {"args", std::move(args)}}}});
+            parts->push_back(json::object{{"functionCall", json::object{{"name", fn.at("name")}, {"args", std::move(*args)}}}});
           }
         }
         append(contents, "model", std::move(*parts));
@@ -234,7 +222,9 @@ result<json::object> openai_to_gemini_request(const json::object& in) {
       } else {
         return bad_request("unsupported message role '" + std::string(role) + "'");
       }
-    }
+      return {};
+    });
+    if (!walked) return walked.error();
     json::object out;
     out["contents"] = std::move(contents);
     if (!system.empty()) out["systemInstruction"] = json::object{{"parts", json::array{json::object{{"text", system}}}}};

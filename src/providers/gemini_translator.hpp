@@ -44,10 +44,12 @@ class GeminiStreamTranslator {
   // Feeds one SSE data payload; appends the OpenAI chunks it yields to `out`.
   // Returns an error for an error frame or an unparsable one.
   result<void> on_frame(std::string_view data, std::vector<std::string>& out);
+  result<void> on_event(std::string_view /*event*/, std::string_view data, std::vector<std::string>& out) { return on_frame(data, out); }
   // The body ended: the usage chunk (when asked for), or an error when no
   // frame carried a finishReason (a cut stream).
   result<void> on_end(std::vector<std::string>& out);
   const Usage& usage() const noexcept { return usage_; }
+  bool finished() const noexcept { return false; }  // the end is the body's end (a last frame may carry only usage)
 
  private:
   result<void> translate(const boost::json::object& frame, std::vector<std::string>& out);

@@ -73,6 +73,30 @@ upstream::ExchangeTimeouts HttpProvider::timeouts(Millis read_override) const {
   return {config_.response_timeout, read_override.count() > 0 ? read_override : config_.read_timeout};
 }
 
+asio::awaitable<result<std::string>> HttpProvider::post(std::string_view path, std::string_view body, const ChatCall& call) const {
+  std::string head;
+  const auto req = path.empty() ? request(body, call.request_id, head) : request_to(path, body, call.request_id, head);
+  upstream::UpstreamExchange ex(*pool_, timeouts(call.read_timeout), config_.name);
+  if (auto started = co_await ex.start(req); !started) co_return started.error();
+  if (ex.status() / 100 != 2) co_return co_await read_error(ex);
+  co_return co_await ex.read_all(config_.max_response_bytes);
+}
+
+asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvider::post_stream(std::string_view path,
+                                                                                              std::string_view body,
+                                                                                              const ChatCall& call) const {
+  std::string head;
+  const auto req = path.empty() ? request(body, call.request_id, head) : request_to(path, body, call.request_id, head);
+  auto ex = exchange(call.read_timeout);
+  if (auto started = co_await ex->start(req); !started) co_return started.error();
+  if (ex->status() / 100 != 2) co_return co_await read_error(*ex);
+  auto ct = ex->headers().find(http::field::content_type);
+  if (ct == ex->headers().end() || ct->value().find("text/event-stream") == std::string_view::npos) {
+    co_return make_error(errc::upstream_bad_response, "answered a stream request without text/event-stream", config_.name);
+  }
+  co_return std::move(ex);
+}
+
 asio::awaitable<Error> HttpProvider::read_error(upstream::UpstreamExchange& exchange) const {
   const unsigned status = exchange.status();
   std::string retry_after;

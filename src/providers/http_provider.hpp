@@ -41,6 +41,12 @@ class HttpProvider : public ProviderClient {
   upstream::UpstreamExchange::RequestBuffers request_to(std::string_view path, std::string_view body,
                                                         std::string_view request_id, std::string& head) const;
   upstream::ExchangeTimeouts timeouts(Millis read_override) const;
+  // POSTs `body` to `path` (empty: the adapter's fixed path) and reads the
+  // whole 2xx answer; an error status becomes the provider's Error.
+  boost::asio::awaitable<result<std::string>> post(std::string_view path, std::string_view body, const ChatCall& call) const;
+  // POSTs a stream request; the exchange once a 2xx text/event-stream answer began.
+  boost::asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> post_stream(std::string_view path, std::string_view body,
+                                                                                         const ChatCall& call) const;
   boost::asio::awaitable<Error> read_error(upstream::UpstreamExchange& exchange) const;
   std::unique_ptr<upstream::UpstreamExchange> exchange(Millis read_override) const {
     return std::make_unique<upstream::UpstreamExchange>(*pool_, timeouts(read_override), config_.name);

@@ -1,6 +1,5 @@
 #include "providers/openai_client.hpp"
 
-#include <boost/beast/http/field.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "providers/openai_usage.hpp"
@@ -10,7 +9,6 @@
 namespace switchyard::providers {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 
 namespace {
 
@@ -72,13 +70,8 @@ asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall cal
   call.body.erase("stream_options");
   call.body["model"] = call.model;
   const std::string body_text = boost::json::serialize(call.body);
-  std::string head;
-  const auto req = request(body_text, call.request_id, head);
-  upstream::UpstreamExchange ex(pool(), timeouts(call.read_timeout), config_.name);
   const auto started_at = std::chrono::steady_clock::now();
-  if (auto started = co_await ex.start(req); !started) co_return started.error();
-  if (ex.status() / 100 != 2) co_return co_await read_error(ex);
-  auto body = co_await ex.read_all(config_.max_response_bytes);
+  auto body = co_await post({}, body_text, call);
   if (!body) co_return body.error();
   const Usage usage = find_openai_usage(*body).value_or(Usage{});
   co_return ChatResponse{std::move(*body), config_.name, std::string(call.model),
@@ -88,26 +81,13 @@ asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall cal
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> OpenAiClient::chat_completion_stream(ChatCall call) {
   call.body["stream"] = true;
   call.body["model"] = call.model;
-  bool client_wants_usage = false;
-  if (auto* so = call.body.if_contains("stream_options"); so && so->is_object()) {
-    if (const auto* iu = so->as_object().if_contains("include_usage"); iu && iu->is_bool()) client_wants_usage = iu->as_bool();
-    so->as_object()["include_usage"] = true;
-  } else {
-    call.body["stream_options"] = boost::json::object{{"include_usage", true}};
-  }
+  const bool client_wants_usage = wants_usage(call.body);
+  if (auto* so = call.body.if_contains("stream_options"); so && so->is_object()) so->as_object()["include_usage"] = true;
+  else call.body["stream_options"] = boost::json::object{{"include_usage", true}};
   const std::string body_text = boost::json::serialize(call.body);
-  std::string head;
-  const auto req = request(body_text, call.request_id, head);
-  auto exchange = this->exchange(call.read_timeout);
-  if (auto started = co_await exchange->start(req); !started) co_return started.error();
-  if (exchange->status() / 100 != 2) co_return co_await read_error(*exchange);
-  const auto& headers = exchange->headers();
-  auto ct = headers.find(http::field::content_type);
-  if (ct == headers.end() || ct->value().find("text/event-stream") == std::string_view::npos) {
-    co_return make_error(errc::upstream_bad_response, "answered a stream request without text/event-stream",
-                         config_.name);
-  }
-  co_return std::make_unique<OpenAiChunkStream>(std::move(exchange), config_, client_wants_usage);
+  auto exchange = co_await post_stream({}, body_text, call);
+  if (!exchange) co_return exchange.error();
+  co_return std::make_unique<OpenAiChunkStream>(std::move(*exchange), config_, client_wants_usage);
 }
 
 }  // namespace switchyard::providers

@@ -95,6 +95,12 @@ std::optional<Usage> find_openai_usage(std::string_view text) {
   return out;
 }
 
+bool wants_usage(const json::object& request) noexcept {
+  const auto* so = request.if_contains("stream_options");
+  const auto* iu = so && so->is_object() ? so->as_object().if_contains("include_usage") : nullptr;
+  return iu && iu->is_bool() && iu->as_bool();
+}
+
 json::object openai_usage_json(const Usage& u) {
   json::object o{{"prompt_tokens", u.prompt_tokens}, {"completion_tokens", u.completion_tokens}, {"total_tokens", u.total()}};
   if (u.cached_tokens > 0) o["prompt_tokens_details"] = json::object{{"cached_tokens", u.cached_tokens}};

@@ -22,6 +22,9 @@ Usage usage_from_openai(const boost::json::object& usage);
 // "usage":null.
 std::optional<Usage> find_openai_usage(std::string_view json_text);
 
+// Whether an OpenAI request asked for usage in its stream (stream_options.include_usage).
+bool wants_usage(const boost::json::object& request) noexcept;
+
 // Usage → OpenAI's usage object (details only when non-zero).
 boost::json::object openai_usage_json(const Usage& usage);
 

@@ -16,6 +16,12 @@ Error error_from_upstream(unsigned status, std::string_view body, std::string_vi
 // An SSE data payload that is an error object ({"error":{...}}) instead of a chunk.
 std::optional<Error> error_in_stream(std::string_view data, const std::string& provider, std::string_view secret);
 
+// The error, naming the provider it came from.
+inline Error with_provider(Error e, const std::string& provider) {
+  e.provider = provider;
+  return e;
+}
+
 // Replaces every occurrence of `secret` in `text`.
 std::string redact(std::string text, std::string_view secret);
 

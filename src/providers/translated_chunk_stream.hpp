@@ -1,0 +1,71 @@
+#pragma once
+// A ChunkSource that reads an upstream SSE body event by event and hands
+// each event to a per-stream translator (Anthropic's or Gemini's), which
+// yields OpenAI chunks. No re-buffering: chunks go out as events come in.
+//
+// Translator:
+//   result<void> on_event(std::string_view event, std::string_view data, std::vector<std::string>& out);
+//   result<void> on_end(std::vector<std::string>& out);  // the body ended: clean, or a cut stream
+//   bool finished() const;                               // the upstream said it is done (the rest is drained)
+//   const Usage& usage() const;
+#include <switchyard/chat.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "providers/upstream_error.hpp"
+#include "upstream/sse_event_reader.hpp"
+
+namespace switchyard::providers {
+
+template <class Translator>
+class TranslatedChunkStream final : public ChunkSource {
+ public:
+  TranslatedChunkStream(std::unique_ptr<upstream::UpstreamExchange> exchange, std::string provider, Translator translator)
+      : reader_(std::move(exchange), std::move(provider)), translator_(std::move(translator)) {}
+
+  boost::asio::awaitable<result<std::optional<std::string_view>>> next() override {
+    for (;;) {
+      if (!pending_.empty()) {
+        current_ = std::move(pending_.front());
+        pending_.pop_front();
+        co_return std::optional<std::string_view>{current_};
+      }
+      if (ended_) co_return std::optional<std::string_view>{};
+      if (translator_.finished()) {
+        ended_ = true;
+        co_await reader_.drain();
+        co_return std::optional<std::string_view>{};
+      }
+      auto ev = co_await reader_.next();
+      if (!ev) {
+        ended_ = true;
+        co_return ev.error();
+      }
+      out_.clear();
+      auto r = *ev ? translator_.on_event((*ev)->event, (*ev)->data, out_) : translator_.on_end(out_);
+      if (!*ev) ended_ = true;
+      if (!r) {
+        ended_ = true;
+        co_return with_provider(r.error(), reader_.provider());
+      }
+      for (auto& c : out_) pending_.push_back(std::move(c));
+    }
+  }
+
+  Usage usage() const noexcept override { return translator_.usage(); }
+
+ private:
+  upstream::SseEventReader reader_;
+  Translator translator_;
+  std::vector<std::string> out_;
+  std::deque<std::string> pending_;
+  std::string current_;
+  bool ended_ = false;
+};
+
+}  // namespace switchyard::providers
