@@ -2,7 +2,6 @@
 
 #include <boost/json/serialize.hpp>
 
-
 #include "providers/anthropic_translator.hpp"
 #include "providers/openai_usage.hpp"
 #include "providers/translated_chunk_stream.hpp"
