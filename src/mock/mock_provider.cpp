@@ -546,7 +546,7 @@ struct MockProvider::Impl {
 
       std::string_view path = req.target();
       path = path.substr(0, path.find('?'));
-      if (req.method() == http::verb::get && (path == "/v1/models" || path == "/models")) {
+      if (req.method() == http::verb::get && path.ends_with("/models")) {
         const MockBehaviour b = behaviour_for(req, nullptr);  // health probes see the same faults
         if (b.fault == Fault::reset || b.fault == Fault::hang) {
           reset(lowest);

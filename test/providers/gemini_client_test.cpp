@@ -166,3 +166,17 @@ BOOST_AUTO_TEST_CASE(tokens_are_counted_for_finished_and_cancelled_streams) {
   }());
   BOOST_TEST(metric(h.gateway().metrics_text(), completion) == 12);
 }
+
+BOOST_AUTO_TEST_CASE(active_health_checks_list_gemini_models_with_the_gemini_key) {
+  GatewayHarness h({}, [](Config& c) {
+    gemini(c);
+    c.providers[0].base_url += "beta";  // .../v1beta, as Google's
+    c.providers[0].health_check_interval = std::chrono::milliseconds(20);
+  });
+  const auto probes = [&] { return h.mock().stats().requests_by_authorization.count(kWho) ? h.mock().stats().requests_by_authorization.at(kWho) : 0; };
+  BOOST_TEST(h.run(eventually([&] { return probes() >= 2; }, std::chrono::seconds(3))));
+  BOOST_TEST(h.mock().stats().last_path == "/v1beta/models");
+  for (const auto& t : h.gateway().target_health()) BOOST_TEST(t.circuit == "closed");
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+  BOOST_TEST(r.status == 200u);
+}
