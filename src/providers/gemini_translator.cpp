@@ -235,7 +235,7 @@ result<json::object> openai_to_gemini_request(const json::object& in) {
     }
     static constexpr std::pair<const char*, const char*> numbers[] = {
         {"temperature", "temperature"}, {"top_p", "topP"}, {"presence_penalty", "presencePenalty"},
-        {"frequency_penalty", "frequencyPenalty"}, {"seed", "seed"}, {"n", "candidateCount"}};
+        {"frequency_penalty", "frequencyPenalty"}, {"seed", "seed"}};  // "n" is not mapped: only the first candidate is read
     for (auto [from, to] : numbers) {
       if (const auto* v = in.if_contains(from); v && v->is_number()) gen[to] = *v;
     }
