@@ -80,6 +80,8 @@ Usage usage_from_openai(const json::object& u) {
 
 std::optional<Usage> find_openai_usage(std::string_view text) {
   static constexpr std::string_view key = "\"usage\":";
+  // rfind: OpenAI writes usage last, so the search from the end is short
+  // (measured: cheaper here than Boyer-Moore-Horspool or memmem from the front).
   const auto pos = text.rfind(key);
   if (pos == std::string_view::npos) return std::nullopt;
   const auto span = object_at(text.substr(pos + key.size()));

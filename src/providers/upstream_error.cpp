@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <functional>
+
 namespace switchyard::providers {
 
 std::string redact(std::string text, std::string_view secret) {
@@ -71,7 +74,12 @@ Error error_from_upstream(unsigned status, std::string_view body, std::string_vi
 std::optional<Error> error_in_stream(std::string_view data, const std::string& provider, std::string_view secret) {
   // Cheap test first: a chunk's JSON never has a top-level "error" key, and an
   // "error" inside string content is escaped (\"error\").
-  if (data.find("\"error\"") == std::string_view::npos) return std::nullopt;
+  // Boyer-Moore-Horspool with its table built once: string_view::find calls
+  // memchr once per '"' (a chunk is full of them) and glibc's memmem builds a
+  // table per call; both cost more per chunk.
+  static constexpr std::string_view key = "\"error\"";
+  static const std::boyer_moore_horspool_searcher searcher(key.begin(), key.end());
+  if (std::search(data.begin(), data.end(), searcher) == data.end()) return std::nullopt;
   boost::system::error_code ec;
   auto v = boost::json::parse(data, ec);
   if (ec) return std::nullopt;
