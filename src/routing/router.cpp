@@ -27,8 +27,18 @@ struct TargetState {
   std::map<int, std::uint64_t> by_status;  // final outcomes of requests this target answered last
   observability::FixedHistogram latency{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
   observability::FixedHistogram ttft{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-  Usage tokens;  // summed over every answer this target gave (streams counted when they end)
+  Usage tokens;         // summed over every answer this target gave (streams counted when they end)
+  double cost_usd = 0;  // the same answers priced with their route's input_price / output_price
 };
+
+namespace {
+// Prices are per million tokens; cached tokens are priced as input, reasoning as output.
+double cost_of(const Usage& u, const TargetConfig* prices) noexcept {
+  if (!prices) return 0;
+  return (static_cast<double>(u.prompt_tokens) * prices->input_price +
+          static_cast<double>(u.completion_tokens) * prices->output_price) / 1e6;
+}
+}  // namespace
 
 namespace {
 
@@ -65,8 +75,8 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 class FirstChunkGate final : public ChunkSource {
  public:
   FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
-                 RouterCounters& counters)
-      : inner_(std::move(inner)), first_(first), target_(target), counters_(counters) {}
+                 const TargetConfig* prices, RouterCounters& counters)
+      : inner_(std::move(inner)), first_(first), target_(target), prices_(prices), counters_(counters) {}
   ~FirstChunkGate() override { count_usage(); }
   FirstChunkGate(const FirstChunkGate&) = delete;
   FirstChunkGate& operator=(const FirstChunkGate&) = delete;
@@ -93,7 +103,9 @@ class FirstChunkGate final : public ChunkSource {
   void count_usage() noexcept {
     if (counted_) return;
     counted_ = true;
-    target_->tokens += inner_->usage();
+    const Usage used = inner_->usage();
+    target_->tokens += used;
+    target_->cost_usd += cost_of(used, prices_);
   }
 
   std::unique_ptr<ChunkSource> inner_;
@@ -101,6 +113,7 @@ class FirstChunkGate final : public ChunkSource {
   bool counted_ = false;
   bool pending_ = true;
   TargetState* target_;
+  const TargetConfig* prices_;
   RouterCounters& counters_;
 };
 
@@ -207,7 +220,10 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
     st.breaker.on_success(t1);
     ++st.by_status[200];
-    if constexpr (std::is_same_v<T, ChatResponse>) st.tokens += outcome.value->usage;
+    if constexpr (std::is_same_v<T, ChatResponse>) {
+      st.tokens += outcome.value->usage;
+      st.cost_usd += cost_of(outcome.value->usage, target.config);
+    }
     if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
     else st.latency.observe(ms_between(t0, t1) / 1000.0);
     co_return outcome;
@@ -517,7 +533,7 @@ asio::awaitable<result<ChatStream>> Router::chat_stream_excluding(const RoutePla
     }
     if (!got) co_return Attempted<ChatStream>{got.error(), std::nullopt};
     const auto ttft = Clock::now() - t0;
-    ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, counters_), st.provider,
+    ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.config, counters_), st.provider,
                       st.model, ttft);
     co_return Attempted<ChatStream>{std::move(stream), ms_between(t0, Clock::now())};
   }, exclude.empty() ? nullptr : &exclude);
@@ -581,6 +597,8 @@ void Router::write_metrics(observability::PrometheusWriter& out) const {
       out.sample("switchyard_tokens_total", {{"provider", t->provider}, {"model", t->model}, {"kind", kind}}, static_cast<double>(n));
     }
   }
+  out.help("switchyard_cost_usd_total", "counter", "Spend by target: tokens times the route's input_price / output_price (per million tokens).");
+  for (const auto* t : targets) out.sample("switchyard_cost_usd_total", {{"provider", t->provider}, {"model", t->model}}, t->cost_usd);
   out.help("switchyard_circuit_state", "gauge", "0 closed, 1 half-open, 2 open.");
   for (const auto* t : targets) {
     const auto c = t->breaker.state(now);

@@ -92,3 +92,20 @@ BOOST_AUTO_TEST_CASE(openrouter_keepalive_comments_never_reach_the_client) {
   BOOST_TEST(text == "Hello from the");
   BOOST_TEST(sse_data(r.body).back() == "[DONE]");
 }
+
+BOOST_AUTO_TEST_CASE(spend_is_the_tokens_priced_with_the_routes_prices) {
+  mock::MockOptions mo;
+  mo.defaults.tokens = 4;
+  GatewayHarness h(mo, [](Config& c) {
+    c.models[0].targets[0].input_price = 2.5;    // $ per million prompt tokens
+    c.models[0].targets[0].output_price = 10.0;  // $ per million completion tokens
+  });
+  auto plain = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+  BOOST_REQUIRE_EQUAL(plain.status, 200u);
+  const auto prompt = json::parse(plain.body).at("usage").at("prompt_tokens").as_int64();
+  auto streamed = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers()));
+  BOOST_REQUIRE_EQUAL(streamed.status, 200u);
+  const double expected = 2 * (static_cast<double>(prompt) * 2.5 + 4 * 10.0) / 1e6;
+  const double spent = metric(h.gateway().metrics_text(), R"(switchyard_cost_usd_total{provider="mock",model="mock-fast"})");
+  BOOST_TEST(spent == expected, boost::test_tools::tolerance(1e-9));
+}
