@@ -9,6 +9,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -291,11 +292,21 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
   std::optional<boost::json::monotonic_resource> json_arena;
   boost::json::parser json_parser;  // reused: keeps its internal stack between requests
 
-  // Writes buffers to the client within the write timeout; false when the client is gone.
+  // Writes buffers to the client; false when the client is gone. Most writes
+  // fit in the socket's send buffer: they go out at once (the socket is
+  // non-blocking), with no async operation and no timer to arm and cancel;
+  // only what does not fit is awaited, within the write timeout.
+  stream.socket().non_blocking(true, ignored);
   auto send = [&](const auto& buffers) -> asio::awaitable<bool> {
+    boost::system::error_code ec;
+    const std::size_t written = asio::write(stream.socket(), buffers, ec);
+    if (!ec) co_return true;
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+    beast::buffers_suffix<std::decay_t<decltype(buffers)>> rest(buffers);
+    rest.consume(written);
     stream.expires_after(config_.write_timeout);
-    auto [ec, n] = co_await asio::async_write(stream, buffers, use_nothrow);
-    co_return !ec;
+    auto [wec, n] = co_await asio::async_write(stream, rest, use_nothrow);
+    co_return !wec;
   };
 
   for (;;) {

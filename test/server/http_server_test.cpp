@@ -156,6 +156,30 @@ BOOST_AUTO_TEST_CASE(a_client_that_disconnects_mid_stream_cancels_the_upstream_a
   }());
 }
 
+BOOST_AUTO_TEST_CASE(a_client_that_stops_reading_a_stream_is_dropped_after_the_write_timeout) {
+  mock::MockOptions mo;
+  mo.defaults.tokens = 1'000'000;  // far more than the socket buffers hold
+  GatewayHarness h(mo, [](Config& c) { c.server.write_timeout = milliseconds(300); });
+  h.run([&]() -> asio::awaitable<void> {
+    TestClient c(co_await asio::this_coro::executor);
+    BOOST_REQUIRE(!co_await c.connect(h.port()));
+    BOOST_REQUIRE(!co_await c.send(verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers()));
+    auto head = co_await c.read_header();
+    BOOST_REQUIRE_EQUAL(head.status, 200u);
+    // The client reads nothing more but stays connected: the buffers fill, the
+    // gateway's writes block, and after the write timeout it drops the client
+    // and the upstream.
+    const bool dropped = co_await eventually([&] { return h.server().open_connections() == 0; }, std::chrono::seconds(10));
+    BOOST_TEST(dropped);
+    BOOST_TEST(co_await eventually([&] { return h.mock().open_connections() == 0; }, std::chrono::seconds(3)));
+    BOOST_TEST(h.mock().stats().peer_closed_mid_response == 1u);
+  }());
+  // The gateway serves others as before.
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true, R"(,"mock":{"tokens":3})"), auth_headers()));
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(r.body.find("[DONE]") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_client_that_disconnects_while_waiting_for_a_non_streamed_answer_cancels_it) {
   mock::MockOptions mo;
   mo.defaults.ttft = milliseconds(10'000);
