@@ -50,32 +50,12 @@ BOOST_AUTO_TEST_CASE(streamed_with_a_tool_call_and_usage) {
   auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
                            chat_body("fast", true, R"(,"stream_options":{"include_usage":true})" + kTools), auth_headers()));
   BOOST_REQUIRE_EQUAL(r.status, 200u);
-  std::string text, args, finish, name;
-  bool usage = false;
-  for (auto pos = r.body.find("data: "); pos != std::string::npos; pos = r.body.find("data: ", pos + 1)) {
-    const auto end = r.body.find("\n\n", pos);
-    const auto data = r.body.substr(pos + 6, end - pos - 6);
-    if (data == "[DONE]") continue;
-    auto c = json::parse(data).as_object();
-    if (c.at("choices").as_array().empty()) {
-      usage = c.at("usage").at("completion_tokens").as_int64() == 2;
-      continue;
-    }
-    const auto& choice = c.at("choices").as_array()[0].as_object();
-    const auto& delta = choice.at("delta").as_object();
-    if (auto* t = delta.if_contains("content"); t && t->is_string()) text += std::string_view(t->as_string());
-    if (auto* calls = delta.if_contains("tool_calls")) {
-      const auto& fn = calls->as_array()[0].at("function").as_object();
-      if (auto* n = fn.if_contains("name")) name = std::string(n->as_string());
-      args += std::string_view(fn.at("arguments").as_string());
-    }
-    if (choice.at("finish_reason").is_string()) finish = std::string(choice.at("finish_reason").as_string());
-  }
-  BOOST_TEST(text == "Hello from");
-  BOOST_TEST(name == "get_weather");
-  BOOST_TEST(args == R"({"city": "Paris"})");
-  BOOST_TEST(finish == "tool_calls");
-  BOOST_TEST(usage);
+  const auto got = read_streamed_answer(r.body);
+  BOOST_TEST(got.text == "Hello from");
+  BOOST_TEST(got.tool_name == "get_weather");
+  BOOST_TEST(got.tool_args == R"({"city": "Paris"})");
+  BOOST_TEST(got.finish == "tool_calls");
+  BOOST_TEST(got.completion_tokens == 2);
   BOOST_TEST(r.body.substr(r.body.size() - 14) == "data: [DONE]\n\n");
 }
 

@@ -22,11 +22,6 @@ auto gemini = [](Config& c) {
 const std::string kTools = R"(,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}])";
 const std::string kWho = std::string("x-goog-api-key ") + kProviderKey;
 
-double metric(const std::string& text, const std::string& series) {
-  const auto pos = text.find(series + " ");
-  if (pos == std::string::npos) return -1;
-  return std::stod(text.substr(pos + series.size() + 1));
-}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(non_streamed_through_generate_content) {
@@ -70,33 +65,13 @@ BOOST_AUTO_TEST_CASE(streamed_with_a_tool_call_and_usage) {
                            chat_body("fast", true, R"(,"stream_options":{"include_usage":true})" + kTools), auth_headers()));
   BOOST_REQUIRE_EQUAL(r.status, 200u);
   BOOST_TEST(h.mock().stats().last_path == "/v1/models/mock-fast:streamGenerateContent?alt=sse");
-  std::string text, args, finish, name;
-  std::int64_t completion_tokens = -1;
-  const auto frames = sse_data(r.body);
-  BOOST_REQUIRE(!frames.empty());
-  BOOST_TEST(frames.back() == "[DONE]");  // Gemini sends none; the client still gets OpenAI's end
-  for (const auto& data : frames) {
-    if (data == "[DONE]") continue;
-    auto c = json::parse(data).as_object();
-    if (c.at("choices").as_array().empty()) {
-      completion_tokens = c.at("usage").at("completion_tokens").as_int64();
-      continue;
-    }
-    const auto& choice = c.at("choices").as_array()[0].as_object();
-    const auto& delta = choice.at("delta").as_object();
-    if (auto* tx = delta.if_contains("content"); tx && tx->is_string()) text += std::string_view(tx->as_string());
-    if (auto* calls = delta.if_contains("tool_calls")) {
-      const auto& fn = calls->as_array()[0].at("function").as_object();
-      if (auto* n = fn.if_contains("name")) name = std::string(n->as_string());
-      args += std::string_view(fn.at("arguments").as_string());
-    }
-    if (choice.at("finish_reason").is_string()) finish = std::string(choice.at("finish_reason").as_string());
-  }
-  BOOST_TEST(text == "Hello from");
-  BOOST_TEST(name == "get_weather");
-  BOOST_TEST(args == R"({"city":"Paris"})");
-  BOOST_TEST(finish == "tool_calls");
-  BOOST_TEST(completion_tokens == 2);
+  const auto got = read_streamed_answer(r.body);
+  BOOST_TEST(got.done);  // Gemini sends no [DONE]; the client still gets OpenAI's end
+  BOOST_TEST(got.text == "Hello from");
+  BOOST_TEST(got.tool_name == "get_weather");
+  BOOST_TEST(got.tool_args == R"({"city":"Paris"})");
+  BOOST_TEST(got.finish == "tool_calls");
+  BOOST_TEST(got.completion_tokens == 2);
 }
 
 BOOST_AUTO_TEST_CASE(gemini_errors_map_and_broken_streams_end_with_an_error_event) {

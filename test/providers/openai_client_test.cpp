@@ -14,11 +14,6 @@ using http::verb;
 namespace json = boost::json;
 
 namespace {
-double metric(const std::string& text, const std::string& series) {
-  const auto pos = text.find(series + " ");
-  if (pos == std::string::npos) return -1;
-  return std::stod(text.substr(pos + series.size() + 1));
-}
 const std::string kCompletion = R"(switchyard_tokens_total{provider="mock",model="mock-fast",kind="completion"})";
 
 int usage_chunks(const std::string& body) {
@@ -81,16 +76,9 @@ BOOST_AUTO_TEST_CASE(openrouter_keepalive_comments_never_reach_the_client) {
   auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers()));
   BOOST_REQUIRE_EQUAL(r.status, 200u);
   BOOST_TEST(r.body.find("OPENROUTER") == std::string::npos);
-  std::string text;
-  for (const auto& data : sse_data(r.body)) {
-    if (data == "[DONE]") continue;
-    const auto c = json::parse(data).as_object();
-    for (const auto& choice : c.at("choices").as_array()) {
-      if (const auto* t = choice.at("delta").as_object().if_contains("content"); t && t->is_string()) text += std::string_view(t->as_string());
-    }
-  }
-  BOOST_TEST(text == "Hello from the");
-  BOOST_TEST(sse_data(r.body).back() == "[DONE]");
+  const auto got = read_streamed_answer(r.body);
+  BOOST_TEST(got.text == "Hello from the");
+  BOOST_TEST(got.done);
 }
 
 BOOST_AUTO_TEST_CASE(spend_is_the_tokens_priced_with_the_routes_prices) {

@@ -5,6 +5,7 @@
 #include <switchyard/gateway.hpp>
 
 #include <boost/asio/detached.hpp>
+#include <boost/json.hpp>
 
 #include <functional>
 #include <vector>
@@ -36,6 +37,45 @@ inline std::vector<std::string> sse_data(const std::string& body) {
     out.push_back(body.substr(pos + 6, end - pos - 6));
   }
   return out;
+}
+
+// What an OpenAI SSE answer said, put together from its chunks.
+struct StreamedAnswer {
+  std::string text, tool_name, tool_args, finish;
+  std::int64_t completion_tokens = -1;  // from the usage chunk, -1 without one
+  bool done = false;                    // ended with data: [DONE]
+};
+
+inline StreamedAnswer read_streamed_answer(const std::string& body) {
+  StreamedAnswer a;
+  for (const auto& data : sse_data(body)) {
+    if (data == "[DONE]") {
+      a.done = true;
+      continue;
+    }
+    const auto c = boost::json::parse(data).as_object();
+    if (c.at("choices").as_array().empty()) {
+      a.completion_tokens = c.at("usage").at("completion_tokens").as_int64();
+      continue;
+    }
+    const auto& choice = c.at("choices").as_array()[0].as_object();
+    const auto& delta = choice.at("delta").as_object();
+    if (const auto* t = delta.if_contains("content"); t && t->is_string()) a.text += std::string_view(t->as_string());
+    if (const auto* calls = delta.if_contains("tool_calls")) {
+      const auto& fn = calls->as_array()[0].at("function").as_object();
+      if (const auto* n = fn.if_contains("name")) a.tool_name = std::string(n->as_string());
+      a.tool_args += std::string_view(fn.at("arguments").as_string());
+    }
+    if (choice.at("finish_reason").is_string()) a.finish = std::string(choice.at("finish_reason").as_string());
+  }
+  return a;
+}
+
+// The value of one Prometheus series (`name{labels}`) in metrics text; -1 when absent.
+inline double metric(const std::string& text, const std::string& series) {
+  const auto pos = text.find(series + " ");
+  if (pos == std::string::npos) return -1;
+  return std::stod(text.substr(pos + series.size() + 1));
 }
 
 // A config with one provider ("mock") at `mock_port`, a route "fast" → mock/mock-fast,
