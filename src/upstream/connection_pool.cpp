@@ -146,6 +146,12 @@ asio::awaitable<result<std::unique_ptr<UpstreamConnection>>> connect(ConnectionP
     if (hec) co_return io_error(hec, "TLS handshake", s.provider);
   }
   conn->tcp().expires_never();
+  if (!conn->tls()) {
+    // Plain connections read what has already arrived without an async
+    // operation (UpstreamExchange::read_some); async operations work as before.
+    boost::system::error_code nb;
+    conn->tcp().socket().non_blocking(true, nb);
+  }
   co_return conn;
 }
 

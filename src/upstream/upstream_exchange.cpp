@@ -60,11 +60,23 @@ asio::awaitable<result<std::string_view>> UpstreamExchange::read_some() {
   if (done_) co_return std::string_view{};
   auto& c = lease_->connection();
   for (;;) {
-    c.tcp().expires_after(timeouts_.read);
     auto& body = parser_->get().body();
     body.data = chunk_.data();
     body.size = chunk_.size();
-    auto [ec, n] = co_await c.visit([&](auto& s) { return http::async_read_some(s, c.buffer(), *parser_, use_nothrow); });
+    boost::system::error_code ec = asio::error::would_block;
+    if (!c.tls() && c.buffer().size() > 0) {
+      // Bytes an earlier read brought in (a read takes all the socket has;
+      // the parser hands out one HTTP chunk at a time) are parsed at once: no
+      // async operation, no timer. Only when they end mid-chunk does the
+      // non-blocking socket get asked for more, and its would_block sends
+      // the read down the usual async path.
+      http::read_some(c.tcp(), c.buffer(), *parser_, ec);
+    }
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      c.tcp().expires_after(timeouts_.read);
+      auto [aec, n] = co_await c.visit([&](auto& s) { return http::async_read_some(s, c.buffer(), *parser_, use_nothrow); });
+      ec = aec;
+    }
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
       done_ = true;
