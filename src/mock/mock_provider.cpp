@@ -320,6 +320,8 @@ struct MockProvider::Impl {
   // Returns kAnswer to go on and answer; else the request was dealt with:
   // kKeep (the connection stays open) or kClose.
   using ErrorBody = std::string (*)(unsigned status);
+  // An enum, not std::optional<bool>: with GCC 12 an awaitable<std::optional<bool>>
+  // member-template coroutine trapped on its first resume.
   enum Dealt { kAnswer, kKeep, kClose };
   template <class Stream>
   asio::awaitable<Dealt> fail_first(Stream& s, beast::tcp_stream& lowest, MockBehaviour& b, bool keep_alive,
