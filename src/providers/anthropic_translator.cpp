@@ -95,34 +95,19 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
   out["model"] = model;
   std::string system;
   json::array messages;
-  auto walked = for_each_message(in, [&](std::string_view role, const json::object& m, const json::value& content) -> result<void> {
-    if (role == "system" || role == "developer") {
-      if (!system.empty()) system += "\n\n";
-      system += text_of(content);
-    } else if (role == "user") {
-      auto blocks = content_blocks(content);
-      if (!blocks) return blocks.error();
-      append(messages, "user", std::move(*blocks));
-    } else if (role == "assistant") {
-      auto blocks = content_blocks(content);
-      if (!blocks) return blocks.error();
-      if (const auto* calls = m.if_contains("tool_calls"); calls && calls->is_array()) {
-        for (const auto& c : calls->as_array()) {
-          const auto& call = c.as_object();
-          const auto& fn = call.at("function").as_object();
-          auto input = tool_call_arguments(fn);
-          if (!input) return input.error();
-          blocks->push_back(json::object{{"type", "tool_use"}, {"id", call.at("id")}, {"name", fn.at("name")}, {"input", std::move(*input)}});
-        }
-      }
-      append(messages, "assistant", std::move(*blocks));
-    } else if (role == "tool") {
-      const auto* id = m.if_contains("tool_call_id");
-      if (!id || !id->is_string()) return bad_request("tool messages need a tool_call_id");
-      append(messages, "user", json::array{json::object{{"type", "tool_result"}, {"tool_use_id", *id}, {"content", text_of(content)}}});
-    } else {
-      return bad_request("unsupported message role '" + std::string(role) + "'");
+  auto walked = for_each_message(in, system, [&](std::string_view role, const json::object& m, const json::value& content) -> result<void> {
+    if (role == "tool") {
+      append(messages, "user", json::array{json::object{{"type", "tool_result"}, {"tool_use_id", m.at("tool_call_id")}, {"content", text_of(content)}}});
+      return {};
     }
+    auto blocks = content_blocks(content);
+    if (!blocks) return blocks.error();
+    auto calls = for_each_tool_call(m, [&](std::string_view id, std::string_view name, json::object input) -> result<void> {
+      blocks->push_back(json::object{{"type", "tool_use"}, {"id", id}, {"name", name}, {"input", std::move(input)}});
+      return {};
+    });
+    if (!calls) return calls.error();
+    append(messages, role, std::move(*blocks));
     return {};
   });
   if (!walked) return walked.error();

@@ -186,42 +186,26 @@ result<json::object> openai_to_gemini_request(const json::object& in) {
     std::string system;
     json::array contents;
     std::map<std::string, std::string, std::less<>> call_names;  // tool_call_id → function name
-    auto walked = for_each_message(in, [&](std::string_view role, const json::object& m, const json::value& content) -> result<void> {
-      if (role == "system" || role == "developer") {
-        if (!system.empty()) system += "\n\n";
-        system += text_of(content);
-      } else if (role == "user") {
-        auto parts = parts_of(content);
-        if (!parts) return parts.error();
-        append(contents, "user", std::move(*parts));
-      } else if (role == "assistant") {
-        auto parts = parts_of(content);
-        if (!parts) return parts.error();
-        if (const auto* calls = m.if_contains("tool_calls"); calls && calls->is_array()) {
-          for (const auto& c : calls->as_array()) {
-            const auto& call = c.as_object();
-            const auto& fn = call.at("function").as_object();
-            auto args = tool_call_arguments(fn);
-            if (!args) return args.error();
-            if (const auto* id = call.if_contains("id"); id && id->is_string()) {
-              call_names[std::string(id->as_string())] = std::string(fn.at("name").as_string());
-            }
-            parts->push_back(json::object{{"functionCall", json::object{{"name", fn.at("name")}, {"args", std::move(*args)}}}});
-          }
-        }
-        append(contents, "model", std::move(*parts));
-      } else if (role == "tool") {
-        const auto* id = m.if_contains("tool_call_id");
-        if (!id || !id->is_string()) return bad_request("tool messages need a tool_call_id");
-        auto name = call_names.find(std::string_view(id->as_string()));
+    auto walked = for_each_message(in, system, [&](std::string_view role, const json::object& m, const json::value& content) -> result<void> {
+      if (role == "tool") {
+        const std::string_view id = m.at("tool_call_id").as_string();
+        auto name = call_names.find(id);
         if (name == call_names.end()) {
-          return bad_request("tool message for '" + std::string(id->as_string()) + "', which no earlier assistant message called");
+          return bad_request("tool message for '" + std::string(id) + "', which no earlier assistant message called");
         }
         append(contents, "user",
                json::array{json::object{{"functionResponse", json::object{{"name", name->second}, {"response", function_response(content)}}}}});
-      } else {
-        return bad_request("unsupported message role '" + std::string(role) + "'");
+        return {};
       }
+      auto parts = parts_of(content);
+      if (!parts) return parts.error();
+      auto calls = for_each_tool_call(m, [&](std::string_view id, std::string_view name, json::object args) -> result<void> {
+        call_names[std::string(id)] = std::string(name);
+        parts->push_back(json::object{{"functionCall", json::object{{"name", name}, {"args", std::move(args)}}}});
+        return {};
+      });
+      if (!calls) return calls.error();
+      append(contents, role == "assistant" ? "model" : "user", std::move(*parts));
       return {};
     });
     if (!walked) return walked.error();
