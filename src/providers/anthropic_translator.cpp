@@ -13,50 +13,13 @@ namespace {
 
 Error bad_request(std::string message) { return make_error(errc::invalid_request, std::move(message)); }
 
-// OpenAI content (string or parts) → Anthropic content blocks.
-result<json::array> content_blocks(const json::value& content) {
-  json::array blocks;
-  if (content.is_string()) {
-    if (!content.as_string().empty()) blocks.push_back(json::object{{"type", "text"}, {"text", content.as_string()}});
-    return blocks;
-  }
-  if (content.is_null()) return blocks;
-  if (!content.is_array()) return bad_request("message content must be a string or an array of parts");
-  for (const auto& part : content.as_array()) {
-    if (!part.is_object()) return bad_request("content parts must be objects");
-    const auto& p = part.as_object();
-    const auto* type = p.if_contains("type");
-    if (!type || !type->is_string()) return bad_request("content part without a type");
-    if (type->as_string() == "text") {
-      const auto* text = p.if_contains("text");
-      if (text && text->is_string()) blocks.push_back(json::object{{"type", "text"}, {"text", text->as_string()}});
-    } else if (type->as_string() == "image_url") {
-      const auto* url = image_url_of(p);
-      if (!url) return bad_request("image_url part without a url");
-      const std::string_view u = url->as_string();
-      if (auto data = parse_data_url(u)) {
-        blocks.push_back(json::object{{"type", "image"},
-                                      {"source", json::object{{"type", "base64"}, {"media_type", data->media_type}, {"data", data->data}}}});
-      } else if (u.substr(0, 5) == "data:") {
-        return bad_request("image data URLs must be base64");
-      } else {
-        blocks.push_back(json::object{{"type", "image"}, {"source", json::object{{"type", "url"}, {"url", u}}}});
-      }
-    }
-  }
-  return blocks;
-}
-
-// Appends blocks to the last message when it has the same role (Anthropic wants alternation).
-void append(json::array& messages, std::string_view role, json::array blocks) {
-  if (blocks.empty()) return;
-  if (!messages.empty() && messages.back().as_object().at("role").as_string() == role) {
-    auto& content = messages.back().as_object()["content"].as_array();
-    for (auto& b : blocks) content.push_back(std::move(b));
-    return;
-  }
-  messages.push_back(json::object{{"role", role}, {"content", std::move(blocks)}});
-}
+// OpenAI content parts as Anthropic content blocks.
+const PartWriter kBlocks{
+    [](std::string_view text) -> json::value { return json::object{{"type", "text"}, {"text", text}}; },
+    [](const DataUrl& image) -> json::value {
+      return json::object{{"type", "image"}, {"source", json::object{{"type", "base64"}, {"media_type", image.media_type}, {"data", image.data}}}};
+    },
+    [](std::string_view url) -> json::value { return json::object{{"type", "image"}, {"source", json::object{{"type", "url"}, {"url", url}}}}; }};
 
 std::int64_t int_or_zero(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
@@ -97,17 +60,17 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
   json::array messages;
   auto walked = for_each_message(in, system, [&](std::string_view role, const json::object& m, const json::value& content) -> result<void> {
     if (role == "tool") {
-      append(messages, "user", json::array{json::object{{"type", "tool_result"}, {"tool_use_id", m.at("tool_call_id")}, {"content", text_of(content)}}});
+      append_turn(messages, "user", "content", json::array{json::object{{"type", "tool_result"}, {"tool_use_id", m.at("tool_call_id")}, {"content", text_of(content)}}});
       return {};
     }
-    auto blocks = content_blocks(content);
+    auto blocks = convert_parts(content, kBlocks);
     if (!blocks) return blocks.error();
     auto calls = for_each_tool_call(m, [&](std::string_view id, std::string_view name, json::object input) -> result<void> {
       blocks->push_back(json::object{{"type", "tool_use"}, {"id", id}, {"name", name}, {"input", std::move(input)}});
       return {};
     });
     if (!calls) return calls.error();
-    append(messages, role, std::move(*blocks));
+    append_turn(messages, role, "content", std::move(*blocks));
     return {};
   });
   if (!walked) return walked.error();

@@ -3,6 +3,7 @@
 // an array of parts), shared by the translators to other providers' shapes.
 #include <switchyard/error.hpp>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -26,6 +27,24 @@ std::optional<DataUrl> parse_data_url(std::string_view url) noexcept;
 
 // The URL of an image_url part ({"image_url":{"url":...}} or {"image_url":"..."}), or nullptr.
 const boost::json::value* image_url_of(const boost::json::object& part) noexcept;
+
+// How a translator writes each kind of content part in its provider's shape.
+struct PartWriter {
+  boost::json::value (*text)(std::string_view text);
+  boost::json::value (*inline_image)(const DataUrl& image);  // a base64 data URL
+  boost::json::value (*image_url)(std::string_view url);     // any other URL
+};
+
+// OpenAI message content (a string, null, or an array of text and image_url
+// parts) → the provider's parts, written by `w`; other part types are
+// skipped; an error for content of another shape or an image data URL that
+// is not base64.
+result<boost::json::array> convert_parts(const boost::json::value& content, const PartWriter& w);
+
+// Appends `items` to the last turn when it has the same role (both
+// Anthropic and Gemini want roles to alternate), else starts a turn
+// {"role": role, items_key: items}; nothing for no items.
+void append_turn(boost::json::array& turns, std::string_view role, std::string_view items_key, boost::json::array items);
 
 // Walks an OpenAI request's messages in order, the same way for every
 // translator: system and developer texts are joined (blank line between) into

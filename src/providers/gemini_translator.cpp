@@ -29,49 +29,13 @@ std::string_view mime_of_url(std::string_view url) noexcept {
   return "image/jpeg";
 }
 
-// OpenAI content (string or parts) → Gemini parts.
-result<json::array> parts_of(const json::value& content) {
-  json::array parts;
-  if (content.is_null()) return parts;
-  if (content.is_string()) {
-    if (!content.as_string().empty()) parts.push_back(json::object{{"text", content.as_string()}});
-    return parts;
-  }
-  if (!content.is_array()) return bad_request("message content must be a string or an array of parts");
-  for (const auto& part : content.as_array()) {
-    if (!part.is_object()) return bad_request("content parts must be objects");
-    const auto& p = part.as_object();
-    const auto* type = p.if_contains("type");
-    if (!type || !type->is_string()) return bad_request("content part without a type");
-    if (type->as_string() == "text") {
-      const auto* text = p.if_contains("text");
-      if (text && text->is_string()) parts.push_back(json::object{{"text", text->as_string()}});
-    } else if (type->as_string() == "image_url") {
-      const auto* url = image_url_of(p);
-      if (!url) return bad_request("image_url part without a url");
-      const std::string_view u = url->as_string();
-      if (auto data = parse_data_url(u)) {
-        parts.push_back(json::object{{"inlineData", json::object{{"mimeType", data->media_type}, {"data", data->data}}}});
-      } else if (u.substr(0, 5) == "data:") {
-        return bad_request("image data URLs must be base64");
-      } else {
-        parts.push_back(json::object{{"fileData", json::object{{"mimeType", mime_of_url(u)}, {"fileUri", u}}}});
-      }
-    }
-  }
-  return parts;
-}
-
-// Appends parts to the last content when it has the same role (Gemini wants turns to alternate).
-void append(json::array& contents, std::string_view role, json::array parts) {
-  if (parts.empty()) return;
-  if (!contents.empty() && contents.back().as_object().at("role").as_string() == role) {
-    auto& existing = contents.back().as_object()["parts"].as_array();
-    for (auto& p : parts) existing.push_back(std::move(p));
-    return;
-  }
-  contents.push_back(json::object{{"role", role}, {"parts", std::move(parts)}});
-}
+// OpenAI content parts as Gemini parts.
+const PartWriter kParts{
+    [](std::string_view text) -> json::value { return json::object{{"text", text}}; },
+    [](const DataUrl& image) -> json::value {
+      return json::object{{"inlineData", json::object{{"mimeType", image.media_type}, {"data", image.data}}}};
+    },
+    [](std::string_view url) -> json::value { return json::object{{"fileData", json::object{{"mimeType", mime_of_url(url)}, {"fileUri", url}}}}; }};
 
 // A tool result as functionResponse.response, which must be an object: a JSON
 // object result as it is, anything else wrapped as {"content": ...}.
@@ -193,11 +157,11 @@ result<json::object> openai_to_gemini_request(const json::object& in) {
         if (name == call_names.end()) {
           return bad_request("tool message for '" + std::string(id) + "', which no earlier assistant message called");
         }
-        append(contents, "user",
-               json::array{json::object{{"functionResponse", json::object{{"name", name->second}, {"response", function_response(content)}}}}});
+        append_turn(contents, "user", "parts",
+                    json::array{json::object{{"functionResponse", json::object{{"name", name->second}, {"response", function_response(content)}}}}});
         return {};
       }
-      auto parts = parts_of(content);
+      auto parts = convert_parts(content, kParts);
       if (!parts) return parts.error();
       auto calls = for_each_tool_call(m, [&](std::string_view id, std::string_view name, json::object args) -> result<void> {
         call_names[std::string(id)] = std::string(name);
@@ -205,7 +169,7 @@ result<json::object> openai_to_gemini_request(const json::object& in) {
         return {};
       });
       if (!calls) return calls.error();
-      append(contents, role == "assistant" ? "model" : "user", std::move(*parts));
+      append_turn(contents, role == "assistant" ? "model" : "user", "parts", std::move(*parts));
       return {};
     });
     if (!walked) return walked.error();
