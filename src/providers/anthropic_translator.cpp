@@ -161,18 +161,6 @@ result<std::string> anthropic_to_openai_response(std::string_view body, std::str
   }
 }
 
-std::string AnthropicStreamTranslator::chunk(std::string_view delta_json, std::string_view finish_reason) const {
-  std::string c = R"({"id":")" + id_ + R"(","object":"chat.completion.chunk","created":0,"model":)" +
-                  json::serialize(json::value(model_)) + R"(,"choices":[{"index":0,"delta":)";
-  c += delta_json;
-  c += R"(,"logprobs":null,"finish_reason":)";
-  c += finish_reason.empty() ? std::string("null") : "\"" + std::string(finish_reason) + "\"";
-  c += "}]";
-  if (include_usage_) c += R"(,"usage":null)";
-  c += "}";
-  return c;
-}
-
 result<void> AnthropicStreamTranslator::on_event(std::string_view event, std::string_view data,
                                                  std::vector<std::string>& out) {
   try {
@@ -211,9 +199,9 @@ result<void> AnthropicStreamTranslator::translate(std::string_view event, std::s
   }
   if (type == "message_start") {
     const auto& msg = e.at("message").as_object();
-    if (const auto* id = msg.if_contains("id"); id && id->is_string()) id_ = std::string(id->as_string());
+    if (const auto* id = msg.if_contains("id"); id && id->is_string()) out_.set_id(id->as_string());
     if (const auto* u = msg.if_contains("usage"); u && u->is_object()) read_prompt_usage(u->as_object(), usage_);
-    out.push_back(chunk(R"({"role":"assistant","content":""})"));
+    out.push_back(out_.chunk(R"({"role":"assistant","content":""})"));
   } else if (type == "content_block_start") {
     const auto index = e.at("index").as_int64();
     if (index < 0 || index > 10'000) return make_error(errc::upstream_bad_response, "sent a content block index out of range");
@@ -223,7 +211,7 @@ result<void> AnthropicStreamTranslator::translate(std::string_view event, std::s
       tool_index_[static_cast<std::size_t>(index)] = tools_;
       json::object call{{"index", tools_++}, {"id", block.at("id")}, {"type", "function"},
                         {"function", json::object{{"name", block.at("name")}, {"arguments", ""}}}};
-      out.push_back(chunk(json::serialize(json::object{{"tool_calls", json::array{std::move(call)}}})));
+      out.push_back(out_.chunk(json::serialize(json::object{{"tool_calls", json::array{std::move(call)}}})));
     }
   } else if (type == "content_block_delta") {
     const auto index = e.at("index").as_int64();
@@ -231,14 +219,14 @@ result<void> AnthropicStreamTranslator::translate(std::string_view event, std::s
     const auto dtype = delta.at("type").as_string();
     ++usage_.completion_tokens;  // counted until message_delta reports the real figure
     if (dtype == "text_delta") {
-      out.push_back(chunk(json::serialize(json::object{{"content", delta.at("text")}})));
+      out.push_back(out_.chunk(json::serialize(json::object{{"content", delta.at("text")}})));
     } else if (dtype == "input_json_delta") {
       if (index < 0 || static_cast<std::size_t>(index) >= tool_index_.size() || tool_index_[static_cast<std::size_t>(index)] < 0) {
         return make_error(errc::upstream_bad_response, "sent tool input for a block that is not a tool call");
       }
       json::object call{{"index", tool_index_[static_cast<std::size_t>(index)]},
                         {"function", json::object{{"arguments", delta.at("partial_json")}}}};
-      out.push_back(chunk(json::serialize(json::object{{"tool_calls", json::array{std::move(call)}}})));
+      out.push_back(out_.chunk(json::serialize(json::object{{"tool_calls", json::array{std::move(call)}}})));
     }
     // thinking_delta / signature_delta: not part of the OpenAI chunk shape; dropped.
   } else if (type == "message_delta") {
@@ -250,11 +238,11 @@ result<void> AnthropicStreamTranslator::translate(std::string_view event, std::s
     }
     const auto& delta = e.at("delta").as_object();
     if (const auto* stop = delta.if_contains("stop_reason"); stop && stop->is_string()) {
-      out.push_back(chunk("{}", anthropic_finish_reason(stop->as_string())));
+      out.push_back(out_.chunk("{}", anthropic_finish_reason(stop->as_string())));
     }
   } else if (type == "message_stop") {
-    if (include_usage_) {
-      out.push_back(openai_usage_chunk(id_, model_, usage_));
+    if (out_.include_usage()) {
+      out.push_back(out_.usage_chunk(usage_));
     }
     finished_ = true;
   }

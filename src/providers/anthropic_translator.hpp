@@ -11,6 +11,8 @@
 #include <switchyard/chat.hpp>
 #include <switchyard/error.hpp>
 
+#include "providers/openai_chunk_writer.hpp"
+
 #include <boost/json/object.hpp>
 
 #include <cstdint>
@@ -34,7 +36,7 @@ int anthropic_error_status(std::string_view type) noexcept;
 
 class AnthropicStreamTranslator {
  public:
-  AnthropicStreamTranslator(std::string model, bool include_usage) : model_(std::move(model)), include_usage_(include_usage) {}
+  AnthropicStreamTranslator(std::string_view model, bool include_usage) : out_("chatcmpl-anthropic", model, include_usage) {}
 
   // Feeds one SSE event; appends the OpenAI chunks it yields to `out`.
   // Returns an error for an `error` event or an unparsable one.
@@ -46,11 +48,8 @@ class AnthropicStreamTranslator {
 
  private:
   result<void> translate(std::string_view event, std::string_view data, std::vector<std::string>& out);
-  std::string chunk(std::string_view delta_json, std::string_view finish_reason = {}) const;
 
-  std::string model_;
-  bool include_usage_ = false;
-  std::string id_ = "chatcmpl-anthropic";
+  OpenAiChunkWriter out_;
   Usage usage_;
   std::vector<std::int64_t> tool_index_;  // Anthropic content-block index → OpenAI tool_calls index (-1: not a tool)
   std::int64_t tools_ = 0;

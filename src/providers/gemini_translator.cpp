@@ -277,18 +277,6 @@ result<std::string> gemini_to_openai_response(std::string_view body, std::string
   }
 }
 
-std::string GeminiStreamTranslator::chunk(std::string_view delta_json, std::string_view finish_reason) const {
-  std::string c = R"({"id":)" + json::serialize(json::value(id_)) + R"(,"object":"chat.completion.chunk","created":0,"model":)" +
-                  json::serialize(json::value(model_)) + R"(,"choices":[{"index":0,"delta":)";
-  c += delta_json;
-  c += R"(,"logprobs":null,"finish_reason":)";
-  c += finish_reason.empty() ? std::string("null") : "\"" + std::string(finish_reason) + "\"";
-  c += "}]";
-  if (include_usage_) c += R"(,"usage":null)";
-  c += "}";
-  return c;
-}
-
 result<void> GeminiStreamTranslator::on_frame(std::string_view data, std::vector<std::string>& out) {
   boost::system::error_code ec;
   auto v = json::parse(data, ec);
@@ -303,29 +291,29 @@ result<void> GeminiStreamTranslator::on_frame(std::string_view data, std::vector
 result<void> GeminiStreamTranslator::translate(const json::object& frame, std::vector<std::string>& out) {
   if (const auto* err = frame.if_contains("error"); err && err->is_object()) return error_of(err->as_object());
   if (!started_) {
-    if (const auto* rid = frame.if_contains("responseId"); rid && rid->is_string()) id_ = std::string(rid->as_string());
-    out.push_back(chunk(R"({"role":"assistant","content":""})"));
+    if (const auto* rid = frame.if_contains("responseId"); rid && rid->is_string()) out_.set_id(rid->as_string());
+    out.push_back(out_.chunk(R"({"role":"assistant","content":""})"));
     started_ = true;
   }
   if (const auto* meta = frame.if_contains("usageMetadata"); meta && meta->is_object()) usage_ = usage_of(meta->as_object());
   const auto* candidate = first_candidate(frame);
   if (!candidate) {
     if (!block_reason(frame).empty() && !finished_) {
-      out.push_back(chunk("{}", "content_filter"));
+      out.push_back(out_.chunk("{}", "content_filter"));
       finished_ = true;
     }
     return {};
   }
   const Answer answer = read_parts(*candidate);
   if (!answer.text.empty()) {
-    out.push_back(chunk(json::serialize(json::object{{"content", answer.text}})));
+    out.push_back(out_.chunk(json::serialize(json::object{{"content", answer.text}})));
     if (!usage_.reported) ++usage_.completion_tokens;
   }
   for (const auto& c : answer.calls) {
-    out.push_back(chunk(json::serialize(json::object{{"tool_calls", json::array{tool_call(c.as_object(), tools_++, true)}}})));
+    out.push_back(out_.chunk(json::serialize(json::object{{"tool_calls", json::array{tool_call(c.as_object(), tools_++, true)}}})));
   }
   if (const auto* fr = candidate->if_contains("finishReason"); fr && fr->is_string() && !finished_) {
-    out.push_back(chunk("{}", gemini_finish_reason(fr->as_string(), tools_ > 0)));
+    out.push_back(out_.chunk("{}", gemini_finish_reason(fr->as_string(), tools_ > 0)));
     finished_ = true;
   }
   return {};
@@ -333,7 +321,7 @@ result<void> GeminiStreamTranslator::translate(const json::object& frame, std::v
 
 result<void> GeminiStreamTranslator::on_end(std::vector<std::string>& out) {
   if (!finished_) return make_error(errc::upstream_reset, "ended the stream before a finishReason");
-  if (include_usage_) out.push_back(openai_usage_chunk(id_, model_, usage_));
+  if (out_.include_usage()) out.push_back(out_.usage_chunk(usage_));
   return {};
 }
 

@@ -16,6 +16,8 @@
 #include <switchyard/chat.hpp>
 #include <switchyard/error.hpp>
 
+#include "providers/openai_chunk_writer.hpp"
+
 #include <boost/json/object.hpp>
 
 #include <cstdint>
@@ -39,7 +41,7 @@ int gemini_error_status(std::string_view status) noexcept;
 
 class GeminiStreamTranslator {
  public:
-  GeminiStreamTranslator(std::string model, bool include_usage) : model_(std::move(model)), include_usage_(include_usage) {}
+  GeminiStreamTranslator(std::string_view model, bool include_usage) : out_("chatcmpl-gemini", model, include_usage) {}
 
   // Feeds one SSE data payload; appends the OpenAI chunks it yields to `out`.
   // Returns an error for an error frame or an unparsable one.
@@ -53,11 +55,8 @@ class GeminiStreamTranslator {
 
  private:
   result<void> translate(const boost::json::object& frame, std::vector<std::string>& out);
-  std::string chunk(std::string_view delta_json, std::string_view finish_reason = {}) const;
 
-  std::string model_;
-  bool include_usage_ = false;
-  std::string id_ = "chatcmpl-gemini";
+  OpenAiChunkWriter out_;
   bool started_ = false;
   bool finished_ = false;
   std::int64_t tools_ = 0;

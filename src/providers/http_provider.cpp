@@ -13,6 +13,18 @@ namespace http = boost::beast::http;
 namespace {
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+// The headers that change per request, and the empty line that ends the head.
+void append_request_headers(std::string& head, std::size_t body_size, std::string_view request_id) {
+  if (!request_id.empty()) {
+    head += "x-request-id: ";
+    head += request_id;
+    head += "\r\n";
+  }
+  head += "Content-Length: ";
+  head += std::to_string(body_size);
+  head += "\r\n\r\n";
+}
 }  // namespace
 
 HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig& config, std::string_view path,
@@ -42,31 +54,21 @@ HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig
 upstream::UpstreamExchange::RequestBuffers HttpProvider::request(std::string_view body, std::string_view request_id,
                                                                  std::string& head) const {
   head.clear();
-  if (!request_id.empty()) {
-    head += "x-request-id: ";
-    head += request_id;
-    head += "\r\n";
-  }
-  head += "Content-Length: ";
-  head += std::to_string(body.size());
-  head += "\r\n\r\n";
+  append_request_headers(head, body.size(), request_id);
   return {asio::buffer(head_prefix_), asio::buffer(head), asio::buffer(body)};
 }
 
 upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_view path, std::string_view body,
                                                                     std::string_view request_id, std::string& head) const {
-  std::string tail;
-  auto buffers = request(body, request_id, tail);
+  // The whole head in one string: the request line varies per request.
   head.clear();
   head += "POST ";
   head += endpoint_.path_prefix;
   head += path;
   head += " HTTP/1.1\r\n";
   head += fixed_headers_;
-  head += tail;
-  buffers[0] = asio::buffer(head);
-  buffers[1] = asio::const_buffer();
-  return buffers;
+  append_request_headers(head, body.size(), request_id);
+  return {asio::buffer(head), asio::const_buffer(), asio::buffer(body)};
 }
 
 upstream::ExchangeTimeouts HttpProvider::timeouts(Millis read_override) const {
