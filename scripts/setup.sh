@@ -3,6 +3,7 @@
 #   scripts/setup.sh          build and run dependencies
 #   scripts/setup.sh --test   also what the tests need (Node.js and npm for the SDK end-to-end test)
 #   scripts/setup.sh --bench  also what scripts/bench.sh needs (taskset, jq, Google Benchmark)
+#   scripts/setup.sh --fuzz   clang-14 and its libFuzzer runtime (scripts/fuzz.sh; --test includes them)
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config openssl ca-certificates
@@ -10,6 +11,9 @@ packages=(g++ cmake make pkg-config openssl ca-certificates
   libtomlplusplus-dev libssl-dev libjemalloc-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(nodejs npm curl)
+fi
+if [[ "${1:-}" == "--test" || "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang-14 libclang-rt-14-dev)  # libFuzzer, for scripts/fuzz.sh
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(util-linux jq libbenchmark-dev)

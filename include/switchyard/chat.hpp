@@ -15,6 +15,10 @@
 
 namespace switchyard {
 
+namespace auth {
+struct KeyEntry;  // a configured client key, opaque here (Gateway::authenticate hands it out)
+}
+
 // Tokens a completion used, the same for every provider (filled from the
 // provider's own usage report: OpenAI usage, Anthropic usage, Gemini
 // usageMetadata). Used for cost and limits.
@@ -42,6 +46,9 @@ struct ChatRequest {
   boost::json::object body;             // an OpenAI chat.completions request ("model", "messages", ...)
   std::optional<std::string> api_key;   // a Switchyard key; nullopt = trusted in-process caller (no key check)
   std::string request_id;               // forwarded upstream as x-request-id when set
+  // A key Gateway::authenticate already accepted (the HTTP front-end checks
+  // keys before it reads a body): used instead of api_key, not checked again.
+  const auth::KeyEntry* key = nullptr;
 };
 
 struct ChatResponse {

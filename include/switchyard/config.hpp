@@ -20,6 +20,8 @@ struct ServerConfig {
   std::uint16_t port = 8080;
   std::size_t max_body_bytes = 4 * 1024 * 1024;   // larger bodies get 413
   std::size_t max_header_bytes = 16 * 1024;       // larger headers get 431
+  std::size_t json_memory_factor = 8;             // parsed JSON of a body may take this many times its size (+64 KiB), else 413
+  std::size_t max_json_memory_bytes = 256 * 1024 * 1024;  // parsed JSON of all requests in flight together, else 503
   Millis idle_timeout{60'000};                    // keep-alive wait for the next request
   Millis request_timeout{30'000};                 // whole request (headers and body) must arrive in this
   Millis write_timeout{30'000};                   // a client that does not read for this long is dropped
@@ -88,6 +90,11 @@ struct ResilienceConfig {
   Millis breaker_window{10'000};
   Millis breaker_cooldown{30'000};    // open this long, then half-open
   int breaker_probes = 1;             // requests let through while half-open
+  // "provider/model" names a client asks for that no route lists: at most
+  // this many are tracked (health, breaker, metrics series); the least
+  // recently used idle one is retired for a new one, its counts folded into
+  // the provider's model="other" series.
+  std::size_t max_adhoc_targets = 256;
 };
 
 struct KeyConfig {

@@ -29,6 +29,7 @@ enum class errc {
   upstream_timeout,      // 504
   pool_exhausted,        // 503: no connection could be had in time
   no_target,             // 503: the route has no usable target
+  overloaded,            // 503: the gateway's own memory budget for requests in flight is spent
   cancelled,             // client went away
   internal,              // 500
 };

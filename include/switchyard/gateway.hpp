@@ -63,8 +63,13 @@ class Gateway {
   // Streamed completion; returns once the first chunk arrived.
   boost::asio::awaitable<result<ChatStream>> chat_stream(ChatRequest request);
 
-  // Checks a key alone (for endpoints other than chat).
-  result<void> authenticate(std::string_view authorization) const;
+  // Checks a key ("Bearer <key>" or a bare key) before anything else is read;
+  // the handle goes into ChatRequest::key so the key is not checked twice.
+  result<const auth::KeyEntry*> authenticate(std::string_view authorization) const;
+
+  // Longest model name a request may ask for (longer ones get 400): names
+  // become target names, log fields and metric labels.
+  static constexpr std::size_t kMaxModelName = 256;
 
   const Config& config() const noexcept;
   std::vector<std::string> model_names() const;

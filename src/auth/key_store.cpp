@@ -1,6 +1,5 @@
 #include "auth/key_store.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -58,18 +57,10 @@ result<const KeyEntry*> KeyStore::authenticate(std::string_view header) const {
       while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
     }
   }
-  for (const auto& r : recent_) {
-    if (r.entry && r.key.size() == header.size() && CRYPTO_memcmp(r.key.data(), header.data(), header.size()) == 0) {
-      return r.entry;
-    }
-  }
   auto it = keys_.find(digest(header));
   if (it == keys_.end()) {
     return make_error(errc::invalid_key, "invalid API key");
   }
-  auto& slot = recent_[recent_next_++ % recent_.size()];
-  slot.key.assign(header);
-  slot.entry = &it->second;
   return &it->second;
 }
 

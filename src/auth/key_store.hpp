@@ -4,7 +4,6 @@
 #include <switchyard/config.hpp>
 #include <switchyard/error.hpp>
 
-#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,14 +35,6 @@ class KeyStore {
   // instructions a request, 8% of the gateway's total).
   std::string digest(std::string_view key) const;
   std::unordered_map<std::string, KeyEntry> keys_;  // digest → entry
-  // The last few keys that authenticated, compared in constant time, so a
-  // client reusing its key skips the hash (measured: 5% of a request's cost).
-  struct Recent {
-    std::string key;
-    const KeyEntry* entry = nullptr;
-  };
-  mutable std::array<Recent, 8> recent_{};
-  mutable std::size_t recent_next_ = 0;
   struct DigestState;
   std::shared_ptr<DigestState> sha_;
 };

@@ -145,7 +145,8 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   if (!t) return;
   r.only_keys(*t, "server",
               {"listen", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "request_timeout_ms",
-               "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log", "admin_key"});
+               "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log", "admin_key", "json_memory_factor",
+               "max_json_memory_bytes"});
   if (auto listen = r.string(*t, "server", "listen")) {
     const auto colon = listen->rfind(':');
     if (colon == std::string::npos || colon == 0) r.fail(t->get("listen"), "server.listen", "must be host:port");
@@ -165,6 +166,8 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   }
   r.size(*t, "server", "max_body_bytes", s.max_body_bytes);
   r.size(*t, "server", "max_header_bytes", s.max_header_bytes, 1024, 1 << 20);
+  r.size(*t, "server", "json_memory_factor", s.json_memory_factor, 1, 1024);
+  r.size(*t, "server", "max_json_memory_bytes", s.max_json_memory_bytes, 1 << 20);
   r.millis(*t, "server", "idle_timeout_ms", s.idle_timeout);
   r.millis(*t, "server", "request_timeout_ms", s.request_timeout);
   r.millis(*t, "server", "write_timeout_ms", s.write_timeout);
@@ -241,11 +244,25 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
     }
   }
   std::vector<std::string> missing;
-  if (auto key = r.string(p, path, "api_key", &missing)) out.api_key = *key;
+  // A value that goes into an upstream request head: no control characters
+  // (a line break would end the header). The value itself is never printed.
+  auto header_safe = [&](const toml::node* n, const std::string& where, const std::string& v) {
+    for (const char c : v) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) r.fail(n, where, "must not contain control characters such as line breaks");
+    }
+  };
+  if (auto key = r.string(p, path, "api_key", &missing)) {
+    header_safe(p.get("api_key"), path + ".api_key", *key);
+    out.api_key = *key;
+  }
   if (const toml::table* h = r.table(p, path, "headers")) {
     for (auto&& [k, v] : *h) {
-      if (!v.is_string()) r.fail(&v, path + ".headers." + std::string(k.str()), "must be a string");
-      out.headers.emplace_back(std::string(k.str()), *r.string(*h, path + ".headers", k.str()));
+      const std::string where = path + ".headers." + std::string(k.str());
+      if (!v.is_string()) r.fail(&v, where, "must be a string");
+      auto value = *r.string(*h, path + ".headers", k.str());
+      header_safe(&v, where, value);
+      if (k.str().empty() || k.str().find_first_of(": \t\r\n") != std::string_view::npos) r.fail(&v, where, "is not a valid header name");
+      out.headers.emplace_back(std::string(k.str()), std::move(value));
     }
   }
   if (auto ca = r.string(p, path, "tls_ca_file")) out.tls_ca_file = *ca;
@@ -293,10 +310,11 @@ Config load(const Reader& r, const toml::table& root) {
     r.only_keys(*routing, "routing",
                 {"default_provider", "attempts_per_target", "base_backoff_ms", "max_backoff_ms", "retry_budget_ms",
                  "max_retry_after_ms", "breaker_failures", "breaker_error_rate", "breaker_min_requests",
-                 "breaker_window_ms", "breaker_cooldown_ms", "breaker_probes"});
+                 "breaker_window_ms", "breaker_cooldown_ms", "breaker_probes", "max_adhoc_targets"});
     auto& rc = cfg.resilience;
     if (auto v = r.integer(*routing, "routing", "attempts_per_target", 1, 10)) rc.attempts_per_target = static_cast<int>(*v);
     r.millis(*routing, "routing", "base_backoff_ms", rc.base_backoff);
+    r.size(*routing, "routing", "max_adhoc_targets", rc.max_adhoc_targets, 0, 4096);
     r.millis(*routing, "routing", "max_backoff_ms", rc.max_backoff);
     r.millis(*routing, "routing", "retry_budget_ms", rc.retry_budget);
     r.millis(*routing, "routing", "max_retry_after_ms", rc.max_retry_after);

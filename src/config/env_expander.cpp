@@ -19,7 +19,8 @@ Expanded expand_env(std::string_view text, const EnvLookup& env) {
     if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
       const auto close = text.find('}', i + 2);
       if (close == std::string_view::npos) {
-        out.error = "unterminated ${ in \"" + std::string(text) + "\"";
+        // The value is not repeated: it may be a secret written in place.
+        out.error = "unterminated ${ (no closing brace after character " + std::to_string(i + 1) + ")";
         return out;
       }
       std::string_view inner = text.substr(i + 2, close - i - 2);

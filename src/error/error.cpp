@@ -40,6 +40,7 @@ std::string_view to_string(errc e) noexcept {
     case errc::upstream_timeout: return "the provider timed out";
     case errc::pool_exhausted: return "no upstream connection available";
     case errc::no_target: return "no provider available for this model";
+    case errc::overloaded: return "the gateway is overloaded";
     case errc::cancelled: return "cancelled";
     case errc::internal: return "internal error";
   }

@@ -29,6 +29,7 @@ Shape shape_of(const Error& e) {
     case errc::upstream_timeout: return {504, "upstream_error", "upstream_timeout"};
     case errc::pool_exhausted: return {503, "upstream_error", "upstream_pool_exhausted"};
     case errc::no_target: return {503, "upstream_error", "no_target_available"};
+    case errc::overloaded: return {503, "server_error", "gateway_overloaded"};
     case errc::cancelled: return {499, "cancelled", "client_closed_request"};
     case errc::upstream_status: {
       // An upstream 4xx is the caller's problem and goes back as it was

@@ -51,8 +51,15 @@ struct Gateway::Impl {
     if (!messages || !messages->is_array() || messages->as_array().empty()) {
       return make_error(errc::invalid_request, "'messages' is required and must be a non-empty array");
     }
+    if (model->as_string().size() > Gateway::kMaxModelName || model->as_string().empty()) {
+      return make_error(errc::invalid_request, "'model' must be 1 to " + std::to_string(Gateway::kMaxModelName) + " bytes long");
+    }
     out.model = std::string(model->as_string());
-    if (request.api_key) {
+    if (request.key) {
+      if (!auth::KeyStore::allows(*request.key, out.model)) {
+        return make_error(errc::model_not_allowed, "this key may not use the model '" + out.model + "'");
+      }
+    } else if (request.api_key) {
       auto key = keys.authenticate(*request.api_key);
       if (!key) return key.error();
       if (!auth::KeyStore::allows(**key, out.model)) {
@@ -85,10 +92,8 @@ const Config& Gateway::config() const noexcept { return impl_->config; }
 
 std::vector<std::string> Gateway::model_names() const { return impl_->resolver.model_names(); }
 
-result<void> Gateway::authenticate(std::string_view authorization) const {
-  auto key = impl_->keys.authenticate(authorization);
-  if (!key) return key.error();
-  return {};
+result<const auth::KeyEntry*> Gateway::authenticate(std::string_view authorization) const {
+  return impl_->keys.authenticate(authorization);
 }
 
 std::vector<ProviderStats> Gateway::provider_stats() const {

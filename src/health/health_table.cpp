@@ -1,5 +1,7 @@
 #include "health/health_table.hpp"
 
+#include <new>
+
 namespace switchyard::health {
 
 std::int64_t to_ms(TimePoint t) noexcept {
@@ -68,8 +70,17 @@ HealthSnapshot ModelHealthMetrics::snapshot(TimePoint now) const noexcept {
 ModelHealthMetrics* HealthTable::slot(const std::string& provider, std::string_view model) {
   std::string key = provider + '/' + std::string(model);
   if (auto it = index_.find(key); it != index_.end()) return &it->second->metrics;
-  if (entries_.size() >= max_slots_) return nullptr;
-  auto& e = entries_.emplace_back();
+  Entry* slot = nullptr;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+    slot->metrics.~ModelHealthMetrics();  // atomics only: no concurrent reader on this reactor
+    new (&slot->metrics) ModelHealthMetrics();
+  } else {
+    if (entries_.size() >= max_slots_) return nullptr;
+    slot = &entries_.emplace_back();
+  }
+  auto& e = *slot;
   e.provider = provider;
   e.model = std::string(model);
   index_.emplace(std::move(key), &e);
@@ -81,9 +92,21 @@ const ModelHealthMetrics* HealthTable::find(const std::string& provider, std::st
   return it == index_.end() ? nullptr : &it->second->metrics;
 }
 
+void HealthTable::release(const std::string& provider, std::string_view model) {
+  auto it = index_.find(provider + '/' + std::string(model));
+  if (it == index_.end()) return;
+  Entry* e = it->second;
+  index_.erase(it);
+  e->provider.clear();
+  e->model.clear();
+  free_.push_back(e);
+}
+
 void HealthTable::for_each(const std::function<void(const std::string&, const std::string&,
                                                     const ModelHealthMetrics&)>& f) const {
-  for (const auto& e : entries_) f(e.provider, e.model, e.metrics);
+  for (const auto& e : entries_) {
+    if (!e.provider.empty()) f(e.provider, e.model, e.metrics);
+  }
 }
 
 }  // namespace switchyard::health

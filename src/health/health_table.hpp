@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <vector>
 #include <functional>
 #include <optional>
 #include <string>
@@ -66,6 +67,9 @@ class HealthTable {
   // The slot for (provider, model), created when new; nullptr when the table is full.
   ModelHealthMetrics* slot(const std::string& provider, std::string_view model);
   const ModelHealthMetrics* find(const std::string& provider, std::string_view model) const;
+  // Frees the slot of (provider, model) for another pair (its figures are reset).
+  void release(const std::string& provider, std::string_view model);
+  std::size_t size() const noexcept { return index_.size(); }
 
   void for_each(const std::function<void(const std::string& provider, const std::string& model,
                                          const ModelHealthMetrics&)>& f) const;
@@ -77,6 +81,7 @@ class HealthTable {
   };
   std::size_t max_slots_;
   std::deque<Entry> entries_;  // stable addresses
+  std::vector<Entry*> free_;   // released entries, reused before new ones
   std::unordered_map<std::string, Entry*> index_;
 };
 

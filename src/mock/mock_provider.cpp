@@ -60,6 +60,8 @@ void apply_override(MockBehaviour& b, std::string_view key, std::string_view val
     if (parse_number(value, v) && v >= 0 && v <= 1) b.fail_rate = v;
   } else if (key == "comments") {
     b.comments = value == "1" || value == "true";
+  } else if (key == "echo_key") {
+    b.echo_key = value == "1" || value == "true";
   } else if (key == "fail_status") {
     unsigned v;
     if (parse_number(value, v) && v >= 100 && v <= 599) b.fail_status = v;
@@ -107,6 +109,13 @@ bool parse_fault(std::string_view text, MockBehaviour& b) {
   if (text == "hang") {
     b.fault = Fault::hang;
     return true;
+  }
+  for (auto [name, f] : {std::pair{"bad-chunk", Fault::bad_chunk}, std::pair{"trail-after-done", Fault::trail_after_done},
+                         std::pair{"endless-chunk-ext", Fault::endless_chunk_ext}}) {
+    if (text == name) {
+      b.fault = f;
+      return true;
+    }
   }
   return after("stall-after:", Fault::stall_after) || after("reset-after:", Fault::reset_after) ||
          after("error-after:", Fault::error_after);
@@ -165,7 +174,8 @@ struct MockProvider::Impl {
     static constexpr std::pair<std::string_view, std::string_view> headers[] = {
         {"x-mock-status", "status"},   {"x-mock-retry-after", "retry_after"}, {"x-mock-ttft-ms", "ttft_ms"},
         {"x-mock-tps", "tokens_per_second"}, {"x-mock-tokens", "tokens"},       {"x-mock-fault", "fault"},
-        {"x-mock-fail-rate", "fail_rate"}, {"x-mock-fail-status", "fail_status"}, {"x-mock-comments", "comments"}};
+        {"x-mock-fail-rate", "fail_rate"}, {"x-mock-fail-status", "fail_status"}, {"x-mock-comments", "comments"},
+        {"x-mock-echo-key", "echo_key"}};
     for (auto [h, key] : headers) {
       if (auto it = req.find(h); it != req.end()) apply_override(b, key, it->value());
     }
@@ -200,6 +210,20 @@ struct MockProvider::Impl {
                                       {"completion_tokens", tokens},
                                       {"total_tokens", prompt_tokens + tokens}}}};
     return boost::json::serialize(o);
+  }
+
+  // With echo_key, an error text repeats the credential as received (as
+  // some providers do: "Incorrect API key provided: sk-...").
+  std::string echoed(const MockBehaviour& b, std::string text) const {
+    if (!b.echo_key) return text;
+    const auto at = text.find("\"message\":\"");
+    if (at == std::string::npos) return text;
+    std::string key = stats.last_authorization;
+    for (auto& c : key) {
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '?';
+    }
+    text.insert(at + 11, "Incorrect API key provided: " + key + ". ");
+    return text;
   }
 
   template <class Stream>
@@ -255,6 +279,7 @@ struct MockProvider::Impl {
                                std::string(model) + R"(","system_fingerprint":"fp_mock","choices":[{"index":0,"delta":)";
     const std::string_view usage_null = include_usage ? R"(,"usage":null)" : "";
     std::string chunk;
+    std::string error_frame;
     chunk.reserve(prefix.size() + 256);
     auto make = [&](std::string_view delta, std::string_view finish) {
       chunk.assign(prefix);
@@ -268,12 +293,16 @@ struct MockProvider::Impl {
 
     if (!co_await pause(lowest, b.ttft)) co_return stats.peer_closed_mid_response++, false;
     if (b.fault == Fault::error_after && b.fault_after == 0) {  // fails before the first chunk
-      co_await write_chunk(s, lowest, R"({"error":{"message":"mock failure before the first chunk","type":"server_error","code":502}})");
+      const auto frame = echoed(b, R"({"error":{"message":"mock failure before the first chunk","type":"server_error","code":502}})");
+      co_await write_chunk(s, lowest, frame);
       co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
       co_return false;
     }
     make(R"({"role":"assistant","content":""})", "null");
     if (!co_await write_chunk(s, lowest, chunk, b.comments)) co_return stats.peer_closed_mid_response++, false;
+    if (b.fault == Fault::bad_chunk && !co_await write_chunk(s, lowest, R"({"id":"bad","object":"chat.completion.chunk","choices":[5]})")) {
+      co_return false;
+    }
 
     if (!co_await stream_words(s, lowest, b, [&](int i) {
           std::string delta = R"({"content":")";
@@ -282,7 +311,10 @@ struct MockProvider::Impl {
           delta += "\"}";
           make(delta, "null");
           return write_chunk(s, lowest, chunk, b.comments);
-        }, [&] { return write_chunk(s, lowest, R"({"error":{"message":"mock failure in the middle of the stream","type":"server_error","code":502}})"); })) {
+        }, [&] {
+          error_frame = echoed(b, R"({"error":{"message":"mock failure in the middle of the stream","type":"server_error","code":502}})");
+          return write_chunk(s, lowest, error_frame);
+        })) {
       co_return false;
     }
     make("{}", "\"stop\"");
@@ -296,6 +328,15 @@ struct MockProvider::Impl {
       if (!co_await write_chunk(s, lowest, chunk)) co_return false;
     }
     if (!co_await write_chunk(s, lowest, "[DONE]")) co_return false;
+    if (b.fault == Fault::trail_after_done) {
+      // Keep-alive comments after the end, for as long as the client listens.
+      const auto until = std::chrono::steady_clock::now() + options.hang_limit;
+      while (std::chrono::steady_clock::now() < until) {
+        if (!co_await pause(lowest, Millis(50))) co_return stats.peer_closed_mid_response++, false;
+        auto [cec, cn] = co_await asio::async_write(s, http::make_chunk(asio::buffer(std::string_view(": keep-alive\n\n"))), use_nothrow);
+        if (cec) co_return stats.peer_closed_mid_response++, false;
+      }
+    }
     auto [ec, n] = co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
     co_return !ec && keep_alive;
   }
@@ -335,9 +376,22 @@ struct MockProvider::Impl {
       if (!co_await pause(lowest, options.hang_limit)) stats.peer_closed_mid_response++;
       co_return kClose;
     }
+    if (b.fault == Fault::endless_chunk_ext) {
+      // A chunk header that never ends: "1;ext=aaaa..." for as long as the client reads (64 MiB at most).
+      lowest.expires_after(std::chrono::seconds(30));
+      auto [hec, hn] = co_await asio::async_write(
+          s, asio::buffer(std::string_view("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n1;ext=")),
+          use_nothrow);
+      const std::string pad(64 * 1024, 'a');
+      for (int i = 0; !hec && i < 1024; ++i) {
+        auto [ec, n] = co_await asio::async_write(s, asio::buffer(pad), use_nothrow);
+        if (ec) break;
+      }
+      co_return kClose;
+    }
     if (b.status == 200) co_return kAnswer;
     if (!co_await pause(lowest, b.ttft)) co_return kClose;
-    const bool keep = co_await respond_json(s, lowest, b.status, error_body(b.status), &b, keep_alive);
+    const bool keep = co_await respond_json(s, lowest, b.status, echoed(b, error_body(b.status)), &b, keep_alive);
     co_return keep ? kKeep : kClose;
   }
 
@@ -369,6 +423,7 @@ struct MockProvider::Impl {
     int prompt_tokens = 0;
     count_prompt_tokens(body, prompt_tokens);
     const std::string id = "msg_mock_" + std::to_string(++next_id);
+    std::string error_frame;
     std::string tool_name;
     if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
       tool_name = std::string(tools->as_array()[0].at("name").as_string());
@@ -403,7 +458,10 @@ struct MockProvider::Impl {
           std::string word = i ? " " : "";
           word += kWords[i % std::size(kWords)];
           return event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)" + boost::json::serialize(boost::json::value(word)) + "}}");
-        }, [&] { return event("error", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"); })) {
+        }, [&] {
+          error_frame = echoed(b, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
+          return event("error", error_frame);
+        })) {
       co_return false;
     }
     co_await event("content_block_stop", R"({"type":"content_block_stop","index":0})");
@@ -483,6 +541,7 @@ struct MockProvider::Impl {
       if (!call.empty()) parts += "," + call;
       co_return co_await respond_json(s, lowest, 200, response(parts, "STOP", b.tokens), nullptr, keep_alive);
     }
+    std::string error_frame;
     if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
     auto frame = [&](std::string data) -> asio::awaitable<bool> {
       const std::string f = "data: " + data + "\r\n\r\n";
@@ -495,7 +554,10 @@ struct MockProvider::Impl {
           std::string word = i ? " " : "";
           word += kWords[i % std::size(kWords)];
           return frame(response(R"({"text":)" + boost::json::serialize(boost::json::value(word)) + "}", "", i + 1));
-        }, [&] { return frame(R"({"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}})"); })) {
+        }, [&] {
+          error_frame = echoed(b, R"({"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}})");
+          return frame(error_frame);
+        })) {
       co_return false;
     }
     std::string last = response(call.empty() ? R"({"text":""})" : call, "STOP", b.tokens);  // named: GCC 12 destroys some temporaries inside co_await twice

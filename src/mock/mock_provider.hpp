@@ -8,7 +8,9 @@
 //   status, retry_after, ttft_ms, tokens_per_second, tokens,
 //   fault = "reset" | "hang" | "stall-after:N" | "reset-after:N" | "error-after:N",
 //   fail_rate (0..1) with fail_status: a random share of requests fails,
-//   comments = 1: keep-alive comment lines in OpenAI streams (OpenRouter's habit).
+//   comments = 1: keep-alive comment lines in OpenAI streams (OpenRouter's habit),
+//   echo_key = 1: errors repeat the credential received; faults "bad-chunk",
+//   "trail-after-done", "endless-chunk-ext" misbehave as hostile upstreams do.
 // The request path picks the API: /chat/completions (OpenAI), /messages
 // (Anthropic), /models/{model}:generateContent or :streamGenerateContent (Gemini).
 #include <switchyard/config.hpp>
@@ -27,7 +29,12 @@
 
 namespace switchyard::mock {
 
-enum class Fault { none, reset, hang, stall_after, reset_after, error_after };
+enum class Fault {
+  none, reset, hang, stall_after, reset_after, error_after,
+  bad_chunk,          // OpenAI streams: a chunk whose choices are not objects ({"choices":[5]}) after the first
+  trail_after_done,   // OpenAI streams: comment lines keep coming after data: [DONE] (the body never ends)
+  endless_chunk_ext,  // a 200 whose first chunk header's extension never ends
+};
 
 struct MockBehaviour {
   unsigned status = 200;
@@ -40,6 +47,7 @@ struct MockBehaviour {
   double fail_rate = 0;          // this share of requests (random, seeded) answers with fail_status instead
   unsigned fail_status = 500;
   bool comments = false;         // OpenAI mode: SSE comment lines (": OPENROUTER PROCESSING") before each chunk, as OpenRouter sends
+  bool echo_key = false;         // error bodies and error frames repeat the credential the request carried (a careless provider)
 };
 
 // Parses "reset", "hang", "stall-after:3", ... into behaviour; false if unknown.

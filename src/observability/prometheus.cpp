@@ -18,6 +18,12 @@ void FixedHistogram::observe(double seconds) noexcept {
   sum_.store(sum_.load(std::memory_order_relaxed) + seconds, std::memory_order_relaxed);  // one writer per reactor
 }
 
+void FixedHistogram::merge(const FixedHistogram& other) noexcept {
+  for (std::size_t i = 0; i < size_ && i < other.size_; ++i) counts_[i].fetch_add(other.bucket(i), std::memory_order_relaxed);
+  count_.fetch_add(other.count(), std::memory_order_relaxed);
+  sum_.store(sum_.load(std::memory_order_relaxed) + other.sum(), std::memory_order_relaxed);
+}
+
 namespace {
 std::string number(double v) {
   char buf[32];

@@ -20,6 +20,8 @@ class FixedHistogram {
   explicit FixedHistogram(std::initializer_list<double> bounds_seconds);
 
   void observe(double seconds) noexcept;
+  // Adds another histogram's counts (same bounds), e.g. folding a retired series into another.
+  void merge(const FixedHistogram& other) noexcept;
   std::span<const double> bounds() const noexcept { return {bounds_.data(), size_}; }
   std::uint64_t bucket(std::size_t i) const noexcept { return counts_[i].load(std::memory_order_relaxed); }
   std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }

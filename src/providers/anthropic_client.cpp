@@ -15,9 +15,9 @@ AnthropicClient::AnthropicClient(const asio::any_io_executor& ex, const Provider
     : HttpProvider(ex, config, "/messages", Headers{{"x-api-key", config.api_key}, {"anthropic-version", kVersion}}) {}
 
 asio::awaitable<result<ChatResponse>> AnthropicClient::chat_completion(ChatCall call) {
-  call.body.erase("stream");
   auto translated = openai_to_anthropic_request(call.body, call.model);
   if (!translated) co_return translated.error();
+  translated->erase("stream");
   const std::string body_text = boost::json::serialize(*translated);
   const auto started_at = std::chrono::steady_clock::now();
   auto body = co_await post({}, body_text, call);
@@ -30,9 +30,9 @@ asio::awaitable<result<ChatResponse>> AnthropicClient::chat_completion(ChatCall 
 }
 
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> AnthropicClient::chat_completion_stream(ChatCall call) {
-  call.body["stream"] = true;
   auto translated = openai_to_anthropic_request(call.body, call.model);
   if (!translated) co_return translated.error();
+  (*translated)["stream"] = true;
   const std::string body_text = boost::json::serialize(*translated);
   auto ex = co_await post_stream({}, body_text, call);
   if (!ex) co_return ex.error();

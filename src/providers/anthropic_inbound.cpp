@@ -207,10 +207,22 @@ void OpenAiToAnthropicStream::close_block(std::string& out) {
   block_is_tool_ = false;
 }
 
-void OpenAiToAnthropicStream::on_chunk(std::string_view chunk_json, std::string& out) {
+result<void> OpenAiToAnthropicStream::on_chunk(std::string_view chunk_json, std::string& out) {
+  // Upstream data is never trusted to have the shape of a chunk: anything
+  // malformed ends the stream with an error event, never an exception.
+  const auto size_before = out.size();
+  try {
+    if (translate_chunk(chunk_json, out)) return {};
+  } catch (const std::exception&) {
+  }
+  out.resize(size_before);
+  return make_error(errc::upstream_bad_response, "sent a stream chunk that does not have the chat.completion.chunk shape");
+}
+
+bool OpenAiToAnthropicStream::translate_chunk(std::string_view chunk_json, std::string& out) {
   boost::system::error_code ec;
   auto v = json::parse(chunk_json, ec);
-  if (ec || !v.is_object()) return;
+  if (ec || !v.is_object()) return false;
   const auto& c = v.as_object();
   if (!started_) start(out, c.contains("id") && c.at("id").is_string() ? std::string_view(c.at("id").as_string()) : "msg_switchyard");
   if (const auto* u = c.if_contains("usage"); u && u->is_object()) {
@@ -218,7 +230,10 @@ void OpenAiToAnthropicStream::on_chunk(std::string_view chunk_json, std::string&
     output_tokens_ = int_of(u->as_object(), "completion_tokens");
   }
   const auto* choices = c.if_contains("choices");
-  if (!choices || !choices->is_array() || choices->as_array().empty()) return;
+  if (!choices) return true;  // e.g. a usage-only chunk
+  if (!choices->is_array()) return false;
+  if (choices->as_array().empty()) return true;  // the usage chunk
+  if (!choices->as_array()[0].is_object()) return false;
   const auto& choice = choices->as_array()[0].as_object();
   if (const auto* d = choice.if_contains("delta"); d && d->is_object()) {
     const auto& delta = d->as_object();
@@ -232,6 +247,7 @@ void OpenAiToAnthropicStream::on_chunk(std::string_view chunk_json, std::string&
     }
     if (const auto* calls = delta.if_contains("tool_calls"); calls && calls->is_array()) {
       for (const auto& cv : calls->as_array()) {
+        if (!cv.is_object()) return false;
         const auto& call = cv.as_object();
         const auto index = int_of(call, "index");
         const auto* fn = call.if_contains("function");
@@ -258,6 +274,7 @@ void OpenAiToAnthropicStream::on_chunk(std::string_view chunk_json, std::string&
     stop_reason_ = std::string(stop_reason_of(f->as_string()));
     close_block(out);
   }
+  return true;
 }
 
 void OpenAiToAnthropicStream::on_end(std::string& out) {

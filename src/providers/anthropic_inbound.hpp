@@ -25,13 +25,15 @@ std::string anthropic_error_body(int status, std::string_view message);
 class OpenAiToAnthropicStream {
  public:
   explicit OpenAiToAnthropicStream(std::string model) : model_(std::move(model)) {}
-  void on_chunk(std::string_view chunk_json, std::string& out);
+  // Appends the events for one chunk; a chunk that is not a chat.completion.chunk is an error (nothing appended).
+  result<void> on_chunk(std::string_view chunk_json, std::string& out);
   void on_end(std::string& out);                       // after [DONE]
   static void on_error(const Error& e, std::string& out);  // a break after the 200
 
  private:
   void start(std::string& out, std::string_view id);
   void close_block(std::string& out);
+  bool translate_chunk(std::string_view chunk_json, std::string& out);  // false: not a chunk
   static void event(std::string& out, std::string_view name, const boost::json::object& data);
 
   std::string model_;

@@ -1,6 +1,6 @@
 #include "providers/openai_client.hpp"
 
-#include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 
 #include "providers/openai_usage.hpp"
 #include "providers/upstream_error.hpp"
@@ -31,7 +31,7 @@ class OpenAiChunkStream final : public ChunkSource {
       const std::string_view data = (*ev)->data;
       if (data == "[DONE]") {
         finished_ = true;
-        co_await reader_.drain();
+        reader_.finish();
         co_return std::optional<std::string_view>{};
       }
       if (auto err = error_in_stream(data, config_.name, config_.api_key)) {
@@ -59,17 +59,63 @@ class OpenAiChunkStream final : public ChunkSource {
   Usage usage_;
 };
 
+// Appends `v` as JSON text through a stack buffer: no temporary string per value.
+void append_json(std::string& out, boost::json::serializer& sr, const boost::json::value& v) {
+  char buf[4096];
+  sr.reset(&v);
+  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+}
+
+void append_json_string(std::string& out, boost::json::serializer& sr, std::string_view s) {
+  char buf[4096];
+  sr.reset(s);
+  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+}
+
 }  // namespace
+
+std::string openai_upstream_body(const boost::json::object& body, std::string_view model, bool stream) {
+  // The client's request is shared by every attempt (retries, failover,
+  // hedges): it is read, never changed; the upstream body is written anew
+  // with model, stream and stream_options set for this attempt.
+  std::string out;
+  out.reserve(512);
+  boost::json::serializer sr;
+  out += "{\"model\":";
+  append_json_string(out, sr, model);
+  for (const auto& kv : body) {
+    const std::string_view k = kv.key();
+    if (k == "model" || k == "stream" || k == "stream_options") continue;
+    out += ',';
+    append_json_string(out, sr, k);
+    out += ':';
+    append_json(out, sr, kv.value());
+  }
+  if (stream) {
+    // Usage is always asked for (it is what limits and spend are counted
+    // from); the client's other stream options are kept.
+    out += ",\"stream\":true,\"stream_options\":{\"include_usage\":true";
+    if (const auto* so = body.if_contains("stream_options"); so && so->is_object()) {
+      for (const auto& kv : so->as_object()) {
+        if (kv.key() == "include_usage") continue;
+        out += ',';
+        append_json_string(out, sr, kv.key());
+        out += ':';
+        append_json(out, sr, kv.value());
+      }
+    }
+    out += '}';
+  }
+  out += '}';
+  return out;
+}
 
 OpenAiClient::OpenAiClient(const asio::any_io_executor& ex, const ProviderConfig& config)
     : HttpProvider(ex, config, "/chat/completions",
                    config.api_key.empty() ? Headers{} : Headers{{"Authorization", "Bearer " + config.api_key}}) {}
 
 asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall call) {
-  call.body.erase("stream");
-  call.body.erase("stream_options");
-  call.body["model"] = call.model;
-  const std::string body_text = boost::json::serialize(call.body);
+  const std::string body_text = openai_upstream_body(call.body, call.model, false);
   const auto started_at = std::chrono::steady_clock::now();
   auto body = co_await post({}, body_text, call);
   if (!body) co_return body.error();
@@ -79,12 +125,8 @@ asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall cal
 }
 
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> OpenAiClient::chat_completion_stream(ChatCall call) {
-  call.body["stream"] = true;
-  call.body["model"] = call.model;
   const bool client_wants_usage = wants_usage(call.body);
-  if (auto* so = call.body.if_contains("stream_options"); so && so->is_object()) so->as_object()["include_usage"] = true;
-  else call.body["stream_options"] = boost::json::object{{"include_usage", true}};
-  const std::string body_text = boost::json::serialize(call.body);
+  const std::string body_text = openai_upstream_body(call.body, call.model, true);
   auto exchange = co_await post_stream({}, body_text, call);
   if (!exchange) co_return exchange.error();
   co_return std::make_unique<OpenAiChunkStream>(std::move(*exchange), config_, client_wants_usage);

@@ -7,6 +7,11 @@
 
 namespace switchyard::providers {
 
+// The upstream body for one attempt: the client's request with `model`
+// replaced and, for streams, `stream: true` and `stream_options.include_usage`
+// set. The request itself is not changed (it is shared by every attempt).
+std::string openai_upstream_body(const boost::json::object& body, std::string_view model, bool stream);
+
 class OpenAiClient final : public HttpProvider {
  public:
   OpenAiClient(const boost::asio::any_io_executor& ex, const ProviderConfig& config);

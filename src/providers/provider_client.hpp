@@ -20,7 +20,9 @@
 namespace switchyard::providers {
 
 struct ChatCall {
-  boost::json::object& body;     // the client's request; the adapter may rewrite fields in place
+  // The client's request. Shared by every attempt of the request (retries,
+  // failover, hedges): adapters build their upstream body from it and never change it.
+  const boost::json::object& body;
   std::string_view model;        // the upstream model to ask for
   std::string_view request_id;   // forwarded as x-request-id when not empty
   Millis read_timeout{0};        // longest gap between body bytes / stream chunks; 0 = the provider's own

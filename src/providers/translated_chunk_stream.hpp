@@ -38,7 +38,7 @@ class TranslatedChunkStream final : public ChunkSource {
       if (ended_) co_return std::optional<std::string_view>{};
       if (translator_.finished()) {
         ended_ = true;
-        co_await reader_.drain();
+        reader_.finish();
         co_return std::optional<std::string_view>{};
       }
       auto ev = co_await reader_.next();

@@ -3,16 +3,80 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 
 namespace switchyard::providers {
 
+namespace {
+constexpr std::string_view kRedacted = "[redacted]";
+
+bool token_char(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
+}
+
+bool iequal_at(std::string_view text, std::size_t pos, std::string_view word) noexcept {
+  if (pos + word.size() > text.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[pos + i])) != word[i]) return false;
+  }
+  return true;
+}
+
+// Replaces the token after each (case-insensitive) `marker` with [redacted].
+void redact_after(std::string& text, std::string_view marker) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t at = std::string::npos;
+    for (std::size_t i = pos; i + marker.size() <= text.size(); ++i) {
+      if (iequal_at(text, i, marker)) {
+        at = i;
+        break;
+      }
+    }
+    if (at == std::string::npos) return;
+    std::size_t start = at + marker.size();
+    while (start < text.size() && (text[start] == ' ' || text[start] == '\t')) ++start;
+    std::size_t end = start;
+    while (end < text.size() && token_char(text[end])) ++end;
+    if (end > start) {  // ("[redacted]" is not a token: never redacted twice)
+      text.replace(start, end - start, kRedacted);
+      end = start + kRedacted.size();
+    }
+    pos = end > at ? end : at + 1;
+  }
+}
+}  // namespace
+
 std::string redact(std::string text, std::string_view secret) {
   if (secret.size() < 4) return text;
   for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
-    text.replace(pos, secret.size(), "[redacted]");
+    text.replace(pos, secret.size(), kRedacted);
+  }
+  // A secret cut short (the text was truncated upstream, or echoed in part).
+  if (secret.size() >= 8) {
+    const std::string_view head = secret.substr(0, 8);
+    for (auto pos = text.find(head); pos != std::string::npos; pos = text.find(head, pos)) {
+      std::size_t n = head.size();
+      while (pos + n < text.size() && n < secret.size() && text[pos + n] == secret[n]) ++n;
+      text.replace(pos, n, kRedacted);
+    }
   }
   return text;
+}
+
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) text = redact(std::move(text), s);
+  for (std::string_view marker : {"bearer ", "key=", "x-api-key:", "x-goog-api-key:", "api-key:", "\"api_key\":\"", "\"x-api-key\":\""}) {
+    redact_after(text, marker);
+  }
+  return text;
+}
+
+Error redacted(Error e, const std::vector<std::string>& secrets) {
+  e.message = redact_secrets(std::move(e.message), secrets);
+  e.upstream_error = redact_secrets(std::move(e.upstream_error), secrets);
+  return e;
 }
 
 namespace {
@@ -42,8 +106,10 @@ bool read_error_object(const boost::json::value& v, Error& e, std::string_view s
   return false;
 }
 
-std::string snippet(std::string_view body) {
-  std::string s(body.substr(0, 200));
+// Redacted first, then cut: a cut must never leave part of a secret behind.
+std::string snippet(std::string_view body, std::string_view secret) {
+  std::string s = redact_secrets(redact(std::string(body.substr(0, 64 * 1024)), secret), {});
+  if (s.size() > 200) s.resize(200);
   for (auto& ch : s) {
     if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
   }
@@ -65,7 +131,7 @@ Error error_from_upstream(unsigned status, std::string_view body, std::string_vi
   if (!ec && read_error_object(v, e, secret)) {
     detail = e.message;
   } else if (!body.empty()) {
-    detail = redact(snippet(body), secret);
+    detail = snippet(body, secret);
   }
   e.message = "returned HTTP " + std::to_string(status) + (detail.empty() ? "" : ": " + detail);
   return e;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchyard::providers {
 
@@ -22,7 +23,17 @@ inline Error with_provider(Error e, const std::string& provider) {
   return e;
 }
 
-// Replaces every occurrence of `secret` in `text`.
+// Replaces every occurrence of `secret` in `text`, and what is left of it
+// where the text was cut inside it (a run of at least its first 8 bytes).
 std::string redact(std::string text, std::string_view secret);
+
+// The same for every secret in `secrets`, and any credential-shaped text
+// whatever its value: "Bearer <token>", "key=<token>" (query strings),
+// "x-api-key: <token>" / "x-goog-api-key: <token>" / "api-key: <token>".
+// Applied to every upstream-derived text before it is cut, shown or logged.
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
+
+// The error with every text field passed through redact_secrets.
+Error redacted(Error e, const std::vector<std::string>& secrets);
 
 }  // namespace switchyard::providers

@@ -11,6 +11,7 @@
 
 #include "health/health_score.hpp"
 #include "error/error_response.hpp"
+#include "providers/upstream_error.hpp"
 #include "resilience/retry_policy.hpp"
 
 namespace switchyard::routing {
@@ -29,7 +30,38 @@ struct TargetState {
   observability::FixedHistogram ttft{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
   Usage tokens;         // summed over every answer this target gave (streams counted when they end)
   double cost_usd = 0;  // the same answers priced with their route's input_price / output_price
+  // Ad-hoc targets ("provider/model" not in any route) are kept in a bounded LRU.
+  bool adhoc = false;
+  std::list<TargetState*>::iterator lru;
+  std::uint32_t users = 0;  // requests and open streams using this state: never retired while > 0
+
+  // Counts another target's figures into this one (a retired ad-hoc target into "other").
+  void absorb(const TargetState& o) {
+    for (const auto& [status, n] : o.by_status) by_status[status] += n;
+    latency.merge(o.latency);
+    ttft.merge(o.ttft);
+    tokens += o.tokens;
+    cost_usd += o.cost_usd;
+  }
 };
+
+namespace {
+// Holds a target state in use for as long as it lives.
+class TargetUse {
+ public:
+  explicit TargetUse(TargetState* s = nullptr) noexcept : s_(s) {
+    if (s_) ++s_->users;
+  }
+  TargetUse(TargetUse&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  TargetUse& operator=(TargetUse&&) = delete;
+  ~TargetUse() {
+    if (s_) --s_->users;
+  }
+
+ private:
+  TargetState* s_;
+};
+}  // namespace
 
 namespace {
 // Prices are per million tokens; cached tokens are priced as input, reasoning as output.
@@ -75,8 +107,9 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 class FirstChunkGate final : public ChunkSource {
  public:
   FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
-                 const TargetConfig* prices, RouterCounters& counters)
-      : inner_(std::move(inner)), first_(first), target_(target), prices_(prices), counters_(counters) {}
+                 const TargetConfig* prices, RouterCounters& counters, const std::vector<std::string>& secrets)
+      : inner_(std::move(inner)), first_(first), target_(target), use_(target), prices_(prices), counters_(counters),
+        secrets_(secrets) {}
   ~FirstChunkGate() override { count_usage(); }
   FirstChunkGate(const FirstChunkGate&) = delete;
   FirstChunkGate& operator=(const FirstChunkGate&) = delete;
@@ -89,6 +122,7 @@ class FirstChunkGate final : public ChunkSource {
       co_return first_;
     }
     auto r = co_await inner_->next();
+    if (!r) r = providers::redacted(r.error(), secrets_);  // upstream text: no key leaves, whatever the provider echoed
     if (!r && r.error().code != errc::cancelled && resilience::counts_against_target(r.error())) {
       ++counters_.stream_breaks;
       target_->health->on_failure(Clock::now(), false, std::nullopt);
@@ -113,8 +147,10 @@ class FirstChunkGate final : public ChunkSource {
   bool counted_ = false;
   bool pending_ = true;
   TargetState* target_;
+  TargetUse use_;
   const TargetConfig* prices_;
   RouterCounters& counters_;
+  const std::vector<std::string>& secrets_;
 };
 
 }  // namespace
@@ -151,6 +187,12 @@ RequestNeeds needs_of(const boost::json::object& body) {
 Router::Router(asio::any_io_executor ex, const Config& config,
                std::vector<std::unique_ptr<providers::ProviderClient>>& clients)
     : ex_(std::move(ex)), config_(config), clients_(clients), rng_(std::random_device{}()) {
+  for (const auto& p : config_.providers) {
+    if (!p.api_key.empty()) secrets_.push_back(p.api_key);
+    for (const auto& [name, value] : p.headers) {
+      if (value.size() >= 8) secrets_.push_back(value);
+    }
+  }
   // Slots for every configured target up front; provider/model targets get theirs on first use.
   for (const auto& route : config_.models) {
     for (const auto& t : route.targets) {
@@ -171,11 +213,22 @@ TargetState* Router::state_for(const Target& target) {
   const auto& provider = config_.providers[target.provider].name;
   std::string key = provider + '/' + std::string(target.model);
   if (auto it = states_.find(key); it != states_.end()) {
-    if (target.config) by_config_.emplace(target.config, it->second.get());
-    return it->second.get();
+    auto* st = it->second.get();
+    if (target.config) {
+      by_config_.emplace(target.config, st);
+      if (st->adhoc) {  // a configured target now: never retired
+        adhoc_lru_.erase(st->lru);
+        st->adhoc = false;
+      }
+    } else if (st->adhoc && st->lru != adhoc_lru_.begin()) {
+      adhoc_lru_.splice(adhoc_lru_.begin(), adhoc_lru_, st->lru);
+    }
+    return st;
   }
+  const bool adhoc = !target.config;
+  if (adhoc && adhoc_lru_.size() >= config_.resilience.max_adhoc_targets && !retire_adhoc()) return nullptr;
   auto* slot = table_.slot(provider, target.model);
-  if (!slot) return nullptr;  // table full (a flood of distinct provider/model names)
+  if (!slot) return nullptr;  // table full
   auto state = std::make_unique<TargetState>();
   state->provider = provider;
   state->model = std::string(target.model);
@@ -185,7 +238,37 @@ TargetState* Router::state_for(const Target& target) {
   auto* raw = state.get();
   states_.emplace(std::move(key), std::move(state));
   if (target.config) by_config_.emplace(target.config, raw);
+  if (adhoc) {
+    raw->adhoc = true;
+    adhoc_lru_.push_front(raw);
+    raw->lru = adhoc_lru_.begin();
+  }
   return raw;
+}
+
+TargetState& Router::other_of(std::size_t provider_index) {
+  auto& slot = others_[provider_index];
+  if (!slot) {
+    slot = std::make_unique<TargetState>();
+    slot->provider = config_.providers[provider_index].name;
+    slot->model = "other";
+    slot->provider_index = provider_index;
+  }
+  return *slot;
+}
+
+bool Router::retire_adhoc() {
+  for (auto it = adhoc_lru_.rbegin(); it != adhoc_lru_.rend(); ++it) {
+    TargetState* st = *it;
+    if (st->users > 0 || st->health->snapshot(Clock::now()).in_flight > 0) continue;
+    other_of(st->provider_index).absorb(*st);
+    adhoc_lru_.erase(std::next(it).base());
+    const std::string provider = st->provider, model = st->model;
+    states_.erase(provider + '/' + model);  // destroys st
+    table_.release(provider, model);
+    return true;
+  }
+  return false;
 }
 
 TargetView Router::view_of(TargetState& state, health::TimePoint now, const health::PeerBaseline& peers) {
@@ -215,6 +298,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
   Attempted<T> outcome = co_await attempt(target, st);
   const auto t1 = Clock::now();
   outcome.state = &st;
+  if (!outcome.value) outcome.value = providers::redacted(outcome.value.error(), secrets_);
   if (outcome.value) {
     finish.outcome = true;
     st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
@@ -270,11 +354,14 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
   const std::string_view strategy = plan.route_config ? std::string_view(plan.route_config->strategy) : "failover";
 
   std::vector<TargetState*> states(targets.size());
+  std::vector<TargetUse> uses;  // none of these states is retired while this request runs
+  uses.reserve(targets.size());
   std::vector<TargetView> views(targets.size());
   health::PeerBaseline peers;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     states[i] = state_for(targets[i]);
-    if (!states[i]) co_return make_error(errc::no_target, "too many distinct targets in use");
+    if (!states[i]) co_return make_error(errc::no_target, "too many distinct provider/model names in use at once; retry shortly");
+    uses.emplace_back(states[i]);
     const auto s = states[i]->health->snapshot(started);
     auto best = [](double& slot, double v) { if (v > 0 && (slot == 0 || v < slot)) slot = v; };
     best(peers.best_latency_ms, s.ewma_latency_ms);
@@ -533,7 +620,7 @@ asio::awaitable<result<ChatStream>> Router::chat_stream_excluding(const RoutePla
     }
     if (!got) co_return Attempted<ChatStream>{got.error(), std::nullopt};
     const auto ttft = Clock::now() - t0;
-    ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.config, counters_), st.provider,
+    ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.config, counters_, secrets_), st.provider,
                       st.model, ttft);
     co_return Attempted<ChatStream>{std::move(stream), ms_between(t0, Clock::now())};
   }, exclude.empty() ? nullptr : &exclude);
@@ -574,10 +661,15 @@ void Router::write_metrics(observability::PrometheusWriter& out) const {
   const auto now = Clock::now();
   std::vector<const TargetState*> targets;
   for (const auto& [key, st] : states_) targets.push_back(st.get());
+  std::vector<const TargetState*> others;
+  for (const auto& [i, st] : others_) others.push_back(st.get());
+  // Counters include retired ad-hoc targets (model="other"); gauges are for live targets only.
+  std::vector<const TargetState*> counted = targets;
+  counted.insert(counted.end(), others.begin(), others.end());
   std::sort(targets.begin(), targets.end(), [](auto* a, auto* b) { return std::tie(a->provider, a->model) < std::tie(b->provider, b->model); });
 
   out.help("switchyard_requests_total", "counter", "Requests by the target that answered last and the status the client got.");
-  for (const auto* t : targets) {
+  for (const auto* t : counted) {
     for (const auto& [status, n] : t->by_status) {
       const auto code = std::to_string(status);
       out.sample("switchyard_requests_total", {{"provider", t->provider}, {"model", t->model}, {"status", code}}, static_cast<double>(n));
@@ -586,11 +678,11 @@ void Router::write_metrics(observability::PrometheusWriter& out) const {
   out.help("switchyard_route_requests_total", "counter", "Requests by the model (route) the client asked for.");
   for (const auto& [route, n] : route_requests_) out.sample("switchyard_route_requests_total", {{"route", route}}, static_cast<double>(n));
   out.help("switchyard_request_duration_seconds", "histogram", "Non-streamed completions: upstream request to complete answer.");
-  for (const auto* t : targets) out.histogram("switchyard_request_duration_seconds", {{"provider", t->provider}, {"model", t->model}}, t->latency);
+  for (const auto* t : counted) out.histogram("switchyard_request_duration_seconds", {{"provider", t->provider}, {"model", t->model}}, t->latency);
   out.help("switchyard_time_to_first_token_seconds", "histogram", "Streams: upstream request to first chunk.");
-  for (const auto* t : targets) out.histogram("switchyard_time_to_first_token_seconds", {{"provider", t->provider}, {"model", t->model}}, t->ttft);
+  for (const auto* t : counted) out.histogram("switchyard_time_to_first_token_seconds", {{"provider", t->provider}, {"model", t->model}}, t->ttft);
   out.help("switchyard_tokens_total", "counter", "Tokens by target and kind (prompt includes cached, completion includes reasoning).");
-  for (const auto* t : targets) {
+  for (const auto* t : counted) {
     const std::pair<const char*, std::int64_t> kinds[] = {{"prompt", t->tokens.prompt_tokens}, {"completion", t->tokens.completion_tokens},
                                                           {"cached", t->tokens.cached_tokens}, {"reasoning", t->tokens.reasoning_tokens}};
     for (auto [kind, n] : kinds) {
@@ -598,7 +690,7 @@ void Router::write_metrics(observability::PrometheusWriter& out) const {
     }
   }
   out.help("switchyard_cost_usd_total", "counter", "Spend by target: tokens times the route's input_price / output_price (per million tokens).");
-  for (const auto* t : targets) out.sample("switchyard_cost_usd_total", {{"provider", t->provider}, {"model", t->model}}, t->cost_usd);
+  for (const auto* t : counted) out.sample("switchyard_cost_usd_total", {{"provider", t->provider}, {"model", t->model}}, t->cost_usd);
   out.help("switchyard_circuit_state", "gauge", "0 closed, 1 half-open, 2 open.");
   for (const auto* t : targets) {
     const auto c = t->breaker.state(now);

@@ -16,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -101,6 +102,10 @@ class Router {
   boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st);
   std::optional<Millis> hedge_delay_for(const RoutePlan& plan, const TargetState& st) const;
   TargetState* state_for(const Target& target);
+  // Makes room for one more ad-hoc target: retires the least recently used
+  // one no request is using. False when every one is in use.
+  bool retire_adhoc();
+  TargetState& other_of(std::size_t provider_index);
   TargetView view_of(TargetState& state, health::TimePoint now, const health::PeerBaseline& peers);
 
   boost::asio::any_io_executor ex_;
@@ -109,6 +114,9 @@ class Router {
   health::HealthTable table_;
   std::unordered_map<std::string, std::unique_ptr<TargetState>> states_;  // "provider/model"
   std::unordered_map<const TargetConfig*, TargetState*> by_config_;       // configured targets, without a key string
+  std::list<TargetState*> adhoc_lru_;                                      // ad-hoc targets, most recently used first
+  std::map<std::size_t, std::unique_ptr<TargetState>> others_;             // per provider: retired ad-hoc targets' counts
+  std::vector<std::string> secrets_;                                       // provider keys and header values: redacted from every error
   std::mt19937_64 rng_;
   RouterCounters counters_;
   struct TransparentHash {

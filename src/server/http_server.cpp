@@ -18,11 +18,15 @@
 
 #include <chrono>
 
+#include <sys/resource.h>
+
 #include <openssl/crypto.h>
 #include <random>
 
 #include "error/error_response.hpp"
 #include "providers/anthropic_inbound.hpp"
+#include "server/request_head.hpp"
+#include "server/request_json_parser.hpp"
 #include "server/response_writer.hpp"
 
 namespace switchyard::server {
@@ -47,11 +51,6 @@ std::uint64_t random_seed() {
   return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
-std::string_view path_of(std::string_view target) {
-  const auto q = target.find('?');
-  return q == std::string_view::npos ? target : target.substr(0, q);
-}
-
 // Client-supplied text for the log: bounded, no control characters (no log injection).
 std::string loggable(std::string_view text) {
   std::string out(text.substr(0, 200));
@@ -66,6 +65,7 @@ struct Outcome {
   unsigned status = 0;
   std::string model;
   std::string provider;
+  std::string note;    // why it ended early, for the log (client_write_failed, stream_broken)
   bool close = false;  // connection must close after this request
 };
 
@@ -121,6 +121,9 @@ class ChatDialect {
   virtual const Buffers* chunk(std::string_view openai_chunk, ResponseWriter& w) = 0;
   virtual const Buffers& end(ResponseWriter& w) = 0;
   virtual const Buffers& broken(const Error& e, ResponseWriter& w) = 0;
+  // Set when a chunk could not be written in this API: the buffers chunk()
+  // returned carry the error event, and the stream ends after them.
+  virtual const Error* failure() const { return nullptr; }
 };
 
 // OpenAI's own API: answers pass through; chunks are framed as `data:` events
@@ -153,9 +156,13 @@ class AnthropicDialect final : public ChatDialect {
   result<std::string> complete(std::string body) override { return providers::openai_response_to_anthropic(body, model_); }
   const Buffers* chunk(std::string_view c, ResponseWriter& w) override {
     frames_.clear();
-    stream_.on_chunk(c, frames_);
+    if (auto ok = stream_.on_chunk(c, frames_); !ok) {
+      failure_ = ok.error();
+      providers::OpenAiToAnthropicStream::on_error(*failure_, frames_);
+    }
     return frames_.empty() ? nullptr : &w.raw_chunk(frames_);
   }
+  const Error* failure() const override { return failure_ ? &*failure_ : nullptr; }
   const Buffers& end(ResponseWriter& w) override {
     frames_.clear();
     stream_.on_end(frames_);
@@ -171,6 +178,7 @@ class AnthropicDialect final : public ChatDialect {
   std::string model_;
   providers::OpenAiToAnthropicStream stream_;
   std::string frames_;
+  std::optional<Error> failure_;
 };
 
 }  // namespace
@@ -207,10 +215,35 @@ std::string HttpServer::providers_json() const {
 }
 
 HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log)
-    : ex_(ex), gateway_(gateway), config_(gateway.config().server), log_(log), acceptor_(ex), drained_(ex),
-      ids_(random_seed()) {}
+    : ex_(ex), gateway_(gateway), config_(gateway.config().server), log_(log), acceptor_(ex), drained_(ex), accept_backoff_(ex),
+      ids_(random_seed()), parse_budget_(config_.max_json_memory_bytes) {
+  max_connections_ = config_.max_connections;
+}
+
+std::size_t HttpServer::fit_connections_to_fd_limit() {
+  // Each proxied request holds two descriptors (client and upstream), plus a
+  // few for the process itself. Raise the soft limit to the hard one, and if
+  // that is still too low, accept fewer connections rather than spin on EMFILE.
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return config_.max_connections;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  constexpr rlim_t kReserved = 64;
+  if (lim.rlim_cur == RLIM_INFINITY) return config_.max_connections;
+  const std::size_t fit = lim.rlim_cur > kReserved * 2 ? static_cast<std::size_t>((lim.rlim_cur - kReserved) / 2) : 16;
+  if (fit < config_.max_connections) {
+    log_.warn("max_connections lowered from " + std::to_string(config_.max_connections) + " to " + std::to_string(fit) +
+              ": the open-file limit (ulimit -n) is " + std::to_string(lim.rlim_cur) + " and each proxied request needs two descriptors");
+    return fit;
+  }
+  return config_.max_connections;
+}
 
 std::uint16_t HttpServer::listen() {
+  max_connections_ = fit_connections_to_fd_limit();
   const auto address = asio::ip::make_address(config_.host);
   const tcp::endpoint ep(address, config_.port);
   acceptor_.open(ep.protocol());
@@ -225,10 +258,21 @@ asio::awaitable<void> HttpServer::run() {
     auto [ec, sock] = co_await acceptor_.async_accept(use_nothrow);
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) break;
-      log_.warn("accept failed: " + ec.message());
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      // Out of descriptors (EMFILE/ENFILE) or memory: the pending connection
+      // stays in the backlog and accept would fail again at once. Keep serving
+      // the connections we have, retry after a pause, log once a second at most.
+      const auto now = Clock::now();
+      ++accept_failures_;
+      if (now - last_accept_log_ >= std::chrono::seconds(1)) {
+        log_.warn("accept failed: " + ec.message() + " (" + std::to_string(accept_failures_) + " times since the last report)");
+        last_accept_log_ = now;
+        accept_failures_ = 0;
+      }
+      accept_backoff_.expires_after(std::chrono::milliseconds(50));
+      co_await accept_backoff_.async_wait(use_nothrow);
+      continue;
     }
-    if (sessions_.size() >= config_.max_connections) {
+    if (sessions_.size() >= max_connections_) {
       boost::system::error_code ignored;
       sock.close(ignored);
       continue;
@@ -250,6 +294,7 @@ void HttpServer::stop() {
   stopping_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_backoff_.cancel();
   for (auto* s : sessions_) {
     if (!s->busy) s->stream->socket().cancel(ignored);
   }
@@ -262,6 +307,27 @@ asio::awaitable<bool> HttpServer::drain(Millis grace) {
   co_await drained_.async_wait(use_nothrow);
   co_return sessions_.empty();
 }
+
+namespace {
+
+// The endpoints, found from the path before any body byte is read.
+enum class Endpoint { chat, messages, models, providers, health, metrics, unknown };
+
+Endpoint endpoint_of(std::string_view path) {
+  if (path == "/v1/chat/completions" || path == "/chat/completions") return Endpoint::chat;
+  if (path == "/v1/messages" || path == "/messages") return Endpoint::messages;
+  if (path == "/v1/models" || path == "/models") return Endpoint::models;
+  if (path == "/v1/providers") return Endpoint::providers;
+  if (path == "/health") return Endpoint::health;
+  if (path == "/metrics") return Endpoint::metrics;
+  return Endpoint::unknown;
+}
+
+// The first read of a request takes at most this much; the buffer grows only
+// while a request needs it (headers up to max_header_bytes, body pieces).
+constexpr std::size_t kFirstRead = 1024;
+
+}  // namespace
 
 asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<asio::cancellation_signal> cancel) {
   // A client leaving cancels the awaited operation; it must come back as an
@@ -282,15 +348,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
 
   boost::system::error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
-  beast::flat_buffer buffer;
+  // Every byte read from the client passes through this buffer; it may hold
+  // a header block (max_header_bytes) plus one read, never more, so a chunk
+  // extension or trailer that never ends is an error, not a growing buffer.
+  const std::size_t buffer_cap = config_.max_header_bytes + 16 * 1024;
+  beast::flat_buffer buffer(buffer_cap);
   ResponseWriter writer;
-  // Request JSON is parsed into an arena made anew per request on this
-  // connection's buffer: no malloc per JSON node for ordinary requests.
-  // (Boost 1.81's monotonic_resource::release() keeps doubling its next block,
-  // so the arena is rebuilt rather than released.)
-  std::unique_ptr<unsigned char[]> json_buffer(new unsigned char[16 * 1024]);
-  std::optional<boost::json::monotonic_resource> json_arena;
-  boost::json::parser json_parser;  // reused: keeps its internal stack between requests
 
   // Writes buffers to the client; false when the client is gone. Most writes
   // fit in the socket's send buffer: they go out at once (the socket is
@@ -309,13 +372,32 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
     co_return !wec;
   };
 
+  // After an answer sent without reading the request's body (no key, a
+  // refused framing, ...): stop sending, then read and drop what the client
+  // still sends for a moment, so its TCP stack does not turn our answer into
+  // a reset. Bounded in bytes and time.
+  auto linger_close = [&]() -> asio::awaitable<void> {
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    std::array<char, 4096> sink;
+    std::size_t dropped = 0;
+    stream.expires_after(std::chrono::milliseconds(1000));
+    while (dropped < 1024 * 1024) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_nothrow);
+      if (ec) break;
+      dropped += n;
+    }
+  };
+
+  bool linger = false;  // close with linger_close() instead of at once
   for (;;) {
-    // Keep-alive: wait for the first byte of the next request.
+    // Keep-alive: wait for the first byte of the next request. An idle
+    // connection holds no more than a small buffer.
     if (buffer.size() == 0) {
       self.busy = false;
       if (stopping_) break;
+      if (buffer.capacity() > 4 * kFirstRead) buffer = beast::flat_buffer(buffer_cap);
       stream.expires_after(config_.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kFirstRead), use_nothrow);
       if (ec) break;
       buffer.commit(n);
     }
@@ -326,73 +408,23 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
     stream.expires_after(config_.request_timeout);
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
-    parser.body_limit(config_.max_body_bytes);
+    // The body limit is set once the key was checked: a client with no key
+    // gets 401, not a hint about sizes. (No body byte is read before that.)
+    parser.body_limit(boost::none);
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
-    boost::system::error_code rec = hec;
-    if (!rec && !parser.is_done()) {
-      if (auto expect = parser.get().find(http::field::expect);
-          expect != parser.get().end() && beast::iequals(expect->value(), "100-continue")) {
-        if (!co_await send(asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")))) break;
-        stream.expires_after(config_.request_timeout);
-      }
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_nothrow);
-      rec = bec;
-    }
 
-    std::string request_id;
-    if (parser.is_header_done()) {
-      if (auto it = parser.get().find("x-request-id");
-          it != parser.get().end() && acceptable_request_id(it->value())) {
-        request_id = std::string(it->value());
-      }
-    }
-    if (request_id.empty()) request_id = ids_.next();
-
-    if (rec) {
-      // Malformed or oversized requests get an answer, then the connection
-      // closes (the rest of what the client sends is not read).
-      Error e;
-      unsigned status = 0;
-      std::string body;
-      if (rec == http::error::body_limit) {
-        e = make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes");
-      } else if (rec == http::error::header_limit) {
-        status = 431;
-        body = R"({"error":{"message":"request headers too large","type":"invalid_request_error","param":null,"code":"headers_too_large"}})";
-      } else if (rec.category() == http::make_error_code(http::error::end_of_stream).category() &&
-                 rec != http::error::end_of_stream && rec != http::error::partial_message) {
-        e = make_error(errc::invalid_request, "malformed HTTP request: " + rec.message());
-      } else {
-        break;  // timeout, reset or EOF: nobody to answer
-      }
-      if (status == 0) {
-        auto mapped = error::to_http_error(e);
-        status = static_cast<unsigned>(mapped.status);
-        body = std::move(mapped.body);
-      }
-      co_await send(writer.json(status, body, ResponseWriter::Meta{request_id, {}, {}, false}));
-      if (config_.access_log) log_.info("request rejected status=" + std::to_string(status) + " request_id=" + request_id);
-      break;
-    }
-
-    auto& req = parser.get();
-    const auto request_read = Clock::now();
-    // Time spent in the gateway itself, not waiting on the provider.
-    auto overhead_us = [&](std::chrono::nanoseconds upstream) {
-      const auto inside = std::max<Clock::duration>(Clock::duration::zero(), Clock::now() - request_read - upstream);
-      gateway_.record_overhead(inside);
-      return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(inside).count());
-    };
-    const bool keep_alive = req.keep_alive();
-    const bool http10 = req.version() == 10;
-    const std::string_view path = path_of(req.target());
     Outcome outcome;
-    std::string authorization;
-    if (auto it = req.find(http::field::authorization); it != req.end()) authorization = std::string(it->value());
-    else if (auto xk = req.find("x-api-key"); xk != req.end()) authorization = std::string(xk->value());
+    RequestHead head;
+    if (parser.is_header_done()) {
+      head = read_request_head(parser.get().base(), parser.keep_alive(), parser.chunked(), parser.content_length().value_or(0));
+    }
+    if (head.request_id.empty()) head.request_id = ids_.next();
+    const std::string& request_id = head.request_id;
+    const bool head_only = head.method == http::verb::head;
 
     auto meta = [&](std::string_view overhead = {}, std::string_view retry_after = {}) {
-      return ResponseWriter::Meta{request_id, overhead, retry_after, keep_alive && !stopping_, http10};
+      return ResponseWriter::Meta{request_id, overhead, retry_after, head.keep_alive && !stopping_ && !outcome.close, head.version == 10,
+                                  head_only};
     };
     auto respond_json = [&](unsigned status, std::string_view body, ResponseWriter::Meta m) -> asio::awaitable<void> {
       outcome.status = status;
@@ -404,9 +436,118 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
       if (!m.keep_alive) outcome.close = true;
       if (!co_await send(writer.text(status, body, m))) outcome.close = true;
     };
+    // Errors in the shape of the client's API (Anthropic's for /v1/messages).
+    const Endpoint endpoint = parser.is_header_done() ? endpoint_of(head.path()) : Endpoint::unknown;
     auto respond_error = [&](const Error& e) -> asio::awaitable<void> {
-      auto mapped = error::to_http_error(e);
+      auto mapped = endpoint == Endpoint::messages ? AnthropicDialect::error_of(e) : error::to_http_error(e);
       co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
+    };
+    // An answer given before the body was read: the connection closes after it.
+    auto refuse = [&](const Error& e) -> asio::awaitable<void> {
+      outcome.close = true;
+      linger = true;
+      co_await respond_error(e);
+    };
+    auto log_rejected = [&](unsigned status) {
+      if (config_.access_log) log_.info("request rejected status=" + std::to_string(status) + " request_id=" + request_id);
+    };
+
+    if (hec) {
+      // Malformed or oversized headers get an answer, then the connection
+      // closes (the rest of what the client sends is not read).
+      if (hec == http::error::header_limit || hec == http::error::buffer_overflow) {
+        outcome.close = true;
+        linger = true;
+        const std::string_view body =
+            R"({"error":{"message":"request headers too large","type":"invalid_request_error","param":null,"code":"headers_too_large"}})";
+        co_await respond_json(431, body, meta());
+        log_rejected(431);
+      } else if (hec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+                 hec != http::error::end_of_stream && hec != http::error::partial_message) {
+        co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: " + hec.message()));
+        log_rejected(outcome.status);
+      }
+      break;  // (else: timeout, reset or EOF: nobody to answer)
+    }
+    if (auto bad = check_framing(parser.get().base())) {
+      outcome.close = true;
+      linger = true;
+      const std::string body = R"({"error":{"message":")" + std::string(bad->message) +
+                               R"(","type":"invalid_request_error","param":null,"code":")" + std::string(bad->code) + R"("}})";
+      co_await respond_json(bad->status, body, meta());
+      log_rejected(bad->status);
+      break;
+    }
+
+    // Everything below is decided from the head alone: the endpoint, the
+    // method and the key are checked before a byte of the body is read.
+    const std::string_view path = head.path();
+    const bool post_endpoint = endpoint == Endpoint::chat || endpoint == Endpoint::messages;
+    const auth::KeyEntry* key = nullptr;
+    std::optional<Error> refusal;
+    if (post_endpoint && head.method != http::verb::post) {
+      refusal = make_error(errc::method_not_allowed, endpoint == Endpoint::chat ? "use POST for chat completions" : "use POST for messages");
+    } else if (post_endpoint || endpoint == Endpoint::models) {
+      auto auth = gateway_.authenticate(head.authorization);
+      if (!auth) refusal = auth.error();
+      else key = *auth;
+    } else if (endpoint == Endpoint::providers) {
+      const auto& admin = gateway_.config().server.admin_key;
+      std::string_view presented = head.authorization;
+      if (presented.size() > 7 && beast::iequals(presented.substr(0, 7), "Bearer ")) presented.remove_prefix(7);
+      if (admin.empty()) {
+        refusal = make_error(errc::not_found, "set [server] admin_key to enable /v1/providers");
+      } else if (presented.size() != admin.size() || CRYPTO_memcmp(presented.data(), admin.data(), admin.size()) != 0) {
+        refusal = make_error(errc::invalid_key, "the admin key is required for /v1/providers");
+      }
+    } else if (endpoint == Endpoint::unknown) {
+      refusal = make_error(errc::not_found, "no route for " + loggable(path));
+    }
+    if (!refusal && !post_endpoint && head.has_body) {
+      refusal = make_error(errc::invalid_request, "this endpoint takes no request body");
+    }
+    if (!refusal && parser.content_length().value_or(0) > config_.max_body_bytes) {
+      refusal = make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes");
+    }
+    if (refusal) {
+      if (head.has_body || !parser.is_done()) {
+        co_await refuse(*refusal);
+      } else {
+        co_await respond_error(*refusal);
+      }
+    }
+
+    // The body, for an accepted POST: within the body limit and the request timeout.
+    if (!refusal && post_endpoint && !parser.is_done()) {
+      parser.body_limit(config_.max_body_bytes);
+      if (head.expect_continue) {
+        if (!co_await send(asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")))) break;
+        stream.expires_after(config_.request_timeout);
+      }
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+      if (bec) {
+        if (bec == http::error::body_limit) {
+          co_await refuse(make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes"));
+        } else if (bec == http::error::buffer_overflow) {
+          co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: a chunk header or trailer longer than " +
+                                                                std::to_string(buffer_cap) + " bytes"));
+        } else if (bec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+                   bec != http::error::end_of_stream && bec != http::error::partial_message) {
+          co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: " + bec.message()));
+        } else {
+          break;  // timeout, reset or EOF: nobody to answer
+        }
+        log_rejected(outcome.status);
+        break;
+      }
+    }
+
+    const auto request_read = Clock::now();
+    // Time spent in the gateway itself, not waiting on the provider.
+    auto overhead_us = [&](std::chrono::nanoseconds upstream) {
+      const auto inside = std::max<Clock::duration>(Clock::duration::zero(), Clock::now() - request_read - upstream);
+      gateway_.record_overhead(inside);
+      return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(inside).count());
     };
 
     // One answer, non-streamed or relayed chunk by chunk, written in the
@@ -444,8 +585,15 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
         const std::string overhead = overhead_us(chat_stream.upstream_time());
         const auto m = meta(overhead);  // views `overhead`: keep it alive while m is used
         if (!m.keep_alive) outcome.close = true;
-        if (!co_await send(writer.stream_head(m))) {
+        // A client that stops reading (write timeout) or leaves mid-stream is
+        // logged as 499, not as the 200 its head said.
+        auto client_failed = [&] {
           outcome.close = true;
+          outcome.status = 499;
+          outcome.note = "client_write_failed";
+        };
+        if (!co_await send(writer.stream_head(m))) {
+          client_failed();
           co_return;
         }
         for (;;) {
@@ -455,15 +603,23 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
             // no clean end, so the client can't mistake a cut for an answer.
             if (co_await send(dialect.broken(chunk.error(), writer))) co_await send(ResponseWriter::last_chunk());
             outcome.close = true;
+            outcome.note = "stream_broken";
             log_.warn("stream broken request_id=" + request_id + " " + chunk.error().message);
             co_return;
           }
           if (!*chunk) {
-            if (!co_await send(dialect.end(writer)) || !co_await send(ResponseWriter::last_chunk())) outcome.close = true;
+            if (!co_await send(dialect.end(writer)) || !co_await send(ResponseWriter::last_chunk())) client_failed();
             co_return;
           }
           if (const auto* buffers = dialect.chunk(**chunk, writer); buffers && !co_await send(*buffers)) {
+            client_failed();
+            co_return;
+          }
+          if (const Error* failed = dialect.failure()) {
+            co_await send(ResponseWriter::last_chunk());
             outcome.close = true;
+            outcome.note = "stream_broken";
+            log_.warn("stream broken request_id=" + request_id + " provider '" + outcome.provider + "': " + failed->message);
             co_return;
           }
         }
@@ -471,72 +627,58 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
       watch.arm();
       co_await relay();
       if (watch.disarm()) {
-        if (outcome.status == 0) outcome.status = 499;
+        if (outcome.status == 0 || outcome.status == 200) outcome.status = 499;
         outcome.close = true;
       }
     };
 
-    if (path == "/v1/chat/completions" || path == "/chat/completions") {
+    // Parsed JSON of this request: bounded, and freed when the request ends.
+    RequestJsonParser json(&parse_budget_, config_.json_memory_factor);
+    if (refusal) {
+      // answered above
+    } else if (endpoint == Endpoint::chat) {
       OpenAiDialect dialect;
-      if (req.method() != http::verb::post) {
-        co_await respond_error(make_error(errc::method_not_allowed, "use POST for chat completions"));
+      auto parsed = json.parse(parser.get().body());
+      if (!parsed) {
+        co_await respond_error(parsed.error());
+      } else if (!parsed->is_object()) {
+        co_await respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
       } else {
-        json_arena.emplace(json_buffer.get(), 16 * 1024);
-        boost::system::error_code jec;
-        json_parser.reset(&*json_arena);
-        json_parser.write(req.body(), jec);
-        boost::json::value parsed = jec ? boost::json::value() : json_parser.release();
-        if (jec) {
-          co_await respond_error(make_error(errc::invalid_json, "the request body is not valid JSON: " + jec.message()));
-        } else if (!parsed.is_object()) {
-          co_await respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
-        } else {
-          ChatRequest chat_request{std::move(parsed.as_object()), std::move(authorization), request_id};
-          if (auto* m = chat_request.body.if_contains("model"); m && m->is_string()) {
-            outcome.model = loggable(m->as_string());
-          }
-          const auto* stream_flag = chat_request.body.if_contains("stream");
-          const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
-          co_await serve_chat(std::move(chat_request), streaming, dialect);
+        ChatRequest chat_request{std::move(parsed->as_object()), std::nullopt, request_id, key};
+        if (auto* m = chat_request.body.if_contains("model"); m && m->is_string()) {
+          outcome.model = loggable(m->as_string());
         }
+        const auto* stream_flag = chat_request.body.if_contains("stream");
+        const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
+        co_await serve_chat(std::move(chat_request), streaming, dialect);
       }
-    } else if (path == "/v1/messages" || path == "/messages") {
+    } else if (endpoint == Endpoint::messages) {
       // Anthropic's Messages API inbound: translated to a chat request for the
       // router, the answer translated back; errors in Anthropic's shape.
-      boost::system::error_code jec;
-      auto parsed = boost::json::parse(req.body(), jec);
-      std::optional<AnthropicDialect> dialect;
-      auto respond_anthropic_error = [&](const Error& e) -> asio::awaitable<void> {
-        const auto mapped = AnthropicDialect::error_of(e);
-        co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
-      };
-      if (req.method() != http::verb::post) {
-        co_await respond_anthropic_error(make_error(errc::method_not_allowed, "use POST for messages"));
-      } else if (jec || !parsed.is_object()) {
-        co_await respond_anthropic_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
-      } else if (auto translated = providers::anthropic_request_to_openai(parsed.as_object()); !translated) {
-        co_await respond_anthropic_error(translated.error());
+      auto parsed = json.parse(parser.get().body());
+      if (!parsed) {
+        co_await respond_error(parsed.error());
+      } else if (!parsed->is_object()) {
+        co_await respond_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
+      } else if (auto translated = providers::anthropic_request_to_openai(parsed->as_object()); !translated) {
+        co_await respond_error(translated.error());
       } else {
         const std::string requested_model(translated->at("model").as_string());
         outcome.model = loggable(requested_model);
         const bool streaming = translated->contains("stream");
-        dialect.emplace(requested_model);
+        AnthropicDialect dialect(requested_model);
         // A named request, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
-        ChatRequest chat_request{std::move(*translated), std::move(authorization), request_id};
-        co_await serve_chat(std::move(chat_request), streaming, *dialect);
+        ChatRequest chat_request{std::move(*translated), std::nullopt, request_id, key};
+        co_await serve_chat(std::move(chat_request), streaming, dialect);
       }
-    } else if (path == "/v1/models" || path == "/models") {
-      if (auto auth = gateway_.authenticate(authorization); !auth) {
-        co_await respond_error(auth.error());
-      } else {
-        boost::json::array data;
-        for (const auto& name : gateway_.model_names()) {
-          data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
-        }
-        const auto body = boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
-        co_await respond_json(200, body, meta());
+    } else if (endpoint == Endpoint::models) {
+      boost::json::array data;
+      for (const auto& name : gateway_.model_names()) {
+        data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
       }
-    } else if (path == "/health") {
+      const auto body = boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
+      co_await respond_json(200, body, meta());
+    } else if (endpoint == Endpoint::health) {
       // "degraded" when a configured route has no usable target (all circuits open or rate-limited).
       boost::json::object body;
       const auto unhealthy = gateway_.unhealthy_routes();
@@ -547,39 +689,33 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
         body["routes_without_healthy_target"] = std::move(routes);
       }
       co_await respond_json(200, boost::json::serialize(body), meta());
-    } else if (path == "/metrics") {
+    } else if (endpoint == Endpoint::metrics) {
       const auto text = gateway_.metrics_text();
       co_await respond_text(200, text, meta());
-    } else if (path == "/v1/providers") {
-      const auto& admin = gateway_.config().server.admin_key;
-      std::string_view presented = authorization;
-      if (presented.size() > 7 && beast::iequals(presented.substr(0, 7), "Bearer ")) presented.remove_prefix(7);
-      if (admin.empty()) {
-        co_await respond_error(make_error(errc::not_found, "set [server] admin_key to enable /v1/providers"));
-      } else if (presented.size() != admin.size() || CRYPTO_memcmp(presented.data(), admin.data(), admin.size()) != 0) {
-        co_await respond_error(make_error(errc::invalid_key, "the admin key is required for /v1/providers"));
-      } else {
-        co_await respond_json(200, providers_json(), meta());
-      }
-    } else {
-      co_await respond_error(make_error(errc::not_found, "no route for " + loggable(path)));
+    } else if (endpoint == Endpoint::providers) {
+      co_await respond_json(200, providers_json(), meta());
     }
 
     if (config_.access_log) {
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
       std::string line = "request method=";
-      line += std::string(req.method_string());
+      line += loggable(head.method_text);
       line += " path=";
       line += loggable(path);
       line += " status=" + std::to_string(outcome.status);
       if (!outcome.model.empty()) line += " model=" + outcome.model;
       if (!outcome.provider.empty()) line += " provider=" + outcome.provider;
+      if (!outcome.note.empty()) line += " error=" + outcome.note;
       line += " duration_us=" + std::to_string(us) + " request_id=" + request_id;
       log_.info(line);
     }
-    if (outcome.close || !keep_alive || stopping_) break;
+    if (outcome.close || !head.keep_alive || stopping_) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (linger) {
+    co_await linger_close();
+  } else {
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
   stream.socket().close(ignored);
 }
 

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "observability/logger.hpp"
+#include "server/memory_budget.hpp"
 #include "server/request_id.hpp"
 
 namespace switchyard::server {
@@ -38,11 +39,15 @@ class HttpServer {
   boost::asio::awaitable<bool> drain(Millis grace);
 
   std::size_t open_connections() const noexcept { return sessions_.size(); }
+  // Connections accepted at once: max_connections, or fewer when the
+  // open-file limit cannot hold two descriptors per connection (set by listen()).
+  std::size_t max_connections() const noexcept { return max_connections_; }
 
   struct Session;
 
  private:
   std::string providers_json() const;
+  std::size_t fit_connections_to_fd_limit();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket,
                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);
 
@@ -52,7 +57,12 @@ class HttpServer {
   observability::Logger& log_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer drained_;
+  boost::asio::steady_timer accept_backoff_;  // pause after a failed accept (EMFILE)
+  std::chrono::steady_clock::time_point last_accept_log_{};
+  std::uint64_t accept_failures_ = 0;
+  std::size_t max_connections_ = 0;
   RequestIdGenerator ids_;
+  MemoryBudget parse_budget_;  // parsed request JSON of every connection together
   std::list<Session*> sessions_;
   bool stopping_ = false;
 };

@@ -50,7 +50,7 @@ const std::array<boost::asio::const_buffer, 2>& ResponseWriter::complete(unsigne
   end = std::to_chars(num, num + sizeof num, body.size()).ptr;
   head_.append(num, end);
   head_ += "\r\n\r\n";
-  json_ = {boost::asio::buffer(head_), boost::asio::buffer(body)};
+  json_ = {boost::asio::buffer(head_), meta.head_only ? boost::asio::const_buffer() : boost::asio::buffer(body)};
   return json_;
 }
 

@@ -19,6 +19,7 @@ class ResponseWriter {
     std::string_view retry_after;  // empty = none
     bool keep_alive = true;
     bool http10 = false;           // the client spoke HTTP/1.0
+    bool head_only = false;        // a HEAD request: the head (with Content-Length) and no body
   };
 
   // A complete JSON response: head + body. Buffers stay valid while `body` and the writer live.

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <boost/asio/as_tuple.hpp>
@@ -39,7 +40,7 @@ struct Waiter {
   bool woken = false;
 };
 
-struct ConnectionPool::State {
+struct ConnectionPool::State : std::enable_shared_from_this<ConnectionPool::State> {
   asio::any_io_executor ex;
   Endpoint endpoint;
   std::string provider;
@@ -67,12 +68,30 @@ struct ConnectionPool::State {
     }
   }
 
+  // An idle connection the upstream closes (or sends anything on) is closed
+  // at once, not left in CLOSE-WAIT until the pool is next used. The wait is
+  // cancelled when the connection is leased again.
+  void watch_idle(UpstreamConnection& conn) {
+    conn.tcp().socket().async_wait(tcp::socket::wait_read, [weak = weak_from_this(), raw = &conn](boost::system::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      auto self = weak.lock();
+      if (!self) return;
+      auto it = std::find_if(self->idle.begin(), self->idle.end(), [raw](const auto& c) { return c.get() == raw; });
+      if (it == self->idle.end() || !(*it)->looks_closed()) return;  // leased meanwhile, or a stale wake-up
+      boost::system::error_code ignored;
+      (*it)->tcp().socket().close(ignored);
+      self->idle.erase(it);
+      ++self->stats.discarded;
+    });
+  }
+
   void release(std::unique_ptr<UpstreamConnection> conn, bool reusable) {
     --active;
     if (reusable && !closed && conn->buffer().size() == 0) {
       const auto now = Clock::now();
       conn->idle_since = now;
       conn->tcp().expires_never();
+      watch_idle(*conn);
       idle.push_back(std::move(conn));
       evict_expired(now);
     } else {
@@ -198,6 +217,8 @@ asio::awaitable<result<Lease>> ConnectionPool::acquire(bool fresh) {
       while (!s.idle.empty()) {
         auto conn = std::move(s.idle.back());  // most recently used: warmest
         s.idle.pop_back();
+        boost::system::error_code ignored;
+        conn->tcp().socket().cancel(ignored);  // its idle watch
         // Peeking costs a syscall; a connection used within peek_after_idle is
         // taken as alive (a dead one is still caught: the request is retried
         // once on a fresh connection when no response byte came back).

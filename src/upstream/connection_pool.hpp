@@ -53,7 +53,11 @@ class UpstreamConnection {
  private:
   std::optional<TcpStream> plain_;
   std::optional<TlsStream> tls_;
-  boost::beast::flat_buffer buffer_;
+  // Bytes read from the upstream and not yet parsed: a header block (at most
+  // 64 KiB) or a chunk header and its pieces. Capped, so an upstream whose
+  // chunk extension or trailer never ends is an error, not a growing buffer.
+  static constexpr std::size_t kMaxBuffered = 256 * 1024;
+  boost::beast::flat_buffer buffer_{kMaxBuffered};
 };
 
 struct PoolStats {

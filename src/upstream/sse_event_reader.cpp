@@ -21,11 +21,4 @@ asio::awaitable<result<std::optional<sse::SseEvent>>> SseEventReader::next() {
   }
 }
 
-asio::awaitable<void> SseEventReader::drain() {
-  while (!exchange_->done()) {
-    auto piece = co_await exchange_->read_some();
-    if (!piece || piece->empty()) break;
-  }
-}
-
 }  // namespace switchyard::upstream

@@ -25,8 +25,10 @@ class SseEventReader {
   // body ended, or the error that broke it (I/O, an event over kMaxEvent).
   boost::asio::awaitable<result<std::optional<sse::SseEvent>>> next();
 
-  // Reads what is left of the body so the connection can go back to the pool.
-  boost::asio::awaitable<void> drain();
+  // The answer is complete (e.g. `data: [DONE]`): what the upstream still
+  // sends is not waited for. The connection goes back to the pool only if
+  // what already arrived ends the body (UpstreamExchange::finish_now).
+  void finish() noexcept { exchange_->finish_now(); }
 
   const std::string& provider() const noexcept { return provider_; }
 

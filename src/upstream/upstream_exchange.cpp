@@ -106,6 +106,29 @@ asio::awaitable<result<std::string>> UpstreamExchange::read_all(std::size_t limi
   }
 }
 
+void UpstreamExchange::finish_now() noexcept {
+  if (done_) return;
+  if (lease_ && !lease_->connection().tls()) {
+    auto& c = lease_->connection();
+    // Non-blocking socket: parses what is buffered or already in the
+    // kernel, never waits. Bounded: an upstream trickling bytes is cut.
+    for (int i = 0; i < 16 && !parser_->is_done(); ++i) {
+      auto& body = parser_->get().body();
+      body.data = chunk_.data();
+      body.size = chunk_.size();
+      boost::system::error_code ec;
+      http::read_some(c.tcp(), c.buffer(), *parser_, ec);
+      if (ec && ec != http::error::need_buffer) break;
+    }
+    if (parser_->is_done()) {
+      finish();
+      return;
+    }
+  }
+  done_ = true;
+  lease_.reset();  // closed: the rest of the body is not worth waiting for
+}
+
 void UpstreamExchange::finish() {
   done_ = true;
   if (lease_) {

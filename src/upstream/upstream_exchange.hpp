@@ -51,6 +51,11 @@ class UpstreamExchange {
   // The rest of the body, at most `limit` bytes (more is an error).
   boost::asio::awaitable<result<std::string>> read_all(std::size_t limit);
 
+  // The caller has all it needs of the body: nothing more is awaited. Bytes
+  // already received are parsed at once; when they end the body the
+  // connection is pooled, else it is closed.
+  void finish_now() noexcept;
+
   bool done() const noexcept { return done_; }
   bool reused_connection() const noexcept { return reused_; }
 

@@ -206,3 +206,26 @@ preset = "gemini"
   expect_error("[[providers]]\nname = \"x\"\ntype = \"vertex\"\n", {"providers[0].type", "supported: openai, anthropic, gemini"});
   expect_error("[[providers]]\nname = \"x\"\n", {"providers[0].base_url", "required"});
 }
+
+BOOST_AUTO_TEST_CASE(a_provider_key_or_header_with_a_line_break_is_a_config_error_that_does_not_print_it) {
+  const std::string cfg = "[[providers]]\nname = \"p\"\nbase_url = \"https://x.example/v1\"\napi_key = \"${K}\"\n";
+  auto r = load_config_string(cfg, "t.toml", env({{"K", "sk-secret-part1\r\nX-Evil: 1"}}));
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.error().find("api_key") != std::string::npos);
+  BOOST_TEST(r.error().find("control characters") != std::string::npos);
+  BOOST_TEST(r.error().find("sk-secret") == std::string::npos);
+  auto h = load_config_string("[[providers]]\nname = \"p\"\nbase_url = \"https://x.example/v1\"\nheaders = { \"X-A\" = \"a\\nb\" }\n",
+                              "t.toml", env());
+  BOOST_REQUIRE(!h);
+  BOOST_TEST(h.error().find("headers.X-A") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_hardening_bounds_are_read_and_checked) {
+  auto r = load_config_string("[server]\njson_memory_factor = 4\nmax_json_memory_bytes = 2097152\n[routing]\nmax_adhoc_targets = 7\n",
+                              "t.toml", env());
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->server.json_memory_factor == 4u);
+  BOOST_TEST(r->server.max_json_memory_bytes == 2097152u);
+  BOOST_TEST(r->resilience.max_adhoc_targets == 7u);
+  BOOST_TEST(!load_config_string("[server]\njson_memory_factor = 0\n", "t.toml", env()));
+}

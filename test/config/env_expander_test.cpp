@@ -41,3 +41,10 @@ BOOST_AUTO_TEST_CASE(syntax_errors_are_reported) {
   BOOST_TEST(!expand_env("${}", fake({})).error.empty());
   BOOST_TEST(expand_env("$A and $", fake({})).value == "$A and $");
 }
+
+BOOST_AUTO_TEST_CASE(an_unterminated_reference_does_not_repeat_the_value) {
+  // The value may be a secret written in place with a typo.
+  const auto r = expand_env("sk-live-secret-value-${OOPS", fake({}));
+  BOOST_TEST(!r.error.empty());
+  BOOST_TEST(r.error.find("sk-live") == std::string::npos);
+}

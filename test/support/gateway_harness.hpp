@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
 
+#include <cstdio>
 #include <functional>
 #include <vector>
 #include <memory>
@@ -151,10 +152,17 @@ class GatewayHarness {
   mock::MockProvider& mock() { return mock_; }
   Gateway& gateway() { return *gateway_; }
   server::HttpServer& server() { return *server_; }
+  const std::string& log_text() const { return log_text_; }
 
  private:
   asio::io_context ioc_{1};
-  observability::Logger log_{observability::LogLevel::warn};  // warnings show in a failing test's output
+  std::string log_text_;
+  // Warnings show in a failing test's output, and are kept for tests that check what was logged.
+  observability::Logger log_{observability::LogLevel::warn, [this](std::string_view line) {
+                               log_text_.append(line);
+                               log_text_ += '\n';
+                               std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+                             }};
   mock::MockProvider mock_;
   std::uint16_t mock_port_ = 0;
   std::unique_ptr<Gateway> gateway_;

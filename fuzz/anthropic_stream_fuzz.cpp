@@ -1,0 +1,17 @@
+// Anthropic Messages stream → OpenAI chunks: any event sequence, errors as values.
+#include "fuzz_support.hpp"
+#include "providers/anthropic_translator.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  switchyard::providers::AnthropicStreamTranslator t("model", size % 2 == 0);
+  std::vector<std::string> out;
+  for (const auto& [event, payload] : switchyard::fuzz::sse_events(text, switchyard::fuzz::split_of(data, size))) {
+    out.clear();
+    if (!t.on_event(event, payload, out)) return 0;
+    if (t.finished()) return 0;
+  }
+  out.clear();
+  (void)t.on_end(out);
+  return 0;
+}

@@ -1,0 +1,36 @@
+#pragma once
+// Shared by the libFuzzer targets: splitting the input into SSE events the
+// way an upstream body would arrive (in two reads, at a point the input picks).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sse/sse_parser.hpp"
+
+namespace switchyard::fuzz {
+
+// Every SSE event in `text`, fed to the parser in two pieces split at `split`.
+inline std::vector<std::pair<std::string, std::string>> sse_events(std::string_view text, std::size_t split) {
+  std::vector<std::pair<std::string, std::string>> out;
+  sse::SseParser parser(64 * 1024);
+  auto drain = [&] {
+    sse::SseEvent ev;
+    for (;;) {
+      const auto status = parser.next(ev);
+      if (status != sse::SseStatus::event) return status != sse::SseStatus::too_large;
+      out.emplace_back(std::string(ev.event), std::string(ev.data));
+    }
+  };
+  split = text.empty() ? 0 : split % (text.size() + 1);
+  parser.feed(text.substr(0, split));
+  if (!drain()) return out;
+  parser.feed(text.substr(split));
+  drain();
+  return out;
+}
+
+inline std::size_t split_of(const std::uint8_t* data, std::size_t size) { return size ? data[0] * 7u : 0u; }
+
+}  // namespace switchyard::fuzz

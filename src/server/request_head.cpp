@@ -1,0 +1,61 @@
+#include "server/request_head.hpp"
+
+#include <boost/beast/core/string.hpp>
+
+#include "server/request_id.hpp"
+
+namespace switchyard::server {
+
+namespace http = boost::beast::http;
+
+namespace {
+std::string_view trimmed(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+std::optional<FramingRejection> check_framing(const RequestHeader& header) {
+  const auto range = header.equal_range(http::field::transfer_encoding);
+  if (range.first == range.second) return std::nullopt;
+  if (std::next(range.first) != range.second) {
+    return FramingRejection{400, "invalid_transfer_encoding", "Transfer-Encoding must be sent once, as exactly 'chunked'"};
+  }
+  if (header.version() < 11) {
+    return FramingRejection{400, "invalid_transfer_encoding", "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
+  }
+  if (header.find(http::field::content_length) != header.end()) {
+    return FramingRejection{400, "invalid_transfer_encoding", "a request may not carry both Transfer-Encoding and Content-Length"};
+  }
+  const std::string_view value = trimmed(range.first->value());
+  if (value.find(',') != std::string_view::npos) {
+    return FramingRejection{400, "invalid_transfer_encoding", "Transfer-Encoding must be exactly 'chunked' (no list of codings)"};
+  }
+  if (!boost::beast::iequals(value, "chunked")) {
+    return FramingRejection{501, "unsupported_transfer_encoding", "the only Transfer-Encoding accepted is 'chunked'"};
+  }
+  return std::nullopt;
+}
+
+RequestHead read_request_head(const RequestHeader& header, bool keep_alive, bool chunked,
+                              std::uint64_t content_length) {
+  RequestHead h;
+  h.method = header.method();
+  h.method_text = std::string(header.method_string());
+  h.target = std::string(header.target());
+  h.version = header.version();
+  h.keep_alive = keep_alive;
+  if (auto it = header.find(http::field::authorization); it != header.end()) h.authorization = std::string(it->value());
+  else if (auto xk = header.find("x-api-key"); xk != header.end()) h.authorization = std::string(xk->value());
+  if (auto it = header.find("x-request-id"); it != header.end() && acceptable_request_id(it->value())) {
+    h.request_id = std::string(it->value());
+  }
+  if (auto it = header.find(http::field::expect); it != header.end() && boost::beast::iequals(trimmed(it->value()), "100-continue")) {
+    h.expect_continue = true;
+  }
+  h.has_body = chunked || content_length > 0;
+  return h;
+}
+
+}  // namespace switchyard::server
