@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET ...]    (default: 60 s each, every target)
 # Each target starts from its seed corpus in fuzz/corpus/<target>/ (copied
 # into build/fuzz/corpus/, which keeps what the runs find). Targets run two
-# at a time (one per core). Exits non-zero on the first finding; the crashing
+# at a time (one per core; FUZZ_JOBS=N to change). Exits non-zero on the first finding; the crashing
 # input is left in build/fuzz/findings/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,5 +38,5 @@ run_one() {
   fi
 }
 export -f run_one
-printf '%s\n' "${targets[@]}" | xargs -P "$(nproc 2>/dev/null || echo 2)" -I{} bash -c 'run_one "$@"' _ {} "$seconds"
+printf '%s\n' "${targets[@]}" | xargs -P "${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}" -I{} bash -c 'run_one "$@"' _ {} "$seconds"
 echo "fuzz: ${#targets[@]} targets ran ${seconds}s each without a finding"

@@ -20,6 +20,7 @@ struct ServerConfig {
   std::uint16_t port = 8080;
   std::size_t max_body_bytes = 4 * 1024 * 1024;   // larger bodies get 413
   std::size_t max_header_bytes = 16 * 1024;       // larger headers get 431
+  std::size_t max_header_memory_bytes = 16 * 1024 * 1024;  // heads over 2 KiB being read, all connections together, else 503
   std::size_t json_memory_factor = 8;             // parsed JSON of a body may take this many times its size (+64 KiB), else 413
   std::size_t max_json_memory_bytes = 256 * 1024 * 1024;  // parsed JSON of all requests in flight together, else 503
   Millis idle_timeout{60'000};                    // keep-alive wait for the next request

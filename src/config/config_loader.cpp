@@ -146,7 +146,7 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   r.only_keys(*t, "server",
               {"listen", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "request_timeout_ms",
                "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log", "admin_key", "json_memory_factor",
-               "max_json_memory_bytes"});
+               "max_json_memory_bytes", "max_header_memory_bytes"});
   if (auto listen = r.string(*t, "server", "listen")) {
     const auto colon = listen->rfind(':');
     if (colon == std::string::npos || colon == 0) r.fail(t->get("listen"), "server.listen", "must be host:port");
@@ -167,6 +167,7 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   r.size(*t, "server", "max_body_bytes", s.max_body_bytes);
   r.size(*t, "server", "max_header_bytes", s.max_header_bytes, 1024, 1 << 20);
   r.size(*t, "server", "json_memory_factor", s.json_memory_factor, 1, 1024);
+  r.size(*t, "server", "max_header_memory_bytes", s.max_header_memory_bytes, 64 * 1024);
   r.size(*t, "server", "max_json_memory_bytes", s.max_json_memory_bytes, 1 << 20);
   r.millis(*t, "server", "idle_timeout_ms", s.idle_timeout);
   r.millis(*t, "server", "request_timeout_ms", s.request_timeout);

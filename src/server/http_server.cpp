@@ -216,7 +216,7 @@ std::string HttpServer::providers_json() const {
 
 HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log)
     : ex_(ex), gateway_(gateway), config_(gateway.config().server), log_(log), acceptor_(ex), drained_(ex), accept_backoff_(ex),
-      ids_(random_seed()), parse_budget_(config_.max_json_memory_bytes) {
+      ids_(random_seed()), parse_budget_(config_.max_json_memory_bytes), header_budget_(config_.max_header_memory_bytes) {
   max_connections_ = config_.max_connections;
 }
 
@@ -326,6 +326,11 @@ Endpoint endpoint_of(std::string_view path) {
 // The first read of a request takes at most this much; the buffer grows only
 // while a request needs it (headers up to max_header_bytes, body pieces).
 constexpr std::size_t kFirstRead = 1024;
+// A request head up to this size is read in the connection's own buffer;
+// a larger one (up to max_header_bytes) takes its extra room from the
+// server's shared header budget, so idle or slow clients with no key cannot
+// together hold more than that budget.
+constexpr std::size_t kOwnHeadRoom = 2048;
 
 }  // namespace
 
@@ -395,7 +400,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
     if (buffer.size() == 0) {
       self.busy = false;
       if (stopping_) break;
-      if (buffer.capacity() > 4 * kFirstRead) buffer = beast::flat_buffer(buffer_cap);
+      if (buffer.capacity() > kOwnHeadRoom) buffer = beast::flat_buffer(buffer_cap);
       stream.expires_after(config_.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kFirstRead), use_nothrow);
       if (ec) break;
@@ -411,7 +416,25 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
     // The body limit is set once the key was checked: a client with no key
     // gets 401, not a hint about sizes. (No body byte is read before that.)
     parser.body_limit(boost::none);
-    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
+    MemoryBudget::Reservation head_room(header_budget_);
+    std::size_t room = std::max(kOwnHeadRoom, buffer.size());
+    buffer.max_size(room);
+    bool head_budget_spent = false;
+    boost::system::error_code hec;
+    for (;;) {
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
+      hec = ec;
+      if (hec != http::error::buffer_overflow || room >= buffer_cap) break;
+      // A head larger than the connection's own room: more from the shared budget.
+      const std::size_t more = std::min(buffer_cap, room * 2) - room;
+      if (!head_room.grow(more)) {
+        head_budget_spent = true;
+        break;
+      }
+      room += more;
+      buffer.max_size(room);
+    }
+    buffer.max_size(buffer_cap);
 
     Outcome outcome;
     RequestHead head;
@@ -455,7 +478,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
     if (hec) {
       // Malformed or oversized headers get an answer, then the connection
       // closes (the rest of what the client sends is not read).
-      if (hec == http::error::header_limit || hec == http::error::buffer_overflow) {
+      if (head_budget_spent) {
+        Error busy = make_error(errc::overloaded, "too many large request heads are being read at once; retry shortly");
+        busy.retry_after = "1";
+        co_await refuse(busy);
+        log_rejected(outcome.status);
+      } else if (hec == http::error::header_limit || hec == http::error::buffer_overflow) {
         outcome.close = true;
         linger = true;
         const std::string_view body =

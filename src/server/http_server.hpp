@@ -62,7 +62,8 @@ class HttpServer {
   std::uint64_t accept_failures_ = 0;
   std::size_t max_connections_ = 0;
   RequestIdGenerator ids_;
-  MemoryBudget parse_budget_;  // parsed request JSON of every connection together
+  MemoryBudget parse_budget_;   // parsed request JSON of every connection together
+  MemoryBudget header_budget_;  // request heads over 2 KiB being read, every connection together
   std::list<Session*> sessions_;
   bool stopping_ = false;
 };

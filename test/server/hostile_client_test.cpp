@@ -317,3 +317,34 @@ BOOST_AUTO_TEST_CASE(running_out_of_descriptors_does_not_spin_the_accept_loop) {
   }());
   ::setrlimit(RLIMIT_NOFILE, &saved);
 }
+
+// Slow clients with large unfinished heads share one budget: past it, 503, not memory.
+BOOST_AUTO_TEST_CASE(large_unfinished_heads_draw_from_a_shared_budget) {
+  GatewayHarness h({}, [](Config& c) { c.server.max_header_memory_bytes = 64 * 1024; });
+  h.run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    std::vector<std::unique_ptr<beast::tcp_stream>> slow;
+    for (int i = 0; i < 12; ++i) {  // each head grows to 16 KiB: 14 KiB of it from the budget
+      auto s = std::make_unique<beast::tcp_stream>(ex);
+      s->expires_after(std::chrono::seconds(5));
+      auto [ec] = co_await s->async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), h.port()), use_nothrow);
+      BOOST_REQUIRE(!ec);
+      const std::string part = "GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(12 * 1024, 'a');
+      co_await asio::async_write(*s, asio::buffer(part), use_nothrow);
+      slow.push_back(std::move(s));
+    }
+    // Those past the budget were answered 503 and closed; the others wait for the rest of their head.
+    std::size_t busy = 0;
+    for (auto& s : slow) {
+      std::array<char, 512> buf;
+      s->expires_after(milliseconds(300));
+      auto [ec, n] = co_await s->async_read_some(asio::buffer(buf), use_nothrow);
+      if (!ec && std::string_view(buf.data(), n).rfind("HTTP/1.1 503", 0) == 0) ++busy;
+    }
+    BOOST_TEST(busy >= 6u);
+    BOOST_TEST(busy <= 10u);
+    // Ordinary requests are not affected.
+    auto ok = co_await http_call(h.port(), verb::get, "/health", "");
+    BOOST_TEST(ok.status == 200u);
+  }());
+}

@@ -159,7 +159,10 @@ BOOST_AUTO_TEST_CASE(a_client_that_disconnects_mid_stream_cancels_the_upstream_a
 BOOST_AUTO_TEST_CASE(a_client_that_stops_reading_a_stream_is_dropped_after_the_write_timeout) {
   mock::MockOptions mo;
   mo.defaults.tokens = 1'000'000;  // far more than the socket buffers hold
-  GatewayHarness h(mo, [](Config& c) { c.server.write_timeout = milliseconds(300); });
+  GatewayHarness h(mo, [](Config& c) {
+    c.server.write_timeout = milliseconds(300);
+    c.server.access_log = true;
+  });
   h.run([&]() -> asio::awaitable<void> {
     TestClient c(co_await asio::this_coro::executor);
     BOOST_REQUIRE(!co_await c.connect(h.port()));
@@ -173,6 +176,8 @@ BOOST_AUTO_TEST_CASE(a_client_that_stops_reading_a_stream_is_dropped_after_the_w
     BOOST_TEST(dropped);
     BOOST_TEST(co_await eventually([&] { return h.mock().open_connections() == 0; }, std::chrono::seconds(3)));
     BOOST_TEST(h.mock().stats().peer_closed_mid_response == 1u);
+    // Logged as what it was, not as the 200 its head said.
+    BOOST_TEST(h.log_text().find("status=499 model=fast provider=mock error=client_write_failed") != std::string::npos);
   }());
   // The gateway serves others as before.
   auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true, R"(,"mock":{"tokens":3})"), auth_headers()));

@@ -158,7 +158,8 @@ class GatewayHarness {
   asio::io_context ioc_{1};
   std::string log_text_;
   // Warnings show in a failing test's output, and are kept for tests that check what was logged.
-  observability::Logger log_{observability::LogLevel::warn, [this](std::string_view line) {
+  // (Info lines are only the access log, which mock_config() turns off.)
+  observability::Logger log_{observability::LogLevel::info, [this](std::string_view line) {
                                log_text_.append(line);
                                log_text_ += '\n';
                                std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
