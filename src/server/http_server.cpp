@@ -332,14 +332,51 @@ constexpr std::size_t kFirstRead = 1024;
 // together hold more than that budget.
 constexpr std::size_t kOwnHeadRoom = 2048;
 
+// Writes buffers to the client; false when the client is gone. Most writes
+// fit in the socket's send buffer: they go out at once (the socket is
+// non-blocking), with no async operation and no timer to arm and cancel;
+// only what does not fit is awaited, within the write timeout.
+template <class Buffers>
+asio::awaitable<bool> send_to(beast::tcp_stream& stream, const Buffers& buffers, Millis write_timeout) {
+  boost::system::error_code ec;
+  const std::size_t written = asio::write(stream.socket(), buffers, ec);
+  if (!ec) co_return true;
+  if (ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+  beast::buffers_suffix<Buffers> rest(buffers);
+  rest.consume(written);
+  stream.expires_after(write_timeout);
+  auto [wec, n] = co_await asio::async_write(stream, rest, use_nothrow);
+  co_return !wec;
+}
+
 }  // namespace
+
+// What a client connection keeps between requests. The session coroutine
+// that owns it stays small while the connection is idle; everything a
+// request needs lives in serve_request's frame, made per request (an idle
+// keep-alive connection costs a few KiB, not the ~8 KiB of a request's state).
+struct HttpServer::Connection {
+  Connection(tcp::socket socket, std::shared_ptr<asio::cancellation_signal> cancel, std::size_t cap)
+      : stream(std::move(socket)), watch(stream, std::move(cancel)), buffer(cap), buffer_cap(cap) {}
+  beast::tcp_stream stream;
+  ClientWatch watch;
+  beast::flat_buffer buffer;
+  ResponseWriter writer;
+  std::size_t buffer_cap;
+  bool linger = false;  // close with a lingering close (the request's body was not read)
+};
 
 asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<asio::cancellation_signal> cancel) {
   // A client leaving cancels the awaited operation; it must come back as an
   // error value, not an exception.
   co_await asio::this_coro::throw_if_cancelled(false);
-  beast::tcp_stream stream(std::move(socket));
-  ClientWatch watch(stream, std::move(cancel));
+  // Every byte read from the client passes through the connection's buffer;
+  // it may hold a header block (max_header_bytes) plus one read, never more,
+  // so a chunk extension or trailer that never ends is an error, not a
+  // growing buffer.
+  Connection conn(std::move(socket), std::move(cancel), config_.max_header_bytes + 16 * 1024);
+  auto& stream = conn.stream;
+  auto& buffer = conn.buffer;
   Session self{&stream};
   auto entry = sessions_.insert(sessions_.end(), &self);
   struct Unregister {
@@ -353,29 +390,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
 
   boost::system::error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
-  // Every byte read from the client passes through this buffer; it may hold
-  // a header block (max_header_bytes) plus one read, never more, so a chunk
-  // extension or trailer that never ends is an error, not a growing buffer.
-  const std::size_t buffer_cap = config_.max_header_bytes + 16 * 1024;
-  beast::flat_buffer buffer(buffer_cap);
-  ResponseWriter writer;
-
-  // Writes buffers to the client; false when the client is gone. Most writes
-  // fit in the socket's send buffer: they go out at once (the socket is
-  // non-blocking), with no async operation and no timer to arm and cancel;
-  // only what does not fit is awaited, within the write timeout.
-  stream.socket().non_blocking(true, ignored);
-  auto send = [&](const auto& buffers) -> asio::awaitable<bool> {
-    boost::system::error_code ec;
-    const std::size_t written = asio::write(stream.socket(), buffers, ec);
-    if (!ec) co_return true;
-    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
-    beast::buffers_suffix<std::decay_t<decltype(buffers)>> rest(buffers);
-    rest.consume(written);
-    stream.expires_after(config_.write_timeout);
-    auto [wec, n] = co_await asio::async_write(stream, rest, use_nothrow);
-    co_return !wec;
-  };
+  stream.socket().non_blocking(true, ignored);  // writes go out at once (send_to)
 
   // After an answer sent without reading the request's body (no key, a
   // refused framing, ...): stop sending, then read and drop what the client
@@ -383,7 +398,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
   // a reset. Bounded in bytes and time.
   auto linger_close = [&]() -> asio::awaitable<void> {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    std::array<char, 4096> sink;
+    std::array<char, 1024> sink;
     std::size_t dropped = 0;
     stream.expires_after(std::chrono::milliseconds(1000));
     while (dropped < 1024 * 1024) {
@@ -393,25 +408,27 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
     }
   };
 
-  bool linger = false;  // close with linger_close() instead of at once
   for (;;) {
     // Keep-alive: wait for the first byte of the next request. An idle
     // connection holds no more than a small buffer.
     if (buffer.size() == 0) {
       self.busy = false;
       if (stopping_) break;
-      if (buffer.capacity() > kOwnHeadRoom) buffer = beast::flat_buffer(buffer_cap);
+      if (buffer.capacity() > kOwnHeadRoom) buffer = beast::flat_buffer(conn.buffer_cap);
       stream.expires_after(config_.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kFirstRead), use_nothrow);
       if (ec) break;
       buffer.commit(n);
     }
     self.busy = true;
+    // The head is read here, in the connection's small frame: a client that
+    // sends part of a head and stalls holds its buffer and no more; the
+    // request's own state is made only once a whole head arrived.
     const auto started = Clock::now();
 
     // The whole request (headers and body) must arrive within request_timeout.
     stream.expires_after(config_.request_timeout);
-    http::request_parser<http::string_body> parser;
+    RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
     // The body limit is set once the key was checked: a client with no key
     // gets 401, not a hint about sizes. (No body byte is read before that.)
@@ -424,9 +441,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
     for (;;) {
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
       hec = ec;
-      if (hec != http::error::buffer_overflow || room >= buffer_cap) break;
+      if (hec != http::error::buffer_overflow || room >= conn.buffer_cap) break;
       // A head larger than the connection's own room: more from the shared budget.
-      const std::size_t more = std::min(buffer_cap, room * 2) - room;
+      const std::size_t more = std::min(conn.buffer_cap, room * 2) - room;
       if (!head_room.grow(more)) {
         head_budget_spent = true;
         break;
@@ -434,317 +451,334 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
       room += more;
       buffer.max_size(room);
     }
-    buffer.max_size(buffer_cap);
-
-    Outcome outcome;
-    RequestHead head;
-    if (parser.is_header_done()) {
-      head = read_request_head(parser.get().base(), parser.keep_alive(), parser.chunked(), parser.content_length().value_or(0));
-    }
-    if (head.request_id.empty()) head.request_id = ids_.next();
-    const std::string& request_id = head.request_id;
-    const bool head_only = head.method == http::verb::head;
-
-    auto meta = [&](std::string_view overhead = {}, std::string_view retry_after = {}) {
-      return ResponseWriter::Meta{request_id, overhead, retry_after, head.keep_alive && !stopping_ && !outcome.close, head.version == 10,
-                                  head_only};
-    };
-    auto respond_json = [&](unsigned status, std::string_view body, ResponseWriter::Meta m) -> asio::awaitable<void> {
-      outcome.status = status;
-      if (!m.keep_alive) outcome.close = true;
-      if (!co_await send(writer.json(status, body, m))) outcome.close = true;
-    };
-    auto respond_text = [&](unsigned status, std::string_view body, ResponseWriter::Meta m) -> asio::awaitable<void> {
-      outcome.status = status;
-      if (!m.keep_alive) outcome.close = true;
-      if (!co_await send(writer.text(status, body, m))) outcome.close = true;
-    };
-    // Errors in the shape of the client's API (Anthropic's for /v1/messages).
-    const Endpoint endpoint = parser.is_header_done() ? endpoint_of(head.path()) : Endpoint::unknown;
-    auto respond_error = [&](const Error& e) -> asio::awaitable<void> {
-      auto mapped = endpoint == Endpoint::messages ? AnthropicDialect::error_of(e) : error::to_http_error(e);
-      co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
-    };
-    // An answer given before the body was read: the connection closes after it.
-    auto refuse = [&](const Error& e) -> asio::awaitable<void> {
-      outcome.close = true;
-      linger = true;
-      co_await respond_error(e);
-    };
-    auto log_rejected = [&](unsigned status) {
-      if (config_.access_log) log_.info("request rejected status=" + std::to_string(status) + " request_id=" + request_id);
-    };
-
-    if (hec) {
-      // Malformed or oversized headers get an answer, then the connection
-      // closes (the rest of what the client sends is not read).
-      if (head_budget_spent) {
-        Error busy = make_error(errc::overloaded, "too many large request heads are being read at once; retry shortly");
-        busy.retry_after = "1";
-        co_await refuse(busy);
-        log_rejected(outcome.status);
-      } else if (hec == http::error::header_limit || hec == http::error::buffer_overflow) {
-        outcome.close = true;
-        linger = true;
-        const std::string_view body =
-            R"({"error":{"message":"request headers too large","type":"invalid_request_error","param":null,"code":"headers_too_large"}})";
-        co_await respond_json(431, body, meta());
-        log_rejected(431);
-      } else if (hec.category() == http::make_error_code(http::error::end_of_stream).category() &&
-                 hec != http::error::end_of_stream && hec != http::error::partial_message) {
-        co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: " + hec.message()));
-        log_rejected(outcome.status);
-      }
-      break;  // (else: timeout, reset or EOF: nobody to answer)
-    }
-    if (auto bad = check_framing(parser.get().base())) {
-      outcome.close = true;
-      linger = true;
-      const std::string body = R"({"error":{"message":")" + std::string(bad->message) +
-                               R"(","type":"invalid_request_error","param":null,"code":")" + std::string(bad->code) + R"("}})";
-      co_await respond_json(bad->status, body, meta());
-      log_rejected(bad->status);
+    buffer.max_size(conn.buffer_cap);
+    if (head_budget_spent) {
+      // Answered from here, without a request's state: under a flood of
+      // large heads, each refused one costs no more than its buffer.
+      static constexpr std::string_view kBusy =
+          R"({"error":{"message":"too many large request heads are being read at once; retry shortly","type":"server_error","param":null,"code":"gateway_overloaded"}})";
+      const std::string id = ids_.next();
+      co_await send_to(stream, conn.writer.json(503, kBusy, ResponseWriter::Meta{id, {}, "1", false, false, false}), config_.write_timeout);
+      if (config_.access_log) log_.info("request rejected status=503 request_id=" + id);
       break;
     }
-
-    // Everything below is decided from the head alone: the endpoint, the
-    // method and the key are checked before a byte of the body is read.
-    const std::string_view path = head.path();
-    const bool post_endpoint = endpoint == Endpoint::chat || endpoint == Endpoint::messages;
-    const auth::KeyEntry* key = nullptr;
-    std::optional<Error> refusal;
-    if (post_endpoint && head.method != http::verb::post) {
-      refusal = make_error(errc::method_not_allowed, endpoint == Endpoint::chat ? "use POST for chat completions" : "use POST for messages");
-    } else if (post_endpoint || endpoint == Endpoint::models) {
-      auto auth = gateway_.authenticate(head.authorization);
-      if (!auth) refusal = auth.error();
-      else key = *auth;
-    } else if (endpoint == Endpoint::providers) {
-      const auto& admin = gateway_.config().server.admin_key;
-      std::string_view presented = head.authorization;
-      if (presented.size() > 7 && beast::iequals(presented.substr(0, 7), "Bearer ")) presented.remove_prefix(7);
-      if (admin.empty()) {
-        refusal = make_error(errc::not_found, "set [server] admin_key to enable /v1/providers");
-      } else if (presented.size() != admin.size() || CRYPTO_memcmp(presented.data(), admin.data(), admin.size()) != 0) {
-        refusal = make_error(errc::invalid_key, "the admin key is required for /v1/providers");
-      }
-    } else if (endpoint == Endpoint::unknown) {
-      refusal = make_error(errc::not_found, "no route for " + loggable(path));
-    }
-    if (!refusal && !post_endpoint && head.has_body) {
-      refusal = make_error(errc::invalid_request, "this endpoint takes no request body");
-    }
-    if (!refusal && parser.content_length().value_or(0) > config_.max_body_bytes) {
-      refusal = make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes");
-    }
-    if (refusal) {
-      if (head.has_body || !parser.is_done()) {
-        co_await refuse(*refusal);
-      } else {
-        co_await respond_error(*refusal);
-      }
-    }
-
-    // The body, for an accepted POST: within the body limit and the request timeout.
-    if (!refusal && post_endpoint && !parser.is_done()) {
-      parser.body_limit(config_.max_body_bytes);
-      if (head.expect_continue) {
-        if (!co_await send(asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")))) break;
-        stream.expires_after(config_.request_timeout);
-      }
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_nothrow);
-      if (bec) {
-        if (bec == http::error::body_limit) {
-          co_await refuse(make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes"));
-        } else if (bec == http::error::buffer_overflow) {
-          co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: a chunk header or trailer longer than " +
-                                                                std::to_string(buffer_cap) + " bytes"));
-        } else if (bec.category() == http::make_error_code(http::error::end_of_stream).category() &&
-                   bec != http::error::end_of_stream && bec != http::error::partial_message) {
-          co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: " + bec.message()));
-        } else {
-          break;  // timeout, reset or EOF: nobody to answer
-        }
-        log_rejected(outcome.status);
-        break;
-      }
-    }
-
-    const auto request_read = Clock::now();
-    // Time spent in the gateway itself, not waiting on the provider.
-    auto overhead_us = [&](std::chrono::nanoseconds upstream) {
-      const auto inside = std::max<Clock::duration>(Clock::duration::zero(), Clock::now() - request_read - upstream);
-      gateway_.record_overhead(inside);
-      return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(inside).count());
-    };
-
-    // One answer, non-streamed or relayed chunk by chunk, written in the
-    // client's API (dialect). A client that leaves cancels the upstream.
-    auto serve_chat = [&](ChatRequest chat_request, bool streaming, ChatDialect& dialect) -> asio::awaitable<void> {
-      auto respond_dialect_error = [&](const Error& e) -> asio::awaitable<void> {
-        const auto mapped = dialect.error(e);
-        co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
-      };
-      if (!streaming) {
-        watch.arm();
-        auto r = co_await gateway_.chat(std::move(chat_request));
-        if (watch.disarm()) {
-          outcome.status = 499;
-          outcome.close = true;
-        } else if (!r) {
-          co_await respond_dialect_error(r.error());
-        } else if (auto body = dialect.complete(std::move(r->body)); !body) {
-          co_await respond_dialect_error(body.error());
-        } else {
-          outcome.provider = r->provider;
-          co_await respond_json(200, *body, meta(overhead_us(r->upstream_time)));
-        }
-        co_return;
-      }
-      auto relay = [&]() -> asio::awaitable<void> {
-        auto opened = co_await gateway_.chat_stream(std::move(chat_request));
-        if (!opened) {
-          co_await respond_dialect_error(opened.error());
-          co_return;
-        }
-        ChatStream& chat_stream = *opened;
-        outcome.provider = chat_stream.provider();
-        outcome.status = 200;
-        const std::string overhead = overhead_us(chat_stream.upstream_time());
-        const auto m = meta(overhead);  // views `overhead`: keep it alive while m is used
-        if (!m.keep_alive) outcome.close = true;
-        // A client that stops reading (write timeout) or leaves mid-stream is
-        // logged as 499, not as the 200 its head said.
-        auto client_failed = [&] {
-          outcome.close = true;
-          outcome.status = 499;
-          outcome.note = "client_write_failed";
-        };
-        if (!co_await send(writer.stream_head(m))) {
-          client_failed();
-          co_return;
-        }
-        for (;;) {
-          auto chunk = co_await chat_stream.next();
-          if (!chunk) {
-            // Bytes already went out: end with the dialect's error event and
-            // no clean end, so the client can't mistake a cut for an answer.
-            if (co_await send(dialect.broken(chunk.error(), writer))) co_await send(ResponseWriter::last_chunk());
-            outcome.close = true;
-            outcome.note = "stream_broken";
-            log_.warn("stream broken request_id=" + request_id + " " + chunk.error().message);
-            co_return;
-          }
-          if (!*chunk) {
-            if (!co_await send(dialect.end(writer)) || !co_await send(ResponseWriter::last_chunk())) client_failed();
-            co_return;
-          }
-          if (const auto* buffers = dialect.chunk(**chunk, writer); buffers && !co_await send(*buffers)) {
-            client_failed();
-            co_return;
-          }
-          if (const Error* failed = dialect.failure()) {
-            co_await send(ResponseWriter::last_chunk());
-            outcome.close = true;
-            outcome.note = "stream_broken";
-            log_.warn("stream broken request_id=" + request_id + " provider '" + outcome.provider + "': " + failed->message);
-            co_return;
-          }
-        }
-      };
-      watch.arm();
-      co_await relay();
-      if (watch.disarm()) {
-        if (outcome.status == 0 || outcome.status == 200) outcome.status = 499;
-        outcome.close = true;
-      }
-    };
-
-    // Parsed JSON of this request: bounded, and freed when the request ends.
-    RequestJsonParser json(&parse_budget_, config_.json_memory_factor);
-    if (refusal) {
-      // answered above
-    } else if (endpoint == Endpoint::chat) {
-      OpenAiDialect dialect;
-      auto parsed = json.parse(parser.get().body());
-      if (!parsed) {
-        co_await respond_error(parsed.error());
-      } else if (!parsed->is_object()) {
-        co_await respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
-      } else {
-        ChatRequest chat_request{std::move(parsed->as_object()), std::nullopt, request_id, key};
-        if (auto* m = chat_request.body.if_contains("model"); m && m->is_string()) {
-          outcome.model = loggable(m->as_string());
-        }
-        const auto* stream_flag = chat_request.body.if_contains("stream");
-        const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
-        co_await serve_chat(std::move(chat_request), streaming, dialect);
-      }
-    } else if (endpoint == Endpoint::messages) {
-      // Anthropic's Messages API inbound: translated to a chat request for the
-      // router, the answer translated back; errors in Anthropic's shape.
-      auto parsed = json.parse(parser.get().body());
-      if (!parsed) {
-        co_await respond_error(parsed.error());
-      } else if (!parsed->is_object()) {
-        co_await respond_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
-      } else if (auto translated = providers::anthropic_request_to_openai(parsed->as_object()); !translated) {
-        co_await respond_error(translated.error());
-      } else {
-        const std::string requested_model(translated->at("model").as_string());
-        outcome.model = loggable(requested_model);
-        const bool streaming = translated->contains("stream");
-        AnthropicDialect dialect(requested_model);
-        // A named request, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
-        ChatRequest chat_request{std::move(*translated), std::nullopt, request_id, key};
-        co_await serve_chat(std::move(chat_request), streaming, dialect);
-      }
-    } else if (endpoint == Endpoint::models) {
-      boost::json::array data;
-      for (const auto& name : gateway_.model_names()) {
-        data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
-      }
-      const auto body = boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
-      co_await respond_json(200, body, meta());
-    } else if (endpoint == Endpoint::health) {
-      // "degraded" when a configured route has no usable target (all circuits open or rate-limited).
-      boost::json::object body;
-      const auto unhealthy = gateway_.unhealthy_routes();
-      body["status"] = stopping_ ? "stopping" : unhealthy.empty() ? "ok" : "degraded";
-      if (!unhealthy.empty()) {
-        boost::json::array routes;
-        for (const auto& r : unhealthy) routes.emplace_back(r);
-        body["routes_without_healthy_target"] = std::move(routes);
-      }
-      co_await respond_json(200, boost::json::serialize(body), meta());
-    } else if (endpoint == Endpoint::metrics) {
-      const auto text = gateway_.metrics_text();
-      co_await respond_text(200, text, meta());
-    } else if (endpoint == Endpoint::providers) {
-      co_await respond_json(200, providers_json(), meta());
-    }
-
-    if (config_.access_log) {
-      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
-      std::string line = "request method=";
-      line += loggable(head.method_text);
-      line += " path=";
-      line += loggable(path);
-      line += " status=" + std::to_string(outcome.status);
-      if (!outcome.model.empty()) line += " model=" + outcome.model;
-      if (!outcome.provider.empty()) line += " provider=" + outcome.provider;
-      if (!outcome.note.empty()) line += " error=" + outcome.note;
-      line += " duration_us=" + std::to_string(us) + " request_id=" + request_id;
-      log_.info(line);
-    }
-    if (outcome.close || !head.keep_alive || stopping_) break;
+    if (!co_await serve_request(conn, parser, hec, started)) break;
   }
-  if (linger) {
+  if (conn.linger) {
     co_await linger_close();
   } else {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
   stream.socket().close(ignored);
+}
+
+asio::awaitable<bool> HttpServer::serve_request(Connection& c, RequestParser& parser, boost::system::error_code hec,
+                                                 Clock::time_point started) {
+  auto& stream = c.stream;
+  auto& buffer = c.buffer;
+  auto& writer = c.writer;
+  auto& watch = c.watch;
+  const std::size_t buffer_cap = c.buffer_cap;
+  bool& linger = c.linger;
+  auto send = [&](const auto& buffers) { return send_to(stream, buffers, config_.write_timeout); };
+
+  Outcome outcome;
+  RequestHead head;
+  if (parser.is_header_done()) {
+    head = read_request_head(parser.get().base(), parser.keep_alive(), parser.chunked(), parser.content_length().value_or(0));
+  }
+  if (head.request_id.empty()) head.request_id = ids_.next();
+  const std::string& request_id = head.request_id;
+  const bool head_only = head.method == http::verb::head;
+
+  auto meta = [&](std::string_view overhead = {}, std::string_view retry_after = {}) {
+    return ResponseWriter::Meta{request_id, overhead, retry_after, head.keep_alive && !stopping_ && !outcome.close, head.version == 10,
+                                head_only};
+  };
+  auto respond_json = [&](unsigned status, std::string_view body, ResponseWriter::Meta m) -> asio::awaitable<void> {
+    outcome.status = status;
+    if (!m.keep_alive) outcome.close = true;
+    if (!co_await send(writer.json(status, body, m))) outcome.close = true;
+  };
+  auto respond_text = [&](unsigned status, std::string_view body, ResponseWriter::Meta m) -> asio::awaitable<void> {
+    outcome.status = status;
+    if (!m.keep_alive) outcome.close = true;
+    if (!co_await send(writer.text(status, body, m))) outcome.close = true;
+  };
+  // Errors in the shape of the client's API (Anthropic's for /v1/messages).
+  const Endpoint endpoint = parser.is_header_done() ? endpoint_of(head.path()) : Endpoint::unknown;
+  auto respond_error = [&](const Error& e) -> asio::awaitable<void> {
+    auto mapped = endpoint == Endpoint::messages ? AnthropicDialect::error_of(e) : error::to_http_error(e);
+    co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
+  };
+  // An answer given before the body was read: the connection closes after it.
+  auto refuse = [&](const Error& e) -> asio::awaitable<void> {
+    outcome.close = true;
+    linger = true;
+    co_await respond_error(e);
+  };
+  auto log_rejected = [&](unsigned status) {
+    if (config_.access_log) log_.info("request rejected status=" + std::to_string(status) + " request_id=" + request_id);
+  };
+
+  if (hec) {
+    // Malformed or oversized headers get an answer, then the connection
+    // closes (the rest of what the client sends is not read).
+    if (hec == http::error::header_limit || hec == http::error::buffer_overflow) {
+      outcome.close = true;
+      linger = true;
+      const std::string_view body =
+          R"({"error":{"message":"request headers too large","type":"invalid_request_error","param":null,"code":"headers_too_large"}})";
+      co_await respond_json(431, body, meta());
+      log_rejected(431);
+    } else if (hec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+               hec != http::error::end_of_stream && hec != http::error::partial_message) {
+      co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: " + hec.message()));
+      log_rejected(outcome.status);
+    }
+    co_return false;  // (else: timeout, reset or EOF: nobody to answer)
+  }
+  if (auto bad = check_framing(parser.get().base())) {
+    outcome.close = true;
+    linger = true;
+    const std::string body = R"({"error":{"message":")" + std::string(bad->message) +
+                             R"(","type":"invalid_request_error","param":null,"code":")" + std::string(bad->code) + R"("}})";
+    co_await respond_json(bad->status, body, meta());
+    log_rejected(bad->status);
+    co_return false;
+  }
+
+  // Everything below is decided from the head alone: the endpoint, the
+  // method and the key are checked before a byte of the body is read.
+  const std::string_view path = head.path();
+  const bool post_endpoint = endpoint == Endpoint::chat || endpoint == Endpoint::messages;
+  const auth::KeyEntry* key = nullptr;
+  std::optional<Error> refusal;
+  if (post_endpoint && head.method != http::verb::post) {
+    refusal = make_error(errc::method_not_allowed, endpoint == Endpoint::chat ? "use POST for chat completions" : "use POST for messages");
+  } else if (post_endpoint || endpoint == Endpoint::models) {
+    auto auth = gateway_.authenticate(head.authorization);
+    if (!auth) refusal = auth.error();
+    else key = *auth;
+  } else if (endpoint == Endpoint::providers) {
+    const auto& admin = gateway_.config().server.admin_key;
+    std::string_view presented = head.authorization;
+    if (presented.size() > 7 && beast::iequals(presented.substr(0, 7), "Bearer ")) presented.remove_prefix(7);
+    if (admin.empty()) {
+      refusal = make_error(errc::not_found, "set [server] admin_key to enable /v1/providers");
+    } else if (presented.size() != admin.size() || CRYPTO_memcmp(presented.data(), admin.data(), admin.size()) != 0) {
+      refusal = make_error(errc::invalid_key, "the admin key is required for /v1/providers");
+    }
+  } else if (endpoint == Endpoint::unknown) {
+    refusal = make_error(errc::not_found, "no route for " + loggable(path));
+  }
+  if (!refusal && !post_endpoint && head.has_body) {
+    refusal = make_error(errc::invalid_request, "this endpoint takes no request body");
+  }
+  if (!refusal && parser.content_length().value_or(0) > config_.max_body_bytes) {
+    refusal = make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes");
+  }
+  if (refusal) {
+    if (head.has_body || !parser.is_done()) {
+      co_await refuse(*refusal);
+    } else {
+      co_await respond_error(*refusal);
+    }
+  }
+
+  // The body, for an accepted POST: within the body limit and the request timeout.
+  if (!refusal && post_endpoint && !parser.is_done()) {
+    parser.body_limit(config_.max_body_bytes);
+    if (head.expect_continue) {
+      if (!co_await send(asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")))) co_return false;
+      stream.expires_after(config_.request_timeout);
+    }
+    auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+    if (bec) {
+      if (bec == http::error::body_limit) {
+        co_await refuse(make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes"));
+      } else if (bec == http::error::buffer_overflow) {
+        co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: a chunk header or trailer longer than " +
+                                                              std::to_string(buffer_cap) + " bytes"));
+      } else if (bec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+                 bec != http::error::end_of_stream && bec != http::error::partial_message) {
+        co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: " + bec.message()));
+      } else {
+        co_return false;  // timeout, reset or EOF: nobody to answer
+      }
+      log_rejected(outcome.status);
+      co_return false;
+    }
+  }
+
+  const auto request_read = Clock::now();
+  // Time spent in the gateway itself, not waiting on the provider.
+  auto overhead_us = [&](std::chrono::nanoseconds upstream) {
+    const auto inside = std::max<Clock::duration>(Clock::duration::zero(), Clock::now() - request_read - upstream);
+    gateway_.record_overhead(inside);
+    return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(inside).count());
+  };
+
+  // One answer, non-streamed or relayed chunk by chunk, written in the
+  // client's API (dialect). A client that leaves cancels the upstream.
+  auto serve_chat = [&](ChatRequest chat_request, bool streaming, ChatDialect& dialect) -> asio::awaitable<void> {
+    auto respond_dialect_error = [&](const Error& e) -> asio::awaitable<void> {
+      const auto mapped = dialect.error(e);
+      co_await respond_json(static_cast<unsigned>(mapped.status), mapped.body, meta({}, mapped.retry_after));
+    };
+    if (!streaming) {
+      watch.arm();
+      auto r = co_await gateway_.chat(std::move(chat_request));
+      if (watch.disarm()) {
+        outcome.status = 499;
+        outcome.close = true;
+      } else if (!r) {
+        co_await respond_dialect_error(r.error());
+      } else if (auto body = dialect.complete(std::move(r->body)); !body) {
+        co_await respond_dialect_error(body.error());
+      } else {
+        outcome.provider = r->provider;
+        co_await respond_json(200, *body, meta(overhead_us(r->upstream_time)));
+      }
+      co_return;
+    }
+    auto relay = [&]() -> asio::awaitable<void> {
+      auto opened = co_await gateway_.chat_stream(std::move(chat_request));
+      if (!opened) {
+        co_await respond_dialect_error(opened.error());
+        co_return;
+      }
+      ChatStream& chat_stream = *opened;
+      outcome.provider = chat_stream.provider();
+      outcome.status = 200;
+      const std::string overhead = overhead_us(chat_stream.upstream_time());
+      const auto m = meta(overhead);  // views `overhead`: keep it alive while m is used
+      if (!m.keep_alive) outcome.close = true;
+      // A client that stops reading (write timeout) or leaves mid-stream is
+      // logged as 499, not as the 200 its head said.
+      auto client_failed = [&] {
+        outcome.close = true;
+        outcome.status = 499;
+        outcome.note = "client_write_failed";
+      };
+      if (!co_await send(writer.stream_head(m))) {
+        client_failed();
+        co_return;
+      }
+      for (;;) {
+        auto chunk = co_await chat_stream.next();
+        if (!chunk) {
+          // Bytes already went out: end with the dialect's error event and
+          // no clean end, so the client can't mistake a cut for an answer.
+          if (co_await send(dialect.broken(chunk.error(), writer))) co_await send(ResponseWriter::last_chunk());
+          outcome.close = true;
+          outcome.note = "stream_broken";
+          log_.warn("stream broken request_id=" + request_id + " " + chunk.error().message);
+          co_return;
+        }
+        if (!*chunk) {
+          if (!co_await send(dialect.end(writer)) || !co_await send(ResponseWriter::last_chunk())) client_failed();
+          co_return;
+        }
+        if (const auto* buffers = dialect.chunk(**chunk, writer); buffers && !co_await send(*buffers)) {
+          client_failed();
+          co_return;
+        }
+        if (const Error* failed = dialect.failure()) {
+          co_await send(ResponseWriter::last_chunk());
+          outcome.close = true;
+          outcome.note = "stream_broken";
+          log_.warn("stream broken request_id=" + request_id + " provider '" + outcome.provider + "': " + failed->message);
+          co_return;
+        }
+      }
+    };
+    watch.arm();
+    co_await relay();
+    if (watch.disarm()) {
+      if (outcome.status == 0 || outcome.status == 200) outcome.status = 499;
+      outcome.close = true;
+    }
+  };
+
+  // Parsed JSON of this request: bounded, and freed when the request ends.
+  RequestJsonParser json(&parse_budget_, config_.json_memory_factor);
+  if (refusal) {
+    // answered above
+  } else if (endpoint == Endpoint::chat) {
+    OpenAiDialect dialect;
+    auto parsed = json.parse(parser.get().body());
+    if (!parsed) {
+      co_await respond_error(parsed.error());
+    } else if (!parsed->is_object()) {
+      co_await respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
+    } else {
+      ChatRequest chat_request{std::move(parsed->as_object()), std::nullopt, request_id, key};
+      if (auto* m = chat_request.body.if_contains("model"); m && m->is_string()) {
+        outcome.model = loggable(m->as_string());
+      }
+      const auto* stream_flag = chat_request.body.if_contains("stream");
+      const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
+      co_await serve_chat(std::move(chat_request), streaming, dialect);
+    }
+  } else if (endpoint == Endpoint::messages) {
+    // Anthropic's Messages API inbound: translated to a chat request for the
+    // router, the answer translated back; errors in Anthropic's shape.
+    auto parsed = json.parse(parser.get().body());
+    if (!parsed) {
+      co_await respond_error(parsed.error());
+    } else if (!parsed->is_object()) {
+      co_await respond_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
+    } else if (auto translated = providers::anthropic_request_to_openai(parsed->as_object()); !translated) {
+      co_await respond_error(translated.error());
+    } else {
+      const std::string requested_model(translated->at("model").as_string());
+      outcome.model = loggable(requested_model);
+      const bool streaming = translated->contains("stream");
+      AnthropicDialect dialect(requested_model);
+      // A named request, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
+      ChatRequest chat_request{std::move(*translated), std::nullopt, request_id, key};
+      co_await serve_chat(std::move(chat_request), streaming, dialect);
+    }
+  } else if (endpoint == Endpoint::models) {
+    boost::json::array data;
+    for (const auto& name : gateway_.model_names()) {
+      data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
+    }
+    const auto body = boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
+    co_await respond_json(200, body, meta());
+  } else if (endpoint == Endpoint::health) {
+    // "degraded" when a configured route has no usable target (all circuits open or rate-limited).
+    boost::json::object body;
+    const auto unhealthy = gateway_.unhealthy_routes();
+    body["status"] = stopping_ ? "stopping" : unhealthy.empty() ? "ok" : "degraded";
+    if (!unhealthy.empty()) {
+      boost::json::array routes;
+      for (const auto& r : unhealthy) routes.emplace_back(r);
+      body["routes_without_healthy_target"] = std::move(routes);
+    }
+    co_await respond_json(200, boost::json::serialize(body), meta());
+  } else if (endpoint == Endpoint::metrics) {
+    const auto text = gateway_.metrics_text();
+    co_await respond_text(200, text, meta());
+  } else if (endpoint == Endpoint::providers) {
+    co_await respond_json(200, providers_json(), meta());
+  }
+
+  if (config_.access_log) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
+    std::string line = "request method=";
+    line += loggable(head.method_text);
+    line += " path=";
+    line += loggable(path);
+    line += " status=" + std::to_string(outcome.status);
+    if (!outcome.model.empty()) line += " model=" + outcome.model;
+    if (!outcome.provider.empty()) line += " provider=" + outcome.provider;
+    if (!outcome.note.empty()) line += " error=" + outcome.note;
+    line += " duration_us=" + std::to_string(us) + " request_id=" + request_id;
+    log_.info(line);
+  }
+  co_return !(outcome.close || !head.keep_alive || stopping_);
 }
 
 }  // namespace switchyard::server

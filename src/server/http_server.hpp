@@ -9,6 +9,8 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <cstdint>
 #include <list>
@@ -48,6 +50,12 @@ class HttpServer {
  private:
   std::string providers_json() const;
   std::size_t fit_connections_to_fd_limit();
+  struct Connection;
+  // One request on a connection: read, check, answer. False: close the connection.
+  using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+  // `parser` has read the head (or failed to: `head_error`).
+  boost::asio::awaitable<bool> serve_request(Connection& c, RequestParser& parser, boost::system::error_code head_error,
+                                             std::chrono::steady_clock::time_point started);
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket,
                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);
 
