@@ -589,6 +589,8 @@ asio::awaitable<bool> HttpServer::serve_request(Connection& c, RequestParser& pa
   // The body, for an accepted POST: within the body limit and the request timeout.
   if (!refusal && post_endpoint && !parser.is_done()) {
     parser.body_limit(config_.max_body_bytes);
+    // The whole body goes into one string: sized once when its length is known.
+    if (const auto length = parser.content_length()) parser.get().body().reserve(static_cast<std::size_t>(*length));
     if (head.expect_continue) {
       if (!co_await send(asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")))) co_return false;
       stream.expires_after(config_.request_timeout);

@@ -46,8 +46,8 @@ void RequestJsonParser::Counting::do_deallocate(void* p, std::size_t, std::size_
 RequestJsonParser::~RequestJsonParser() { reset(); }
 
 void RequestJsonParser::reset() noexcept {
-  if (parser_) parser_->reset();  // drops anything it still holds in the arena
-  arena_.reset();                 // hands its blocks back to `counting_`
+  parser_.reset();    // its stack and anything it still holds
+  arena_.reset();     // hands its blocks back to `counting_`
   counting_.reset();
 }
 
@@ -80,8 +80,10 @@ result<boost::json::value> RequestJsonParser::parse(std::string_view text) {
   arena_.emplace(text.size() + 1024, &*counting_);
   boost::json::parse_options opts;
   opts.max_depth = 64;
-  if (!parser_) parser_.emplace(boost::json::storage_ptr(), opts);
   try {
+    // The parser's own stack (every element of an array is held there before
+    // the array is built) is charged to the same budget as the values.
+    parser_.emplace(boost::json::storage_ptr(&*counting_), opts);
     parser_->reset(boost::json::storage_ptr(&*arena_));
     boost::system::error_code ec;
     parser_->write(text.data(), text.size(), ec);

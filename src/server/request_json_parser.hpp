@@ -61,7 +61,7 @@ class RequestJsonParser {
   std::size_t factor_;
   std::optional<Counting> counting_;
   std::optional<boost::json::monotonic_resource> arena_;
-  std::optional<boost::json::parser> parser_;  // kept between requests: its stack is reused
+  std::optional<boost::json::parser> parser_;
 };
 
 }  // namespace switchyard::server
