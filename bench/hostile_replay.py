@@ -98,8 +98,10 @@ key = "{KEY}"
             statuses, closed, out = exchange(data)
             got = ",".join(statuses) or "none"
             extra = " (admin data served)" if b'"targets"' in out else ""
-            if name.startswith("HEAD") and out.count(b"{") > 0:
-                extra = " (HEAD answer carried a body)"
+            if name.startswith("HEAD"):
+                head_end = out.find(b"\r\n\r\n") + 4
+                if head_end >= 4 and not out.startswith(b"HTTP/1.1 ", head_end):
+                    extra = " (HEAD answer carried a body)"
             print(f"| {name} | {expected} | {got}{extra} | {'closed' if closed else 'open'} |")
     finally:
         gw.terminate()
