@@ -393,9 +393,11 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
     return e;
   };
   asio::steady_timer backoff_timer(ex_);
+  std::vector<TargetState*> hedged_out;  // tried as a hedge that failed: not tried again
   for (const std::size_t index : order) {
     TargetState& st = *states[index];
     const Target& target = targets[index];
+    if (std::find(hedged_out.begin(), hedged_out.end(), &st) != hedged_out.end()) continue;
     if (!st.breaker.allow(Clock::now())) continue;  // its half-open probe is taken, or it just opened
     if (tried_one) ++counters_.failovers;
     tried_one = true;
@@ -416,8 +418,27 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
           }
         }
       }
+      bool hedged = false;  // the hedge ran: a failure of both tries moves on past both targets
       if (hedge_state) {
         using namespace asio::experimental::awaitable_operators;
+        // Once the hedge runs, a failure of either try waits for the other:
+        // the request moves on only when both have failed. (A failed try is a
+        // value, so with a plain race it would end the race and cancel a
+        // hedge that was about to answer.)
+        enum class Arm { running, failed };
+        Arm first_arm = Arm::running, hedge_arm = Arm::running;
+        bool hedge_started = false;
+        asio::steady_timer first_waits(ex_), hedge_waits(ex_);
+        std::optional<Attempted<T>> first_failure;
+        auto first = [&]() -> asio::awaitable<Attempted<T>> {
+          auto r = co_await recorded<T>(attempt, target, st);
+          if (r.value || !hedge_started || hedge_arm == Arm::failed) co_return r;
+          first_arm = Arm::failed;
+          first_failure = std::move(r);
+          first_waits.expires_at(Clock::time_point::max());
+          co_await first_waits.async_wait(use_nothrow);  // until the hedge's own outcome ends the race
+          co_return std::move(*first_failure);
+        };
         auto hedge = [&]() -> asio::awaitable<Attempted<T>> {
           asio::steady_timer timer(ex_, *hedge_delay);
           if (auto [ec] = co_await timer.async_wait(use_nothrow); ec) {  // the first try finished in time
@@ -425,16 +446,21 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
           }
           if (hedge_state->breaker.allow(Clock::now())) {
             ++counters_.hedges;
+            hedge_started = true;
             auto r = co_await recorded<T>(attempt, *hedge_target, *hedge_state);
             if (r.value) co_return r;
+            hedge_arm = Arm::failed;
+            // Both failed: the first try's error stands (it is the route's first choice).
+            if (first_arm == Arm::failed) co_return std::move(*first_failure);
           }
           // A hedge that cannot start or fails never wins the race: wait for the first try.
-          timer.expires_at(Clock::time_point::max());
-          co_await timer.async_wait(use_nothrow);
+          hedge_waits.expires_at(Clock::time_point::max());
+          co_await hedge_waits.async_wait(use_nothrow);
           co_return Attempted<T>{make_error(errc::cancelled, "hedge abandoned"), std::nullopt, nullptr};
         };
-        auto raced = co_await (recorded<T>(attempt, target, st) || hedge());
+        auto raced = co_await (first() || hedge());
         outcome = raced.index() == 0 ? std::move(std::get<0>(raced)) : std::move(std::get<1>(raced));
+        hedged = hedge_started;
       } else {
         outcome = co_await recorded<T>(attempt, target, st);
       }
@@ -446,6 +472,10 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
       const auto retry_after = resilience::parse_retry_after(e.retry_after);
       last = std::move(e);
       if (!resilience::is_retryable(*last)) co_return failed(std::move(*last));  // the caller's error: no other target fixes it
+      if (hedged) {  // both this target and the hedge failed: on to the targets after both
+        hedged_out.push_back(hedge_state);
+        break;
+      }
       if (n + 1 >= retry.attempts_per_target || st.breaker.state(t1) == resilience::CircuitState::open) break;
       auto wait = resilience::backoff(retry, n, std::uniform_real_distribution<double>(0, 1)(rng_));
       if (retry_after) {
