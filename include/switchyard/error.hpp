@@ -15,6 +15,8 @@ enum class errc {
   invalid_request,       // 400: missing or wrong fields
   invalid_json,          // 400: the body is not JSON
   body_too_large,        // 413
+  headers_too_large,     // 431
+  unsupported_encoding,  // 501: a Transfer-Encoding other than chunked
   missing_key,           // 401: no Authorization header
   invalid_key,           // 401: key unknown
   model_not_allowed,     // 403: the key may not use this model

@@ -26,6 +26,8 @@ std::string_view to_string(errc e) noexcept {
     case errc::invalid_request: return "invalid request";
     case errc::invalid_json: return "invalid JSON";
     case errc::body_too_large: return "request body too large";
+    case errc::headers_too_large: return "request headers too large";
+    case errc::unsupported_encoding: return "unsupported transfer coding";
     case errc::missing_key: return "missing API key";
     case errc::invalid_key: return "invalid API key";
     case errc::model_not_allowed: return "model not allowed for this key";

@@ -16,6 +16,8 @@ Shape shape_of(const Error& e) {
     case errc::invalid_request: return {400, "invalid_request_error", "invalid_request"};
     case errc::invalid_json: return {400, "invalid_request_error", "invalid_json"};
     case errc::body_too_large: return {413, "invalid_request_error", "request_too_large"};
+    case errc::headers_too_large: return {431, "invalid_request_error", "headers_too_large"};
+    case errc::unsupported_encoding: return {501, "invalid_request_error", "unsupported_transfer_encoding"};
     case errc::missing_key: return {401, "authentication_error", "missing_api_key"};
     case errc::invalid_key: return {401, "authentication_error", "invalid_api_key"};
     case errc::model_not_allowed: return {403, "permission_error", "model_not_allowed"};

@@ -455,10 +455,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
     if (head_budget_spent) {
       // Answered from here, without a request's state: under a flood of
       // large heads, each refused one costs no more than its buffer.
-      static constexpr std::string_view kBusy =
-          R"({"error":{"message":"too many large request heads are being read at once; retry shortly","type":"server_error","param":null,"code":"gateway_overloaded"}})";
+      Error busy = make_error(errc::overloaded, "too many large request heads are being read at once; retry shortly");
+      busy.retry_after = "1";
+      const auto mapped = error::to_http_error(busy);
       const std::string id = ids_.next();
-      co_await send_to(stream, conn.writer.json(503, kBusy, ResponseWriter::Meta{id, {}, "1", false, false, false}), config_.write_timeout);
+      co_await send_to(stream, conn.writer.json(static_cast<unsigned>(mapped.status), mapped.body, ResponseWriter::Meta{id, {}, mapped.retry_after, false, false, false}),
+                       config_.write_timeout);
       if (config_.access_log) log_.info("request rejected status=503 request_id=" + id);
       break;
     }
@@ -525,12 +527,8 @@ asio::awaitable<bool> HttpServer::serve_request(Connection& c, RequestParser& pa
     // Malformed or oversized headers get an answer, then the connection
     // closes (the rest of what the client sends is not read).
     if (hec == http::error::header_limit || hec == http::error::buffer_overflow) {
-      outcome.close = true;
-      linger = true;
-      const std::string_view body =
-          R"({"error":{"message":"request headers too large","type":"invalid_request_error","param":null,"code":"headers_too_large"}})";
-      co_await respond_json(431, body, meta());
-      log_rejected(431);
+      co_await refuse(make_error(errc::headers_too_large, "request headers larger than " + std::to_string(config_.max_header_bytes) + " bytes"));
+      log_rejected(outcome.status);
     } else if (hec.category() == http::make_error_code(http::error::end_of_stream).category() &&
                hec != http::error::end_of_stream && hec != http::error::partial_message) {
       co_await refuse(make_error(errc::invalid_request, "malformed HTTP request: " + hec.message()));
@@ -539,12 +537,8 @@ asio::awaitable<bool> HttpServer::serve_request(Connection& c, RequestParser& pa
     co_return false;  // (else: timeout, reset or EOF: nobody to answer)
   }
   if (auto bad = check_framing(parser.get().base())) {
-    outcome.close = true;
-    linger = true;
-    const std::string body = R"({"error":{"message":")" + std::string(bad->message) +
-                             R"(","type":"invalid_request_error","param":null,"code":")" + std::string(bad->code) + R"("}})";
-    co_await respond_json(bad->status, body, meta());
-    log_rejected(bad->status);
+    co_await refuse(make_error(bad->status == 501 ? errc::unsupported_encoding : errc::invalid_request, std::string(bad->message)));
+    log_rejected(outcome.status);
     co_return false;
   }
 
