@@ -8,12 +8,11 @@ The regression tests live in test/server/hostile_client_test.cpp; this is
 the same table for builds the tests cannot link against (e.g. an older one).
 Needs only python3's standard library.
 """
-import os
 import socket
-import subprocess
 import sys
-import tempfile
 import time
+
+from hostile_env import gateway
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build/release"
 GW_PORT, MOCK_PORT = 18580, 18590
@@ -46,34 +45,7 @@ def exchange(data, wait=1.5):
 
 
 def main():
-    cfg = f"""
-[server]
-listen = "127.0.0.1:{GW_PORT}"
-access_log = false
-admin_key = "{ADMIN}"
-[[providers]]
-name = "mock"
-base_url = "http://127.0.0.1:{MOCK_PORT}/v1"
-api_key = "mock-key"
-[[models]]
-name = "fast"
-targets = [{{ provider = "mock", model = "mock-fast" }}]
-[[keys]]
-name = "replay"
-key = "{KEY}"
-"""
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-        f.write(cfg)
-        path = f.name
-    mock = subprocess.Popen([f"{BUILD}/switchyard-mock", "--listen", f"127.0.0.1:{MOCK_PORT}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    gw = subprocess.Popen([f"{BUILD}/switchyard", "--config", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", GW_PORT), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with gateway(BUILD, GW_PORT, MOCK_PORT, KEY, f'admin_key = "{ADMIN}"') as gw:
         auth = f"Authorization: Bearer {KEY}\r\n".encode()
         body = b'{"model":"fast","messages":[{"role":"user","content":"hi"}]}'
         smuggled = f"GET /v1/providers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n\r\n".encode()
@@ -103,12 +75,7 @@ key = "{KEY}"
                 if head_end >= 4 and not out.startswith(b"HTTP/1.1 ", head_end):
                     extra = " (HEAD answer carried a body)"
             print(f"| {name} | {expected} | {got}{extra} | {'closed' if closed else 'open'} |")
-    finally:
-        gw.terminate()
-        mock.terminate()
-        gw.wait(timeout=15)
-        mock.wait(timeout=15)
-        os.unlink(path)
+
 
 
 if __name__ == "__main__":

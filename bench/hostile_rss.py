@@ -8,12 +8,11 @@ Starts switchyard-mock and switchyard (default limits, conf-like config on
 loopback ports), runs each attack, prints RSS above idle after each one as a
 table (copied into bench/RESULTS.md). Needs only python3's standard library.
 """
-import os
 import socket
-import subprocess
 import sys
-import tempfile
 import time
+
+from hostile_env import gateway
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build/release"
 GW_PORT, MOCK_PORT = 18480, 18490
@@ -68,33 +67,7 @@ def post(body, key=None, extra=b""):
 
 
 def main():
-    cfg = f"""
-[server]
-listen = "127.0.0.1:{GW_PORT}"
-access_log = false
-[[providers]]
-name = "mock"
-base_url = "http://127.0.0.1:{MOCK_PORT}/v1"
-api_key = "mock-key"
-[[models]]
-name = "fast"
-targets = [{{ provider = "mock", model = "mock-fast" }}]
-[[keys]]
-name = "rss"
-key = "{KEY}"
-"""
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-        f.write(cfg)
-        cfg_path = f.name
-    mock = subprocess.Popen([f"{BUILD}/switchyard-mock", "--listen", f"127.0.0.1:{MOCK_PORT}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    gw = subprocess.Popen([f"{BUILD}/switchyard", "--config", cfg_path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", GW_PORT), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with gateway(BUILD, GW_PORT, MOCK_PORT, KEY, "") as gw:
         idle = rss_kib(gw.pid)
         rows = [("idle", "", idle)]
 
@@ -195,12 +168,7 @@ key = "{KEY}"
         print("|---|---|---|---|")
         for name, st, kib in rows:
             print(f"| {name} | {st} | {kib / 1024:.1f} MiB | {(kib - idle) / 1024:+.1f} MiB |")
-    finally:
-        gw.terminate()
-        mock.terminate()
-        gw.wait(timeout=15)
-        mock.wait(timeout=15)
-        os.unlink(cfg_path)
+
 
 
 if __name__ == "__main__":
