@@ -183,6 +183,27 @@ class AnthropicDialect final : public ChatDialect {
 
 }  // namespace
 
+std::string HttpServer::models_json() const {
+  boost::json::array data;
+  for (const auto& name : gateway_.model_names()) {
+    data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
+  }
+  return boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
+}
+
+// "degraded" when a configured route has no usable target (all circuits open or rate-limited).
+std::string HttpServer::health_json() const {
+  boost::json::object body;
+  const auto unhealthy = gateway_.unhealthy_routes();
+  body["status"] = stopping_ ? "stopping" : unhealthy.empty() ? "ok" : "degraded";
+  if (!unhealthy.empty()) {
+    boost::json::array routes;
+    for (const auto& r : unhealthy) routes.emplace_back(r);
+    body["routes_without_healthy_target"] = std::move(routes);
+  }
+  return boost::json::serialize(body);
+}
+
 std::string HttpServer::providers_json() const {
   boost::json::array targets;
   for (const auto& t : gateway_.target_health()) {
@@ -309,9 +330,6 @@ asio::awaitable<bool> HttpServer::drain(Millis grace) {
 }
 
 namespace {
-
-// The endpoints, found from the path before any body byte is read.
-enum class Endpoint { chat, messages, models, providers, health, metrics, unknown };
 
 Endpoint endpoint_of(std::string_view path) {
   if (path == "/v1/chat/completions" || path == "/chat/completions") return Endpoint::chat;
@@ -474,6 +492,41 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<as
   stream.socket().close(ignored);
 }
 
+// Whether the request may go on, decided from its head alone (before any
+// body byte is read): endpoint, method, the key (a client key, or the admin
+// key for /v1/providers) and the declared body size. Sets `key` when a client key was accepted.
+std::optional<Error> HttpServer::check_access(const RequestHead& head, Endpoint endpoint, std::uint64_t content_length,
+                                              const auth::KeyEntry*& key) const {
+  const std::string_view path = head.path();
+  const bool post_endpoint = endpoint == Endpoint::chat || endpoint == Endpoint::messages;
+  std::optional<Error> refusal;
+  if (post_endpoint && head.method != http::verb::post) {
+    refusal = make_error(errc::method_not_allowed, endpoint == Endpoint::chat ? "use POST for chat completions" : "use POST for messages");
+  } else if (post_endpoint || endpoint == Endpoint::models) {
+    auto auth = gateway_.authenticate(head.authorization);
+    if (!auth) refusal = auth.error();
+    else key = *auth;
+  } else if (endpoint == Endpoint::providers) {
+    const auto& admin = gateway_.config().server.admin_key;
+    std::string_view presented = head.authorization;
+    if (presented.size() > 7 && beast::iequals(presented.substr(0, 7), "Bearer ")) presented.remove_prefix(7);
+    if (admin.empty()) {
+      refusal = make_error(errc::not_found, "set [server] admin_key to enable /v1/providers");
+    } else if (presented.size() != admin.size() || CRYPTO_memcmp(presented.data(), admin.data(), admin.size()) != 0) {
+      refusal = make_error(errc::invalid_key, "the admin key is required for /v1/providers");
+    }
+  } else if (endpoint == Endpoint::unknown) {
+    refusal = make_error(errc::not_found, "no route for " + loggable(path));
+  }
+  if (!refusal && !post_endpoint && head.has_body) {
+    refusal = make_error(errc::invalid_request, "this endpoint takes no request body");
+  }
+  if (!refusal && content_length > config_.max_body_bytes) {
+    refusal = make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes");
+  }
+  return refusal;
+}
+
 asio::awaitable<bool> HttpServer::serve_request(Connection& c, RequestParser& parser, boost::system::error_code hec,
                                                  Clock::time_point started) {
   auto& stream = c.stream;
@@ -547,31 +600,7 @@ asio::awaitable<bool> HttpServer::serve_request(Connection& c, RequestParser& pa
   const std::string_view path = head.path();
   const bool post_endpoint = endpoint == Endpoint::chat || endpoint == Endpoint::messages;
   const auth::KeyEntry* key = nullptr;
-  std::optional<Error> refusal;
-  if (post_endpoint && head.method != http::verb::post) {
-    refusal = make_error(errc::method_not_allowed, endpoint == Endpoint::chat ? "use POST for chat completions" : "use POST for messages");
-  } else if (post_endpoint || endpoint == Endpoint::models) {
-    auto auth = gateway_.authenticate(head.authorization);
-    if (!auth) refusal = auth.error();
-    else key = *auth;
-  } else if (endpoint == Endpoint::providers) {
-    const auto& admin = gateway_.config().server.admin_key;
-    std::string_view presented = head.authorization;
-    if (presented.size() > 7 && beast::iequals(presented.substr(0, 7), "Bearer ")) presented.remove_prefix(7);
-    if (admin.empty()) {
-      refusal = make_error(errc::not_found, "set [server] admin_key to enable /v1/providers");
-    } else if (presented.size() != admin.size() || CRYPTO_memcmp(presented.data(), admin.data(), admin.size()) != 0) {
-      refusal = make_error(errc::invalid_key, "the admin key is required for /v1/providers");
-    }
-  } else if (endpoint == Endpoint::unknown) {
-    refusal = make_error(errc::not_found, "no route for " + loggable(path));
-  }
-  if (!refusal && !post_endpoint && head.has_body) {
-    refusal = make_error(errc::invalid_request, "this endpoint takes no request body");
-  }
-  if (!refusal && parser.content_length().value_or(0) > config_.max_body_bytes) {
-    refusal = make_error(errc::body_too_large, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes");
-  }
+  const std::optional<Error> refusal = check_access(head, endpoint, parser.content_length().value_or(0), key);
   if (refusal) {
     if (head.has_body || !parser.is_done()) {
       co_await refuse(*refusal);
@@ -737,23 +766,11 @@ asio::awaitable<bool> HttpServer::serve_request(Connection& c, RequestParser& pa
       co_await serve_chat(std::move(chat_request), streaming, dialect);
     }
   } else if (endpoint == Endpoint::models) {
-    boost::json::array data;
-    for (const auto& name : gateway_.model_names()) {
-      data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
-    }
-    const auto body = boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
+    const auto body = models_json();
     co_await respond_json(200, body, meta());
   } else if (endpoint == Endpoint::health) {
-    // "degraded" when a configured route has no usable target (all circuits open or rate-limited).
-    boost::json::object body;
-    const auto unhealthy = gateway_.unhealthy_routes();
-    body["status"] = stopping_ ? "stopping" : unhealthy.empty() ? "ok" : "degraded";
-    if (!unhealthy.empty()) {
-      boost::json::array routes;
-      for (const auto& r : unhealthy) routes.emplace_back(r);
-      body["routes_without_healthy_target"] = std::move(routes);
-    }
-    co_await respond_json(200, boost::json::serialize(body), meta());
+    const auto body = health_json();
+    co_await respond_json(200, body, meta());
   } else if (endpoint == Endpoint::metrics) {
     const auto text = gateway_.metrics_text();
     co_await respond_text(200, text, meta());

@@ -18,9 +18,13 @@
 
 #include "observability/logger.hpp"
 #include "server/memory_budget.hpp"
+#include "server/request_head.hpp"
 #include "server/request_id.hpp"
 
 namespace switchyard::server {
+
+// The endpoints, found from the path before any body byte is read.
+enum class Endpoint { chat, messages, models, providers, health, metrics, unknown };
 
 class HttpServer {
  public:
@@ -49,6 +53,11 @@ class HttpServer {
 
  private:
   std::string providers_json() const;
+  std::string models_json() const;
+  std::string health_json() const;
+  // An error when the request may not go on (endpoint, method, key, declared size).
+  std::optional<Error> check_access(const RequestHead& head, Endpoint endpoint, std::uint64_t content_length,
+                                    const auth::KeyEntry*& key) const;
   std::size_t fit_connections_to_fd_limit();
   struct Connection;
   // One request on a connection: read, check, answer. False: close the connection.
