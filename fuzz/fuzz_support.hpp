@@ -33,4 +33,18 @@ inline std::vector<std::pair<std::string, std::string>> sse_events(std::string_v
 
 inline std::size_t split_of(const std::uint8_t* data, std::size_t size) { return size ? data[0] * 7u : 0u; }
 
+// Feeds every SSE event of the input to a stream translator (Anthropic,
+// Gemini), then its end: errors are values, a finished stream stops early.
+template <class Translator>
+void run_stream_translator(const std::uint8_t* data, std::size_t size, Translator& t) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::vector<std::string> out;
+  for (const auto& [event, payload] : sse_events(text, split_of(data, size))) {
+    out.clear();
+    if (!t.on_event(event, payload, out) || t.finished()) return;
+  }
+  out.clear();
+  (void)t.on_end(out);
+}
+
 }  // namespace switchyard::fuzz

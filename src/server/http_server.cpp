@@ -69,6 +69,21 @@ struct Outcome {
   bool close = false;  // connection must close after this request
 };
 
+// One access-log line: client-supplied fields made loggable, never a key or a body.
+std::string access_log_line(const RequestHead& head, const Outcome& outcome, Clock::duration took) {
+  std::string line = "request method=";
+  line += loggable(head.method_text);
+  line += " path=";
+  line += loggable(head.path());
+  line += " status=" + std::to_string(outcome.status);
+  if (!outcome.model.empty()) line += " model=" + outcome.model;
+  if (!outcome.provider.empty()) line += " provider=" + outcome.provider;
+  if (!outcome.note.empty()) line += " error=" + outcome.note;
+  line += " duration_us=" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+  line += " request_id=" + head.request_id;
+  return line;
+}
+
 // Watches a client connection while its request is upstream. When the client
 // closes it, the session's cancellation signal fires, which cancels whatever
 // the session coroutine is awaiting (the upstream read), at once. One plain
@@ -597,7 +612,6 @@ asio::awaitable<bool> HttpServer::serve_request(Connection& c, RequestParser& pa
 
   // Everything below is decided from the head alone: the endpoint, the
   // method and the key are checked before a byte of the body is read.
-  const std::string_view path = head.path();
   const bool post_endpoint = endpoint == Endpoint::chat || endpoint == Endpoint::messages;
   const auth::KeyEntry* key = nullptr;
   const std::optional<Error> refusal = check_access(head, endpoint, parser.content_length().value_or(0), key);
@@ -778,19 +792,7 @@ asio::awaitable<bool> HttpServer::serve_request(Connection& c, RequestParser& pa
     co_await respond_json(200, providers_json(), meta());
   }
 
-  if (config_.access_log) {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
-    std::string line = "request method=";
-    line += loggable(head.method_text);
-    line += " path=";
-    line += loggable(path);
-    line += " status=" + std::to_string(outcome.status);
-    if (!outcome.model.empty()) line += " model=" + outcome.model;
-    if (!outcome.provider.empty()) line += " provider=" + outcome.provider;
-    if (!outcome.note.empty()) line += " error=" + outcome.note;
-    line += " duration_us=" + std::to_string(us) + " request_id=" + request_id;
-    log_.info(line);
-  }
+  if (config_.access_log) log_.info(access_log_line(head, outcome, Clock::now() - started));
   co_return !(outcome.close || !head.keep_alive || stopping_);
 }
 
