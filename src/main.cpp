@@ -87,15 +87,18 @@ int main(int argc, char** argv) {
         [&]() -> boost::asio::awaitable<void> {
           auto [ec, sig] = co_await signals.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
           if (ec) co_return;
+          // Stage 1: stop accepting; in-flight requests finish within the grace period.
           log.info("signal " + std::to_string(sig) + ": finishing in-flight requests");
           server.stop();
-          const bool drained = co_await server.drain(sc.shutdown_grace);
-          gateway.shutdown();
-          if (!drained) {
+          if (!co_await server.drain(sc.shutdown_grace)) {
+            // Stage 2: cancel what is left; streams end with their error event.
             log.warn("shutdown grace period over with " + std::to_string(server.open_connections()) +
-                     " connections still open");
-            ioc.stop();
+                     " connections still open: cancelling them");
+            server.cancel_all();
+            co_await server.drain(sc.write_timeout);
           }
+          // Health checks and idle upstream connections stop; ioc.run() returns once every coroutine ended.
+          gateway.shutdown();
         },
         boost::asio::detached);
     boost::asio::co_spawn(ioc, server.run(), boost::asio::detached);

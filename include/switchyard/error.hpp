@@ -28,10 +28,15 @@ enum class errc {
   upstream_reset,        // 502: connection dropped before the response completed
   upstream_bad_response, // 502: unparsable HTTP or body
   upstream_status,       // upstream answered with an error status (mapped by its status)
-  upstream_timeout,      // 504
+  upstream_timeout,      // 504: another wait on the provider ran out (resolving its name)
+  connect_timeout,       // 504: no connection (TCP + TLS) within connect_timeout
+  header_timeout,        // 504: no response headers within response_timeout
+  stall_timeout,         // 504: no bytes within read_timeout (the route's stall_timeout) between two pieces
+  first_token_timeout,   // 504: a stream's first chunk not within the route's ttft_timeout
   pool_exhausted,        // 503: no connection could be had in time
   no_target,             // 503: the route has no usable target
   overloaded,            // 503: the gateway's own memory budget for requests in flight is spent
+  shutting_down,         // 503: the gateway is shutting down and starts no new upstream work
   cancelled,             // client went away
   internal,              // 500
 };

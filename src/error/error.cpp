@@ -40,6 +40,11 @@ std::string_view to_string(errc e) noexcept {
     case errc::upstream_bad_response: return "the provider sent an invalid response";
     case errc::upstream_status: return "the provider returned an error";
     case errc::upstream_timeout: return "the provider timed out";
+    case errc::connect_timeout: return "connecting to the provider timed out";
+    case errc::header_timeout: return "the provider sent no response headers in time";
+    case errc::stall_timeout: return "the provider stalled between two pieces of its answer";
+    case errc::first_token_timeout: return "the provider sent no first token in time";
+    case errc::shutting_down: return "the gateway is shutting down";
     case errc::pool_exhausted: return "no upstream connection available";
     case errc::no_target: return "no provider available for this model";
     case errc::overloaded: return "the gateway is overloaded";

@@ -29,6 +29,11 @@ Shape shape_of(const Error& e) {
     case errc::upstream_reset: return {502, "upstream_error", "upstream_connection_reset"};
     case errc::upstream_bad_response: return {502, "upstream_error", "upstream_bad_response"};
     case errc::upstream_timeout: return {504, "upstream_error", "upstream_timeout"};
+    case errc::connect_timeout: return {504, "upstream_error", "upstream_connect_timeout"};
+    case errc::header_timeout: return {504, "upstream_error", "upstream_header_timeout"};
+    case errc::stall_timeout: return {504, "upstream_error", "upstream_stalled"};
+    case errc::first_token_timeout: return {504, "upstream_error", "first_token_timeout"};
+    case errc::shutting_down: return {503, "server_error", "gateway_shutting_down"};
     case errc::pool_exhausted: return {503, "upstream_error", "upstream_pool_exhausted"};
     case errc::no_target: return {503, "upstream_error", "no_target_available"};
     case errc::overloaded: return {503, "server_error", "gateway_overloaded"};
@@ -86,6 +91,8 @@ boost::json::object build_error_object(const Error& e, const Shape& s) {
 }  // namespace
 
 int http_status_of(const Error& e) noexcept { return shape_of(e).status; }
+
+const char* code_name(const Error& e) noexcept { return shape_of(e).code; }
 
 HttpError to_http_error(const Error& e) {
   const Shape s = shape_of(e);

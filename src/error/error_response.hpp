@@ -17,6 +17,8 @@ HttpError to_http_error(const Error& e);
 
 // The HTTP status alone (for metrics and logs).
 int http_status_of(const Error& e) noexcept;
+// The error body's `code` ("upstream_stalled", "first_token_timeout", ...): a metric label.
+const char* code_name(const Error& e) noexcept;
 
 // The JSON `error` object alone (used inside an SSE stream after the 200 went out).
 std::string error_object_json(const Error& e);

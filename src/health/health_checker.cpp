@@ -16,15 +16,16 @@ namespace {
 
 asio::awaitable<void> probe_loop(std::size_t index, providers::ProviderClient* client, Millis interval,
                                  HealthChecker::Report report, std::shared_ptr<HealthChecker::State> state) {
-  const bool* stopped = &state->stopped;
   co_await asio::this_coro::throw_if_cancelled(false);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     timer.expires_after(interval);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec || *stopped) co_return;
+    // stop() ends the loop through the same path as everything else: its
+    // cancellation signal (the flag covers a probe that finished meanwhile).
+    if (ec || state->stopped) co_return;
     auto r = co_await client->probe();
-    if (*stopped) co_return;
+    if (state->stopped) co_return;
     report(index, static_cast<bool>(r));
   }
 }

@@ -10,6 +10,10 @@ bool is_retryable(const Error& e) noexcept {
     case errc::upstream_connect:
     case errc::upstream_reset:
     case errc::upstream_timeout:
+    case errc::connect_timeout:
+    case errc::header_timeout:
+    case errc::stall_timeout:
+    case errc::first_token_timeout:
     case errc::upstream_bad_response:
     case errc::pool_exhausted:
     case errc::upstream_tls:

@@ -1,37 +1,34 @@
 #pragma once
 // The resilient router: for one request, orders the route's targets
-// (TargetSelector), then tries them: retries on the same target with
-// full-jitter backoff (honouring Retry-After), fails over to the next target
-// on retryable errors, never on the caller's own errors (400, 404, ...),
-// within a total retry budget. Every outcome feeds the target's health slot
-// and circuit breaker. Streams must produce their first chunk within the
-// route's ttft_timeout, or the attempt is cancelled (its connection closed)
-// and the next target tried; once the first chunk is handed out, the stream
-// belongs to the client and is never silently restarted.
+// (order_targets), then carries out the attempt plan (resilience/attempt_plan):
+// retries with backoff and Retry-After, failover, hedging, within the retry
+// budget. Every outcome feeds the target's health slot and circuit breaker
+// (TargetRegistry). Streams must produce their first chunk within the route's
+// ttft_timeout, or the attempt is cancelled and the next target tried; once
+// the first chunk is handed out (FirstChunkGate) the stream belongs to the
+// client, and is only continued elsewhere when the route resumes
+// (ResumingChunkSource).
 #include <switchyard/chat.hpp>
 #include <switchyard/config.hpp>
 #include <switchyard/error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/json/object.hpp>
 
-#include <list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "health/health_score.hpp"
 #include "observability/prometheus.hpp"
-#include "health/health_table.hpp"
 #include "providers/provider_client.hpp"
-#include "resilience/circuit_breaker.hpp"
+#include "resilience/attempt_plan.hpp"
 #include "routing/route_resolver.hpp"
-#include "routing/target_selector.hpp"
+#include "routing/target_registry.hpp"
 
 namespace switchyard::routing {
 
@@ -46,29 +43,18 @@ struct RouterCounters {
   std::uint64_t resumes = 0;        // broken streams continued from another target
   std::uint64_t health_checks = 0;  // active probes finished
   std::uint64_t health_check_failures = 0;
+  // Failed upstream tries by the error's code (upstream_connect_timeout, upstream_stalled, ...).
+  std::map<std::string_view, std::uint64_t> failures;
 };
 
-// A target's runtime state (health slot, breaker, per-target metrics); defined in router.cpp.
-struct TargetState;
-
-// What one try produced, besides the result: time to first chunk for streams,
-// and which target produced it.
+// What one try produced, besides the result: time to first chunk for
+// streams, and which target produced it.
 template <class T>
 struct Attempted {
   result<T> value = make_error(errc::internal, "not attempted");
   std::optional<double> ttft_ms;
   TargetState* state = nullptr;
 };
-
-struct TargetStatus {
-  std::string provider, model;
-  health::HealthSnapshot health;
-  resilience::CircuitState circuit = resilience::CircuitState::closed;
-  double score = 1;
-};
-
-// What the request asks of a target, read from its body.
-RequestNeeds needs_of(const boost::json::object& body);
 
 class Router {
  public:
@@ -86,37 +72,40 @@ class Router {
   // An active health check of a provider finished: feeds all its targets.
   void on_probe(std::size_t provider_index, bool ok);
 
-  std::vector<TargetStatus> status() const;
+  std::vector<TargetStatus> status() const { return registry_.status(); }
   // Configured routes none of whose targets is usable now (circuit open or rate-limited).
-  std::vector<std::string> unhealthy_routes() const;
+  std::vector<std::string> unhealthy_routes() const { return registry_.unhealthy_routes(); }
   const RouterCounters& counters() const noexcept { return counters_; }
-  // Per-target requests by status, latency and TTFT histograms, circuits,
-  // scores and the counters above, in Prometheus text format.
+  // Per-target series (TargetRegistry), requests per route and the counters above, in Prometheus text format.
   void write_metrics(observability::PrometheusWriter& out) const;
 
  private:
+  // The request's usable targets in the order to try them.
+  struct Selection {
+    std::vector<TargetState*> states;  // by target index
+    std::vector<TargetUse> uses;       // none of these states is retired while the request runs
+    std::vector<resilience::Candidate> order;
+  };
+  result<void> select(const RoutePlan& plan, const ChatRequest& request, const std::vector<std::string>* exclude,
+                      Selection& out);
   template <class T, class Attempt>
   boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
                                         const std::vector<std::string>* exclude = nullptr);
   template <class T, class Attempt>
   boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st);
+  template <class T, class Attempt>
+  boost::asio::awaitable<Attempted<T>> hedged(Attempt& attempt, std::span<const Target> targets, const Selection& sel,
+                                              const resilience::PlanStep& step, resilience::AttemptPlan& plan);
+  boost::asio::awaitable<result<std::pair<std::unique_ptr<ChunkSource>, std::optional<std::string_view>>>> first_chunk(
+      const Target& target, TargetState& st, ChatRequest& request, Millis stall, Millis ttft_timeout);
   std::optional<Millis> hedge_delay_for(const RoutePlan& plan, const TargetState& st) const;
-  TargetState* state_for(const Target& target);
-  // Makes room for one more ad-hoc target: retires the least recently used
-  // one no request is using. False when every one is in use.
-  bool retire_adhoc();
-  TargetState& other_of(std::size_t provider_index);
-  TargetView view_of(TargetState& state, health::TimePoint now, const health::PeerBaseline& peers);
+  void count_request(std::string_view route, bool configured);
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
   std::vector<std::unique_ptr<providers::ProviderClient>>& clients_;
-  health::HealthTable table_;
-  std::unordered_map<std::string, std::unique_ptr<TargetState>> states_;  // "provider/model"
-  std::unordered_map<const TargetConfig*, TargetState*> by_config_;       // configured targets, without a key string
-  std::list<TargetState*> adhoc_lru_;                                      // ad-hoc targets, most recently used first
-  std::map<std::size_t, std::unique_ptr<TargetState>> others_;             // per provider: retired ad-hoc targets' counts
-  std::vector<std::string> secrets_;                                       // provider keys and header values: redacted from every error
+  TargetRegistry registry_;
+  std::vector<std::string> secrets_;  // provider keys and header values: redacted from every error
   std::mt19937_64 rng_;
   RouterCounters counters_;
   struct TransparentHash {

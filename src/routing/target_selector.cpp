@@ -1,5 +1,7 @@
 #include "routing/target_selector.hpp"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <numeric>
 
@@ -79,6 +81,35 @@ std::vector<std::size_t> order_targets(std::string_view strategy, std::span<cons
   }
   healthy.insert(healthy.end(), limited.begin(), limited.end());
   return healthy;
+}
+
+RequestNeeds needs_of(const boost::json::object& body) {
+  RequestNeeds n;
+  if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) n.tools = true;
+  if (const auto* fns = body.if_contains("functions"); fns && fns->is_array() && !fns->as_array().empty()) n.tools = true;
+  std::size_t chars = 0;
+  if (const auto* msgs = body.if_contains("messages"); msgs && msgs->is_array()) {
+    for (const auto& m : msgs->as_array()) {
+      const auto* content = m.is_object() ? m.as_object().if_contains("content") : nullptr;
+      if (!content) continue;
+      if (content->is_string()) {
+        chars += content->as_string().size();
+      } else if (content->is_array()) {
+        for (const auto& part : content->as_array()) {
+          if (!part.is_object()) continue;
+          const auto* type = part.as_object().if_contains("type");
+          if (type && type->is_string() && (type->as_string() == "image_url" || type->as_string() == "input_image")) n.images = true;
+          if (const auto* text = part.as_object().if_contains("text"); text && text->is_string()) chars += text->as_string().size();
+        }
+      }
+    }
+  }
+  std::size_t max_tokens = 0;
+  for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+    if (const auto* v = body.if_contains(k); v && v->is_int64() && v->as_int64() > 0) max_tokens = static_cast<std::size_t>(v->as_int64());
+  }
+  n.context_tokens = chars / 4 + max_tokens;  // ~4 characters a token
+  return n;
 }
 
 }  // namespace switchyard::routing

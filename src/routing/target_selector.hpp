@@ -11,6 +11,8 @@
 // unmeasured targets first, so they get measured), health (score-weighted random order).
 #include <switchyard/config.hpp>
 
+#include <boost/json/object.hpp>
+
 #include <functional>
 #include <span>
 #include <string_view>
@@ -33,6 +35,11 @@ struct TargetView {
   resilience::CircuitState circuit = resilience::CircuitState::closed;
   double score = 1;                      // computeHealthScore
 };
+
+// What the request asks of a target, read from its (OpenAI chat) body:
+// tools or functions, image parts, and a context estimate (~4 characters a
+// token, plus max_tokens / max_completion_tokens).
+RequestNeeds needs_of(const boost::json::object& body);
 
 // `random` returns uniform draws in [0, 1).
 std::vector<std::size_t> order_targets(std::string_view strategy, std::span<const TargetView> targets,

@@ -1,30 +1,34 @@
 #pragma once
-// The HTTP/1.1 front-end: listener and one coroutine per client connection.
-// Limits: header and body size, keep-alive idle timeout, whole-request read
-// timeout (no slowloris), write timeout. A client that goes away while its
-// request is upstream cancels that upstream work at once.
+// The HTTP/1.1 front-end: the listener, the endpoint table, and one
+// HttpSession per client connection. Limits: header and body size,
+// keep-alive idle timeout, whole-request read timeout (no slowloris), write
+// timeout, connections (fitted to the open-file limit). A client that goes
+// away while its request is upstream cancels that upstream work at once.
+//
+// Shutdown has two stages: stop() stops accepting and closes idle
+// connections while in-flight requests finish; cancel_all() then cancels
+// what is left (streams end with their error event).
 #include <switchyard/gateway.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include <cstdint>
 #include <list>
 #include <memory>
 
 #include "observability/logger.hpp"
+#include "pipeline/accounting.hpp"
+#include "pipeline/authenticator.hpp"
+#include "server/chat_handler.hpp"
+#include "server/endpoints.hpp"
+#include "server/http_session.hpp"
 #include "server/memory_budget.hpp"
-#include "server/request_head.hpp"
 #include "server/request_id.hpp"
 
 namespace switchyard::server {
-
-// The endpoints, found from the path before any body byte is read.
-enum class Endpoint { chat, messages, models, providers, health, metrics, unknown };
 
 class HttpServer {
  public:
@@ -37,9 +41,10 @@ class HttpServer {
   // Accepts until stop().
   boost::asio::awaitable<void> run();
 
-  // Stops accepting; idle keep-alive connections close now, busy ones after
-  // their response.
+  // Stops accepting; idle keep-alive connections close now, busy ones after their response.
   void stop();
+  // Cancels every request still in progress (after the grace period).
+  void cancel_all();
 
   // Waits until every connection has closed, at most `grace`. True when drained.
   boost::asio::awaitable<bool> drain(Millis grace);
@@ -49,24 +54,12 @@ class HttpServer {
   // open-file limit cannot hold two descriptors per connection (set by listen()).
   std::size_t max_connections() const noexcept { return max_connections_; }
 
-  struct Session;
-
  private:
-  std::string providers_json() const;
-  std::string models_json() const;
-  std::string health_json() const;
-  // An error when the request may not go on (endpoint, method, key, declared size).
-  std::optional<Error> check_access(const RequestHead& head, Endpoint endpoint, std::uint64_t content_length,
-                                    const auth::KeyEntry*& key) const;
+  EndpointTable make_endpoints();
   std::size_t fit_connections_to_fd_limit();
-  struct Connection;
-  // One request on a connection: read, check, answer. False: close the connection.
-  using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
-  // `parser` has read the head (or failed to: `head_error`).
-  boost::asio::awaitable<bool> serve_request(Connection& c, RequestParser& parser, boost::system::error_code head_error,
-                                             std::chrono::steady_clock::time_point started);
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket,
                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);
+  boost::asio::awaitable<void> answer_text(RequestContext& r, std::string_view content_type, std::string body);
 
   boost::asio::any_io_executor ex_;
   Gateway& gateway_;
@@ -81,8 +74,13 @@ class HttpServer {
   RequestIdGenerator ids_;
   MemoryBudget parse_budget_;   // parsed request JSON of every connection together
   MemoryBudget header_budget_;  // request heads over 2 KiB being read, every connection together
-  std::list<Session*> sessions_;
+  pipeline::Authenticator authenticator_;
+  pipeline::Accounting accounting_;
+  ChatHandler chat_;
+  EndpointTable endpoints_;
   bool stopping_ = false;
+  SessionHost host_;
+  std::list<HttpSession*> sessions_;
 };
 
 }  // namespace switchyard::server

@@ -29,6 +29,7 @@ void ResponseWriter::common_headers(const Meta& meta) {
     head_ += meta.retry_after;
     head_ += "\r\n";
   }
+  head_ += meta.extra;
   if (!meta.keep_alive) head_ += "Connection: close\r\n";
   else if (meta.http10) head_ += "Connection: keep-alive\r\n";
 }

@@ -20,6 +20,7 @@ class ResponseWriter {
     bool keep_alive = true;
     bool http10 = false;           // the client spoke HTTP/1.0
     bool head_only = false;        // a HEAD request: the head (with Content-Length) and no body
+    std::string_view extra;        // more header lines, each "Name: value\r\n" (ResponseHeaders)
   };
 
   // A complete JSON response: head + body. Buffers stay valid while `body` and the writer live.

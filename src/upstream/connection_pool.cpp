@@ -136,7 +136,7 @@ asio::awaitable<result<std::unique_ptr<UpstreamConnection>>> connect(ConnectionP
   auto resolved = co_await (resolver.async_resolve(s.endpoint.host, s.endpoint.port, use_nothrow) ||
                             timer.async_wait(use_nothrow));
   if (resolved.index() == 1) {
-    co_return make_error(errc::upstream_timeout, "timed out resolving " + s.endpoint.host, s.provider);
+    co_return make_error(errc::connect_timeout, "timed out resolving " + s.endpoint.host, s.provider);
   }
   auto [rec, endpoints] = std::get<0>(std::move(resolved));
   if (rec) {
@@ -211,7 +211,7 @@ asio::awaitable<result<Lease>> ConnectionPool::acquire(bool fresh) {
   auto state = state_;  // keep alive across suspensions
   State& s = *state;
   for (;;) {
-    if (s.closed) co_return make_error(errc::no_target, "the gateway is shutting down", s.provider);
+    if (s.closed) co_return make_error(errc::shutting_down, "the gateway is shutting down", s.provider);
     s.evict_expired(Clock::now());
     if (!fresh) {
       while (!s.idle.empty()) {

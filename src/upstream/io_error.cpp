@@ -12,7 +12,14 @@ Error io_error(const boost::system::error_code& ec, std::string_view phase, cons
   errc code = errc::upstream_reset;
   std::string what;
   if (ec == boost::beast::error::timeout) {
-    code = errc::upstream_timeout;
+    // Which wait ran out: the metrics and the message say so.
+    if (phase == "connecting" || phase == "TLS handshake") {
+      code = errc::connect_timeout;
+    } else if (phase == "reading the response body") {
+      code = errc::stall_timeout;
+    } else {
+      code = errc::header_timeout;
+    }
     what = "timed out while " + std::string(phase);
   } else if (ec == asio::error::operation_aborted) {
     code = errc::cancelled;

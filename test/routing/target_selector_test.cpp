@@ -6,6 +6,8 @@
 
 #include "routing/target_selector.hpp"
 
+#include <boost/json.hpp>
+
 using namespace switchyard;
 using namespace switchyard::routing;
 using resilience::CircuitState;
@@ -88,4 +90,24 @@ BOOST_AUTO_TEST_CASE(health_strategy_prefers_higher_scores) {
   int second_first = 0;
   for (int i = 0; i < 2000; ++i) second_first += order_targets("health", f.views, {}, r)[0] == 1;
   BOOST_TEST(second_first > 1700);
+}
+
+BOOST_AUTO_TEST_CASE(needs_are_read_from_the_request_body) {
+  auto needs = [](std::string_view body) { return needs_of(boost::json::parse(body).as_object()); };
+  const auto plain = needs(R"({"model":"m","messages":[{"role":"user","content":"12345678"}]})");
+  BOOST_TEST(!plain.tools);
+  BOOST_TEST(!plain.images);
+  BOOST_TEST(plain.context_tokens == 2u);  // ~4 characters a token
+  BOOST_TEST(needs(R"({"messages":[],"tools":[{"type":"function"}]})").tools);
+  BOOST_TEST(needs(R"({"messages":[],"functions":[{"name":"f"}]})").tools);
+  BOOST_TEST(!needs(R"({"messages":[],"tools":[]})").tools);  // an empty list asks for nothing
+  const auto image = needs(R"({"messages":[{"role":"user","content":[{"type":"text","text":"abcd"},{"type":"image_url","image_url":{"url":"x"}}]}]})");
+  BOOST_TEST(image.images);
+  BOOST_TEST(image.context_tokens == 1u);
+  BOOST_TEST(needs(R"({"messages":[{"role":"user","content":"abcd"}],"max_tokens":1000})").context_tokens == 1001u);
+  BOOST_TEST(needs(R"({"messages":[],"max_completion_tokens":50})").context_tokens == 50u);
+  // Odd shapes count for nothing and never throw.
+  const auto odd = needs(R"({"messages":[1,"x",{"content":7},{"content":[1,{"type":3}]}],"tools":"no","max_tokens":-5})");
+  BOOST_TEST(!odd.tools);
+  BOOST_TEST(odd.context_tokens == 0u);
 }

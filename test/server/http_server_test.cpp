@@ -297,7 +297,7 @@ BOOST_AUTO_TEST_CASE(upstream_failures_map_to_clear_errors_without_secrets) {
   const auto t0 = std::chrono::steady_clock::now();
   auto hang = call(R"({"fault":"hang"})");
   BOOST_TEST(hang.status == 504u);
-  BOOST_TEST(error_code_of(hang) == "upstream_timeout");
+  BOOST_TEST(error_code_of(hang) == "upstream_header_timeout");
   BOOST_TEST(std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count() < 2000);
 
   for (const auto* r : {&e500, &e429, &e400, &reset, &hang}) {
@@ -322,7 +322,7 @@ BOOST_AUTO_TEST_CASE(a_stream_that_stalls_after_bytes_were_sent_ends_with_an_err
   BOOST_TEST(r.body.find("\"content\":\" from\"") != std::string::npos);
   BOOST_TEST(r.body.find("[DONE]") == std::string::npos);
   BOOST_TEST(r.body.find("\"error\"") != std::string::npos);
-  BOOST_TEST(r.body.find("upstream_timeout") != std::string::npos);
+  BOOST_TEST(r.body.find("upstream_stalled") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_cut_by_the_provider_ends_with_an_error_event_not_done) {

@@ -1,0 +1,38 @@
+#include "routing/first_chunk_gate.hpp"
+
+#include "providers/upstream_error.hpp"
+#include "resilience/retry_policy.hpp"
+
+namespace switchyard::routing {
+
+FirstChunkGate::FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
+                               const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets)
+    : inner_(std::move(inner)), first_(first), target_(target), use_(target), prices_(prices), stream_breaks_(stream_breaks),
+      secrets_(secrets) {}
+
+FirstChunkGate::~FirstChunkGate() { count_usage(); }
+
+boost::asio::awaitable<result<std::optional<std::string_view>>> FirstChunkGate::next() {
+  if (pending_) {
+    pending_ = false;
+    co_return first_;
+  }
+  auto r = co_await inner_->next();
+  if (!r) r = providers::redacted(r.error(), secrets_);  // upstream text: no key leaves, whatever the provider echoed
+  if (!r && r.error().code != errc::cancelled && resilience::counts_against_target(r.error())) {
+    ++stream_breaks_;
+    const auto now = std::chrono::steady_clock::now();
+    target_->health->on_failure(now, false, std::nullopt);
+    target_->breaker.on_failure(now);
+  }
+  if (!r || !*r) count_usage();  // the end: counted before the client sees it
+  co_return r;
+}
+
+void FirstChunkGate::count_usage() noexcept {
+  if (counted_) return;
+  counted_ = true;
+  target_->account(inner_->usage(), prices_);
+}
+
+}  // namespace switchyard::routing

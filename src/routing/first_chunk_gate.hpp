@@ -1,0 +1,46 @@
+#pragma once
+// A stream as the router hands it out: the first chunk (already received,
+// so a failure before it could still be failed over), then the rest. A break
+// after the first chunk feeds the target's health and breaker; the tokens the
+// stream used are accounted to its target when it ends (finished, broken, or
+// dropped by a client that left). Upstream error text is redacted of
+// provider secrets before the client sees it.
+#include <switchyard/chat.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "routing/target_registry.hpp"
+
+namespace switchyard::routing {
+
+class FirstChunkGate final : public ChunkSource {
+ public:
+  // `stream_breaks` counts breaks after the first chunk; `secrets` outlives the gate.
+  FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
+                 const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets);
+  ~FirstChunkGate() override;
+  FirstChunkGate(const FirstChunkGate&) = delete;
+  FirstChunkGate& operator=(const FirstChunkGate&) = delete;
+
+  Usage usage() const noexcept override { return inner_->usage(); }
+  boost::asio::awaitable<result<std::optional<std::string_view>>> next() override;
+
+ private:
+  void count_usage() noexcept;  // once: at the end, or when dropped before it
+
+  std::unique_ptr<ChunkSource> inner_;
+  std::optional<std::string_view> first_;
+  bool counted_ = false;
+  bool pending_ = true;
+  TargetState* target_;
+  TargetUse use_;
+  const TargetConfig* prices_;
+  std::uint64_t& stream_breaks_;
+  const std::vector<std::string>& secrets_;
+};
+
+}  // namespace switchyard::routing

@@ -1,0 +1,217 @@
+#include "routing/target_registry.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace switchyard::routing {
+
+namespace {
+
+resilience::BreakerConfig breaker_config(const ResilienceConfig& r) {
+  resilience::BreakerConfig b;
+  b.failure_threshold = r.breaker_failures;
+  b.error_rate_threshold = r.breaker_error_rate;
+  b.min_requests = r.breaker_min_requests;
+  b.window = r.breaker_window;
+  b.cooldown = r.breaker_cooldown;
+  b.half_open_probes = r.breaker_probes;
+  return b;
+}
+
+
+}  // namespace
+
+void TargetState::absorb(const TargetState& o) {
+  for (const auto& [status, n] : o.by_status) by_status[status] += n;
+  latency.merge(o.latency);
+  ttft.merge(o.ttft);
+  tokens += o.tokens;
+  cost_usd += o.cost_usd;
+}
+
+void TargetState::account(const Usage& used, const TargetConfig* prices) noexcept {
+  tokens += used;
+  if (!prices) return;
+  cost_usd += (static_cast<double>(used.prompt_tokens) * prices->input_price +
+               static_cast<double>(used.completion_tokens) * prices->output_price) / 1e6;
+}
+
+TargetRegistry::TargetRegistry(const Config& config) : config_(config) {
+  for (const auto& route : config_.models) {
+    for (const auto& t : route.targets) {
+      for (std::size_t i = 0; i < config_.providers.size(); ++i) {
+        if (config_.providers[i].name == t.provider) state_for(Target{i, t.model, &t});
+      }
+    }
+  }
+}
+
+TargetRegistry::~TargetRegistry() = default;
+
+TargetState* TargetRegistry::state_for(const Target& target) {
+  // Configured targets: found by their config's address, no key string built per request.
+  if (target.config) {
+    if (auto it = by_config_.find(target.config); it != by_config_.end()) return it->second;
+  }
+  const auto& provider = config_.providers[target.provider].name;
+  std::string key = provider + '/' + std::string(target.model);
+  if (auto it = states_.find(key); it != states_.end()) {
+    auto* st = it->second.get();
+    if (target.config) {
+      by_config_.emplace(target.config, st);
+      if (st->adhoc) {  // a configured target now: never retired
+        adhoc_lru_.erase(st->lru);
+        st->adhoc = false;
+      }
+    } else if (st->adhoc && st->lru != adhoc_lru_.begin()) {
+      adhoc_lru_.splice(adhoc_lru_.begin(), adhoc_lru_, st->lru);
+    }
+    return st;
+  }
+  const bool adhoc = !target.config;
+  if (adhoc && adhoc_lru_.size() >= config_.resilience.max_adhoc_targets && !retire_adhoc()) return nullptr;
+  auto* slot = table_.slot(provider, target.model);
+  if (!slot) return nullptr;  // table full
+  auto state = std::make_unique<TargetState>();
+  state->provider = provider;
+  state->model = std::string(target.model);
+  state->provider_index = target.provider;
+  state->health = slot;
+  state->breaker = resilience::CircuitBreaker(breaker_config(config_.resilience));
+  auto* raw = state.get();
+  states_.emplace(std::move(key), std::move(state));
+  if (target.config) by_config_.emplace(target.config, raw);
+  if (adhoc) {
+    raw->adhoc = true;
+    adhoc_lru_.push_front(raw);
+    raw->lru = adhoc_lru_.begin();
+  }
+  return raw;
+}
+
+TargetState& TargetRegistry::other_of(std::size_t provider_index) {
+  auto& slot = others_[provider_index];
+  if (!slot) {
+    slot = std::make_unique<TargetState>();
+    slot->provider = config_.providers[provider_index].name;
+    slot->model = "other";
+    slot->provider_index = provider_index;
+  }
+  return *slot;
+}
+
+bool TargetRegistry::retire_adhoc() {
+  for (auto it = adhoc_lru_.rbegin(); it != adhoc_lru_.rend(); ++it) {
+    TargetState* st = *it;
+    if (st->users > 0 || st->health->snapshot(std::chrono::steady_clock::now()).in_flight > 0) continue;
+    other_of(st->provider_index).absorb(*st);
+    adhoc_lru_.erase(std::next(it).base());
+    const std::string provider = st->provider, model = st->model;
+    states_.erase(provider + '/' + model);  // destroys st
+    table_.release(provider, model);
+    return true;
+  }
+  return false;
+}
+
+TargetView TargetRegistry::view_of(const TargetState& state, health::TimePoint now, const health::PeerBaseline& peers) {
+  TargetView v;
+  v.health = state.health->snapshot(now);
+  v.circuit = state.breaker.state(now);
+  v.score = health::computeHealthScore(v.health, peers, v.circuit);
+  return v;
+}
+
+void TargetRegistry::on_probe(std::size_t provider_index, bool ok, health::TimePoint now) {
+  for (auto& [key, st] : states_) {
+    if (st->provider_index != provider_index) continue;
+    if (ok) {
+      st->breaker.on_probe_success(now);
+    } else {
+      st->health->on_failure(now, false, std::nullopt);
+      st->breaker.on_failure(now);
+    }
+  }
+}
+
+std::vector<TargetStatus> TargetRegistry::status() const {
+  std::vector<TargetStatus> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [key, st] : states_) {
+    TargetStatus s;
+    s.provider = st->provider;
+    s.model = st->model;
+    s.health = st->health->snapshot(now);
+    s.circuit = st->breaker.state(now);
+    s.score = health::computeHealthScore(s.health, {}, s.circuit);
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.provider, a.model) < std::tie(b.provider, b.model); });
+  return out;
+}
+
+std::vector<std::string> TargetRegistry::unhealthy_routes() const {
+  std::vector<std::string> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& route : config_.models) {
+    bool usable = false;
+    for (const auto& t : route.targets) {
+      auto it = states_.find(t.provider + '/' + t.model);
+      if (it == states_.end()) continue;
+      const auto& st = *it->second;
+      usable = usable || (st.breaker.state(now) != resilience::CircuitState::open && !st.health->snapshot(now).rate_limited);
+    }
+    if (!usable) out.push_back(route.name);
+  }
+  return out;
+}
+
+void TargetRegistry::write_metrics(observability::PrometheusWriter& out) const {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<const TargetState*> targets;
+  for (const auto& [key, st] : states_) targets.push_back(st.get());
+  std::sort(targets.begin(), targets.end(), [](auto* a, auto* b) { return std::tie(a->provider, a->model) < std::tie(b->provider, b->model); });
+  // Counters include retired ad-hoc targets (model="other"); gauges are for live targets only.
+  std::vector<const TargetState*> counted = targets;
+  for (const auto& [i, st] : others_) counted.push_back(st.get());
+
+  out.help("switchyard_requests_total", "counter", "Requests by the target that answered last and the status the client got.");
+  for (const auto* t : counted) {
+    for (const auto& [status, n] : t->by_status) {
+      const auto code = std::to_string(status);
+      out.sample("switchyard_requests_total", {{"provider", t->provider}, {"model", t->model}, {"status", code}}, static_cast<double>(n));
+    }
+  }
+  out.help("switchyard_request_duration_seconds", "histogram", "Non-streamed completions: upstream request to complete answer.");
+  for (const auto* t : counted) out.histogram("switchyard_request_duration_seconds", {{"provider", t->provider}, {"model", t->model}}, t->latency);
+  out.help("switchyard_time_to_first_token_seconds", "histogram", "Streams: upstream request to first chunk.");
+  for (const auto* t : counted) out.histogram("switchyard_time_to_first_token_seconds", {{"provider", t->provider}, {"model", t->model}}, t->ttft);
+  out.help("switchyard_tokens_total", "counter", "Tokens by target and kind (prompt includes cached, completion includes reasoning).");
+  for (const auto* t : counted) {
+    const std::pair<const char*, std::int64_t> kinds[] = {{"prompt", t->tokens.prompt_tokens}, {"completion", t->tokens.completion_tokens},
+                                                          {"cached", t->tokens.cached_tokens}, {"reasoning", t->tokens.reasoning_tokens}};
+    for (auto [kind, n] : kinds) {
+      out.sample("switchyard_tokens_total", {{"provider", t->provider}, {"model", t->model}, {"kind", kind}}, static_cast<double>(n));
+    }
+  }
+  out.help("switchyard_cost_usd_total", "counter", "Spend by target: tokens times the route's input_price / output_price (per million tokens).");
+  for (const auto* t : counted) out.sample("switchyard_cost_usd_total", {{"provider", t->provider}, {"model", t->model}}, t->cost_usd);
+  out.help("switchyard_circuit_state", "gauge", "0 closed, 1 half-open, 2 open.");
+  for (const auto* t : targets) {
+    const auto c = t->breaker.state(now);
+    out.sample("switchyard_circuit_state", {{"provider", t->provider}, {"model", t->model}},
+               c == resilience::CircuitState::closed ? 0 : c == resilience::CircuitState::half_open ? 1 : 2);
+  }
+  out.help("switchyard_health_score", "gauge", "computeHealthScore in [0, 1].");
+  for (const auto* t : targets) {
+    const auto snap = t->health->snapshot(now);
+    out.sample("switchyard_health_score", {{"provider", t->provider}, {"model", t->model}},
+               health::computeHealthScore(snap, {}, t->breaker.state(now)));
+  }
+  out.help("switchyard_in_flight_requests", "gauge", "Upstream requests in flight.");
+  for (const auto* t : targets) {
+    out.sample("switchyard_in_flight_requests", {{"provider", t->provider}, {"model", t->model}}, t->health->snapshot(now).in_flight);
+  }
+}
+
+}  // namespace switchyard::routing

@@ -1,0 +1,105 @@
+#pragma once
+// Every target's runtime state (health slot, circuit breaker, per-target
+// metrics, tokens and spend), found by its config or "provider/model"; the
+// status views (/v1/providers, /health) and the per-target Prometheus series
+// are read from here. Ad-hoc targets (a "provider/model" no route names) are
+// kept in a bounded LRU; a retired one's counts fold into model="other".
+#include <switchyard/chat.hpp>
+#include <switchyard/config.hpp>
+
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "health/health_score.hpp"
+#include "health/health_table.hpp"
+#include "observability/prometheus.hpp"
+#include "resilience/circuit_breaker.hpp"
+#include "routing/route_resolver.hpp"
+#include "routing/target_selector.hpp"
+
+namespace switchyard::routing {
+
+struct TargetState {
+  std::string provider, model;
+  std::size_t provider_index = 0;
+  health::ModelHealthMetrics* health = nullptr;
+  resilience::CircuitBreaker breaker;
+  std::map<int, std::uint64_t> by_status;  // final outcomes of requests this target answered last
+  observability::FixedHistogram latency{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+  observability::FixedHistogram ttft{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  Usage tokens;         // summed over every answer this target gave (streams counted when they end)
+  double cost_usd = 0;  // the same answers priced with their route's input_price / output_price
+  bool adhoc = false;
+  std::list<TargetState*>::iterator lru;
+  std::uint32_t users = 0;  // requests and open streams using this state: never retired while > 0
+
+  // Counts another target's figures into this one (a retired ad-hoc target into "other").
+  void absorb(const TargetState& o);
+  // An answer's tokens and their price (per million tokens; cached tokens
+  // priced as input, reasoning as output). `prices` may be null (ad-hoc target).
+  void account(const Usage& used, const TargetConfig* prices) noexcept;
+};
+
+// Holds a target state in use (not retired) for as long as it lives.
+class TargetUse {
+ public:
+  explicit TargetUse(TargetState* s = nullptr) noexcept : s_(s) {
+    if (s_) ++s_->users;
+  }
+  TargetUse(TargetUse&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  TargetUse& operator=(TargetUse&&) = delete;
+  ~TargetUse() {
+    if (s_) --s_->users;
+  }
+
+ private:
+  TargetState* s_;
+};
+
+struct TargetStatus {
+  std::string provider, model;
+  health::HealthSnapshot health;
+  resilience::CircuitState circuit = resilience::CircuitState::closed;
+  double score = 1;
+};
+
+class TargetRegistry {
+ public:
+  // Slots for every configured target are made up front.
+  explicit TargetRegistry(const Config& config);
+  ~TargetRegistry();
+  TargetRegistry(const TargetRegistry&) = delete;
+  TargetRegistry& operator=(const TargetRegistry&) = delete;
+
+  // The target's state; made on first use for a provider/model target.
+  // nullptr when the ad-hoc LRU is full of targets in use, or the health table is full.
+  TargetState* state_for(const Target& target);
+  // The selector's view of a target now, scored against its peers.
+  static TargetView view_of(const TargetState& state, health::TimePoint now, const health::PeerBaseline& peers);
+
+  // An active health check of a provider finished: feeds all its targets.
+  void on_probe(std::size_t provider_index, bool ok, health::TimePoint now);
+
+  std::vector<TargetStatus> status() const;
+  // Configured routes none of whose targets is usable now (circuit open or rate-limited).
+  std::vector<std::string> unhealthy_routes() const;
+  // Per-target requests by status, latency and TTFT histograms, tokens, cost, circuits, scores, in-flight.
+  void write_metrics(observability::PrometheusWriter& out) const;
+
+ private:
+  bool retire_adhoc();
+  TargetState& other_of(std::size_t provider_index);
+
+  const Config& config_;
+  health::HealthTable table_;
+  std::unordered_map<std::string, std::unique_ptr<TargetState>> states_;  // "provider/model"
+  std::unordered_map<const TargetConfig*, TargetState*> by_config_;       // configured targets, without a key string
+  std::list<TargetState*> adhoc_lru_;                                      // ad-hoc targets, most recently used first
+  std::map<std::size_t, std::unique_ptr<TargetState>> others_;             // per provider: retired ad-hoc targets' counts
+};
+
+}  // namespace switchyard::routing

@@ -1,0 +1,59 @@
+#include "server/admin_views.hpp"
+
+#include <boost/json.hpp>
+
+namespace switchyard::server {
+
+std::string models_json(const Gateway& gateway) {
+  boost::json::array data;
+  for (const auto& name : gateway.model_names()) {
+    data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
+  }
+  return boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
+}
+
+// "degraded" when a configured route has no usable target (all circuits open or rate-limited).
+std::string health_json(const Gateway& gateway, bool stopping) {
+  boost::json::object body;
+  const auto unhealthy = gateway.unhealthy_routes();
+  body["status"] = stopping ? "stopping" : unhealthy.empty() ? "ok" : "degraded";
+  if (!unhealthy.empty()) {
+    boost::json::array routes;
+    for (const auto& r : unhealthy) routes.emplace_back(r);
+    body["routes_without_healthy_target"] = std::move(routes);
+  }
+  return boost::json::serialize(body);
+}
+
+std::string providers_json(const Gateway& gateway) {
+  boost::json::array targets;
+  for (const auto& t : gateway.target_health()) {
+    targets.push_back(boost::json::object{{"provider", t.provider},
+                                          {"model", t.model},
+                                          {"score", t.score},
+                                          {"circuit", t.circuit},
+                                          {"requests_10s", t.requests},
+                                          {"errors_10s", t.errors},
+                                          {"ewma_latency_ms", t.ewma_latency_ms},
+                                          {"ewma_ttft_ms", t.ewma_ttft_ms},
+                                          {"consecutive_failures", t.consecutive_failures},
+                                          {"in_flight", t.in_flight},
+                                          {"rate_limited", t.rate_limited}});
+  }
+  boost::json::array pools;
+  for (const auto& p : gateway.provider_stats()) {
+    pools.push_back(boost::json::object{{"provider", p.provider},
+                                        {"connections_opened", p.connections_opened},
+                                        {"connections_reused", p.connections_reused},
+                                        {"connections_idle", p.connections_idle},
+                                        {"connections_active", p.connections_active}});
+  }
+  const auto c = gateway.routing_counters();
+  boost::json::object counters{{"requests", c.requests},   {"attempts", c.attempts},
+                               {"retries", c.retries},     {"failovers", c.failovers},
+                               {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks},
+                               {"hedges", c.hedges},       {"resumes", c.resumes}};
+  return boost::json::serialize(boost::json::object{{"targets", std::move(targets)}, {"pools", std::move(pools)}, {"routing", std::move(counters)}});
+}
+
+}  // namespace switchyard::server

@@ -1,0 +1,17 @@
+#pragma once
+// The bodies of the read-only endpoints: GET /v1/models, GET /health and GET
+// /v1/providers (admin), built from the gateway's state.
+#include <switchyard/gateway.hpp>
+
+#include <string>
+
+namespace switchyard::server {
+
+std::string models_json(const Gateway& gateway);
+// "ok"; "degraded" when a configured route has no usable target (all circuits
+// open or rate-limited); "stopping" while the server drains.
+std::string health_json(const Gateway& gateway, bool stopping);
+// Targets' health, pools and routing counters.
+std::string providers_json(const Gateway& gateway);
+
+}  // namespace switchyard::server

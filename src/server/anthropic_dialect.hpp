@@ -1,0 +1,29 @@
+#pragma once
+// Anthropic's Messages API (POST /v1/messages): the request was translated
+// to OpenAI chat for the router (providers::anthropic_request_to_openai);
+// answers, stream chunks and errors are translated back to Anthropic's shapes.
+#include <optional>
+
+#include "providers/anthropic_inbound.hpp"
+#include "server/chat_dialect.hpp"
+
+namespace switchyard::server {
+
+class AnthropicDialect final : public ChatDialect {
+ public:
+  explicit AnthropicDialect(std::string model) : model_(model), stream_(std::move(model)) {}
+  error::HttpError error(const Error& e) const override { return shaped_error(e, ErrorShape::anthropic); }
+  result<std::string> complete(std::string body) override { return providers::openai_response_to_anthropic(body, model_); }
+  const Buffers* chunk(std::string_view c, ResponseWriter& w) override;
+  const Error* failure() const override { return failure_ ? &*failure_ : nullptr; }
+  const Buffers& end(ResponseWriter& w) override;
+  const Buffers& broken(const Error& e, ResponseWriter& w) override;
+
+ private:
+  std::string model_;
+  providers::OpenAiToAnthropicStream stream_;
+  std::string frames_;
+  std::optional<Error> failure_;
+};
+
+}  // namespace switchyard::server

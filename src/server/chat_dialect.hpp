@@ -1,0 +1,41 @@
+#pragma once
+// How a chat answer is written for one client API. The router always speaks
+// OpenAI chat completions; a dialect frames errors, complete answers and
+// stream pieces for the API the client called (OpenAiDialect,
+// AnthropicDialect). Errors go through error::to_http_error, the one mapping,
+// and are then shaped for the API.
+#include <switchyard/error.hpp>
+
+#include <boost/asio/buffer.hpp>
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "error/error_response.hpp"
+#include "server/response_writer.hpp"
+
+namespace switchyard::server {
+
+// The error body shape of a client API.
+enum class ErrorShape { openai, anthropic };
+
+// The one mapping (error::to_http_error), in the shape of the client's API.
+error::HttpError shaped_error(const Error& e, ErrorShape shape);
+
+class ChatDialect {
+ public:
+  using Buffers = std::array<boost::asio::const_buffer, 5>;
+  virtual ~ChatDialect() = default;
+  virtual error::HttpError error(const Error& e) const = 0;
+  virtual result<std::string> complete(std::string openai_body) = 0;
+  // One HTTP chunk's buffers for a chunk (nullptr: nothing to send), the clean end, a break.
+  virtual const Buffers* chunk(std::string_view openai_chunk, ResponseWriter& w) = 0;
+  virtual const Buffers& end(ResponseWriter& w) = 0;
+  virtual const Buffers& broken(const Error& e, ResponseWriter& w) = 0;
+  // Set when a chunk could not be written in this API: the buffers chunk()
+  // returned carry the error event, and the stream ends after them.
+  virtual const Error* failure() const { return nullptr; }
+};
+
+}  // namespace switchyard::server

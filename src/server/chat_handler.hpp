@@ -1,0 +1,44 @@
+#pragma once
+// Serves a chat request in the client's API (OpenAI chat completions or
+// Anthropic messages) through the pipeline's stages: (authenticated by the
+// session) → admit → cache lookup → route (Gateway) → write, non-streamed or
+// relayed chunk by chunk → account. A client that leaves cancels the upstream.
+#include <switchyard/gateway.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include "observability/logger.hpp"
+#include "pipeline/accounting.hpp"
+#include "pipeline/admission.hpp"
+#include "pipeline/cache_lookup.hpp"
+#include "server/memory_budget.hpp"
+#include "server/request_context.hpp"
+
+namespace switchyard::server {
+
+class ChatHandler {
+ public:
+  ChatHandler(Gateway& gateway, const ServerConfig& config, MemoryBudget& parse_budget, observability::Logger& log,
+              pipeline::Accounting& accounting);
+
+  // POST /v1/chat/completions
+  boost::asio::awaitable<void> chat_completions(RequestContext& r);
+  // POST /v1/messages
+  boost::asio::awaitable<void> messages(RequestContext& r);
+
+ private:
+  boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, ChatDialect& dialect);
+  boost::asio::awaitable<void> answer(RequestContext& r, ChatRequest request, ChatDialect& dialect);
+  boost::asio::awaitable<void> relay(RequestContext& r, ChatRequest request, ChatDialect& dialect);
+
+  Gateway& gateway_;
+  const ServerConfig& config_;
+  MemoryBudget& parse_budget_;
+  observability::Logger& log_;
+  pipeline::Accounting& accounting_;
+  pipeline::AdmissionControl admission_;
+  pipeline::CacheLookup cache_;
+};
+
+}  // namespace switchyard::server
