@@ -14,7 +14,7 @@ switchyard::Config make_config() {
     c.providers.push_back(p);
   }
   for (int i = 0; i < 32; ++i) {
-    c.models.push_back({"route-" + std::to_string(i), "failover", {{"p1", "m1"}, {"p2", "m2"}, {"p3", "m3"}}});
+    c.models.push_back({"route-" + std::to_string(i), switchyard::Strategy::failover, {{"p1", "m1"}, {"p2", "m2"}, {"p3", "m3"}}});
   }
   return c;
 }

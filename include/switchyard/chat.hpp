@@ -1,6 +1,8 @@
 #pragma once
 // Provider-neutral chat types of the embeddable API. Bodies are OpenAI
 // chat.completions JSON: that is the gateway's lingua franca.
+#include <switchyard/asio_config.hpp>
+
 #include <switchyard/error.hpp>
 
 #include <boost/asio/awaitable.hpp>

@@ -8,12 +8,23 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace switchyard {
 
 using Millis = std::chrono::milliseconds;
+
+// The wire format a provider speaks.
+enum class ProviderType { openai, anthropic, gemini };
+// How a route orders its targets for each request (routing/target_selector.hpp).
+enum class Strategy { failover, weighted, lowest_cost, lowest_latency, health };
+
+std::string_view to_string(ProviderType type) noexcept;  // "openai", "anthropic", "gemini"
+std::optional<ProviderType> parse_provider_type(std::string_view name) noexcept;
+std::string_view to_string(Strategy strategy) noexcept;  // "failover", "weighted", "lowest-cost", "lowest-latency", "health"
+std::optional<Strategy> parse_strategy(std::string_view name) noexcept;
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
@@ -42,7 +53,7 @@ struct PoolConfig {
 
 struct ProviderConfig {
   std::string name;
-  std::string type = "openai";
+  ProviderType type = ProviderType::openai;
   std::string base_url;                // e.g. https://api.openai.com/v1
   std::string api_key;                 // may be empty for local endpoints
   std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
@@ -69,7 +80,7 @@ struct TargetConfig {
 
 struct ModelRouteConfig {
   std::string name;
-  std::string strategy = "failover";  // failover | weighted | lowest-cost | lowest-latency | health
+  Strategy strategy = Strategy::failover;
   std::vector<TargetConfig> targets;
   Millis ttft_timeout{0};             // streams: first chunk must arrive within this, else fail over (0 = provider's timeouts only)
   Millis stall_timeout{0};            // longest gap between chunks (0 = the provider's read_timeout)
@@ -113,5 +124,13 @@ struct Config {
   ResilienceConfig resilience;
   std::vector<std::string> warnings;  // skipped providers/keys, for one log line each
 };
+
+// Checks a config as a whole, however it was made (the TOML loader calls it;
+// so does Gateway's constructor, for a config an embedder built by hand):
+// names unique and well-formed, every target's provider known, URLs, enums in
+// range, limits and timeouts that can run. The first problem found, naming
+// the field ("models[fast].targets[0].provider: no provider named \"x\""),
+// or nullopt when the config can run.
+std::optional<std::string> validate(const Config& config);
 
 }  // namespace switchyard

@@ -2,6 +2,8 @@
 // The embeddable gateway: build it from a Config on your io_context's
 // executor, then co_await chat() or chat_stream(). The HTTP daemon is a thin
 // front-end over the same object.
+#include <switchyard/asio_config.hpp>
+
 #include <switchyard/chat.hpp>
 #include <switchyard/config.hpp>
 #include <switchyard/error.hpp>

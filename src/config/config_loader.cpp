@@ -194,6 +194,33 @@ void load_pool(const Reader& r, const toml::table& p, const std::string& path, P
   if (auto v = r.integer(*t, pp, "peek_after_idle_ms", 0, 3'600'000)) pool.peek_after_idle = Millis(*v);
 }
 
+// Presets fill the base URL of well-known vendors; each fits one type. "" when none is given.
+std::string preset_base_url(const Reader& r, const toml::table& p, const std::string& path, ProviderType type) {
+  struct Preset {
+    std::string_view name;
+    ProviderType type;
+    std::string_view url;
+  };
+  static constexpr Preset presets[] = {
+      {"openai", ProviderType::openai, "https://api.openai.com/v1"},       {"openrouter", ProviderType::openai, "https://openrouter.ai/api/v1"},
+      {"mistral", ProviderType::openai, "https://api.mistral.ai/v1"},      {"deepseek", ProviderType::openai, "https://api.deepseek.com/v1"},
+      {"groq", ProviderType::openai, "https://api.groq.com/openai/v1"},    {"together", ProviderType::openai, "https://api.together.xyz/v1"},
+      {"anthropic", ProviderType::anthropic, "https://api.anthropic.com/v1"},
+      {"gemini", ProviderType::gemini, "https://generativelanguage.googleapis.com/v1beta"}};
+  auto preset = r.string(p, path, "preset");
+  if (!preset) return {};
+  for (const auto& candidate : presets) {
+    if (candidate.name != *preset) continue;
+    if (candidate.type != type) {
+      r.fail(p.get("preset"), path + ".preset",
+             "preset \"" + *preset + "\" is for type \"" + std::string(to_string(candidate.type)) + "\", not \"" + std::string(to_string(type)) + "\"");
+    }
+    return std::string(candidate.url);
+  }
+  r.fail(p.get("preset"), path + ".preset",
+         "unknown preset \"" + *preset + "\" (known: openai, openrouter, mistral, deepseek, groq, together, anthropic, gemini)");
+}
+
 // Returns false (and records a warning) when the provider's secret is unset.
 bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
                    std::vector<std::string>& warnings) {
@@ -202,36 +229,12 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
                "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool"});
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
-  if (auto type = r.string(p, path, "type")) out.type = *type;
-  if (out.type != "openai" && out.type != "anthropic" && out.type != "gemini") {
-    r.fail(p.get("type"), path + ".type", "unknown provider type \"" + out.type + "\" (supported: openai, anthropic, gemini)");
+  if (auto type = r.string(p, path, "type")) {
+    const auto parsed = parse_provider_type(*type);
+    if (!parsed) r.fail(p.get("type"), path + ".type", "unknown provider type \"" + *type + "\" (supported: openai, anthropic, gemini)");
+    out.type = *parsed;
   }
-  // Presets fill the base URL of well-known vendors; each fits one type.
-  struct Preset {
-    std::string_view name, type, url;
-  };
-  static constexpr Preset presets[] = {
-      {"openai", "openai", "https://api.openai.com/v1"},       {"openrouter", "openai", "https://openrouter.ai/api/v1"},
-      {"mistral", "openai", "https://api.mistral.ai/v1"},      {"deepseek", "openai", "https://api.deepseek.com/v1"},
-      {"groq", "openai", "https://api.groq.com/openai/v1"},    {"together", "openai", "https://api.together.xyz/v1"},
-      {"anthropic", "anthropic", "https://api.anthropic.com/v1"},
-      {"gemini", "gemini", "https://generativelanguage.googleapis.com/v1beta"}};
-  std::string preset_url;
-  if (auto preset = r.string(p, path, "preset")) {
-    const Preset* found = nullptr;
-    for (const auto& candidate : presets) {
-      if (candidate.name == *preset) found = &candidate;
-    }
-    if (!found) {
-      r.fail(p.get("preset"), path + ".preset",
-             "unknown preset \"" + *preset + "\" (known: openai, openrouter, mistral, deepseek, groq, together, anthropic, gemini)");
-    } else if (found->type != out.type) {
-      r.fail(p.get("preset"), path + ".preset",
-             "preset \"" + *preset + "\" is for type \"" + std::string(found->type) + "\", not \"" + out.type + "\"");
-    } else {
-      preset_url = std::string(found->url);
-    }
-  }
+  const std::string preset_url = preset_base_url(r, p, path, out.type);
   if (auto url = r.string(p, path, "base_url"); url && !url->empty()) out.base_url = *url;
   else if (!preset_url.empty()) out.base_url = preset_url;
   else r.fail(&p, path + ".base_url", "is required (or give a preset)");
@@ -282,139 +285,160 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
   return true;
 }
 
+// The providers; those whose secret is unset are skipped (named in `skipped`, with a warning).
+void load_providers(const Reader& r, const toml::table& root, Config& cfg, std::set<std::string>& skipped) {
+  const toml::array* ps = r.array_of_tables(root, "providers");
+  if (!ps) return;
+  std::size_t i = 0;
+  for (auto&& node : *ps) {
+    const std::string path = "providers[" + std::to_string(i++) + "]";
+    ProviderConfig p;
+    const bool usable = load_provider(r, *node.as_table(), path, p, cfg.warnings);
+    for (const auto& q : cfg.providers) {
+      if (q.name == p.name) r.fail(&node, path + ".name", "duplicate provider name \"" + p.name + "\"");
+    }
+    if (skipped.count(p.name)) r.fail(&node, path + ".name", "duplicate provider name \"" + p.name + "\"");
+    if (usable) cfg.providers.push_back(std::move(p));
+    else skipped.insert(p.name);
+  }
+}
+
+bool provider_known(const Config& cfg, const std::string& name) {
+  for (const auto& p : cfg.providers) {
+    if (p.name == name) return true;
+  }
+  return false;
+}
+
+void load_routing(const Reader& r, const toml::table& root, Config& cfg, const std::set<std::string>& skipped) {
+  const toml::table* routing = r.table(root, "", "routing");
+  if (!routing) return;
+  r.only_keys(*routing, "routing",
+              {"default_provider", "attempts_per_target", "base_backoff_ms", "max_backoff_ms", "retry_budget_ms",
+               "max_retry_after_ms", "breaker_failures", "breaker_error_rate", "breaker_min_requests",
+               "breaker_window_ms", "breaker_cooldown_ms", "breaker_probes", "max_adhoc_targets"});
+  auto& rc = cfg.resilience;
+  if (auto v = r.integer(*routing, "routing", "attempts_per_target", 1, 10)) rc.attempts_per_target = static_cast<int>(*v);
+  r.millis(*routing, "routing", "base_backoff_ms", rc.base_backoff);
+  r.size(*routing, "routing", "max_adhoc_targets", rc.max_adhoc_targets, 0, 4096);
+  r.millis(*routing, "routing", "max_backoff_ms", rc.max_backoff);
+  r.millis(*routing, "routing", "retry_budget_ms", rc.retry_budget);
+  r.millis(*routing, "routing", "max_retry_after_ms", rc.max_retry_after);
+  if (auto v = r.integer(*routing, "routing", "breaker_failures", 1, 1000)) rc.breaker_failures = static_cast<int>(*v);
+  if (auto v = r.number(*routing, "routing", "breaker_error_rate", 0.0, 1.0)) rc.breaker_error_rate = *v;
+  if (auto v = r.integer(*routing, "routing", "breaker_min_requests", 1, 1'000'000)) rc.breaker_min_requests = static_cast<int>(*v);
+  r.millis(*routing, "routing", "breaker_window_ms", rc.breaker_window);
+  r.millis(*routing, "routing", "breaker_cooldown_ms", rc.breaker_cooldown);
+  if (auto v = r.integer(*routing, "routing", "breaker_probes", 1, 1000)) rc.breaker_probes = static_cast<int>(*v);
+  if (auto d = r.string(*routing, "routing", "default_provider")) {
+    if (!provider_known(cfg, *d) && !skipped.count(*d)) {
+      r.fail(routing->get("default_provider"), "routing.default_provider", "no provider named \"" + *d + "\"");
+    }
+    if (provider_known(cfg, *d)) cfg.default_provider = *d;
+    else cfg.warnings.push_back("routing.default_provider '" + *d + "' is skipped: its provider is not enabled");
+  }
+}
+
+TargetConfig load_target(const Reader& r, const toml::node& t, const std::string& tp) {
+  if (!t.is_table()) r.fail(&t, tp, "must be a table { provider = \"...\", model = \"...\" }");
+  const toml::table& tt = *t.as_table();
+  r.only_keys(tt, tp, {"provider", "model", "weight", "input_price", "output_price", "tools", "images", "max_context"});
+  TargetConfig target;
+  target.provider = r.required_string(tt, tp, "provider");
+  target.model = r.required_string(tt, tp, "model");
+  if (auto v = r.number(tt, tp, "weight", 0.0, 1e9)) target.weight = *v;
+  if (auto v = r.number(tt, tp, "input_price", 0.0, 1e9)) target.input_price = *v;
+  if (auto v = r.number(tt, tp, "output_price", 0.0, 1e9)) target.output_price = *v;
+  if (auto v = r.boolean(tt, tp, "tools")) target.tools = *v;
+  if (auto v = r.boolean(tt, tp, "images")) target.images = *v;
+  if (auto v = r.integer(tt, tp, "max_context", 0, 100'000'000)) target.max_context = static_cast<std::size_t>(*v);
+  return target;
+}
+
+// One route; false when none of its providers is enabled (skipped, with a warning).
+bool load_route(const Reader& r, const toml::node& node, const std::string& path, Config& cfg, const std::set<std::string>& skipped,
+                ModelRouteConfig& route) {
+  const toml::table& m = *node.as_table();
+  r.only_keys(m, path, {"name", "strategy", "targets", "ttft_timeout_ms", "stall_timeout_ms", "hedge_after_ms", "hedge_after_p95", "resume"});
+  route.name = r.required_string(m, path, "name");
+  for (const auto& q : cfg.models) {
+    if (q.name == route.name) r.fail(&node, path + ".name", "duplicate model name \"" + route.name + "\"");
+  }
+  if (auto s = r.string(m, path, "strategy")) {
+    const auto parsed = parse_strategy(*s);
+    if (!parsed) {
+      r.fail(m.get("strategy"), path + ".strategy",
+             "unknown strategy \"" + *s + "\" (supported: failover, weighted, lowest-cost, lowest-latency, health)");
+    }
+    route.strategy = *parsed;
+  }
+  if (auto v = r.integer(m, path, "ttft_timeout_ms", 0, 3'600'000)) route.ttft_timeout = Millis(*v);
+  if (auto v = r.integer(m, path, "stall_timeout_ms", 0, 3'600'000)) route.stall_timeout = Millis(*v);
+  if (auto v = r.integer(m, path, "hedge_after_ms", 0, 3'600'000)) route.hedge_after = Millis(*v);
+  if (auto v = r.boolean(m, path, "hedge_after_p95")) route.hedge_after_p95 = *v;
+  if (auto v = r.boolean(m, path, "resume")) route.resume = *v;
+  const toml::node* tn = m.get("targets");
+  if (!tn || !tn->is_array() || tn->as_array()->empty()) {
+    r.fail(tn ? tn : &node, path + ".targets", "must be a non-empty array of { provider, model } tables");
+  }
+  std::size_t j = 0;
+  for (auto&& t : *tn->as_array()) {
+    const std::string tp = path + ".targets[" + std::to_string(j++) + "]";
+    TargetConfig target = load_target(r, t, tp);
+    if (skipped.count(target.provider)) continue;
+    if (!provider_known(cfg, target.provider)) r.fail(&t, tp + ".provider", "no provider named \"" + target.provider + "\"");
+    route.targets.push_back(std::move(target));
+  }
+  if (!route.targets.empty()) return true;
+  cfg.warnings.push_back("model '" + route.name + "' skipped: none of its providers is enabled");
+  return false;
+}
+
+void load_keys(const Reader& r, const toml::table& root, Config& cfg) {
+  const toml::array* ks = r.array_of_tables(root, "keys");
+  if (!ks) return;
+  std::size_t i = 0;
+  for (auto&& node : *ks) {
+    const std::string path = "keys[" + std::to_string(i++) + "]";
+    const toml::table& k = *node.as_table();
+    r.only_keys(k, path, {"name", "key", "models"});
+    KeyConfig key;
+    key.name = r.required_string(k, path, "name");
+    std::vector<std::string> missing;
+    auto secret = r.string(k, path, "key", &missing);
+    key.models = r.string_list(k, path, "models");
+    if (!missing.empty()) {
+      cfg.warnings.push_back("key '" + key.name + "' skipped: environment variable " + missing.front() +
+                             " is not set");
+      continue;
+    }
+    if (!secret || secret->size() < 8) r.fail(k.get("key"), path + ".key", "is required and must be at least 8 characters");
+    key.key = *secret;
+    for (const auto& q : cfg.keys) {
+      if (q.name == key.name) r.fail(&node, path + ".name", "duplicate key name \"" + key.name + "\"");
+      if (q.key == key.key) r.fail(&node, path + ".key", "the same key is already used by \"" + q.name + "\"");
+    }
+    cfg.keys.push_back(std::move(key));
+  }
+}
+
 Config load(const Reader& r, const toml::table& root) {
   Config cfg;
   r.only_keys(root, "", {"server", "routing", "providers", "models", "keys"});
   load_server(r, root, cfg.server);
-
-  std::set<std::string> skipped_providers;
-  if (const toml::array* ps = r.array_of_tables(root, "providers")) {
-    std::size_t i = 0;
-    for (auto&& node : *ps) {
-      const std::string path = "providers[" + std::to_string(i++) + "]";
-      ProviderConfig p;
-      const bool usable = load_provider(r, *node.as_table(), path, p, cfg.warnings);
-      for (const auto& q : cfg.providers) {
-        if (q.name == p.name) r.fail(&node, path + ".name", "duplicate provider name \"" + p.name + "\"");
-      }
-      if (skipped_providers.count(p.name)) r.fail(&node, path + ".name", "duplicate provider name \"" + p.name + "\"");
-      if (usable) cfg.providers.push_back(std::move(p));
-      else skipped_providers.insert(p.name);
-    }
-  }
-  auto provider_known = [&](const std::string& n) {
-    for (const auto& p : cfg.providers) if (p.name == n) return true;
-    return false;
-  };
-
-  if (const toml::table* routing = r.table(root, "", "routing")) {
-    r.only_keys(*routing, "routing",
-                {"default_provider", "attempts_per_target", "base_backoff_ms", "max_backoff_ms", "retry_budget_ms",
-                 "max_retry_after_ms", "breaker_failures", "breaker_error_rate", "breaker_min_requests",
-                 "breaker_window_ms", "breaker_cooldown_ms", "breaker_probes", "max_adhoc_targets"});
-    auto& rc = cfg.resilience;
-    if (auto v = r.integer(*routing, "routing", "attempts_per_target", 1, 10)) rc.attempts_per_target = static_cast<int>(*v);
-    r.millis(*routing, "routing", "base_backoff_ms", rc.base_backoff);
-    r.size(*routing, "routing", "max_adhoc_targets", rc.max_adhoc_targets, 0, 4096);
-    r.millis(*routing, "routing", "max_backoff_ms", rc.max_backoff);
-    r.millis(*routing, "routing", "retry_budget_ms", rc.retry_budget);
-    r.millis(*routing, "routing", "max_retry_after_ms", rc.max_retry_after);
-    if (auto v = r.integer(*routing, "routing", "breaker_failures", 1, 1000)) rc.breaker_failures = static_cast<int>(*v);
-    if (auto v = r.number(*routing, "routing", "breaker_error_rate", 0.0, 1.0)) rc.breaker_error_rate = *v;
-    if (auto v = r.integer(*routing, "routing", "breaker_min_requests", 1, 1'000'000)) rc.breaker_min_requests = static_cast<int>(*v);
-    r.millis(*routing, "routing", "breaker_window_ms", rc.breaker_window);
-    r.millis(*routing, "routing", "breaker_cooldown_ms", rc.breaker_cooldown);
-    if (auto v = r.integer(*routing, "routing", "breaker_probes", 1, 1000)) rc.breaker_probes = static_cast<int>(*v);
-    if (auto d = r.string(*routing, "routing", "default_provider")) {
-      if (!provider_known(*d) && !skipped_providers.count(*d)) {
-        r.fail(routing->get("default_provider"), "routing.default_provider", "no provider named \"" + *d + "\"");
-      }
-      if (provider_known(*d)) cfg.default_provider = *d;
-      else cfg.warnings.push_back("routing.default_provider '" + *d + "' is skipped: its provider is not enabled");
-    }
-  }
-
+  std::set<std::string> skipped;
+  load_providers(r, root, cfg, skipped);
+  load_routing(r, root, cfg, skipped);
   if (const toml::array* ms = r.array_of_tables(root, "models")) {
     std::size_t i = 0;
     for (auto&& node : *ms) {
-      const std::string path = "models[" + std::to_string(i++) + "]";
-      const toml::table& m = *node.as_table();
-      r.only_keys(m, path, {"name", "strategy", "targets", "ttft_timeout_ms", "stall_timeout_ms", "hedge_after_ms", "hedge_after_p95", "resume"});
       ModelRouteConfig route;
-      route.name = r.required_string(m, path, "name");
-      for (const auto& q : cfg.models) {
-        if (q.name == route.name) r.fail(&node, path + ".name", "duplicate model name \"" + route.name + "\"");
-      }
-      if (auto s = r.string(m, path, "strategy")) route.strategy = *s;
-      if (route.strategy != "failover" && route.strategy != "weighted" && route.strategy != "lowest-cost" &&
-          route.strategy != "lowest-latency" && route.strategy != "health") {
-        r.fail(m.get("strategy"), path + ".strategy",
-               "unknown strategy \"" + route.strategy +
-                   "\" (supported: failover, weighted, lowest-cost, lowest-latency, health)");
-      }
-      if (auto v = r.integer(m, path, "ttft_timeout_ms", 0, 3'600'000)) route.ttft_timeout = Millis(*v);
-      if (auto v = r.integer(m, path, "stall_timeout_ms", 0, 3'600'000)) route.stall_timeout = Millis(*v);
-      if (auto v = r.integer(m, path, "hedge_after_ms", 0, 3'600'000)) route.hedge_after = Millis(*v);
-      if (auto v = r.boolean(m, path, "hedge_after_p95")) route.hedge_after_p95 = *v;
-      if (auto v = r.boolean(m, path, "resume")) route.resume = *v;
-      const toml::node* tn = m.get("targets");
-      if (!tn || !tn->is_array() || tn->as_array()->empty()) {
-        r.fail(tn ? tn : &node, path + ".targets", "must be a non-empty array of { provider, model } tables");
-      }
-      std::size_t j = 0;
-      for (auto&& t : *tn->as_array()) {
-        const std::string tp = path + ".targets[" + std::to_string(j++) + "]";
-        if (!t.is_table()) r.fail(&t, tp, "must be a table { provider = \"...\", model = \"...\" }");
-        const toml::table& tt = *t.as_table();
-        r.only_keys(tt, tp, {"provider", "model", "weight", "input_price", "output_price", "tools", "images", "max_context"});
-        TargetConfig target;
-        target.provider = r.required_string(tt, tp, "provider");
-        target.model = r.required_string(tt, tp, "model");
-        if (auto v = r.number(tt, tp, "weight", 0.0, 1e9)) target.weight = *v;
-        if (auto v = r.number(tt, tp, "input_price", 0.0, 1e9)) target.input_price = *v;
-        if (auto v = r.number(tt, tp, "output_price", 0.0, 1e9)) target.output_price = *v;
-        if (auto v = r.boolean(tt, tp, "tools")) target.tools = *v;
-        if (auto v = r.boolean(tt, tp, "images")) target.images = *v;
-        if (auto v = r.integer(tt, tp, "max_context", 0, 100'000'000)) target.max_context = static_cast<std::size_t>(*v);
-        if (skipped_providers.count(target.provider)) continue;
-        if (!provider_known(target.provider)) {
-          r.fail(&t, tp + ".provider", "no provider named \"" + target.provider + "\"");
-        }
-        route.targets.push_back(std::move(target));
-      }
-      if (route.targets.empty()) {
-        cfg.warnings.push_back("model '" + route.name + "' skipped: none of its providers is enabled");
-        continue;
-      }
-      cfg.models.push_back(std::move(route));
+      if (load_route(r, node, "models[" + std::to_string(i++) + "]", cfg, skipped, route)) cfg.models.push_back(std::move(route));
     }
   }
-
-  if (const toml::array* ks = r.array_of_tables(root, "keys")) {
-    std::size_t i = 0;
-    for (auto&& node : *ks) {
-      const std::string path = "keys[" + std::to_string(i++) + "]";
-      const toml::table& k = *node.as_table();
-      r.only_keys(k, path, {"name", "key", "models"});
-      KeyConfig key;
-      key.name = r.required_string(k, path, "name");
-      std::vector<std::string> missing;
-      auto secret = r.string(k, path, "key", &missing);
-      key.models = r.string_list(k, path, "models");
-      if (!missing.empty()) {
-        cfg.warnings.push_back("key '" + key.name + "' skipped: environment variable " + missing.front() +
-                               " is not set");
-        continue;
-      }
-      if (!secret || secret->size() < 8) r.fail(k.get("key"), path + ".key", "is required and must be at least 8 characters");
-      key.key = *secret;
-      for (const auto& q : cfg.keys) {
-        if (q.name == key.name) r.fail(&node, path + ".name", "duplicate key name \"" + key.name + "\"");
-        if (q.key == key.key) r.fail(&node, path + ".key", "the same key is already used by \"" + q.name + "\"");
-      }
-      cfg.keys.push_back(std::move(key));
-    }
-  }
+  load_keys(r, root, cfg);
+  // What no single key shows (and what a hand-built config must pass too).
+  if (auto problem = validate(cfg)) throw LoadError(r.source() + ": " + *problem);
   return cfg;
 }
 

@@ -83,8 +83,16 @@ struct Gateway::Impl {
   observability::FixedHistogram overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };
 
+namespace {
+// A config built by hand gets the loader's checks too.
+Config validated(Config config) {
+  if (auto problem = validate(config)) throw std::invalid_argument("invalid config: " + *problem);
+  return config;
+}
+}  // namespace
+
 Gateway::Gateway(asio::any_io_executor executor, Config config)
-    : impl_(std::make_unique<Impl>(std::move(executor), std::move(config))) {}
+    : impl_(std::make_unique<Impl>(std::move(executor), validated(std::move(config)))) {}
 
 Gateway::~Gateway() = default;
 

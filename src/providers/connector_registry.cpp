@@ -32,9 +32,9 @@ std::vector<std::string> ConnectorRegistry::types() const {
 
 std::unique_ptr<ProviderClient> ConnectorRegistry::make(const boost::asio::any_io_executor& ex,
                                                         const ProviderConfig& config) const {
-  auto it = factories_.find(config.type);
+  auto it = factories_.find(std::string(to_string(config.type)));
   if (it == factories_.end()) {
-    throw std::invalid_argument("provider '" + config.name + "': unknown type '" + config.type + "'");
+    throw std::invalid_argument("provider '" + config.name + "': unknown type '" + std::string(to_string(config.type)) + "'");
   }
   return it->second(ex, config);
 }

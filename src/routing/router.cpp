@@ -96,7 +96,7 @@ result<void> Router::select(const RoutePlan& plan, const ChatRequest& request, c
       views[i].circuit = resilience::CircuitState::open;  // treated as unusable for this request
     }
   }
-  const std::string_view strategy = plan.route_config ? std::string_view(plan.route_config->strategy) : "failover";
+  const Strategy strategy = plan.route_config ? plan.route_config->strategy : Strategy::failover;
   const auto needs = needs_of(request.body);
   const auto order = order_targets(strategy, views, needs, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); });
   if (order.empty()) {

@@ -43,7 +43,7 @@ void weighted_shuffle(std::vector<std::size_t>& items, const std::vector<double>
 
 }  // namespace
 
-std::vector<std::size_t> order_targets(std::string_view strategy, std::span<const TargetView> targets,
+std::vector<std::size_t> order_targets(Strategy strategy, std::span<const TargetView> targets,
                                        const RequestNeeds& needs, const std::function<double()>& random) {
   std::vector<std::size_t> healthy, limited;
   for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -54,15 +54,15 @@ std::vector<std::size_t> order_targets(std::string_view strategy, std::span<cons
     if (t.health.rate_limited) limited.push_back(i);
     else healthy.push_back(i);
   }
-  if (strategy == "weighted") {
+  if (strategy == Strategy::weighted) {
     std::vector<double> w(targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) w[i] = targets[i].config ? targets[i].config->weight : 1.0;
     weighted_shuffle(healthy, w, random);
-  } else if (strategy == "health") {
+  } else if (strategy == Strategy::health) {
     std::vector<double> w(targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) w[i] = std::max(targets[i].score, 1e-6);
     weighted_shuffle(healthy, w, random);
-  } else if (strategy == "lowest-cost") {
+  } else if (strategy == Strategy::lowest_cost) {
     std::stable_sort(healthy.begin(), healthy.end(), [&](std::size_t a, std::size_t b) {
       auto price = [&](std::size_t i) {
         const auto* c = targets[i].config;
@@ -70,7 +70,7 @@ std::vector<std::size_t> order_targets(std::string_view strategy, std::span<cons
       };
       return price(a) < price(b);
     });
-  } else if (strategy == "lowest-latency") {
+  } else if (strategy == Strategy::lowest_latency) {
     std::stable_sort(healthy.begin(), healthy.end(), [&](std::size_t a, std::size_t b) {
       auto speed = [&](std::size_t i) {
         const auto& h = targets[i].health;

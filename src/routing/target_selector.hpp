@@ -42,7 +42,7 @@ struct TargetView {
 RequestNeeds needs_of(const boost::json::object& body);
 
 // `random` returns uniform draws in [0, 1).
-std::vector<std::size_t> order_targets(std::string_view strategy, std::span<const TargetView> targets,
+std::vector<std::size_t> order_targets(Strategy strategy, std::span<const TargetView> targets,
                                        const RequestNeeds& needs, const std::function<double()>& random);
 
 // True when the target can serve a request with these needs.

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE config_loader
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
 #include <map>
 
 #include "config/config_loader.hpp"
@@ -90,7 +91,7 @@ BOOST_AUTO_TEST_CASE(loads_every_section_with_env_secrets) {
   BOOST_TEST(c.providers[0].pool.queue_timeout.count() == 5000);  // default kept
   BOOST_REQUIRE(c.providers[0].headers.size() == 1u);
   BOOST_TEST(c.providers[0].headers[0].first == "X-Title");
-  BOOST_TEST(c.providers[1].type == "openai");  // default type
+  BOOST_TEST((c.providers[1].type == ProviderType::openai));  // default type
   BOOST_REQUIRE(c.models.size() == 1u);
   BOOST_TEST(c.models[0].targets.size() == 2u);
   BOOST_TEST(c.default_provider == "oai");
@@ -199,7 +200,7 @@ preset = "gemini"
   BOOST_TEST(r->providers[1].base_url == "https://api.anthropic.com/v1");
   BOOST_TEST(r->providers[2].base_url == "http://127.0.0.1:9/v1");  // an explicit base_url wins
   BOOST_TEST(r->providers[3].base_url == "https://generativelanguage.googleapis.com/v1beta");
-  BOOST_TEST(r->providers[3].type == "gemini");
+  BOOST_TEST((r->providers[3].type == ProviderType::gemini));
   expect_error("[[providers]]\nname = \"x\"\npreset = \"nope\"\n", {"providers[0].preset", "nope"});
   expect_error("[[providers]]\nname = \"x\"\npreset = \"anthropic\"\n", {"providers[0].preset", "is for type \"anthropic\", not \"openai\""});
   expect_error("[[providers]]\nname = \"x\"\ntype = \"gemini\"\npreset = \"openrouter\"\n", {"providers[0].preset", "not \"gemini\""});
@@ -228,4 +229,65 @@ BOOST_AUTO_TEST_CASE(the_hardening_bounds_are_read_and_checked) {
   BOOST_TEST(r->server.max_json_memory_bytes == 2097152u);
   BOOST_TEST(r->resilience.max_adhoc_targets == 7u);
   BOOST_TEST(!load_config_string("[server]\njson_memory_factor = 0\n", "t.toml", env()));
+}
+
+// validate(): the same checks for a config an embedder builds by hand.
+namespace {
+Config hand_built() {
+  Config c;
+  ProviderConfig p;
+  p.name = "oai";
+  p.base_url = "http://127.0.0.1:9/v1";
+  c.providers.push_back(p);
+  ModelRouteConfig m;
+  m.name = "fast";
+  m.targets = {TargetConfig{"oai", "gpt-4o-mini"}};
+  c.models.push_back(m);
+  c.keys.push_back(KeyConfig{"team-a", "sk-team-a-key", {}});
+  return c;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_hand_built_config_is_validated_as_the_loader_validates) {
+  BOOST_TEST(!validate(hand_built()).has_value());
+  struct Case {
+    const char* what;
+    std::function<void(Config&)> change;
+    const char* expected;
+  };
+  const std::vector<Case> cases = {
+      {"strategy out of range", [](Config& c) { c.models[0].strategy = static_cast<Strategy>(42); }, "models[fast].strategy"},
+      {"provider type out of range", [](Config& c) { c.providers[0].type = static_cast<ProviderType>(9); }, "providers[oai].type"},
+      {"unknown target provider", [](Config& c) { c.models[0].targets[0].provider = "oai2"; }, "no provider named \"oai2\""},
+      {"duplicate provider", [](Config& c) { c.providers.push_back(c.providers[0]); }, "duplicate provider name"},
+      {"duplicate route", [](Config& c) { c.models.push_back(c.models[0]); }, "duplicate model name"},
+      {"empty targets", [](Config& c) { c.models[0].targets.clear(); }, "models[fast].targets"},
+      {"short key", [](Config& c) { c.keys[0].key = "short"; }, "keys[team-a].key"},
+      {"same key twice", [](Config& c) { c.keys.push_back(KeyConfig{"team-b", "sk-team-a-key", {}}); }, "the same key"},
+      {"bad base_url", [](Config& c) { c.providers[0].base_url = "ftp://x"; }, "providers[oai].base_url"},
+      {"line break in a header value", [](Config& c) { c.providers[0].headers.push_back({"x-org", "a\r\nb"}); }, "control characters"},
+      {"zero attempts", [](Config& c) { c.resilience.attempts_per_target = 0; }, "routing.attempts_per_target"},
+      {"unknown default provider", [](Config& c) { c.default_provider = "nope"; }, "routing.default_provider"},
+      {"zero body limit", [](Config& c) { c.server.max_body_bytes = 0; }, "server.max_body_bytes"},
+  };
+  for (const auto& k : cases) {
+    BOOST_TEST_CONTEXT(k.what) {
+      Config c = hand_built();
+      k.change(c);
+      const auto problem = validate(c);
+      BOOST_REQUIRE(problem.has_value());
+      BOOST_TEST(problem->find(k.expected) != std::string::npos, *problem);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(enum_names_round_trip) {
+  for (auto s : {Strategy::failover, Strategy::weighted, Strategy::lowest_cost, Strategy::lowest_latency, Strategy::health}) {
+    BOOST_TEST((parse_strategy(to_string(s)) == s));
+  }
+  for (auto t : {ProviderType::openai, ProviderType::anthropic, ProviderType::gemini}) {
+    BOOST_TEST((parse_provider_type(to_string(t)) == t));
+  }
+  BOOST_TEST(!parse_strategy("lowest_cost").has_value());  // the TOML spelling is lowest-cost
+  BOOST_TEST(!parse_provider_type("vertex").has_value());
 }

@@ -68,3 +68,23 @@ BOOST_AUTO_TEST_CASE(chat_and_chat_stream_without_http) {
   mock.stop();
   ioc.run_for(std::chrono::seconds(2));
 }
+
+BOOST_AUTO_TEST_CASE(a_hand_built_config_with_a_mistake_is_refused_at_construction) {
+  boost::asio::io_context ioc;
+  Config c;
+  ProviderConfig p;
+  p.name = "oai";
+  p.base_url = "http://127.0.0.1:9/v1";
+  c.providers.push_back(p);
+  ModelRouteConfig m;
+  m.name = "fast";
+  m.targets = {TargetConfig{"oai", "gpt-4o-mini"}};
+  c.models.push_back(m);
+  c.models[0].targets[0].provider = "oia";  // a typo: an error, not a silent failover
+  try {
+    Gateway g(ioc.get_executor(), c);
+    BOOST_FAIL("constructed");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("models[fast].targets[0].provider") != std::string::npos, e.what());
+  }
+}

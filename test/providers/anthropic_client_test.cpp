@@ -14,7 +14,7 @@ namespace json = boost::json;
 
 namespace {
 auto anthropic = [](Config& c) {
-  c.providers[0].type = "anthropic";
+  c.providers[0].type = ProviderType::anthropic;
   c.resilience.attempts_per_target = 1;
 };
 const std::string kTools = R"(,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}])";

@@ -15,7 +15,7 @@ namespace json = boost::json;
 
 namespace {
 auto gemini = [](Config& c) {
-  c.providers[0].type = "gemini";
+  c.providers[0].type = ProviderType::gemini;
   c.resilience.attempts_per_target = 1;
   c.resilience.breaker_failures = 100;
 };

@@ -33,7 +33,7 @@ const ProviderType kTypes[] = {{"openai", std::string("Bearer ") + kProviderKey}
 BOOST_AUTO_TEST_CASE(a_key_the_provider_echoes_never_reaches_the_client_or_the_log) {
   for (const auto& t : kTypes) {
     GatewayHarness h({}, [&](Config& c) {
-      c.providers[0].type = t.type;
+      c.providers[0].type = *parse_provider_type(t.type);
       c.resilience.attempts_per_target = 1;
       c.resilience.breaker_failures = 1000;
     });

@@ -15,7 +15,7 @@ Config config(bool with_default) {
     p.base_url = "https://example.invalid/v1";
     c.providers.push_back(p);
   }
-  c.models.push_back(ModelRouteConfig{"fast", "failover", {{"openrouter", "openai/gpt-4o-mini"}, {"oai", "gpt-4o-mini"}}});
+  c.models.push_back(ModelRouteConfig{"fast", Strategy::failover, {{"openrouter", "openai/gpt-4o-mini"}, {"oai", "gpt-4o-mini"}}});
   if (with_default) c.default_provider = "oai";
   return c;
 }

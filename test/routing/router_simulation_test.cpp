@@ -38,7 +38,7 @@ Outcome simulate(const std::string& strategy, bool with_faults, int requests = 2
     c.models.clear();
     ModelRouteConfig fleet;
     fleet.name = "fast";
-    fleet.strategy = strategy;
+    fleet.strategy = *parse_strategy(strategy);
     fleet.targets = {TargetConfig{"down", "m-down"}, TargetConfig{"flaky", "m-flaky"}, TargetConfig{"slow", "m-slow"}};
     c.models.push_back(fleet);
     c.resilience.breaker_failures = 3;

@@ -210,7 +210,7 @@ BOOST_AUTO_TEST_CASE(a_stream_that_breaks_after_its_first_chunk_is_not_restarted
 
 BOOST_AUTO_TEST_CASE(weighted_split_within_tolerance) {
   GatewayHarness h({}, three_providers([](Config& c) {
-    c.models[0].strategy = "weighted";
+    c.models[0].strategy = Strategy::weighted;
     c.models[0].targets[0].weight = 3;
     c.models[0].targets[1].weight = 1;
   }));
@@ -230,7 +230,7 @@ BOOST_AUTO_TEST_CASE(weighted_split_within_tolerance) {
 BOOST_AUTO_TEST_CASE(lowest_cost_and_lowest_latency_choose_right) {
   {
     GatewayHarness h({}, three_providers([](Config& c) {
-      c.models[0].strategy = "lowest-cost";
+      c.models[0].strategy = Strategy::lowest_cost;
       c.models[0].targets[0].input_price = 2.5;
       c.models[0].targets[0].output_price = 10;
       c.models[0].targets[1].input_price = 0.15;
@@ -239,7 +239,7 @@ BOOST_AUTO_TEST_CASE(lowest_cost_and_lowest_latency_choose_right) {
     for (int i = 0; i < 5; ++i) BOOST_TEST(model_of(chat(h)) == "model-b");
   }
   {
-    GatewayHarness h({}, three_providers([](Config& c) { c.models[0].strategy = "lowest-latency"; }));
+    GatewayHarness h({}, three_providers([](Config& c) { c.models[0].strategy = Strategy::lowest_latency; }));
     mock::MockBehaviour slow;
     slow.ttft = milliseconds(40);
     h.mock().set_behaviour_for(kA, slow);

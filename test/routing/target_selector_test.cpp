@@ -33,12 +33,12 @@ struct Fixture {
 
 BOOST_AUTO_TEST_CASE(failover_keeps_config_order_and_skips_open_circuits) {
   Fixture f(3);
-  BOOST_TEST(order_targets("failover", f.views, {}, rng()) == (std::vector<std::size_t>{0, 1, 2}), boost::test_tools::per_element());
+  BOOST_TEST(order_targets(Strategy::failover, f.views, {}, rng()) == (std::vector<std::size_t>{0, 1, 2}), boost::test_tools::per_element());
   f.views[0].circuit = CircuitState::open;
   f.views[1].circuit = CircuitState::half_open;
-  BOOST_TEST(order_targets("failover", f.views, {}, rng()) == (std::vector<std::size_t>{1, 2}), boost::test_tools::per_element());
+  BOOST_TEST(order_targets(Strategy::failover, f.views, {}, rng()) == (std::vector<std::size_t>{1, 2}), boost::test_tools::per_element());
   f.views[2].health.rate_limited = true;
-  BOOST_TEST(order_targets("failover", f.views, {}, rng()) == (std::vector<std::size_t>{1, 2}), boost::test_tools::per_element());
+  BOOST_TEST(order_targets(Strategy::failover, f.views, {}, rng()) == (std::vector<std::size_t>{1, 2}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(capabilities_filter_targets) {
@@ -46,10 +46,10 @@ BOOST_AUTO_TEST_CASE(capabilities_filter_targets) {
   f.configs[0].tools = false;
   f.configs[1].images = false;
   f.configs[2].max_context = 1000;
-  BOOST_TEST(order_targets("failover", f.views, RequestNeeds{true, false, 10}, rng()) == (std::vector<std::size_t>{1, 2}), boost::test_tools::per_element());
-  BOOST_TEST(order_targets("failover", f.views, RequestNeeds{false, true, 10}, rng()) == (std::vector<std::size_t>{0, 2}), boost::test_tools::per_element());
-  BOOST_TEST(order_targets("failover", f.views, RequestNeeds{false, false, 5000}, rng()) == (std::vector<std::size_t>{0, 1}), boost::test_tools::per_element());
-  BOOST_TEST(order_targets("failover", f.views, RequestNeeds{true, true, 5000}, rng()).empty());
+  BOOST_TEST(order_targets(Strategy::failover, f.views, RequestNeeds{true, false, 10}, rng()) == (std::vector<std::size_t>{1, 2}), boost::test_tools::per_element());
+  BOOST_TEST(order_targets(Strategy::failover, f.views, RequestNeeds{false, true, 10}, rng()) == (std::vector<std::size_t>{0, 2}), boost::test_tools::per_element());
+  BOOST_TEST(order_targets(Strategy::failover, f.views, RequestNeeds{false, false, 5000}, rng()) == (std::vector<std::size_t>{0, 1}), boost::test_tools::per_element());
+  BOOST_TEST(order_targets(Strategy::failover, f.views, RequestNeeds{true, true, 5000}, rng()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(weighted_split_follows_the_weights) {
@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(weighted_split_follows_the_weights) {
   auto r = rng(42);
   std::map<std::size_t, int> first;
   for (int i = 0; i < 10000; ++i) {
-    auto order = order_targets("weighted", f.views, {}, r);
+    auto order = order_targets(Strategy::weighted, f.views, {}, r);
     BOOST_REQUIRE(order.size() == 2u);
     ++first[order[0]];
   }
@@ -75,11 +75,11 @@ BOOST_AUTO_TEST_CASE(lowest_cost_and_lowest_latency_choose_right) {
   f.configs[1].output_price = 0.6;
   f.configs[2].input_price = 1;
   f.configs[2].output_price = 2;
-  BOOST_TEST(order_targets("lowest-cost", f.views, {}, rng()) == (std::vector<std::size_t>{1, 2, 0}), boost::test_tools::per_element());
+  BOOST_TEST(order_targets(Strategy::lowest_cost, f.views, {}, rng()) == (std::vector<std::size_t>{1, 2, 0}), boost::test_tools::per_element());
   f.views[0].health.ewma_ttft_ms = 300;
   f.views[1].health.ewma_ttft_ms = 900;
   f.views[2].health.ewma_ttft_ms = 120;
-  BOOST_TEST(order_targets("lowest-latency", f.views, {}, rng()) == (std::vector<std::size_t>{2, 0, 1}), boost::test_tools::per_element());
+  BOOST_TEST(order_targets(Strategy::lowest_latency, f.views, {}, rng()) == (std::vector<std::size_t>{2, 0, 1}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(health_strategy_prefers_higher_scores) {
@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(health_strategy_prefers_higher_scores) {
   f.views[1].score = 0.9;
   auto r = rng(1);
   int second_first = 0;
-  for (int i = 0; i < 2000; ++i) second_first += order_targets("health", f.views, {}, r)[0] == 1;
+  for (int i = 0; i < 2000; ++i) second_first += order_targets(Strategy::health, f.views, {}, r)[0] == 1;
   BOOST_TEST(second_first > 1700);
 }
 

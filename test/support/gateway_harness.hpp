@@ -91,7 +91,7 @@ inline Config mock_config(std::uint16_t mock_port) {
   p.base_url = "http://127.0.0.1:" + std::to_string(mock_port) + "/v1";
   p.api_key = kProviderKey;
   c.providers.push_back(p);
-  c.models.push_back(ModelRouteConfig{"fast", "failover", {TargetConfig{"mock", "mock-fast"}}});
+  c.models.push_back(ModelRouteConfig{"fast", Strategy::failover, {TargetConfig{"mock", "mock-fast"}}});
   c.keys.push_back(KeyConfig{"test", kClientKey, {}});
   return c;
 }

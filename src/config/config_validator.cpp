@@ -1,0 +1,134 @@
+// validate(const Config&) and the enum names of include/switchyard/config.hpp.
+#include <switchyard/config.hpp>
+
+#include <boost/url/parse.hpp>
+
+#include <set>
+
+namespace switchyard {
+
+namespace {
+constexpr std::pair<std::string_view, ProviderType> kTypes[] = {
+    {"openai", ProviderType::openai}, {"anthropic", ProviderType::anthropic}, {"gemini", ProviderType::gemini}};
+constexpr std::pair<std::string_view, Strategy> kStrategies[] = {
+    {"failover", Strategy::failover},       {"weighted", Strategy::weighted}, {"lowest-cost", Strategy::lowest_cost},
+    {"lowest-latency", Strategy::lowest_latency}, {"health", Strategy::health}};
+
+template <class Table, class E>
+std::string_view name_in(const Table& table, E value) noexcept {
+  for (const auto& [name, v] : table) {
+    if (v == value) return name;
+  }
+  return {};
+}
+template <class E, class Table>
+std::optional<E> value_in(const Table& table, std::string_view name) noexcept {
+  for (const auto& [n, v] : table) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
+bool has_control_chars(std::string_view s) noexcept {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+using Problem = std::optional<std::string>;
+
+Problem check_server(const ServerConfig& s) {
+  if (s.max_body_bytes == 0) return "server.max_body_bytes: must be above 0";
+  if (s.max_header_bytes < 1024) return "server.max_header_bytes: must be at least 1024";
+  if (s.json_memory_factor == 0) return "server.json_memory_factor: must be at least 1";
+  if (s.max_connections == 0) return "server.max_connections: must be at least 1";
+  for (auto [name, t] : {std::pair{"idle_timeout_ms", s.idle_timeout}, {"request_timeout_ms", s.request_timeout}, {"write_timeout_ms", s.write_timeout}}) {
+    if (t.count() <= 0) return "server." + std::string(name) + ": must be above 0";
+  }
+  if (has_control_chars(s.admin_key)) return std::string("server.admin_key: must not contain control characters");
+  return std::nullopt;
+}
+
+Problem check_provider(const ProviderConfig& p, const std::string& at) {
+  if (p.name.empty() || p.name.find('/') != std::string::npos) return at + ".name: must be non-empty and must not contain '/'";
+  if (to_string(p.type).empty()) return at + ".type: not a known provider type";
+  auto u = boost::urls::parse_absolute_uri(p.base_url);
+  if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->host().empty() || u->has_query() || u->has_fragment()) {
+    return at + ".base_url: must be an http:// or https:// URL with a host, no query or fragment";
+  }
+  if (has_control_chars(p.api_key)) return at + ".api_key: must not contain control characters";
+  for (const auto& [name, value] : p.headers) {
+    if (name.empty() || name.find_first_of(": \t\r\n") != std::string::npos) return at + ".headers: \"" + name + "\" is not a valid header name";
+    if (has_control_chars(value)) return at + ".headers." + name + ": must not contain control characters";
+  }
+  if (p.connect_timeout.count() <= 0 || p.response_timeout.count() <= 0 || p.read_timeout.count() <= 0) {
+    return at + ": connect, response and read timeouts must be above 0";
+  }
+  if (p.pool.max_connections == 0) return at + ".pool.max_connections: must be at least 1";
+  return std::nullopt;
+}
+
+Problem check_route(const ModelRouteConfig& m, const std::string& at, const std::set<std::string>& providers) {
+  if (m.name.empty()) return at + ".name: must not be empty";
+  if (to_string(m.strategy).empty()) return at + ".strategy: not a known strategy";
+  if (m.targets.empty()) return at + ".targets: must not be empty";
+  for (std::size_t j = 0; j < m.targets.size(); ++j) {
+    const auto& t = m.targets[j];
+    const std::string tp = at + ".targets[" + std::to_string(j) + "]";
+    if (!providers.count(t.provider)) return tp + ".provider: no provider named \"" + t.provider + "\"";
+    if (t.model.empty()) return tp + ".model: must not be empty";
+    if (!(t.weight >= 0) || !(t.input_price >= 0) || !(t.output_price >= 0)) return tp + ": weight and prices must be 0 or more";
+  }
+  return std::nullopt;
+}
+
+Problem check_resilience(const ResilienceConfig& r) {
+  if (r.attempts_per_target < 1) return "routing.attempts_per_target: must be at least 1";
+  if (r.breaker_failures < 1) return "routing.breaker_failures: must be at least 1";
+  if (!(r.breaker_error_rate >= 0 && r.breaker_error_rate <= 1)) return "routing.breaker_error_rate: must be in [0, 1]";
+  if (r.breaker_min_requests < 1) return "routing.breaker_min_requests: must be at least 1";
+  if (r.breaker_probes < 1) return "routing.breaker_probes: must be at least 1";
+  if (r.retry_budget.count() <= 0) return "routing.retry_budget_ms: must be above 0";
+  if (r.base_backoff.count() < 0 || r.max_backoff < r.base_backoff) return "routing: base_backoff_ms must be 0 or more and at most max_backoff_ms";
+  return std::nullopt;
+}
+}  // namespace
+
+std::string_view to_string(ProviderType type) noexcept { return name_in(kTypes, type); }
+std::optional<ProviderType> parse_provider_type(std::string_view name) noexcept { return value_in<ProviderType>(kTypes, name); }
+std::string_view to_string(Strategy strategy) noexcept { return name_in(kStrategies, strategy); }
+std::optional<Strategy> parse_strategy(std::string_view name) noexcept { return value_in<Strategy>(kStrategies, name); }
+
+std::optional<std::string> validate(const Config& config) {
+  if (auto p = check_server(config.server)) return p;
+  std::set<std::string> providers;
+  for (std::size_t i = 0; i < config.providers.size(); ++i) {
+    const auto& p = config.providers[i];
+    const std::string at = "providers[" + (p.name.empty() ? std::to_string(i) : p.name) + "]";
+    if (auto problem = check_provider(p, at)) return problem;
+    if (!providers.insert(p.name).second) return at + ".name: duplicate provider name \"" + p.name + "\"";
+  }
+  std::set<std::string> routes;
+  for (std::size_t i = 0; i < config.models.size(); ++i) {
+    const auto& m = config.models[i];
+    const std::string at = "models[" + (m.name.empty() ? std::to_string(i) : m.name) + "]";
+    if (auto problem = check_route(m, at, providers)) return problem;
+    if (!routes.insert(m.name).second) return at + ".name: duplicate model name \"" + m.name + "\"";
+  }
+  std::set<std::string> key_names, key_values;
+  for (std::size_t i = 0; i < config.keys.size(); ++i) {
+    const auto& k = config.keys[i];
+    const std::string at = "keys[" + (k.name.empty() ? std::to_string(i) : k.name) + "]";
+    if (k.name.empty()) return at + ".name: must not be empty";
+    if (k.key.size() < 8 || has_control_chars(k.key)) return at + ".key: must be at least 8 characters, without control characters";
+    if (!key_names.insert(k.name).second) return at + ".name: duplicate key name \"" + k.name + "\"";
+    if (!key_values.insert(k.key).second) return at + ".key: the same key is used by another entry";
+  }
+  if (!config.default_provider.empty() && !providers.count(config.default_provider)) {
+    return "routing.default_provider: no provider named \"" + config.default_provider + "\"";
+  }
+  return check_resilience(config.resilience);
+}
+
+}  // namespace switchyard
