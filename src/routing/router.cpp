@@ -14,6 +14,7 @@
 #include "resilience/retry_policy.hpp"
 #include "routing/first_chunk_gate.hpp"
 #include "routing/resuming_chunk_source.hpp"
+#include "routing/target_selection.hpp"
 
 namespace switchyard::routing {
 
@@ -70,47 +71,6 @@ void Router::count_request(std::string_view route, bool configured) {
   ++counters_.requests;
   if (auto it = route_requests_.find(route); it != route_requests_.end()) ++it->second;
   else if (configured || route_requests_.size() < 1024) route_requests_.emplace(std::string(route), 1);
-}
-
-result<void> Router::select(const RoutePlan& plan, const ChatRequest& request, const std::vector<std::string>* exclude,
-                            Selection& out) {
-  const auto targets = plan.targets();
-  const auto now = Clock::now();
-  out.states.resize(targets.size());
-  out.uses.reserve(targets.size());
-  health::PeerBaseline peers;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    out.states[i] = registry_.state_for(targets[i]);
-    if (!out.states[i]) return make_error(errc::no_target, "too many distinct provider/model names in use at once; retry shortly");
-    out.uses.emplace_back(out.states[i]);
-    const auto s = out.states[i]->health->snapshot(now);
-    auto best = [](double& slot, double v) { if (v > 0 && (slot == 0 || v < slot)) slot = v; };
-    best(peers.best_latency_ms, s.ewma_latency_ms);
-    best(peers.best_ttft_ms, s.ewma_ttft_ms);
-  }
-  std::vector<TargetView> views(targets.size());
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    views[i] = TargetRegistry::view_of(*out.states[i], now, peers);
-    views[i].config = targets[i].config;
-    if (exclude && std::find(exclude->begin(), exclude->end(), out.states[i]->provider + '/' + out.states[i]->model) != exclude->end()) {
-      views[i].circuit = resilience::CircuitState::open;  // treated as unusable for this request
-    }
-  }
-  const Strategy strategy = plan.route_config ? plan.route_config->strategy : Strategy::failover;
-  const auto needs = needs_of(request.body);
-  const auto order = order_targets(strategy, views, needs, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); });
-  if (order.empty()) {
-    bool any_capable = false;
-    for (const auto& t : targets) any_capable = any_capable || capable(t.config, needs);
-    return make_error(errc::no_target, any_capable
-        ? "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later"
-        : "no target of '" + std::string(plan.route) + "' supports what this request needs (tools, images or context length)");
-  }
-  out.order.reserve(order.size());
-  for (const auto i : order) {
-    out.order.push_back(resilience::Candidate{i, reinterpret_cast<std::uintptr_t>(out.states[i]), hedge_delay_for(plan, *out.states[i])});
-  }
-  return {};
 }
 
 // One try on one target, with its bookkeeping: in-flight count, health
@@ -208,22 +168,6 @@ asio::awaitable<Attempted<T>> Router::hedged(Attempt& attempt, std::span<const T
   co_return std::move(std::get<1>(raced));
 }
 
-std::optional<Millis> Router::hedge_delay_for(const RoutePlan& plan, const TargetState& st) const {
-  if (!plan.route_config) return std::nullopt;
-  const auto& r = *plan.route_config;
-  if (r.hedge_after_p95 && st.ttft.count() >= 20) {
-    // p95 of the target's time to first token, as the upper bound of its histogram bucket.
-    const auto rank = static_cast<std::uint64_t>(0.95 * static_cast<double>(st.ttft.count()));
-    std::uint64_t seen = 0;
-    for (std::size_t i = 0; i < st.ttft.bounds().size(); ++i) {
-      seen += st.ttft.bucket(i);
-      if (seen >= rank) return Millis(static_cast<long long>(st.ttft.bounds()[i] * 1000));
-    }
-  }
-  if (r.hedge_after.count() > 0) return r.hedge_after;
-  return std::nullopt;
-}
-
 // Carries out the attempt plan: each step is a try (maybe hedged) or a wait.
 template <class T, class Attempt>
 asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
@@ -231,7 +175,10 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
   count_request(plan.route, plan.route_config != nullptr);
   const auto started = Clock::now();
   Selection sel;
-  if (auto ok = select(plan, request, exclude, sel); !ok) co_return ok.error();
+  if (auto ok = select_targets(registry_, plan, request.body, exclude, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); }, sel);
+      !ok) {
+    co_return ok.error();
+  }
   const auto targets = plan.targets();
   const auto retry = retry_config(config_.resilience);
   StateGate gate(sel.states);

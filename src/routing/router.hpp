@@ -29,6 +29,7 @@
 #include "resilience/attempt_plan.hpp"
 #include "routing/route_resolver.hpp"
 #include "routing/target_registry.hpp"
+#include "routing/target_selection.hpp"
 
 namespace switchyard::routing {
 
@@ -80,14 +81,6 @@ class Router {
   void write_metrics(observability::PrometheusWriter& out) const;
 
  private:
-  // The request's usable targets in the order to try them.
-  struct Selection {
-    std::vector<TargetState*> states;  // by target index
-    std::vector<TargetUse> uses;       // none of these states is retired while the request runs
-    std::vector<resilience::Candidate> order;
-  };
-  result<void> select(const RoutePlan& plan, const ChatRequest& request, const std::vector<std::string>* exclude,
-                      Selection& out);
   template <class T, class Attempt>
   boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
                                         const std::vector<std::string>* exclude = nullptr);
@@ -98,7 +91,6 @@ class Router {
                                               const resilience::PlanStep& step, resilience::AttemptPlan& plan);
   boost::asio::awaitable<result<std::pair<std::unique_ptr<ChunkSource>, std::optional<std::string_view>>>> first_chunk(
       const Target& target, TargetState& st, ChatRequest& request, Millis stall, Millis ttft_timeout);
-  std::optional<Millis> hedge_delay_for(const RoutePlan& plan, const TargetState& st) const;
   void count_request(std::string_view route, bool configured);
 
   boost::asio::any_io_executor ex_;
