@@ -10,6 +10,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,32 +27,45 @@ void usage() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+struct Options {
   std::string config_path;
   bool check = false;
-  auto level = switchyard::observability::LogLevel::info;
+  switchyard::observability::LogLevel level = switchyard::observability::LogLevel::info;
+};
+
+// The command line; an exit code when the program should end at once (help, a bad option).
+std::optional<int> parse_options(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       usage();
       return 0;
     } else if (arg == "--config" && i + 1 < argc) {
-      config_path = argv[++i];
+      o.config_path = argv[++i];
     } else if (arg == "--check") {
-      check = true;
+      o.check = true;
     } else if (arg == "--log-level" && i + 1 < argc) {
-      level = switchyard::observability::parse_log_level(argv[++i], level);
+      o.level = switchyard::observability::parse_log_level(argv[++i], o.level);
     } else {
       std::cerr << "switchyard: unknown or incomplete option " << arg << "\n";
       usage();
       return 2;
     }
   }
-  if (config_path.empty()) {
+  if (o.config_path.empty()) {
     std::cerr << "switchyard: --config FILE is required\n";
     usage();
     return 2;
   }
+  return std::nullopt;
+}
+
+int main(int argc, char** argv) {
+  Options options;
+  if (auto code = parse_options(argc, argv, options)) return *code;
+  const std::string& config_path = options.config_path;
+  const bool check = options.check;
+  const auto level = options.level;
 
   switchyard::observability::Logger log(level);
   auto loaded = switchyard::load_config_file(config_path);
@@ -87,16 +101,8 @@ int main(int argc, char** argv) {
         [&]() -> boost::asio::awaitable<void> {
           auto [ec, sig] = co_await signals.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
           if (ec) co_return;
-          // Stage 1: stop accepting; in-flight requests finish within the grace period.
           log.info("signal " + std::to_string(sig) + ": finishing in-flight requests");
-          server.stop();
-          if (!co_await server.drain(sc.shutdown_grace)) {
-            // Stage 2: cancel what is left; streams end with their error event.
-            log.warn("shutdown grace period over with " + std::to_string(server.open_connections()) +
-                     " connections still open: cancelling them");
-            server.cancel_all();
-            co_await server.drain(sc.write_timeout);
-          }
+          co_await server.shut_down(sc.shutdown_grace);
           // Health checks and idle upstream connections stop; ioc.run() returns once every coroutine ended.
           gateway.shutdown();
         },

@@ -44,6 +44,97 @@ std::string anthropic_error_body(int status, std::string_view message) {
   return json::serialize(json::object{{"type", "error"}, {"error", json::object{{"type", error_type_of(status)}, {"message", message}}}});
 }
 
+namespace {
+
+// Anthropic's top-level system prompt (a string or text blocks) as one system message.
+void add_system(const json::object& in, json::array& messages) {
+  const auto* system = in.if_contains("system");
+  if (!system) return;
+  std::string text;
+  if (system->is_string()) text = std::string(system->as_string());
+  else if (system->is_array()) {
+    for (const auto& b : system->as_array()) {
+      if (!text.empty()) text += "\n";
+      text += std::string_view(b.at("text").as_string());
+    }
+  }
+  if (!text.empty()) messages.push_back(json::object{{"role", "system"}, {"content", text}});
+}
+
+std::string tool_result_text(const json::object& b) {
+  std::string text;
+  const auto* c = b.if_contains("content");
+  if (!c) return text;
+  if (c->is_string()) return std::string(c->as_string());
+  if (c->is_array()) {
+    for (const auto& p : c->as_array()) {
+      if (const auto* t = p.as_object().if_contains("text")) text += std::string_view(t->as_string());
+    }
+  }
+  return text;
+}
+
+// One Messages message: text and image blocks become content parts, tool_use
+// blocks tool_calls, tool_result blocks "tool" messages of their own.
+void add_message(const json::object& m, json::array& messages) {
+  const auto role = m.at("role").as_string();
+  const auto& content = m.at("content");
+  if (content.is_string()) {
+    messages.push_back(json::object{{"role", role}, {"content", content}});
+    return;
+  }
+  json::array parts, tool_calls;
+  for (const auto& bv : content.as_array()) {
+    const auto& b = bv.as_object();
+    const auto type = b.at("type").as_string();
+    if (type == "text") {
+      parts.push_back(json::object{{"type", "text"}, {"text", b.at("text")}});
+    } else if (type == "image") {
+      const auto& src = b.at("source").as_object();
+      std::string url = src.at("type").as_string() == "base64"
+                            ? "data:" + std::string(src.at("media_type").as_string()) + ";base64," + std::string(src.at("data").as_string())
+                            : std::string(src.at("url").as_string());
+      parts.push_back(json::object{{"type", "image_url"}, {"image_url", json::object{{"url", url}}}});
+    } else if (type == "tool_use") {
+      tool_calls.push_back(json::object{{"id", b.at("id")}, {"type", "function"},
+                                        {"function", json::object{{"name", b.at("name")}, {"arguments", json::serialize(b.at("input"))}}}});
+    } else if (type == "tool_result") {
+      messages.push_back(json::object{{"role", "tool"}, {"tool_call_id", b.at("tool_use_id")}, {"content", tool_result_text(b)}});
+    }
+  }
+  if (parts.empty() && tool_calls.empty()) return;
+  json::object msg{{"role", role}};
+  if (parts.size() == 1 && parts[0].as_object().at("type").as_string() == "text") msg["content"] = parts[0].as_object().at("text");
+  else msg["content"] = parts.empty() ? json::value(nullptr) : json::value(std::move(parts));
+  if (!tool_calls.empty()) msg["tool_calls"] = std::move(tool_calls);
+  messages.push_back(std::move(msg));
+}
+
+void add_tools(const json::object& in, json::object& out) {
+  if (const auto* tools = in.if_contains("tools"); tools && tools->is_array()) {
+    json::array t;
+    for (const auto& tv : tools->as_array()) {
+      const auto& tool = tv.as_object();
+      json::object fn{{"name", tool.at("name")}, {"parameters", tool.contains("input_schema") ? tool.at("input_schema") : json::value(json::object{})}};
+      if (const auto* d = tool.if_contains("description")) fn["description"] = *d;
+      t.push_back(json::object{{"type", "function"}, {"function", std::move(fn)}});
+    }
+    out["tools"] = std::move(t);
+  }
+  if (const auto* tc = in.if_contains("tool_choice"); tc && tc->is_object()) {
+    const auto type = tc->as_object().at("type").as_string();
+    if (type == "auto") out["tool_choice"] = "auto";
+    else if (type == "any") out["tool_choice"] = "required";
+    else if (type == "none") out["tool_choice"] = "none";
+    else if (type == "tool") out["tool_choice"] = json::object{{"type", "function"}, {"function", json::object{{"name", tc->as_object().at("name")}}}};
+    if (const auto* one = tc->as_object().if_contains("disable_parallel_tool_use"); one && one->is_bool() && one->as_bool()) {
+      out["parallel_tool_calls"] = false;
+    }
+  }
+}
+
+}  // namespace
+
 result<json::object> anthropic_request_to_openai(const json::object& in) {
   try {
     json::object out;
@@ -54,88 +145,16 @@ result<json::object> anthropic_request_to_openai(const json::object& in) {
     if (!max_tokens || !max_tokens->is_int64()) return bad("'max_tokens' is required and must be an integer");
     out["max_tokens"] = *max_tokens;
     json::array messages;
-    if (const auto* system = in.if_contains("system")) {
-      std::string text;
-      if (system->is_string()) text = std::string(system->as_string());
-      else if (system->is_array()) {
-        for (const auto& b : system->as_array()) {
-          if (!text.empty()) text += "\n";
-          text += std::string_view(b.at("text").as_string());
-        }
-      }
-      if (!text.empty()) messages.push_back(json::object{{"role", "system"}, {"content", text}});
-    }
+    add_system(in, messages);
     const auto* msgs = in.if_contains("messages");
     if (!msgs || !msgs->is_array() || msgs->as_array().empty()) return bad("'messages' is required and must be a non-empty array");
-    for (const auto& mv : msgs->as_array()) {
-      const auto& m = mv.as_object();
-      const auto role = m.at("role").as_string();
-      const auto& content = m.at("content");
-      if (content.is_string()) {
-        messages.push_back(json::object{{"role", role}, {"content", content}});
-        continue;
-      }
-      json::array parts, tool_calls;
-      for (const auto& bv : content.as_array()) {
-        const auto& b = bv.as_object();
-        const auto type = b.at("type").as_string();
-        if (type == "text") {
-          parts.push_back(json::object{{"type", "text"}, {"text", b.at("text")}});
-        } else if (type == "image") {
-          const auto& src = b.at("source").as_object();
-          std::string url = src.at("type").as_string() == "base64"
-                                ? "data:" + std::string(src.at("media_type").as_string()) + ";base64," + std::string(src.at("data").as_string())
-                                : std::string(src.at("url").as_string());
-          parts.push_back(json::object{{"type", "image_url"}, {"image_url", json::object{{"url", url}}}});
-        } else if (type == "tool_use") {
-          tool_calls.push_back(json::object{{"id", b.at("id")}, {"type", "function"},
-                                            {"function", json::object{{"name", b.at("name")}, {"arguments", json::serialize(b.at("input"))}}}});
-        } else if (type == "tool_result") {
-          std::string text;
-          if (const auto* c = b.if_contains("content")) {
-            if (c->is_string()) text = std::string(c->as_string());
-            else if (c->is_array()) {
-              for (const auto& p : c->as_array()) {
-                if (const auto* t = p.as_object().if_contains("text")) text += std::string_view(t->as_string());
-              }
-            }
-          }
-          messages.push_back(json::object{{"role", "tool"}, {"tool_call_id", b.at("tool_use_id")}, {"content", text}});
-        }
-      }
-      if (!parts.empty() || !tool_calls.empty()) {
-        json::object msg{{"role", role}};
-        if (parts.size() == 1 && parts[0].as_object().at("type").as_string() == "text") msg["content"] = parts[0].as_object().at("text");
-        else msg["content"] = parts.empty() ? json::value(nullptr) : json::value(std::move(parts));
-        if (!tool_calls.empty()) msg["tool_calls"] = std::move(tool_calls);
-        messages.push_back(std::move(msg));
-      }
-    }
+    for (const auto& mv : msgs->as_array()) add_message(mv.as_object(), messages);
     out["messages"] = std::move(messages);
     for (const char* k : {"temperature", "top_p"}) {
       if (const auto* v = in.if_contains(k)) out[k] = *v;
     }
     if (const auto* s = in.if_contains("stop_sequences")) out["stop"] = *s;
-    if (const auto* tools = in.if_contains("tools"); tools && tools->is_array()) {
-      json::array t;
-      for (const auto& tv : tools->as_array()) {
-        const auto& tool = tv.as_object();
-        json::object fn{{"name", tool.at("name")}, {"parameters", tool.contains("input_schema") ? tool.at("input_schema") : json::value(json::object{})}};
-        if (const auto* d = tool.if_contains("description")) fn["description"] = *d;
-        t.push_back(json::object{{"type", "function"}, {"function", std::move(fn)}});
-      }
-      out["tools"] = std::move(t);
-    }
-    if (const auto* tc = in.if_contains("tool_choice"); tc && tc->is_object()) {
-      const auto type = tc->as_object().at("type").as_string();
-      if (type == "auto") out["tool_choice"] = "auto";
-      else if (type == "any") out["tool_choice"] = "required";
-      else if (type == "none") out["tool_choice"] = "none";
-      else if (type == "tool") out["tool_choice"] = json::object{{"type", "function"}, {"function", json::object{{"name", tc->as_object().at("name")}}}};
-      if (const auto* one = tc->as_object().if_contains("disable_parallel_tool_use"); one && one->is_bool() && one->as_bool()) {
-        out["parallel_tool_calls"] = false;
-      }
-    }
+    add_tools(in, out);
     // metadata.user_id is OpenAI's end-user id; top_k and thinking have no OpenAI equivalent and are dropped.
     if (const auto* meta = in.if_contains("metadata"); meta && meta->is_object()) {
       if (const auto* user = meta->as_object().if_contains("user_id"); user && user->is_string()) out["user"] = *user;

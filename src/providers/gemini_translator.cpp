@@ -145,6 +145,71 @@ int gemini_error_status(std::string_view status) noexcept {
   return 500;
 }
 
+namespace {
+
+// max_tokens, sampling numbers, stop sequences and the response format as Gemini's generationConfig.
+json::object generation_config(const json::object& in) {
+  json::object gen;
+  for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+    if (const auto* v = in.if_contains(k); v && v->is_int64()) gen["maxOutputTokens"] = v->as_int64();
+  }
+  static constexpr std::pair<const char*, const char*> numbers[] = {
+      {"temperature", "temperature"}, {"top_p", "topP"}, {"presence_penalty", "presencePenalty"},
+      {"frequency_penalty", "frequencyPenalty"}, {"seed", "seed"}};  // "n" is not mapped: only the first candidate is read
+  for (auto [from, to] : numbers) {
+    if (const auto* v = in.if_contains(from); v && v->is_number()) gen[to] = *v;
+  }
+  if (const auto* stop = in.if_contains("stop")) {
+    if (stop->is_string()) gen["stopSequences"] = json::array{*stop};
+    else if (stop->is_array()) gen["stopSequences"] = *stop;
+  }
+  if (const auto* rf = in.if_contains("response_format"); rf && rf->is_object()) {
+    const auto* type = rf->as_object().if_contains("type");
+    if (type && type->is_string() && type->as_string() == "json_object") {
+      gen["responseMimeType"] = "application/json";
+    } else if (type && type->is_string() && type->as_string() == "json_schema") {
+      gen["responseMimeType"] = "application/json";
+      const auto* js = rf->as_object().if_contains("json_schema");
+      if (const auto* schema = js && js->is_object() ? js->as_object().if_contains("schema") : nullptr) gen["responseJsonSchema"] = *schema;
+    }
+  }
+  return gen;
+}
+
+// Function tools as functionDeclarations, tool_choice as toolConfig.
+result<void> add_tools(const json::object& in, json::object& out) {
+  if (const auto* tools = in.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
+    json::array decls;
+    for (const auto& tv : tools->as_array()) {
+      const auto* fn = tv.is_object() ? tv.as_object().if_contains("function") : nullptr;
+      if (!fn || !fn->is_object()) return bad_request("tools must be {\"type\":\"function\",\"function\":{...}}");
+      const auto& f = fn->as_object();
+      json::object decl{{"name", f.at("name")}};
+      if (const auto* d = f.if_contains("description")) decl["description"] = *d;
+      // JSON Schema as the client wrote it (parameters would want Gemini's OpenAPI subset).
+      if (const auto* p = f.if_contains("parameters")) decl["parametersJsonSchema"] = *p;
+      decls.push_back(std::move(decl));
+    }
+    out["tools"] = json::array{json::object{{"functionDeclarations", std::move(decls)}}};
+  }
+  if (const auto* tc = in.if_contains("tool_choice")) {
+    json::object config;
+    if (tc->is_string()) {
+      const std::string_view choice = tc->as_string();
+      config["mode"] = choice == "none" ? "NONE" : choice == "required" ? "ANY" : "AUTO";
+    } else if (tc->is_object()) {
+      if (const auto* fn = tc->as_object().if_contains("function"); fn && fn->is_object()) {
+        config["mode"] = "ANY";
+        config["allowedFunctionNames"] = json::array{fn->as_object().at("name")};
+      }
+    }
+    if (!config.empty()) out["toolConfig"] = json::object{{"functionCallingConfig", std::move(config)}};
+  }
+  return {};
+}
+
+}  // namespace
+
 result<json::object> openai_to_gemini_request(const json::object& in) {
   try {
     std::string system;
@@ -177,59 +242,10 @@ result<json::object> openai_to_gemini_request(const json::object& in) {
     out["contents"] = std::move(contents);
     if (!system.empty()) out["systemInstruction"] = json::object{{"parts", json::array{json::object{{"text", system}}}}};
 
-    json::object gen;
-    for (const char* k : {"max_tokens", "max_completion_tokens"}) {
-      if (const auto* v = in.if_contains(k); v && v->is_int64()) gen["maxOutputTokens"] = v->as_int64();
-    }
-    static constexpr std::pair<const char*, const char*> numbers[] = {
-        {"temperature", "temperature"}, {"top_p", "topP"}, {"presence_penalty", "presencePenalty"},
-        {"frequency_penalty", "frequencyPenalty"}, {"seed", "seed"}};  // "n" is not mapped: only the first candidate is read
-    for (auto [from, to] : numbers) {
-      if (const auto* v = in.if_contains(from); v && v->is_number()) gen[to] = *v;
-    }
-    if (const auto* stop = in.if_contains("stop")) {
-      if (stop->is_string()) gen["stopSequences"] = json::array{*stop};
-      else if (stop->is_array()) gen["stopSequences"] = *stop;
-    }
-    if (const auto* rf = in.if_contains("response_format"); rf && rf->is_object()) {
-      const auto* type = rf->as_object().if_contains("type");
-      if (type && type->is_string() && type->as_string() == "json_object") {
-        gen["responseMimeType"] = "application/json";
-      } else if (type && type->is_string() && type->as_string() == "json_schema") {
-        gen["responseMimeType"] = "application/json";
-        const auto* js = rf->as_object().if_contains("json_schema");
-        if (const auto* schema = js && js->is_object() ? js->as_object().if_contains("schema") : nullptr) gen["responseJsonSchema"] = *schema;
-      }
-    }
+    json::object gen = generation_config(in);
     if (!gen.empty()) out["generationConfig"] = std::move(gen);
 
-    if (const auto* tools = in.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
-      json::array decls;
-      for (const auto& tv : tools->as_array()) {
-        const auto* fn = tv.is_object() ? tv.as_object().if_contains("function") : nullptr;
-        if (!fn || !fn->is_object()) return bad_request("tools must be {\"type\":\"function\",\"function\":{...}}");
-        const auto& f = fn->as_object();
-        json::object decl{{"name", f.at("name")}};
-        if (const auto* d = f.if_contains("description")) decl["description"] = *d;
-        // JSON Schema as the client wrote it (parameters would want Gemini's OpenAPI subset).
-        if (const auto* p = f.if_contains("parameters")) decl["parametersJsonSchema"] = *p;
-        decls.push_back(std::move(decl));
-      }
-      out["tools"] = json::array{json::object{{"functionDeclarations", std::move(decls)}}};
-    }
-    if (const auto* tc = in.if_contains("tool_choice")) {
-      json::object config;
-      if (tc->is_string()) {
-        const std::string_view choice = tc->as_string();
-        config["mode"] = choice == "none" ? "NONE" : choice == "required" ? "ANY" : "AUTO";
-      } else if (tc->is_object()) {
-        if (const auto* fn = tc->as_object().if_contains("function"); fn && fn->is_object()) {
-          config["mode"] = "ANY";
-          config["allowedFunctionNames"] = json::array{fn->as_object().at("name")};
-        }
-      }
-      if (!config.empty()) out["toolConfig"] = json::object{{"functionCallingConfig", std::move(config)}};
-    }
+    if (auto ok = add_tools(in, out); !ok) return ok.error();
     return out;
   } catch (const std::exception&) {  // a field of the wrong shape (json::value::at / as_* throw)
     return bad_request("the request does not have the shape of a chat completion (messages, tools, tool_calls)");

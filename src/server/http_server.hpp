@@ -46,6 +46,11 @@ class HttpServer {
   // Cancels every request still in progress (after the grace period).
   void cancel_all();
 
+  // Both stages of a shutdown: stop(), let in-flight requests finish for
+  // `grace`, then cancel_all() and wait (at most write_timeout) for the
+  // cancelled requests to end. True when every connection closed.
+  boost::asio::awaitable<bool> shut_down(Millis grace);
+
   // Waits until every connection has closed, at most `grace`. True when drained.
   boost::asio::awaitable<bool> drain(Millis grace);
 

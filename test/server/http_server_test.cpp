@@ -434,6 +434,32 @@ BOOST_AUTO_TEST_CASE(stop_lets_in_flight_requests_finish_and_closes_idle_connect
   }());
 }
 
+BOOST_AUTO_TEST_CASE(shutdown_cancels_what_outlives_the_grace_period_and_streams_end_with_their_error_event) {
+  mock::MockOptions mo;
+  mo.defaults.tokens = 200;
+  mo.defaults.tokens_per_second = 20;  // a 10 s stream
+  GatewayHarness h(mo);
+  h.run([&]() -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    auto streaming = http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers());
+    auto stopper = [&]() -> asio::awaitable<std::pair<bool, milliseconds>> {
+      co_await eventually([&] { return h.mock().stats().requests == 1; });
+      const auto t0 = std::chrono::steady_clock::now();
+      const bool closed = co_await h.server().shut_down(milliseconds(200));
+      co_return std::make_pair(closed, std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0));
+    };
+    auto [r, stopped] = co_await (std::move(streaming) && stopper());
+    BOOST_TEST(stopped.first);                      // every connection closed
+    BOOST_TEST(stopped.second.count() >= 190);      // in-flight work had its grace period
+    BOOST_TEST(stopped.second.count() < 3000);      // then was cancelled, not waited for
+    BOOST_TEST(r.status == 200u);
+    BOOST_TEST(r.body.find("\"content\"") != std::string::npos);  // it was streaming
+    BOOST_TEST(r.body.find("[DONE]") == std::string::npos);       // no clean end: the client can tell
+    BOOST_TEST(r.body.find("\"error\"") != std::string::npos);     // the error event
+    BOOST_TEST(h.server().open_connections() == 0u);
+  }());
+}
+
 BOOST_AUTO_TEST_CASE(the_overhead_header_excludes_the_time_spent_waiting_on_the_provider) {
   mock::MockOptions mo;
   mo.defaults.ttft = milliseconds(100);
