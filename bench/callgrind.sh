@@ -12,7 +12,7 @@ mock=$!
 mkdir -p bench/results
 out="bench/results/callgrind.out"
 SWITCHYARD_LISTEN="127.0.0.1:$gw_port" SWITCHYARD_MOCK_ADDR="127.0.0.1:$mock_port" \
-  valgrind --tool=callgrind --callgrind-out-file="$out.%p" "$B/switchyard" --config bench/bench.toml --log-level warn 2>/dev/null &
+  valgrind --tool=callgrind --compress-strings=no --compress-pos=no --callgrind-out-file="$out.%p" "$B/switchyard" --config bench/bench.toml --log-level warn 2>/dev/null &
 gw=$!
 for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$gw_port") 2>/dev/null && break; sleep 0.1; done
 # Warm the pool, then zero the counters and measure n requests.

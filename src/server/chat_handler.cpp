@@ -1,80 +1,75 @@
 #include "server/chat_handler.hpp"
 
 #include "providers/anthropic_inbound.hpp"
-#include "server/anthropic_dialect.hpp"
-#include "server/openai_dialect.hpp"
-#include "server/request_json_parser.hpp"
 
 namespace switchyard::server {
 
 namespace asio = boost::asio;
 
-ChatHandler::ChatHandler(Gateway& gateway, const ServerConfig& config, MemoryBudget& parse_budget, observability::Logger& log,
-                         pipeline::Accounting& accounting)
-    : gateway_(gateway), config_(config), parse_budget_(parse_budget), log_(log), accounting_(accounting) {}
+ChatHandler::ChatHandler(Gateway& gateway, observability::Logger& log, pipeline::Accounting& accounting)
+    : gateway_(gateway), log_(log), accounting_(accounting) {}
 
 asio::awaitable<void> ChatHandler::chat_completions(RequestContext& r) {
-  // Parsed JSON of this request: bounded, and freed when the request ends.
-  RequestJsonParser json(&parse_budget_, config_.json_memory_factor);
-  auto parsed = json.parse(r.body);
-  if (!parsed) co_return co_await r.respond_error(parsed.error());
-  if (!parsed->is_object()) co_return co_await r.respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
+  auto parsed = r.json.parse(r.body);
+  if (!parsed) return r.respond_error(parsed.error());
+  if (!parsed->is_object()) return r.respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
   ChatRequest request{std::move(parsed->as_object()), std::nullopt, r.head.request_id, r.key};
   if (auto* m = request.body.if_contains("model"); m && m->is_string()) r.outcome.model = pipeline::loggable(m->as_string());
   const auto* stream_flag = request.body.if_contains("stream");
   const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
-  OpenAiDialect dialect;
-  co_await serve(r, std::move(request), streaming, dialect);
+  return serve(r, std::move(request), streaming, Dialect(std::in_place_type<OpenAiDialect>));
 }
 
 // Anthropic's Messages API inbound: translated to a chat request for the
 // router, the answer translated back; errors in Anthropic's shape.
 asio::awaitable<void> ChatHandler::messages(RequestContext& r) {
-  RequestJsonParser json(&parse_budget_, config_.json_memory_factor);
-  auto parsed = json.parse(r.body);
-  if (!parsed) co_return co_await r.respond_error(parsed.error());
-  if (!parsed->is_object()) co_return co_await r.respond_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
+  auto parsed = r.json.parse(r.body);
+  if (!parsed) return r.respond_error(parsed.error());
+  if (!parsed->is_object()) return r.respond_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
   auto translated = providers::anthropic_request_to_openai(parsed->as_object());
-  if (!translated) co_return co_await r.respond_error(translated.error());
-  const std::string requested_model(translated->at("model").as_string());
+  if (!translated) return r.respond_error(translated.error());
+  std::string requested_model(translated->at("model").as_string());
   r.outcome.model = pipeline::loggable(requested_model);
   const bool streaming = translated->contains("stream");
-  AnthropicDialect dialect(requested_model);
-  // A named request, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
   ChatRequest request{std::move(*translated), std::nullopt, r.head.request_id, r.key};
-  co_await serve(r, std::move(request), streaming, dialect);
+  return serve(r, std::move(request), streaming, Dialect(std::in_place_type<AnthropicDialect>, std::move(requested_model)));
 }
 
-asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request, bool streaming, ChatDialect& dialect) {
+// The stages after authentication: admit, cache lookup, route; then the
+// answer, whole (here) or relayed (relay()).
+asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect_storage) {
+  ChatDialect& dialect = std::visit([](auto& d) -> ChatDialect& { return d; }, dialect_storage);
   const auto* model = request.body.if_contains("model");
   const std::string_view route = model && model->is_string() ? std::string_view(model->as_string()) : std::string_view();
   auto admitted = admission_.admit(r.key, route, r.headers);
   if (!admitted) co_return co_await r.respond_mapped(dialect.error(admitted.error()));
-  if (auto hit = cache_.find(r.key, route, request.body, r.headers); hit && !streaming) {
-    auto body = dialect.complete(std::move(hit->body));
-    if (!body) co_return co_await r.respond_mapped(dialect.error(body.error()));
-    co_return co_await r.respond_json(200, *body);
-  }
+  std::optional<ChatResponse> got;
+  if (auto hit = cache_.find(r.key, route, request.body, r.headers); hit && !streaming) got = ChatResponse{std::move(hit->body)};
   r.watch.arm();
-  if (streaming) co_await relay(r, std::move(request), dialect);
-  else co_await answer(r, std::move(request), dialect);
+  if (streaming) {
+    co_await relay(r, std::move(request), dialect);
+  } else if (!got) {
+    auto answer = co_await gateway_.chat(std::move(request));
+    if (answer) got = std::move(*answer);
+    else co_await r.respond_mapped(dialect.error(answer.error()));
+  }
+  if (got) {
+    auto body = dialect.complete(std::move(got->body));
+    if (!body) {
+      co_await r.respond_mapped(dialect.error(body.error()));
+    } else {
+      r.outcome.provider = got->provider;
+      r.outcome.status = 200;
+      const std::string overhead = accounting_.overhead(r.read_at, got->upstream_time);
+      const auto m = r.meta(overhead);
+      if (!m.keep_alive) r.outcome.close = true;
+      if (!co_await r.send(r.writer.json(200, *body, m))) r.outcome.close = true;
+    }
+  }
   if (r.watch.disarm()) {  // the client left: logged as 499, whatever its head said
-    r.outcome.status = error::http_status_of(make_error(errc::cancelled, ""));
+    r.outcome.status = static_cast<unsigned>(error::http_status_of(make_error(errc::cancelled, "")));
     r.outcome.close = true;
   }
-}
-
-asio::awaitable<void> ChatHandler::answer(RequestContext& r, ChatRequest request, ChatDialect& dialect) {
-  auto got = co_await gateway_.chat(std::move(request));
-  if (!got) co_return co_await r.respond_mapped(dialect.error(got.error()));
-  auto body = dialect.complete(std::move(got->body));
-  if (!body) co_return co_await r.respond_mapped(dialect.error(body.error()));
-  r.outcome.provider = got->provider;
-  r.outcome.status = 200;
-  const std::string overhead = accounting_.overhead(r.read_at, got->upstream_time);
-  const auto m = r.meta(overhead);
-  if (!m.keep_alive) r.outcome.close = true;
-  if (!co_await r.send(r.writer.json(200, *body, m))) r.outcome.close = true;
 }
 
 // Relays a stream. Once its head went out, a break ends it with the

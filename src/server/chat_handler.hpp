@@ -8,33 +8,34 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <variant>
+
 #include "observability/logger.hpp"
 #include "pipeline/accounting.hpp"
 #include "pipeline/admission.hpp"
 #include "pipeline/cache_lookup.hpp"
-#include "server/memory_budget.hpp"
+#include "server/anthropic_dialect.hpp"
+#include "server/openai_dialect.hpp"
 #include "server/request_context.hpp"
 
 namespace switchyard::server {
 
 class ChatHandler {
  public:
-  ChatHandler(Gateway& gateway, const ServerConfig& config, MemoryBudget& parse_budget, observability::Logger& log,
-              pipeline::Accounting& accounting);
+  ChatHandler(Gateway& gateway, observability::Logger& log, pipeline::Accounting& accounting);
 
-  // POST /v1/chat/completions
+  // POST /v1/chat/completions. (Not coroutines: they parse and hand back the
+  // awaitable that answers, so a request costs no extra coroutine frame.)
   boost::asio::awaitable<void> chat_completions(RequestContext& r);
   // POST /v1/messages
   boost::asio::awaitable<void> messages(RequestContext& r);
 
  private:
-  boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, ChatDialect& dialect);
-  boost::asio::awaitable<void> answer(RequestContext& r, ChatRequest request, ChatDialect& dialect);
+  using Dialect = std::variant<OpenAiDialect, AnthropicDialect>;
+  boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect);
   boost::asio::awaitable<void> relay(RequestContext& r, ChatRequest request, ChatDialect& dialect);
 
   Gateway& gateway_;
-  const ServerConfig& config_;
-  MemoryBudget& parse_budget_;
   observability::Logger& log_;
   pipeline::Accounting& accounting_;
   pipeline::AdmissionControl admission_;

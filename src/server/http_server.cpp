@@ -33,8 +33,8 @@ HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability
       ids_(random_seed()), parse_budget_(config_.max_json_memory_bytes), header_budget_(config_.max_header_memory_bytes),
       authenticator_([&gateway](std::string_view authorization) { return gateway.authenticate(authorization); }, config_.admin_key),
       accounting_(&log, config_.access_log, [&gateway](std::chrono::nanoseconds inside) { gateway.record_overhead(inside); }),
-      chat_(gateway, config_, parse_budget_, log, accounting_), endpoints_(make_endpoints()),
-      host_{config_, ids_, header_budget_, endpoints_, authenticator_, accounting_, stopping_} {
+      chat_(gateway, log, accounting_), endpoints_(make_endpoints()),
+      host_{config_, ids_, header_budget_, endpoints_, authenticator_, accounting_, parse_budget_, stopping_} {
   max_connections_ = config_.max_connections;
 }
 

@@ -49,34 +49,57 @@ void HttpSession::cancel() {
   else close_if_idle();
 }
 
-// Keep-alive: waits for the first byte of the next request. An idle
-// connection holds no more than a small buffer. False: close.
-asio::awaitable<bool> HttpSession::wait_for_request() {
-  if (buffer_.size() > 0) co_return true;
-  busy_ = false;
-  if (host_.stopping) co_return false;
-  if (buffer_.capacity() > kOwnHeadRoom) buffer_ = beast::flat_buffer(buffer_cap_);
-  stream_.expires_after(host_.config.idle_timeout);
-  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstRead), use_nothrow);
-  if (ec) co_return false;
-  buffer_.commit(n);
-  co_return true;
-}
-
+// The head is read in the connection's small frame (no request state is
+// made before a whole head arrived): a client that sends part of a head and
+// stalls holds its buffer and no more. The reads are inline here, not in
+// helper coroutines: each coroutine frame costs a request ~300 instructions.
 asio::awaitable<void> HttpSession::run() {
   // A client leaving cancels the awaited operation; it must come back as an error value, not an exception.
   co_await asio::this_coro::throw_if_cancelled(false);
   boost::system::error_code ignored;
   stream_.socket().set_option(tcp::no_delay(true), ignored);
   stream_.socket().non_blocking(true, ignored);  // writes go out at once (send_to)
-  while (co_await wait_for_request()) {
+  for (;;) {
+    // Keep-alive: wait for the first byte of the next request. An idle connection holds no more than a small buffer.
+    if (buffer_.size() == 0) {
+      busy_ = false;
+      if (host_.stopping) break;
+      if (buffer_.capacity() > kOwnHeadRoom) buffer_ = beast::flat_buffer(buffer_cap_);
+      stream_.expires_after(host_.config.idle_timeout);
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstRead), use_nothrow);
+      if (ec) break;
+      buffer_.commit(n);
+    }
     busy_ = true;
     const auto started = Clock::now();
     // The whole request (headers and body) must arrive within request_timeout.
     stream_.expires_after(host_.config.request_timeout);
     RequestParser parser;
+    parser.header_limit(static_cast<std::uint32_t>(host_.config.max_header_bytes));
+    // The body limit is set once the key was checked: a client with no key gets
+    // 401, not a hint about sizes. (No body byte is read before that.)
+    parser.body_limit(boost::none);
+    MemoryBudget::Reservation head_room(host_.header_budget);
+    std::size_t room = std::max(kOwnHeadRoom, buffer_.size());
+    buffer_.max_size(room);
     boost::system::error_code hec;
-    if (co_await read_head(parser, hec) == HeadRead::refused) break;
+    bool budget_spent = false;
+    for (;;) {
+      auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_nothrow);
+      hec = ec;
+      if (hec != http::error::buffer_overflow || room >= buffer_cap_) break;
+      // A head larger than the connection's own room: more from the shared budget.
+      const std::size_t more = std::min(buffer_cap_, room * 2) - room;
+      budget_spent = !head_room.grow(more);
+      if (budget_spent) break;
+      room += more;
+      buffer_.max_size(room);
+    }
+    buffer_.max_size(buffer_cap_);
+    if (budget_spent) {
+      co_await refuse_head_flood();
+      break;
+    }
     if (!co_await serve(parser, hec, started)) break;
   }
   if (linger_) co_await linger_close();
@@ -84,34 +107,9 @@ asio::awaitable<void> HttpSession::run() {
   stream_.socket().close(ignored);
 }
 
-// The head is read in the connection's small frame: a client that sends part
-// of a head and stalls holds its buffer and no more.
-asio::awaitable<HttpSession::HeadRead> HttpSession::read_head(RequestParser& parser, boost::system::error_code& hec) {
-  parser.header_limit(static_cast<std::uint32_t>(host_.config.max_header_bytes));
-  // The body limit is set once the key was checked: a client with no key gets
-  // 401, not a hint about sizes. (No body byte is read before that.)
-  parser.body_limit(boost::none);
-  MemoryBudget::Reservation head_room(host_.header_budget);
-  std::size_t room = std::max(kOwnHeadRoom, buffer_.size());
-  buffer_.max_size(room);
-  bool budget_spent = false;
-  for (;;) {
-    auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_nothrow);
-    hec = ec;
-    if (hec != http::error::buffer_overflow || room >= buffer_cap_) break;
-    // A head larger than the connection's own room: more from the shared budget.
-    const std::size_t more = std::min(buffer_cap_, room * 2) - room;
-    if (!head_room.grow(more)) {
-      budget_spent = true;
-      break;
-    }
-    room += more;
-    buffer_.max_size(room);
-  }
-  buffer_.max_size(buffer_cap_);
-  if (!budget_spent) co_return HeadRead::read;
-  // Answered from here, without a request's state: under a flood of large
-  // heads, each refused one costs no more than its buffer.
+// Too many large heads are being read at once: answered from here, without a
+// request's state, so under a flood each refused head costs no more than its buffer.
+asio::awaitable<void> HttpSession::refuse_head_flood() {
   Error busy = make_error(errc::overloaded, "too many large request heads are being read at once; retry shortly");
   busy.retry_after = "1";
   const auto mapped = error::to_http_error(busy);
@@ -119,7 +117,6 @@ asio::awaitable<HttpSession::HeadRead> HttpSession::read_head(RequestParser& par
   co_await send_to(stream_, writer_.json(static_cast<unsigned>(mapped.status), mapped.body, ResponseWriter::Meta{id, {}, mapped.retry_after, false}),
                    host_.config.write_timeout);
   host_.accounting.rejected(static_cast<unsigned>(mapped.status), id);
-  co_return HeadRead::refused;
 }
 
 asio::awaitable<void> HttpSession::refuse(RequestContext& r, const Error& e) {
@@ -161,18 +158,38 @@ std::optional<Error> HttpSession::check_access(RequestContext& r, const Endpoint
   return std::nullopt;
 }
 
-// The body of an accepted request: within the body limit and the request timeout. False: answered or gone; close.
-asio::awaitable<bool> HttpSession::read_body(RequestContext& r, RequestParser& parser) {
-  if (parser.is_done()) co_return true;
+// Sets the body limit, sizes the body's string once when its length is
+// known, and parses the body bytes already read with the head, without I/O:
+// a small request usually arrives whole in one read, and then needs no async
+// read (and no coroutine). An error is answered by read_body.
+boost::system::error_code HttpSession::parse_buffered_body(RequestParser& parser) {
+  parser.body_limit(host_.config.max_body_bytes);
+  if (const auto length = parser.content_length(); length && *length <= host_.config.max_body_bytes) {
+    parser.get().body().reserve(static_cast<std::size_t>(*length));
+  }
+  boost::system::error_code ec;
+  while (!parser.is_done() && buffer_.size() > 0) {
+    const std::size_t used = parser.put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == http::error::need_more) ec = {};
+    if (ec || used == 0) break;
+  }
+  return ec;
+}
+
+// The rest of the body of an accepted request (or the error parsing what was
+// buffered), within the body limit and the request timeout. False: answered
+// or gone; close.
+asio::awaitable<bool> HttpSession::read_body(RequestContext& r, RequestParser& parser, boost::system::error_code bec) {
   const auto& config = host_.config;
-  parser.body_limit(config.max_body_bytes);
-  // The whole body goes into one string: sized once when its length is known.
-  if (const auto length = parser.content_length()) parser.get().body().reserve(static_cast<std::size_t>(*length));
-  if (r.head.expect_continue) {
+  if (!bec && r.head.expect_continue) {
     if (!co_await r.send(asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")))) co_return false;
     stream_.expires_after(config.request_timeout);
   }
-  auto [bec, bn] = co_await http::async_read(stream_, buffer_, parser, use_nothrow);
+  if (!bec) {
+    auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, use_nothrow);
+    bec = ec;
+  }
   if (!bec) co_return true;
   if (bec == http::error::body_limit) {
     co_await refuse(r, make_error(errc::body_too_large, "request body larger than " + std::to_string(config.max_body_bytes) + " bytes"));
@@ -189,7 +206,7 @@ asio::awaitable<bool> HttpSession::read_body(RequestContext& r, RequestParser& p
 }
 
 asio::awaitable<bool> HttpSession::serve(RequestParser& parser, boost::system::error_code hec, Clock::time_point started) {
-  RequestContext r(stream_, writer_, watch_, host_.config.write_timeout);
+  RequestContext r(stream_, writer_, watch_, host_.config.write_timeout, &host_.parse_budget, host_.config.json_memory_factor);
   r.stopping = host_.stopping;
   if (parser.is_header_done()) {
     r.head = read_request_head(parser.get().base(), parser.keep_alive(), parser.chunked(), parser.content_length().value_or(0));
@@ -208,7 +225,8 @@ asio::awaitable<bool> HttpSession::serve(RequestParser& parser, boost::system::e
     if (r.head.has_body || !parser.is_done()) co_await refuse(r, *refusal);
     else co_await r.respond_error(*refusal);
   } else {
-    if (!co_await read_body(r, parser)) co_return false;
+    const auto bec = parse_buffered_body(parser);
+    if ((bec || !parser.is_done()) && !co_await read_body(r, parser, bec)) co_return false;
     r.body = parser.get().body();
     r.read_at = Clock::now();
     co_await spec->handler(r);

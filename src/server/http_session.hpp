@@ -40,6 +40,7 @@ struct SessionHost {
   const EndpointTable& endpoints;
   const pipeline::Authenticator& authenticator;
   const pipeline::Accounting& accounting;
+  MemoryBudget& parse_budget;   // parsed request JSON of every connection together
   const bool& stopping;
 };
 
@@ -56,15 +57,14 @@ class HttpSession {
 
  private:
   using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
-  enum class HeadRead { read, refused };
-  boost::asio::awaitable<bool> wait_for_request();
-  boost::asio::awaitable<HeadRead> read_head(RequestParser& parser, boost::system::error_code& ec);
+  boost::asio::awaitable<void> refuse_head_flood();
+  boost::system::error_code parse_buffered_body(RequestParser& parser);
   // One request; false: close the connection.
   boost::asio::awaitable<bool> serve(RequestParser& parser, boost::system::error_code head_error,
                                      std::chrono::steady_clock::time_point started);
   boost::asio::awaitable<bool> refuse_bad_head(RequestContext& r, boost::system::error_code ec);
   std::optional<Error> check_access(RequestContext& r, const EndpointSpec* spec, std::uint64_t content_length) const;
-  boost::asio::awaitable<bool> read_body(RequestContext& r, RequestParser& parser);
+  boost::asio::awaitable<bool> read_body(RequestContext& r, RequestParser& parser, boost::system::error_code buffered_error);
   // An answer given before the body was read: the connection closes after it, lingering.
   boost::asio::awaitable<void> refuse(RequestContext& r, const Error& e);
   boost::asio::awaitable<void> linger_close();

@@ -23,7 +23,7 @@ boost::asio::awaitable<void> RequestContext::respond_mapped(const error::HttpErr
   co_await respond(static_cast<unsigned>(mapped.status), "application/json", mapped.body, mapped.retry_after);
 }
 
-boost::asio::awaitable<void> RequestContext::respond_error(const Error& e) {
+boost::asio::awaitable<void> RequestContext::respond_error(Error e) {
   const auto mapped = shaped_error(e, shape);
   co_await respond_mapped(mapped);
 }

@@ -18,7 +18,9 @@
 #include "pipeline/accounting.hpp"
 #include "server/chat_dialect.hpp"
 #include "server/client_watch.hpp"
+#include "server/memory_budget.hpp"
 #include "server/request_head.hpp"
+#include "server/request_json_parser.hpp"
 #include "server/response_headers.hpp"
 #include "server/response_writer.hpp"
 
@@ -47,8 +49,9 @@ boost::asio::awaitable<bool> send_to(boost::beast::tcp_stream& stream, const Buf
 }
 
 struct RequestContext {
-  RequestContext(boost::beast::tcp_stream& stream, ResponseWriter& writer, ClientWatch& watch, Millis write_timeout)
-      : stream(stream), writer(writer), watch(watch), write_timeout(write_timeout) {}
+  RequestContext(boost::beast::tcp_stream& stream, ResponseWriter& writer, ClientWatch& watch, Millis write_timeout,
+                 MemoryBudget* parse_budget, std::size_t json_memory_factor)
+      : stream(stream), writer(writer), watch(watch), write_timeout(write_timeout), json(parse_budget, json_memory_factor) {}
 
   boost::beast::tcp_stream& stream;
   ResponseWriter& writer;
@@ -62,6 +65,8 @@ struct RequestContext {
   bool stopping = false;                   // the server is draining: answer with Connection: close
   ResponseHeaders headers;
   pipeline::RequestOutcome outcome;
+  // The body's parsed JSON lives in this arena: bounded, freed when the request ends.
+  RequestJsonParser json;
 
   template <class Buffers>
   boost::asio::awaitable<bool> send(const Buffers& buffers) {
@@ -75,7 +80,8 @@ struct RequestContext {
     return respond(status, "application/json", body);
   }
   // The one mapping, in the shape of the client's API.
-  boost::asio::awaitable<void> respond_error(const Error& e);
+  // (By value: handlers may return this awaitable from a plain function whose locals are gone when it runs.)
+  boost::asio::awaitable<void> respond_error(Error e);
   boost::asio::awaitable<void> respond_mapped(const error::HttpError& mapped);
 };
 
