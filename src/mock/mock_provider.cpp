@@ -481,6 +481,23 @@ struct MockProvider::Impl {
   // :streamGenerateContent?alt=sse): the same behaviours in Gemini's shapes;
   // a stream is one whole response per frame, CRLF-framed, without [DONE].
   // With function declarations in the request the answer calls the first one.
+  // A Gemini request's prompt size (~4 characters a token) and the first declared function, which the answer calls.
+  static void read_gemini_request(const boost::json::object& body, int& prompt_tokens, std::string& tool_name) {
+    for (const auto& c : body.at("contents").as_array()) {
+      const auto* parts = c.is_object() ? c.as_object().if_contains("parts") : nullptr;
+      if (!parts || !parts->is_array()) continue;
+      for (const auto& p : parts->as_array()) {
+        const auto* text = p.is_object() ? p.as_object().if_contains("text") : nullptr;
+        if (text && text->is_string()) prompt_tokens += static_cast<int>(text->as_string().size() / 4) + 1;
+      }
+    }
+    if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
+      const auto& first = tools->as_array()[0];
+      const auto* decls = first.is_object() ? first.as_object().if_contains("functionDeclarations") : nullptr;
+      if (decls && decls->is_array() && !decls->as_array().empty()) tool_name = std::string(decls->as_array()[0].at("name").as_string());
+    }
+  }
+
   template <class Stream>
   asio::awaitable<bool> gemini_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
                                       std::string_view model, bool stream, bool keep_alive) {
@@ -500,19 +517,8 @@ struct MockProvider::Impl {
     const auto done = co_await fail_first(s, lowest, b, keep_alive, error_body);
     if (done != kAnswer) co_return done == kKeep;
     int prompt_tokens = 0;
-    for (const auto& c : body.at("contents").as_array()) {
-      const auto* parts = c.is_object() ? c.as_object().if_contains("parts") : nullptr;
-      if (!parts || !parts->is_array()) continue;
-      for (const auto& p : parts->as_array()) {
-        const auto* text = p.is_object() ? p.as_object().if_contains("text") : nullptr;
-        if (text && text->is_string()) prompt_tokens += static_cast<int>(text->as_string().size() / 4) + 1;
-      }
-    }
     std::string tool_name;
-    if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
-      const auto* decls = tools->as_array()[0].as_object().if_contains("functionDeclarations");
-      if (decls && decls->is_array() && !decls->as_array().empty()) tool_name = std::string(decls->as_array()[0].at("name").as_string());
-    }
+    read_gemini_request(body, prompt_tokens, tool_name);
     const std::string id = "mock-resp-" + std::to_string(++next_id);
     auto usage = [&](int completion) {
       return R"("usageMetadata":{"promptTokenCount":)" + std::to_string(prompt_tokens) + R"(,"candidatesTokenCount":)" +
@@ -580,6 +586,65 @@ struct MockProvider::Impl {
     co_return !ec;
   }
 
+  // Stats a test reads back: the last request's path, body, credential and request id.
+  void record(const http::request<http::string_body>& req) {
+    ++stats.requests;
+    stats.last_path = std::string(req.target());
+    stats.last_body = req.body();
+    stats.last_authorization.clear();
+    if (auto it = req.find(http::field::authorization); it != req.end()) stats.last_authorization = std::string(it->value());
+    else if (auto key = req.find("x-api-key"); key != req.end()) stats.last_authorization = "x-api-key " + std::string(key->value());
+    else if (auto goog = req.find("x-goog-api-key"); goog != req.end()) stats.last_authorization = "x-goog-api-key " + std::string(goog->value());
+    ++stats.requests_by_authorization[stats.last_authorization];
+    stats.last_request_id.clear();
+    if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
+  }
+
+  // POST /v1/chat/completions, answered in OpenAI's format. False: close the connection.
+  template <class Stream>
+  asio::awaitable<bool> openai_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req, bool keep_alive) {
+    auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) {
+      return respond_json(s, lowest, status, std::move(body), b, keep_alive);
+    };
+    boost::system::error_code jec;
+    auto parsed = boost::json::parse(req.body(), jec);
+    if (jec || !parsed.is_object()) {
+      co_return co_await respond(400, R"({"error":{"message":"mock: body is not a JSON object","type":"invalid_request_error","param":null,"code":"invalid_json"}})", nullptr);
+    }
+    const auto& body = parsed.as_object();
+    MockBehaviour b = behaviour_for(req, &body);
+    const auto done = co_await fail_first(s, lowest, b, keep_alive, [](unsigned status) -> std::string {
+          const std::string type = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
+          return R"({"error":{"message":"mock error with status )" + std::to_string(status) + R"(","type":")" + type +
+                 R"(","param":null,"code":")" + type + "\"}}";
+        });
+    if (done == kClose) co_return false;
+    if (done == kKeep) co_return true;
+    std::string model = "mock-model";
+    if (const auto* m = body.if_contains("model"); m && m->is_string()) model = std::string(m->as_string());
+    int prompt_tokens = 0;
+    count_prompt_tokens(body, prompt_tokens);
+    const std::string id = "chatcmpl-mock-" + std::to_string(++next_id);
+    const auto* stream = body.if_contains("stream");
+    if (stream && stream->is_bool() && stream->as_bool()) {
+      bool include_usage = false;
+      if (const auto* so = body.if_contains("stream_options"); so && so->is_object()) {
+        if (const auto* iu = so->as_object().if_contains("include_usage"); iu && iu->is_bool()) include_usage = iu->as_bool();
+      }
+      co_return co_await stream_answer(s, lowest, b, id, model, include_usage, prompt_tokens, keep_alive);
+    }
+    if (b.fault == Fault::stall_after || b.fault == Fault::reset_after || b.fault == Fault::error_after) {
+      reset(lowest);  // a non-streamed answer cut short
+      co_return false;
+    }
+    const Millis total = b.ttft + (b.tokens_per_second > 0 ? Millis(static_cast<long>(1000.0 * b.tokens / b.tokens_per_second)) : Millis(0));
+    if (!co_await pause(lowest, total)) {
+      stats.peer_closed_mid_response++;
+      co_return false;
+    }
+    co_return co_await respond(200, completion_json(id, model, b.tokens, prompt_tokens), nullptr);
+  }
+
   template <class Stream>
   asio::awaitable<void> serve(Stream& s, beast::tcp_stream& lowest, bool& idle) {
     beast::flat_buffer buffer;
@@ -592,16 +657,7 @@ struct MockProvider::Impl {
       idle = false;
       if (ec) co_return;
       auto& req = parser.get();
-      ++stats.requests;
-      stats.last_path = std::string(req.target());
-      stats.last_body = req.body();
-      stats.last_authorization.clear();
-      if (auto it = req.find(http::field::authorization); it != req.end()) stats.last_authorization = std::string(it->value());
-      else if (auto key = req.find("x-api-key"); key != req.end()) stats.last_authorization = "x-api-key " + std::string(key->value());
-      else if (auto goog = req.find("x-goog-api-key"); goog != req.end()) stats.last_authorization = "x-goog-api-key " + std::string(goog->value());
-      ++stats.requests_by_authorization[stats.last_authorization];
-      stats.last_request_id.clear();
-      if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
+      record(req);
       const bool keep_alive = req.keep_alive();
 
       auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) {
@@ -641,45 +697,7 @@ struct MockProvider::Impl {
         if (!co_await respond(404, R"({"error":{"message":"mock: no such route","type":"invalid_request_error","param":null,"code":"not_found"}})", nullptr)) co_return;
         continue;
       }
-      boost::system::error_code jec;
-      auto parsed = boost::json::parse(req.body(), jec);
-      if (jec || !parsed.is_object()) {
-        if (!co_await respond(400, R"({"error":{"message":"mock: body is not a JSON object","type":"invalid_request_error","param":null,"code":"invalid_json"}})", nullptr)) co_return;
-        continue;
-      }
-      const auto& body = parsed.as_object();
-      MockBehaviour b = behaviour_for(req, &body);
-      const auto done = co_await fail_first(s, lowest, b, keep_alive, [](unsigned status) -> std::string {
-            const std::string type = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
-            return R"({"error":{"message":"mock error with status )" + std::to_string(status) + R"(","type":")" + type +
-                   R"(","param":null,"code":")" + type + "\"}}";
-          });
-      if (done == kClose) co_return;
-      if (done == kKeep) continue;
-      std::string model = "mock-model";
-      if (const auto* m = body.if_contains("model"); m && m->is_string()) model = std::string(m->as_string());
-      int prompt_tokens = 0;
-      count_prompt_tokens(body, prompt_tokens);
-      const std::string id = "chatcmpl-mock-" + std::to_string(++next_id);
-      const auto* stream = body.if_contains("stream");
-      if (stream && stream->is_bool() && stream->as_bool()) {
-        bool include_usage = false;
-        if (const auto* so = body.if_contains("stream_options"); so && so->is_object()) {
-          if (const auto* iu = so->as_object().if_contains("include_usage"); iu && iu->is_bool()) include_usage = iu->as_bool();
-        }
-        if (!co_await stream_answer(s, lowest, b, id, model, include_usage, prompt_tokens, keep_alive)) co_return;
-        continue;
-      }
-      if (b.fault == Fault::stall_after || b.fault == Fault::reset_after || b.fault == Fault::error_after) {
-        reset(lowest);  // a non-streamed answer cut short
-        co_return;
-      }
-      const Millis total = b.ttft + (b.tokens_per_second > 0 ? Millis(static_cast<long>(1000.0 * b.tokens / b.tokens_per_second)) : Millis(0));
-      if (!co_await pause(lowest, total)) {
-        stats.peer_closed_mid_response++;
-        co_return;
-      }
-      if (!co_await respond(200, completion_json(id, model, b.tokens, prompt_tokens), nullptr)) co_return;
+      if (!co_await openai_answer(s, lowest, req, keep_alive)) co_return;
     }
   }
 
