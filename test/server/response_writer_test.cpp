@@ -5,6 +5,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "server/response_headers.hpp"
 #include "server/response_writer.hpp"
 #include "sse/sse_parser.hpp"
 
@@ -79,4 +80,23 @@ BOOST_AUTO_TEST_CASE(a_chunked_event_stream_round_trips_through_http_and_sse_par
   BOOST_TEST(events[0] == R"({"id":"c1"})");
   BOOST_TEST(events[1] == "line one\nline two\nline three");
   BOOST_TEST(events[2] == "[DONE]");
+}
+
+// What pipeline stages add (ResponseHeaders: rate limits, cache status) is on
+// every kind of answer: a complete one, an error, the head of a stream.
+BOOST_AUTO_TEST_CASE(headers_added_by_stages_are_on_every_answer) {
+  server::ResponseHeaders added;
+  BOOST_REQUIRE(added.add("x-ratelimit-remaining-requests", "59"));
+  BOOST_REQUIRE(added.add("x-switchyard-cache", "miss"));
+  ResponseWriter w;
+  ResponseWriter::Meta m{"req-1", {}, {}, true, false};
+  m.extra = added.lines();
+  for (unsigned status : {200u, 429u}) {
+    auto res = parse(flat(w.json(status, "{}", m)));
+    BOOST_TEST(res["x-ratelimit-remaining-requests"] == "59");
+    BOOST_TEST(res["x-switchyard-cache"] == "miss");
+  }
+  const std::string head = flat(std::array{w.stream_head(m)});
+  BOOST_TEST(head.find("x-ratelimit-remaining-requests: 59\r\n") != std::string::npos);
+  BOOST_TEST(head.find("Transfer-Encoding: chunked\r\n\r\n") != std::string::npos);
 }
