@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,7 @@ struct Usage {
   std::int64_t prompt_tokens = 0;      // cached tokens included
   std::int64_t completion_tokens = 0;  // reasoning tokens included
   std::int64_t cached_tokens = 0;      // prompt tokens read from the provider's cache
+  std::int64_t cache_write_tokens = 0; // prompt tokens written to it (Anthropic's cache_creation_input_tokens)
   std::int64_t reasoning_tokens = 0;   // "thinking" tokens, where the provider reports them
   // true: the provider reported these numbers. false: the stream ended (or was
   // cancelled) before the report, and completion_tokens counts the content
@@ -39,9 +41,34 @@ struct Usage {
     prompt_tokens += o.prompt_tokens;
     completion_tokens += o.completion_tokens;
     cached_tokens += o.cached_tokens;
+    cache_write_tokens += o.cache_write_tokens;
     reasoning_tokens += o.reasoning_tokens;
     return *this;
   }
+};
+
+// What a request took from its key's limits (a concurrency slot, reserved
+// tokens). finish() gives the slot back, reconciles the reservation with the
+// tokens the answer used and adds its cost to the key's budget; a ticket
+// destroyed unfinished (a cancelled request) finishes with nothing used.
+class AdmissionTicket {
+ public:
+  virtual ~AdmissionTicket() = default;
+  virtual void finish(const Usage& used, double cost_usd) noexcept = 0;
+};
+
+// A key's tightest window after a request was admitted (limit 0: no such limit).
+struct LimitStatus {
+  std::uint64_t limit = 0;
+  std::uint64_t remaining = 0;
+  std::chrono::milliseconds reset{0};  // until the window is whole again
+};
+
+// The answer of the admission stage (Gateway::admit).
+struct Admission {
+  std::shared_ptr<AdmissionTicket> ticket;  // null: nothing taken (the key has no limits and no budget)
+  LimitStatus requests, tokens;
+  std::optional<Error> refused;             // set: 429 (rate_limited or budget_exceeded), with retry_after
 };
 
 struct ChatRequest {
@@ -51,6 +78,10 @@ struct ChatRequest {
   // A key Gateway::authenticate already accepted (the HTTP front-end checks
   // keys before it reads a body): used instead of api_key, not checked again.
   const auth::KeyEntry* key = nullptr;
+  // Set by a caller that ran Gateway::admit itself (the HTTP front-end, for
+  // the rate-limit headers): the gateway then does not admit it again.
+  bool admitted = false;
+  std::shared_ptr<AdmissionTicket> admission;
 };
 
 struct ChatResponse {
@@ -59,6 +90,7 @@ struct ChatResponse {
   std::string model;     // upstream model
   std::chrono::nanoseconds upstream_time{0};  // spent waiting on the provider
   Usage usage;
+  double cost_usd = 0;   // usage at the answering target's prices
 };
 
 // A source of chat.completion.chunk JSON texts, one per call.
@@ -70,6 +102,8 @@ class ChunkSource {
   virtual boost::asio::awaitable<result<std::optional<std::string_view>>> next() = 0;
   // Tokens used so far: the provider's report once it came, else an estimate.
   virtual Usage usage() const noexcept = 0;
+  // What they cost at the prices of the target(s) that produced them.
+  virtual double cost_usd() const noexcept { return 0; }
 };
 
 // A streamed completion. The first chunk has already arrived when the
@@ -83,6 +117,7 @@ class ChatStream {
 
   boost::asio::awaitable<result<std::optional<std::string_view>>> next() { return source_->next(); }
   Usage usage() const noexcept { return source_->usage(); }
+  double cost_usd() const noexcept { return source_->cost_usd(); }
   const std::string& provider() const noexcept { return provider_; }
   const std::string& model() const noexcept { return model_; }
   // Time spent waiting on the provider until the first chunk.

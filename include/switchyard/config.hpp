@@ -72,7 +72,9 @@ struct TargetConfig {
   std::string model;
   double weight = 1;                 // strategy "weighted"
   double input_price = 0;            // per million tokens, strategy "lowest-cost"
-  double output_price = 0;
+  double output_price = 0;           // per million tokens (reasoning tokens included)
+  std::optional<double> cached_input_price;  // prompt tokens read from the provider's cache (default: input_price)
+  std::optional<double> cache_write_price;   // prompt tokens written to it (Anthropic's cache creation; default: input_price)
   bool tools = true;                 // capabilities: requests that need what a target lacks skip it
   bool images = true;
   std::size_t max_context = 0;       // tokens; 0 = unknown (no limit applied)
@@ -109,10 +111,37 @@ struct ResilienceConfig {
   std::size_t max_adhoc_targets = 256;
 };
 
+// A key's rate limits ([keys.limits]); 0 = no limit.
+struct LimitsConfig {
+  std::uint64_t requests_per_minute = 0;  // a token bucket: bursts up to the minute's amount
+  std::uint64_t requests_per_hour = 0;    // sliding windows
+  std::uint64_t requests_per_day = 0;
+  std::uint64_t tokens_per_minute = 0;    // tokens are reserved at admission (estimate) and reconciled with the provider's usage
+  std::uint64_t tokens_per_hour = 0;
+  std::uint64_t tokens_per_day = 0;
+  std::uint32_t concurrent = 0;           // requests (and open streams) at once
+  bool any() const noexcept {
+    return requests_per_minute || requests_per_hour || requests_per_day || tokens_per_minute || tokens_per_hour ||
+           tokens_per_day || concurrent;
+  }
+};
+
+// UTC calendar periods: a day from 00:00, a week from Monday 00:00, a month from the 1st; "total" never resets.
+enum class BudgetPeriod { day, week, month, total };
+std::string_view to_string(BudgetPeriod period) noexcept;
+std::optional<BudgetPeriod> parse_budget_period(std::string_view name) noexcept;
+
+struct BudgetConfig {
+  double usd = 0;  // spend allowed per period (priced with the routes' prices)
+  BudgetPeriod period = BudgetPeriod::month;
+};
+
 struct KeyConfig {
   std::string name;
   std::string key;
   std::vector<std::string> models;  // globs; empty = every model
+  LimitsConfig limits;
+  std::optional<BudgetConfig> budget;
 };
 
 struct Config {

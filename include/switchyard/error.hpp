@@ -36,6 +36,8 @@ enum class errc {
   pool_exhausted,        // 503: no connection could be had in time
   no_target,             // 503: the route has no usable target
   overloaded,            // 503: the gateway's own memory budget for requests in flight is spent
+  rate_limited,          // 429: over one of the key's rate limits (retry_after says when)
+  budget_exceeded,       // 429: the key's budget for the period is spent
   shutting_down,         // 503: the gateway is shutting down and starts no new upstream work
   cancelled,             // client went away
   internal,              // 500

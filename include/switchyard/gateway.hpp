@@ -69,6 +69,12 @@ class Gateway {
   // the handle goes into ChatRequest::key so the key is not checked twice.
   result<const auth::KeyEntry*> authenticate(std::string_view authorization) const;
 
+  // The admission stage: the key's rate limits and budget for one request
+  // (Governor). The HTTP front-end calls it first, for the x-ratelimit-*
+  // headers, and sets ChatRequest::admitted / admission; chat() and
+  // chat_stream() admit a request that was not (an embedder's call).
+  Admission admit(const auth::KeyEntry* key, const boost::json::object& body);
+
   // Longest model name a request may ask for (longer ones get 400): names
   // become target names, log fields and metric labels.
   static constexpr std::size_t kMaxModelName = 256;

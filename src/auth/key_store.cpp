@@ -24,8 +24,8 @@ struct KeyStore::DigestState {
 KeyStore::~KeyStore() = default;
 
 KeyStore::KeyStore(const std::vector<KeyConfig>& keys) : sha_(std::make_shared<DigestState>()) {
-  for (const auto& k : keys) {
-    keys_.emplace(digest(k.key), KeyEntry{k.name, k.models});
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    keys_.emplace(digest(keys[i].key), KeyEntry{keys[i].name, keys[i].models, i});
   }
 }
 

@@ -15,6 +15,7 @@ namespace switchyard::auth {
 struct KeyEntry {
   std::string name;
   std::vector<std::string> model_globs;  // empty = all models
+  std::size_t index = 0;                 // position in Config::keys (limits and budgets are kept by it)
 };
 
 class KeyStore {

@@ -342,13 +342,16 @@ void load_routing(const Reader& r, const toml::table& root, Config& cfg, const s
 TargetConfig load_target(const Reader& r, const toml::node& t, const std::string& tp) {
   if (!t.is_table()) r.fail(&t, tp, "must be a table { provider = \"...\", model = \"...\" }");
   const toml::table& tt = *t.as_table();
-  r.only_keys(tt, tp, {"provider", "model", "weight", "input_price", "output_price", "tools", "images", "max_context"});
+  r.only_keys(tt, tp, {"provider", "model", "weight", "input_price", "cached_input_price", "cache_write_price", "output_price", "tools",
+                       "images", "max_context"});
   TargetConfig target;
   target.provider = r.required_string(tt, tp, "provider");
   target.model = r.required_string(tt, tp, "model");
   if (auto v = r.number(tt, tp, "weight", 0.0, 1e9)) target.weight = *v;
   if (auto v = r.number(tt, tp, "input_price", 0.0, 1e9)) target.input_price = *v;
   if (auto v = r.number(tt, tp, "output_price", 0.0, 1e9)) target.output_price = *v;
+  if (auto v = r.number(tt, tp, "cached_input_price", 0.0, 1e9)) target.cached_input_price = *v;
+  if (auto v = r.number(tt, tp, "cache_write_price", 0.0, 1e9)) target.cache_write_price = *v;
   if (auto v = r.boolean(tt, tp, "tools")) target.tools = *v;
   if (auto v = r.boolean(tt, tp, "images")) target.images = *v;
   if (auto v = r.integer(tt, tp, "max_context", 0, 100'000'000)) target.max_context = static_cast<std::size_t>(*v);
@@ -394,6 +397,38 @@ bool load_route(const Reader& r, const toml::node& node, const std::string& path
   return false;
 }
 
+// [keys.limits] (or an inline table) and budget = { usd, period }.
+void load_key_limits(const Reader& r, const toml::table& k, const std::string& path, KeyConfig& key) {
+  if (const toml::table* l = r.table(k, path, "limits")) {
+    const std::string lp = path + ".limits";
+    r.only_keys(*l, lp, {"requests_per_minute", "requests_per_hour", "requests_per_day", "tokens_per_minute", "tokens_per_hour",
+                         "tokens_per_day", "concurrent"});
+    auto& lim = key.limits;
+    const std::pair<const char*, std::uint64_t*> windows[] = {
+        {"requests_per_minute", &lim.requests_per_minute}, {"requests_per_hour", &lim.requests_per_hour},
+        {"requests_per_day", &lim.requests_per_day},       {"tokens_per_minute", &lim.tokens_per_minute},
+        {"tokens_per_hour", &lim.tokens_per_hour},         {"tokens_per_day", &lim.tokens_per_day}};
+    for (auto [name, slot] : windows) {
+      if (auto v = r.integer(*l, lp, name, 1, 1'000'000'000'000)) *slot = static_cast<std::uint64_t>(*v);
+    }
+    if (auto v = r.integer(*l, lp, "concurrent", 1, 1'000'000)) lim.concurrent = static_cast<std::uint32_t>(*v);
+  }
+  if (const toml::table* b = r.table(k, path, "budget")) {
+    const std::string bp = path + ".budget";
+    r.only_keys(*b, bp, {"usd", "period"});
+    BudgetConfig budget;
+    const auto usd = r.number(*b, bp, "usd", 0.000001, 1e12);
+    if (!usd) r.fail(b, bp + ".usd", "is required (dollars per period, above 0)");
+    budget.usd = *usd;
+    if (auto period = r.string(*b, bp, "period")) {
+      const auto parsed = parse_budget_period(*period);
+      if (!parsed) r.fail(b->get("period"), bp + ".period", "unknown period \"" + *period + "\" (day, week, month, total)");
+      budget.period = *parsed;
+    }
+    key.budget = budget;
+  }
+}
+
 void load_keys(const Reader& r, const toml::table& root, Config& cfg) {
   const toml::array* ks = r.array_of_tables(root, "keys");
   if (!ks) return;
@@ -401,9 +436,10 @@ void load_keys(const Reader& r, const toml::table& root, Config& cfg) {
   for (auto&& node : *ks) {
     const std::string path = "keys[" + std::to_string(i++) + "]";
     const toml::table& k = *node.as_table();
-    r.only_keys(k, path, {"name", "key", "models"});
+    r.only_keys(k, path, {"name", "key", "models", "limits", "budget"});
     KeyConfig key;
     key.name = r.required_string(k, path, "name");
+    load_key_limits(r, k, path, key);
     std::vector<std::string> missing;
     auto secret = r.string(k, path, "key", &missing);
     key.models = r.string_list(k, path, "models");
@@ -422,6 +458,18 @@ void load_keys(const Reader& r, const toml::table& root, Config& cfg) {
   }
 }
 
+// A budget is spent in dollars: without any price, nothing would ever count against it.
+void warn_unpriced_budgets(Config& cfg) {
+  bool priced = false;
+  for (const auto& m : cfg.models) {
+    for (const auto& t : m.targets) priced = priced || t.input_price > 0 || t.output_price > 0;
+  }
+  if (priced) return;
+  for (const auto& k : cfg.keys) {
+    if (k.budget) cfg.warnings.push_back("key '" + k.name + "' has a budget, but no route target has a price: its spend will stay $0");
+  }
+}
+
 Config load(const Reader& r, const toml::table& root) {
   Config cfg;
   r.only_keys(root, "", {"server", "routing", "providers", "models", "keys"});
@@ -437,6 +485,7 @@ Config load(const Reader& r, const toml::table& root) {
     }
   }
   load_keys(r, root, cfg);
+  warn_unpriced_budgets(cfg);
   // What no single key shows (and what a hand-built config must pass too).
   if (auto problem = validate(cfg)) throw LoadError(r.source() + ": " + *problem);
   return cfg;

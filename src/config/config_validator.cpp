@@ -10,6 +10,8 @@ namespace switchyard {
 namespace {
 constexpr std::pair<std::string_view, ProviderType> kTypes[] = {
     {"openai", ProviderType::openai}, {"anthropic", ProviderType::anthropic}, {"gemini", ProviderType::gemini}};
+constexpr std::pair<std::string_view, BudgetPeriod> kPeriods[] = {
+    {"day", BudgetPeriod::day}, {"week", BudgetPeriod::week}, {"month", BudgetPeriod::month}, {"total", BudgetPeriod::total}};
 constexpr std::pair<std::string_view, Strategy> kStrategies[] = {
     {"failover", Strategy::failover},       {"weighted", Strategy::weighted}, {"lowest-cost", Strategy::lowest_cost},
     {"lowest-latency", Strategy::lowest_latency}, {"health", Strategy::health}};
@@ -78,7 +80,10 @@ Problem check_route(const ModelRouteConfig& m, const std::string& at, const std:
     const std::string tp = at + ".targets[" + std::to_string(j) + "]";
     if (!providers.count(t.provider)) return tp + ".provider: no provider named \"" + t.provider + "\"";
     if (t.model.empty()) return tp + ".model: must not be empty";
-    if (!(t.weight >= 0) || !(t.input_price >= 0) || !(t.output_price >= 0)) return tp + ": weight and prices must be 0 or more";
+    if (!(t.weight >= 0) || !(t.input_price >= 0) || !(t.output_price >= 0) || !(t.cached_input_price.value_or(0) >= 0) ||
+        !(t.cache_write_price.value_or(0) >= 0)) {
+      return tp + ": weight and prices must be 0 or more";
+    }
   }
   return std::nullopt;
 }
@@ -99,6 +104,9 @@ std::string_view to_string(ProviderType type) noexcept { return name_in(kTypes, 
 std::optional<ProviderType> parse_provider_type(std::string_view name) noexcept { return value_in<ProviderType>(kTypes, name); }
 std::string_view to_string(Strategy strategy) noexcept { return name_in(kStrategies, strategy); }
 std::optional<Strategy> parse_strategy(std::string_view name) noexcept { return value_in<Strategy>(kStrategies, name); }
+
+std::string_view to_string(BudgetPeriod period) noexcept { return name_in(kPeriods, period); }
+std::optional<BudgetPeriod> parse_budget_period(std::string_view name) noexcept { return value_in<BudgetPeriod>(kPeriods, name); }
 
 std::optional<std::string> validate(const Config& config) {
   if (auto p = check_server(config.server)) return p;
@@ -124,6 +132,9 @@ std::optional<std::string> validate(const Config& config) {
     if (k.key.size() < 8 || has_control_chars(k.key)) return at + ".key: must be at least 8 characters, without control characters";
     if (!key_names.insert(k.name).second) return at + ".name: duplicate key name \"" + k.name + "\"";
     if (!key_values.insert(k.key).second) return at + ".key: the same key is used by another entry";
+    if (k.budget && (!(k.budget->usd > 0) || to_string(k.budget->period).empty())) {
+      return at + ".budget: usd must be above 0 and period one of day, week, month, total";
+    }
   }
   if (!config.default_provider.empty() && !providers.count(config.default_provider)) {
     return "routing.default_provider: no provider named \"" + config.default_provider + "\"";

@@ -48,6 +48,8 @@ std::string_view to_string(errc e) noexcept {
     case errc::pool_exhausted: return "no upstream connection available";
     case errc::no_target: return "no provider available for this model";
     case errc::overloaded: return "the gateway is overloaded";
+    case errc::rate_limited: return "rate limit exceeded";
+    case errc::budget_exceeded: return "budget exceeded";
     case errc::cancelled: return "cancelled";
     case errc::internal: return "internal error";
   }

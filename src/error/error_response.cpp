@@ -37,6 +37,8 @@ Shape shape_of(const Error& e) {
     case errc::pool_exhausted: return {503, "upstream_error", "upstream_pool_exhausted"};
     case errc::no_target: return {503, "upstream_error", "no_target_available"};
     case errc::overloaded: return {503, "server_error", "gateway_overloaded"};
+    case errc::rate_limited: return {429, "rate_limit_error", "rate_limit_exceeded"};
+    case errc::budget_exceeded: return {429, "insufficient_quota", "budget_exceeded"};
     case errc::cancelled: return {499, "cancelled", "client_closed_request"};
     case errc::upstream_status: {
       // An upstream 4xx is the caller's problem and goes back as it was

@@ -8,6 +8,7 @@
 #include "routing/route_resolver.hpp"
 #include "health/health_checker.hpp"
 #include "observability/prometheus.hpp"
+#include "governance/governor.hpp"
 #include "routing/router.hpp"
 
 namespace switchyard {
@@ -22,7 +23,7 @@ struct Gateway::Impl {
   Impl(asio::any_io_executor executor, Config cfg)
       : ex(std::move(executor)), config(std::move(cfg)), keys(config.keys), resolver(config),
         registry(providers::ConnectorRegistry::with_builtins()),
-        clients(make_clients(ex, config, registry)), router(ex, config, clients), checker(ex) {
+        clients(make_clients(ex, config, registry)), router(ex, config, clients), checker(ex), governor(config.keys) {
     for (std::size_t i = 0; i < config.providers.size(); ++i) {
       checker.watch(i, *clients[i], config.providers[i].health_check_interval,
                     [this](std::size_t provider, bool ok) { router.on_probe(provider, ok); });
@@ -41,7 +42,7 @@ struct Gateway::Impl {
     routing::RoutePlan plan;
   };
 
-  result<void> prepare(ChatRequest& request, Prepared& out) const {
+  result<void> prepare(ChatRequest& request, Prepared& out) {
     auto& body = request.body;
     const auto* model = body.if_contains("model");
     if (!model || !model->is_string()) {
@@ -65,10 +66,17 @@ struct Gateway::Impl {
       if (!auth::KeyStore::allows(**key, out.model)) {
         return make_error(errc::model_not_allowed, "this key may not use the model '" + out.model + "'");
       }
+      request.key = *key;
     }
     auto plan = resolver.resolve(out.model);
     if (!plan) return plan.error();
     out.plan = *plan;
+    if (!request.admitted) {  // an embedder's call: the same limits and budgets as over HTTP
+      auto admission = governor.admit(request.key, request.body);
+      if (admission.refused) return std::move(*admission.refused);
+      request.admission = std::move(admission.ticket);
+      request.admitted = true;
+    }
     return {};
   }
 
@@ -80,6 +88,7 @@ struct Gateway::Impl {
   std::vector<std::unique_ptr<providers::ProviderClient>> clients;  // index = Config::providers index
   routing::Router router;
   health::HealthChecker checker;
+  governance::Governor governor;
   observability::FixedHistogram overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };
 
@@ -118,16 +127,45 @@ void Gateway::shutdown() noexcept {
   for (auto& c : impl_->clients) c->shutdown();
 }
 
+Admission Gateway::admit(const auth::KeyEntry* key, const boost::json::object& body) { return impl_->governor.admit(key, body); }
+
 asio::awaitable<result<ChatResponse>> Gateway::chat(ChatRequest request) {
   Impl::Prepared prepared;
   if (auto ok = impl_->prepare(request, prepared); !ok) co_return ok.error();
-  co_return co_await impl_->router.chat(prepared.plan, request);
+  auto answer = co_await impl_->router.chat(prepared.plan, request);
+  if (request.admission) request.admission->finish(answer ? answer->usage : Usage{}, answer ? answer->cost_usd : 0);
+  co_return answer;
 }
+
+namespace {
+// A stream holding its request's admission until its last byte (or until it
+// is dropped): then the tokens it used and their cost go to the key's limits and budget.
+class AdmittedChunkSource final : public ChunkSource {
+ public:
+  AdmittedChunkSource(ChatStream inner, std::shared_ptr<AdmissionTicket> ticket) : inner_(std::move(inner)), ticket_(std::move(ticket)) {}
+  ~AdmittedChunkSource() override { ticket_->finish(inner_.usage(), inner_.cost_usd()); }
+  asio::awaitable<result<std::optional<std::string_view>>> next() override {
+    auto r = co_await inner_.next();
+    if (!r || !*r) ticket_->finish(inner_.usage(), inner_.cost_usd());  // the end: counted before the client sees it
+    co_return r;
+  }
+  Usage usage() const noexcept override { return inner_.usage(); }
+  double cost_usd() const noexcept override { return inner_.cost_usd(); }
+
+ private:
+  ChatStream inner_;
+  std::shared_ptr<AdmissionTicket> ticket_;
+};
+}  // namespace
 
 asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
   Impl::Prepared prepared;
   if (auto ok = impl_->prepare(request, prepared); !ok) co_return ok.error();
-  co_return co_await impl_->router.chat_stream(prepared.plan, request);
+  auto stream = co_await impl_->router.chat_stream(prepared.plan, request);
+  if (!stream || !request.admission) co_return stream;
+  const std::string provider = stream->provider(), model = stream->model();
+  const auto upstream_time = stream->upstream_time();
+  co_return ChatStream(std::make_unique<AdmittedChunkSource>(std::move(*stream), std::move(request.admission)), provider, model, upstream_time);
 }
 
 std::vector<TargetHealth> Gateway::target_health() const {
@@ -157,6 +195,7 @@ void Gateway::record_overhead(std::chrono::nanoseconds overhead) noexcept {
 std::string Gateway::metrics_text() const {
   observability::PrometheusWriter out;
   impl_->router.write_metrics(out);
+  impl_->governor.write_metrics(out);
   out.help("switchyard_gateway_overhead_seconds", "histogram", "Time inside the gateway per request, excluding the wait on the provider.");
   out.histogram("switchyard_gateway_overhead_seconds", {}, impl_->overhead);
   out.help("switchyard_pool_connections", "gauge", "Upstream connections by state.");

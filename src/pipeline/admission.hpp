@@ -1,35 +1,34 @@
 #pragma once
-// Stage 2 of a chat request: may this key start this request now? The place
-// per-key rate limits, concurrency caps, budgets and provider quotas plug in
-// (issue: governance); today every authenticated request is admitted and no
-// header is added. An admitted request holds its Admission until it ends
-// (a concurrency slot is released there).
-#include <switchyard/error.hpp>
+// Stage 2 of a chat request: may this key start this request now? Asks the
+// gateway's Governor (the key's rate limits, concurrency cap and budget) and
+// puts OpenAI's rate-limit headers on the answer, whatever it is:
+// x-ratelimit-{limit,remaining,reset}-{requests,tokens}, for the tightest
+// window of each kind (reset in OpenAI's duration format: "1s", "6m0s", "20ms").
+#include <switchyard/chat.hpp>
 
-#include <string_view>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
 
 #include "server/response_headers.hpp"
 
-namespace switchyard::auth {
-struct KeyEntry;
-}
-
 namespace switchyard::pipeline {
 
-// Held by the request while it runs; gives back what admit() took when destroyed.
-class Admission {
- public:
-  Admission() = default;
-  Admission(Admission&&) noexcept = default;
-  Admission& operator=(Admission&&) noexcept = default;
-};
+// OpenAI's duration format for x-ratelimit-reset-*: "20ms", "1s", "1.5s", "6m0s", "1h2m3s".
+std::string openai_duration(std::chrono::milliseconds d);
 
 class AdmissionControl {
  public:
-  // `key`: the authenticated key (nullptr for a trusted in-process caller);
-  // `route`: the model the client asked for. Headers for the client (e.g.
-  // x-ratelimit-*) go into `headers`, on the answer whether admitted or not.
-  result<Admission> admit(const auth::KeyEntry* key, std::string_view route, server::ResponseHeaders& headers);
+  using Admit = std::function<Admission(const auth::KeyEntry*, const boost::json::object&)>;
+  explicit AdmissionControl(Admit admit) : admit_(std::move(admit)) {}
+
+  // The admission (refused: answer 429 with it); its headers go into `headers` either way.
+  Admission admit(const auth::KeyEntry* key, const boost::json::object& body, server::ResponseHeaders& headers) const;
+
+ private:
+  Admit admit_;
 };
 
 }  // namespace switchyard::pipeline

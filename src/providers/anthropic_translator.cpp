@@ -29,6 +29,7 @@ std::int64_t int_or_zero(const json::object& o, std::string_view key) {
 // Anthropic counts cache writes and reads apart from input_tokens; OpenAI's prompt_tokens holds them all.
 void read_prompt_usage(const json::object& u, Usage& out) {
   out.cached_tokens = int_or_zero(u, "cache_read_input_tokens");
+  out.cache_write_tokens = int_or_zero(u, "cache_creation_input_tokens");
   out.prompt_tokens = int_or_zero(u, "input_tokens") + int_or_zero(u, "cache_creation_input_tokens") + out.cached_tokens;
 }
 

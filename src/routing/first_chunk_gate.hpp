@@ -27,6 +27,7 @@ class FirstChunkGate final : public ChunkSource {
   FirstChunkGate& operator=(const FirstChunkGate&) = delete;
 
   Usage usage() const noexcept override { return inner_->usage(); }
+  double cost_usd() const noexcept override { return cost_of(inner_->usage(), prices_); }
   boost::asio::awaitable<result<std::optional<std::string_view>>> next() override;
 
  private:

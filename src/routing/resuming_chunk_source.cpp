@@ -34,6 +34,7 @@ boost::asio::awaitable<result<std::optional<std::string_view>>> ResumingChunkSou
     if (!resumed) co_return r;  // nobody to continue: the original break stands
     exclude_.push_back(resumed->provider() + '/' + resumed->model());
     earlier_ += current_.usage();
+    earlier_cost_ += current_.cost_usd();
     current_ = std::move(*resumed);
     skip_role_chunk_ = true;
   }

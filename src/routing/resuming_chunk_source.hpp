@@ -25,6 +25,7 @@ class ResumingChunkSource final : public ChunkSource {
   boost::asio::awaitable<result<std::optional<std::string_view>>> next() override;
   // Every leg's tokens: the broken ones were paid for too.
   Usage usage() const noexcept override;
+  double cost_usd() const noexcept override { return earlier_cost_ + current_.cost_usd(); }
 
  private:
   static bool is_role_only(std::string_view chunk);
@@ -39,6 +40,7 @@ class ResumingChunkSource final : public ChunkSource {
   std::string streamed_;
   bool skip_role_chunk_ = false;
   Usage earlier_;
+  double earlier_cost_ = 0;
 };
 
 }  // namespace switchyard::routing

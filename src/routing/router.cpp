@@ -98,7 +98,10 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
     st.breaker.on_success(t1);
     ++st.by_status[200];
-    if constexpr (std::is_same_v<T, ChatResponse>) st.account(outcome.value->usage, target.config);
+    if constexpr (std::is_same_v<T, ChatResponse>) {
+      st.account(outcome.value->usage, target.config);
+      outcome.value->cost_usd = cost_of(outcome.value->usage, target.config);
+    }
     if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
     else st.latency.observe(ms_between(t0, t1) / 1000.0);
     co_return outcome;

@@ -29,11 +29,20 @@ void TargetState::absorb(const TargetState& o) {
   cost_usd += o.cost_usd;
 }
 
+double cost_of(const Usage& u, const TargetConfig* prices) noexcept {
+  if (!prices) return 0;
+  const auto cached = std::max<std::int64_t>(0, u.cached_tokens);
+  const auto written = std::max<std::int64_t>(0, u.cache_write_tokens);
+  const auto uncached = std::max<std::int64_t>(0, u.prompt_tokens - cached - written);
+  return (static_cast<double>(uncached) * prices->input_price +
+          static_cast<double>(cached) * prices->cached_input_price.value_or(prices->input_price) +
+          static_cast<double>(written) * prices->cache_write_price.value_or(prices->input_price) +
+          static_cast<double>(std::max<std::int64_t>(0, u.completion_tokens)) * prices->output_price) / 1e6;
+}
+
 void TargetState::account(const Usage& used, const TargetConfig* prices) noexcept {
   tokens += used;
-  if (!prices) return;
-  cost_usd += (static_cast<double>(used.prompt_tokens) * prices->input_price +
-               static_cast<double>(used.completion_tokens) * prices->output_price) / 1e6;
+  cost_usd += cost_of(used, prices);
 }
 
 TargetRegistry::TargetRegistry(const Config& config) : config_(config) {

@@ -23,6 +23,12 @@
 
 namespace switchyard::routing {
 
+// What an answer's tokens cost at a target's prices (per million tokens):
+// uncached input, cached input (cached_input_price), cache writes
+// (cache_write_price) and output (reasoning included) each at their price.
+// 0 without prices (a provider/model target).
+double cost_of(const Usage& used, const TargetConfig* prices) noexcept;
+
 struct TargetState {
   std::string provider, model;
   std::size_t provider_index = 0;
@@ -39,8 +45,7 @@ struct TargetState {
 
   // Counts another target's figures into this one (a retired ad-hoc target into "other").
   void absorb(const TargetState& o);
-  // An answer's tokens and their price (per million tokens; cached tokens
-  // priced as input, reasoning as output). `prices` may be null (ad-hoc target).
+  // An answer's tokens and their cost (cost_of). `prices` may be null (ad-hoc target).
   void account(const Usage& used, const TargetConfig* prices) noexcept;
 };
 

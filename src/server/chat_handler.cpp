@@ -7,7 +7,8 @@ namespace switchyard::server {
 namespace asio = boost::asio;
 
 ChatHandler::ChatHandler(Gateway& gateway, observability::Logger& log, pipeline::Accounting& accounting)
-    : gateway_(gateway), log_(log), accounting_(accounting) {}
+    : gateway_(gateway), log_(log), accounting_(accounting),
+      admission_([&gateway](const auth::KeyEntry* key, const boost::json::object& body) { return gateway.admit(key, body); }) {}
 
 asio::awaitable<void> ChatHandler::chat_completions(RequestContext& r) {
   auto parsed = r.json.parse(r.body);
@@ -41,8 +42,10 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
   ChatDialect& dialect = std::visit([](auto& d) -> ChatDialect& { return d; }, dialect_storage);
   const auto* model = request.body.if_contains("model");
   const std::string_view route = model && model->is_string() ? std::string_view(model->as_string()) : std::string_view();
-  auto admitted = admission_.admit(r.key, route, r.headers);
-  if (!admitted) co_return co_await r.respond_mapped(dialect.error(admitted.error()));
+  auto admission = admission_.admit(r.key, request.body, r.headers);
+  if (admission.refused) co_return co_await r.respond_mapped(dialect.error(*admission.refused));
+  request.admitted = true;
+  request.admission = std::move(admission.ticket);
   std::optional<ChatResponse> got;
   if (auto hit = cache_.find(r.key, route, request.body, r.headers); hit && !streaming) got = ChatResponse{std::move(hit->body)};
   r.watch.arm();

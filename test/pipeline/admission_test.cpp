@@ -1,23 +1,53 @@
 #include <boost/test/unit_test.hpp>
 
+#include <boost/json.hpp>
+
 #include "auth/key_store.hpp"
 #include "pipeline/admission.hpp"
 
 using namespace switchyard;
+using std::chrono::milliseconds;
 
 BOOST_AUTO_TEST_SUITE(admission)
 
-// No limits exist yet (they come with the governance issue): the stage admits
-// every authenticated request and adds no header, so answers stay as they were.
-BOOST_AUTO_TEST_CASE(without_limits_every_request_is_admitted_and_no_header_added) {
-  pipeline::AdmissionControl control;
-  const auth::KeyEntry key{"team-a", {}};
-  for (const auth::KeyEntry* k : {&key, static_cast<const auth::KeyEntry*>(nullptr)}) {
+BOOST_AUTO_TEST_CASE(reset_times_are_in_openai_duration_format) {
+  using pipeline::openai_duration;
+  BOOST_TEST(openai_duration(milliseconds(20)) == "20ms");
+  BOOST_TEST(openai_duration(milliseconds(1000)) == "1s");
+  BOOST_TEST(openai_duration(milliseconds(1500)) == "1.5s");
+  BOOST_TEST(openai_duration(milliseconds(360'000)) == "6m0s");
+  BOOST_TEST(openai_duration(milliseconds(3'723'000)) == "1h2m3s");
+  BOOST_TEST(openai_duration(milliseconds(-5)) == "0ms");
+}
+
+// Every answer to a key with limits carries the tightest windows, admitted or refused.
+BOOST_AUTO_TEST_CASE(the_rate_limit_headers_are_added_whether_admitted_or_refused) {
+  const auth::KeyEntry key{"team-a", {}, 0};
+  const auto body = boost::json::parse(R"({"model":"fast","messages":[]})").as_object();
+  for (bool refuse : {false, true}) {
+    pipeline::AdmissionControl control([&](const auth::KeyEntry*, const boost::json::object&) {
+      Admission a;
+      a.requests = LimitStatus{60, refuse ? 0u : 59u, milliseconds(1000)};
+      a.tokens = LimitStatus{100'000, 99'000, milliseconds(360'000)};
+      if (refuse) a.refused = make_error(errc::rate_limited, "key 'team-a': 60 requests per minute");
+      return a;
+    });
     server::ResponseHeaders headers;
-    auto admitted = control.admit(k, "fast", headers);
-    BOOST_TEST(admitted.has_value());
-    BOOST_TEST(headers.lines().empty());
+    const auto a = control.admit(&key, body, headers);
+    BOOST_TEST(a.refused.has_value() == refuse);
+    const std::string expected = std::string("x-ratelimit-limit-requests: 60\r\nx-ratelimit-remaining-requests: ") + (refuse ? "0" : "59") +
+                                 "\r\nx-ratelimit-reset-requests: 1s\r\nx-ratelimit-limit-tokens: 100000\r\n"
+                                 "x-ratelimit-remaining-tokens: 99000\r\nx-ratelimit-reset-tokens: 6m0s\r\n";
+    BOOST_TEST(headers.lines() == expected);
   }
+}
+
+BOOST_AUTO_TEST_CASE(keys_without_limits_get_no_headers) {
+  pipeline::AdmissionControl control([](const auth::KeyEntry*, const boost::json::object&) { return Admission{}; });
+  server::ResponseHeaders headers;
+  const auto body = boost::json::parse(R"({})").as_object();
+  BOOST_TEST(!control.admit(nullptr, body, headers).refused);
+  BOOST_TEST(headers.lines().empty());
 }
 
 BOOST_AUTO_TEST_CASE(headers_added_by_a_stage_are_lines_and_refuse_injection) {

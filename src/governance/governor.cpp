@@ -1,0 +1,152 @@
+#include "governance/governor.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "auth/key_store.hpp"
+
+namespace switchyard::governance {
+
+struct Governor::KeyState {
+  KeyState(const KeyConfig& c) : config(c), limiter(c.limits) {
+    if (c.budget) budget.emplace(*c.budget);
+  }
+  const KeyConfig& config;
+  KeyLimiter limiter;
+  std::optional<KeyBudget> budget;
+  double expected_output = 256;  // recent answers' completion tokens (EWMA)
+  double cost_usd = 0;
+  Usage tokens;
+  std::map<std::string, std::uint64_t> rejections;  // by limit ("60 requests per minute", "budget")
+};
+
+namespace {
+
+// A request's hold on its key: a concurrency slot and reserved tokens.
+class KeyTicket final : public AdmissionTicket {
+ public:
+  KeyTicket(Governor::KeyState& key, std::uint64_t reserved, const Governor::Clock& now) : key_(key), reserved_(reserved), now_(now) {}
+  ~KeyTicket() override { finish(Usage{}, 0); }
+  void finish(const Usage& used, double cost_usd) noexcept override;
+
+ private:
+  Governor::KeyState& key_;
+  std::uint64_t reserved_;
+  const Governor::Clock& now_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+// Defined after KeyState: it updates the key's figures.
+void KeyTicket::finish(const Usage& used, double cost_usd) noexcept {
+  if (finished_) return;
+  finished_ = true;
+  const Ms now = now_();
+  const auto total = static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total()));
+  key_.limiter.finish(reserved_, total, now);
+  if (key_.budget) key_.budget->spend(cost_usd, now);
+  key_.cost_usd += cost_usd;
+  key_.tokens += used;
+  if (used.completion_tokens > 0) key_.expected_output = 0.8 * key_.expected_output + 0.2 * static_cast<double>(used.completion_tokens);
+}
+
+std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t expected_output) {
+  std::size_t chars = 0;
+  auto text_of = [&](const boost::json::value& content) {
+    if (content.is_string()) chars += content.as_string().size();
+    if (!content.is_array()) return;
+    for (const auto& part : content.as_array()) {
+      const auto* text = part.is_object() ? part.as_object().if_contains("text") : nullptr;
+      if (text && text->is_string()) chars += text->as_string().size();
+    }
+  };
+  if (const auto* msgs = body.if_contains("messages"); msgs && msgs->is_array()) {
+    for (const auto& m : msgs->as_array()) {
+      if (const auto* c = m.is_object() ? m.as_object().if_contains("content") : nullptr) text_of(*c);
+    }
+  }
+  std::uint64_t output = expected_output;
+  for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+    if (const auto* v = body.if_contains(k); v && v->is_int64() && v->as_int64() > 0) output = static_cast<std::uint64_t>(v->as_int64());
+  }
+  return chars / 4 + output;
+}
+
+Governor::Governor(const std::vector<KeyConfig>& keys, Clock now) : keys_(keys), now_(std::move(now)) {
+  if (!now_) {
+    now_ = [] {
+      return static_cast<Ms>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    };
+  }
+  for (const auto& k : keys_) states_.push_back(std::make_unique<KeyState>(k));
+}
+
+Governor::~Governor() = default;
+
+namespace {
+LimitStatus status_of(const WindowStatus& w) { return LimitStatus{w.limit, w.remaining, std::chrono::milliseconds(w.reset_ms)}; }
+
+std::string utc_text(Ms at) {
+  if (at == std::numeric_limits<Ms>::max()) return "never";
+  const std::chrono::sys_seconds t{std::chrono::seconds(at / 1000)};
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss hms{t - day};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<long long>(hms.hours().count()), static_cast<long long>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
+  return buf;
+}
+
+std::string seconds_text(Ms ms) { return std::to_string(std::max<Ms>(1, (ms + 999) / 1000)); }
+}  // namespace
+
+Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& body) {
+  Admission out;
+  if (!key || key->index >= states_.size()) return out;
+  KeyState& k = *states_[key->index];
+  if (!k.limiter.limited() && !k.budget) return out;
+  const Ms now = now_();
+  if (k.budget && k.budget->exhausted(now)) {
+    ++k.rejections["budget"];
+    const auto& b = k.budget->config();
+    Error e = make_error(errc::budget_exceeded, "key '" + k.config.name + "': budget of $" + std::to_string(b.usd) + " per " +
+                                                    std::string(to_string(b.period)) + " spent ($" + std::to_string(k.budget->spent(now)) +
+                                                    "); it resets at " + utc_text(k.budget->resets_at(now)));
+    if (b.period != BudgetPeriod::total) e.retry_after = seconds_text(k.budget->resets_at(now) - now);
+    out.refused = std::move(e);
+  } else {
+    const std::uint64_t reserved = k.limiter.limits_tokens() ? estimate_tokens(body, static_cast<std::uint64_t>(k.expected_output)) : 0;
+    if (auto refusal = k.limiter.admit(reserved, now)) {
+      ++k.rejections[refusal->limit];
+      Error e = make_error(errc::rate_limited, "key '" + k.config.name + "': " + refusal->limit +
+                                                   (refusal->ever ? "" : "; shorten the request or lower max_tokens"));
+      if (refusal->ever) e.retry_after = seconds_text(refusal->retry_after_ms);
+      out.refused = std::move(e);
+    } else {
+      out.ticket = std::make_shared<KeyTicket>(k, reserved, now_);
+    }
+  }
+  out.requests = status_of(k.limiter.requests(now));
+  out.tokens = status_of(k.limiter.tokens(now));
+  return out;
+}
+
+void Governor::write_metrics(observability::PrometheusWriter& out) const {
+  out.help("switchyard_limit_rejections_total", "counter", "Requests refused with 429 by a key's limit or budget.");
+  for (const auto& k : states_) {
+    for (const auto& [limit, n] : k->rejections) out.sample("switchyard_limit_rejections_total", {{"key", k->config.name}, {"limit", limit}}, static_cast<double>(n));
+  }
+  out.help("switchyard_key_cost_usd_total", "counter", "Spend by key with limits or a budget (answers ended, priced at the answering targets' prices).");
+  for (const auto& k : states_) {
+    if (k->limiter.limited() || k->budget) out.sample("switchyard_key_cost_usd_total", {{"key", k->config.name}}, k->cost_usd);
+  }
+  out.help("switchyard_key_tokens_total", "counter", "Tokens by key (prompt and completion).");
+  for (const auto& k : states_) {
+    if (k->limiter.limited() || k->budget) out.sample("switchyard_key_tokens_total", {{"key", k->config.name}}, static_cast<double>(k->tokens.total()));
+  }
+}
+
+}  // namespace switchyard::governance

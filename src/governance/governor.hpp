@@ -1,0 +1,57 @@
+#pragma once
+// Per-key rate limits and budgets: the admission stage's engine, owned by the
+// Gateway (so an embedder's gateway.chat() with a key is governed the same
+// way as an HTTP request). admit() estimates the request's tokens (prompt
+// ~4 characters a token, plus max_tokens, else the key's recent answers),
+// takes what the key's limits need and hands back a ticket; the ticket's
+// finish() reconciles the tokens with what the provider reported and adds
+// the cost to the key's budget.
+#include <switchyard/chat.hpp>
+#include <switchyard/config.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "governance/key_budget.hpp"
+#include "governance/key_limiter.hpp"
+#include "observability/prometheus.hpp"
+
+namespace switchyard::auth {
+struct KeyEntry;
+}
+
+namespace switchyard::governance {
+
+// A request's token estimate: prompt characters / 4, plus max_tokens (or
+// max_completion_tokens), or `expected_output` when it sets neither.
+std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t expected_output);
+
+class Governor {
+ public:
+  using Clock = std::function<Ms()>;  // milliseconds since the epoch, UTC
+  // `keys` as in Config::keys (KeyEntry::index points into it); must outlive the governor.
+  explicit Governor(const std::vector<KeyConfig>& keys, Clock now = {});
+  ~Governor();
+  Governor(const Governor&) = delete;
+  Governor& operator=(const Governor&) = delete;
+
+  // Admission for one request (null key: a trusted in-process caller, not governed).
+  Admission admit(const auth::KeyEntry* key, const boost::json::object& body);
+
+  // switchyard_limit_rejections_total{key,limit}, switchyard_key_cost_usd_total{key}, switchyard_key_tokens_total{key}.
+  void write_metrics(observability::PrometheusWriter& out) const;
+
+  struct KeyState;
+
+ private:
+  const std::vector<KeyConfig>& keys_;
+  Clock now_;
+  std::vector<std::unique_ptr<KeyState>> states_;  // by KeyEntry::index
+};
+
+}  // namespace switchyard::governance

@@ -1,0 +1,77 @@
+#include "governance/key_limiter.hpp"
+
+namespace switchyard::governance {
+
+namespace {
+constexpr Ms kMinute = 60'000, kHour = 3'600'000, kDay = 86'400'000;
+}
+
+KeyLimiter::KeyLimiter(const LimitsConfig& c) : concurrent_(c.concurrent) {
+  auto add = [&](std::uint64_t limit, Ms window, bool tokens, const char* unit, const char* per) {
+    if (limit == 0) return;
+    const std::string what = std::to_string(limit) + " " + unit + " per " + per;
+    if (window == kMinute) windows_.push_back(Window{TokenBucket(limit, window), tokens, what});
+    else windows_.push_back(Window{SlidingWindow(limit, window), tokens, what});
+    tokens_limited_ = tokens_limited_ || tokens;
+  };
+  add(c.requests_per_minute, kMinute, false, "requests", "minute");
+  add(c.requests_per_hour, kHour, false, "requests", "hour");
+  add(c.requests_per_day, kDay, false, "requests", "day");
+  add(c.tokens_per_minute, kMinute, true, "tokens", "minute");
+  add(c.tokens_per_hour, kHour, true, "tokens", "hour");
+  add(c.tokens_per_day, kDay, true, "tokens", "day");
+}
+
+std::optional<LimitRefusal> KeyLimiter::admit(std::uint64_t tokens, Ms now) {
+  if (concurrent_ > 0 && in_flight_ >= concurrent_) {
+    return LimitRefusal{std::to_string(concurrent_) + " concurrent requests", 1000, true};
+  }
+  std::optional<LimitRefusal> refusal;
+  for (auto& w : windows_) {
+    const double cost = w.counts_tokens ? static_cast<double>(tokens) : 1.0;
+    std::visit([&](auto& counter) {
+      if (!counter.fits_ever(cost)) {
+        refusal = LimitRefusal{w.what + " (this request alone is estimated at " + std::to_string(tokens) + " tokens)", 0, false};
+      } else if (auto wait = counter.wait_for(cost, now); wait && (!refusal || (refusal->ever && *wait > refusal->retry_after_ms))) {
+        refusal = LimitRefusal{w.what, *wait, true};
+      }
+    }, w.counter);
+    if (refusal && !refusal->ever) return refusal;
+  }
+  if (refusal) return refusal;
+  for (auto& w : windows_) {
+    const double cost = w.counts_tokens ? static_cast<double>(tokens) : 1.0;
+    std::visit([&](auto& counter) { counter.take(cost, now); }, w.counter);
+  }
+  ++in_flight_;
+  return std::nullopt;
+}
+
+void KeyLimiter::finish(std::uint64_t reserved, std::uint64_t used, Ms now) {
+  if (in_flight_ > 0) --in_flight_;
+  if (reserved == used) return;
+  for (auto& w : windows_) {
+    if (!w.counts_tokens) continue;
+    std::visit([&](auto& counter) {
+      if (used < reserved) counter.give_back(static_cast<double>(reserved - used), now);
+      else counter.take(static_cast<double>(used - reserved), now);
+    }, w.counter);
+  }
+}
+
+WindowStatus KeyLimiter::tightest(bool of_tokens, Ms now) {
+  std::optional<WindowStatus> best;
+  for (auto& w : windows_) {
+    if (w.counts_tokens != of_tokens) continue;
+    std::visit([&](auto& counter) {
+      const WindowStatus s{counter.limit(), counter.remaining(now), counter.reset_in(now)};
+      if (!best || s.remaining < best->remaining) best = s;
+    }, w.counter);
+  }
+  return best.value_or(WindowStatus{});
+}
+
+WindowStatus KeyLimiter::requests(Ms now) { return tightest(false, now); }
+WindowStatus KeyLimiter::tokens(Ms now) { return tightest(true, now); }
+
+}  // namespace switchyard::governance

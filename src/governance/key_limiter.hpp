@@ -1,0 +1,58 @@
+#pragma once
+// One key's rate limits (LimitsConfig), sans-io: a request takes one request
+// and its reserved tokens from every window, and a concurrency slot, all or
+// nothing; when its answer ends, the reservation is reconciled with the
+// tokens it used and the slot given back.
+#include <switchyard/config.hpp>
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "governance/rate_window.hpp"
+
+namespace switchyard::governance {
+
+struct WindowStatus {
+  std::uint64_t limit = 0;  // 0: no such limit
+  std::uint64_t remaining = 0;
+  Ms reset_ms = 0;
+};
+
+struct LimitRefusal {
+  std::string limit;  // "60 requests per minute", "8 concurrent requests"
+  Ms retry_after_ms = 0;
+  bool ever = true;   // false: this request alone is larger than the limit (waiting does not help)
+};
+
+class KeyLimiter {
+ public:
+  explicit KeyLimiter(const LimitsConfig& config);
+
+  bool limited() const noexcept { return !windows_.empty() || concurrent_ > 0; }
+  bool limits_tokens() const noexcept { return tokens_limited_; }
+  // Takes one request, `tokens` reserved tokens and a concurrency slot; or nothing, and says why.
+  std::optional<LimitRefusal> admit(std::uint64_t tokens, Ms now);
+  // The request ended having used `used` of the `reserved` tokens: the difference is given back (or taken); the slot is freed.
+  void finish(std::uint64_t reserved, std::uint64_t used, Ms now);
+  // The tightest request and token windows now (the one with the least remaining).
+  WindowStatus requests(Ms now);
+  WindowStatus tokens(Ms now);
+  std::uint32_t in_flight() const noexcept { return in_flight_; }
+
+ private:
+  struct Window {
+    std::variant<TokenBucket, SlidingWindow> counter;
+    bool counts_tokens;
+    std::string what;  // "60 requests per minute"
+  };
+  WindowStatus tightest(bool of_tokens, Ms now);
+
+  std::vector<Window> windows_;
+  std::uint32_t concurrent_ = 0;
+  std::uint32_t in_flight_ = 0;
+  bool tokens_limited_ = false;
+};
+
+}  // namespace switchyard::governance

@@ -1,0 +1,107 @@
+// Per-key rate limits and budgets over HTTP, the real gateway and the mock on
+// loopback: the 429 an SDK understands, OpenAI's rate-limit headers, the
+// Anthropic shape on /v1/messages, a concurrency slot held for a whole
+// stream, a streamed answer's tokens counted, a budget spent.
+#include <boost/test/unit_test.hpp>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/json.hpp>
+
+#include "support/gateway_harness.hpp"
+
+using namespace switchyard;
+using namespace switchyard::test;
+using http::verb;
+using std::chrono::milliseconds;
+
+namespace {
+std::string field(const HttpResult& r, const char* name) { return std::string(r.headers[name]); }
+boost::json::object error_of(const HttpResult& r) { return boost::json::parse(r.body).as_object().at("error").as_object(); }
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(over_the_requests_per_minute_a_key_gets_a_429_with_retry_after_and_the_headers) {
+  GatewayHarness h({}, [](Config& c) { c.keys[0].limits.requests_per_minute = 2; });
+  for (int i = 0; i < 2; ++i) {
+    auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+    BOOST_REQUIRE_EQUAL(r.status, 200u);
+    BOOST_TEST(field(r, "x-ratelimit-limit-requests") == "2");
+    BOOST_TEST(field(r, "x-ratelimit-remaining-requests") == std::to_string(1 - i));
+    BOOST_TEST(!field(r, "x-ratelimit-reset-requests").empty());
+  }
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 429u);
+  const auto e = error_of(r);
+  BOOST_TEST(e.at("code").as_string() == "rate_limit_exceeded");
+  BOOST_TEST(e.at("message").as_string() == "key 'test': 2 requests per minute");
+  const int retry_after = std::stoi(field(r, "retry-after"));
+  BOOST_TEST(retry_after >= 29);
+  BOOST_TEST(retry_after <= 30);
+  BOOST_TEST(field(r, "x-ratelimit-remaining-requests") == "0");
+  BOOST_TEST(h.mock().stats().requests == 2u);  // the refused one never reached the provider
+
+  auto m = h.run(http_call(h.port(), verb::post, "/v1/messages",
+                           R"({"model":"fast","max_tokens":10,"messages":[{"role":"user","content":"hi"}]})", auth_headers()));
+  BOOST_REQUIRE_EQUAL(m.status, 429u);
+  const auto anthropic = boost::json::parse(m.body).as_object();
+  BOOST_TEST(anthropic.at("type").as_string() == "error");
+  BOOST_TEST(anthropic.at("error").as_object().at("type").as_string() == "rate_limit_error");
+  BOOST_TEST(!field(m, "retry-after").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_concurrency_slot_is_held_until_the_last_byte_of_a_stream) {
+  mock::MockOptions mo;
+  mo.defaults.tokens = 10;
+  mo.defaults.tokens_per_second = 50;  // a 200 ms stream
+  GatewayHarness h(mo, [](Config& c) { c.keys[0].limits.concurrent = 1; });
+  h.run([&]() -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    auto streaming = http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers());
+    auto second = [&]() -> asio::awaitable<HttpResult> {
+      co_await eventually([&] { return h.mock().stats().requests == 1; });  // the stream is open
+      co_return co_await http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers());
+    };
+    auto [stream, refused] = co_await (std::move(streaming) && second());
+    BOOST_TEST(stream.status == 200u);
+    BOOST_TEST(stream.body.find("[DONE]") != std::string::npos);
+    BOOST_TEST(refused.status == 429u);
+    BOOST_TEST(error_of(refused).at("message").as_string() == "key 'test': 1 concurrent requests");
+    auto after = co_await http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers());
+    BOOST_TEST(after.status == 200u);  // the stream's end gave the slot back
+  }());
+}
+
+BOOST_AUTO_TEST_CASE(a_streamed_answer_is_counted_against_the_token_limit_with_what_the_provider_reported) {
+  // A day window: nothing refills between requests (a minute bucket refills ~1.7 tokens a millisecond at this size).
+  GatewayHarness h({}, [](Config& c) { c.keys[0].limits.tokens_per_day = 100'000; });
+  const std::string ask = chat_body("fast", false, R"(,"max_tokens":50)");  // "hello there": 2 tokens + 50 reserved
+  auto first = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", ask, auth_headers()));
+  BOOST_TEST(field(first, "x-ratelimit-remaining-tokens") == "99948");
+  auto streamed = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true, R"(,"max_tokens":50)"), auth_headers()));
+  BOOST_REQUIRE_EQUAL(streamed.status, 200u);
+  BOOST_TEST(streamed.body.find("\"usage\":{") == std::string::npos);  // the client did not ask for usage: not shown, still counted
+  auto next = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", ask, auth_headers()));
+  // The mock reports 5 prompt + 16 completion tokens an answer: 21 for the first, 21 for the stream, and this one's 52 reserved.
+  const auto remaining = std::stoul(field(next, "x-ratelimit-remaining-tokens"));
+  BOOST_TEST(remaining <= 100'000u - 21u - 21u - 52u);
+  BOOST_TEST(remaining >= 100'000u - 21u - 21u - 52u - 1u);  // (-1: the day's window may roll over during the test)
+}
+
+BOOST_AUTO_TEST_CASE(a_spent_budget_is_a_429_insufficient_quota_until_the_period_resets) {
+  GatewayHarness h({}, [](Config& c) {
+    c.models[0].targets[0].input_price = 1'000'000;  // $1 a token: one answer spends the budget
+    c.models[0].targets[0].output_price = 1'000'000;
+    c.keys[0].budget = BudgetConfig{5.0, BudgetPeriod::month};
+  });
+  auto first = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+  BOOST_REQUIRE_EQUAL(first.status, 200u);
+  auto second = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+  BOOST_REQUIRE_EQUAL(second.status, 429u);
+  const auto e = error_of(second);
+  BOOST_TEST(e.at("type").as_string() == "insufficient_quota");
+  BOOST_TEST(e.at("code").as_string() == "budget_exceeded");
+  BOOST_TEST(std::string(e.at("message").as_string()).find("budget of $5") != std::string::npos);
+  BOOST_TEST(std::stol(field(second, "retry-after")) > 0);
+  BOOST_TEST(h.mock().stats().requests == 1u);
+  const auto metrics = h.run(http_call(h.port(), verb::get, "/metrics", "", {})).body;
+  BOOST_TEST(metrics.find("switchyard_limit_rejections_total{key=\"test\",limit=\"budget\"} 1") != std::string::npos);
+}
