@@ -291,3 +291,54 @@ BOOST_AUTO_TEST_CASE(enum_names_round_trip) {
   BOOST_TEST(!parse_strategy("lowest_cost").has_value());  // the TOML spelling is lowest-cost
   BOOST_TEST(!parse_provider_type("vertex").has_value());
 }
+
+BOOST_AUTO_TEST_CASE(key_limits_and_budgets_load_as_a_subtable_or_inline) {
+  const std::string base = std::string(kProvider) +
+                           "[[models]]\nname = \"m\"\ntargets = [ { provider = \"p\", model = \"x\", input_price = 0.15, "
+                           "cached_input_price = 0.075, cache_write_price = 0.2, output_price = 0.6 } ]\n";
+  auto sub = load_config_string(base + "[[keys]]\nname = \"team-a\"\nkey = \"${K}\"\nbudget = { usd = 25.0, period = \"week\" }\n"
+                                       "[keys.limits]\nrequests_per_minute = 60\nrequests_per_hour = 2000\nrequests_per_day = 20000\n"
+                                       "tokens_per_minute = 100000\ntokens_per_hour = 2000000\ntokens_per_day = 10000000\nconcurrent = 8\n",
+                                "test.toml", env({{"K", "k-123456789"}}));
+  BOOST_REQUIRE_MESSAGE(sub, sub.error());
+  const auto& k = sub->keys.at(0);
+  BOOST_TEST(k.limits.requests_per_minute == 60u);
+  BOOST_TEST(k.limits.requests_per_hour == 2000u);
+  BOOST_TEST(k.limits.requests_per_day == 20000u);
+  BOOST_TEST(k.limits.tokens_per_minute == 100000u);
+  BOOST_TEST(k.limits.tokens_per_hour == 2000000u);
+  BOOST_TEST(k.limits.tokens_per_day == 10000000u);
+  BOOST_TEST(k.limits.concurrent == 8u);
+  BOOST_REQUIRE(k.budget.has_value());
+  BOOST_TEST(k.budget->usd == 25.0);
+  BOOST_TEST((k.budget->period == BudgetPeriod::week));
+  BOOST_TEST(*sub->models[0].targets[0].cached_input_price == 0.075);
+  BOOST_TEST(*sub->models[0].targets[0].cache_write_price == 0.2);
+
+  auto inl = load_config_string(base + "[[keys]]\nname = \"b\"\nkey = \"${K}\"\nlimits = { requests_per_minute = 5, concurrent = 2 }\n",
+                                "test.toml", env({{"K", "k-123456789"}}));
+  BOOST_REQUIRE_MESSAGE(inl, inl.error());
+  BOOST_TEST(inl->keys[0].limits.requests_per_minute == 5u);
+  BOOST_TEST(inl->keys[0].limits.tokens_per_day == 0u);  // missing = no limit
+  BOOST_TEST(!inl->keys[0].budget.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(bad_limits_and_budgets_are_named_with_file_and_line) {
+  const std::string key = std::string(kProvider) + "[[keys]]\nname = \"a\"\nkey = \"${K}\"\n";
+  expect_error(key + "limits = { requests_per_minute = -1 }\n", {"test.toml:8", "keys[0].limits.requests_per_minute"});
+  expect_error(key + "limits = { requests_per_second = 1 }\n", {"keys[0].limits.requests_per_second", "unknown key"});
+  expect_error(key + "budget = { usd = 5, period = \"year\" }\n", {"test.toml:8", "keys[0].budget.period", "year"});
+  expect_error(key + "budget = { period = \"day\" }\n", {"keys[0].budget.usd", "is required"});
+  expect_error(key + "budget = { usd = -3 }\n", {"keys[0].budget.usd"});
+  expect_error(std::string(kProvider) + "[[models]]\nname = \"m\"\ntargets = [ { provider = \"p\", model = \"x\", cached_input_price = -1 } ]\n",
+               {"cached_input_price"});
+}
+
+BOOST_AUTO_TEST_CASE(a_budget_with_no_price_anywhere_is_a_warning) {
+  auto r = load_config_string(std::string(kProvider) + "[[models]]\nname = \"m\"\ntargets = [ { provider = \"p\", model = \"x\" } ]\n"
+                                                       "[[keys]]\nname = \"a\"\nkey = \"${K}\"\nbudget = { usd = 5 }\n",
+                              "test.toml", env({{"K", "k-123456789"}}));
+  BOOST_REQUIRE_MESSAGE(r, r.error());
+  BOOST_REQUIRE(r->warnings.size() == 1u);
+  BOOST_TEST(r->warnings[0].find("key 'a' has a budget, but no route target has a price") != std::string::npos);
+}
