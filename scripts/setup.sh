@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(g++ cmake make pkg-config openssl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
-  libtomlplusplus-dev libssl-dev libjemalloc-dev)
+  libtomlplusplus-dev libssl-dev libjemalloc-dev libsqlite3-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(nodejs npm curl)
 fi

@@ -144,6 +144,13 @@ struct KeyConfig {
   std::optional<BudgetConfig> budget;
 };
 
+// The usage ledger ([usage]): one row per request in SQLite.
+struct UsageConfig {
+  std::string path;            // the database file; "" = in memory only (lost at exit; limits still work)
+  int retention_days = 90;     // older rows are pruned
+  std::size_t queue_rows = 8192;  // rows waiting for the writer thread; more are dropped (counted), never a request
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -151,6 +158,7 @@ struct Config {
   std::vector<KeyConfig> keys;
   std::string default_provider;       // unknown models go here as-is; empty = 404
   ResilienceConfig resilience;
+  UsageConfig usage;
   std::vector<std::string> warnings;  // skipped providers/keys, for one log line each
 };
 

@@ -10,6 +10,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 
 #include <chrono>
@@ -46,6 +47,14 @@ struct TargetHealth {
   bool rate_limited = false;
 };
 
+// Totals of a group of usage-ledger rows (Gateway::usage).
+struct UsageTotals {
+  std::string group;  // the group's value: a key name, route, provider, model or a day ("2026-11-30")
+  std::uint64_t requests = 0, errors = 0;
+  std::int64_t prompt_tokens = 0, cached_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
+  double cost_usd = 0;
+};
+
 struct RoutingCounters {
   std::uint64_t requests = 0, attempts = 0, retries = 0, failovers = 0, ttft_timeouts = 0, stream_breaks = 0, hedges = 0, resumes = 0;
 };
@@ -74,6 +83,16 @@ class Gateway {
   // headers, and sets ChatRequest::admitted / admission; chat() and
   // chat_stream() admit a request that was not (an embedder's call).
   Admission admit(const auth::KeyEntry* key, const boost::json::object& body);
+
+  // The usage ledger's totals over [from_ms, to_ms) (milliseconds since the
+  // epoch, UTC), grouped by "key", "route", "provider", "model" or "day";
+  // `key` non-empty: that key's rows only. Runs on the ledger's thread.
+  boost::asio::awaitable<std::vector<UsageTotals>> usage(std::int64_t from_ms, std::int64_t to_ms, std::string group_by, std::string key);
+  // A key's budget (spent, resets_at) and limits (limit, remaining, reset_ms) now, as JSON.
+  boost::json::object key_status(const auth::KeyEntry& key) const;
+
+  // A request the front-end refused at admission (429): a ledger row for it.
+  void record_refused(const ChatRequest& request, std::string_view route, const Error& e);
 
   // Longest model name a request may ask for (longer ones get 400): names
   // become target names, log fields and metric labels.

@@ -8,7 +8,9 @@
 #include "routing/route_resolver.hpp"
 #include "health/health_checker.hpp"
 #include "observability/prometheus.hpp"
+#include "error/error_response.hpp"
 #include "governance/governor.hpp"
+#include "ledger/usage_ledger.hpp"
 #include "routing/router.hpp"
 
 namespace switchyard {
@@ -23,11 +25,49 @@ struct Gateway::Impl {
   Impl(asio::any_io_executor executor, Config cfg)
       : ex(std::move(executor)), config(std::move(cfg)), keys(config.keys), resolver(config),
         registry(providers::ConnectorRegistry::with_builtins()),
-        clients(make_clients(ex, config, registry)), router(ex, config, clients), checker(ex), governor(config.keys) {
+        clients(make_clients(ex, config, registry)), router(ex, config, clients), checker(ex), governor(config.keys),
+        ledger(ex, config.usage) {
     for (std::size_t i = 0; i < config.providers.size(); ++i) {
       checker.watch(i, *clients[i], config.providers[i].health_check_interval,
                     [this](std::size_t provider, bool ok) { router.on_probe(provider, ok); });
     }
+    // A restart forgets neither spend nor what the windows had counted.
+    governor.restore([this](governance::Ms from, governance::Ms to) {
+      std::map<std::string, governance::Governor::KeyUsage> out;
+      for (const auto& t : ledger.totals_now(from, to, ledger::GroupBy::key, {})) {
+        out[t.group] = governance::Governor::KeyUsage{t.requests, static_cast<std::uint64_t>(t.prompt_tokens + t.completion_tokens), t.cost_usd};
+      }
+      return out;
+    });
+  }
+
+  static ledger::Ms now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  // One ledger row for a request that ended (or was refused).
+  void record(const ChatRequest& request, std::string_view route, std::string_view provider, std::string_view model, int status,
+              bool stream, const Usage& used, double cost, std::chrono::steady_clock::duration took, double ttft_ms,
+              const Error* error) {
+    ledger::UsageRow row;
+    row.time_ms = now_ms();
+    row.request_id = request.request_id;
+    row.key = request.key ? std::string_view(request.key->name) : std::string_view();
+    row.route = route;
+    row.provider = provider;
+    row.model = model;
+    row.status = status;
+    row.stream = stream;
+    row.prompt_tokens = used.prompt_tokens;
+    row.cached_tokens = used.cached_tokens;
+    row.cache_write_tokens = used.cache_write_tokens;
+    row.completion_tokens = used.completion_tokens;
+    row.reasoning_tokens = used.reasoning_tokens;
+    row.cost_usd = cost;
+    row.latency_ms = std::chrono::duration<double, std::milli>(took).count();
+    row.ttft_ms = ttft_ms;
+    row.error = error ? std::string_view(error::code_name(*error)) : std::string_view();
+    ledger.record(row);
   }
 
   static std::vector<std::unique_ptr<providers::ProviderClient>> make_clients(
@@ -89,6 +129,7 @@ struct Gateway::Impl {
   routing::Router router;
   health::HealthChecker checker;
   governance::Governor governor;
+  ledger::UsageLedger ledger;  // last: its writer thread stops (and writes what is queued) first
   observability::FixedHistogram overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };
 
@@ -130,42 +171,102 @@ void Gateway::shutdown() noexcept {
 Admission Gateway::admit(const auth::KeyEntry* key, const boost::json::object& body) { return impl_->governor.admit(key, body); }
 
 asio::awaitable<result<ChatResponse>> Gateway::chat(ChatRequest request) {
+  const auto started = std::chrono::steady_clock::now();
   Impl::Prepared prepared;
-  if (auto ok = impl_->prepare(request, prepared); !ok) co_return ok.error();
+  if (auto ok = impl_->prepare(request, prepared); !ok) {
+    const Error e = ok.error();
+    impl_->record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, std::chrono::steady_clock::now() - started, 0, &e);
+    co_return e;
+  }
   auto answer = co_await impl_->router.chat(prepared.plan, request);
-  if (request.admission) request.admission->finish(answer ? answer->usage : Usage{}, answer ? answer->cost_usd : 0);
+  const auto took = std::chrono::steady_clock::now() - started;
+  if (answer) {
+    if (request.admission) request.admission->finish(answer->usage, answer->cost_usd);
+    impl_->record(request, prepared.model, answer->provider, answer->model, 200, false, answer->usage, answer->cost_usd, took, 0, nullptr);
+  } else {
+    if (request.admission) request.admission->finish(Usage{}, 0);
+    const Error e = answer.error();
+    impl_->record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, took, 0, &e);
+  }
   co_return answer;
 }
 
+asio::awaitable<std::vector<UsageTotals>> Gateway::usage(std::int64_t from_ms, std::int64_t to_ms, std::string group_by, std::string key) {
+  const auto group = ledger::parse_group_by(group_by).value_or(ledger::GroupBy::key);
+  co_return co_await impl_->ledger.totals(from_ms, to_ms, group, std::move(key));
+}
+
+boost::json::object Gateway::key_status(const auth::KeyEntry& key) const {
+  auto out = impl_->governor.status(key);
+  out["period_start_ms"] = impl_->governor.period_start_of(key);
+  return out;
+}
+
+void Gateway::record_refused(const ChatRequest& request, std::string_view route, const Error& e) {
+  impl_->record(request, route, {}, {}, error::http_status_of(e), false, {}, 0, {}, 0, &e);
+}
+
 namespace {
-// A stream holding its request's admission until its last byte (or until it
-// is dropped): then the tokens it used and their cost go to the key's limits and budget.
-class AdmittedChunkSource final : public ChunkSource {
+// A stream accounted when it ends (its last byte, a break, or the client
+// dropping it): its request's admission is finished with the tokens it used
+// and their cost, and its ledger row written.
+class AccountedChunkSource final : public ChunkSource {
  public:
-  AdmittedChunkSource(ChatStream inner, std::shared_ptr<AdmissionTicket> ticket) : inner_(std::move(inner)), ticket_(std::move(ticket)) {}
-  ~AdmittedChunkSource() override { ticket_->finish(inner_.usage(), inner_.cost_usd()); }
+  using Finish = std::function<void(const ChatStream&, const Error*)>;
+  AccountedChunkSource(ChatStream inner, Finish finish) : inner_(std::move(inner)), finish_(std::move(finish)) {}
+  ~AccountedChunkSource() override {
+    const Error dropped = make_error(errc::cancelled, "the client left");
+    end(&dropped);
+  }
   asio::awaitable<result<std::optional<std::string_view>>> next() override {
     auto r = co_await inner_.next();
-    if (!r || !*r) ticket_->finish(inner_.usage(), inner_.cost_usd());  // the end: counted before the client sees it
+    if (!r) {
+      const Error e = r.error();
+      end(&e);
+    }
+    else if (!*r) end(nullptr);  // the end: counted before the client sees it
     co_return r;
   }
   Usage usage() const noexcept override { return inner_.usage(); }
   double cost_usd() const noexcept override { return inner_.cost_usd(); }
 
  private:
+  void end(const Error* e) {
+    if (!finish_) return;
+    auto f = std::move(finish_);
+    finish_ = nullptr;
+    f(inner_, e);
+  }
   ChatStream inner_;
-  std::shared_ptr<AdmissionTicket> ticket_;
+  Finish finish_;
 };
 }  // namespace
 
 asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
+  const auto started = std::chrono::steady_clock::now();
   Impl::Prepared prepared;
-  if (auto ok = impl_->prepare(request, prepared); !ok) co_return ok.error();
+  if (auto ok = impl_->prepare(request, prepared); !ok) {
+    const Error e = ok.error();
+    impl_->record(request, prepared.model, e.provider, {}, error::http_status_of(e), true, {}, 0, std::chrono::steady_clock::now() - started, 0, &e);
+    co_return e;
+  }
   auto stream = co_await impl_->router.chat_stream(prepared.plan, request);
-  if (!stream || !request.admission) co_return stream;
+  if (!stream) {
+    if (request.admission) request.admission->finish(Usage{}, 0);
+    const Error e = stream.error();
+    impl_->record(request, prepared.model, e.provider, {}, error::http_status_of(e), true, {}, 0, std::chrono::steady_clock::now() - started, 0, &e);
+    co_return stream;
+  }
   const std::string provider = stream->provider(), model = stream->model();
   const auto upstream_time = stream->upstream_time();
-  co_return ChatStream(std::make_unique<AdmittedChunkSource>(std::move(*stream), std::move(request.admission)), provider, model, upstream_time);
+  auto finish = [impl = impl_.get(), ticket = std::move(request.admission), started, route = prepared.model,
+                 request_id = request.request_id, key = request.key](const ChatStream& s, const Error* e) {
+    if (ticket) ticket->finish(s.usage(), s.cost_usd());
+    ChatRequest who{boost::json::object(), std::nullopt, request_id, key};
+    impl->record(who, route, s.provider(), s.model(), e && e->code == errc::cancelled ? 499 : 200, true, s.usage(), s.cost_usd(),
+                 std::chrono::steady_clock::now() - started, std::chrono::duration<double, std::milli>(s.upstream_time()).count(), e);
+  };
+  co_return ChatStream(std::make_unique<AccountedChunkSource>(std::move(*stream), std::move(finish)), provider, model, upstream_time);
 }
 
 std::vector<TargetHealth> Gateway::target_health() const {
@@ -196,6 +297,10 @@ std::string Gateway::metrics_text() const {
   observability::PrometheusWriter out;
   impl_->router.write_metrics(out);
   impl_->governor.write_metrics(out);
+  out.help("switchyard_ledger_rows_total", "counter", "Usage ledger rows written.");
+  out.sample("switchyard_ledger_rows_total", {}, static_cast<double>(impl_->ledger.written()));
+  out.help("switchyard_ledger_dropped_total", "counter", "Usage ledger rows dropped because the writer fell behind (the requests were served).");
+  out.sample("switchyard_ledger_dropped_total", {}, static_cast<double>(impl_->ledger.dropped()));
   out.help("switchyard_gateway_overhead_seconds", "histogram", "Time inside the gateway per request, excluding the wait on the provider.");
   out.histogram("switchyard_gateway_overhead_seconds", {}, impl_->overhead);
   out.help("switchyard_pool_connections", "gauge", "Upstream connections by state.");

@@ -134,6 +134,57 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
   return out;
 }
 
+void Governor::restore(const Totals& totals) {
+  const Ms now = now_();
+  bool any = false;
+  for (const auto& k : states_) any = any || k->limiter.limited() || k->budget;
+  if (!any) return;
+  for (const Ms window : {Ms{60'000}, Ms{3'600'000}, Ms{86'400'000}}) {
+    const auto used = totals(now - window, now);
+    for (auto& k : states_) {
+      if (auto it = used.find(k->config.name); it != used.end()) k->limiter.preload(window, it->second.requests, it->second.tokens, now);
+    }
+  }
+  std::map<BudgetPeriod, std::map<std::string, KeyUsage>> by_period;
+  for (auto& k : states_) {
+    if (!k->budget) continue;
+    const auto period = k->budget->config().period;
+    if (!by_period.count(period)) {
+      const Ms from = period == BudgetPeriod::total ? 0 : period_start(period, now);
+      by_period[period] = totals(from, now);
+    }
+    const auto& spent = by_period[period];
+    if (auto it = spent.find(k->config.name); it != spent.end()) k->budget->spend(it->second.cost_usd, now);
+  }
+}
+
+boost::json::object Governor::status(const auth::KeyEntry& key) {
+  boost::json::object out{{"key", key.name}};
+  if (key.index >= states_.size()) return out;
+  KeyState& k = *states_[key.index];
+  const Ms now = now_();
+  if (k.budget) {
+    const auto& b = k.budget->config();
+    out["budget"] = boost::json::object{{"usd", b.usd}, {"period", to_string(b.period)}, {"spent_usd", k.budget->spent(now)},
+                                        {"resets_at", utc_text(k.budget->resets_at(now))}};
+  }
+  boost::json::object limits;
+  for (const auto& [name, w] : k.limiter.windows(now)) {
+    limits[name] = boost::json::object{{"limit", w.limit}, {"remaining", w.remaining}, {"reset_ms", w.reset_ms}};
+  }
+  out["limits"] = std::move(limits);
+  return out;
+}
+
+Ms Governor::period_start_of(const auth::KeyEntry& key) {
+  const Ms now = now_();
+  if (key.index < states_.size() && states_[key.index]->budget) {
+    const auto period = states_[key.index]->budget->config().period;
+    return period == BudgetPeriod::total ? 0 : period_start(period, now);
+  }
+  return period_start(BudgetPeriod::month, now);
+}
+
 void Governor::write_metrics(observability::PrometheusWriter& out) const {
   out.help("switchyard_limit_rejections_total", "counter", "Requests refused with 429 by a key's limit or budget.");
   for (const auto& k : states_) {

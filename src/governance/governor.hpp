@@ -43,6 +43,21 @@ class Governor {
   // Admission for one request (null key: a trusted in-process caller, not governed).
   Admission admit(const auth::KeyEntry* key, const boost::json::object& body);
 
+  // What the ledger holds from before a restart: each governed key's spend in
+  // its budget period, and its requests and tokens in the last minute, hour
+  // and day. `totals(from, to)` answers per key name (the ledger's totals by key).
+  struct KeyUsage {
+    std::uint64_t requests = 0, tokens = 0;
+    double cost_usd = 0;
+  };
+  using Totals = std::function<std::map<std::string, KeyUsage>(Ms from, Ms to)>;
+  void restore(const Totals& totals);
+
+  // The key's budget and limits now: {"key", "budget": {usd, period, spent_usd, resets_at}, "limits": {name: {limit, remaining, reset_ms}}}.
+  boost::json::object status(const auth::KeyEntry& key);
+  // The start of the key's budget period (the current UTC month without a budget).
+  Ms period_start_of(const auth::KeyEntry& key);
+
   // switchyard_limit_rejections_total{key,limit}, switchyard_key_cost_usd_total{key}, switchyard_key_tokens_total{key}.
   void write_metrics(observability::PrometheusWriter& out) const;
 

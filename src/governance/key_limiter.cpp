@@ -10,8 +10,9 @@ KeyLimiter::KeyLimiter(const LimitsConfig& c) : concurrent_(c.concurrent) {
   auto add = [&](std::uint64_t limit, Ms window, bool tokens, const char* unit, const char* per) {
     if (limit == 0) return;
     const std::string what = std::to_string(limit) + " " + unit + " per " + per;
-    if (window == kMinute) windows_.push_back(Window{TokenBucket(limit, window), tokens, what});
-    else windows_.push_back(Window{SlidingWindow(limit, window), tokens, what});
+    const std::string name = std::string(unit) + "_per_" + per;
+    if (window == kMinute) windows_.push_back(Window{TokenBucket(limit, window), tokens, what, window, name});
+    else windows_.push_back(Window{SlidingWindow(limit, window), tokens, what, window, name});
     tokens_limited_ = tokens_limited_ || tokens;
   };
   add(c.requests_per_minute, kMinute, false, "requests", "minute");
@@ -59,6 +60,14 @@ void KeyLimiter::finish(std::uint64_t reserved, std::uint64_t used, Ms now) {
   }
 }
 
+void KeyLimiter::preload(Ms window_ms, std::uint64_t requests, std::uint64_t tokens, Ms now) {
+  for (auto& w : windows_) {
+    if (w.window != window_ms) continue;
+    const double cost = static_cast<double>(w.counts_tokens ? tokens : requests);
+    if (cost > 0) std::visit([&](auto& counter) { counter.take(cost, now); }, w.counter);
+  }
+}
+
 WindowStatus KeyLimiter::tightest(bool of_tokens, Ms now) {
   std::optional<WindowStatus> best;
   for (auto& w : windows_) {
@@ -69,6 +78,15 @@ WindowStatus KeyLimiter::tightest(bool of_tokens, Ms now) {
     }, w.counter);
   }
   return best.value_or(WindowStatus{});
+}
+
+std::vector<std::pair<std::string, WindowStatus>> KeyLimiter::windows(Ms now) {
+  std::vector<std::pair<std::string, WindowStatus>> out;
+  for (auto& w : windows_) {
+    std::visit([&](auto& c) { out.emplace_back(w.name, WindowStatus{c.limit(), c.remaining(now), c.reset_in(now)}); }, w.counter);
+  }
+  if (concurrent_ > 0) out.emplace_back("concurrent", WindowStatus{concurrent_, concurrent_ - std::min(concurrent_, in_flight_), 0});
+  return out;
 }
 
 WindowStatus KeyLimiter::requests(Ms now) { return tightest(false, now); }

@@ -39,13 +39,20 @@ class KeyLimiter {
   // The tightest request and token windows now (the one with the least remaining).
   WindowStatus requests(Ms now);
   WindowStatus tokens(Ms now);
+  // Every window by its config name ("requests_per_minute", ...).
+  std::vector<std::pair<std::string, WindowStatus>> windows(Ms now);
   std::uint32_t in_flight() const noexcept { return in_flight_; }
+  // Counts what the ledger says was used before a restart: `requests` and
+  // `tokens` over the last `window_ms`, into the windows of that length.
+  void preload(Ms window_ms, std::uint64_t requests, std::uint64_t tokens, Ms now);
 
  private:
   struct Window {
     std::variant<TokenBucket, SlidingWindow> counter;
     bool counts_tokens;
     std::string what;  // "60 requests per minute"
+    Ms window;
+    std::string name;  // "requests_per_minute"
   };
   WindowStatus tightest(bool of_tokens, Ms now);
 

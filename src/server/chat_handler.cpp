@@ -43,7 +43,10 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
   const auto* model = request.body.if_contains("model");
   const std::string_view route = model && model->is_string() ? std::string_view(model->as_string()) : std::string_view();
   auto admission = admission_.admit(r.key, request.body, r.headers);
-  if (admission.refused) co_return co_await r.respond_mapped(dialect.error(*admission.refused));
+  if (admission.refused) {
+    gateway_.record_refused(request, route, *admission.refused);
+    co_return co_await r.respond_mapped(dialect.error(*admission.refused));
+  }
   request.admitted = true;
   request.admission = std::move(admission.ticket);
   std::optional<ChatResponse> got;

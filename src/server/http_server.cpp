@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include "server/admin_views.hpp"
+#include "server/usage_views.hpp"
 
 namespace switchyard::server {
 
@@ -50,6 +51,8 @@ EndpointTable HttpServer::make_endpoints() {
   auto providers = [this](RequestContext& r) { return answer_text(r, "application/json", providers_json(gateway_)); };
   auto health = [this](RequestContext& r) { return answer_text(r, "application/json", health_json(gateway_, stopping_)); };
   auto metrics = [this](RequestContext& r) { return answer_text(r, "text/plain; version=0.0.4", gateway_.metrics_text()); };
+  auto usage = [this](RequestContext& r) { return key_usage(r, gateway_); };
+  auto all_usage = [this](RequestContext& r) { return admin_usage(r, gateway_); };
   return EndpointTable({
       {"/v1/chat/completions", verb::post, Access::client_key, true, ErrorShape::openai, chat},
       {"/chat/completions", verb::post, Access::client_key, true, ErrorShape::openai, chat},
@@ -60,6 +63,8 @@ EndpointTable HttpServer::make_endpoints() {
       {"/v1/providers", verb::get, Access::admin_key, false, ErrorShape::openai, providers},
       {"/health", verb::get, Access::open, false, ErrorShape::openai, health},
       {"/metrics", verb::get, Access::open, false, ErrorShape::openai, metrics},
+      {"/v1/usage", verb::get, Access::client_key, false, ErrorShape::openai, usage},
+      {"/admin/usage", verb::get, Access::admin_key, false, ErrorShape::openai, all_usage},
   });
 }
 

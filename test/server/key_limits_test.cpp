@@ -7,6 +7,9 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json.hpp>
 
+#include <filesystem>
+#include <unistd.h>
+
 #include "support/gateway_harness.hpp"
 
 using namespace switchyard;
@@ -104,4 +107,79 @@ BOOST_AUTO_TEST_CASE(a_spent_budget_is_a_429_insufficient_quota_until_the_period
   BOOST_TEST(h.mock().stats().requests == 1u);
   const auto metrics = h.run(http_call(h.port(), verb::get, "/metrics", "", {})).body;
   BOOST_TEST(metrics.find("switchyard_limit_rejections_total{key=\"test\",limit=\"budget\"} 1") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_reads_its_own_budget_limits_and_period_totals) {
+  GatewayHarness h({}, [](Config& c) {
+    c.models[0].targets[0].input_price = 1.0;
+    c.models[0].targets[0].output_price = 2.0;
+    c.keys[0].budget = BudgetConfig{25.0, BudgetPeriod::month};
+    c.keys[0].limits.requests_per_minute = 60;
+  });
+  BOOST_REQUIRE_EQUAL(h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers())).status, 200u);
+  auto r = h.run(http_call(h.port(), verb::get, "/v1/usage", "", auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  const auto u = boost::json::parse(r.body).as_object();
+  BOOST_TEST(u.at("key").as_string() == "test");
+  const auto& budget = u.at("budget").as_object();
+  BOOST_TEST(budget.at("usd").as_double() == 25.0);
+  BOOST_TEST(budget.at("period").as_string() == "month");
+  // The mock reports 5 prompt and 16 completion tokens: 5 * $1 + 16 * $2 per million.
+  BOOST_TEST(budget.at("spent_usd").as_double() == 37e-6, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(std::string(budget.at("resets_at").as_string()).size() == 20u);
+  BOOST_TEST(u.at("limits").as_object().at("requests_per_minute").as_object().at("limit").as_int64() == 60);
+  const auto& totals = u.at("period_totals").as_object();
+  BOOST_TEST(totals.at("requests").as_int64() == 1);
+  BOOST_TEST(totals.at("completion_tokens").as_int64() == 16);
+  BOOST_TEST(totals.at("cost_usd").as_double() == 37e-6, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(h.run(http_call(h.port(), verb::get, "/v1/usage", "", {})).status == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(the_admin_reads_usage_grouped_as_json_or_csv) {
+  GatewayHarness h({}, [](Config& c) {
+    c.server.admin_key = "admin-key-0123456789";
+    c.models[0].targets[0].output_price = 1'000'000;  // $1 a completion token
+  });
+  for (int i = 0; i < 2; ++i) h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+  h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("nope"), auth_headers()));  // 404: an error row
+  const Headers admin{{"authorization", "Bearer admin-key-0123456789"}};
+  auto j = h.run(http_call(h.port(), verb::get, "/admin/usage?group_by=route", "", admin));
+  BOOST_REQUIRE_EQUAL(j.status, 200u);
+  const auto doc = boost::json::parse(j.body).as_object();
+  BOOST_TEST(doc.at("group_by").as_string() == "route");
+  const auto& rows = doc.at("rows").as_array();
+  BOOST_REQUIRE_EQUAL(rows.size(), 2u);
+  const auto& fast = rows[0].as_object().at("route").as_string() == "fast" ? rows[0].as_object() : rows[1].as_object();
+  BOOST_TEST(fast.at("requests").as_int64() == 2);
+  BOOST_TEST(fast.at("errors").as_int64() == 0);
+  BOOST_TEST(fast.at("cost_usd").as_double() == 32.0, boost::test_tools::tolerance(1e-9));
+  auto csv = h.run(http_call(h.port(), verb::get, "/admin/usage?group_by=key&format=csv&from=2020-01-01", "", admin));
+  BOOST_REQUIRE_EQUAL(csv.status, 200u);
+  BOOST_TEST(field(csv, "content-type") == "text/csv");
+  BOOST_TEST(csv.body.find("key,requests,errors,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens,cost_usd\r\n") == 0u);
+  BOOST_TEST(csv.body.find("test,3,1,") != std::string::npos, csv.body);
+  BOOST_TEST(h.run(http_call(h.port(), verb::get, "/admin/usage?group_by=color", "", admin)).status == 400u);
+  BOOST_TEST(h.run(http_call(h.port(), verb::get, "/admin/usage?from=yesterday", "", admin)).status == 400u);
+  BOOST_TEST(h.run(http_call(h.port(), verb::get, "/admin/usage", "", auth_headers())).status == 401u);  // a client key is not the admin key
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_keeps_the_spend_of_the_period) {
+  const auto path = std::filesystem::temp_directory_path() / ("switchyard-ledger-" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  auto setup = [&](Config& c) {
+    c.usage.path = path.string();
+    c.models[0].targets[0].output_price = 1'000'000;
+    c.keys[0].budget = BudgetConfig{10.0, BudgetPeriod::month};
+  };
+  {
+    GatewayHarness h({}, setup);
+    BOOST_REQUIRE_EQUAL(h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers())).status, 200u);
+  }  // the gateway stops: its ledger writes what is queued
+  GatewayHarness again({}, setup);
+  auto r = again.run(http_call(again.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+  BOOST_TEST(r.status == 429u);  // $16 spent before the restart, of $10
+  BOOST_TEST(error_of(r).at("code").as_string() == "budget_exceeded");
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
 }

@@ -1,0 +1,316 @@
+#include "ledger/usage_ledger.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+
+namespace switchyard::ledger {
+
+namespace asio = boost::asio;
+
+namespace {
+template <std::size_t N>
+struct Text {
+  std::array<char, N> bytes;
+  std::uint16_t size = 0;
+  void set(std::string_view s) noexcept {
+    size = static_cast<std::uint16_t>(std::min(s.size(), N));
+    if (size > 0) std::memcpy(bytes.data(), s.data(), size);
+  }
+  std::string_view view() const noexcept { return {bytes.data(), size}; }
+};
+
+constexpr std::pair<std::string_view, GroupBy> kGroups[] = {
+    {"key", GroupBy::key}, {"route", GroupBy::route}, {"provider", GroupBy::provider}, {"model", GroupBy::model}, {"day", GroupBy::day}};
+
+const char* group_column(GroupBy g) {
+  switch (g) {
+    case GroupBy::key: return "key";
+    case GroupBy::route: return "route";
+    case GroupBy::provider: return "provider";
+    case GroupBy::model: return "model";
+    case GroupBy::day: return "strftime('%Y-%m-%d', time_ms / 1000, 'unixepoch')";
+  }
+  return "key";
+}
+}  // namespace
+
+std::optional<GroupBy> parse_group_by(std::string_view name) noexcept {
+  for (auto [n, g] : kGroups) {
+    if (n == name) return g;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(GroupBy g) noexcept {
+  for (auto [n, v] : kGroups) {
+    if (v == g) return n;
+  }
+  return {};
+}
+
+struct UsageLedger::Slot {
+  Ms time_ms = 0;
+  Text<64> request_id;
+  Text<64> key;
+  Text<256> route;
+  Text<64> provider;
+  Text<128> model;
+  Text<48> error;
+  int status = 0;
+  bool stream = false;
+  std::int64_t prompt = 0, cached = 0, cache_write = 0, completion = 0, reasoning = 0;
+  double cost = 0, latency = 0, ttft = 0;
+};
+
+struct UsageLedger::Db {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* insert = nullptr;
+  ~Db() {
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+  }
+  void exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string message = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw std::runtime_error("usage ledger: " + message);
+    }
+  }
+};
+
+struct UsageLedger::Jobs {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::function<void(sqlite3*)>> queue;
+};
+
+UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config)
+    : ex_(std::move(ex)), config_(config), db_(std::make_unique<Db>()), ring_(std::max<std::size_t>(config.queue_rows, 16)),
+      jobs_(std::make_unique<Jobs>()) {
+  const std::string path = config_.path.empty() ? ":memory:" : config_.path;
+  if (!config_.path.empty()) {
+    std::error_code ec;  // the directory ("data/") is made on first use
+    const auto dir = std::filesystem::path(config_.path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  }
+  if (sqlite3_open_v2(path.c_str(), &db_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    throw std::runtime_error("usage ledger: cannot open " + path + ": " + sqlite3_errmsg(db_->db));
+  }
+  db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  db_->exec(
+      "CREATE TABLE IF NOT EXISTS usage(time_ms INTEGER NOT NULL, request_id TEXT, key TEXT, route TEXT, provider TEXT, model TEXT,"
+      " status INTEGER, stream INTEGER, prompt_tokens INTEGER, cached_tokens INTEGER, cache_write_tokens INTEGER,"
+      " completion_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL, latency_ms REAL, ttft_ms REAL, error TEXT);"
+      "CREATE INDEX IF NOT EXISTS usage_time ON usage(time_ms);"
+      "CREATE INDEX IF NOT EXISTS usage_key_time ON usage(key, time_ms);");
+  if (sqlite3_prepare_v2(db_->db, "INSERT INTO usage VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &db_->insert, nullptr) != SQLITE_OK) {
+    throw std::runtime_error(std::string("usage ledger: ") + sqlite3_errmsg(db_->db));
+  }
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+UsageLedger::~UsageLedger() {
+  stopping_.store(true);
+  jobs_->wake.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+bool UsageLedger::record(const UsageRow& r) noexcept {
+  const auto tail = tail_.load(std::memory_order_relaxed);
+  if (tail - head_.load(std::memory_order_acquire) >= ring_.size()) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  Slot& s = ring_[tail % ring_.size()];
+  s.time_ms = r.time_ms;
+  s.request_id.set(r.request_id);
+  s.key.set(r.key);
+  s.route.set(r.route);
+  s.provider.set(r.provider);
+  s.model.set(r.model);
+  s.error.set(r.error);
+  s.status = r.status;
+  s.stream = r.stream;
+  s.prompt = r.prompt_tokens;
+  s.cached = r.cached_tokens;
+  s.cache_write = r.cache_write_tokens;
+  s.completion = r.completion_tokens;
+  s.reasoning = r.reasoning_tokens;
+  s.cost = r.cost_usd;
+  s.latency = r.latency_ms;
+  s.ttft = r.ttft_ms;
+  tail_.store(tail + 1, std::memory_order_release);
+  return true;
+}
+
+// Writes every queued row in one transaction; returns how many.
+std::size_t UsageLedger::drain() {
+  const auto head = head_.load(std::memory_order_relaxed);
+  const auto tail = tail_.load(std::memory_order_acquire);
+  if (head == tail) return 0;
+  sqlite3_exec(db_->db, "BEGIN", nullptr, nullptr, nullptr);
+  auto* st = db_->insert;
+  for (auto i = head; i != tail; ++i) {
+    const Slot& s = ring_[i % ring_.size()];
+    auto text = [&](int col, std::string_view v) { sqlite3_bind_text(st, col, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); };
+    sqlite3_bind_int64(st, 1, s.time_ms);
+    text(2, s.request_id.view());
+    text(3, s.key.view());
+    text(4, s.route.view());
+    text(5, s.provider.view());
+    text(6, s.model.view());
+    sqlite3_bind_int(st, 7, s.status);
+    sqlite3_bind_int(st, 8, s.stream ? 1 : 0);
+    sqlite3_bind_int64(st, 9, s.prompt);
+    sqlite3_bind_int64(st, 10, s.cached);
+    sqlite3_bind_int64(st, 11, s.cache_write);
+    sqlite3_bind_int64(st, 12, s.completion);
+    sqlite3_bind_int64(st, 13, s.reasoning);
+    sqlite3_bind_double(st, 14, s.cost);
+    sqlite3_bind_double(st, 15, s.latency);
+    sqlite3_bind_double(st, 16, s.ttft);
+    text(17, s.error.view());
+    sqlite3_step(st);
+    sqlite3_reset(st);
+    head_.store(i + 1, std::memory_order_release);  // the slot is free again
+  }
+  sqlite3_exec(db_->db, "COMMIT", nullptr, nullptr, nullptr);
+  written_.fetch_add(tail - head, std::memory_order_relaxed);
+  return static_cast<std::size_t>(tail - head);
+}
+
+void UsageLedger::run_jobs() {
+  std::deque<std::function<void(sqlite3*)>> jobs;
+  {
+    std::lock_guard lock(jobs_->mutex);
+    jobs.swap(jobs_->queue);
+  }
+  if (jobs.empty()) return;
+  drain();  // rows recorded before a job was queued are in the ring now: a job sees them
+  for (auto& job : jobs) job(db_->db);
+}
+
+void UsageLedger::writer_loop() {
+  auto last_prune = std::chrono::steady_clock::time_point{};
+  for (;;) {
+    const bool stop = stopping_.load();
+    drain();
+    run_jobs();
+    if (stop) break;
+    if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours(1) && config_.retention_days > 0) {
+      last_prune = std::chrono::steady_clock::now();
+      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      const auto cutoff = now - static_cast<Ms>(config_.retention_days) * 86'400'000;
+      sqlite3_exec(db_->db, ("DELETE FROM usage WHERE time_ms < " + std::to_string(cutoff)).c_str(), nullptr, nullptr, nullptr);
+    }
+    // Rows are picked up every 10 ms (the ring holds far more than 10 ms of traffic); jobs wake it at once.
+    std::unique_lock lock(jobs_->mutex);
+    jobs_->wake.wait_for(lock, std::chrono::milliseconds(10), [&] { return !jobs_->queue.empty() || stopping_.load(); });
+  }
+}
+
+namespace {
+std::vector<UsageTotals> query_totals(sqlite3* db, Ms from, Ms to, GroupBy group, const std::string& key_filter) {
+  std::vector<UsageTotals> out;
+  const std::string sql = std::string("SELECT ") + group_column(group) +
+                          ", COUNT(*), SUM(status >= 400), SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens),"
+                          " SUM(reasoning_tokens), SUM(cost_usd) FROM usage WHERE time_ms >= ?1 AND time_ms < ?2" +
+                          (key_filter.empty() ? "" : " AND key = ?3") + " GROUP BY 1 ORDER BY 1";
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return out;
+  sqlite3_bind_int64(st, 1, from);
+  sqlite3_bind_int64(st, 2, to);
+  if (!key_filter.empty()) sqlite3_bind_text(st, 3, key_filter.data(), static_cast<int>(key_filter.size()), SQLITE_TRANSIENT);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    UsageTotals t;
+    if (const auto* g = sqlite3_column_text(st, 0)) t.group = reinterpret_cast<const char*>(g);
+    t.requests = static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
+    t.errors = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+    t.prompt_tokens = sqlite3_column_int64(st, 3);
+    t.cached_tokens = sqlite3_column_int64(st, 4);
+    t.completion_tokens = sqlite3_column_int64(st, 5);
+    t.reasoning_tokens = sqlite3_column_int64(st, 6);
+    t.cost_usd = sqlite3_column_double(st, 7);
+    out.push_back(std::move(t));
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+}  // namespace
+
+std::vector<UsageTotals> UsageLedger::totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::vector<UsageTotals> result;
+  {
+    std::lock_guard lock(jobs_->mutex);
+    jobs_->queue.push_back([&](sqlite3* db) {
+      auto r = query_totals(db, from, to, group, key_filter);
+      std::lock_guard l(m);
+      result = std::move(r);
+      done = true;
+      cv.notify_one();
+    });
+  }
+  jobs_->wake.notify_one();
+  std::unique_lock lock(m);
+  cv.wait_for(lock, std::chrono::seconds(30), [&] { return done; });
+  return result;
+}
+
+namespace {
+// Hands a job's result back to the io_context, where a coroutine waits for it (at most 30 s).
+struct Handoff {
+  explicit Handoff(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::vector<UsageTotals> result;
+  bool done = false;
+};
+}  // namespace
+
+asio::awaitable<std::vector<UsageTotals>> UsageLedger::totals(Ms from, Ms to, GroupBy group, std::string key_filter) {
+  auto handoff = std::make_shared<Handoff>(ex_);
+  handoff->timer.expires_after(std::chrono::seconds(30));
+  {
+    std::lock_guard lock(jobs_->mutex);
+    jobs_->queue.push_back([handoff, from, to, group, key_filter, ex = ex_](sqlite3* db) {
+      auto r = query_totals(db, from, to, group, key_filter);
+      asio::post(ex, [handoff, r = std::move(r)]() mutable {
+        handoff->result = std::move(r);
+        handoff->done = true;
+        handoff->timer.cancel();
+      });
+    });
+  }
+  jobs_->wake.notify_one();
+  co_await handoff->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return std::move(handoff->result);
+}
+
+asio::awaitable<void> UsageLedger::flush() {
+  auto handoff = std::make_shared<Handoff>(ex_);
+  handoff->timer.expires_after(std::chrono::seconds(30));
+  {
+    std::lock_guard lock(jobs_->mutex);
+    jobs_->queue.push_back([handoff, ex = ex_](sqlite3*) { asio::post(ex, [handoff] { handoff->timer.cancel(); }); });
+  }
+  jobs_->wake.notify_one();
+  co_await handoff->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+}  // namespace switchyard::ledger

@@ -1,0 +1,91 @@
+#pragma once
+// The usage ledger: one row per request in SQLite (WAL mode), written by one
+// writer thread in batched transactions. The io_context never waits on it:
+// record() copies the row into a fixed ring (no allocation, no lock: one
+// producer, the io thread; one consumer, the writer) and returns; a full ring
+// drops the row and counts it. Queries (the usage API, restoring spend and
+// windows at startup) also run on the writer thread; their results come back
+// to the io_context.
+#include <switchyard/config.hpp>
+#include <switchyard/gateway.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace switchyard::ledger {
+
+using Ms = std::int64_t;  // milliseconds since the epoch, UTC
+
+// One request, as the ledger stores it. Text fields are truncated to their buffer.
+struct UsageRow {
+  Ms time_ms = 0;
+  std::string_view request_id, key, route, provider, model, error;
+  int status = 0;
+  bool stream = false;
+  std::int64_t prompt_tokens = 0, cached_tokens = 0, cache_write_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
+  double cost_usd = 0;
+  double latency_ms = 0;
+  double ttft_ms = 0;  // streams: time to first chunk
+};
+
+using UsageTotals = switchyard::UsageTotals;
+
+enum class GroupBy { key, route, provider, model, day };
+std::optional<GroupBy> parse_group_by(std::string_view name) noexcept;
+std::string_view to_string(GroupBy g) noexcept;
+
+class UsageLedger {
+ public:
+  // Opens (creates) the database and starts the writer thread. Throws
+  // std::runtime_error when the file cannot be opened (startup error).
+  UsageLedger(boost::asio::any_io_executor ex, const UsageConfig& config);
+  ~UsageLedger();  // writes what is queued, then stops
+  UsageLedger(const UsageLedger&) = delete;
+  UsageLedger& operator=(const UsageLedger&) = delete;
+
+  // Queues a row; false when the queue is full (the row is dropped and counted).
+  bool record(const UsageRow& row) noexcept;
+  std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t written() const noexcept { return written_.load(std::memory_order_relaxed); }
+
+  // Totals over [from, to) grouped; key_filter non-empty: that key's rows only.
+  boost::asio::awaitable<std::vector<UsageTotals>> totals(Ms from, Ms to, GroupBy group, std::string key_filter);
+  // The same, blocking (startup: restoring budgets and windows before serving).
+  std::vector<UsageTotals> totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter);
+  // Waits until every row queued so far is written (tests, shutdown).
+  boost::asio::awaitable<void> flush();
+
+ private:
+  struct Slot;
+  struct Db;
+  void writer_loop();
+  std::size_t drain();
+  void run_jobs();
+
+  boost::asio::any_io_executor ex_;
+  UsageConfig config_;
+  std::unique_ptr<Db> db_;
+  std::vector<Slot> ring_;
+  std::atomic<std::uint64_t> head_{0};  // next slot the writer reads
+  std::atomic<std::uint64_t> tail_{0};  // next slot record() fills
+  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> written_{0};
+  std::atomic<bool> stopping_{false};
+  struct Jobs;
+  std::unique_ptr<Jobs> jobs_;
+  std::thread writer_;
+};
+
+}  // namespace switchyard::ledger
