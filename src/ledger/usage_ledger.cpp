@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -211,7 +212,9 @@ void UsageLedger::writer_loop() {
     drain();
     run_jobs();
     if (stop) break;
-    if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours(1) && config_.retention_days > 0) {
+    // Pruned once rows are being written (so at startup with an old file too), then hourly.
+    if (written_.load(std::memory_order_relaxed) > 0 && std::chrono::steady_clock::now() - last_prune > std::chrono::hours(1) &&
+        config_.retention_days > 0) {
       last_prune = std::chrono::steady_clock::now();
       const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
       const auto cutoff = now - static_cast<Ms>(config_.retention_days) * 86'400'000;
