@@ -167,7 +167,8 @@ std::size_t UsageLedger::drain() {
   auto* st = db_->insert;
   for (auto i = head; i != tail; ++i) {
     const Slot& s = ring_[i % ring_.size()];
-    auto text = [&](int col, std::string_view v) { sqlite3_bind_text(st, col, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); };
+    // SQLITE_STATIC: the slot is not reused before sqlite3_step is done with it.
+    auto text = [&](int col, std::string_view v) { sqlite3_bind_text(st, col, v.data(), static_cast<int>(v.size()), SQLITE_STATIC); };
     sqlite3_bind_int64(st, 1, s.time_ms);
     text(2, s.request_id.view());
     text(3, s.key.view());

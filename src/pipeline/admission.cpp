@@ -1,38 +1,56 @@
 #include "pipeline/admission.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 namespace switchyard::pipeline {
 
+namespace {
+void append_number(std::string& out, long long v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+}  // namespace
+
+// Integer arithmetic only: this runs for every answer to a key with limits.
 std::string openai_duration(std::chrono::milliseconds d) {
   const long long ms = std::max<long long>(0, d.count());
-  if (ms < 1000) return std::to_string(ms) + "ms";
-  const long long h = ms / 3'600'000, m = ms % 3'600'000 / 60'000, s_ms = ms % 60'000;
   std::string out;
-  if (h > 0) out += std::to_string(h) + "h";
-  if (h > 0 || m > 0) out += std::to_string(m) + "m";
-  char seconds[24];
-  if (s_ms % 1000 == 0) std::snprintf(seconds, sizeof seconds, "%llds", s_ms / 1000);
-  else {
-    std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(s_ms) / 1000.0);
-    std::string t = seconds;
-    while (t.back() == '0') t.pop_back();
-    std::snprintf(seconds, sizeof seconds, "%ss", t.c_str());
+  if (ms < 1000) {
+    append_number(out, ms);
+    return out + "ms";
   }
-  return out + seconds;
+  const long long h = ms / 3'600'000, m = ms % 3'600'000 / 60'000, s = ms % 60'000 / 1000, frac = ms % 1000;
+  if (h > 0) {
+    append_number(out, h);
+    out += 'h';
+  }
+  if (h > 0 || m > 0) {
+    append_number(out, m);
+    out += 'm';
+  }
+  append_number(out, s);
+  if (frac > 0) {
+    char digits[4] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10), 0};
+    std::string_view f(digits, 3);
+    while (f.back() == '0') f.remove_suffix(1);
+    out += '.';
+    out += f;
+  }
+  out += 's';
+  return out;
 }
 
 Admission AdmissionControl::admit(const auth::KeyEntry* key, const boost::json::object& body, server::ResponseHeaders& headers) const {
   Admission a = admit_(key, body);
-  auto add = [&](const LimitStatus& s, const char* kind) {
+  auto add = [&](const LimitStatus& s, std::string_view limit, std::string_view remaining, std::string_view reset) {
     if (s.limit == 0) return;
-    const std::string k = kind;
-    headers.add("x-ratelimit-limit-" + k, std::to_string(s.limit));
-    headers.add("x-ratelimit-remaining-" + k, std::to_string(s.remaining));
-    headers.add("x-ratelimit-reset-" + k, openai_duration(s.reset));
+    char buf[24];
+    headers.add(limit, std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, s.limit).ptr - buf)));
+    headers.add(remaining, std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, s.remaining).ptr - buf)));
+    headers.add(reset, openai_duration(s.reset));
   };
-  add(a.requests, "requests");
-  add(a.tokens, "tokens");
+  add(a.requests, "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests");
+  add(a.tokens, "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens");
   return a;
 }
 

@@ -1,0 +1,61 @@
+// How many usage-ledger rows a second the writer thread keeps up with:
+//   switchyard-ledger-bench [ROWS_PER_SECOND] [SECONDS] [PATH]
+// records rows at that pace (0 = as fast as possible) into a file database
+// and prints rows written, dropped, and the rate reached.
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "ledger/usage_ledger.hpp"
+
+using namespace switchyard;
+
+int main(int argc, char** argv) {
+  const double rate = argc > 1 ? std::stod(argv[1]) : 20000;
+  const double seconds = argc > 2 ? std::stod(argv[2]) : 5;
+  const std::string path = argc > 3 ? argv[3] : (std::filesystem::temp_directory_path() / "switchyard-ledger-bench.db").string();
+  std::filesystem::remove(path);
+  boost::asio::io_context ioc;
+  UsageConfig config;
+  config.path = path;
+  std::uint64_t recorded = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    ledger::UsageLedger ledger(ioc.get_executor(), config);
+    ledger::UsageRow row;
+    row.request_id = "req_0123456789abcdef0123";
+    row.key = "team-a";
+    row.route = "fast";
+    row.provider = "openai";
+    row.model = "gpt-4o-mini";
+    row.status = 200;
+    row.prompt_tokens = 1200;
+    row.completion_tokens = 300;
+    row.cost_usd = 0.00036;
+    const auto end = t0 + std::chrono::duration<double>(seconds);
+    for (auto now = t0; now < end; now = std::chrono::steady_clock::now()) {
+      const double due = rate > 0 ? std::chrono::duration<double>(now - t0).count() * rate : static_cast<double>(recorded + 1000);
+      while (static_cast<double>(recorded) < due) {
+        row.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        ledger.record(row);
+        ++recorded;
+      }
+      if (rate > 0) std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    const auto written_before_close = ledger.written();
+    const auto dropped = ledger.dropped();
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("recorded %llu rows in %.2f s (%.0f rows/s asked): written %llu by then, dropped %llu\n",
+                static_cast<unsigned long long>(recorded), took, rate, static_cast<unsigned long long>(written_before_close),
+                static_cast<unsigned long long>(dropped));
+  }
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("all written after %.2f s: %.0f rows/s\n", total, static_cast<double>(recorded) / total);
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
