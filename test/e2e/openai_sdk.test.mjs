@@ -12,6 +12,8 @@ import Anthropic from '@anthropic-ai/sdk';
 const GATEWAY = process.env.SWITCHYARD_BIN;
 const MOCK = process.env.SWITCHYARD_MOCK_BIN;
 const KEY = 'sy-e2e-test-key-0123456789';
+const LIMITED_KEY = 'sy-e2e-limited-key-0123456789';
+let baseURL;
 const procs = [];
 let client;
 let claude;
@@ -69,9 +71,14 @@ targets = [ { provider = "gemini", model = "gemini-mock" } ]
 [[keys]]
 name = "e2e"
 key = "${KEY}"
+[[keys]]
+name = "e2e-limited"
+key = "${LIMITED_KEY}"
+limits = { requests_per_minute = 60 }
 `);
   const [, port] = await start(GATEWAY, ['--config', conf], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
-  client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0, timeout: 10000 });
+  baseURL = `http://127.0.0.1:${port}/v1`;
+  client = new OpenAI({ apiKey: KEY, baseURL, maxRetries: 0, timeout: 10000 });
   claude = new Anthropic({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}`, maxRetries: 0, timeout: 10000 });
 });
 
@@ -238,4 +245,30 @@ test('the official Anthropic SDK calls /v1/messages for an OpenAI-backed model, 
     assert.equal(e.status, 401);
     return true;
   });
+});
+
+test('over its rate limit a key gets a RateLimitError with Retry-After, and the SDK succeeds after the wait', async () => {
+  const strict = new OpenAI({ apiKey: LIMITED_KEY, baseURL, maxRetries: 0, timeout: 10000 });
+  let limited = null;
+  for (let i = 0; i < 100 && !limited; i++) {  // 60 a minute, as a burst: the 61st or so is refused
+    try {
+      const r = await strict.chat.completions.create({ model: 'fast', messages });
+      assert.equal(r.choices[0].message.content, expected);
+    } catch (e) {
+      limited = e;
+    }
+  }
+  assert.ok(limited instanceof OpenAI.RateLimitError, `expected a RateLimitError, got ${limited}`);
+  assert.equal(limited.status, 429);
+  assert.equal(limited.code, 'rate_limit_exceeded');
+  const header = (name) => (typeof limited.headers?.get === 'function' ? limited.headers.get(name) : limited.headers[name]);
+  assert.equal(header('retry-after'), '1');
+  assert.equal(header('x-ratelimit-limit-requests'), '60');
+  assert.equal(header('x-ratelimit-remaining-requests'), '0');
+  // The SDK's own retry honours Retry-After: one second later the bucket has a request again.
+  const patient = new OpenAI({ apiKey: LIMITED_KEY, baseURL, maxRetries: 3, timeout: 10000 });
+  const t0 = Date.now();
+  const r = await patient.chat.completions.create({ model: 'fast', messages });
+  assert.equal(r.choices[0].message.content, expected);
+  assert.ok(Date.now() - t0 >= 300, 'the answer came after a wait');
 });
