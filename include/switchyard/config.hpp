@@ -43,6 +43,21 @@ struct ServerConfig {
   std::string admin_key;                          // for GET /v1/providers; empty = that endpoint is off
 };
 
+// Rate limits: a key's ([keys.limits]), or a provider's or a target's quota; 0 = no limit.
+struct LimitsConfig {
+  std::uint64_t requests_per_minute = 0;  // a token bucket: bursts up to the minute's amount
+  std::uint64_t requests_per_hour = 0;    // sliding windows
+  std::uint64_t requests_per_day = 0;
+  std::uint64_t tokens_per_minute = 0;    // tokens are reserved at admission (estimate) and reconciled with the provider's usage
+  std::uint64_t tokens_per_hour = 0;
+  std::uint64_t tokens_per_day = 0;
+  std::uint32_t concurrent = 0;           // requests (and open streams) at once
+  bool any() const noexcept {
+    return requests_per_minute || requests_per_hour || requests_per_day || tokens_per_minute || tokens_per_hour ||
+           tokens_per_day || concurrent;
+  }
+};
+
 struct PoolConfig {
   std::size_t max_connections = 64;    // per upstream host
   std::size_t max_waiters = 1024;      // requests queued for a connection; more get 503 at once
@@ -65,6 +80,7 @@ struct ProviderConfig {
   std::size_t max_response_bytes = 32 * 1024 * 1024;  // non-streamed response body limit
   Millis health_check_interval{0};     // active health check: GET <base_url>/models this often (0 = off)
   PoolConfig pool;
+  LimitsConfig limits;                 // the provider's quota: a target that cannot take a request is skipped
 };
 
 struct TargetConfig {
@@ -78,6 +94,7 @@ struct TargetConfig {
   bool tools = true;                 // capabilities: requests that need what a target lacks skip it
   bool images = true;
   std::size_t max_context = 0;       // tokens; 0 = unknown (no limit applied)
+  LimitsConfig limits;               // this model's quota at its provider
 };
 
 struct ModelRouteConfig {
@@ -109,21 +126,6 @@ struct ResilienceConfig {
   // recently used idle one is retired for a new one, its counts folded into
   // the provider's model="other" series.
   std::size_t max_adhoc_targets = 256;
-};
-
-// A key's rate limits ([keys.limits]); 0 = no limit.
-struct LimitsConfig {
-  std::uint64_t requests_per_minute = 0;  // a token bucket: bursts up to the minute's amount
-  std::uint64_t requests_per_hour = 0;    // sliding windows
-  std::uint64_t requests_per_day = 0;
-  std::uint64_t tokens_per_minute = 0;    // tokens are reserved at admission (estimate) and reconciled with the provider's usage
-  std::uint64_t tokens_per_hour = 0;
-  std::uint64_t tokens_per_day = 0;
-  std::uint32_t concurrent = 0;           // requests (and open streams) at once
-  bool any() const noexcept {
-    return requests_per_minute || requests_per_hour || requests_per_day || tokens_per_minute || tokens_per_hour ||
-           tokens_per_day || concurrent;
-  }
 };
 
 // UTC calendar periods: a day from 00:00, a week from Monday 00:00, a month from the 1st; "total" never resets.

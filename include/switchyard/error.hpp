@@ -38,6 +38,7 @@ enum class errc {
   overloaded,            // 503: the gateway's own memory budget for requests in flight is spent
   rate_limited,          // 429: over one of the key's rate limits (retry_after says when)
   budget_exceeded,       // 429: the key's budget for the period is spent
+  quota_exhausted,       // 429: a target's (or its provider's) declared quota cannot take the request now
   shutting_down,         // 503: the gateway is shutting down and starts no new upstream work
   cancelled,             // client went away
   internal,              // 500

@@ -194,6 +194,43 @@ void load_pool(const Reader& r, const toml::table& p, const std::string& path, P
   if (auto v = r.integer(*t, pp, "peek_after_idle_ms", 0, 3'600'000)) pool.peek_after_idle = Millis(*v);
 }
 
+// A `limits` table (a key's, a provider's quota or a target's quota); 0 = no limit.
+LimitsConfig load_limits(const Reader& r, const toml::table& owner, const std::string& path) {
+  LimitsConfig lim;
+  const toml::table* l = r.table(owner, path, "limits");
+  if (!l) return lim;
+  const std::string lp = path + ".limits";
+  r.only_keys(*l, lp, {"requests_per_minute", "requests_per_hour", "requests_per_day", "tokens_per_minute", "tokens_per_hour",
+                       "tokens_per_day", "concurrent"});
+  const std::pair<const char*, std::uint64_t*> windows[] = {
+      {"requests_per_minute", &lim.requests_per_minute}, {"requests_per_hour", &lim.requests_per_hour},
+      {"requests_per_day", &lim.requests_per_day},       {"tokens_per_minute", &lim.tokens_per_minute},
+      {"tokens_per_hour", &lim.tokens_per_hour},         {"tokens_per_day", &lim.tokens_per_day}};
+  for (auto [name, slot] : windows) {
+    if (auto v = r.integer(*l, lp, name, 1, 1'000'000'000'000)) *slot = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = r.integer(*l, lp, "concurrent", 1, 1'000'000)) lim.concurrent = static_cast<std::uint32_t>(*v);
+  return lim;
+}
+
+// budget = { usd, period }.
+void load_budget(const Reader& r, const toml::table& k, const std::string& path, KeyConfig& key) {
+  const toml::table* b = r.table(k, path, "budget");
+  if (!b) return;
+  const std::string bp = path + ".budget";
+  r.only_keys(*b, bp, {"usd", "period"});
+  BudgetConfig budget;
+  const auto usd = r.number(*b, bp, "usd", 0.000001, 1e12);
+  if (!usd) r.fail(b, bp + ".usd", "is required (dollars per period, above 0)");
+  budget.usd = *usd;
+  if (auto period = r.string(*b, bp, "period")) {
+    const auto parsed = parse_budget_period(*period);
+    if (!parsed) r.fail(b->get("period"), bp + ".period", "unknown period \"" + *period + "\" (day, week, month, total)");
+    budget.period = *parsed;
+  }
+  key.budget = budget;
+}
+
 // Presets fill the base URL of well-known vendors; each fits one type. "" when none is given.
 std::string preset_base_url(const Reader& r, const toml::table& p, const std::string& path, ProviderType type) {
   struct Preset {
@@ -226,7 +263,7 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
                    std::vector<std::string>& warnings) {
   r.only_keys(p, path,
               {"name", "type", "preset", "base_url", "api_key", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
-               "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool"});
+               "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool", "limits"});
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
   if (auto type = r.string(p, path, "type")) {
@@ -277,6 +314,7 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
   r.size(p, path, "max_response_bytes", out.max_response_bytes);
   if (auto v = r.integer(p, path, "health_check_interval_ms", 0, 3'600'000)) out.health_check_interval = Millis(*v);
   load_pool(r, p, path, out.pool);
+  out.limits = load_limits(r, p, path);  // the provider's own quota
   if (!missing.empty()) {
     warnings.push_back("provider '" + out.name + "' skipped: environment variable " + missing.front() +
                        " is not set");
@@ -343,7 +381,7 @@ TargetConfig load_target(const Reader& r, const toml::node& t, const std::string
   if (!t.is_table()) r.fail(&t, tp, "must be a table { provider = \"...\", model = \"...\" }");
   const toml::table& tt = *t.as_table();
   r.only_keys(tt, tp, {"provider", "model", "weight", "input_price", "cached_input_price", "cache_write_price", "output_price", "tools",
-                       "images", "max_context"});
+                       "images", "max_context", "limits"});
   TargetConfig target;
   target.provider = r.required_string(tt, tp, "provider");
   target.model = r.required_string(tt, tp, "model");
@@ -355,6 +393,7 @@ TargetConfig load_target(const Reader& r, const toml::node& t, const std::string
   if (auto v = r.boolean(tt, tp, "tools")) target.tools = *v;
   if (auto v = r.boolean(tt, tp, "images")) target.images = *v;
   if (auto v = r.integer(tt, tp, "max_context", 0, 100'000'000)) target.max_context = static_cast<std::size_t>(*v);
+  target.limits = load_limits(r, tt, tp);  // this model's quota at its provider
   return target;
 }
 
@@ -397,38 +436,6 @@ bool load_route(const Reader& r, const toml::node& node, const std::string& path
   return false;
 }
 
-// [keys.limits] (or an inline table) and budget = { usd, period }.
-void load_key_limits(const Reader& r, const toml::table& k, const std::string& path, KeyConfig& key) {
-  if (const toml::table* l = r.table(k, path, "limits")) {
-    const std::string lp = path + ".limits";
-    r.only_keys(*l, lp, {"requests_per_minute", "requests_per_hour", "requests_per_day", "tokens_per_minute", "tokens_per_hour",
-                         "tokens_per_day", "concurrent"});
-    auto& lim = key.limits;
-    const std::pair<const char*, std::uint64_t*> windows[] = {
-        {"requests_per_minute", &lim.requests_per_minute}, {"requests_per_hour", &lim.requests_per_hour},
-        {"requests_per_day", &lim.requests_per_day},       {"tokens_per_minute", &lim.tokens_per_minute},
-        {"tokens_per_hour", &lim.tokens_per_hour},         {"tokens_per_day", &lim.tokens_per_day}};
-    for (auto [name, slot] : windows) {
-      if (auto v = r.integer(*l, lp, name, 1, 1'000'000'000'000)) *slot = static_cast<std::uint64_t>(*v);
-    }
-    if (auto v = r.integer(*l, lp, "concurrent", 1, 1'000'000)) lim.concurrent = static_cast<std::uint32_t>(*v);
-  }
-  if (const toml::table* b = r.table(k, path, "budget")) {
-    const std::string bp = path + ".budget";
-    r.only_keys(*b, bp, {"usd", "period"});
-    BudgetConfig budget;
-    const auto usd = r.number(*b, bp, "usd", 0.000001, 1e12);
-    if (!usd) r.fail(b, bp + ".usd", "is required (dollars per period, above 0)");
-    budget.usd = *usd;
-    if (auto period = r.string(*b, bp, "period")) {
-      const auto parsed = parse_budget_period(*period);
-      if (!parsed) r.fail(b->get("period"), bp + ".period", "unknown period \"" + *period + "\" (day, week, month, total)");
-      budget.period = *parsed;
-    }
-    key.budget = budget;
-  }
-}
-
 void load_keys(const Reader& r, const toml::table& root, Config& cfg) {
   const toml::array* ks = r.array_of_tables(root, "keys");
   if (!ks) return;
@@ -439,7 +446,8 @@ void load_keys(const Reader& r, const toml::table& root, Config& cfg) {
     r.only_keys(k, path, {"name", "key", "models", "limits", "budget"});
     KeyConfig key;
     key.name = r.required_string(k, path, "name");
-    load_key_limits(r, k, path, key);
+    key.limits = load_limits(r, k, path);
+    load_budget(r, k, path, key);
     std::vector<std::string> missing;
     auto secret = r.string(k, path, "key", &missing);
     key.models = r.string_list(k, path, "models");

@@ -50,6 +50,7 @@ std::string_view to_string(errc e) noexcept {
     case errc::overloaded: return "the gateway is overloaded";
     case errc::rate_limited: return "rate limit exceeded";
     case errc::budget_exceeded: return "budget exceeded";
+    case errc::quota_exhausted: return "provider quota exhausted";
     case errc::cancelled: return "cancelled";
     case errc::internal: return "internal error";
   }

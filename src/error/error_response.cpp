@@ -39,6 +39,7 @@ Shape shape_of(const Error& e) {
     case errc::overloaded: return {503, "server_error", "gateway_overloaded"};
     case errc::rate_limited: return {429, "rate_limit_error", "rate_limit_exceeded"};
     case errc::budget_exceeded: return {429, "insufficient_quota", "budget_exceeded"};
+    case errc::quota_exhausted: return {429, "rate_limit_error", "quota_exhausted"};
     case errc::cancelled: return {499, "cancelled", "client_closed_request"};
     case errc::upstream_status: {
       // An upstream 4xx is the caller's problem and goes back as it was

@@ -24,6 +24,16 @@ KeyLimiter::KeyLimiter(const LimitsConfig& c) : concurrent_(c.concurrent) {
 }
 
 std::optional<LimitRefusal> KeyLimiter::admit(std::uint64_t tokens, Ms now) {
+  if (auto refusal = check(tokens, now)) return refusal;
+  for (auto& w : windows_) {
+    const double cost = w.counts_tokens ? static_cast<double>(tokens) : 1.0;
+    std::visit([&](auto& counter) { counter.take(cost, now); }, w.counter);
+  }
+  ++in_flight_;
+  return std::nullopt;
+}
+
+std::optional<LimitRefusal> KeyLimiter::check(std::uint64_t tokens, Ms now) {
   if (concurrent_ > 0 && in_flight_ >= concurrent_) {
     return LimitRefusal{std::to_string(concurrent_) + " concurrent requests", 1000, true};
   }
@@ -39,13 +49,7 @@ std::optional<LimitRefusal> KeyLimiter::admit(std::uint64_t tokens, Ms now) {
     }, w.counter);
     if (refusal && !refusal->ever) return refusal;
   }
-  if (refusal) return refusal;
-  for (auto& w : windows_) {
-    const double cost = w.counts_tokens ? static_cast<double>(tokens) : 1.0;
-    std::visit([&](auto& counter) { counter.take(cost, now); }, w.counter);
-  }
-  ++in_flight_;
-  return std::nullopt;
+  return refusal;
 }
 
 void KeyLimiter::finish(std::uint64_t reserved, std::uint64_t used, Ms now) {

@@ -34,6 +34,8 @@ class KeyLimiter {
   bool limits_tokens() const noexcept { return tokens_limited_; }
   // Takes one request, `tokens` reserved tokens and a concurrency slot; or nothing, and says why.
   std::optional<LimitRefusal> admit(std::uint64_t tokens, Ms now);
+  // Whether admit() would take the request now, without taking anything.
+  std::optional<LimitRefusal> check(std::uint64_t tokens, Ms now);
   // The request ended having used `used` of the `reserved` tokens: the difference is given back (or taken); the slot is freed.
   void finish(std::uint64_t reserved, std::uint64_t used, Ms now);
   // The tightest request and token windows now (the one with the least remaining).

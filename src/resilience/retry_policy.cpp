@@ -17,6 +17,7 @@ bool is_retryable(const Error& e) noexcept {
     case errc::upstream_bad_response:
     case errc::pool_exhausted:
     case errc::upstream_tls:
+    case errc::quota_exhausted:  // another target may have quota left
       return true;
     case errc::upstream_status: {
       const int s = e.upstream_status;
@@ -28,6 +29,7 @@ bool is_retryable(const Error& e) noexcept {
 }
 
 bool counts_against_target(const Error& e) noexcept {
+  if (e.code == errc::quota_exhausted) return false;  // our own bookkeeping, not the target's health
   if (e.code == errc::upstream_status) {
     const int s = e.upstream_status;
     // The provider refusing our credentials, or being overloaded, is about the target.

@@ -6,9 +6,10 @@
 namespace switchyard::routing {
 
 FirstChunkGate::FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
-                               const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets)
+                               const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets,
+                               QuotaHold quota)
     : inner_(std::move(inner)), first_(first), target_(target), use_(target), prices_(prices), stream_breaks_(stream_breaks),
-      secrets_(secrets) {}
+      secrets_(secrets), quota_(std::move(quota)) {}
 
 FirstChunkGate::~FirstChunkGate() { count_usage(); }
 
@@ -32,7 +33,9 @@ boost::asio::awaitable<result<std::optional<std::string_view>>> FirstChunkGate::
 void FirstChunkGate::count_usage() noexcept {
   if (counted_) return;
   counted_ = true;
-  target_->account(inner_->usage(), prices_);
+  const Usage used = inner_->usage();
+  target_->account(used, prices_);
+  quota_.finish(static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total())));
 }
 
 }  // namespace switchyard::routing

@@ -21,7 +21,8 @@ class FirstChunkGate final : public ChunkSource {
  public:
   // `stream_breaks` counts breaks after the first chunk; `secrets` outlives the gate.
   FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
-                 const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets);
+                 const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets,
+                 QuotaHold quota = {});
   ~FirstChunkGate() override;
   FirstChunkGate(const FirstChunkGate&) = delete;
   FirstChunkGate& operator=(const FirstChunkGate&) = delete;
@@ -42,6 +43,7 @@ class FirstChunkGate final : public ChunkSource {
   const TargetConfig* prices_;
   std::uint64_t& stream_breaks_;
   const std::vector<std::string>& secrets_;
+  QuotaHold quota_;  // the declared quotas this stream holds, reconciled when it ends
 };
 
 }  // namespace switchyard::routing

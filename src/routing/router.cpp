@@ -16,6 +16,8 @@
 #include "routing/resuming_chunk_source.hpp"
 #include "routing/target_selection.hpp"
 
+#include <chrono>
+
 namespace switchyard::routing {
 
 namespace asio = boost::asio;
@@ -77,7 +79,16 @@ void Router::count_request(std::string_view route, bool configured) {
 // sample, breaker outcome and histograms. A cancelled try (client gone, lost
 // hedge race) records nothing and gives back a half-open probe slot.
 template <class T, class Attempt>
-asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& target, TargetState& st) {
+asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens) {
+  // The target's and its provider's declared quotas: taken for the attempt, reconciled when it ends.
+  QuotaHold quota;
+  if (st.quota || st.provider_quota) {
+    const auto wall = static_cast<governance::Ms>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    auto taken = TargetRegistry::take_quota(st, tokens, wall);
+    if (!taken) co_return Attempted<T>{taken.error(), std::nullopt, &st};
+    quota = std::move(*taken);
+  }
   ++counters_.attempts;
   st.health->on_start();
   struct Finish {
@@ -89,7 +100,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     }
   } finish{st};
   const auto t0 = Clock::now();
-  Attempted<T> outcome = co_await attempt(target, st);
+  Attempted<T> outcome = co_await attempt(target, st, quota);
   const auto t1 = Clock::now();
   outcome.state = &st;
   if (!outcome.value) outcome.value = providers::redacted(outcome.value.error(), secrets_);
@@ -101,6 +112,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     if constexpr (std::is_same_v<T, ChatResponse>) {
       st.account(outcome.value->usage, target.config);
       outcome.value->cost_usd = cost_of(outcome.value->usage, target.config);
+      quota.finish(static_cast<std::uint64_t>(std::max<std::int64_t>(0, outcome.value->usage.total())));
     }
     if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
     else st.latency.observe(ms_between(t0, t1) / 1000.0);
@@ -140,7 +152,7 @@ asio::awaitable<Attempted<T>> Router::hedged(Attempt& attempt, std::span<const T
   asio::steady_timer first_waits(ex_), hedge_waits(ex_);
   std::optional<Attempted<T>> first_failure;
   auto first = [&]() -> asio::awaitable<Attempted<T>> {
-    auto r = co_await recorded<T>(attempt, target, st);
+    auto r = co_await recorded<T>(attempt, target, st, sel.tokens);
     if (r.value || !hedge_started || hedge_arm == Arm::failed) co_return r;
     first_arm = Arm::failed;
     first_failure = std::move(r);
@@ -156,7 +168,7 @@ asio::awaitable<Attempted<T>> Router::hedged(Attempt& attempt, std::span<const T
     if (plan.start_hedge(Clock::now())) {
       ++counters_.hedges;
       hedge_started = true;
-      auto r = co_await recorded<T>(attempt, hedge_target, hedge_state);
+      auto r = co_await recorded<T>(attempt, hedge_target, hedge_state, sel.tokens);
       if (r.value) co_return r;
       hedge_arm = Arm::failed;
       if (first_arm == Arm::failed) co_return std::move(*first_failure);
@@ -201,7 +213,7 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
     if (step.failover) ++counters_.failovers;
     Attempted<T> outcome;
     if (step.hedge) outcome = co_await hedged<T>(attempt, targets, sel, step, steps);
-    else outcome = co_await recorded<T>(attempt, targets[step.target], *sel.states[step.target]);
+    else outcome = co_await recorded<T>(attempt, targets[step.target], *sel.states[step.target], sel.tokens);
     if (outcome.value) co_return std::move(outcome.value);
     last_state = outcome.state ? outcome.state : sel.states[step.target];
     steps.failed(Clock::now(), std::move(outcome.value).error());
@@ -215,7 +227,7 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
 
 asio::awaitable<result<ChatResponse>> Router::chat(const RoutePlan& plan, ChatRequest& request) {
   const Millis stall = plan.route_config ? plan.route_config->stall_timeout : Millis(0);
-  co_return co_await run<ChatResponse>(plan, request, [&](const Target& target, TargetState& st) -> asio::awaitable<Attempted<ChatResponse>> {
+  co_return co_await run<ChatResponse>(plan, request, [&](const Target& target, TargetState& st, QuotaHold&) -> asio::awaitable<Attempted<ChatResponse>> {
     auto& client = *clients_[st.provider_index];
     auto r = co_await client.chat_completion(providers::ChatCall{request.body, target.model, request.request_id, stall});
     co_return Attempted<ChatResponse>{std::move(r), std::nullopt};
@@ -266,13 +278,14 @@ asio::awaitable<result<ChatStream>> Router::chat_stream_excluding(const RoutePla
                                                                  const std::vector<std::string>& exclude) {
   const Millis stall = plan.route_config ? plan.route_config->stall_timeout : Millis(0);
   const Millis ttft_timeout = plan.route_config ? plan.route_config->ttft_timeout : Millis(0);
-  co_return co_await run<ChatStream>(plan, request, [&](const Target& target, TargetState& st) -> asio::awaitable<Attempted<ChatStream>> {
+  co_return co_await run<ChatStream>(plan, request, [&](const Target& target, TargetState& st, QuotaHold& quota) -> asio::awaitable<Attempted<ChatStream>> {
     // The client's 200 waits for the first chunk, so a provider that fails before it can still be failed over.
     const auto t0 = Clock::now();
     auto got = co_await first_chunk(target, st, request, stall, ttft_timeout);
     if (!got) co_return Attempted<ChatStream>{got.error(), std::nullopt};
     const auto ttft = Clock::now() - t0;
-    ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.config, counters_.stream_breaks, secrets_),
+    ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.config, counters_.stream_breaks, secrets_,
+                                                       std::move(quota)),
                       st.provider, st.model, ttft);
     co_return Attempted<ChatStream>{std::move(stream), ms_between(t0, Clock::now())};
   }, exclude.empty() ? nullptr : &exclude);

@@ -85,7 +85,7 @@ class Router {
   boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
                                         const std::vector<std::string>* exclude = nullptr);
   template <class T, class Attempt>
-  boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st);
+  boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens);
   template <class T, class Attempt>
   boost::asio::awaitable<Attempted<T>> hedged(Attempt& attempt, std::span<const Target> targets, const Selection& sel,
                                               const resilience::PlanStep& step, resilience::AttemptPlan& plan);

@@ -1,6 +1,7 @@
 #include "routing/target_registry.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <tuple>
 
 namespace switchyard::routing {
@@ -45,7 +46,43 @@ void TargetState::account(const Usage& used, const TargetConfig* prices) noexcep
   cost_usd += cost_of(used, prices);
 }
 
+void QuotaHold::finish(std::uint64_t used_tokens) noexcept {
+  if (!provider_ && !target_) return;
+  const auto now = static_cast<governance::Ms>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  if (provider_) provider_->finish(reserved_, used_tokens, now);
+  if (target_) target_->finish(reserved_, used_tokens, now);
+  provider_ = target_ = nullptr;
+}
+
+std::optional<governance::LimitRefusal> TargetRegistry::quota_refusal(TargetState& st, std::uint64_t tokens, governance::Ms now) {
+  std::optional<governance::LimitRefusal> refusal;
+  for (auto* q : {st.provider_quota, st.quota.get()}) {
+    if (!q) continue;
+    auto r = q->check(tokens, now);
+    if (r && (!refusal || r->retry_after_ms > refusal->retry_after_ms)) refusal = std::move(r);
+  }
+  return refusal;
+}
+
+result<QuotaHold> TargetRegistry::take_quota(TargetState& st, std::uint64_t tokens, governance::Ms now) {
+  if (!st.provider_quota && !st.quota) return QuotaHold{};
+  if (auto refusal = quota_refusal(st, tokens, now)) {
+    Error e = make_error(errc::quota_exhausted, "the quota of " + st.provider + "/" + st.model + " (" + refusal->limit + ") is used up",
+                         st.provider);
+    e.retry_after = std::to_string(std::max<governance::Ms>(1, (refusal->retry_after_ms + 999) / 1000));
+    return e;
+  }
+  if (st.provider_quota) st.provider_quota->admit(tokens, now);
+  if (st.quota) st.quota->admit(tokens, now);
+  return QuotaHold(st.provider_quota, st.quota.get(), tokens);
+}
+
 TargetRegistry::TargetRegistry(const Config& config) : config_(config) {
+  for (const auto& p : config_.providers) {
+    provider_quotas_.push_back(p.limits.any() ? std::make_unique<governance::KeyLimiter>(p.limits) : nullptr);
+    has_quotas_ = has_quotas_ || p.limits.any();
+  }
   for (const auto& route : config_.models) {
     for (const auto& t : route.targets) {
       for (std::size_t i = 0; i < config_.providers.size(); ++i) {
@@ -87,6 +124,11 @@ TargetState* TargetRegistry::state_for(const Target& target) {
   state->provider_index = target.provider;
   state->health = slot;
   state->breaker = resilience::CircuitBreaker(breaker_config(config_.resilience));
+  state->provider_quota = provider_quotas_[target.provider].get();
+  if (target.config && target.config->limits.any()) {
+    state->quota = std::make_unique<governance::KeyLimiter>(target.config->limits);
+    has_quotas_ = true;
+  }
   auto* raw = state.get();
   states_.emplace(std::move(key), std::move(state));
   if (target.config) by_config_.emplace(target.config, raw);

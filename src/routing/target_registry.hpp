@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "governance/key_limiter.hpp"
 #include "health/health_score.hpp"
 #include "health/health_table.hpp"
 #include "observability/prometheus.hpp"
@@ -29,6 +30,34 @@ namespace switchyard::routing {
 // 0 without prices (a provider/model target).
 double cost_of(const Usage& used, const TargetConfig* prices) noexcept;
 
+// What one upstream attempt took from its target's and its provider's
+// declared quotas (a request, reserved tokens, a concurrency slot); finish()
+// reconciles the tokens with what was used. Dropped unfinished: nothing used.
+class QuotaHold {
+ public:
+  QuotaHold() = default;
+  QuotaHold(governance::KeyLimiter* provider, governance::KeyLimiter* target, std::uint64_t reserved) noexcept
+      : provider_(provider), target_(target), reserved_(reserved) {}
+  QuotaHold(QuotaHold&& o) noexcept
+      : provider_(std::exchange(o.provider_, nullptr)), target_(std::exchange(o.target_, nullptr)), reserved_(o.reserved_) {}
+  QuotaHold& operator=(QuotaHold&& o) noexcept {
+    if (this != &o) {
+      finish(0);
+      provider_ = std::exchange(o.provider_, nullptr);
+      target_ = std::exchange(o.target_, nullptr);
+      reserved_ = o.reserved_;
+    }
+    return *this;
+  }
+  ~QuotaHold() { finish(0); }
+  void finish(std::uint64_t used_tokens) noexcept;
+
+ private:
+  governance::KeyLimiter* provider_ = nullptr;
+  governance::KeyLimiter* target_ = nullptr;
+  std::uint64_t reserved_ = 0;
+};
+
 struct TargetState {
   std::string provider, model;
   std::size_t provider_index = 0;
@@ -42,6 +71,8 @@ struct TargetState {
   bool adhoc = false;
   std::list<TargetState*>::iterator lru;
   std::uint32_t users = 0;  // requests and open streams using this state: never retired while > 0
+  std::unique_ptr<governance::KeyLimiter> quota;  // the target's declared quota (a configured target with limits)
+  governance::KeyLimiter* provider_quota = nullptr;  // its provider's, shared by the provider's targets
 
   // Counts another target's figures into this one (a retired ad-hoc target into "other").
   void absorb(const TargetState& o);
@@ -86,6 +117,12 @@ class TargetRegistry {
   // The selector's view of a target now, scored against its peers.
   static TargetView view_of(const TargetState& state, health::TimePoint now, const health::PeerBaseline& peers);
 
+  // Declared quotas: whether any exists, whether this target's (and its
+  // provider's) can take a request of `tokens` now, and taking it.
+  bool has_quotas() const noexcept { return has_quotas_; }
+  static std::optional<governance::LimitRefusal> quota_refusal(TargetState& st, std::uint64_t tokens, governance::Ms now);
+  static result<QuotaHold> take_quota(TargetState& st, std::uint64_t tokens, governance::Ms now);
+
   // An active health check of a provider finished: feeds all its targets.
   void on_probe(std::size_t provider_index, bool ok, health::TimePoint now);
 
@@ -105,6 +142,8 @@ class TargetRegistry {
   std::unordered_map<const TargetConfig*, TargetState*> by_config_;       // configured targets, without a key string
   std::list<TargetState*> adhoc_lru_;                                      // ad-hoc targets, most recently used first
   std::map<std::size_t, std::unique_ptr<TargetState>> others_;             // per provider: retired ad-hoc targets' counts
+  std::vector<std::unique_ptr<governance::KeyLimiter>> provider_quotas_;   // by provider index (null: no quota)
+  bool has_quotas_ = false;
 };
 
 }  // namespace switchyard::routing

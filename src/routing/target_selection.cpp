@@ -1,6 +1,9 @@
 #include "routing/target_selection.hpp"
 
 #include <algorithm>
+#include <chrono>
+
+#include "governance/governor.hpp"
 
 namespace switchyard::routing {
 
@@ -44,9 +47,28 @@ result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, con
       views[i].circuit = resilience::CircuitState::open;  // treated as unusable for this request
     }
   }
+  // Declared quotas: a target that cannot take this request now is skipped like an open circuit.
+  std::optional<governance::LimitRefusal> quota_wait;
+  if (registry.has_quotas()) {
+    out.tokens = governance::estimate_tokens(body, 256);
+    const auto wall = static_cast<governance::Ms>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      auto refusal = TargetRegistry::quota_refusal(*out.states[i], out.tokens, wall);
+      if (!refusal) continue;
+      views[i].circuit = resilience::CircuitState::open;
+      if (!quota_wait || refusal->retry_after_ms < quota_wait->retry_after_ms) quota_wait = std::move(refusal);
+    }
+  }
   const Strategy strategy = plan.route_config ? plan.route_config->strategy : Strategy::failover;
   const auto needs = needs_of(body);
   const auto order = order_targets(strategy, views, needs, random);
+  if (order.empty() && quota_wait) {
+    Error e = make_error(errc::quota_exhausted, "every target of '" + std::string(plan.route) + "' is at its provider quota (" +
+                                                    quota_wait->limit + ")");
+    e.retry_after = std::to_string(std::max<governance::Ms>(1, (quota_wait->retry_after_ms + 999) / 1000));
+    return e;
+  }
   if (order.empty()) {
     bool any_capable = false;
     for (const auto& t : targets) any_capable = any_capable || capable(t.config, needs);

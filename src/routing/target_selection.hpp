@@ -23,6 +23,7 @@ struct Selection {
   std::vector<TargetState*> states;  // by target index
   std::vector<TargetUse> uses;       // none of these states is retired while the request runs
   std::vector<resilience::Candidate> order;
+  std::uint64_t tokens = 0;  // the request's token estimate, when a target has a declared quota
 };
 
 // no_target when no target is usable now, or none can serve what the request needs.

@@ -133,3 +133,28 @@ BOOST_AUTO_TEST_CASE(a_breaker_that_opens_mid_request_stops_the_retries_on_its_t
   BOOST_TEST(s.b->calls() == 1);
   BOOST_TEST(s.router->counters().retries == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(a_target_at_its_declared_quota_is_skipped_before_the_provider_says_429) {
+  Streams s;
+  s.config.providers[0].limits.requests_per_minute = 1;  // provider a: one request a minute
+  s.config.models[0].targets[1].limits.requests_per_minute = 1;  // target b: one too
+  s.resolver = std::make_unique<routing::RouteResolver>(s.config);
+  s.router = std::make_unique<routing::Router>(s.ioc.get_executor(), s.config, s.clients);
+  auto [first, e1] = s.stream();
+  BOOST_TEST(!e1.has_value());
+  BOOST_TEST(s.a->calls() == 1);
+  auto [second, e2] = s.stream();  // a's quota is used: b serves it, a is never asked
+  BOOST_TEST(!e2.has_value());
+  BOOST_TEST(s.a->calls() == 1);
+  BOOST_TEST(s.b->calls() == 1);
+  auto [third, e3] = s.stream();  // both used up: 429 with the earliest reset
+  BOOST_REQUIRE(e3.has_value());
+  BOOST_TEST((e3->code == errc::quota_exhausted));
+  BOOST_TEST(e3->message.find("1 requests per minute") != std::string::npos, e3->message);
+  const int retry_after = std::stoi(e3->retry_after);
+  BOOST_TEST(retry_after >= 59);
+  BOOST_TEST(retry_after <= 60);
+  BOOST_TEST(s.a->calls() == 1);
+  BOOST_TEST(s.b->calls() == 1);
+  BOOST_TEST(s.router->counters().failures.count("upstream_status") == 0u);  // no provider was made to say 429
+}

@@ -25,6 +25,7 @@ T run_async(asio::io_context& ioc, asio::awaitable<T> work, std::chrono::millise
   bool done = false;
   std::exception_ptr error;
   std::optional<T> value;
+  if (ioc.stopped()) ioc.restart();  // an earlier run_async may have run it out of work
   asio::co_spawn(ioc, std::move(work), [&](std::exception_ptr e, T v) {
     error = e;
     if (!e) value.emplace(std::move(v));
