@@ -45,6 +45,8 @@ struct TargetHealth {
   std::uint32_t consecutive_failures = 0;
   std::int32_t in_flight = 0;
   bool rate_limited = false;
+  // Declared quotas (the target's or its provider's, whichever has less left); limit 0: none.
+  LimitStatus quota_requests, quota_tokens;
 };
 
 // Totals of a group of usage-ledger rows (Gateway::usage).

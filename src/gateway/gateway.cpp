@@ -284,6 +284,8 @@ std::vector<TargetHealth> Gateway::target_health() const {
     t.consecutive_failures = s.health.consecutive_failures;
     t.in_flight = s.health.in_flight;
     t.rate_limited = s.health.rate_limited;
+    t.quota_requests = LimitStatus{s.quota_requests.limit, s.quota_requests.remaining, std::chrono::milliseconds(s.quota_requests.reset_ms)};
+    t.quota_tokens = LimitStatus{s.quota_tokens.limit, s.quota_tokens.remaining, std::chrono::milliseconds(s.quota_tokens.reset_ms)};
     out.push_back(std::move(t));
   }
   return out;

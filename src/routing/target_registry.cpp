@@ -195,6 +195,16 @@ std::vector<TargetStatus> TargetRegistry::status() const {
     s.health = st->health->snapshot(now);
     s.circuit = st->breaker.state(now);
     s.score = health::computeHealthScore(s.health, {}, s.circuit);
+    const auto wall = static_cast<governance::Ms>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    auto tighter = [](governance::WindowStatus& slot, const governance::WindowStatus& w) {
+      if (w.limit > 0 && (slot.limit == 0 || w.remaining < slot.remaining)) slot = w;
+    };
+    for (auto* q : {st->provider_quota, st->quota.get()}) {
+      if (!q) continue;
+      tighter(s.quota_requests, q->requests(wall));
+      tighter(s.quota_tokens, q->tokens(wall));
+    }
     out.push_back(std::move(s));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.provider, a.model) < std::tie(b.provider, b.model); });

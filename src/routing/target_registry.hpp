@@ -101,6 +101,7 @@ struct TargetStatus {
   health::HealthSnapshot health;
   resilience::CircuitState circuit = resilience::CircuitState::closed;
   double score = 1;
+  governance::WindowStatus quota_requests, quota_tokens;  // the tightest declared quota (limit 0: none)
 };
 
 class TargetRegistry {

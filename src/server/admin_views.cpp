@@ -39,6 +39,11 @@ std::string providers_json(const Gateway& gateway) {
                                           {"consecutive_failures", t.consecutive_failures},
                                           {"in_flight", t.in_flight},
                                           {"rate_limited", t.rate_limited}});
+    boost::json::object quota;
+    for (auto [name, q] : {std::pair{"requests", &t.quota_requests}, std::pair{"tokens", &t.quota_tokens}}) {
+      if (q->limit > 0) quota[name] = boost::json::object{{"limit", q->limit}, {"remaining", q->remaining}, {"reset_ms", q->reset.count()}};
+    }
+    if (!quota.empty()) targets.back().as_object()["quota"] = std::move(quota);
   }
   boost::json::array pools;
   for (const auto& p : gateway.provider_stats()) {

@@ -342,3 +342,22 @@ BOOST_AUTO_TEST_CASE(a_budget_with_no_price_anywhere_is_a_warning) {
   BOOST_REQUIRE(r->warnings.size() == 1u);
   BOOST_TEST(r->warnings[0].find("key 'a' has a budget, but no route target has a price") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(provider_and_target_quotas_load) {
+  auto r = load_config_string(R"(
+[[providers]]
+name = "p"
+base_url = "http://127.0.0.1:1/v1"
+limits = { requests_per_minute = 500, tokens_per_minute = 200000, requests_per_day = 10000 }
+[[models]]
+name = "m"
+targets = [ { provider = "p", model = "x", limits = { requests_per_minute = 100, tokens_per_minute = 50000 } } ]
+)", "test.toml", env({}));
+  BOOST_REQUIRE_MESSAGE(r, r.error());
+  BOOST_TEST(r->providers[0].limits.requests_per_minute == 500u);
+  BOOST_TEST(r->providers[0].limits.tokens_per_minute == 200000u);
+  BOOST_TEST(r->providers[0].limits.requests_per_day == 10000u);
+  BOOST_TEST(r->models[0].targets[0].limits.requests_per_minute == 100u);
+  BOOST_TEST(r->models[0].targets[0].limits.tokens_per_minute == 50000u);
+  expect_error(std::string(kProvider) + "limits = { tokens_per_minute = 0 }\n", {"test.toml:5", "providers[0].limits.tokens_per_minute"});
+}

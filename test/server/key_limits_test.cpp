@@ -183,3 +183,30 @@ BOOST_AUTO_TEST_CASE(a_restart_keeps_the_spend_of_the_period) {
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");
 }
+
+BOOST_AUTO_TEST_CASE(a_provider_at_its_declared_quota_is_routed_around_and_providers_shows_what_is_left) {
+  GatewayHarness h({}, [](Config& c) {
+    mock_fleet(c, {"a", "b"}, "key-", milliseconds(2000));
+    c.models[0].targets = {TargetConfig{"a", "mock-a"}, TargetConfig{"b", "mock-b"}};
+    c.providers[0].limits.requests_per_minute = 1;
+    c.server.admin_key = "admin-key-0123456789";
+  });
+  for (int i = 0; i < 3; ++i) BOOST_REQUIRE_EQUAL(h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers())).status, 200u);
+  auto by_key = h.mock().stats().requests_by_authorization;
+  BOOST_TEST(by_key["Bearer key-a"] == 1u);  // a took one, then was skipped before it could answer 429
+  BOOST_TEST(by_key["Bearer key-b"] == 2u);
+  auto p = h.run(http_call(h.port(), verb::get, "/v1/providers", "", {{"authorization", "Bearer admin-key-0123456789"}}));
+  BOOST_REQUIRE_EQUAL(p.status, 200u);
+  bool seen = false;
+  const auto doc = boost::json::parse(p.body);
+  for (const auto& t : doc.as_object().at("targets").as_array()) {
+    const auto& o = t.as_object();
+    if (o.at("provider").as_string() != "a") continue;
+    const auto& q = o.at("quota").as_object().at("requests").as_object();
+    BOOST_TEST(q.at("limit").as_int64() == 1);
+    BOOST_TEST(q.at("remaining").as_int64() == 0);
+    BOOST_TEST(q.at("reset_ms").as_int64() > 0);
+    seen = true;
+  }
+  BOOST_TEST(seen);
+}
