@@ -62,6 +62,11 @@ void apply_override(MockBehaviour& b, std::string_view key, std::string_view val
     b.comments = value == "1" || value == "true";
   } else if (key == "echo_key") {
     b.echo_key = value == "1" || value == "true";
+  } else if (key == "ratelimit_remaining_requests") {
+    int v;
+    if (parse_number(value, v) && v >= 0) b.ratelimit_remaining_requests = v;
+  } else if (key == "ratelimit_reset_requests") {
+    b.ratelimit_reset_requests = std::string(value.substr(0, 32));
   } else if (key == "fail_status") {
     unsigned v;
     if (parse_number(value, v) && v >= 100 && v <= 599) b.fail_status = v;
@@ -348,6 +353,10 @@ struct MockProvider::Impl {
     http::response<http::string_body> res{static_cast<http::status>(status), 11};
     res.set(http::field::content_type, "application/json");
     if (b && !b->retry_after.empty()) res.set(http::field::retry_after, b->retry_after);
+    if (b && b->ratelimit_remaining_requests >= 0) {  // an OpenAI-style quota report
+      res.set("x-ratelimit-remaining-requests", std::to_string(b->ratelimit_remaining_requests));
+      res.set("x-ratelimit-reset-requests", b->ratelimit_reset_requests);
+    }
     res.body() = std::move(body);
     res.keep_alive(keep_alive);
     res.prepare_payload();
@@ -642,7 +651,7 @@ struct MockProvider::Impl {
       stats.peer_closed_mid_response++;
       co_return false;
     }
-    co_return co_await respond(200, completion_json(id, model, b.tokens, prompt_tokens), nullptr);
+    co_return co_await respond(200, completion_json(id, model, b.tokens, prompt_tokens), &b);
   }
 
   template <class Stream>

@@ -48,6 +48,8 @@ struct MockBehaviour {
   unsigned fail_status = 500;
   bool comments = false;         // OpenAI mode: SSE comment lines (": OPENROUTER PROCESSING") before each chunk, as OpenRouter sends
   bool echo_key = false;         // error bodies and error frames repeat the credential the request carried (a careless provider)
+  int ratelimit_remaining_requests = -1;  // >= 0: answers carry x-ratelimit-remaining-requests (and -reset-requests)
+  std::string ratelimit_reset_requests = "1s";
 };
 
 // Parses "reset", "hang", "stall-after:3", ... into behaviour; false if unknown.

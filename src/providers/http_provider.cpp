@@ -1,5 +1,6 @@
 #include "providers/http_provider.hpp"
 
+#include <chrono>
 #include <boost/beast/http/field.hpp>
 
 #include "providers/upstream_error.hpp"
@@ -80,6 +81,7 @@ asio::awaitable<result<std::string>> HttpProvider::post(std::string_view path, s
   const auto req = path.empty() ? request(body, call.request_id, head) : request_to(path, body, call.request_id, head);
   upstream::UpstreamExchange ex(*pool_, timeouts(call.read_timeout), config_.name);
   if (auto started = co_await ex.start(req); !started) co_return started.error();
+  observe_headers(ex, call.model);
   if (ex.status() / 100 != 2) co_return co_await read_error(ex);
   co_return co_await ex.read_all(config_.max_response_bytes);
 }
@@ -91,12 +93,19 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
   const auto req = path.empty() ? request(body, call.request_id, head) : request_to(path, body, call.request_id, head);
   auto ex = exchange(call.read_timeout);
   if (auto started = co_await ex->start(req); !started) co_return started.error();
+  observe_headers(*ex, call.model);
   if (ex->status() / 100 != 2) co_return co_await read_error(*ex);
   auto ct = ex->headers().find(http::field::content_type);
   if (ct == ex->headers().end() || ct->value().find("text/event-stream") == std::string_view::npos) {
     co_return make_error(errc::upstream_bad_response, "answered a stream request without text/event-stream", config_.name);
   }
   co_return std::move(ex);
+}
+
+void HttpProvider::observe_headers(const upstream::UpstreamExchange& ex, std::string_view model) const {
+  if (!observing_quota()) return;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  report_quota(model, read_quota_headers(ex.headers(), now));
 }
 
 asio::awaitable<Error> HttpProvider::read_error(upstream::UpstreamExchange& exchange) const {

@@ -48,6 +48,8 @@ class HttpProvider : public ProviderClient {
   boost::asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> post_stream(std::string_view path, std::string_view body,
                                                                                          const ChatCall& call) const;
   boost::asio::awaitable<Error> read_error(upstream::UpstreamExchange& exchange) const;
+  // Passes what the response headers say of the provider's quota to the observer.
+  void observe_headers(const upstream::UpstreamExchange& exchange, std::string_view model) const;
   std::unique_ptr<upstream::UpstreamExchange> exchange(Millis read_override) const {
     return std::make_unique<upstream::UpstreamExchange>(*pool_, timeouts(read_override), config_.name);
   }

@@ -3,6 +3,7 @@
 // client's request body (OpenAI shape) and the upstream model; the adapter
 // builds the upstream request, sends it over its pool and turns the answer
 // back into OpenAI shape.
+#include <functional>
 #include <switchyard/chat.hpp>
 #include <switchyard/config.hpp>
 #include <switchyard/error.hpp>
@@ -16,6 +17,8 @@
 #include <string_view>
 
 #include "upstream/connection_pool.hpp"
+
+#include "providers/quota_headers.hpp"
 
 namespace switchyard::providers {
 
@@ -39,6 +42,19 @@ class ProviderClient {
   virtual boost::asio::awaitable<result<void>> probe() = 0;
   virtual upstream::PoolStats pool_stats() const = 0;
   virtual void shutdown() noexcept = 0;
+
+  // Told what the provider's response headers say of its remaining quota, for `model` (the router listens).
+  using QuotaObserver = std::function<void(std::string_view model, const QuotaReport& report)>;
+  void observe_quota(QuotaObserver observer) { quota_observer_ = std::move(observer); }
+  bool observing_quota() const noexcept { return static_cast<bool>(quota_observer_); }
+
+ protected:
+  void report_quota(std::string_view model, const QuotaReport& report) const {
+    if (quota_observer_ && !report.empty()) quota_observer_(model, report);
+  }
+
+ private:
+  QuotaObserver quota_observer_;
 };
 
 }  // namespace switchyard::providers

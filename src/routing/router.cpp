@@ -59,6 +59,17 @@ using FirstChunk = std::pair<std::unique_ptr<ChunkSource>, std::optional<std::st
 
 Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::unique_ptr<providers::ProviderClient>>& clients)
     : ex_(std::move(ex)), config_(config), clients_(clients), registry_(config), rng_(std::random_device{}()) {
+  // What providers' headers say of their quota feeds the targets' states.
+  // (Through a token: a client may outlive this router, e.g. when a test builds another.)
+  alive_ = std::make_shared<Router*>(this);
+  for (std::size_t i = 0; i < clients_.size(); ++i) {
+    clients_[i]->observe_quota([alive = std::weak_ptr<Router*>(alive_), i](std::string_view model, const providers::QuotaReport& report) {
+      const auto self = alive.lock();
+      if (!self) return;
+      const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      (*self)->registry_.learn(i, model, report, wall);
+    });
+  }
   for (const auto& p : config_.providers) {
     if (!p.api_key.empty()) secrets_.push_back(p.api_key);
     for (const auto& [name, value] : p.headers) {
@@ -82,7 +93,7 @@ template <class T, class Attempt>
 asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens) {
   // The target's and its provider's declared quotas: taken for the attempt, reconciled when it ends.
   QuotaHold quota;
-  if (st.quota || st.provider_quota) {
+  if (st.quota || st.provider_quota || st.exhausted_until > 0) {
     const auto wall = static_cast<governance::Ms>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     auto taken = TargetRegistry::take_quota(st, tokens, wall);

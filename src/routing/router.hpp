@@ -105,6 +105,7 @@ class Router {
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, std::uint64_t, TransparentHash, std::equal_to<>> route_requests_;
+  std::shared_ptr<Router*> alive_;  // the quota observers' way back here, expired once the router is gone
 };
 
 }  // namespace switchyard::routing

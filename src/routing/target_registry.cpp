@@ -57,6 +57,7 @@ void QuotaHold::finish(std::uint64_t used_tokens) noexcept {
 
 std::optional<governance::LimitRefusal> TargetRegistry::quota_refusal(TargetState& st, std::uint64_t tokens, governance::Ms now) {
   std::optional<governance::LimitRefusal> refusal;
+  if (now < st.exhausted_until) refusal = governance::LimitRefusal{"the provider reports no quota left", st.exhausted_until - now, true};
   for (auto* q : {st.provider_quota, st.quota.get()}) {
     if (!q) continue;
     auto r = q->check(tokens, now);
@@ -66,7 +67,7 @@ std::optional<governance::LimitRefusal> TargetRegistry::quota_refusal(TargetStat
 }
 
 result<QuotaHold> TargetRegistry::take_quota(TargetState& st, std::uint64_t tokens, governance::Ms now) {
-  if (!st.provider_quota && !st.quota) return QuotaHold{};
+  if (!st.provider_quota && !st.quota && now >= st.exhausted_until) return QuotaHold{};
   if (auto refusal = quota_refusal(st, tokens, now)) {
     Error e = make_error(errc::quota_exhausted, "the quota of " + st.provider + "/" + st.model + " (" + refusal->limit + ") is used up",
                          st.provider);
@@ -76,6 +77,18 @@ result<QuotaHold> TargetRegistry::take_quota(TargetState& st, std::uint64_t toke
   if (st.provider_quota) st.provider_quota->admit(tokens, now);
   if (st.quota) st.quota->admit(tokens, now);
   return QuotaHold(st.provider_quota, st.quota.get(), tokens);
+}
+
+void TargetRegistry::learn(std::size_t provider_index, std::string_view model, const providers::QuotaReport& report, governance::Ms now) {
+  if (provider_index >= config_.providers.size()) return;
+  auto it = states_.find(config_.providers[provider_index].name + '/' + std::string(model));
+  if (it == states_.end()) return;
+  TargetState& st = *it->second;
+  governance::Ms until = 0;
+  if (report.requests_remaining && *report.requests_remaining == 0) until = std::max(until, now + std::max<governance::Ms>(report.requests_reset_ms, 1000));
+  if (report.tokens_remaining && *report.tokens_remaining == 0) until = std::max(until, now + std::max<governance::Ms>(report.tokens_reset_ms, 1000));
+  st.exhausted_until = until;
+  if (until > 0) has_quotas_ = true;  // from now on, selection looks at quotas
 }
 
 TargetRegistry::TargetRegistry(const Config& config) : config_(config) {

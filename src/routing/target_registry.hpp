@@ -18,6 +18,7 @@
 #include "health/health_score.hpp"
 #include "health/health_table.hpp"
 #include "observability/prometheus.hpp"
+#include "providers/quota_headers.hpp"
 #include "resilience/circuit_breaker.hpp"
 #include "routing/route_resolver.hpp"
 #include "routing/target_selector.hpp"
@@ -73,6 +74,7 @@ struct TargetState {
   std::uint32_t users = 0;  // requests and open streams using this state: never retired while > 0
   std::unique_ptr<governance::KeyLimiter> quota;  // the target's declared quota (a configured target with limits)
   governance::KeyLimiter* provider_quota = nullptr;  // its provider's, shared by the provider's targets
+  governance::Ms exhausted_until = 0;  // the provider's headers said no quota is left until then
 
   // Counts another target's figures into this one (a retired ad-hoc target into "other").
   void absorb(const TargetState& o);
@@ -123,6 +125,9 @@ class TargetRegistry {
   bool has_quotas() const noexcept { return has_quotas_; }
   static std::optional<governance::LimitRefusal> quota_refusal(TargetState& st, std::uint64_t tokens, governance::Ms now);
   static result<QuotaHold> take_quota(TargetState& st, std::uint64_t tokens, governance::Ms now);
+  // What a provider's response headers said of its quota for `model`: at zero
+  // requests or tokens left, the target counts as used up until the reset.
+  void learn(std::size_t provider_index, std::string_view model, const providers::QuotaReport& report, governance::Ms now);
 
   // An active health check of a provider finished: feeds all its targets.
   void on_probe(std::size_t provider_index, bool ok, health::TimePoint now);

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE upstream_error
 #include <boost/test/unit_test.hpp>
 
+#include "providers/quota_headers.hpp"
 #include "providers/upstream_error.hpp"
 
 using namespace switchyard;
@@ -46,4 +47,32 @@ BOOST_AUTO_TEST_CASE(errors_inside_a_stream_are_recognised) {
   auto plain = error_in_stream(R"({"error":"boom"})", "or", "k");
   BOOST_REQUIRE(plain.has_value());
   BOOST_TEST(plain->upstream_status == 502);
+}
+
+BOOST_AUTO_TEST_CASE(quota_headers_of_openai_and_anthropic_are_read) {
+  using switchyard::providers::parse_openai_duration;
+  BOOST_TEST(*parse_openai_duration("20ms") == 20);
+  BOOST_TEST(*parse_openai_duration("1s") == 1000);
+  BOOST_TEST(*parse_openai_duration("6m0s") == 360'000);
+  BOOST_TEST(*parse_openai_duration("1h2m3.5s") == 3'723'500);
+  BOOST_TEST(!parse_openai_duration("soon").has_value());
+  BOOST_TEST(!parse_openai_duration("").has_value());
+  boost::beast::http::fields openai;
+  openai.set("X-RateLimit-Remaining-Requests", "0");
+  openai.set("x-ratelimit-reset-requests", "6m0s");
+  openai.set("x-ratelimit-remaining-tokens", "149984");
+  auto r = switchyard::providers::read_quota_headers(openai, 0);
+  BOOST_TEST(*r.requests_remaining == 0u);
+  BOOST_TEST(r.requests_reset_ms == 360'000);
+  BOOST_TEST(*r.tokens_remaining == 149984u);
+  boost::beast::http::fields anthropic;
+  anthropic.set("anthropic-ratelimit-tokens-remaining", "0");
+  anthropic.set("anthropic-ratelimit-tokens-reset", "2026-11-30T00:01:00Z");
+  const std::int64_t now = 1'764'460'800'000;  // 2025-11-30T00:00:00Z
+  auto a = switchyard::providers::read_quota_headers(anthropic, now + 365LL * 86'400'000);  // 2026-11-30T00:00:00Z
+  BOOST_TEST(*a.tokens_remaining == 0u);
+  BOOST_TEST(a.tokens_reset_ms == 60'000);
+  boost::beast::http::fields none;
+  none.set("x-request-id", "abc");
+  BOOST_TEST(switchyard::providers::read_quota_headers(none, 0).empty());
 }

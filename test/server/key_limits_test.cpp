@@ -210,3 +210,17 @@ BOOST_AUTO_TEST_CASE(a_provider_at_its_declared_quota_is_routed_around_and_provi
   }
   BOOST_TEST(seen);
 }
+
+BOOST_AUTO_TEST_CASE(a_provider_reporting_no_quota_left_in_its_headers_is_switched_from_before_it_says_429) {
+  GatewayHarness h({}, [](Config& c) {
+    mock_fleet(c, {"a", "b"}, "key-", milliseconds(2000));
+    c.models[0].targets = {TargetConfig{"a", "mock-a"}, TargetConfig{"b", "mock-b"}};
+  });
+  // a answers, and says in OpenAI's headers that no request is left for 30 s.
+  const std::string last = chat_body("fast", false, R"(,"mock":{"ratelimit_remaining_requests":0,"ratelimit_reset_requests":"30s"})");
+  BOOST_REQUIRE_EQUAL(h.run(http_call(h.port(), verb::post, "/v1/chat/completions", last, auth_headers())).status, 200u);
+  for (int i = 0; i < 2; ++i) BOOST_REQUIRE_EQUAL(h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers())).status, 200u);
+  auto by_key = h.mock().stats().requests_by_authorization;
+  BOOST_TEST(by_key["Bearer key-a"] == 1u);
+  BOOST_TEST(by_key["Bearer key-b"] == 2u);
+}
