@@ -224,3 +224,32 @@ BOOST_AUTO_TEST_CASE(a_provider_reporting_no_quota_left_in_its_headers_is_switch
   BOOST_TEST(by_key["Bearer key-a"] == 1u);
   BOOST_TEST(by_key["Bearer key-b"] == 2u);
 }
+
+BOOST_AUTO_TEST_CASE(a_stream_the_client_cancels_is_charged_what_it_used) {
+  mock::MockOptions mo;
+  mo.defaults.tokens = 100;
+  mo.defaults.tokens_per_second = 20;  // a 5 s answer, cut after a few chunks
+  GatewayHarness h(mo, [](Config& c) {
+    c.models[0].targets[0].output_price = 1'000'000;  // $1 a completion token
+    c.keys[0].budget = BudgetConfig{1000.0, BudgetPeriod::month};
+    c.keys[0].limits.concurrent = 1;
+  });
+  h.run([&]() -> asio::awaitable<void> {
+    TestClient c(co_await asio::this_coro::executor);
+    BOOST_REQUIRE(!co_await c.connect(h.port()));
+    BOOST_REQUIRE(!co_await c.send(verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers()));
+    BOOST_REQUIRE_EQUAL((co_await c.read_header()).status, 200u);
+    co_await c.read_body_until("\"content\":\" from\"");  // a few chunks in
+    c.close();
+    co_await eventually([&] { return h.mock().open_connections() == 0; }, std::chrono::seconds(3));
+    auto r = co_await http_call(h.port(), verb::get, "/v1/usage", "", auth_headers());  // the slot is free again: no 429
+    BOOST_REQUIRE_EQUAL(r.status, 200u);
+    const auto u = boost::json::parse(r.body).as_object();
+    const double spent = u.at("budget").as_object().at("spent_usd").as_double();
+    BOOST_TEST(spent >= 2.0);   // the chunks relayed before the cut, about a token each
+    BOOST_TEST(spent < 100.0);  // not the whole answer
+    const auto& totals = u.at("period_totals").as_object();
+    BOOST_TEST(totals.at("requests").as_int64() == 1);
+    BOOST_TEST(totals.at("cost_usd").as_double() == spent, boost::test_tools::tolerance(1e-9));
+  }());
+}
