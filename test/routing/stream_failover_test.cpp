@@ -158,3 +158,34 @@ BOOST_AUTO_TEST_CASE(a_target_at_its_declared_quota_is_skipped_before_the_provid
   BOOST_TEST(s.b->calls() == 1);
   BOOST_TEST(s.router->counters().failures.count("upstream_status") == 0u);  // no provider was made to say 429
 }
+
+BOOST_AUTO_TEST_CASE(a_resumed_stream_costs_each_leg_at_its_own_target_s_prices) {
+  Streams s([](ModelRouteConfig& r) {
+    r.resume = true;
+    r.targets[0].output_price = 10.0;  // $ per million tokens
+    r.targets[1].output_price = 1.0;
+  });
+  FakeProvider::Step breaking;
+  breaking.chunks = {FakeProvider::content("a"), FakeProvider::content("b"), FakeProvider::content("c")};
+  breaking.break_after = 3;  // a relays 3 chunks (about a token each), then breaks
+  s.a->script(breaking);
+  FakeProvider::Step rest;
+  rest.chunks = {FakeProvider::content("d"), FakeProvider::content("e")};
+  s.b->script(rest);
+  auto plan = s.resolver->resolve("fast");
+  BOOST_REQUIRE(plan);
+  const double cost = run_async<double>(s.ioc, [&]() -> asio::awaitable<double> {
+    ChatRequest request{boost::json::parse(R"({"model":"fast","stream":true,"messages":[{"role":"user","content":"hi"}]})").as_object(),
+                        std::nullopt, "r1"};
+    auto stream = co_await s.router->chat_stream(*plan, request);
+    BOOST_REQUIRE(stream);
+    for (;;) {
+      auto c = co_await stream->next();
+      BOOST_REQUIRE(c);
+      if (!*c) break;
+    }
+    BOOST_TEST(stream->usage().completion_tokens == 5);
+    co_return stream->cost_usd();
+  }(), std::chrono::seconds(5));
+  BOOST_TEST(cost == (3 * 10.0 + 2 * 1.0) / 1e6, boost::test_tools::tolerance(1e-12));  // hand-computed: each leg at its own price
+}
