@@ -48,7 +48,7 @@ struct Gateway::Impl {
   // One ledger row for a request that ended (or was refused).
   void record(const ChatRequest& request, std::string_view route, std::string_view provider, std::string_view model, int status,
               bool stream, const Usage& used, double cost, std::chrono::steady_clock::duration took, double ttft_ms,
-              const Error* error) {
+              const Error* error, std::chrono::nanoseconds upstream = {}) {
     ledger::UsageRow row;
     row.time_ms = now_ms();
     row.request_id = request.request_id;
@@ -67,6 +67,10 @@ struct Gateway::Impl {
     row.latency_ms = std::chrono::duration<double, std::milli>(took).count();
     row.ttft_ms = ttft_ms;
     row.error = error ? std::string_view(error::code_name(*error)) : std::string_view();
+    // Streams: until the stream was handed out (its first chunk), not until its end.
+    const auto inside = (stream && ttft_ms > 0 ? std::chrono::duration<double, std::micro>(std::chrono::duration<double, std::milli>(ttft_ms))
+                                               : std::chrono::duration<double, std::micro>(took)) - std::chrono::duration<double, std::micro>(upstream);
+    row.overhead_us = std::max(0.0, inside.count());
     ledger.record(row);
   }
 
@@ -182,7 +186,8 @@ asio::awaitable<result<ChatResponse>> Gateway::chat(ChatRequest request) {
   const auto took = std::chrono::steady_clock::now() - started;
   if (answer) {
     if (request.admission) request.admission->finish(answer->usage, answer->cost_usd);
-    impl_->record(request, prepared.model, answer->provider, answer->model, 200, false, answer->usage, answer->cost_usd, took, 0, nullptr);
+    impl_->record(request, prepared.model, answer->provider, answer->model, 200, false, answer->usage, answer->cost_usd, took, 0, nullptr,
+                  answer->upstream_time);
   } else {
     if (request.admission) request.admission->finish(Usage{}, 0);
     const Error e = answer.error();
@@ -259,12 +264,14 @@ asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
   }
   const std::string provider = stream->provider(), model = stream->model();
   const auto upstream_time = stream->upstream_time();
-  auto finish = [impl = impl_.get(), ticket = std::move(request.admission), started, route = prepared.model,
+  const auto handed_out = std::chrono::steady_clock::now();  // the first chunk is here: the time to first token
+  auto finish = [impl = impl_.get(), ticket = std::move(request.admission), started, handed_out, route = prepared.model,
                  request_id = request.request_id, key = request.key](const ChatStream& s, const Error* e) {
     if (ticket) ticket->finish(s.usage(), s.cost_usd());
     ChatRequest who{boost::json::object(), std::nullopt, request_id, key};
     impl->record(who, route, s.provider(), s.model(), e && e->code == errc::cancelled ? 499 : 200, true, s.usage(), s.cost_usd(),
-                 std::chrono::steady_clock::now() - started, std::chrono::duration<double, std::milli>(s.upstream_time()).count(), e);
+                 std::chrono::steady_clock::now() - started, std::chrono::duration<double, std::milli>(handed_out - started).count(), e,
+                 s.upstream_time());
   };
   co_return ChatStream(std::make_unique<AccountedChunkSource>(std::move(*stream), std::move(finish)), provider, model, upstream_time);
 }

@@ -73,7 +73,7 @@ struct UsageLedger::Slot {
   int status = 0;
   bool stream = false;
   std::int64_t prompt = 0, cached = 0, cache_write = 0, completion = 0, reasoning = 0;
-  double cost = 0, latency = 0, ttft = 0;
+  double cost = 0, latency = 0, ttft = 0, overhead = 0;
 };
 
 struct UsageLedger::Db {
@@ -115,10 +115,16 @@ UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config)
   db_->exec(
       "CREATE TABLE IF NOT EXISTS usage(time_ms INTEGER NOT NULL, request_id TEXT, key TEXT, route TEXT, provider TEXT, model TEXT,"
       " status INTEGER, stream INTEGER, prompt_tokens INTEGER, cached_tokens INTEGER, cache_write_tokens INTEGER,"
-      " completion_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL, latency_ms REAL, ttft_ms REAL, error TEXT);"
+      " completion_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL, latency_ms REAL, ttft_ms REAL, error TEXT, overhead_us REAL);"
       "CREATE INDEX IF NOT EXISTS usage_time ON usage(time_ms);"
       "CREATE INDEX IF NOT EXISTS usage_key_time ON usage(key, time_ms);");
-  if (sqlite3_prepare_v2(db_->db, "INSERT INTO usage VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &db_->insert, nullptr) != SQLITE_OK) {
+  // A file from before the overhead column: add it (an error here means it is there already).
+  sqlite3_exec(db_->db, "ALTER TABLE usage ADD COLUMN overhead_us REAL", nullptr, nullptr, nullptr);
+  if (sqlite3_prepare_v2(db_->db,
+                         "INSERT INTO usage(time_ms, request_id, key, route, provider, model, status, stream, prompt_tokens, cached_tokens,"
+                         " cache_write_tokens, completion_tokens, reasoning_tokens, cost_usd, latency_ms, ttft_ms, error, overhead_us)"
+                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         -1, &db_->insert, nullptr) != SQLITE_OK) {
     throw std::runtime_error(std::string("usage ledger: ") + sqlite3_errmsg(db_->db));
   }
   writer_ = std::thread([this] { writer_loop(); });
@@ -154,6 +160,7 @@ bool UsageLedger::record(const UsageRow& r) noexcept {
   s.cost = r.cost_usd;
   s.latency = r.latency_ms;
   s.ttft = r.ttft_ms;
+  s.overhead = r.overhead_us;
   tail_.store(tail + 1, std::memory_order_release);
   return true;
 }
@@ -186,6 +193,7 @@ std::size_t UsageLedger::drain() {
     sqlite3_bind_double(st, 15, s.latency);
     sqlite3_bind_double(st, 16, s.ttft);
     text(17, s.error.view());
+    sqlite3_bind_double(st, 18, s.overhead);
     sqlite3_step(st);
     sqlite3_reset(st);
     head_.store(i + 1, std::memory_order_release);  // the slot is free again

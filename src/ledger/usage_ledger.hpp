@@ -38,6 +38,7 @@ struct UsageRow {
   double cost_usd = 0;
   double latency_ms = 0;
   double ttft_ms = 0;  // streams: time to first chunk
+  double overhead_us = 0;  // time inside the gateway core, excluding the wait on the provider
 };
 
 using UsageTotals = switchyard::UsageTotals;
