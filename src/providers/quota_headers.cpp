@@ -1,5 +1,7 @@
 #include "providers/quota_headers.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -64,16 +66,16 @@ QuotaReport read_quota_headers(const boost::beast::http::fields& h, std::int64_t
   };
   for (const auto& f : h) {
     const std::string_view name = f.name_string();
-    if (name.size() < 12 || (name[0] != 'x' && name[0] != 'X' && name[0] != 'a' && name[0] != 'A')) continue;
-    std::string lower(name);
-    for (auto& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (name.size() < 24 || (name[0] != 'x' && name[0] != 'X' && name[0] != 'a' && name[0] != 'A')) continue;
+    // Compared without copying the name: this runs on every response's headers.
+    auto is = [&](std::string_view expected) { return boost::beast::iequals(name, expected); };
     const std::string_view v = f.value();
-    if (lower == "x-ratelimit-remaining-requests" || lower == "anthropic-ratelimit-requests-remaining") r.requests_remaining = as_number(v);
-    else if (lower == "x-ratelimit-remaining-tokens" || lower == "anthropic-ratelimit-tokens-remaining") r.tokens_remaining = as_number(v);
-    else if (lower == "x-ratelimit-reset-requests") r.requests_reset_ms = parse_openai_duration(v).value_or(0);
-    else if (lower == "x-ratelimit-reset-tokens") r.tokens_reset_ms = parse_openai_duration(v).value_or(0);
-    else if (lower == "anthropic-ratelimit-requests-reset") r.requests_reset_ms = until(v);
-    else if (lower == "anthropic-ratelimit-tokens-reset") r.tokens_reset_ms = until(v);
+    if (is("x-ratelimit-remaining-requests") || is("anthropic-ratelimit-requests-remaining")) r.requests_remaining = as_number(v);
+    else if (is("x-ratelimit-remaining-tokens") || is("anthropic-ratelimit-tokens-remaining")) r.tokens_remaining = as_number(v);
+    else if (is("x-ratelimit-reset-requests")) r.requests_reset_ms = parse_openai_duration(v).value_or(0);
+    else if (is("x-ratelimit-reset-tokens")) r.tokens_reset_ms = parse_openai_duration(v).value_or(0);
+    else if (is("anthropic-ratelimit-requests-reset")) r.requests_reset_ms = until(v);
+    else if (is("anthropic-ratelimit-tokens-reset")) r.tokens_reset_ms = until(v);
   }
   return r;
 }
