@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Counts the gateway's instructions per request under valgrind's callgrind:
 # repeatable where wall-clock figures on a shared VM are not.
-#   bench/callgrind.sh [BUILD_DIR] [REQUESTS] [--stream] [--limits]
+#   bench/callgrind.sh [BUILD_DIR] [REQUESTS] [--stream] [--limits] [--burst] [--anthropic]
 # --limits: with the key that has every rate limit and a budget (bench/bench.toml).
+# --burst: the mock sends each stream's events together (one upstream read).
+# --anthropic: an Anthropic-type target (bench.toml): the stream is translated;
+#   its mock behaviour comes from the provider's headers (16 tokens at once; with --burst, 8 tokens in one read).
 # Prints instructions per request and leaves callgrind.out.<pid> in bench/results/ for callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B="${1:-build/release}"; n="${2:-2000}"; stream=""; key=sy-bench-key-0123456789
+B="${1:-build/release}"; n="${2:-2000}"; stream=""; key=sy-bench-key-0123456789; extra=(); model=fast
 for a in "${@:3}"; do
   case "$a" in
     --stream) stream=--stream ;;
     --limits) key=sy-bench-limited-0123456789 ;;
+    --burst) extra=(--extra '"mock":{"burst":1}'); [[ $model == anthropic-plain ]] && model=anthropic-burst ;;
+    --anthropic) model=anthropic-plain; [[ ${#extra[@]} -gt 0 ]] && model=anthropic-burst ;;
   esac
 done
 mock_port=19190; gw_port=18180
@@ -19,19 +24,25 @@ mock=$!
 mkdir -p bench/results
 out="bench/results/callgrind.out"
 SWITCHYARD_LISTEN="127.0.0.1:$gw_port" SWITCHYARD_MOCK_ADDR="127.0.0.1:$mock_port" \
-  valgrind --tool=callgrind --compress-strings=no --compress-pos=no --callgrind-out-file="$out.%p" "$B/switchyard" --config bench/bench.toml --log-level warn 2>/dev/null &
+  valgrind --tool=callgrind --separate-threads=yes --compress-strings=no --compress-pos=no --callgrind-out-file="$out.%p" "$B/switchyard" --config bench/bench.toml --log-level warn 2>/dev/null &
 gw=$!
 for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$gw_port") 2>/dev/null && break; sleep 0.1; done
 # Warm the pool, then zero the counters and measure n requests.
 "$B/switchyard-bench" --url "http://127.0.0.1:$gw_port/v1/chat/completions" --key "$key" \
-  --requests-per-connection 20 --warmup-ms 0 --label warm $stream > /dev/null
+  --requests-per-connection 20 --warmup-ms 0 --label warm --model "$model" $stream "${extra[@]}" > /dev/null
 callgrind_control -z "$gw" > /dev/null
 "$B/switchyard-bench" --url "http://127.0.0.1:$gw_port/v1/chat/completions" --key "$key" \
-  --requests-per-connection "$n" --warmup-ms 0 --label measured $stream > /dev/null
+  --requests-per-connection "$n" --warmup-ms 0 --label measured --model "$model" $stream "${extra[@]}" > /dev/null
 callgrind_control -d "$gw" > /dev/null
 kill -INT "$gw"; wait "$gw" 2>/dev/null || true
 kill "$mock"; wait "$mock" 2>/dev/null || true
-dump=$(ls -t "$out.$gw"* | grep -v "\.$gw$" | head -1)
-total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1}')
-echo "instructions per request: $((total / n)) ($total over $n requests${stream:+, streamed})"
+# One dump per thread: thread 1 is the io_context (the request path); the
+# others are the usage ledger's writer (SQLite) and idle helpers.
+total=0; io=0
+for d in "$out.$gw".1-*; do
+  t=$(callgrind_annotate "$d" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1}')
+  total=$((total + ${t:-0}))
+  [[ "$d" == *-01 ]] && io=${t:-0} && dump="$d"
+done
+echo "instructions per request: $((total / n)) ($total over $n requests${stream:+, streamed}), io thread alone: $((io / n))"
 echo "profile: callgrind_annotate $dump"

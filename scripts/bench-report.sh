@@ -11,28 +11,32 @@ echo "### Latency and throughput (µs; added = through the gateway minus direct 
 echo
 echo "| scenario | req/s direct | req/s gateway | p50 direct | p50 gateway | added p50 | p99 direct | p99 gateway | added p99 | added p99.9 | added mean | gateway-reported overhead p50 / p99 | gateway CPU µs/req | failed |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-for s in c1 c1samecore rate2000 max64 stream1 stream1000; do
+for s in c1 c1samecore rate2000 max64; do
   jq -rs --arg s "$s" '
     def r(x): (x * 10 | round) / 10;
     (map(select(.label == ($s + "/direct"))) | first) as $d |
-    (map(select(.label | startswith($s + "/")) | select(.label != ($s + "/direct"))) | first) as $g |
+    (map(select(.label | startswith($s + "/")) | select(.label != ($s + "/direct") and .label != ($s + "/nginx"))) | first) as $g |
     if $d == null or $g == null then empty else
     "| \($s) | \($d.throughput_rps | round) | \($g.throughput_rps | round) | \(r($d.latency.p50_us)) | \(r($g.latency.p50_us)) | \(r($g.latency.p50_us - $d.latency.p50_us)) | \(r($d.latency.p99_us)) | \(r($g.latency.p99_us)) | \(r($g.latency.p99_us - $d.latency.p99_us)) | \(r($g.latency.p999_us - $d.latency.p999_us)) | \(r($g.latency.mean_us - $d.latency.mean_us)) | \(if $g.gateway_overhead_header then "\(r($g.gateway_overhead_header.p50_us)) / \(r($g.gateway_overhead_header.p99_us))" else "-" end) | \(if $g.target_cpu_us_per_request then r($g.target_cpu_us_per_request) else "-" end) | \($d.failed)/\($g.failed) |"
     end' "$f"
 done
 echo
-echo "### Streams (µs)"
+echo "### Side by side with nginx (proxy_pass, proxy_buffering off, one worker on the same core)"
 echo
-echo "| scenario | TTFB p50 direct | TTFB p50 gateway | added TTFB p99 | gap p50 gateway | added gap p99 | stalls | incomplete |"
-echo "|---|---|---|---|---|---|---|---|"
-for s in stream1 stream1000; do
-  jq -rs --arg s "$s" '
+echo "CPU is the proxy process's own (user + system), per request or per relayed event (the client receives"
+echo "tokens + 3 events a stream: role, tokens, finish, [DONE]). Added = through the proxy minus direct to the mock."
+echo
+echo "| scenario | path | req/s | CPU µs/req | CPU µs/event | added p50 µs | added p99 µs | added TTFB p50 / p99 µs | added gap p50 / p99 µs | stalls | incomplete | RSS peak MB | failed |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+for s in c1 max64 burst64 paced1 paced100 paced1000 paced5000 translated100 translated1000 translatedburst64; do
+  case "$s" in burst64|translatedburst64) ev=11 ;; paced*|translated1*) ev=67 ;; *) ev=0 ;; esac
+  jq -rs --arg s "$s" --argjson ev "$ev" '
     def r(x): (x * 10 | round) / 10;
     (map(select(.label == ($s + "/direct"))) | first) as $d |
-    (map(select(.label | startswith($s + "/")) | select(.label != ($s + "/direct"))) | first) as $g |
-    if $d == null or $g == null then empty else
-    "| \($s) | \(r($d.ttfb.p50_us)) | \(r($g.ttfb.p50_us)) | \(r($g.ttfb.p99_us - $d.ttfb.p99_us)) | \(r($g.gap.p50_us)) | \(r($g.gap.p99_us - $d.gap.p99_us)) | \($g.stalls) | \($g.incomplete_streams) |"
-    end' "$f"
+    ((map(select(.label == ("paced" + ($s | ltrimstr("translated")) + "/direct"))) | first) // (map(select(.label == "burst64/direct")) | first)) as $dt |
+    (if $d then $d else $dt end) as $base |
+    map(select(.label | startswith($s + "/"))) | .[] |
+    "| \($s) | \(.label | split("/") | .[1]) | \(.throughput_rps | round) | \(if .target_cpu_us_per_request then r(.target_cpu_us_per_request) else "-" end) | \(if .target_cpu_us_per_request and $ev > 0 then r(.target_cpu_us_per_request / $ev) else "-" end) | \(if $base then r(.latency.p50_us - $base.latency.p50_us) else "-" end) | \(if $base then r(.latency.p99_us - $base.latency.p99_us) else "-" end) | \(if .ttfb and $base.ttfb then "\(r(.ttfb.p50_us - $base.ttfb.p50_us)) / \(r(.ttfb.p99_us - $base.ttfb.p99_us))" else "-" end) | \(if .gap and $base.gap then "\(r(.gap.p50_us - $base.gap.p50_us)) / \(r(.gap.p99_us - $base.gap.p99_us))" else "-" end) | \(.stalls // "-") | \(.incomplete_streams // "-") | \(if .target_rss_peak_bytes then r(.target_rss_peak_bytes / 1048576) else "-" end) | \(.failed) |"' "$f"
 done
 echo
 jq -rs '

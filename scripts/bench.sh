@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Benchmarks Switchyard against the physical limit: every scenario runs twice,
-# straight to switchyard-mock and through switchyard to the same mock, so the
-# gateway's cost is a difference measured side by side on this machine.
+# Benchmarks Switchyard against the physical limit and against a plain
+# reverse proxy: every scenario runs straight to switchyard-mock, through
+# switchyard to the same mock, and (where nginx is installed: setup.sh
+# --bench) through nginx `proxy_pass` to the same mock with proxy_buffering
+# off, so the gateway's cost is a difference measured side by side, in one
+# run, on this machine. Both proxies are pinned alone on core 0.
 #
-#   scripts/bench.sh                 full run (about 5 minutes)
+#   scripts/bench.sh                 full run (about 10 minutes)
 #   scripts/bench.sh --quick         a 1-minute subset
 #   scripts/bench.sh --target URL    compare another OpenAI-compatible gateway instead of switchyard;
 #                                    point it at the mock on 127.0.0.1:19090 (send --key KEY if it needs one)
@@ -33,7 +36,7 @@ out="bench/results/${stamp}-${commit}"
 json="$out.json"; : > "$json"
 
 hard=$(ulimit -Hn); ulimit -n "$hard"
-mock_port=19090; gw_port=18080
+mock_port=19090; gw_port=18080; nginx_port=18081
 key="sy-bench-key-0123456789"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -64,6 +67,43 @@ else
   gw_pid=""; gw_url="$target"; gw_key="$target_key"; gw_name="target"
 fi
 direct_url="http://127.0.0.1:$mock_port/v1/chat/completions"
+
+# nginx as the reference proxy: one worker on the gateway's core, a keep-alive
+# upstream pool, no buffering of the answer (streams relayed as they come).
+nginx_url=""; nginx_pid=""
+if command -v nginx > /dev/null && [[ -z "$target" ]]; then
+  nginx_dir=$(mktemp -d /tmp/switchyard-bench-nginx.XXXXXX)
+  cat > "$nginx_dir/nginx.conf" <<NGINX
+worker_processes 1;
+worker_cpu_affinity $( ((cores < 2)) && echo auto || echo 01);
+worker_rlimit_nofile $hard;
+pid $nginx_dir/nginx.pid;
+error_log $nginx_dir/error.log error;
+$( [[ $(id -u) == 0 ]] && echo "user root;")
+events { worker_connections $(( hard - 100 )); multi_accept on; }
+http {
+  access_log off;
+  client_body_temp_path $nginx_dir/body;
+  proxy_temp_path $nginx_dir/proxy;
+  upstream mock { server 127.0.0.1:$mock_port; keepalive 1024; }
+  server {
+    listen 127.0.0.1:$nginx_port backlog=4096;
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+NGINX
+  "${pin_gw[@]}" nginx -c "$nginx_dir/nginx.conf" -p "$nginx_dir" -g 'daemon off;' 2> "$nginx_dir/stderr" &
+  pids+=($!); wait_port "$nginx_port"
+  nginx_pid=$(pgrep -P "${pids[-1]}" | head -1)  # the worker: where the proxying happens
+  nginx_url="http://127.0.0.1:$nginx_port/v1/chat/completions"
+fi
 idle_rss_kb=""; [[ -n "$gw_pid" ]] && idle_rss_kb=$(rss_kb "$gw_pid")
 
 d() { if [[ -n "$quick" ]]; then echo "$2"; else echo "$1"; fi; }  # full / quick durations (ms)
@@ -72,12 +112,14 @@ run() {  # run LABEL URL KEY ARGS... : one measurement, appended to the JSON fil
   local label=$1 url=$2 k=$3; shift 3
   local pidarg=()
   if [[ "$url" == "$gw_url" && -n "$gw_pid" ]]; then pidarg=(--pid "$gw_pid"); fi
+  if [[ -n "$nginx_url" && "$url" == "$nginx_url" ]]; then pidarg=(--pid "$nginx_pid"); fi
   "${pin_other[@]}" "$B/switchyard-bench" --url "$url" --key "$k" --label "$label" --json "$json" "${pidarg[@]}" "$@" || true
 }
-pair() {  # pair NAME ARGS... : the same run direct and through the gateway
+pair() {  # pair NAME ARGS... : the same run direct, through the gateway and through nginx
   local name=$1; shift
   run "$name/direct" "$direct_url" "" "$@"
   run "$name/$gw_name" "$gw_url" "$gw_key" "$@"
+  if [[ -n "$nginx_url" ]]; then run "$name/nginx" "$nginx_url" "" "$@"; fi
 }
 
 echo "== overhead at concurrency 1, zero-delay mock"
@@ -94,9 +136,31 @@ echo "== fixed rate 2000 req/s, mock answers in 20 ms"
 pair rate2000 --rate 2000 --connections 256 --extra '"mock":{"ttft_ms":20}' --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
 echo "== max throughput, 64 connections, zero-delay mock (gateway alone on core 0)"
 pair max64 --connections 64 --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
-echo "== streaming: 64 chunks 20 ms apart"
-pair stream1 --stream --connections 1 --extra '"mock":{"tokens":64,"tokens_per_second":50}' --warmup-ms 1500 --duration-ms "$(d 10000 4000)"
-pair stream1000 --stream --connections 1000 --connect-spread-ms 1000 --extra '"mock":{"tokens":64,"tokens_per_second":50}' --warmup-ms 2500 --duration-ms "$(d 10000 4000)"
+
+echo "== a burst: an answer of 11 events arriving in one read, 64 connections"
+pair burst64 --stream --connections 64 --extra '"mock":{"tokens":8,"burst":1}' --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
+
+# Paced streams: 64 chunks 20 ms apart (~1.3 s a stream), at growing concurrency.
+paced='"mock":{"tokens":64,"tokens_per_second":50}'
+for n in 1 100 1000 5000; do
+  ((n * 2 + 500 > hard)) && continue
+  [[ -n "$quick" && $n -gt 1000 ]] && continue
+  spread=$(( n >= 1000 ? n : 0 ))
+  echo "== paced streams: $n concurrent"
+  pair "paced$n" --stream --connections "$n" --connect-spread-ms "$spread" --stall-ms 1000 --extra "$paced" \
+    --warmup-ms $(( 1500 + spread )) --duration-ms "$(d 10000 4000)"
+done
+if [[ -n "$gw_pid" ]]; then
+  # The same through an Anthropic-type target: Anthropic events translated to OpenAI chunks.
+  for n in 100 1000; do
+    spread=$(( n >= 1000 ? n : 0 ))
+    echo "== paced streams translated from Anthropic's API: $n concurrent"
+    run "translated$n/$gw_name" "$gw_url" "$gw_key" --model anthropic --stream --connections "$n" --connect-spread-ms "$spread" \
+      --stall-ms 1000 --extra "$paced" --warmup-ms $(( 1500 + spread )) --duration-ms "$(d 10000 4000)"
+  done
+  run "translatedburst64/$gw_name" "$gw_url" "$gw_key" --model anthropic-burst --stream --connections 64 \
+    --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
+fi
 
 if [[ -n "$gw_pid" ]]; then
   # Each stream holds a client and an upstream socket in the gateway.

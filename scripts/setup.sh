@@ -2,7 +2,7 @@
 # Installs the Debian packages Switchyard needs, only those missing.
 #   scripts/setup.sh          build and run dependencies
 #   scripts/setup.sh --test   also what the tests need (Node.js and npm for the SDK end-to-end test)
-#   scripts/setup.sh --bench  also what scripts/bench.sh needs (taskset, jq, Google Benchmark)
+#   scripts/setup.sh --bench  also what scripts/bench.sh needs (taskset, jq, Google Benchmark, nginx as the reference proxy)
 #   scripts/setup.sh --fuzz   clang-14 and its libFuzzer runtime (scripts/fuzz.sh; --test includes them)
 set -euo pipefail
 
@@ -16,7 +16,7 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-14 libclang-rt-14-dev)  # libFuzzer, for scripts/fuzz.sh
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(util-linux jq libbenchmark-dev)
+  packages+=(util-linux jq libbenchmark-dev nginx-light)
 fi
 
 missing=()

@@ -8,12 +8,15 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "observability/log_writer.hpp"
 #include "observability/logger.hpp"
 #include "server/http_server.hpp"
 
@@ -67,13 +70,16 @@ int main(int argc, char** argv) {
   const bool check = options.check;
   const auto level = options.level;
 
-  switchyard::observability::Logger log(level);
+  // Log lines leave through their own thread: the io thread never blocks on stderr.
+  switchyard::observability::LogWriter log_writer(STDERR_FILENO);
+  switchyard::observability::Logger log(level, log_writer);
   auto loaded = switchyard::load_config_file(config_path);
   if (!loaded) {
     std::cerr << "switchyard: config error: " << loaded.error() << "\n";
     return 2;
   }
   switchyard::Config config = std::move(*loaded);
+  if (config.server.access_log_json) log.set_format(switchyard::observability::LogFormat::json);
   for (const auto& w : config.warnings) log.warn(w);
   if (check) {
     std::cout << config_path << ": OK (" << config.providers.size() << " providers, " << config.models.size()

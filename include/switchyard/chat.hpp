@@ -96,10 +96,15 @@ struct ChatResponse {
 // A source of chat.completion.chunk JSON texts, one per call.
 class ChunkSource {
  public:
+  using Item = result<std::optional<std::string_view>>;
   virtual ~ChunkSource() = default;
-  // The next chunk (valid until the next call), nullopt at the clean end of
-  // the stream, or the error that broke it.
-  virtual boost::asio::awaitable<result<std::optional<std::string_view>>> next() = 0;
+  // The next chunk (valid until the next call to next() or poll()), nullopt
+  // at the clean end of the stream, or the error that broke it.
+  virtual boost::asio::awaitable<Item> next() = 0;
+  // The next item if it is here without waiting (bytes already received),
+  // else nullopt: then next() waits for it. Chunks that arrived together are
+  // taken this way and leave together; no I/O, no coroutine.
+  virtual std::optional<Item> poll() { return std::nullopt; }
   // Tokens used so far: the provider's report once it came, else an estimate.
   virtual Usage usage() const noexcept = 0;
   // What they cost at the prices of the target(s) that produced them.
@@ -115,7 +120,8 @@ class ChatStream {
       : source_(std::move(source)), provider_(std::move(provider)), model_(std::move(model)),
         upstream_time_(upstream_time) {}
 
-  boost::asio::awaitable<result<std::optional<std::string_view>>> next() { return source_->next(); }
+  boost::asio::awaitable<ChunkSource::Item> next() { return source_->next(); }
+  std::optional<ChunkSource::Item> poll() { return source_->poll(); }
   Usage usage() const noexcept { return source_->usage(); }
   double cost_usd() const noexcept { return source_->cost_usd(); }
   const std::string& provider() const noexcept { return provider_; }

@@ -40,6 +40,7 @@ struct ServerConfig {
   Millis shutdown_grace{10'000};                  // in-flight requests get this long on SIGTERM
   std::size_t max_connections = 10'000;           // client connections accepted at once
   bool access_log = true;                         // one log line per request
+  bool access_log_json = false;                   // access_log_format = "json": every log line a JSON object (else logfmt)
   std::string admin_key;                          // for GET /v1/providers; empty = that endpoint is off
 };
 

@@ -145,7 +145,7 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   if (!t) return;
   r.only_keys(*t, "server",
               {"listen", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "request_timeout_ms",
-               "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log", "admin_key", "json_memory_factor",
+               "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log", "access_log_format", "admin_key", "json_memory_factor",
                "max_json_memory_bytes", "max_header_memory_bytes"});
   if (auto listen = r.string(*t, "server", "listen")) {
     const auto colon = listen->rfind(':');
@@ -175,6 +175,10 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   r.millis(*t, "server", "shutdown_grace_ms", s.shutdown_grace);
   r.size(*t, "server", "max_connections", s.max_connections);
   if (auto v = r.boolean(*t, "server", "access_log")) s.access_log = *v;
+  if (auto v = r.string(*t, "server", "access_log_format")) {
+    if (*v == "json") s.access_log_json = true;
+    else if (*v != "logfmt") r.fail(t->get("access_log_format"), "server.access_log_format", "must be \"logfmt\" or \"json\"");
+  }
   std::vector<std::string> missing;
   if (auto v = r.string(*t, "server", "admin_key", &missing); v && missing.empty()) {
     if (v->size() < 16) r.fail(t->get("admin_key"), "server.admin_key", "must be at least 16 characters");

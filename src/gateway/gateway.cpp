@@ -223,19 +223,29 @@ class AccountedChunkSource final : public ChunkSource {
     const Error dropped = make_error(errc::cancelled, "the client left");
     end(&dropped);
   }
-  asio::awaitable<result<std::optional<std::string_view>>> next() override {
+  asio::awaitable<Item> next() override {
+    if (auto ready = poll()) co_return std::move(*ready);
     auto r = co_await inner_.next();
-    if (!r) {
-      const Error e = r.error();
-      end(&e);
-    }
-    else if (!*r) end(nullptr);  // the end: counted before the client sees it
-    co_return r;
+    co_return after(std::move(r));
+  }
+  std::optional<Item> poll() override {
+    auto r = inner_.poll();
+    if (!r) return std::nullopt;
+    return after(std::move(*r));
   }
   Usage usage() const noexcept override { return inner_.usage(); }
   double cost_usd() const noexcept override { return inner_.cost_usd(); }
 
  private:
+  Item after(Item r) {
+    if (!r) {
+      const Error e = r.error();
+      end(&e);
+    } else if (!*r) {
+      end(nullptr);  // the end: counted before the client sees it
+    }
+    return r;
+  }
   void end(const Error* e) {
     if (!finish_) return;
     auto f = std::move(finish_);

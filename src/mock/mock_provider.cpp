@@ -13,6 +13,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <charconv>
 #include <random>
 #include <list>
@@ -60,6 +63,8 @@ void apply_override(MockBehaviour& b, std::string_view key, std::string_view val
     if (parse_number(value, v) && v >= 0 && v <= 1) b.fail_rate = v;
   } else if (key == "comments") {
     b.comments = value == "1" || value == "true";
+  } else if (key == "burst") {
+    b.burst = value == "1" || value == "true";
   } else if (key == "echo_key") {
     b.echo_key = value == "1" || value == "true";
   } else if (key == "ratelimit_remaining_requests") {
@@ -162,6 +167,18 @@ struct MockProvider::Impl {
     co_return false;
   }
 
+  // burst = 1: the stream's events are held by the kernel (TCP_CORK) and
+  // leave together when the answer ends, as a provider's burst of events
+  // arriving in one read. Uncorked when the scope ends, on every path.
+  struct Corked {
+    Corked(beast::tcp_stream& lowest, bool on) : fd(on ? lowest.socket().native_handle() : -1) { set(1); }
+    ~Corked() { set(0); }
+    void set(int v) const {
+      if (fd >= 0) ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v);
+    }
+    int fd;
+  };
+
   static void reset(beast::tcp_stream& lowest) {
     boost::system::error_code ec;
     lowest.socket().set_option(asio::socket_base::linger(true, 0), ec);
@@ -179,7 +196,7 @@ struct MockProvider::Impl {
     static constexpr std::pair<std::string_view, std::string_view> headers[] = {
         {"x-mock-status", "status"},   {"x-mock-retry-after", "retry_after"}, {"x-mock-ttft-ms", "ttft_ms"},
         {"x-mock-tps", "tokens_per_second"}, {"x-mock-tokens", "tokens"},       {"x-mock-fault", "fault"},
-        {"x-mock-fail-rate", "fail_rate"}, {"x-mock-fail-status", "fail_status"}, {"x-mock-comments", "comments"},
+        {"x-mock-fail-rate", "fail_rate"}, {"x-mock-fail-status", "fail_status"}, {"x-mock-comments", "comments"}, {"x-mock-burst", "burst"},
         {"x-mock-echo-key", "echo_key"}};
     for (auto [h, key] : headers) {
       if (auto it = req.find(h); it != req.end()) apply_override(b, key, it->value());
@@ -241,6 +258,7 @@ struct MockProvider::Impl {
     const std::array<asio::const_buffer, 3> bufs{asio::buffer(std::string_view("data: ")), asio::buffer(data),
                                                  asio::buffer(std::string_view("\n\n"))};
     auto [ec, n] = co_await asio::async_write(s, http::make_chunk(bufs), use_nothrow);
+    if (!ec) stats.stream_bytes_sent += data.size() + 8;
     co_return !ec;
   }
 
@@ -277,6 +295,7 @@ struct MockProvider::Impl {
   template <class Stream>
   asio::awaitable<bool> stream_answer(Stream& s, beast::tcp_stream& lowest, const MockBehaviour& b, std::string_view id,
                                       std::string_view model, bool include_usage, int prompt_tokens, bool keep_alive) {
+    const Corked corked(lowest, b.burst);
     if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
 
     const std::string prefix = R"({"id":")" + std::string(id) +
@@ -452,6 +471,7 @@ struct MockProvider::Impl {
                               {"usage", boost::json::object{{"input_tokens", prompt_tokens}, {"output_tokens", b.tokens}}}};
       co_return co_await respond(200, boost::json::serialize(msg), nullptr);
     }
+    const Corked corked(lowest, b.burst);
     if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
     auto event = [&](std::string_view name, std::string data) -> asio::awaitable<bool> {
       const std::string frame = "event: " + std::string(name) + "\ndata: " + data + "\n\n";

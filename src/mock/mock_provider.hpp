@@ -9,6 +9,7 @@
 //   fault = "reset" | "hang" | "stall-after:N" | "reset-after:N" | "error-after:N",
 //   fail_rate (0..1) with fail_status: a random share of requests fails,
 //   comments = 1: keep-alive comment lines in OpenAI streams (OpenRouter's habit),
+//   burst = 1: a stream's events leave together at its end (one read upstream),
 //   echo_key = 1: errors repeat the credential received; faults "bad-chunk",
 //   "trail-after-done", "endless-chunk-ext" misbehave as hostile upstreams do.
 // The request path picks the API: /chat/completions (OpenAI), /messages
@@ -46,6 +47,7 @@ struct MockBehaviour {
   int fault_after = 0;           // chunks sent before a stall/reset/error fault
   double fail_rate = 0;          // this share of requests (random, seeded) answers with fail_status instead
   unsigned fail_status = 500;
+  bool burst = false;            // streams: every event sent at the end, together (TCP_CORK)
   bool comments = false;         // OpenAI mode: SSE comment lines (": OPENROUTER PROCESSING") before each chunk, as OpenRouter sends
   bool echo_key = false;         // error bodies and error frames repeat the credential the request carried (a careless provider)
   int ratelimit_remaining_requests = -1;  // >= 0: answers carry x-ratelimit-remaining-requests (and -reset-requests)
@@ -69,6 +71,7 @@ struct MockStats {
   std::uint64_t connections_closed = 0;
   std::uint64_t requests = 0;
   std::uint64_t peer_closed_mid_response = 0;  // client (the gateway) hung up while we were answering
+  std::uint64_t stream_bytes_sent = 0;         // SSE event bytes written into OpenAI streams
   std::string last_path;
   std::string last_authorization;  // the Authorization header, or "x-api-key <key>" (Anthropic style)
   std::string last_body;

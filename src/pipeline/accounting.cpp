@@ -16,36 +16,37 @@ std::string loggable(std::string_view text) {
   return out;
 }
 
-std::string access_log_line(const RequestLine& request, const RequestOutcome& outcome, Clock::duration took) {
-  std::string line = "request method=";
-  line += loggable(request.method);
-  line += " path=";
-  line += loggable(request.path);
-  line += " status=" + std::to_string(outcome.status);
-  if (!outcome.model.empty()) line += " model=" + outcome.model;
-  if (!outcome.provider.empty()) line += " provider=" + outcome.provider;
-  if (!outcome.note.empty()) line += " error=" + outcome.note;
-  line += " duration_us=" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
-  line += " request_id=";
-  line += request.request_id;
-  return line;
-}
-
 Accounting::Accounting(observability::Logger* log, bool access_log, OverheadSink overhead)
     : log_(log), access_log_(access_log && log), overhead_(std::move(overhead)) {}
 
-std::string Accounting::overhead(Clock::time_point read, std::chrono::nanoseconds upstream) const {
+std::int64_t Accounting::overhead(Clock::time_point read, std::chrono::nanoseconds upstream) const {
   const auto inside = std::max<Clock::duration>(Clock::duration::zero(), Clock::now() - read - upstream);
   if (overhead_) overhead_(inside);
-  return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(inside).count());
+  return std::chrono::duration_cast<std::chrono::microseconds>(inside).count();
 }
 
-void Accounting::finished(const RequestLine& request, const RequestOutcome& outcome, Clock::duration took) const {
-  if (access_log_) log_->info(access_log_line(request, outcome, took));
+void Accounting::finished(const RequestLine& request, const RequestOutcome& o, Clock::duration took) const {
+  if (!access_log_) return;
+  using observability::LogField;
+  const std::string method = loggable(request.method), path = loggable(request.path);
+  const std::string target = o.provider.empty() ? std::string() : o.provider + '/' + o.target_model;
+  const std::int64_t duration_us = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+  auto count = [](std::int64_t n) { return n < 0 ? LogField::Value() : LogField::Value(n); };
+  log_->record(observability::LogLevel::info, "request",
+               {LogField{"method", method}, LogField{"path", path}, LogField{"status", std::int64_t{o.status}},
+                LogField{"key", o.key}, LogField{"route", std::string_view(o.model)}, LogField{"target", std::string_view(target)},
+                LogField{"tokens_in", count(o.input_tokens)}, LogField{"tokens_out", count(o.output_tokens)},
+                LogField{"cost_usd", o.input_tokens < 0 ? LogField::Value() : LogField::Value(o.cost_usd)},
+                LogField{"cache", o.cache}, LogField{"overhead_us", count(o.overhead_us)},
+                LogField{"duration_us", duration_us}, LogField{"error", std::string_view(o.note)},
+                LogField{"request_id", request.request_id}});
 }
 
 void Accounting::rejected(unsigned status, std::string_view request_id) const {
-  if (access_log_) log_->info("request rejected status=" + std::to_string(status) + " request_id=" + std::string(request_id));
+  if (!access_log_) return;
+  using observability::LogField;
+  log_->record(observability::LogLevel::info, "request rejected",
+               {LogField{"status", std::int64_t{status}}, LogField{"request_id", request_id}});
 }
 
 }  // namespace switchyard::pipeline

@@ -21,37 +21,52 @@ class OpenAiChunkStream final : public ChunkSource {
   OpenAiChunkStream(std::unique_ptr<upstream::UpstreamExchange> exchange, const ProviderConfig& config, bool client_wants_usage)
       : reader_(std::move(exchange), config.name), config_(config), client_wants_usage_(client_wants_usage) {}
 
-  asio::awaitable<result<std::optional<std::string_view>>> next() override {
+  asio::awaitable<Item> next() override {
     for (;;) {
-      if (finished_) co_return std::optional<std::string_view>{};
+      if (auto ready = poll()) co_return std::move(*ready);
       auto ev = co_await reader_.next();
-      if (!ev || !*ev) finished_ = true;
-      if (!ev) co_return ev.error();
-      if (!*ev) co_return make_error(errc::upstream_reset, "ended the stream before [DONE]", config_.name);
-      const std::string_view data = (*ev)->data;
-      if (data == "[DONE]") {
-        finished_ = true;
-        reader_.finish();
-        co_return std::optional<std::string_view>{};
-      }
-      if (auto err = error_in_stream(data, config_.name, config_.api_key)) {
-        finished_ = true;
-        co_return *err;
-      }
-      if (auto u = find_openai_usage(data)) {
-        usage_ = *u;
-        // Some providers put usage on the last content chunk: that one is passed on as it is.
-        if (!client_wants_usage_ && data.find("\"choices\":[]") != std::string_view::npos) continue;
-      } else if (!usage_.reported) {
-        ++usage_.completion_tokens;  // about a token per chunk until the report comes
-      }
-      co_return std::optional<std::string_view>{data};
+      if (auto item = on_event(std::move(ev))) co_return std::move(*item);
+    }
+  }
+
+  std::optional<Item> poll() override {
+    for (;;) {
+      if (finished_) return Item(std::optional<std::string_view>{});
+      auto ev = reader_.poll();
+      if (!ev) return std::nullopt;
+      if (auto item = on_event(std::move(*ev))) return item;
     }
   }
 
   Usage usage() const noexcept override { return usage_; }
 
  private:
+  // What an event means for the client: a chunk, the end, an error; nullopt
+  // when it is not passed on (the usage-only chunk nobody asked for).
+  std::optional<Item> on_event(upstream::SseEventReader::Item ev) {
+    if (!ev || !*ev) finished_ = true;
+    if (!ev) return Item(ev.error());
+    if (!*ev) return Item(make_error(errc::upstream_reset, "ended the stream before [DONE]", config_.name));
+    const std::string_view data = (*ev)->data;
+    if (data == "[DONE]") {
+      finished_ = true;
+      reader_.finish();
+      return Item(std::optional<std::string_view>{});
+    }
+    if (auto err = error_in_stream(data, config_.name, config_.api_key)) {
+      finished_ = true;
+      return Item(*err);
+    }
+    if (auto u = find_openai_usage(data)) {
+      usage_ = *u;
+      // Some providers put usage on the last content chunk: that one is passed on as it is.
+      if (!client_wants_usage_ && data.find("\"choices\":[]") != std::string_view::npos) return std::nullopt;
+    } else if (!usage_.reported) {
+      ++usage_.completion_tokens;  // about a token per chunk until the report comes
+    }
+    return Item(std::optional<std::string_view>{data});
+  }
+
   upstream::SseEventReader reader_;
   const ProviderConfig& config_;
   bool client_wants_usage_;

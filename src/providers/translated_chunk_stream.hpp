@@ -28,38 +28,53 @@ class TranslatedChunkStream final : public ChunkSource {
   TranslatedChunkStream(std::unique_ptr<upstream::UpstreamExchange> exchange, std::string provider, Translator translator)
       : reader_(std::move(exchange), std::move(provider)), translator_(std::move(translator)) {}
 
-  boost::asio::awaitable<result<std::optional<std::string_view>>> next() override {
+  boost::asio::awaitable<Item> next() override {
+    for (;;) {
+      if (auto ready = poll()) co_return std::move(*ready);
+      auto ev = co_await reader_.next();
+      if (auto failed = translate(std::move(ev))) co_return std::move(*failed);
+    }
+  }
+
+  std::optional<Item> poll() override {
     for (;;) {
       if (!pending_.empty()) {
         current_ = std::move(pending_.front());
         pending_.pop_front();
-        co_return std::optional<std::string_view>{current_};
+        return Item(std::optional<std::string_view>{current_});
       }
-      if (ended_) co_return std::optional<std::string_view>{};
+      if (ended_) return Item(std::optional<std::string_view>{});
       if (translator_.finished()) {
         ended_ = true;
         reader_.finish();
-        co_return std::optional<std::string_view>{};
+        return Item(std::optional<std::string_view>{});
       }
-      auto ev = co_await reader_.next();
-      if (!ev) {
-        ended_ = true;
-        co_return ev.error();
-      }
-      out_.clear();
-      auto r = *ev ? translator_.on_event((*ev)->event, (*ev)->data, out_) : translator_.on_end(out_);
-      if (!*ev) ended_ = true;
-      if (!r) {
-        ended_ = true;
-        co_return with_provider(r.error(), reader_.provider());
-      }
-      for (auto& c : out_) pending_.push_back(std::move(c));
+      auto ev = reader_.poll();
+      if (!ev) return std::nullopt;
+      if (auto failed = translate(std::move(*ev))) return failed;
     }
   }
 
   Usage usage() const noexcept override { return translator_.usage(); }
 
  private:
+  // Queues the chunks an event translates to; the error that ends the stream, if any.
+  std::optional<Item> translate(upstream::SseEventReader::Item ev) {
+    if (!ev) {
+      ended_ = true;
+      return Item(ev.error());
+    }
+    out_.clear();
+    auto r = *ev ? translator_.on_event((*ev)->event, (*ev)->data, out_) : translator_.on_end(out_);
+    if (!*ev) ended_ = true;
+    if (!r) {
+      ended_ = true;
+      return Item(with_provider(r.error(), reader_.provider()));
+    }
+    for (auto& c : out_) pending_.push_back(std::move(c));
+    return std::nullopt;
+  }
+
   upstream::SseEventReader reader_;
   Translator translator_;
   std::vector<std::string> out_;

@@ -1,5 +1,7 @@
 #include "providers/upstream_error.hpp"
 
+#include "text/byte_search.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -140,12 +142,7 @@ Error error_from_upstream(unsigned status, std::string_view body, std::string_vi
 std::optional<Error> error_in_stream(std::string_view data, const std::string& provider, std::string_view secret) {
   // Cheap test first: a chunk's JSON never has a top-level "error" key, and an
   // "error" inside string content is escaped (\"error\").
-  // Boyer-Moore-Horspool with its table built once: string_view::find calls
-  // memchr once per '"' (a chunk is full of them) and glibc's memmem builds a
-  // table per call; both cost more per chunk.
-  static constexpr std::string_view key = "\"error\"";
-  static const std::boyer_moore_horspool_searcher searcher(key.begin(), key.end());
-  if (std::search(data.begin(), data.end(), searcher) == data.end()) return std::nullopt;
+  if (!text::contains_bytes(data, "\"error\"")) return std::nullopt;
   boost::system::error_code ec;
   auto v = boost::json::parse(data, ec);
   if (ec) return std::nullopt;

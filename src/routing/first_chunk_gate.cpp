@@ -13,12 +13,23 @@ FirstChunkGate::FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional
 
 FirstChunkGate::~FirstChunkGate() { count_usage(); }
 
-boost::asio::awaitable<result<std::optional<std::string_view>>> FirstChunkGate::next() {
+boost::asio::awaitable<ChunkSource::Item> FirstChunkGate::next() {
+  if (auto ready = poll()) co_return std::move(*ready);
+  auto r = co_await inner_->next();
+  co_return after(std::move(r));
+}
+
+std::optional<ChunkSource::Item> FirstChunkGate::poll() {
   if (pending_) {
     pending_ = false;
-    co_return first_;
+    return Item(first_);
   }
-  auto r = co_await inner_->next();
+  auto r = inner_->poll();
+  if (!r) return std::nullopt;
+  return after(std::move(*r));
+}
+
+ChunkSource::Item FirstChunkGate::after(Item r) {
   if (!r) r = providers::redacted(r.error(), secrets_);  // upstream text: no key leaves, whatever the provider echoed
   if (!r && r.error().code != errc::cancelled && resilience::counts_against_target(r.error())) {
     ++stream_breaks_;
@@ -27,7 +38,7 @@ boost::asio::awaitable<result<std::optional<std::string_view>>> FirstChunkGate::
     target_->breaker.on_failure(now);
   }
   if (!r || !*r) count_usage();  // the end: counted before the client sees it
-  co_return r;
+  return r;
 }
 
 void FirstChunkGate::count_usage() noexcept {

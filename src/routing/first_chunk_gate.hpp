@@ -29,9 +29,11 @@ class FirstChunkGate final : public ChunkSource {
 
   Usage usage() const noexcept override { return inner_->usage(); }
   double cost_usd() const noexcept override { return cost_of(inner_->usage(), prices_); }
-  boost::asio::awaitable<result<std::optional<std::string_view>>> next() override;
+  boost::asio::awaitable<Item> next() override;
+  std::optional<Item> poll() override;
 
  private:
+  Item after(Item r);  // a break feeds health and breaker; the end counts usage
   void count_usage() noexcept;  // once: at the end, or when dropped before it
 
   std::unique_ptr<ChunkSource> inner_;

@@ -10,21 +10,44 @@ ResumingChunkSource::ResumingChunkSource(Continue resume, std::size_t targets, b
   exclude_.push_back(current_.provider() + '/' + current_.model());
 }
 
-boost::asio::awaitable<result<std::optional<std::string_view>>> ResumingChunkSource::next() {
+std::optional<ChunkSource::Item> ResumingChunkSource::poll() {
   for (;;) {
-    auto r = co_await current_.next();
-    if (r) {
-      if (*r) {
-        if (skip_role_chunk_ && is_role_only(**r)) {
-          skip_role_chunk_ = false;
-          continue;
-        }
+    if (broken_) return std::nullopt;  // next() tries to continue it
+    auto r = current_.poll();
+    if (!r) return std::nullopt;
+    if (passes(*r)) return r;
+  }
+}
+
+// A chunk or the end is passed on (false: a role-only chunk of a
+// continuation, dropped); a break that another target could continue is held
+// for next(), which can wait for that target.
+bool ResumingChunkSource::passes(Item& r) {
+  if (r) {
+    if (*r) {
+      if (skip_role_chunk_ && is_role_only(**r)) {
         skip_role_chunk_ = false;
-        collect(**r);
+        return false;
       }
-      co_return r;
+      skip_role_chunk_ = false;
+      collect(**r);
     }
-    if (r.error().code == errc::cancelled || exclude_.size() >= targets_) co_return r;
+    return true;
+  }
+  if (r.error().code == errc::cancelled || exclude_.size() >= targets_) return true;
+  broken_ = r.error();
+  return false;
+}
+
+boost::asio::awaitable<ChunkSource::Item> ResumingChunkSource::next() {
+  for (;;) {
+    if (!broken_) {
+      auto r = co_await current_.next();
+      if (passes(r)) co_return r;
+      if (!broken_) continue;
+    }
+    Item r = *broken_;
+    broken_.reset();
     // Continue from another target.
     boost::json::object body = body_;
     auto& messages = body["messages"].as_array();

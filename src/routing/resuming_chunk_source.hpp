@@ -22,12 +22,14 @@ class ResumingChunkSource final : public ChunkSource {
   // `targets`: how many targets the route has (no continuation once each was used).
   ResumingChunkSource(Continue resume, std::size_t targets, boost::json::object body, ChatStream first, std::string request_id);
 
-  boost::asio::awaitable<result<std::optional<std::string_view>>> next() override;
+  boost::asio::awaitable<Item> next() override;
+  std::optional<Item> poll() override;
   // Every leg's tokens: the broken ones were paid for too.
   Usage usage() const noexcept override;
   double cost_usd() const noexcept override { return earlier_cost_ + current_.cost_usd(); }
 
  private:
+  bool passes(Item& r);
   static bool is_role_only(std::string_view chunk);
   void collect(std::string_view chunk);  // keeps the text of every content delta, for the next target
 
@@ -39,6 +41,7 @@ class ResumingChunkSource final : public ChunkSource {
   std::vector<std::string> exclude_;
   std::string streamed_;
   bool skip_role_chunk_ = false;
+  std::optional<Error> broken_;  // a break poll() saw, for next() to continue
   Usage earlier_;
   double earlier_cost_ = 0;
 };

@@ -2,25 +2,25 @@
 
 namespace switchyard::server {
 
-const ChatDialect::Buffers* AnthropicDialect::chunk(std::string_view c, ResponseWriter& w) {
+void AnthropicDialect::chunk(std::string_view c, std::string& out) {
   frames_.clear();
   if (auto ok = stream_.on_chunk(c, frames_); !ok) {
     failure_ = ok.error();
     providers::OpenAiToAnthropicStream::on_error(*failure_, frames_);
   }
-  return frames_.empty() ? nullptr : &w.raw_chunk(frames_);
+  ResponseWriter::append_chunk(out, frames_);
 }
 
-const ChatDialect::Buffers& AnthropicDialect::end(ResponseWriter& w) {
+void AnthropicDialect::end(std::string& out) {
   frames_.clear();
   stream_.on_end(frames_);
-  return w.raw_chunk(frames_);
+  ResponseWriter::append_chunk(out, frames_);
 }
 
-const ChatDialect::Buffers& AnthropicDialect::broken(const Error& e, ResponseWriter& w) {
+void AnthropicDialect::broken(const Error& e, std::string& out) {
   frames_.clear();
   providers::OpenAiToAnthropicStream::on_error(e, frames_);
-  return w.raw_chunk(frames_);
+  ResponseWriter::append_chunk(out, frames_);
 }
 
 }  // namespace switchyard::server

@@ -14,10 +14,10 @@ class AnthropicDialect final : public ChatDialect {
   explicit AnthropicDialect(std::string model) : model_(model), stream_(std::move(model)) {}
   error::HttpError error(const Error& e) const override { return shaped_error(e, ErrorShape::anthropic); }
   result<std::string> complete(std::string body) override { return providers::openai_response_to_anthropic(body, model_); }
-  const Buffers* chunk(std::string_view c, ResponseWriter& w) override;
+  void chunk(std::string_view c, std::string& out) override;
   const Error* failure() const override { return failure_ ? &*failure_ : nullptr; }
-  const Buffers& end(ResponseWriter& w) override;
-  const Buffers& broken(const Error& e, ResponseWriter& w) override;
+  void end(std::string& out) override;
+  void broken(const Error& e, std::string& out) override;
 
  private:
   std::string model_;

@@ -25,16 +25,15 @@ error::HttpError shaped_error(const Error& e, ErrorShape shape);
 
 class ChatDialect {
  public:
-  using Buffers = std::array<boost::asio::const_buffer, 5>;
   virtual ~ChatDialect() = default;
   virtual error::HttpError error(const Error& e) const = 0;
   virtual result<std::string> complete(std::string openai_body) = 0;
-  // One HTTP chunk's buffers for a chunk (nullptr: nothing to send), the clean end, a break.
-  virtual const Buffers* chunk(std::string_view openai_chunk, ResponseWriter& w) = 0;
-  virtual const Buffers& end(ResponseWriter& w) = 0;
-  virtual const Buffers& broken(const Error& e, ResponseWriter& w) = 0;
-  // Set when a chunk could not be written in this API: the buffers chunk()
-  // returned carry the error event, and the stream ends after them.
+  // Append to `out` the HTTP chunk for a stream chunk (maybe nothing), the clean end, a break.
+  virtual void chunk(std::string_view openai_chunk, std::string& out) = 0;
+  virtual void end(std::string& out) = 0;
+  virtual void broken(const Error& e, std::string& out) = 0;
+  // Set when a chunk could not be written in this API: what chunk()
+  // appended carries the error event, and the stream ends after it.
   virtual const Error* failure() const { return nullptr; }
 };
 

@@ -6,6 +6,10 @@ namespace switchyard::server {
 
 namespace asio = boost::asio;
 
+namespace {
+void append(std::string& out, asio::const_buffer b) { out.append(static_cast<const char*>(b.data()), b.size()); }
+}  // namespace
+
 ChatHandler::ChatHandler(Gateway& gateway, observability::Logger& log, pipeline::Accounting& accounting)
     : gateway_(gateway), log_(log), accounting_(accounting),
       admission_([&gateway](const auth::KeyEntry* key, const boost::json::object& body) { return gateway.admit(key, body); }) {}
@@ -65,8 +69,13 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
       co_await r.respond_mapped(dialect.error(body.error()));
     } else {
       r.outcome.provider = got->provider;
+      r.outcome.target_model = got->model;
       r.outcome.status = 200;
-      const std::string overhead = accounting_.overhead(r.read_at, got->upstream_time);
+      r.outcome.input_tokens = got->usage.prompt_tokens;
+      r.outcome.output_tokens = got->usage.completion_tokens;
+      r.outcome.cost_usd = got->cost_usd;
+      r.outcome.overhead_us = accounting_.overhead(r.read_at, got->upstream_time);
+      const std::string overhead = std::to_string(r.outcome.overhead_us);
       const auto m = r.meta(overhead);
       if (!m.keep_alive) r.outcome.close = true;
       if (!co_await r.send(r.writer.json(200, *body, m))) r.outcome.close = true;
@@ -78,7 +87,13 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
   }
 }
 
-// Relays a stream. Once its head went out, a break ends it with the
+// Relays a stream. Chunks that arrived together (one upstream read) leave
+// together: they are framed into one batch and written with one send, never
+// held back waiting for more. A batch is bounded (kMaxBatch): past it, it is
+// written before more is read, and a client that does not drain it makes the
+// send wait (within the write timeout) while the upstream read waits too, so
+// TCP back-pressure reaches the provider and the gateway holds no more than
+// that per stream. Once the head went out, a break ends the stream with the
 // dialect's error event and no clean end, so the client cannot mistake a cut
 // for an answer; a client that stops reading (write timeout) or leaves is
 // logged as 499.
@@ -87,36 +102,68 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
   if (!opened) co_return co_await r.respond_mapped(dialect.error(opened.error()));
   ChatStream& stream = *opened;
   r.outcome.provider = stream.provider();
+  r.outcome.target_model = stream.model();
   r.outcome.status = 200;
-  const std::string overhead = accounting_.overhead(r.read_at, stream.upstream_time());
+  r.outcome.overhead_us = accounting_.overhead(r.read_at, stream.upstream_time());
+  const std::string overhead = std::to_string(r.outcome.overhead_us);
   const auto m = r.meta(overhead);  // views `overhead`: keep it alive while m is used
   if (!m.keep_alive) r.outcome.close = true;
-  auto client_failed = [&] {
-    r.outcome.close = true;
-    r.outcome.status = error::http_status_of(make_error(errc::cancelled, ""));
-    r.outcome.note = "client_write_failed";
-  };
-  auto broke = [&](std::string_view why) {
-    r.outcome.close = true;
-    r.outcome.note = "stream_broken";
-    log_.warn("stream broken request_id=" + r.head.request_id + " " + std::string(why));
-  };
-  if (!co_await r.send(r.writer.stream_head(m))) co_return client_failed();
+  std::string& batch = r.writer.batch();
+  batch.clear();
+  append(batch, r.writer.stream_head(m));
+  enum class Ended { no, clean, broken } ended = Ended::no;
+  std::string why;
+  auto chunk = co_await stream.next();
   for (;;) {
-    auto chunk = co_await stream.next();
-    if (!chunk) {
-      if (co_await r.send(dialect.broken(chunk.error(), r.writer))) co_await r.send(ResponseWriter::last_chunk());
-      co_return broke(chunk.error().message);
+    // Frame what is here: this chunk and every one that arrived with it.
+    for (;;) {
+      if (!chunk) {
+        dialect.broken(chunk.error(), batch);
+        append(batch, ResponseWriter::last_chunk());
+        ended = Ended::broken;
+        why = chunk.error().message;
+        break;
+      }
+      if (!*chunk) {
+        dialect.end(batch);
+        append(batch, ResponseWriter::last_chunk());
+        ended = Ended::clean;
+        break;
+      }
+      dialect.chunk(**chunk, batch);
+      if (const Error* failed = dialect.failure()) {
+        append(batch, ResponseWriter::last_chunk());
+        ended = Ended::broken;
+        why = "provider '" + r.outcome.provider + "': " + failed->message;
+        break;
+      }
+      if (batch.size() >= kMaxBatch) break;
+      auto more = stream.poll();
+      if (!more) break;
+      chunk = std::move(*more);
     }
-    if (!*chunk) {
-      if (!co_await r.send(dialect.end(r.writer)) || !co_await r.send(ResponseWriter::last_chunk())) client_failed();
+    const bool sent = co_await r.send(asio::buffer(batch));
+    batch.clear();
+    if (!sent || ended != Ended::no) {
+      const Usage used = stream.usage();  // what the stream used, however it ended
+      r.outcome.input_tokens = used.prompt_tokens;
+      r.outcome.output_tokens = used.completion_tokens;
+      r.outcome.cost_usd = stream.cost_usd();
+    }
+    if (!sent) {
+      r.outcome.close = true;
+      r.outcome.status = error::http_status_of(make_error(errc::cancelled, ""));
+      r.outcome.note = "client_write_failed";
       co_return;
     }
-    if (const auto* buffers = dialect.chunk(**chunk, r.writer); buffers && !co_await r.send(*buffers)) co_return client_failed();
-    if (const Error* failed = dialect.failure()) {
-      co_await r.send(ResponseWriter::last_chunk());
-      co_return broke("provider '" + r.outcome.provider + "': " + failed->message);
+    if (ended == Ended::clean) co_return;
+    if (ended == Ended::broken) {
+      r.outcome.close = true;
+      r.outcome.note = "stream_broken";
+      log_.warn("stream broken request_id=" + r.head.request_id + " " + why);
+      co_return;
     }
+    chunk = co_await stream.next();
   }
 }
 

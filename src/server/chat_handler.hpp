@@ -33,6 +33,8 @@ class ChatHandler {
  private:
   using Dialect = std::variant<OpenAiDialect, AnthropicDialect>;
   boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect);
+  // A stream's bytes framed and not yet written are written at this size at the latest.
+  static constexpr std::size_t kMaxBatch = 64 * 1024;
   boost::asio::awaitable<void> relay(RequestContext& r, ChatRequest request, ChatDialect& dialect);
 
   Gateway& gateway_;

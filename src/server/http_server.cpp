@@ -50,7 +50,14 @@ EndpointTable HttpServer::make_endpoints() {
   auto models = [this](RequestContext& r) { return answer_text(r, "application/json", models_json(gateway_)); };
   auto providers = [this](RequestContext& r) { return answer_text(r, "application/json", providers_json(gateway_)); };
   auto health = [this](RequestContext& r) { return answer_text(r, "application/json", health_json(gateway_, stopping_)); };
-  auto metrics = [this](RequestContext& r) { return answer_text(r, "text/plain; version=0.0.4", gateway_.metrics_text()); };
+  auto metrics = [this](RequestContext& r) {
+    std::string text = gateway_.metrics_text();
+    text += "# HELP switchyard_log_dropped_total Log lines dropped because the log's reader (stderr) did not keep up.\n"
+            "# TYPE switchyard_log_dropped_total counter\nswitchyard_log_dropped_total ";
+    text += std::to_string(log_.dropped());
+    text += '\n';
+    return answer_text(r, "text/plain; version=0.0.4", std::move(text));
+  };
   auto usage = [this](RequestContext& r) { return key_usage(r, gateway_); };
   auto all_usage = [this](RequestContext& r) { return admin_usage(r, gateway_); };
   return EndpointTable({

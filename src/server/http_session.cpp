@@ -1,5 +1,7 @@
 #include "server/http_session.hpp"
 
+#include "auth/key_store.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -151,6 +153,7 @@ std::optional<Error> HttpSession::check_access(RequestContext& r, const Endpoint
   auto key = host_.authenticator.check(spec->access, r.head.authorization, path);
   if (!key) return key.error();
   r.key = *key;
+  if (r.key) r.outcome.key = r.key->name;
   if (!spec->takes_body && r.head.has_body) return make_error(errc::invalid_request, "this endpoint takes no request body");
   if (content_length > host_.config.max_body_bytes) {
     return make_error(errc::body_too_large, "request body larger than " + std::to_string(host_.config.max_body_bytes) + " bytes");

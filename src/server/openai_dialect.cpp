@@ -2,9 +2,8 @@
 
 namespace switchyard::server {
 
-const ChatDialect::Buffers& OpenAiDialect::broken(const Error& e, ResponseWriter& w) {
-  scratch_ = error::error_object_json(e);
-  return w.sse_chunk(scratch_);
+void OpenAiDialect::broken(const Error& e, std::string& out) {
+  ResponseWriter::append_sse(out, error::error_object_json(e));
 }
 
 }  // namespace switchyard::server

@@ -10,12 +10,9 @@ class OpenAiDialect final : public ChatDialect {
  public:
   error::HttpError error(const Error& e) const override { return shaped_error(e, ErrorShape::openai); }
   result<std::string> complete(std::string body) override { return body; }
-  const Buffers* chunk(std::string_view c, ResponseWriter& w) override { return &w.sse_chunk(c); }
-  const Buffers& end(ResponseWriter& w) override { return w.sse_chunk("[DONE]"); }
-  const Buffers& broken(const Error& e, ResponseWriter& w) override;
-
- private:
-  std::string scratch_;
+  void chunk(std::string_view c, std::string& out) override { ResponseWriter::append_sse(out, c); }
+  void end(std::string& out) override { ResponseWriter::append_sse(out, "[DONE]"); }
+  void broken(const Error& e, std::string& out) override;
 };
 
 }  // namespace switchyard::server

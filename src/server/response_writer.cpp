@@ -63,44 +63,46 @@ boost::asio::const_buffer ResponseWriter::stream_head(const Meta& meta) {
   return boost::asio::buffer(head_);
 }
 
-const std::array<boost::asio::const_buffer, 5>& ResponseWriter::sse_chunk(std::string_view data) {
-  std::string_view payload = data;
-  std::string_view prefix = kSsePrefix;
+namespace {
+void append_hex_size(std::string& out, std::size_t size) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, size, 16).ptr;
+  out.append(digits, end);
+  out += "\r\n";
+}
+}  // namespace
+
+void ResponseWriter::append_sse(std::string& out, std::string_view data) {
   // Two memchr scans: string_view::find_first_of would call memchr once per byte (measured: 20% of a stream's cost).
-  if (std::memchr(data.data(), '\n', data.size()) || std::memchr(data.data(), '\r', data.size())) {
-    // Multi-line data: one "data:" line per line (rare; JSON chunks have no raw line breaks).
-    scratch_.clear();
-    std::size_t start = 0;
-    for (;;) {
-      const auto nl = data.find_first_of("\r\n", start);
-      scratch_ += kSsePrefix;
-      scratch_.append(data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
-      if (nl == std::string_view::npos) break;
-      scratch_ += '\n';
-      start = nl + 1;
-      if (data[nl] == '\r' && start < data.size() && data[start] == '\n') ++start;
-    }
-    payload = scratch_;
-    prefix = {};
+  if (!std::memchr(data.data(), '\n', data.size()) && !std::memchr(data.data(), '\r', data.size())) {
+    append_hex_size(out, kSsePrefix.size() + data.size() + 2);
+    out += kSsePrefix;
+    out += data;
+    out += kSseEnd;
+    return;
   }
-  const std::size_t size = prefix.size() + payload.size() + 2;
-  auto end = std::to_chars(chunk_size_.data(), chunk_size_.data() + chunk_size_.size() - 2, size, 16).ptr;
-  *end++ = '\r';
-  *end++ = '\n';
-  chunk_ = {boost::asio::buffer(chunk_size_.data(), static_cast<std::size_t>(end - chunk_size_.data())),
-            boost::asio::buffer(prefix), boost::asio::buffer(payload), boost::asio::buffer(kSseEnd),
-            boost::asio::const_buffer()};
-  return chunk_;
+  // Multi-line data: one "data:" line per line (rare; JSON chunks have no raw line breaks).
+  std::string event;
+  std::size_t start = 0;
+  for (;;) {
+    const auto nl = data.find_first_of("\r\n", start);
+    event += kSsePrefix;
+    event.append(data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    if (nl == std::string_view::npos) break;
+    event += '\n';
+    start = nl + 1;
+    if (data[nl] == '\r' && start < data.size() && data[start] == '\n') ++start;
+  }
+  append_hex_size(out, event.size() + 2);
+  out += event;
+  out += kSseEnd;
 }
 
-const std::array<boost::asio::const_buffer, 5>& ResponseWriter::raw_chunk(std::string_view bytes) {
-  auto end = std::to_chars(chunk_size_.data(), chunk_size_.data() + chunk_size_.size() - 2, bytes.size(), 16).ptr;
-  *end++ = '\r';
-  *end++ = '\n';
-  chunk_ = {boost::asio::buffer(chunk_size_.data(), static_cast<std::size_t>(end - chunk_size_.data())),
-            boost::asio::buffer(bytes), boost::asio::buffer(std::string_view("\r\n")), boost::asio::const_buffer(),
-            boost::asio::const_buffer()};
-  return chunk_;
+void ResponseWriter::append_chunk(std::string& out, std::string_view bytes) {
+  if (bytes.empty()) return;  // an empty chunk would end the body
+  append_hex_size(out, bytes.size());
+  out += bytes;
+  out += "\r\n";
 }
 
 }  // namespace switchyard::server

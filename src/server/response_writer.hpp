@@ -37,11 +37,14 @@ class ResponseWriter {
   // The head of a chunked text/event-stream response.
   boost::asio::const_buffer stream_head(const Meta& meta);
 
-  // One SSE `data:` event as one HTTP chunk.
-  const std::array<boost::asio::const_buffer, 5>& sse_chunk(std::string_view data);
+  // One SSE `data:` event as one HTTP chunk, appended to `out`.
+  static void append_sse(std::string& out, std::string_view data);
 
-  // Bytes already framed by the caller (e.g. Anthropic SSE events) as one HTTP chunk.
-  const std::array<boost::asio::const_buffer, 5>& raw_chunk(std::string_view bytes);
+  // Bytes already framed by the caller (e.g. Anthropic SSE events) as one HTTP chunk, appended to `out`.
+  static void append_chunk(std::string& out, std::string_view bytes);
+
+  // A stream's bytes gathered for one write (ChatHandler::relay); reused.
+  std::string& batch() noexcept { return batch_; }
 
   // The chunk that ends a chunked body.
   static boost::asio::const_buffer last_chunk() { return boost::asio::buffer(std::string_view("0\r\n\r\n")); }
@@ -51,9 +54,7 @@ class ResponseWriter {
 
   std::string head_;
   std::array<boost::asio::const_buffer, 2> json_{};
-  std::array<boost::asio::const_buffer, 5> chunk_{};
-  std::array<char, 24> chunk_size_{};
-  std::string scratch_;
+  std::string batch_;
 };
 
 }  // namespace switchyard::server

@@ -21,9 +21,16 @@ class SseEventReader {
   SseEventReader(std::unique_ptr<UpstreamExchange> exchange, std::string provider)
       : exchange_(std::move(exchange)), provider_(std::move(provider)), parser_(kMaxEvent) {}
 
-  // The next event (its views valid until the next call), nullopt when the
-  // body ended, or the error that broke it (I/O, an event over kMaxEvent).
-  boost::asio::awaitable<result<std::optional<sse::SseEvent>>> next();
+  using Item = result<std::optional<sse::SseEvent>>;
+
+  // The next event (its views valid until the next call to next() or
+  // poll()), nullopt when the body ended, or the error that broke it (I/O,
+  // an event over kMaxEvent).
+  boost::asio::awaitable<Item> next();
+
+  // The same without waiting: the next event if the bytes already received
+  // hold it, else nullopt (only the socket can tell; no system call made).
+  std::optional<Item> poll();
 
   // The answer is complete (e.g. `data: [DONE]`): what the upstream still
   // sends is not waited for. The connection goes back to the pool only if
@@ -36,6 +43,7 @@ class SseEventReader {
   std::unique_ptr<UpstreamExchange> exchange_;
   std::string provider_;
   sse::SseParser parser_;
+  bool ended_ = false;  // the body is complete: what the parser holds is all there is
 };
 
 }  // namespace switchyard::upstream

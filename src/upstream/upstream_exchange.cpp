@@ -28,7 +28,12 @@ asio::awaitable<result<void>> UpstreamExchange::start(const RequestBuffers& requ
     lease_ = std::move(*lease);
     reused_ = lease_->reused();
     done_ = false;
+    drained_ = true;
     auto& c = lease_->connection();
+    // A read takes what fits in the buffer's free capacity (at least 512
+    // bytes): room for a burst of events in one system call. Only the pages
+    // a read fills are touched.
+    if (c.buffer().capacity() < kReadCapacity) c.buffer().reserve(kReadCapacity);
     c.tcp().expires_after(timeouts_.response);
     auto [wec, written] = co_await c.visit([&](auto& s) { return asio::async_write(s, request, use_nothrow); });
     boost::system::error_code ec = wec;
@@ -56,37 +61,101 @@ asio::awaitable<result<void>> UpstreamExchange::start(const RequestBuffers& requ
   }
 }
 
-asio::awaitable<result<std::string_view>> UpstreamExchange::read_some() {
-  if (done_) co_return std::string_view{};
-  auto& c = lease_->connection();
-  for (;;) {
+// The parser takes bytes straight from the connection's buffer (plain or
+// decrypted TLS bytes alike), as many HTTP chunks as fit: no socket call.
+std::size_t UpstreamExchange::parse_buffered(std::size_t from, boost::system::error_code& ec) {
+  auto& buffer = lease_->connection().buffer();
+  std::size_t got = from;
+  while (buffer.size() > 0 && got < chunk_.size() && !parser_->is_done()) {
     auto& body = parser_->get().body();
-    body.data = chunk_.data();
-    body.size = chunk_.size();
-    boost::system::error_code ec = asio::error::would_block;
-    if (!c.tls() && c.buffer().size() > 0) {
-      // Bytes an earlier read brought in (a read takes all the socket has;
-      // the parser hands out one HTTP chunk at a time) are parsed at once: no
-      // async operation, no timer. Only when they end mid-chunk does the
-      // non-blocking socket get asked for more, and its would_block sends
-      // the read down the usual async path.
-      http::read_some(c.tcp(), c.buffer(), *parser_, ec);
-    }
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      c.tcp().expires_after(timeouts_.read);
-      auto [aec, n] = co_await c.visit([&](auto& s) { return http::async_read_some(s, c.buffer(), *parser_, use_nothrow); });
-      ec = aec;
-    }
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) {
-      done_ = true;
-      lease_.reset();
-      co_return io_error(ec, "reading the response body", provider_);
-    }
-    const std::size_t got = chunk_.size() - parser_->get().body().size;
-    if (parser_->is_done()) finish();
-    if (got > 0 || done_) co_return std::string_view(chunk_.data(), got);
+    body.data = chunk_.data() + got;
+    body.size = chunk_.size() - got;
+    const std::size_t used = parser_->put(buffer.data(), ec);
+    buffer.consume(used);
+    got = chunk_.size() - parser_->get().body().size;
+    if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
+    if (ec || used == 0) break;  // used == 0: a partial chunk header, the rest is on its way
   }
+  return got;
+}
+
+result<std::string_view> UpstreamExchange::failed(const boost::system::error_code& ec) {
+  done_ = true;
+  lease_.reset();
+  return io_error(ec, "reading the response body", provider_);
+}
+
+std::optional<result<std::string_view>> UpstreamExchange::read_buffered() {
+  if (done_) return result<std::string_view>(std::string_view{});
+  boost::system::error_code ec;
+  const std::size_t got = parse_buffered(0, ec);
+  if (ec) return failed(ec);
+  if (parser_->is_done()) finish();
+  if (got == 0 && !done_) return std::nullopt;
+  return result<std::string_view>(std::string_view(chunk_.data(), got));
+}
+
+asio::awaitable<result<std::string_view>> UpstreamExchange::read_some() {
+  for (;;) {
+    if (auto buffered = read_buffered()) co_return std::move(*buffered);
+    auto& c = lease_->connection();
+    if (c.tls()) {
+      // TLS: the stream decrypts; wait within the read timeout.
+      auto& body = parser_->get().body();
+      body.data = chunk_.data();
+      body.size = chunk_.size();
+      c.tcp().expires_after(timeouts_.read);
+      auto [ec, n] = co_await c.visit([&](auto& s) { return http::async_read_some(s, c.buffer(), *parser_, use_nothrow); });
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return failed(ec);
+      const std::size_t got = parse_buffered(chunk_.size() - parser_->get().body().size, ec);
+      if (ec) co_return failed(ec);
+      if (parser_->is_done()) finish();
+      if (got > 0 || done_) co_return std::string_view(chunk_.data(), got);
+      continue;
+    }
+    if (auto failure = co_await receive_plain(c)) co_return *failure;
+  }
+}
+
+// Plain TCP, as a plain proxy reads: one receive into the connection's
+// buffer for what has arrived. When the last receive emptied the socket, the
+// next one waits for more (Asio's read; an async_wait would cost an epoll_ctl
+// per wait here), bounded by the StallWatch instead of a timer per read.
+asio::awaitable<std::optional<result<std::string_view>>> UpstreamExchange::receive_plain(UpstreamConnection& c) {
+  auto& socket = c.tcp().socket();
+  auto& buffer = c.buffer();
+  if (buffer.size() >= kReadCapacity) {  // bytes the parser cannot take (an endless chunk header)
+    co_return failed(boost::system::error_code(http::error::buffer_overflow));
+  }
+  const std::size_t room = std::max<std::size_t>(buffer.capacity() - buffer.size(), 512);
+  boost::system::error_code ec;
+  std::size_t n = 0;
+  if (drained_) {
+    if (!stall_) stall_.emplace(socket.get_executor(), timeouts_.read);
+    stall_->waiting(socket);
+    auto [rec, got] = co_await socket.async_read_some(buffer.prepare(room), use_nothrow);
+    stall_->done();
+    ec = rec;
+    n = got;
+    if (ec == asio::error::operation_aborted && stall_->stalled()) ec = beast::error::timeout;
+  } else {
+    n = socket.read_some(buffer.prepare(room), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      drained_ = true;
+      co_return std::nullopt;
+    }
+  }
+  if (ec == asio::error::eof) {
+    parser_->put_eof(ec);  // a body that ends with the connection is complete; a chunked one is cut
+    if (ec) co_return failed(ec);
+    finish();
+    co_return result<std::string_view>(std::string_view{});
+  }
+  if (ec) co_return failed(ec);
+  buffer.commit(n);
+  drained_ = n < room;
+  co_return std::nullopt;  // parsed by read_buffered() on the next turn
 }
 
 asio::awaitable<result<std::string>> UpstreamExchange::read_all(std::size_t limit) {

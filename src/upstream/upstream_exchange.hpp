@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "upstream/connection_pool.hpp"
+#include "upstream/stall_watch.hpp"
 
 namespace switchyard::upstream {
 
@@ -30,6 +31,8 @@ struct ExchangeTimeouts {
 
 class UpstreamExchange {
  public:
+  static constexpr std::size_t kReadCapacity = 16 * 1024;  // the connection's read buffer
+
   UpstreamExchange(ConnectionPool& pool, ExchangeTimeouts timeouts, const std::string& provider)
       : pool_(pool), timeouts_(timeouts), provider_(provider) {}
 
@@ -45,8 +48,14 @@ class UpstreamExchange {
   const boost::beast::http::fields& headers() const { return parser_->get().base(); }
 
   // Next piece of the body; an empty view means the body is complete. The
-  // view is valid until the next call.
+  // view is valid until the next call. A piece holds everything that had
+  // arrived (up to the chunk buffer's size), not one HTTP chunk of it.
   boost::asio::awaitable<result<std::string_view>> read_some();
+
+  // The next piece if it is here without waiting: bytes already received
+  // (an empty view: the body is complete), or nullopt when only the socket
+  // can tell. No system call.
+  std::optional<result<std::string_view>> read_buffered();
 
   // The rest of the body, at most `limit` bytes (more is an error).
   boost::asio::awaitable<result<std::string>> read_all(std::size_t limit);
@@ -61,6 +70,11 @@ class UpstreamExchange {
 
  private:
   void finish();
+  // Parses received bytes into chunk_ from `from` on; the bytes chunk_ then holds.
+  std::size_t parse_buffered(std::size_t from, boost::system::error_code& ec);
+  result<std::string_view> failed(const boost::system::error_code& ec);
+  // One receive on a plain connection; a result when the body ended or failed.
+  boost::asio::awaitable<std::optional<result<std::string_view>>> receive_plain(UpstreamConnection& c);
 
   ConnectionPool& pool_;
   ExchangeTimeouts timeouts_;
@@ -69,6 +83,8 @@ class UpstreamExchange {
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
   bool done_ = false;
   bool reused_ = false;
+  bool drained_ = true;  // the last receive emptied the socket: wait before the next
+  std::optional<StallWatch> stall_;
   std::array<char, 4 * 1024> chunk_;  // not zeroed: only bytes read are used; 4 KiB keeps an open stream small
 };
 

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <boost/json.hpp>
+
 #include <vector>
 
 #include "observability/logger.hpp"
@@ -11,30 +13,65 @@ using namespace std::chrono;
 BOOST_AUTO_TEST_SUITE(accounting)
 
 BOOST_AUTO_TEST_CASE(the_access_log_line_has_the_request_and_its_outcome_and_nothing_a_client_can_inject) {
+  std::vector<std::string> lines;
+  observability::Logger log(observability::LogLevel::info, [&](std::string_view l) { lines.emplace_back(l); });
+  pipeline::Accounting a(&log, true, {});
   pipeline::RequestOutcome o;
   o.status = 200;
   o.model = "fast";
   o.provider = "oai";
+  o.target_model = "gpt-x";
+  o.key = "team-a";
+  o.input_tokens = 12;
+  o.output_tokens = 30;
+  o.cost_usd = 0.25;
+  o.overhead_us = 41;
   const std::string evil_path = "/v1/x\r\nrequest method=GET status=200";
-  const auto line = pipeline::access_log_line({"POST", evil_path, "req-1"}, o, microseconds(1234));
-  BOOST_TEST(line.find("method=POST") != std::string::npos);
-  BOOST_TEST(line.find("status=200") != std::string::npos);
-  BOOST_TEST(line.find("model=fast provider=oai") != std::string::npos);
-  BOOST_TEST(line.find("duration_us=1234") != std::string::npos);
-  BOOST_TEST(line.find("request_id=req-1") != std::string::npos);
+  a.finished({"POST", evil_path, "req-1"}, o, microseconds(1234));
+  BOOST_REQUIRE(lines.size() == 1u);
+  const auto& line = lines[0];
+  BOOST_TEST(line.find(" info request method=POST path=") != std::string::npos);
+  BOOST_TEST(line.find(" status=200 key=team-a route=fast target=oai/gpt-x tokens_in=12 tokens_out=30 cost_usd=0.25 cache=none "
+                       "overhead_us=41 duration_us=1234 request_id=req-1\n") != std::string::npos, line);
+  // The path's CR LF cannot start a line of its own; it is one quoted value.
   BOOST_TEST(line.find('\r') == std::string::npos);
-  BOOST_TEST(line.find('\n') == std::string::npos);
+  BOOST_TEST(line.find('\n') == line.size() - 1);
+  BOOST_TEST(line.find(R"(path="/v1/x??request method=GET status=200")") != std::string::npos, line);
   BOOST_TEST(pipeline::loggable(std::string(1000, 'a')).size() == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(the_access_log_in_json_is_one_object_a_line_with_unknowns_as_null) {
+  std::vector<std::string> lines;
+  observability::Logger log(observability::LogLevel::info, [&](std::string_view l) { lines.emplace_back(l); });
+  log.set_format(observability::LogFormat::json);
+  pipeline::Accounting a(&log, true, {});
+  pipeline::RequestOutcome o;
+  o.status = 401;
+  a.finished({"GET", "/v1/\"quoted\"\x01", "req-2"}, o, microseconds(7));
+  BOOST_REQUIRE(lines.size() == 1u);
+  BOOST_TEST(lines[0].back() == '\n');
+  const auto v = boost::json::parse(lines[0]).as_object();
+  BOOST_TEST(v.at("msg").as_string() == "request");
+  BOOST_TEST(v.at("level").as_string() == "info");
+  BOOST_TEST(v.at("path").as_string() == "/v1/\"quoted\"?");
+  BOOST_TEST(v.at("status").as_int64() == 401);
+  BOOST_TEST(v.at("key").is_null());
+  BOOST_TEST(v.at("tokens_in").is_null());
+  BOOST_TEST(v.at("cost_usd").is_null());
+  BOOST_TEST(v.at("cache").as_string() == "none");
+  BOOST_TEST(v.at("duration_us").as_int64() == 7);
+  BOOST_TEST(v.at("request_id").as_string() == "req-2");
+  BOOST_TEST(v.contains("ts"));
 }
 
 BOOST_AUTO_TEST_CASE(the_overhead_is_the_time_inside_the_gateway_never_negative) {
   std::vector<nanoseconds> recorded;
   pipeline::Accounting a(nullptr, true, [&](nanoseconds d) { recorded.push_back(d); });
   const auto read = steady_clock::now() - milliseconds(50);
-  const auto us = std::stoll(a.overhead(read, milliseconds(40)));
+  const auto us = a.overhead(read, milliseconds(40));
   BOOST_TEST(us >= 10'000);  // 50 ms since the request was read, 40 of them upstream
   BOOST_TEST(us < 1'000'000);
-  BOOST_TEST(std::stoll(a.overhead(steady_clock::now(), seconds(5))) == 0);  // upstream longer than the request: clamped
+  BOOST_TEST(a.overhead(steady_clock::now(), seconds(5)) == 0);  // upstream longer than the request: clamped
   BOOST_REQUIRE(recorded.size() == 2u);
   BOOST_TEST(recorded[1].count() == 0);
 }

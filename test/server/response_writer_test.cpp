@@ -63,9 +63,9 @@ BOOST_AUTO_TEST_CASE(http10_keep_alive_is_explicit) {
 BOOST_AUTO_TEST_CASE(a_chunked_event_stream_round_trips_through_http_and_sse_parsers) {
   ResponseWriter w;
   std::string bytes = flat(std::array{w.stream_head(ResponseWriter::Meta{"r", "3", {}, true, false})});
-  bytes += flat(w.sse_chunk(R"({"id":"c1"})"));
-  bytes += flat(w.sse_chunk("line one\nline two\r\nline three"));
-  bytes += flat(w.sse_chunk("[DONE]"));
+  ResponseWriter::append_sse(bytes, R"({"id":"c1"})");
+  ResponseWriter::append_sse(bytes, "line one\nline two\r\nline three");
+  ResponseWriter::append_sse(bytes, "[DONE]");
   bytes += flat(std::array{ResponseWriter::last_chunk()});
   auto res = parse(bytes);
   BOOST_TEST(res[http::field::content_type] == "text/event-stream");
