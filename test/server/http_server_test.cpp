@@ -331,6 +331,17 @@ BOOST_AUTO_TEST_CASE(a_stream_that_stalls_after_bytes_were_sent_ends_with_an_err
   BOOST_TEST(r.body.find("upstream_stalled") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_read_timeout_bounds_each_gap_not_the_whole_stream) {
+  // Gaps of 125 ms under a 300 ms read timeout, for longer than 300 ms in all:
+  // one timer per exchange (StallWatch) must measure each wait, not the stream.
+  GatewayHarness h({}, [](Config& c) { c.providers[0].read_timeout = milliseconds(300); });
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                           chat_body("fast", true, R"(,"mock":{"tokens":7,"tokens_per_second":8})"), auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  BOOST_TEST(r.body.find("[DONE]") != std::string::npos, r.body);
+  BOOST_TEST(r.body.find("upstream_stalled") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_stream_cut_by_the_provider_ends_with_an_error_event_not_done) {
   GatewayHarness h;
   auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
