@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Counts the gateway's instructions per request under valgrind's callgrind:
 # repeatable where wall-clock figures on a shared VM are not.
-#   bench/callgrind.sh [BUILD_DIR] [REQUESTS] [--stream] [--limits] [--burst] [--anthropic]
+#   bench/callgrind.sh [BUILD_DIR] [REQUESTS] [--stream] [--limits] [--burst|--paced] [--anthropic]
 # --limits: with the key that has every rate limit and a budget (bench/bench.toml).
 # --burst: the mock sends each stream's events together (one upstream read).
+# --paced: 2.5 ms between events, so that each arrives in a read of its own (a wake-up per event, as in real streams).
 # --anthropic: an Anthropic-type target (bench.toml): the stream is translated;
 #   its mock behaviour comes from the provider's headers (16 tokens at once; with --burst, 8 tokens in one read).
 # Prints instructions per request and leaves callgrind.out.<pid> in bench/results/ for callgrind_annotate.
@@ -15,6 +16,7 @@ for a in "${@:3}"; do
     --stream) stream=--stream ;;
     --limits) key=sy-bench-limited-0123456789 ;;
     --burst) extra=(--extra '"mock":{"burst":1}'); [[ $model == anthropic-plain ]] && model=anthropic-burst ;;
+    --paced) extra=(--extra '"mock":{"tokens_per_second":400}') ;;
     --anthropic) model=anthropic-plain; [[ ${#extra[@]} -gt 0 ]] && model=anthropic-burst ;;
   esac
 done

@@ -8,6 +8,7 @@
 #
 #   scripts/bench.sh                 full run (about 10 minutes)
 #   scripts/bench.sh --quick         a 1-minute subset
+#   scripts/bench.sh --only REGEX    only the scenarios whose name matches (e.g. 'paced100|burst64')
 #   scripts/bench.sh --target URL    compare another OpenAI-compatible gateway instead of switchyard;
 #                                    point it at the mock on 127.0.0.1:19090 (send --key KEY if it needs one)
 #
@@ -15,13 +16,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=""; target=""; target_key=""
+quick=""; target=""; target_key=""; only=""
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --target) target="$2"; shift ;;
     --key) target_key="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--target URL [--key KEY]]" >&2; exit 2 ;;
+    --only) only="$2"; shift ;;
+    *) echo "usage: $0 [--quick] [--only REGEX] [--target URL [--key KEY]]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -110,6 +112,7 @@ d() { if [[ -n "$quick" ]]; then echo "$2"; else echo "$1"; fi; }  # full / quic
 
 run() {  # run LABEL URL KEY ARGS... : one measurement, appended to the JSON file
   local label=$1 url=$2 k=$3; shift 3
+  if [[ -n "$only" && ! "${label%%/*}" =~ ^($only)$ ]]; then return 0; fi
   local pidarg=()
   if [[ "$url" == "$gw_url" && -n "$gw_pid" ]]; then pidarg=(--pid "$gw_pid"); fi
   if [[ -n "$nginx_url" && "$url" == "$nginx_url" ]]; then pidarg=(--pid "$nginx_pid"); fi
@@ -128,9 +131,11 @@ if [[ -n "$gw_pid" && ${#pin_gw[@]} -gt 0 ]]; then
   # On a VM, waking a process on another core costs ~40 µs per hop, and a request through the
   # gateway makes four such hops: measure once more with everything on one core.
   echo "== overhead at concurrency 1, everything on core 1"
-  taskset -p -c 1 "$gw_pid" > /dev/null
+  taskset -a -p -c 1 "$gw_pid" > /dev/null
+  [[ -n "$nginx_pid" ]] && taskset -p -c 1 "$nginx_pid" > /dev/null
   pair c1samecore --connections 1 --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
-  taskset -p -c 0 "$gw_pid" > /dev/null
+  taskset -a -p -c 0 "$gw_pid" > /dev/null
+  [[ -n "$nginx_pid" ]] && taskset -p -c 0 "$nginx_pid" > /dev/null
 fi
 echo "== fixed rate 2000 req/s, mock answers in 20 ms"
 pair rate2000 --rate 2000 --connections 256 --extra '"mock":{"ttft_ms":20}' --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
@@ -162,9 +167,10 @@ if [[ -n "$gw_pid" ]]; then
     --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
 fi
 
-if [[ -n "$gw_pid" ]]; then
+if [[ -n "$gw_pid" && -z "$only" ]]; then
   # Each stream holds a client and an upstream socket in the gateway.
-  streams=$(( (hard - 500) / 2 )); ((streams > 10000)) && streams=10000
+  # Headroom: the pools keep idle upstream connections from the runs before (their idle timeout).
+  streams=$(( (hard - 3000) / 2 )); ((streams > 10000)) && streams=10000
   [[ -n "$quick" ]] && streams=$((streams < 2000 ? streams : 2000))
   echo "== scale: $streams concurrent slow streams (16 chunks, 1 s apart)"
   before_kb=$(rss_kb "$gw_pid")

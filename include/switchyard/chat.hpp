@@ -105,6 +105,11 @@ class ChunkSource {
   // else nullopt: then next() waits for it. Chunks that arrived together are
   // taken this way and leave together; no I/O, no coroutine.
   virtual std::optional<Item> poll() { return std::nullopt; }
+  // Waits until poll() may have news (bytes arrived, the stream ended or
+  // broke), in one coroutine whatever the layers above it: a relay waits
+  // with fill() and takes with poll(). A source without poll() returns at
+  // once; next() then does the waiting.
+  virtual boost::asio::awaitable<void> fill() { co_return; }
   // Tokens used so far: the provider's report once it came, else an estimate.
   virtual Usage usage() const noexcept = 0;
   // What they cost at the prices of the target(s) that produced them.
@@ -122,6 +127,7 @@ class ChatStream {
 
   boost::asio::awaitable<ChunkSource::Item> next() { return source_->next(); }
   std::optional<ChunkSource::Item> poll() { return source_->poll(); }
+  boost::asio::awaitable<void> fill() { return source_->fill(); }
   Usage usage() const noexcept { return source_->usage(); }
   double cost_usd() const noexcept { return source_->cost_usd(); }
   const std::string& provider() const noexcept { return provider_; }

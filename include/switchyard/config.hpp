@@ -152,6 +152,7 @@ struct UsageConfig {
   std::string path;            // the database file; "" = in memory only (lost at exit; limits still work)
   int retention_days = 90;     // older rows are pruned
   std::size_t queue_rows = 8192;  // rows waiting for the writer thread; more are dropped (counted), never a request
+  std::size_t memory_rows = 100'000;  // in memory only: the newest rows kept (memory stays bounded, ~20 MB)
 };
 
 struct Config {

@@ -487,10 +487,11 @@ Config load(const Reader& r, const toml::table& root) {
   r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "usage"});
   load_server(r, root, cfg.server);
   if (const toml::table* u = r.table(root, "", "usage")) {
-    r.only_keys(*u, "usage", {"path", "retention_days", "queue_rows"});
+    r.only_keys(*u, "usage", {"path", "retention_days", "queue_rows", "memory_rows"});
     if (auto path = r.string(*u, "usage", "path")) cfg.usage.path = *path;
     if (auto v = r.integer(*u, "usage", "retention_days", 1, 36'500)) cfg.usage.retention_days = static_cast<int>(*v);
     r.size(*u, "usage", "queue_rows", cfg.usage.queue_rows, 16, 10'000'000);
+    r.size(*u, "usage", "memory_rows", cfg.usage.memory_rows, 1'000, 100'000'000);
   }
   std::set<std::string> skipped;
   load_providers(r, root, cfg, skipped);

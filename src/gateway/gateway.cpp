@@ -228,6 +228,7 @@ class AccountedChunkSource final : public ChunkSource {
     auto r = co_await inner_.next();
     co_return after(std::move(r));
   }
+  asio::awaitable<void> fill() override { return inner_.fill(); }
   std::optional<Item> poll() override {
     auto r = inner_.poll();
     if (!r) return std::nullopt;

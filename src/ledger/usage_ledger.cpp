@@ -216,6 +216,7 @@ void UsageLedger::run_jobs() {
 
 void UsageLedger::writer_loop() {
   auto last_prune = std::chrono::steady_clock::time_point{};
+  auto last_cap = std::chrono::steady_clock::time_point{};
   for (;;) {
     const bool stop = stopping_.load();
     drain();
@@ -228,6 +229,13 @@ void UsageLedger::writer_loop() {
       const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
       const auto cutoff = now - static_cast<Ms>(config_.retention_days) * 86'400'000;
       sqlite3_exec(db_->db, ("DELETE FROM usage WHERE time_ms < " + std::to_string(cutoff)).c_str(), nullptr, nullptr, nullptr);
+    }
+    // In memory only, the table keeps its newest memory_rows rows: without a
+    // file, every row would stay in RAM for the whole retention period.
+    if (config_.path.empty() && std::chrono::steady_clock::now() - last_cap > std::chrono::seconds(1)) {
+      last_cap = std::chrono::steady_clock::now();
+      sqlite3_exec(db_->db, ("DELETE FROM usage WHERE rowid <= (SELECT MAX(rowid) FROM usage) - " + std::to_string(config_.memory_rows)).c_str(),
+                   nullptr, nullptr, nullptr);
     }
     // Rows are picked up every 10 ms (the ring holds far more than 10 ms of traffic); jobs wake it at once.
     std::unique_lock lock(jobs_->mutex);

@@ -29,6 +29,8 @@ class OpenAiChunkStream final : public ChunkSource {
     }
   }
 
+  asio::awaitable<void> fill() override { return reader_.fill(); }
+
   std::optional<Item> poll() override {
     for (;;) {
       if (finished_) return Item(std::optional<std::string_view>{});

@@ -36,6 +36,8 @@ class TranslatedChunkStream final : public ChunkSource {
     }
   }
 
+  boost::asio::awaitable<void> fill() override { return reader_.fill(); }
+
   std::optional<Item> poll() override {
     for (;;) {
       if (!pending_.empty()) {

@@ -31,6 +31,7 @@ class FirstChunkGate final : public ChunkSource {
   double cost_usd() const noexcept override { return cost_of(inner_->usage(), prices_); }
   boost::asio::awaitable<Item> next() override;
   std::optional<Item> poll() override;
+  boost::asio::awaitable<void> fill() override { return inner_->fill(); }
 
  private:
   Item after(Item r);  // a break feeds health and breaker; the end counts usage

@@ -39,6 +39,11 @@ bool ResumingChunkSource::passes(Item& r) {
   return false;
 }
 
+boost::asio::awaitable<void> ResumingChunkSource::fill() {
+  if (broken_) co_return;  // nothing to wait for: next() continues from another target
+  co_await current_.fill();
+}
+
 boost::asio::awaitable<ChunkSource::Item> ResumingChunkSource::next() {
   for (;;) {
     if (!broken_) {

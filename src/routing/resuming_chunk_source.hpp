@@ -24,6 +24,7 @@ class ResumingChunkSource final : public ChunkSource {
 
   boost::asio::awaitable<Item> next() override;
   std::optional<Item> poll() override;
+  boost::asio::awaitable<void> fill() override;
   // Every leg's tokens: the broken ones were paid for too.
   Usage usage() const noexcept override;
   double cost_usd() const noexcept override { return earlier_cost_ + current_.cost_usd(); }

@@ -163,7 +163,17 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
       log_.warn("stream broken request_id=" + r.head.request_id + " " + why);
       co_return;
     }
-    chunk = co_await stream.next();
+    // Wait in one coroutine (fill) and take with poll; next() for what poll cannot tell.
+    std::optional<ChunkSource::Item> more = stream.poll();
+    if (!more) {
+      co_await stream.fill();
+      more = stream.poll();
+    }
+    if (more) {
+      chunk = std::move(*more);
+    } else {
+      chunk = co_await stream.next();
+    }
   }
 }
 

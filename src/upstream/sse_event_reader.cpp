@@ -26,10 +26,7 @@ std::optional<SseEventReader::Item> SseEventReader::poll() {
 asio::awaitable<SseEventReader::Item> SseEventReader::next() {
   for (;;) {
     if (auto ready = poll()) co_return std::move(*ready);
-    auto piece = co_await exchange_->read_some();
-    if (!piece) co_return piece.error();
-    if (piece->empty()) ended_ = true;
-    else parser_.feed(*piece);
+    co_await exchange_->receive();
   }
 }
 

@@ -32,6 +32,10 @@ class SseEventReader {
   // hold it, else nullopt (only the socket can tell; no system call made).
   std::optional<Item> poll();
 
+  // Waits for more bytes (or the error that ends the body): poll() then has
+  // what they complete. One coroutine frame per wait, whatever sits above.
+  boost::asio::awaitable<void> fill() { return exchange_->receive(); }
+
   // The answer is complete (e.g. `data: [DONE]`): what the upstream still
   // sends is not waited for. The connection goes back to the pool only if
   // what already arrived ends the body (UpstreamExchange::finish_now).

@@ -1,6 +1,7 @@
 #include "upstream/upstream_exchange.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/asio/write.hpp>
@@ -86,6 +87,11 @@ result<std::string_view> UpstreamExchange::failed(const boost::system::error_cod
 }
 
 std::optional<result<std::string_view>> UpstreamExchange::read_buffered() {
+  if (failure_) {
+    auto e = std::move(*failure_);
+    failure_.reset();
+    return result<std::string_view>(std::move(e));
+  }
   if (done_) return result<std::string_view>(std::string_view{});
   boost::system::error_code ec;
   const std::size_t got = parse_buffered(0, ec);
@@ -98,40 +104,33 @@ std::optional<result<std::string_view>> UpstreamExchange::read_buffered() {
 asio::awaitable<result<std::string_view>> UpstreamExchange::read_some() {
   for (;;) {
     if (auto buffered = read_buffered()) co_return std::move(*buffered);
-    auto& c = lease_->connection();
-    if (c.tls()) {
-      // TLS: the stream decrypts; wait within the read timeout.
-      auto& body = parser_->get().body();
-      body.data = chunk_.data();
-      body.size = chunk_.size();
-      c.tcp().expires_after(timeouts_.read);
-      auto [ec, n] = co_await c.visit([&](auto& s) { return http::async_read_some(s, c.buffer(), *parser_, use_nothrow); });
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return failed(ec);
-      const std::size_t got = parse_buffered(chunk_.size() - parser_->get().body().size, ec);
-      if (ec) co_return failed(ec);
-      if (parser_->is_done()) finish();
-      if (got > 0 || done_) co_return std::string_view(chunk_.data(), got);
-      continue;
-    }
-    if (auto failure = co_await receive_plain(c)) co_return *failure;
+    co_await receive();
   }
 }
 
-// Plain TCP, as a plain proxy reads: one receive into the connection's
-// buffer for what has arrived. When the last receive emptied the socket, the
-// next one waits for more (Asio's read; an async_wait would cost an epoll_ctl
-// per wait here), bounded by the StallWatch instead of a timer per read.
-asio::awaitable<std::optional<result<std::string_view>>> UpstreamExchange::receive_plain(UpstreamConnection& c) {
-  auto& socket = c.tcp().socket();
+// Receives what has arrived into the connection's buffer, waiting for it
+// when the last receive emptied the socket; an error or the end of the
+// connection is kept for read_buffered() to report. Plain TCP reads as a
+// plain proxy does, one receive per wake-up, the wait bounded by the
+// StallWatch (no timer per read; an async_wait would cost an epoll_ctl per
+// wait). TLS reads through the stream, within the read timeout.
+asio::awaitable<void> UpstreamExchange::receive() {
+  if (done_ || failure_) co_return;
+  auto& c = lease_->connection();
   auto& buffer = c.buffer();
   if (buffer.size() >= kReadCapacity) {  // bytes the parser cannot take (an endless chunk header)
-    co_return failed(boost::system::error_code(http::error::buffer_overflow));
+    fail(boost::system::error_code(http::error::buffer_overflow));
+    co_return;
   }
   const std::size_t room = std::max<std::size_t>(buffer.capacity() - buffer.size(), 512);
   boost::system::error_code ec;
   std::size_t n = 0;
-  if (drained_) {
+  if (auto* tls = c.tls()) {
+    c.tcp().expires_after(timeouts_.read);
+    auto [rec, got] = co_await tls->async_read_some(buffer.prepare(room), use_nothrow);
+    ec = rec;
+    n = got;
+  } else if (auto& socket = c.tcp().socket(); drained_) {
     if (!stall_) stall_.emplace(socket.get_executor(), timeouts_.read);
     stall_->waiting(socket);
     auto [rec, got] = co_await socket.async_read_some(buffer.prepare(room), use_nothrow);
@@ -143,19 +142,28 @@ asio::awaitable<std::optional<result<std::string_view>>> UpstreamExchange::recei
     n = socket.read_some(buffer.prepare(room), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       drained_ = true;
-      co_return std::nullopt;
+      co_return;
     }
   }
-  if (ec == asio::error::eof) {
-    parser_->put_eof(ec);  // a body that ends with the connection is complete; a chunked one is cut
-    if (ec) co_return failed(ec);
-    finish();
-    co_return result<std::string_view>(std::string_view{});
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    if (n > 0) buffer.commit(n);
+    boost::system::error_code parsed;
+    parse_buffered(0, parsed);  // what came before the end is the body's
+    if (!parsed && !parser_->is_done()) parser_->put_eof(parsed);  // a body that ends with the connection is complete; a chunked one is cut
+    if (parsed) fail(parsed);  // else the parser is done: read_buffered() reports the end
+    co_return;
   }
-  if (ec) co_return failed(ec);
+  if (ec) {
+    fail(ec);
+    co_return;
+  }
   buffer.commit(n);
   drained_ = n < room;
-  co_return std::nullopt;  // parsed by read_buffered() on the next turn
+}
+
+void UpstreamExchange::fail(const boost::system::error_code& ec) {
+  auto r = failed(ec);
+  failure_ = r.error();
 }
 
 asio::awaitable<result<std::string>> UpstreamExchange::read_all(std::size_t limit) {

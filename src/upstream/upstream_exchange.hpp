@@ -53,9 +53,13 @@ class UpstreamExchange {
   boost::asio::awaitable<result<std::string_view>> read_some();
 
   // The next piece if it is here without waiting: bytes already received
-  // (an empty view: the body is complete), or nullopt when only the socket
-  // can tell. No system call.
+  // (an empty view: the body is complete), the error that ended it, or
+  // nullopt when only the socket can tell. No system call.
   std::optional<result<std::string_view>> read_buffered();
+
+  // Waits for more of the body (within the read timeout) and receives it;
+  // what it brought, or the error, is then read_buffered()'s.
+  boost::asio::awaitable<void> receive();
 
   // The rest of the body, at most `limit` bytes (more is an error).
   boost::asio::awaitable<result<std::string>> read_all(std::size_t limit);
@@ -73,8 +77,7 @@ class UpstreamExchange {
   // Parses received bytes into chunk_ from `from` on; the bytes chunk_ then holds.
   std::size_t parse_buffered(std::size_t from, boost::system::error_code& ec);
   result<std::string_view> failed(const boost::system::error_code& ec);
-  // One receive on a plain connection; a result when the body ended or failed.
-  boost::asio::awaitable<std::optional<result<std::string_view>>> receive_plain(UpstreamConnection& c);
+  void fail(const boost::system::error_code& ec);  // kept for read_buffered()
 
   ConnectionPool& pool_;
   ExchangeTimeouts timeouts_;
@@ -85,6 +88,7 @@ class UpstreamExchange {
   bool reused_ = false;
   bool drained_ = true;  // the last receive emptied the socket: wait before the next
   std::optional<StallWatch> stall_;
+  std::optional<Error> failure_;  // a receive failed: reported by the next read_buffered()
   std::array<char, 4 * 1024> chunk_;  // not zeroed: only bytes read are used; 4 KiB keeps an open stream small
 };
 
