@@ -9,6 +9,7 @@
 #   scripts/bench.sh                 full run (about 10 minutes)
 #   scripts/bench.sh --quick         a 1-minute subset
 #   scripts/bench.sh --only REGEX    only the scenarios whose name matches (e.g. 'paced100|burst64')
+#   SWITCHYARD_BENCH_BUILD=DIR scripts/bench.sh ...   the binaries in DIR instead of a fresh build/release
 #   scripts/bench.sh --target URL    compare another OpenAI-compatible gateway instead of switchyard;
 #                                    point it at the mock on 127.0.0.1:19090 (send --key KEY if it needs one)
 #
@@ -29,8 +30,9 @@ while (($#)); do
 done
 
 ./scripts/setup.sh --bench
-./scripts/build.sh release
-B=build/release
+# SWITCHYARD_BENCH_BUILD=DIR: measure the binaries in DIR (e.g. an older commit's build, for a before/after in one session).
+B="${SWITCHYARD_BENCH_BUILD:-build/release}"
+[[ -z "${SWITCHYARD_BENCH_BUILD:-}" ]] && ./scripts/build.sh release
 mkdir -p bench/results
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
