@@ -131,6 +131,7 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
         break;
       }
       dialect.chunk(**chunk, batch);
+      ++stream_chunks_;
       if (const Error* failed = dialect.failure()) {
         append(batch, ResponseWriter::last_chunk());
         ended = Ended::broken;
@@ -142,6 +143,7 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
       if (!more) break;
       chunk = std::move(*more);
     }
+    ++stream_writes_;
     const bool sent = co_await r.send(asio::buffer(batch));
     batch.clear();
     if (!sent || ended != Ended::no) {

@@ -30,6 +30,11 @@ class ChatHandler {
   // POST /v1/messages
   boost::asio::awaitable<void> messages(RequestContext& r);
 
+  // Stream chunks relayed and the writes that carried them (chunks that
+  // arrived together leave together: a burst of events is one write).
+  std::uint64_t stream_chunks() const noexcept { return stream_chunks_; }
+  std::uint64_t stream_writes() const noexcept { return stream_writes_; }
+
  private:
   using Dialect = std::variant<OpenAiDialect, AnthropicDialect>;
   boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect);
@@ -42,6 +47,8 @@ class ChatHandler {
   pipeline::Accounting& accounting_;
   pipeline::AdmissionControl admission_;
   pipeline::CacheLookup cache_;
+  std::uint64_t stream_chunks_ = 0;
+  std::uint64_t stream_writes_ = 0;
 };
 
 }  // namespace switchyard::server

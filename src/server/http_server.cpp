@@ -55,6 +55,12 @@ EndpointTable HttpServer::make_endpoints() {
     text += "# HELP switchyard_log_dropped_total Log lines dropped because the log's reader (stderr) did not keep up.\n"
             "# TYPE switchyard_log_dropped_total counter\nswitchyard_log_dropped_total ";
     text += std::to_string(log_.dropped());
+    text += "\n# HELP switchyard_stream_chunks_total Stream chunks relayed to clients.\n"
+            "# TYPE switchyard_stream_chunks_total counter\nswitchyard_stream_chunks_total ";
+    text += std::to_string(chat_.stream_chunks());
+    text += "\n# HELP switchyard_stream_writes_total Writes that carried them (chunks that arrived together leave in one).\n"
+            "# TYPE switchyard_stream_writes_total counter\nswitchyard_stream_writes_total ";
+    text += std::to_string(chat_.stream_writes());
     text += '\n';
     return answer_text(r, "text/plain; version=0.0.4", std::move(text));
   };

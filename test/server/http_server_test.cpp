@@ -77,6 +77,27 @@ BOOST_AUTO_TEST_CASE(streamed_completion_is_relayed_chunk_by_chunk_and_ends_with
   BOOST_TEST(json_of(h.mock().stats().last_body).at("stream").as_bool());
 }
 
+BOOST_AUTO_TEST_CASE(events_that_arrive_together_leave_in_one_write_and_paced_ones_each_at_once) {
+  GatewayHarness h;
+  auto metrics = [&] { return h.run(http_call(h.port(), verb::get, "/metrics", "", {})).body; };
+  const auto before = metrics();
+  // The provider sends the whole answer in one go (the mock holds it with TCP_CORK):
+  // the head, 11 events and the end go to the client in one write.
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true, R"(,"mock":{"tokens":8,"burst":1})"),
+                           auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  BOOST_TEST(r.body.find("data: [DONE]") != std::string::npos);
+  const auto after = metrics();
+  BOOST_TEST(metric(after, "switchyard_stream_chunks_total") - metric(before, "switchyard_stream_chunks_total") == 10);  // role, 8 tokens, finish
+  BOOST_TEST(metric(after, "switchyard_stream_writes_total") - metric(before, "switchyard_stream_writes_total") == 1);
+  // Paced events are never held back waiting for more: a write each (or nearly).
+  auto paced = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                               chat_body("fast", true, R"(,"mock":{"tokens":4,"tokens_per_second":40})"), auth_headers()));
+  BOOST_REQUIRE_EQUAL(paced.status, 200u);
+  const auto last = metrics();
+  BOOST_TEST(metric(last, "switchyard_stream_writes_total") - metric(after, "switchyard_stream_writes_total") >= 4);
+}
+
 BOOST_AUTO_TEST_CASE(the_first_chunk_arrives_before_the_stream_ends) {
   mock::MockOptions mo;
   mo.defaults.tokens = 10;

@@ -74,9 +74,10 @@ inline StreamedAnswer read_streamed_answer(const std::string& body) {
 
 // The value of one Prometheus series (`name{labels}`) in metrics text; -1 when absent.
 inline double metric(const std::string& text, const std::string& series) {
-  const auto pos = text.find(series + " ");
-  if (pos == std::string::npos) return -1;
-  return std::stod(text.substr(pos + series.size() + 1));
+  // At the start of a line: not the series' name in its # HELP line.
+  const auto at = ("\n" + text).find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 1));
 }
 
 // A config with one provider ("mock") at `mock_port`, a route "fast" → mock/mock-fast,
