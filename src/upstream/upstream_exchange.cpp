@@ -131,8 +131,8 @@ asio::awaitable<void> UpstreamExchange::receive() {
     ec = rec;
     n = got;
   } else if (auto& socket = c.tcp().socket(); drained_) {
-    if (!stall_) stall_.emplace(socket.get_executor(), timeouts_.read);
-    stall_->waiting(socket);
+    if (!stall_) stall_.emplace(socket.get_executor(), socket, timeouts_.read);
+    stall_->waiting();
     auto [rec, got] = co_await socket.async_read_some(buffer.prepare(room), use_nothrow);
     stall_->done();
     ec = rec;
