@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the libFuzzer targets: splitting the input into SSE events the
 // way an upstream body would arrive (in two reads, at a point the input picks).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,9 +13,18 @@
 namespace switchyard::fuzz {
 
 // Every SSE event in `text`, fed to the parser in two pieces split at `split`.
-inline std::vector<std::pair<std::string, std::string>> sse_events(std::string_view text, std::size_t split) {
+// borrowed: fed with feed_borrowed() from one reused buffer that is
+// scribbled over once the parser asked for more (as the upstream reader does).
+inline std::vector<std::pair<std::string, std::string>> sse_events(std::string_view text, std::size_t split, bool borrowed = false) {
   std::vector<std::pair<std::string, std::string>> out;
   sse::SseParser parser(64 * 1024);
+  std::string scratch;
+  auto feed = [&](std::string_view piece) {
+    if (!borrowed) return parser.feed(piece);
+    std::fill(scratch.begin(), scratch.end(), '#');  // what the parser was lent is gone
+    scratch.assign(piece);
+    parser.feed_borrowed(scratch);
+  };
   auto drain = [&] {
     sse::SseEvent ev;
     for (;;) {
@@ -24,9 +34,9 @@ inline std::vector<std::pair<std::string, std::string>> sse_events(std::string_v
     }
   };
   split = text.empty() ? 0 : split % (text.size() + 1);
-  parser.feed(text.substr(0, split));
+  feed(text.substr(0, split));
   if (!drain()) return out;
-  parser.feed(text.substr(split));
+  feed(text.substr(split));
   drain();
   return out;
 }

@@ -2,7 +2,21 @@
 
 namespace switchyard::sse {
 
+void SseParser::feed_borrowed(std::string_view bytes) {
+  if (event_start_ == input_.size()) {
+    // Nothing pending: parse the bytes where they lie (no copy). Spans of the
+    // event in progress are empty here (it starts at the end of the input).
+    input_ = bytes;
+    borrowed_ = true;
+    scan_ = event_start_ = 0;
+    event_ = id_ = data_ = Span{};
+    return;
+  }
+  feed(bytes);
+}
+
 void SseParser::feed(std::string_view bytes) {
+  keep_pending();
   // Drop what complete events have consumed; keep the event in progress.
   if (event_start_ > 0) {
     buffer_.erase(0, event_start_);
@@ -13,6 +27,21 @@ void SseParser::feed(std::string_view bytes) {
     event_start_ = 0;
   }
   buffer_.append(bytes.data(), bytes.size());
+  input_ = buffer_;
+}
+
+// The input is about to change under a borrowed view: its incomplete event
+// moves into buffer_ (offsets follow it).
+void SseParser::keep_pending() {
+  if (!borrowed_) return;
+  buffer_.assign(input_.substr(event_start_));
+  scan_ -= event_start_;
+  event_.pos -= std::min(event_.pos, event_start_);
+  id_.pos -= std::min(id_.pos, event_start_);
+  data_.pos -= std::min(data_.pos, event_start_);
+  event_start_ = 0;
+  input_ = buffer_;
+  borrowed_ = false;
 }
 
 void SseParser::reset_event() {
@@ -23,13 +52,14 @@ void SseParser::reset_event() {
 
 SseStatus SseParser::next(SseEvent& out) {
   for (;;) {
-    const auto nl = buffer_.find('\n', scan_);
-    if (nl == std::string::npos) {
-      if (buffer_.size() - event_start_ > max_event_bytes_) return SseStatus::too_large;
+    const auto nl = input_.find('\n', scan_);
+    if (nl == std::string_view::npos) {
+      if (input_.size() - event_start_ > max_event_bytes_) return SseStatus::too_large;
+      keep_pending();  // the caller may now reuse the bytes it fed
       return SseStatus::need_more;
     }
     std::size_t end = nl;
-    if (end > scan_ && buffer_[end - 1] == '\r') --end;
+    if (end > scan_ && input_[end - 1] == '\r') --end;
     const std::size_t line_pos = scan_;
     const std::size_t line_len = end - scan_;
     scan_ = nl + 1;
@@ -55,7 +85,7 @@ SseStatus SseParser::next(SseEvent& out) {
     if (scan_ - event_start_ > max_event_bytes_) {
       return SseStatus::too_large;
     }
-    const std::string_view line(buffer_.data() + line_pos, line_len);
+    const std::string_view line(input_.data() + line_pos, line_len);
     if (line.front() == ':') continue;  // comment / keep-alive
     const auto colon = line.find(':');
     const std::string_view field = line.substr(0, colon);

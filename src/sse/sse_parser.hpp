@@ -23,24 +23,33 @@ class SseParser {
  public:
   explicit SseParser(std::size_t max_event_bytes = 1024 * 1024) : max_event_bytes_(max_event_bytes) {}
 
-  // Appends bytes. Invalidates views returned by earlier next() calls.
+  // Appends bytes (copied). Invalidates views returned by earlier next() calls.
   void feed(std::string_view bytes);
+
+  // The same without a copy when nothing is pending: events are parsed where
+  // they lie. `bytes` must stay valid and unchanged until next() returns
+  // need_more (it then keeps a copy of an incomplete event) or the next
+  // feed. For a reader whose buffer outlives the parse (SseEventReader).
+  void feed_borrowed(std::string_view bytes);
 
   // Parses the next complete event into `out`. Views in `out` stay valid until
   // the next call to next() or feed().
   SseStatus next(SseEvent& out);
 
   // Bytes held for an event not yet complete.
-  std::size_t pending_bytes() const noexcept { return buffer_.size() - event_start_; }
+  std::size_t pending_bytes() const noexcept { return input_.size() - event_start_; }
 
  private:
   struct Span {
     std::size_t pos = 0, len = 0;
   };
-  std::string_view view(Span s) const { return std::string_view(buffer_).substr(s.pos, s.len); }
+  std::string_view view(Span s) const { return input_.substr(s.pos, s.len); }
   void reset_event();
+  void keep_pending();  // borrowed input: copy the incomplete event into buffer_
 
   std::size_t max_event_bytes_;
+  std::string_view input_;  // what is parsed: buffer_, or the bytes of the last feed()
+  bool borrowed_ = false;
   std::string buffer_;
   std::size_t event_start_ = 0;  // where the current (incomplete) event began
   std::size_t scan_ = 0;         // next unparsed line start

@@ -19,7 +19,7 @@ std::optional<SseEventReader::Item> SseEventReader::poll() {
     if (!piece) return std::nullopt;
     if (!*piece) return Item(piece->error());
     if ((*piece)->empty()) ended_ = true;
-    else parser_.feed(**piece);
+    else parser_.feed_borrowed(**piece);
   }
 }
 

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE sse_parser
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -21,12 +22,20 @@ std::ostream& operator<<(std::ostream& os, const Seen& s) {
   return os << "{event=" << s.event << " data=" << s.data << " id=" << s.id << "}";
 }
 
-// Feeds `pieces` one by one and collects every event.
-std::vector<Seen> parse(const std::vector<std::string_view>& pieces, std::size_t limit = 1 << 20) {
+// Feeds `pieces` one by one and collects every event. Borrowed: each piece
+// lent from one reused buffer, scribbled over once the parser asked for more.
+std::vector<Seen> parse(const std::vector<std::string_view>& pieces, std::size_t limit = 1 << 20, bool borrowed = false) {
   SseParser p(limit);
   std::vector<Seen> out;
+  std::string lent;
   for (auto piece : pieces) {
-    p.feed(piece);
+    if (borrowed) {
+      std::fill(lent.begin(), lent.end(), '#');
+      lent.assign(piece);
+      p.feed_borrowed(lent);
+    } else {
+      p.feed(piece);
+    }
     SseEvent ev;
     SseStatus st;
     while ((st = p.next(ev)) == SseStatus::event) out.push_back({std::string(ev.event), std::string(ev.data), std::string(ev.id)});
@@ -77,6 +86,32 @@ BOOST_AUTO_TEST_CASE(every_pair_of_split_points_gives_the_same_events) {
       BOOST_TEST_CONTEXT("split at " << i << "," << j) { BOOST_TEST(got == kExpected, boost::test_tools::per_element()); }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(borrowed_pieces_split_anywhere_give_the_same_events_and_are_not_read_after_need_more) {
+  const std::string_view s(kStream);
+  BOOST_TEST(parse({s}, 1 << 20, true) == kExpected, boost::test_tools::per_element());
+  for (std::size_t i = 0; i <= s.size(); i += 2) {
+    for (std::size_t j = i; j <= s.size(); j += 3) {
+      auto got = parse({s.substr(0, i), s.substr(i, j - i), s.substr(j)}, 1 << 20, true);
+      BOOST_TEST_CONTEXT("borrowed, split at " << i << "," << j) { BOOST_TEST(got == kExpected, boost::test_tools::per_element()); }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(copied_and_borrowed_pieces_mix) {
+  // feed() after feed_borrowed() with an event pending: the pending bytes are kept.
+  SseParser p;
+  std::string lent = "data: {\"a\"";
+  p.feed_borrowed(lent);
+  SseEvent ev;
+  BOOST_TEST((p.next(ev) == SseStatus::need_more));
+  lent.assign(lent.size(), '#');
+  p.feed(":1}\n\ndata: b\n\n");
+  BOOST_REQUIRE((p.next(ev) == SseStatus::event));
+  BOOST_TEST(ev.data == "{\"a\":1}");
+  BOOST_REQUIRE((p.next(ev) == SseStatus::event));
+  BOOST_TEST(ev.data == "b");
 }
 
 BOOST_AUTO_TEST_CASE(byte_by_byte_gives_the_same_events) {
