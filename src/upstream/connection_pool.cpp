@@ -52,6 +52,8 @@ struct ConnectionPool::State : std::enable_shared_from_this<ConnectionPool::Stat
   std::size_t active = 0;
   bool closed = false;
   PoolStats stats;
+  std::optional<asio::steady_timer> sweep;  // arms idle watches on connections idle past peek_after_idle
+  bool sweep_armed = false;
 
   void wake_one() {
     if (waiters.empty()) return;
@@ -69,8 +71,37 @@ struct ConnectionPool::State : std::enable_shared_from_this<ConnectionPool::Stat
   }
 
   // An idle connection the upstream closes (or sends anything on) is closed
-  // at once, not left in CLOSE-WAIT until the pool is next used. The wait is
+  // then, not left in CLOSE-WAIT until the pool is next used. The wait is
   // cancelled when the connection is leased again.
+  // Watching costs an epoll_ctl: a connection reused within
+  // peek_after_idle (the hot path: one per request) is never watched; one
+  // idle longer is, by this sweep, which runs only while such connections
+  // exist.
+  void schedule_sweep() {
+    if (sweep_armed || closed) return;
+    if (!sweep) sweep.emplace(ex);
+    sweep_armed = true;
+    sweep->expires_after(config.peek_after_idle);
+    sweep->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (!self) return;
+      self->sweep_armed = false;
+      if (ec || self->closed) return;
+      const auto now = Clock::now();
+      bool waiting = false;
+      for (auto& c : self->idle) {
+        if (c->watched) continue;
+        if (now - c->idle_since >= self->config.peek_after_idle) {
+          c->watched = true;
+          self->watch_idle(*c);
+        } else {
+          waiting = true;
+        }
+      }
+      if (waiting) self->schedule_sweep();
+    });
+  }
+
   void watch_idle(UpstreamConnection& conn) {
     conn.tcp().socket().async_wait(tcp::socket::wait_read, [weak = weak_from_this(), raw = &conn](boost::system::error_code ec) {
       if (ec == asio::error::operation_aborted) return;
@@ -91,8 +122,9 @@ struct ConnectionPool::State : std::enable_shared_from_this<ConnectionPool::Stat
       const auto now = Clock::now();
       conn->idle_since = now;
       conn->tcp().expires_never();
-      watch_idle(*conn);
+      conn->watched = false;
       idle.push_back(std::move(conn));
+      schedule_sweep();
       evict_expired(now);
     } else {
       ++stats.discarded;
@@ -192,6 +224,7 @@ ConnectionPool::~ConnectionPool() { close(); }
 
 void ConnectionPool::close() noexcept {
   state_->closed = true;
+  if (state_->sweep) state_->sweep->cancel();
   state_->stats.discarded += state_->idle.size();
   state_->idle.clear();
   while (!state_->waiters.empty()) state_->wake_one();
@@ -217,8 +250,11 @@ asio::awaitable<result<Lease>> ConnectionPool::acquire(bool fresh) {
       while (!s.idle.empty()) {
         auto conn = std::move(s.idle.back());  // most recently used: warmest
         s.idle.pop_back();
-        boost::system::error_code ignored;
-        conn->tcp().socket().cancel(ignored);  // its idle watch
+        if (conn->watched) {
+          boost::system::error_code ignored;
+          conn->tcp().socket().cancel(ignored);  // its idle watch
+          conn->watched = false;
+        }
         // Peeking costs a syscall; a connection used within peek_after_idle is
         // taken as alive (a dead one is still caught: the request is retried
         // once on a fresh connection when no response byte came back).

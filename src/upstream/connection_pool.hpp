@@ -49,6 +49,7 @@ class UpstreamConnection {
   bool looks_closed() noexcept;
 
   std::chrono::steady_clock::time_point idle_since{};
+  bool watched = false;  // an idle watch (async_wait) is on it
 
  private:
   std::optional<TcpStream> plain_;

@@ -138,6 +138,26 @@ BOOST_FIXTURE_TEST_CASE(a_connection_the_peer_closed_is_not_reused, PoolFixture)
   }());
 }
 
+BOOST_FIXTURE_TEST_CASE(an_idle_connection_the_peer_closes_is_closed_once_idle_past_the_peek_delay, PoolFixture) {
+  // Connections reused within peek_after_idle are not watched (a watch costs
+  // an epoll_ctl per request); one idle longer is, and its close is noticed
+  // without waiting for the next lease.
+  PoolConfig cfg;
+  cfg.peek_after_idle = milliseconds(100);
+  ConnectionPool pool(ioc.get_executor(), endpoint(), "mock", cfg, milliseconds(1000), nullptr);
+  run_async(ioc, [&]() -> asio::awaitable<void> {
+    {
+      auto a = co_await pool.acquire();
+      a->set_reusable(true);
+    }
+    BOOST_TEST(pool.stats().idle == 1u);
+    BOOST_REQUIRE(co_await eventually([&] { return mock.stats().connections_accepted == 1; }));
+    mock.close_idle_connections();
+    BOOST_TEST(co_await eventually([&] { return pool.stats().idle == 0u; }, std::chrono::seconds(3)));
+    BOOST_TEST(pool.stats().discarded == 1u);
+  }());
+}
+
 BOOST_FIXTURE_TEST_CASE(connect_failures_are_errors_naming_the_provider, PoolFixture) {
   Endpoint ep = endpoint();
   ep.port = "1";
