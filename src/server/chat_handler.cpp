@@ -87,6 +87,36 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
   }
 }
 
+// Frames `chunk` and every chunk that arrived with it (poll) into `batch`,
+// up to kMaxBatch; how the stream ended, if it did (`why`: a break's reason).
+ChatHandler::Ended ChatHandler::frame(RequestContext& r, ChatStream& stream, ChunkSource::Item& chunk, ChatDialect& dialect,
+                                      std::string& batch, std::string& why) {
+  for (;;) {
+    if (!chunk) {
+      dialect.broken(chunk.error(), batch);
+      append(batch, ResponseWriter::last_chunk());
+      why = chunk.error().message;
+      return Ended::broken;
+    }
+    if (!*chunk) {
+      dialect.end(batch);
+      append(batch, ResponseWriter::last_chunk());
+      return Ended::clean;
+    }
+    dialect.chunk(**chunk, batch);
+    ++stream_chunks_;
+    if (const Error* failed = dialect.failure()) {
+      append(batch, ResponseWriter::last_chunk());
+      why = "provider '" + r.outcome.provider + "': " + failed->message;
+      return Ended::broken;
+    }
+    if (batch.size() >= kMaxBatch) return Ended::no;
+    auto more = stream.poll();
+    if (!more) return Ended::no;
+    chunk = std::move(*more);
+  }
+}
+
 // Relays a stream. Chunks that arrived together (one upstream read) leave
 // together: they are framed into one batch and written with one send, never
 // held back waiting for more. A batch is bounded (kMaxBatch): past it, it is
@@ -111,38 +141,10 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
   std::string& batch = r.writer.batch();
   batch.clear();
   append(batch, r.writer.stream_head(m));
-  enum class Ended { no, clean, broken } ended = Ended::no;
   std::string why;
   auto chunk = co_await stream.next();
   for (;;) {
-    // Frame what is here: this chunk and every one that arrived with it.
-    for (;;) {
-      if (!chunk) {
-        dialect.broken(chunk.error(), batch);
-        append(batch, ResponseWriter::last_chunk());
-        ended = Ended::broken;
-        why = chunk.error().message;
-        break;
-      }
-      if (!*chunk) {
-        dialect.end(batch);
-        append(batch, ResponseWriter::last_chunk());
-        ended = Ended::clean;
-        break;
-      }
-      dialect.chunk(**chunk, batch);
-      ++stream_chunks_;
-      if (const Error* failed = dialect.failure()) {
-        append(batch, ResponseWriter::last_chunk());
-        ended = Ended::broken;
-        why = "provider '" + r.outcome.provider + "': " + failed->message;
-        break;
-      }
-      if (batch.size() >= kMaxBatch) break;
-      auto more = stream.poll();
-      if (!more) break;
-      chunk = std::move(*more);
-    }
+    const Ended ended = frame(r, stream, chunk, dialect, batch, why);
     ++stream_writes_;
     const bool sent = co_await r.send(asio::buffer(batch));
     batch.clear();

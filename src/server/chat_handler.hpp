@@ -41,6 +41,9 @@ class ChatHandler {
   // A stream's bytes framed and not yet written are written at this size at the latest.
   static constexpr std::size_t kMaxBatch = 64 * 1024;
   boost::asio::awaitable<void> relay(RequestContext& r, ChatRequest request, ChatDialect& dialect);
+  enum class Ended { no, clean, broken };
+  Ended frame(RequestContext& r, ChatStream& stream, ChunkSource::Item& chunk, ChatDialect& dialect, std::string& batch,
+              std::string& why);
 
   Gateway& gateway_;
   observability::Logger& log_;
