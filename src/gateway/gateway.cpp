@@ -12,6 +12,7 @@
 #include "governance/governor.hpp"
 #include "ledger/usage_ledger.hpp"
 #include "routing/router.hpp"
+#include "governance/wall_clock.hpp"
 
 namespace switchyard {
 
@@ -42,7 +43,7 @@ struct Gateway::Impl {
   }
 
   static ledger::Ms now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return governance::wall_now_ms();
   }
 
   // One ledger row for a request that ended (or was refused).

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "auth/key_store.hpp"
+#include "governance/wall_clock.hpp"
 
 namespace switchyard::governance {
 
@@ -76,7 +77,7 @@ std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t exp
 Governor::Governor(const std::vector<KeyConfig>& keys, Clock now) : keys_(keys), now_(std::move(now)) {
   if (!now_) {
     now_ = [] {
-      return static_cast<Ms>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      return static_cast<Ms>(governance::wall_now_ms());
     };
   }
   for (const auto& k : keys_) states_.push_back(std::make_unique<KeyState>(k));

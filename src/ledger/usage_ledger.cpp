@@ -1,4 +1,5 @@
 #include "ledger/usage_ledger.hpp"
+#include "governance/wall_clock.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -226,7 +227,7 @@ void UsageLedger::writer_loop() {
     if (written_.load(std::memory_order_relaxed) > 0 && std::chrono::steady_clock::now() - last_prune > std::chrono::hours(1) &&
         config_.retention_days > 0) {
       last_prune = std::chrono::steady_clock::now();
-      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      const auto now = governance::wall_now_ms();
       const auto cutoff = now - static_cast<Ms>(config_.retention_days) * 86'400'000;
       sqlite3_exec(db_->db, ("DELETE FROM usage WHERE time_ms < " + std::to_string(cutoff)).c_str(), nullptr, nullptr, nullptr);
     }

@@ -21,13 +21,23 @@ LogWriter::LogWriter(int fd, std::size_t capacity, std::chrono::milliseconds flu
     : fd_(fd), ring_(power_of_two_at_least(capacity)), mask_(ring_.size() - 1), flush_interval_(flush_interval),
       thread_([this] { run(); }) {}
 
-LogWriter::~LogWriter() {
+LogWriter::~LogWriter() { stop(); }
+
+std::uint64_t LogWriter::stop() {
+  if (!thread_.joinable()) return lost_at_stop_;
+  const std::uint64_t before = dropped();
   stopping_.store(true, std::memory_order_release);
   wake_.notify_one();
   thread_.join();
+  lost_at_stop_ = dropped() - before;
+  return lost_at_stop_;
 }
 
 bool LogWriter::write(std::string_view line) noexcept {
+  if (stopping_.load(std::memory_order_relaxed)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
   const std::uint64_t head = head_.load(std::memory_order_relaxed);
   const std::uint64_t used = head - tail_.load(std::memory_order_acquire);
   if (line.size() > ring_.size() - used) {

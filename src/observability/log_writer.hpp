@@ -28,7 +28,12 @@ class LogWriter {
 
   explicit LogWriter(int fd, std::size_t capacity = kDefaultCapacity,
                      std::chrono::milliseconds flush_interval = kDefaultFlushInterval);
-  ~LogWriter();  // writes what it holds (within kStopDeadline), then stops
+  ~LogWriter();  // stop()
+
+  // Writes what it holds (within kStopDeadline), then stops the thread.
+  // Returns the lines that could not be written (also counted in dropped()).
+  // Later write() calls drop. Idempotent.
+  std::uint64_t stop();
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
@@ -54,6 +59,7 @@ class LogWriter {
   std::atomic<std::uint64_t> written_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> woken_{false};
+  std::uint64_t lost_at_stop_ = 0;
   std::mutex sleep_mutex_;  // the writer's own sleep; write() never takes it
   std::condition_variable wake_;
   std::thread thread_;

@@ -5,6 +5,7 @@
 
 #include "providers/upstream_error.hpp"
 #include "upstream/tls_context.hpp"
+#include "governance/wall_clock.hpp"
 
 namespace switchyard::providers {
 
@@ -104,7 +105,7 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
 
 void HttpProvider::observe_headers(const upstream::UpstreamExchange& ex, std::string_view model) const {
   if (!observing_quota()) return;
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now = governance::wall_now_ms();
   report_quota(model, read_quota_headers(ex.headers(), now));
 }
 

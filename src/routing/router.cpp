@@ -15,6 +15,7 @@
 #include "routing/first_chunk_gate.hpp"
 #include "routing/resuming_chunk_source.hpp"
 #include "routing/target_selection.hpp"
+#include "governance/wall_clock.hpp"
 
 #include <chrono>
 
@@ -66,7 +67,7 @@ Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::
     clients_[i]->observe_quota([alive = std::weak_ptr<Router*>(alive_), i](std::string_view model, const providers::QuotaReport& report) {
       const auto self = alive.lock();
       if (!self) return;
-      const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      const auto wall = governance::wall_now_ms();
       (*self)->registry_.learn(i, model, report, wall);
     });
   }
@@ -95,7 +96,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
   QuotaHold quota;
   if (st.quota || st.provider_quota || st.exhausted_until > 0) {
     const auto wall = static_cast<governance::Ms>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        governance::wall_now_ms());
     auto taken = TargetRegistry::take_quota(st, tokens, wall);
     if (!taken) co_return Attempted<T>{taken.error(), std::nullopt, &st};
     quota = std::move(*taken);

@@ -1,4 +1,5 @@
 #include "routing/target_registry.hpp"
+#include "governance/wall_clock.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -49,7 +50,7 @@ void TargetState::account(const Usage& used, const TargetConfig* prices) noexcep
 void QuotaHold::finish(std::uint64_t used_tokens) noexcept {
   if (!provider_ && !target_) return;
   const auto now = static_cast<governance::Ms>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      governance::wall_now_ms());
   if (provider_) provider_->finish(reserved_, used_tokens, now);
   if (target_) target_->finish(reserved_, used_tokens, now);
   provider_ = target_ = nullptr;
@@ -209,7 +210,7 @@ std::vector<TargetStatus> TargetRegistry::status() const {
     s.circuit = st->breaker.state(now);
     s.score = health::computeHealthScore(s.health, {}, s.circuit);
     const auto wall = static_cast<governance::Ms>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        governance::wall_now_ms());
     auto tighter = [](governance::WindowStatus& slot, const governance::WindowStatus& w) {
       if (w.limit > 0 && (slot.limit == 0 || w.remaining < slot.remaining)) slot = w;
     };

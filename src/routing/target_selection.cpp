@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "governance/governor.hpp"
+#include "governance/wall_clock.hpp"
 
 namespace switchyard::routing {
 
@@ -52,7 +53,7 @@ result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, con
   if (registry.has_quotas()) {
     out.tokens = governance::estimate_tokens(body, 256);
     const auto wall = static_cast<governance::Ms>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        governance::wall_now_ms());
     for (std::size_t i = 0; i < targets.size(); ++i) {
       auto refusal = TargetRegistry::quota_refusal(*out.states[i], out.tokens, wall);
       if (!refusal) continue;

@@ -9,12 +9,13 @@
 
 #include "auth/key_store.hpp"
 #include "ledger/usage_ledger.hpp"
+#include "governance/wall_clock.hpp"
 
 namespace switchyard::server {
 
 namespace {
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return governance::wall_now_ms();
 }
 
 boost::json::object totals_json(const UsageTotals& t) {

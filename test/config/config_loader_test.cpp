@@ -140,6 +140,18 @@ BOOST_AUTO_TEST_CASE(wrong_types_and_values_are_errors) {
   expect_error("[[providers]]\nname = \"p\"\nbase_url = \"ftp://x\"\n", {"test.toml:3", "providers[0].base_url", "http"});
   expect_error("[[providers]]\nname = \"p\"\ntype = \"magic\"\nbase_url = \"http://x\"\n", {"providers[0].type", "magic"});
   expect_error("[[providers]]\nbase_url = \"http://x\"\n", {"providers[0].name", "required"});
+  expect_error("[server]\naccess_log_format = \"xml\"\n", {"test.toml:2", "server.access_log_format", "logfmt"});
+  expect_error("[usage]\nmemory_rows = 10\n", {"usage.memory_rows", "between"});
+}
+
+BOOST_AUTO_TEST_CASE(the_access_log_format_and_the_in_memory_ledger_bound_are_read) {
+  auto r = load_config_string("[server]\naccess_log_format = \"json\"\n[usage]\npath = \"\"\nmemory_rows = 5000\n", "test.toml", env({}));
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->server.access_log_json);
+  BOOST_TEST(r->usage.memory_rows == 5000u);
+  auto d = load_config_string("[server]\naccess_log_format = \"logfmt\"\n", "test.toml", env({}));
+  BOOST_REQUIRE(d);
+  BOOST_TEST(!d->server.access_log_json);
 }
 
 BOOST_AUTO_TEST_CASE(references_must_resolve) {

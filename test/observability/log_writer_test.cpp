@@ -77,11 +77,16 @@ BOOST_AUTO_TEST_CASE(a_reader_that_stops_costs_dropped_lines_never_a_blocked_wri
 
 BOOST_AUTO_TEST_CASE(stopping_with_a_stuck_reader_is_bounded_and_counts_what_was_lost) {
   Pipe p;
-  LogWriter* w = new LogWriter(p.w, 1024 * 1024, std::chrono::milliseconds(1000));
+  LogWriter w(p.w, 1024 * 1024, std::chrono::milliseconds(1000));
   const std::string line(1000, 'y');
-  for (int i = 0; i < 200; ++i) w->write(line + "\n");  // 200 KB: more than the pipe holds
-  delete w;  // returns: the final drain gives up after kStopDeadline (a hang here fails the test by its timeout)
-  BOOST_TEST(true);
+  for (int i = 0; i < 200; ++i) BOOST_REQUIRE(w.write(line + "\n"));  // 200 KB: the pipe holds 64 KiB
+  // Returns (the final drain gives up after kStopDeadline; a hang fails by
+  // the test's timeout) and counts the lines the pipe could not take.
+  const std::uint64_t lost = w.stop();
+  BOOST_TEST(lost >= 100u);  // ~135 of 200 do not fit in a 64 KiB pipe
+  BOOST_TEST(lost < 200u);
+  BOOST_TEST(w.dropped() == lost);
+  BOOST_TEST(!w.write("after the stop\n"));
 }
 
 BOOST_AUTO_TEST_CASE(the_logger_writes_through_it_and_reports_its_drops) {
