@@ -94,6 +94,7 @@ struct TargetConfig {
   std::optional<double> cache_write_price;   // prompt tokens written to it (Anthropic's cache creation; default: input_price)
   bool tools = true;                 // capabilities: requests that need what a target lacks skip it
   bool images = true;
+  bool embeddings = true;            // serves /v1/embeddings (default: false for anthropic providers, which have no embeddings API)
   std::size_t max_context = 0;       // tokens; 0 = unknown (no limit applied)
   LimitsConfig limits;               // this model's quota at its provider
 };

@@ -76,6 +76,12 @@ class Gateway {
   // Streamed completion; returns once the first chunk arrived.
   boost::asio::awaitable<result<ChatStream>> chat_stream(ChatRequest request);
 
+  // Embeddings: request.body is an OpenAI embeddings request ("model",
+  // "input", "dimensions", "encoding_format"). Routed over the route's targets
+  // that serve embeddings, with the same keys, limits, budgets and ledger as
+  // chat; the answer's body is OpenAI's embeddings list, vectors encoded as asked.
+  boost::asio::awaitable<result<ChatResponse>> embeddings(ChatRequest request);
+
   // Checks a key ("Bearer <key>" or a bare key) before anything else is read;
   // the handle goes into ChatRequest::key so the key is not checked twice.
   result<const auth::KeyEntry*> authenticate(std::string_view authorization) const;

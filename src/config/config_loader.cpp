@@ -385,7 +385,7 @@ TargetConfig load_target(const Reader& r, const toml::node& t, const std::string
   if (!t.is_table()) r.fail(&t, tp, "must be a table { provider = \"...\", model = \"...\" }");
   const toml::table& tt = *t.as_table();
   r.only_keys(tt, tp, {"provider", "model", "weight", "input_price", "cached_input_price", "cache_write_price", "output_price", "tools",
-                       "images", "max_context", "limits"});
+                       "images", "embeddings", "max_context", "limits"});
   TargetConfig target;
   target.provider = r.required_string(tt, tp, "provider");
   target.model = r.required_string(tt, tp, "model");
@@ -396,6 +396,7 @@ TargetConfig load_target(const Reader& r, const toml::node& t, const std::string
   if (auto v = r.number(tt, tp, "cache_write_price", 0.0, 1e9)) target.cache_write_price = *v;
   if (auto v = r.boolean(tt, tp, "tools")) target.tools = *v;
   if (auto v = r.boolean(tt, tp, "images")) target.images = *v;
+  if (auto v = r.boolean(tt, tp, "embeddings")) target.embeddings = *v;
   if (auto v = r.integer(tt, tp, "max_context", 0, 100'000'000)) target.max_context = static_cast<std::size_t>(*v);
   target.limits = load_limits(r, tt, tp);  // this model's quota at its provider
   return target;
@@ -433,6 +434,11 @@ bool load_route(const Reader& r, const toml::node& node, const std::string& path
     TargetConfig target = load_target(r, t, tp);
     if (skipped.count(target.provider)) continue;
     if (!provider_known(cfg, target.provider)) r.fail(&t, tp + ".provider", "no provider named \"" + target.provider + "\"");
+    if (!t.as_table()->contains("embeddings")) {  // Anthropic has no embeddings API
+      for (const auto& p : cfg.providers) {
+        if (p.name == target.provider && p.type == ProviderType::anthropic) target.embeddings = false;
+      }
+    }
     route.targets.push_back(std::move(target));
   }
   if (!route.targets.empty()) return true;

@@ -5,6 +5,7 @@
 #include "auth/key_store.hpp"
 #include "config/config_loader.hpp"
 #include "providers/connector_registry.hpp"
+#include "providers/embeddings.hpp"
 #include "routing/route_resolver.hpp"
 #include "health/health_checker.hpp"
 #include "observability/prometheus.hpp"
@@ -87,14 +88,15 @@ struct Gateway::Impl {
     routing::RoutePlan plan;
   };
 
-  result<void> prepare(ChatRequest& request, Prepared& out) {
+  result<void> prepare(ChatRequest& request, Prepared& out, routing::Operation op = routing::Operation::chat) {
     auto& body = request.body;
     const auto* model = body.if_contains("model");
     if (!model || !model->is_string()) {
       return make_error(errc::invalid_request, "'model' is required and must be a string");
     }
-    const auto* messages = body.if_contains("messages");
-    if (!messages || !messages->is_array() || messages->as_array().empty()) {
+    if (op == routing::Operation::embeddings) {
+      if (auto inputs = providers::read_embedding_request(body); !inputs) return inputs.error();
+    } else if (const auto* messages = body.if_contains("messages"); !messages || !messages->is_array() || messages->as_array().empty()) {
       return make_error(errc::invalid_request, "'messages' is required and must be a non-empty array");
     }
     if (model->as_string().size() > Gateway::kMaxModelName || model->as_string().empty()) {
@@ -124,6 +126,9 @@ struct Gateway::Impl {
     }
     return {};
   }
+
+  // A whole (non-streamed) answer: chat or embeddings, admitted, routed and accounted.
+  asio::awaitable<result<ChatResponse>> answer(ChatRequest request, routing::Operation op);
 
   asio::any_io_executor ex;
   Config config;
@@ -176,23 +181,32 @@ void Gateway::shutdown() noexcept {
 Admission Gateway::admit(const auth::KeyEntry* key, const boost::json::object& body) { return impl_->governor.admit(key, body); }
 
 asio::awaitable<result<ChatResponse>> Gateway::chat(ChatRequest request) {
+  return impl_->answer(std::move(request), routing::Operation::chat);
+}
+
+asio::awaitable<result<ChatResponse>> Gateway::embeddings(ChatRequest request) {
+  return impl_->answer(std::move(request), routing::Operation::embeddings);
+}
+
+asio::awaitable<result<ChatResponse>> Gateway::Impl::answer(ChatRequest request, routing::Operation op) {
   const auto started = std::chrono::steady_clock::now();
-  Impl::Prepared prepared;
-  if (auto ok = impl_->prepare(request, prepared); !ok) {
+  Prepared prepared;
+  if (auto ok = prepare(request, prepared, op); !ok) {
     const Error e = ok.error();
-    impl_->record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, std::chrono::steady_clock::now() - started, 0, &e);
+    record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, std::chrono::steady_clock::now() - started, 0, &e);
     co_return e;
   }
-  auto answer = co_await impl_->router.chat(prepared.plan, request);
+  auto routed = op == routing::Operation::embeddings ? router.embeddings(prepared.plan, request) : router.chat(prepared.plan, request);
+  auto answer = co_await std::move(routed);
   const auto took = std::chrono::steady_clock::now() - started;
   if (answer) {
     if (request.admission) request.admission->finish(answer->usage, answer->cost_usd);
-    impl_->record(request, prepared.model, answer->provider, answer->model, 200, false, answer->usage, answer->cost_usd, took, 0, nullptr,
+    record(request, prepared.model, answer->provider, answer->model, 200, false, answer->usage, answer->cost_usd, took, 0, nullptr,
                   answer->upstream_time);
   } else {
     if (request.admission) request.admission->finish(Usage{}, 0);
     const Error e = answer.error();
-    impl_->record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, took, 0, &e);
+    record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, took, 0, &e);
   }
   co_return answer;
 }

@@ -68,6 +68,17 @@ std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t exp
     }
   }
   std::uint64_t output = expected_output;
+  if (const auto* input = body.if_contains("input"); input && !body.contains("messages")) {  // embeddings: input only, no output
+    output = 0;
+    if (input->is_string()) chars += input->as_string().size();
+    if (input->is_array()) {
+      for (const auto& item : input->as_array()) {
+        if (item.is_string()) chars += item.as_string().size();
+        else if (item.is_array()) chars += 4 * item.as_array().size();  // token ids
+        else chars += 4;  // one token id
+      }
+    }
+  }
   for (const char* k : {"max_tokens", "max_completion_tokens"}) {
     if (const auto* v = body.if_contains(k); v && v->is_int64() && v->as_int64() > 0) output = static_cast<std::uint64_t>(v->as_int64());
   }

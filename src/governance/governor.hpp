@@ -28,7 +28,8 @@ struct KeyEntry;
 namespace switchyard::governance {
 
 // A request's token estimate: prompt characters / 4, plus max_tokens (or
-// max_completion_tokens), or `expected_output` when it sets neither.
+// max_completion_tokens), or `expected_output` when it sets neither. An
+// embeddings request (`input`, no `messages`) is its input alone.
 std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t expected_output);
 
 class Governor {

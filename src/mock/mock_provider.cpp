@@ -1,5 +1,7 @@
 #include "mock/mock_provider.hpp"
 
+#include "providers/embeddings.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -65,6 +67,8 @@ void apply_override(MockBehaviour& b, std::string_view key, std::string_view val
     b.comments = value == "1" || value == "true";
   } else if (key == "burst") {
     b.burst = value == "1" || value == "true";
+  } else if (key == "float_only") {
+    b.float_only = value == "1" || value == "true";
   } else if (key == "echo_key") {
     b.echo_key = value == "1" || value == "true";
   } else if (key == "ratelimit_remaining_requests") {
@@ -97,7 +101,35 @@ std::string count_prompt_tokens(const boost::json::object& body, int& tokens) {
   return {};
 }
 
+std::string embedding_json(const std::vector<double>& v, bool base64) {
+  if (!base64) return boost::json::serialize(boost::json::value_from(v));
+  boost::json::array a;
+  for (double x : v) a.emplace_back(x);
+  std::string out = "\"";
+  providers::append_float32_base64(out, a);
+  out += '"';
+  return out;
+}
+
 }  // namespace
+
+std::vector<double> mock_embedding(std::string_view text, int dims) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, then a mixer per value
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  std::vector<double> v(static_cast<std::size_t>(std::max(1, dims)));
+  for (auto& x : v) {
+    h += 0x9e3779b97f4a7c15ull;
+    std::uint64_t z = h;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    x = static_cast<double>(static_cast<std::int64_t>(z % 2000001) - 1000000) / 1e6;
+  }
+  return v;
+}
 
 bool parse_fault(std::string_view text, MockBehaviour& b) {
   auto after = [&](std::string_view prefix, Fault f) {
@@ -674,6 +706,103 @@ struct MockProvider::Impl {
     co_return co_await respond(200, completion_json(id, model, b.tokens, prompt_tokens), &b);
   }
 
+  // POST /v1/embeddings in OpenAI's shape: one mock_embedding per input
+  // (`dimensions` long, default 8), base64 when asked (unless float_only).
+  template <class Stream>
+  asio::awaitable<bool> openai_embeddings(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req, bool keep_alive) {
+    ErrorBody error_body = [](unsigned status) -> std::string {
+      return R"({"error":{"message":"mock error with status )" + std::to_string(status) +
+             R"(","type":"invalid_request_error","param":null,"code":null}})";
+    };
+    boost::system::error_code jec;
+    auto parsed = boost::json::parse(req.body(), jec);
+    if (jec || !parsed.is_object()) co_return co_await respond_json(s, lowest, 400, error_body(400), nullptr, keep_alive);
+    const auto& body = parsed.as_object();
+    MockBehaviour b = behaviour_for(req, &body);
+    const auto done = co_await fail_first(s, lowest, b, keep_alive, error_body);
+    if (done != kAnswer) co_return done == kKeep;
+    std::vector<std::string> texts;
+    const auto* input = body.if_contains("input");
+    auto text_of = [](const boost::json::value& v) { return v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v); };
+    if (input && input->is_array() && !input->as_array().empty() && !input->as_array()[0].is_number()) {
+      for (const auto& item : input->as_array()) texts.push_back(text_of(item));
+    } else if (input) {
+      texts.push_back(text_of(*input));
+    }
+    if (texts.empty()) co_return co_await respond_json(s, lowest, 400, error_body(400), nullptr, keep_alive);
+    int dims = 8;
+    if (const auto* d = body.if_contains("dimensions"); d && d->is_int64() && d->as_int64() > 0 && d->as_int64() <= 4096) dims = static_cast<int>(d->as_int64());
+    const auto* f = body.if_contains("encoding_format");
+    const bool base64 = !b.float_only && f && f->is_string() && f->as_string() == "base64";
+    std::string model = "mock-embedding";
+    if (const auto* m = body.if_contains("model"); m && m->is_string()) model = std::string(m->as_string());
+    std::string out = R"({"object":"list","data":[)";
+    int tokens = 0;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      if (i) out += ',';
+      out += R"({"object":"embedding","index":)" + std::to_string(i) + R"(,"embedding":)" + embedding_json(mock_embedding(texts[i], dims), base64) + "}";
+      tokens += static_cast<int>(std::max<std::size_t>(1, (texts[i].size() + 3) / 4));
+    }
+    out += R"(],"model":)" + boost::json::serialize(boost::json::value(model)) + R"(,"usage":{"prompt_tokens":)" + std::to_string(tokens) +
+           R"(,"total_tokens":)" + std::to_string(tokens) + "}}";
+    co_return co_await respond_json(s, lowest, 200, std::move(out), &b, keep_alive);
+  }
+
+  // Gemini's :batchEmbedContents ({"requests":[...]}, each naming the URL's
+  // model) and :embedContent; outputDimensionality (default 8).
+  template <class Stream>
+  asio::awaitable<bool> gemini_embeddings(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
+                                          std::string_view model, bool batch, bool keep_alive) {
+    ErrorBody error_body = [](unsigned status) -> std::string {
+      return R"({"error":{"code":)" + std::to_string(status) + R"(,"message":"mock error with status )" + std::to_string(status) +
+             R"(","status":")" + (status == 429 ? "RESOURCE_EXHAUSTED" : status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT") + "\"}}";
+    };
+    boost::system::error_code jec;
+    auto parsed = boost::json::parse(req.body(), jec);
+    if (jec || !parsed.is_object()) co_return co_await respond_json(s, lowest, 400, error_body(400), nullptr, keep_alive);
+    const auto& body = parsed.as_object();
+    MockBehaviour b = behaviour_for(req, &body);
+    const auto done = co_await fail_first(s, lowest, b, keep_alive, error_body);
+    if (done != kAnswer) co_return done == kKeep;
+    auto values_of = [&](const boost::json::object& r) -> std::optional<std::string> {
+      const auto* content = r.if_contains("content");
+      const auto* parts = content && content->is_object() ? content->as_object().if_contains("parts") : nullptr;
+      if (!parts || !parts->is_array()) return std::nullopt;
+      std::string text;
+      for (const auto& p : parts->as_array()) {
+        if (const auto* t = p.is_object() ? p.as_object().if_contains("text") : nullptr; t && t->is_string()) text += t->as_string();
+      }
+      int dims = 8;
+      if (const auto* d = r.if_contains("outputDimensionality"); d && d->is_int64() && d->as_int64() > 0 && d->as_int64() <= 4096) dims = static_cast<int>(d->as_int64());
+      return R"({"values":)" + embedding_json(mock_embedding(text, dims), false) + "}";
+    };
+    std::string out;
+    if (batch) {
+      const auto* requests = body.if_contains("requests");
+      if (!requests || !requests->is_array()) co_return co_await respond_json(s, lowest, 400, error_body(400), nullptr, keep_alive);
+      out = R"({"embeddings":[)";
+      bool first = true;
+      for (const auto& r : requests->as_array()) {
+        const auto* m = r.is_object() ? r.as_object().if_contains("model") : nullptr;
+        // Gemini insists that each request names the URL's model.
+        if (!m || !m->is_string() || m->as_string() != "models/" + std::string(model)) {
+          co_return co_await respond_json(s, lowest, 400, error_body(400), nullptr, keep_alive);
+        }
+        auto v = values_of(r.as_object());
+        if (!v) co_return co_await respond_json(s, lowest, 400, error_body(400), nullptr, keep_alive);
+        if (!first) out += ',';
+        first = false;
+        out += *v;
+      }
+      out += "]}";
+    } else {
+      auto v = values_of(body);
+      if (!v) co_return co_await respond_json(s, lowest, 400, error_body(400), nullptr, keep_alive);
+      out = R"({"embedding":)" + *v + "}";
+    }
+    co_return co_await respond_json(s, lowest, 200, std::move(out), &b, keep_alive);
+  }
+
   template <class Stream>
   asio::awaitable<void> serve(Stream& s, beast::tcp_stream& lowest, bool& idle) {
     beast::flat_buffer buffer;
@@ -717,6 +846,14 @@ struct MockProvider::Impl {
           if (!co_await gemini_answer(s, lowest, req, model, method == "streamGenerateContent", keep_alive)) co_return;
           continue;
         }
+        if (method == "batchEmbedContents" || method == "embedContent") {
+          if (!co_await gemini_embeddings(s, lowest, req, model, method == "batchEmbedContents", keep_alive)) co_return;
+          continue;
+        }
+      }
+      if (req.method() == http::verb::post && (path == "/v1/embeddings" || path == "/embeddings")) {
+        if (!co_await openai_embeddings(s, lowest, req, keep_alive)) co_return;
+        continue;
       }
       if (req.method() == http::verb::post && (path == "/v1/messages" || path == "/messages")) {
         if (!co_await anthropic_answer(s, lowest, req, keep_alive)) co_return;

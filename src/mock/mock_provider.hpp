@@ -13,7 +13,10 @@
 //   echo_key = 1: errors repeat the credential received; faults "bad-chunk",
 //   "trail-after-done", "endless-chunk-ext" misbehave as hostile upstreams do.
 // The request path picks the API: /chat/completions (OpenAI), /messages
-// (Anthropic), /models/{model}:generateContent or :streamGenerateContent (Gemini).
+// (Anthropic), /models/{model}:generateContent or :streamGenerateContent (Gemini),
+// /embeddings (OpenAI; float or base64) and /models/{model}:batchEmbedContents
+// or :embedContent (Gemini). Embedding vectors are mock_embedding(text, dims):
+// the same text gives the same vector on every path, so a test can compare.
 #include <switchyard/config.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -27,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchyard::mock {
 
@@ -50,9 +54,13 @@ struct MockBehaviour {
   bool burst = false;            // streams: every event sent at the end, together (TCP_CORK)
   bool comments = false;         // OpenAI mode: SSE comment lines (": OPENROUTER PROCESSING") before each chunk, as OpenRouter sends
   bool echo_key = false;         // error bodies and error frames repeat the credential the request carried (a careless provider)
+  bool float_only = false;       // embeddings: vectors always as numbers, encoding_format ignored (as many OpenAI-compatible servers do)
   int ratelimit_remaining_requests = -1;  // >= 0: answers carry x-ratelimit-remaining-requests (and -reset-requests)
   std::string ratelimit_reset_requests = "1s";
 };
+
+// The mock's embedding of `text`: `dims` values in [-1, 1] with six decimals, from a hash of the text.
+std::vector<double> mock_embedding(std::string_view text, int dims);
 
 // Parses "reset", "hang", "stall-after:3", ... into behaviour; false if unknown.
 bool parse_fault(std::string_view text, MockBehaviour& b);

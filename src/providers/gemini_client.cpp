@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "providers/embeddings.hpp"
 #include "providers/gemini_translator.hpp"
 #include "providers/openai_usage.hpp"
 #include "providers/translated_chunk_stream.hpp"
@@ -60,6 +61,23 @@ asio::awaitable<result<std::unique_ptr<ChunkSource>>> GeminiClient::chat_complet
   if (!ex) co_return ex.error();
   co_return std::make_unique<TranslatedChunkStream<GeminiStreamTranslator>>(
       std::move(*ex), config_.name, GeminiStreamTranslator(std::string(call.model), wants_usage(call.body)));
+}
+
+asio::awaitable<result<ChatResponse>> GeminiClient::embeddings(ChatCall call) {
+  auto path = gemini_path(call.model, "batchEmbedContents");
+  if (!path) co_return path.error();
+  auto inputs = read_embedding_request(call.body);
+  if (!inputs) co_return inputs.error();
+  auto translated = openai_to_gemini_embeddings(call.body, call.model);
+  if (!translated) co_return translated.error();
+  const auto started_at = std::chrono::steady_clock::now();
+  auto body = co_await post(*path, *translated, call);
+  if (!body) co_return body.error();
+  auto answer = gemini_to_openai_embeddings(*body, call.model, wants_base64(call.body), inputs->items, inputs->estimated_tokens);
+  if (!answer) co_return with_provider(answer.error(), config_.name);
+  Usage usage;  // Gemini reports no usage for embeddings: the estimate (~4 characters a token)
+  usage.prompt_tokens = inputs->estimated_tokens;
+  co_return ChatResponse{std::move(*answer), config_.name, std::string(call.model), std::chrono::steady_clock::now() - started_at, usage};
 }
 
 }  // namespace switchyard::providers

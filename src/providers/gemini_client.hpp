@@ -14,6 +14,8 @@ class GeminiClient final : public HttpProvider {
 
   boost::asio::awaitable<result<ChatResponse>> chat_completion(ChatCall call) override;
   boost::asio::awaitable<result<std::unique_ptr<ChunkSource>>> chat_completion_stream(ChatCall call) override;
+  // POST {base_url}/models/{model}:batchEmbedContents, translated both ways.
+  boost::asio::awaitable<result<ChatResponse>> embeddings(ChatCall call) override;
 };
 
 // "/models/{model}:{method}" for a model name (a leading "models/" is

@@ -1,5 +1,7 @@
 #include "providers/openai_client.hpp"
 
+#include "providers/embeddings.hpp"
+
 #include <boost/json/serializer.hpp>
 
 #include "providers/openai_usage.hpp"
@@ -147,6 +149,17 @@ asio::awaitable<result<std::unique_ptr<ChunkSource>>> OpenAiClient::chat_complet
   auto exchange = co_await post_stream({}, body_text, call);
   if (!exchange) co_return exchange.error();
   co_return std::make_unique<OpenAiChunkStream>(std::move(*exchange), config_, client_wants_usage);
+}
+
+asio::awaitable<result<ChatResponse>> OpenAiClient::embeddings(ChatCall call) {
+  const std::string body_text = openai_upstream_body(call.body, call.model, false);
+  const auto started_at = std::chrono::steady_clock::now();
+  auto body = co_await post("/embeddings", body_text, call);
+  if (!body) co_return body.error();
+  const Usage usage = find_openai_usage(*body).value_or(Usage{});
+  auto answer = embeddings_for_client(std::move(*body), wants_base64(call.body), config_.name);
+  if (!answer) co_return answer.error();
+  co_return ChatResponse{std::move(*answer), config_.name, std::string(call.model), std::chrono::steady_clock::now() - started_at, usage};
 }
 
 }  // namespace switchyard::providers

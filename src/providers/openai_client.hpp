@@ -18,6 +18,8 @@ class OpenAiClient final : public HttpProvider {
 
   boost::asio::awaitable<result<ChatResponse>> chat_completion(ChatCall call) override;
   boost::asio::awaitable<result<std::unique_ptr<ChunkSource>>> chat_completion_stream(ChatCall call) override;
+  // POST {base_url}/embeddings, the body passed through with `model` rewritten.
+  boost::asio::awaitable<result<ChatResponse>> embeddings(ChatCall call) override;
 };
 
 }  // namespace switchyard::providers

@@ -38,6 +38,13 @@ class ProviderClient {
   virtual boost::asio::awaitable<result<ChatResponse>> chat_completion(ChatCall call) = 0;
   // Returns once the response headers arrived; chunks come from the source.
   virtual boost::asio::awaitable<result<std::unique_ptr<ChunkSource>>> chat_completion_stream(ChatCall call) = 0;
+  // An OpenAI embeddings request (call.body); the answer in OpenAI's shape,
+  // vectors encoded as the client asked (encoding_format). A provider
+  // without an embeddings API says so (targets declare it: TargetConfig::embeddings).
+  virtual boost::asio::awaitable<result<ChatResponse>> embeddings(ChatCall call) {
+    (void)call;
+    co_return make_error(errc::invalid_request, "provider '" + name() + "' has no embeddings API", name());
+  }
   // A cheap request that proves the provider answers (active health checks).
   virtual boost::asio::awaitable<result<void>> probe() = 0;
   virtual upstream::PoolStats pool_stats() const = 0;

@@ -198,11 +198,11 @@ asio::awaitable<Attempted<T>> Router::hedged(Attempt& attempt, std::span<const T
 // Carries out the attempt plan: each step is a try (maybe hedged) or a wait.
 template <class T, class Attempt>
 asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
-                                       const std::vector<std::string>* exclude) {
+                                       const std::vector<std::string>* exclude, Operation op) {
   count_request(plan.route, plan.route_config != nullptr);
   const auto started = Clock::now();
   Selection sel;
-  if (auto ok = select_targets(registry_, plan, request.body, exclude, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); }, sel);
+  if (auto ok = select_targets(registry_, plan, request.body, op, exclude, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); }, sel);
       !ok) {
     co_return ok.error();
   }
@@ -244,6 +244,14 @@ asio::awaitable<result<ChatResponse>> Router::chat(const RoutePlan& plan, ChatRe
     auto r = co_await client.chat_completion(providers::ChatCall{request.body, target.model, request.request_id, stall});
     co_return Attempted<ChatResponse>{std::move(r), std::nullopt};
   });
+}
+
+asio::awaitable<result<ChatResponse>> Router::embeddings(const RoutePlan& plan, ChatRequest& request) {
+  co_return co_await run<ChatResponse>(plan, request, [&](const Target& target, TargetState& st, QuotaHold&) -> asio::awaitable<Attempted<ChatResponse>> {
+    auto& client = *clients_[st.provider_index];
+    auto r = co_await client.embeddings(providers::ChatCall{request.body, target.model, request.request_id, Millis(0)});
+    co_return Attempted<ChatResponse>{std::move(r), std::nullopt};
+  }, nullptr, Operation::embeddings);
 }
 
 asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, ChatRequest& request) {

@@ -65,6 +65,8 @@ class Router {
   ~Router();
 
   boost::asio::awaitable<result<ChatResponse>> chat(const RoutePlan& plan, ChatRequest& request);
+  // An OpenAI embeddings request (request.body), over the targets that serve embeddings.
+  boost::asio::awaitable<result<ChatResponse>> embeddings(const RoutePlan& plan, ChatRequest& request);
   boost::asio::awaitable<result<ChatStream>> chat_stream(const RoutePlan& plan, ChatRequest& request);
   // A stream that skips the targets in `exclude` ("provider/model"); used to resume a broken stream.
   boost::asio::awaitable<result<ChatStream>> chat_stream_excluding(const RoutePlan& plan, ChatRequest& request,
@@ -83,7 +85,7 @@ class Router {
  private:
   template <class T, class Attempt>
   boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
-                                        const std::vector<std::string>* exclude = nullptr);
+                                        const std::vector<std::string>* exclude = nullptr, Operation op = Operation::chat);
   template <class T, class Attempt>
   boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens);
   template <class T, class Attempt>

@@ -24,7 +24,7 @@ std::optional<Millis> hedge_delay_for(const RoutePlan& plan, const TargetState& 
   return std::nullopt;
 }
 
-result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, const boost::json::object& body,
+result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, const boost::json::object& body, Operation op,
                             const std::vector<std::string>* exclude, const std::function<double()>& random, Selection& out) {
   const auto targets = plan.targets();
   const auto now = std::chrono::steady_clock::now();
@@ -62,7 +62,7 @@ result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, con
     }
   }
   const Strategy strategy = plan.route_config ? plan.route_config->strategy : Strategy::failover;
-  const auto needs = needs_of(body);
+  const auto needs = needs_of(body, op);
   const auto order = order_targets(strategy, views, needs, random);
   if (order.empty() && quota_wait) {
     Error e = make_error(errc::quota_exhausted, "every target of '" + std::string(plan.route) + "' is at its provider quota (" +
@@ -75,7 +75,7 @@ result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, con
     for (const auto& t : targets) any_capable = any_capable || capable(t.config, needs);
     return make_error(errc::no_target, any_capable
         ? "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later"
-        : "no target of '" + std::string(plan.route) + "' supports what this request needs (tools, images or context length)");
+        : "no target of '" + std::string(plan.route) + "' supports what this request needs (tools, images, embeddings or context length)");
   }
   out.order.reserve(order.size());
   for (const auto i : order) {

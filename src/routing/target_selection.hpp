@@ -16,6 +16,7 @@
 #include "resilience/attempt_plan.hpp"
 #include "routing/route_resolver.hpp"
 #include "routing/target_registry.hpp"
+#include "routing/target_selector.hpp"
 
 namespace switchyard::routing {
 
@@ -28,7 +29,7 @@ struct Selection {
 
 // no_target when no target is usable now, or none can serve what the request needs.
 // `random` returns uniform draws in [0, 1).
-result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, const boost::json::object& body,
+result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, const boost::json::object& body, Operation op,
                             const std::vector<std::string>* exclude, const std::function<double()>& random, Selection& out);
 
 // When a first try on this target is hedged: the route's hedge_after, or the

@@ -11,6 +11,7 @@ bool capable(const TargetConfig* t, const RequestNeeds& needs) noexcept {
   if (!t) return true;
   if (needs.tools && !t->tools) return false;
   if (needs.images && !t->images) return false;
+  if (needs.embeddings && !t->embeddings) return false;
   if (t->max_context > 0 && needs.context_tokens > t->max_context) return false;
   return true;
 }
@@ -83,8 +84,26 @@ std::vector<std::size_t> order_targets(Strategy strategy, std::span<const Target
   return healthy;
 }
 
-RequestNeeds needs_of(const boost::json::object& body) {
+RequestNeeds needs_of(const boost::json::object& body, Operation op) {
   RequestNeeds n;
+  if (op == Operation::embeddings) {
+    n.embeddings = true;
+    std::size_t longest = 0;  // each input is embedded on its own: the longest one must fit
+    auto measure = [&](const boost::json::value& v) {
+      if (v.is_string()) longest = std::max(longest, v.as_string().size() / 4);
+      else if (v.is_array()) longest = std::max(longest, v.as_array().size());  // token ids
+    };
+    if (const auto* input = body.if_contains("input")) {
+      const bool tokens = input->is_array() && !input->as_array().empty() && input->as_array()[0].is_number();
+      if (input->is_array() && !tokens) {
+        for (const auto& item : input->as_array()) measure(item);
+      } else {
+        measure(*input);
+      }
+    }
+    n.context_tokens = longest;
+    return n;
+  }
   if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) n.tools = true;
   if (const auto* fns = body.if_contains("functions"); fns && fns->is_array() && !fns->as_array().empty()) n.tools = true;
   std::size_t chars = 0;

@@ -1,7 +1,7 @@
 #pragma once
 // Orders a route's targets for one request (pure: health, circuits and the
 // random draws come in as arguments).
-//   1. Targets lacking what the request needs (tools, images, context length) are dropped.
+//   1. Targets lacking what the request needs (tools, images, embeddings, context length) are dropped.
 //   2. Targets whose circuit is open are dropped.
 //   3. Usable targets (circuit closed or half-open, not inside a Retry-After) come first,
 //      in the strategy's order; then rate-limited ones. A half-open target keeps its
@@ -23,10 +23,14 @@
 
 namespace switchyard::routing {
 
+// What a request asks a target to do.
+enum class Operation { chat, embeddings };
+
 struct RequestNeeds {
   bool tools = false;
   bool images = false;
   std::size_t context_tokens = 0;  // estimate
+  bool embeddings = false;
 };
 
 struct TargetView {
@@ -38,8 +42,9 @@ struct TargetView {
 
 // What the request asks of a target, read from its (OpenAI chat) body:
 // tools or functions, image parts, and a context estimate (~4 characters a
-// token, plus max_tokens / max_completion_tokens).
-RequestNeeds needs_of(const boost::json::object& body);
+// token, plus max_tokens / max_completion_tokens). An embeddings request
+// (OpenAI's shape) needs embeddings, its context the longest input's.
+RequestNeeds needs_of(const boost::json::object& body, Operation op = Operation::chat);
 
 // `random` returns uniform draws in [0, 1).
 std::vector<std::size_t> order_targets(Strategy strategy, std::span<const TargetView> targets,

@@ -40,9 +40,18 @@ asio::awaitable<void> ChatHandler::messages(RequestContext& r) {
   return serve(r, std::move(request), streaming, Dialect(std::in_place_type<AnthropicDialect>, std::move(requested_model)));
 }
 
+asio::awaitable<void> ChatHandler::embeddings(RequestContext& r) {
+  auto parsed = r.json.parse(r.body);
+  if (!parsed) return r.respond_error(parsed.error());
+  if (!parsed->is_object()) return r.respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
+  ChatRequest request{std::move(parsed->as_object()), std::nullopt, r.head.request_id, r.key};
+  if (auto* m = request.body.if_contains("model"); m && m->is_string()) r.outcome.model = pipeline::loggable(m->as_string());
+  return serve(r, std::move(request), false, Dialect(std::in_place_type<OpenAiDialect>), Kind::embeddings);
+}
+
 // The stages after authentication: admit, cache lookup, route; then the
 // answer, whole (here) or relayed (relay()).
-asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect_storage) {
+asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect_storage, Kind kind) {
   ChatDialect& dialect = std::visit([](auto& d) -> ChatDialect& { return d; }, dialect_storage);
   const auto* model = request.body.if_contains("model");
   const std::string_view route = model && model->is_string() ? std::string_view(model->as_string()) : std::string_view();
@@ -54,12 +63,15 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
   request.admitted = true;
   request.admission = std::move(admission.ticket);
   std::optional<ChatResponse> got;
-  if (auto hit = cache_.find(r.key, route, request.body, r.headers); hit && !streaming) got = ChatResponse{std::move(hit->body)};
+  if (kind == Kind::chat) {
+    if (auto hit = cache_.find(r.key, route, request.body, r.headers); hit && !streaming) got = ChatResponse{std::move(hit->body)};
+  }
   r.watch.arm();
   if (streaming) {
     co_await relay(r, std::move(request), dialect);
   } else if (!got) {
-    auto answer = co_await gateway_.chat(std::move(request));
+    auto call = kind == Kind::embeddings ? gateway_.embeddings(std::move(request)) : gateway_.chat(std::move(request));
+    auto answer = co_await std::move(call);
     if (answer) got = std::move(*answer);
     else co_await r.respond_mapped(dialect.error(answer.error()));
   }

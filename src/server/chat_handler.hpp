@@ -1,6 +1,6 @@
 #pragma once
 // Serves a chat request in the client's API (OpenAI chat completions or
-// Anthropic messages) through the pipeline's stages: (authenticated by the
+// Anthropic messages), and embeddings, through the pipeline's stages: (authenticated by the
 // session) → admit → cache lookup → route (Gateway) → write, non-streamed or
 // relayed chunk by chunk → account. A client that leaves cancels the upstream.
 #include <switchyard/gateway.hpp>
@@ -29,6 +29,8 @@ class ChatHandler {
   boost::asio::awaitable<void> chat_completions(RequestContext& r);
   // POST /v1/messages
   boost::asio::awaitable<void> messages(RequestContext& r);
+  // POST /v1/embeddings (OpenAI's shape; never streamed, never cached)
+  boost::asio::awaitable<void> embeddings(RequestContext& r);
 
   // Stream chunks relayed and the writes that carried them (chunks that
   // arrived together leave together: a burst of events is one write).
@@ -37,7 +39,8 @@ class ChatHandler {
 
  private:
   using Dialect = std::variant<OpenAiDialect, AnthropicDialect>;
-  boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect);
+  enum class Kind { chat, embeddings };
+  boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect, Kind kind = Kind::chat);
   // A stream's bytes framed and not yet written are written at this size at the latest.
   static constexpr std::size_t kMaxBatch = 64 * 1024;
   boost::asio::awaitable<void> relay(RequestContext& r, ChatRequest request, ChatDialect& dialect);

@@ -47,6 +47,7 @@ asio::awaitable<void> HttpServer::answer_text(RequestContext& r, std::string_vie
 EndpointTable HttpServer::make_endpoints() {
   auto chat = [this](RequestContext& r) { return chat_.chat_completions(r); };
   auto messages = [this](RequestContext& r) { return chat_.messages(r); };
+  auto embeddings = [this](RequestContext& r) { return chat_.embeddings(r); };
   auto models = [this](RequestContext& r) { return answer_text(r, "application/json", models_json(gateway_)); };
   auto providers = [this](RequestContext& r) { return answer_text(r, "application/json", providers_json(gateway_)); };
   auto health = [this](RequestContext& r) { return answer_text(r, "application/json", health_json(gateway_, stopping_)); };
@@ -71,6 +72,8 @@ EndpointTable HttpServer::make_endpoints() {
       {"/chat/completions", verb::post, Access::client_key, true, ErrorShape::openai, chat},
       {"/v1/messages", verb::post, Access::client_key, true, ErrorShape::anthropic, messages},
       {"/messages", verb::post, Access::client_key, true, ErrorShape::anthropic, messages},
+      {"/v1/embeddings", verb::post, Access::client_key, true, ErrorShape::openai, embeddings},
+      {"/embeddings", verb::post, Access::client_key, true, ErrorShape::openai, embeddings},
       {"/v1/models", verb::get, Access::client_key, false, ErrorShape::openai, models},
       {"/models", verb::get, Access::client_key, false, ErrorShape::openai, models},
       {"/v1/providers", verb::get, Access::admin_key, false, ErrorShape::openai, providers},

@@ -50,6 +50,8 @@ BOOST_AUTO_TEST_CASE(capabilities_filter_targets) {
   BOOST_TEST(order_targets(Strategy::failover, f.views, RequestNeeds{false, true, 10}, rng()) == (std::vector<std::size_t>{0, 2}), boost::test_tools::per_element());
   BOOST_TEST(order_targets(Strategy::failover, f.views, RequestNeeds{false, false, 5000}, rng()) == (std::vector<std::size_t>{0, 1}), boost::test_tools::per_element());
   BOOST_TEST(order_targets(Strategy::failover, f.views, RequestNeeds{true, true, 5000}, rng()).empty());
+  f.configs[0].embeddings = false;  // e.g. an Anthropic target
+  BOOST_TEST(order_targets(Strategy::failover, f.views, RequestNeeds{false, false, 10, true}, rng()) == (std::vector<std::size_t>{1, 2}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(weighted_split_follows_the_weights) {
@@ -106,6 +108,13 @@ BOOST_AUTO_TEST_CASE(needs_are_read_from_the_request_body) {
   BOOST_TEST(image.context_tokens == 1u);
   BOOST_TEST(needs(R"({"messages":[{"role":"user","content":"abcd"}],"max_tokens":1000})").context_tokens == 1001u);
   BOOST_TEST(needs(R"({"messages":[],"max_completion_tokens":50})").context_tokens == 50u);
+  // Embeddings: the longest input must fit a target's context (each input is embedded alone).
+  auto embed = [](std::string_view body) { return needs_of(boost::json::parse(body).as_object(), Operation::embeddings); };
+  BOOST_TEST(embed(R"({"input":"12345678"})").embeddings);
+  BOOST_TEST(embed(R"({"input":"12345678"})").context_tokens == 2u);
+  BOOST_TEST(embed(R"({"input":["1234","123456789012",[1,2,3,4,5]]})").context_tokens == 5u);
+  BOOST_TEST(embed(R"({"input":[1,2,3]})").context_tokens == 3u);
+  BOOST_TEST(!needs(R"({"input":"x"})").embeddings);
   // Odd shapes count for nothing and never throw.
   const auto odd = needs(R"({"messages":[1,"x",{"content":7},{"content":[1,{"type":3}]}],"tools":"no","max_tokens":-5})");
   BOOST_TEST(!odd.tools);
