@@ -17,6 +17,7 @@ let baseURL;
 const procs = [];
 let client;
 let claude;
+let mockURL;
 
 // Starts a process and resolves with the first stdout/stderr line matching `re`.
 function start(bin, args, re, env = {}) {
@@ -39,6 +40,7 @@ function start(bin, args, re, env = {}) {
 before(async () => {
   assert.ok(GATEWAY && MOCK, 'SWITCHYARD_BIN and SWITCHYARD_MOCK_BIN must be set');
   const [, mockPort] = await start(MOCK, ['--listen', '127.0.0.1:0', '--tokens', '6'], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  mockURL = `http://127.0.0.1:${mockPort}`;
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
   const conf = join(dir, 'gateway.toml');
   writeFileSync(conf, `
@@ -68,6 +70,12 @@ targets = [ { provider = "claude", model = "claude-mock" } ]
 [[models]]
 name = "gemini-fast"
 targets = [ { provider = "gemini", model = "gemini-mock" } ]
+[[models]]
+name = "embed"
+targets = [ { provider = "mock", model = "text-embedding-3-small", input_price = 0.02 } ]
+[[models]]
+name = "embed-gemini"
+targets = [ { provider = "claude", model = "claude-mock" }, { provider = "gemini", model = "gemini-embedding-001" } ]
 [[keys]]
 name = "e2e"
 key = "${KEY}"
@@ -161,10 +169,45 @@ test('a stream broken mid-way surfaces as an error in the SDK, never as a clean 
   assert.equal(text, 'Hello from');
 });
 
+// What the provider itself answers (floats), asked directly.
+async function providerVectors(kind, model, inputs, dims) {
+  if (kind === 'openai') {
+    const r = await fetch(`${mockURL}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input: inputs, encoding_format: 'float', ...(dims ? { dimensions: dims } : {}) }) });
+    return (await r.json()).data.map((d) => d.embedding);
+  }
+  const r = await fetch(`${mockURL}/v1beta/models/${model}:batchEmbedContents`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ requests: inputs.map((text) => ({ model: `models/${model}`, content: { parts: [{ text }] },
+      ...(dims ? { outputDimensionality: dims } : {}) })) }) });
+  return (await r.json()).embeddings.map((e) => e.values);
+}
+
+test('embeddings.create with the SDK default (base64) equals the provider vectors, OpenAI-type and Gemini', async () => {
+  const inputs = ['hello world', 'a second, longer input text'];
+  for (const [route, kind, model] of [['embed', 'openai', 'text-embedding-3-small'], ['embed-gemini', 'gemini', 'gemini-embedding-001']]) {
+    const got = await client.embeddings.create({ model: route, input: inputs, dimensions: 12 });
+    const want = await providerVectors(kind, model, inputs, 12);
+    assert.equal(got.object, 'list');
+    assert.equal(got.data.length, 2);
+    for (let i = 0; i < inputs.length; i++) {
+      assert.equal(got.data[i].index, i);
+      assert.equal(got.data[i].embedding.length, 12);
+      // base64 carries float32: the SDK's numbers are the provider's, rounded to float32.
+      assert.deepEqual(got.data[i].embedding, want[i].map(Math.fround), `${route} vector ${i}`);
+    }
+    assert.ok(got.usage.prompt_tokens > 0);
+    // Asked for floats, the provider's own numbers come back unchanged.
+    const floats = await client.embeddings.create({ model: route, input: inputs[0], dimensions: 12, encoding_format: 'float' });
+    assert.deepEqual(floats.data[0].embedding, want[0]);
+  }
+  // An input a Gemini target cannot take (token ids) is a BadRequestError, not a crash.
+  await assert.rejects(client.embeddings.create({ model: 'embed-gemini', input: [[1, 2, 3]] }), (e) => e.status === 400);
+});
+
 test('models.list shows the configured routes', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert.deepEqual(ids, ['fast', 'claude-fast', 'gemini-fast']);
+  assert.deepEqual(ids, ['fast', 'claude-fast', 'gemini-fast', 'embed', 'embed-gemini']);
 });
 
 const weatherTool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
