@@ -189,6 +189,28 @@ BOOST_AUTO_TEST_CASE(the_shipped_configs_are_valid) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(anthropic_targets_serve_no_embeddings_unless_told) {
+  auto r = load_config_string(R"(
+[[providers]]
+name = "claude"
+type = "anthropic"
+base_url = "http://127.0.0.1:9/v1"
+[[providers]]
+name = "oai"
+base_url = "http://127.0.0.1:9/v1"
+[[models]]
+name = "m"
+targets = [ { provider = "claude", model = "c" }, { provider = "oai", model = "o" }, { provider = "oai", model = "chat-only", embeddings = false },
+            { provider = "claude", model = "proxy", embeddings = true } ]
+)", "test.toml", env());
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error()));
+  const auto& t = r->models.at(0).targets;
+  BOOST_TEST(!t.at(0).embeddings);
+  BOOST_TEST(t.at(1).embeddings);
+  BOOST_TEST(!t.at(2).embeddings);
+  BOOST_TEST(t.at(3).embeddings);  // said explicitly
+}
+
 BOOST_AUTO_TEST_CASE(presets_fill_the_base_url) {
   auto r = load_config_string(R"(
 [[providers]]
