@@ -3,6 +3,7 @@
 // chat.completions JSON: that is the gateway's lingua franca.
 #include <switchyard/asio_config.hpp>
 
+#include <switchyard/config.hpp>
 #include <switchyard/error.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -15,6 +16,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace switchyard {
 
@@ -71,6 +74,17 @@ struct Admission {
   std::optional<Error> refused;             // set: 429 (rate_limited or budget_exceeded), with retry_after
 };
 
+// The client's request in its own API (Anthropic Messages), kept beside the
+// translated body for targets whose provider speaks that API: they get it as
+// it came, only "model" rewritten, and their answer goes back untouched, so
+// cache_control, thinking blocks and their signatures, documents and
+// citations survive. Other targets get the translated body.
+struct NativeRequest {
+  ProviderType api = ProviderType::anthropic;
+  boost::json::object body;
+  std::vector<std::pair<std::string, std::string>> headers;  // forwarded to such targets (anthropic-beta)
+};
+
 struct ChatRequest {
   boost::json::object body;             // an OpenAI chat.completions request ("model", "messages", ...)
   std::optional<std::string> api_key;   // a Switchyard key; nullopt = trusted in-process caller (no key check)
@@ -82,6 +96,8 @@ struct ChatRequest {
   // the rate-limit headers): the gateway then does not admit it again.
   bool admitted = false;
   std::shared_ptr<AdmissionTicket> admission;
+  // Set: `body` is a translation of this request (see NativeRequest).
+  std::shared_ptr<const NativeRequest> native;
 };
 
 struct ChatResponse {
@@ -91,6 +107,7 @@ struct ChatResponse {
   std::chrono::nanoseconds upstream_time{0};  // spent waiting on the provider
   Usage usage;
   double cost_usd = 0;   // usage at the answering target's prices
+  bool native = false;   // body is in the client's own API (the request's NativeRequest was sent as it came)
 };
 
 // A source of chat.completion.chunk JSON texts, one per call.
@@ -132,6 +149,10 @@ class ChatStream {
   double cost_usd() const noexcept { return source_->cost_usd(); }
   const std::string& provider() const noexcept { return provider_; }
   const std::string& model() const noexcept { return model_; }
+  // The chunks are the client's own API's SSE events, framed as they came
+  // ("event: ...\ndata: ...\n\n"): the request's NativeRequest was sent as it came.
+  bool native() const noexcept { return native_; }
+  void set_native(bool native) noexcept { native_ = native; }
   // Time spent waiting on the provider until the first chunk.
   std::chrono::nanoseconds upstream_time() const noexcept { return upstream_time_; }
 
@@ -140,6 +161,7 @@ class ChatStream {
   std::string provider_;
   std::string model_;
   std::chrono::nanoseconds upstream_time_{0};
+  bool native_ = false;
 };
 
 }  // namespace switchyard

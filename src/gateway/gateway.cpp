@@ -299,7 +299,10 @@ asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
                  std::chrono::steady_clock::now() - started, std::chrono::duration<double, std::milli>(handed_out - started).count(), e,
                  s.upstream_time());
   };
-  co_return ChatStream(std::make_unique<AccountedChunkSource>(std::move(*stream), std::move(finish)), provider, model, upstream_time);
+  const bool native = stream->native();
+  ChatStream accounted(std::make_unique<AccountedChunkSource>(std::move(*stream), std::move(finish)), provider, model, upstream_time);
+  accounted.set_native(native);
+  co_return accounted;
 }
 
 std::vector<TargetHealth> Gateway::target_health() const {

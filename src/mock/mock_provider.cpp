@@ -21,6 +21,7 @@
 #include <charconv>
 #include <random>
 #include <list>
+#include <set>
 #include <chrono>
 
 namespace switchyard::mock {
@@ -218,6 +219,7 @@ struct MockProvider::Impl {
   }
 
   std::map<std::string, MockBehaviour> by_key;
+  std::set<std::string> cache_prefixes;  // Anthropic prompt caching: the cacheable prefixes seen
   std::mt19937_64 rng{12345};  // seeded: a fail_rate run is repeatable
 
   MockBehaviour behaviour_for(const http::request<http::string_body>& req, const boost::json::object* body) {
@@ -493,15 +495,32 @@ struct MockProvider::Impl {
       if (i) text += ' ';
       text += kWords[i % std::size(kWords)];
     }
+    const auto* thinking_v = body.if_contains("thinking");
+    const bool thinking = thinking_v && thinking_v->is_object() && thinking_v->as_object().contains("type") &&
+                          thinking_v->as_object().at("type") == "enabled";
+    const std::string signature = "sig-mock-" + std::to_string(next_id);
+    // Prompt caching: what the request marks cacheable is "written" the first time, "read" after.
+    std::string usage_extra;
+    if (req.body().find("\"cache_control\"") != std::string::npos) {
+      std::string prefix;
+      if (const auto* sys = body.if_contains("system")) prefix += boost::json::serialize(*sys);
+      if (const auto* tools = body.if_contains("tools")) prefix += boost::json::serialize(*tools);
+      const bool seen = !cache_prefixes.insert(prefix).second;
+      if (cache_prefixes.size() > 1000) cache_prefixes.clear();
+      usage_extra = seen ? R"(,"cache_creation_input_tokens":0,"cache_read_input_tokens":1000)" : R"(,"cache_creation_input_tokens":1000,"cache_read_input_tokens":0)";
+    }
     const auto* stream = body.if_contains("stream");
     if (!(stream && stream->is_bool() && stream->as_bool())) {
       if (!co_await pause(lowest, b.ttft)) co_return false;
       boost::json::array content{boost::json::object{{"type", "text"}, {"text", text}}};
+      if (thinking) content.insert(content.begin(), boost::json::object{{"type", "thinking"}, {"thinking", "Let me think it over."}, {"signature", signature}});
       if (!tool_name.empty()) content.push_back(boost::json::object{{"type", "tool_use"}, {"id", "toolu_mock_1"}, {"name", tool_name}, {"input", boost::json::object{{"city", "Paris"}}}});
       boost::json::object msg{{"id", id}, {"type", "message"}, {"role", "assistant"}, {"model", model}, {"content", std::move(content)},
                               {"stop_reason", tool_name.empty() ? "end_turn" : "tool_use"}, {"stop_sequence", nullptr},
                               {"usage", boost::json::object{{"input_tokens", prompt_tokens}, {"output_tokens", b.tokens}}}};
-      co_return co_await respond(200, boost::json::serialize(msg), nullptr);
+      std::string answer = boost::json::serialize(msg);
+      if (!usage_extra.empty()) answer.insert(answer.rfind("}}"), usage_extra);  // into the usage object, last in the message
+      co_return co_await respond(200, std::move(answer), nullptr);
     }
     const Corked corked(lowest, b.burst);
     if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
@@ -512,25 +531,33 @@ struct MockProvider::Impl {
       co_return !ec;
     };
     if (!co_await pause(lowest, b.ttft)) co_return stats.peer_closed_mid_response++, false;
-    if (!co_await event("message_start", R"({"type":"message_start","message":{"id":")" + id + R"(","type":"message","role":"assistant","content":[],"model":")" + model + R"(","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":)" + std::to_string(prompt_tokens) + R"(,"output_tokens":1}}})")) co_return false;
+    if (!co_await event("message_start", R"({"type":"message_start","message":{"id":")" + id + R"(","type":"message","role":"assistant","content":[],"model":")" + model + R"(","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":)" + std::to_string(prompt_tokens) + usage_extra + R"(,"output_tokens":1}}})")) co_return false;
     co_await event("ping", R"({"type":"ping"})");
-    co_await event("content_block_start", R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
+    const int text_index = thinking ? 1 : 0;
+    if (thinking) {
+      co_await event("content_block_start", R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}})");
+      co_await event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me think it over."}})");
+      co_await event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":")" + signature + R"("}})");
+      co_await event("content_block_stop", R"({"type":"content_block_stop","index":0})");
+    }
+    co_await event("content_block_start", R"({"type":"content_block_start","index":)" + std::to_string(text_index) + R"(,"content_block":{"type":"text","text":""}})");
     if (!co_await stream_words(s, lowest, b, [&](int i) {
           std::string word = i ? " " : "";
           word += kWords[i % std::size(kWords)];
-          return event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)" + boost::json::serialize(boost::json::value(word)) + "}}");
+          return event("content_block_delta", R"({"type":"content_block_delta","index":)" + std::to_string(text_index) + R"(,"delta":{"type":"text_delta","text":)" + boost::json::serialize(boost::json::value(word)) + "}}");
         }, [&] {
           error_frame = echoed(b, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
           return event("error", error_frame);
         })) {
       co_return false;
     }
-    co_await event("content_block_stop", R"({"type":"content_block_stop","index":0})");
+    co_await event("content_block_stop", R"({"type":"content_block_stop","index":)" + std::to_string(text_index) + "}");
     if (!tool_name.empty()) {
-      co_await event("content_block_start", R"({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_mock_1","name":)" + boost::json::serialize(boost::json::value(tool_name)) + R"(,"input":{}}})");
-      co_await event("content_block_delta", R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Pa"}})");
-      co_await event("content_block_delta", R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"ris\"}"}})");
-      co_await event("content_block_stop", R"({"type":"content_block_stop","index":1})");
+      const std::string ti = std::to_string(text_index + 1);
+      co_await event("content_block_start", R"({"type":"content_block_start","index":)" + ti + R"(,"content_block":{"type":"tool_use","id":"toolu_mock_1","name":)" + boost::json::serialize(boost::json::value(tool_name)) + R"(,"input":{}}})");
+      co_await event("content_block_delta", R"({"type":"content_block_delta","index":)" + ti + R"(,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Pa"}})");
+      co_await event("content_block_delta", R"({"type":"content_block_delta","index":)" + ti + R"(,"delta":{"type":"input_json_delta","partial_json":"ris\"}"}})");
+      co_await event("content_block_stop", R"({"type":"content_block_stop","index":)" + ti + "}");
     }
     co_await event("message_delta", R"({"type":"message_delta","delta":{"stop_reason":")" + std::string(tool_name.empty() ? "end_turn" : "tool_use") + R"(","stop_sequence":null},"usage":{"output_tokens":)" + std::to_string(b.tokens) + "}}");
     if (!co_await event("message_stop", R"({"type":"message_stop"})")) co_return false;
@@ -659,6 +686,8 @@ struct MockProvider::Impl {
     ++stats.requests_by_authorization[stats.last_authorization];
     stats.last_request_id.clear();
     if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
+    stats.last_anthropic_beta.clear();
+    if (auto it = req.find("anthropic-beta"); it != req.end()) stats.last_anthropic_beta = std::string(it->value());
   }
 
   // POST /v1/chat/completions, answered in OpenAI's format. False: close the connection.

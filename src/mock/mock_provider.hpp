@@ -12,6 +12,10 @@
 //   burst = 1: a stream's events leave together at its end (one read upstream),
 //   echo_key = 1: errors repeat the credential received; faults "bad-chunk",
 //   "trail-after-done", "endless-chunk-ext" misbehave as hostile upstreams do.
+// Anthropic mode answers `thinking: {type: "enabled"}` with a thinking block
+// (thinking_delta and signature_delta when streamed), and a request with
+// cache_control anywhere reports cache usage: cache_creation_input_tokens the
+// first time its system prompt and tools are seen, cache_read_input_tokens after.
 // The request path picks the API: /chat/completions (OpenAI), /messages
 // (Anthropic), /models/{model}:generateContent or :streamGenerateContent (Gemini),
 // /embeddings (OpenAI; float or base64) and /models/{model}:batchEmbedContents
@@ -84,6 +88,7 @@ struct MockStats {
   std::string last_authorization;  // the Authorization header, or "x-api-key <key>" (Anthropic style)
   std::string last_body;
   std::string last_request_id;
+  std::string last_anthropic_beta;  // the anthropic-beta header, "" when none
   std::map<std::string, std::uint64_t> requests_by_authorization;  // who asked: one entry per provider key
 };
 

@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "providers/anthropic_passthrough.hpp"
 #include "providers/anthropic_translator.hpp"
 #include "providers/openai_usage.hpp"
 #include "providers/translated_chunk_stream.hpp"
@@ -15,6 +16,16 @@ AnthropicClient::AnthropicClient(const asio::any_io_executor& ex, const Provider
     : HttpProvider(ex, config, "/messages", Headers{{"x-api-key", config.api_key}, {"anthropic-version", kVersion}}) {}
 
 asio::awaitable<result<ChatResponse>> AnthropicClient::chat_completion(ChatCall call) {
+  if (call.native) {  // the client's own Messages request: as it came, answered as it comes
+    const std::string body_text = body_with_model(call.native->body, call.model);
+    const auto started_at = std::chrono::steady_clock::now();
+    auto body = co_await post({}, body_text, call);
+    if (!body) co_return body.error();
+    const Usage usage = anthropic_message_usage(*body);
+    ChatResponse r{std::move(*body), config_.name, std::string(call.model), std::chrono::steady_clock::now() - started_at, usage};
+    r.native = true;
+    co_return r;
+  }
   auto translated = openai_to_anthropic_request(call.body, call.model);
   if (!translated) co_return translated.error();
   translated->erase("stream");
@@ -30,6 +41,12 @@ asio::awaitable<result<ChatResponse>> AnthropicClient::chat_completion(ChatCall 
 }
 
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> AnthropicClient::chat_completion_stream(ChatCall call) {
+  if (call.native) {
+    const std::string body_text = body_with_model(call.native->body, call.model);
+    auto ex = co_await post_stream({}, body_text, call);
+    if (!ex) co_return ex.error();
+    co_return std::make_unique<TranslatedChunkStream<AnthropicPassthrough>>(std::move(*ex), config_.name, AnthropicPassthrough());
+  }
   auto translated = openai_to_anthropic_request(call.body, call.model);
   if (!translated) co_return translated.error();
   (*translated)["stream"] = true;

@@ -26,14 +26,27 @@ std::int64_t int_or_zero(const json::object& o, std::string_view key) {
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
-// Anthropic counts cache writes and reads apart from input_tokens; OpenAI's prompt_tokens holds them all.
+}  // namespace
+
 void read_prompt_usage(const json::object& u, Usage& out) {
   out.cached_tokens = int_or_zero(u, "cache_read_input_tokens");
   out.cache_write_tokens = int_or_zero(u, "cache_creation_input_tokens");
   out.prompt_tokens = int_or_zero(u, "input_tokens") + int_or_zero(u, "cache_creation_input_tokens") + out.cached_tokens;
 }
 
-}  // namespace
+Error anthropic_stream_error(const json::object& e) {
+  Error err = make_error(errc::upstream_status, "failed mid-stream");
+  if (const auto* eo = e.if_contains("error"); eo && eo->is_object()) {
+    const auto* t = eo->as_object().if_contains("type");
+    const auto* msg = eo->as_object().if_contains("message");
+    err.upstream_status = anthropic_error_status(t && t->is_string() ? std::string_view(t->as_string()) : "");
+    if (msg && msg->is_string()) err.message += ": " + std::string(msg->as_string());
+    err.upstream_error = json::serialize(*eo);
+  } else {
+    err.upstream_status = 500;
+  }
+  return err;
+}
 
 std::string_view anthropic_finish_reason(std::string_view stop_reason) noexcept {
   if (stop_reason == "max_tokens") return "length";
@@ -185,19 +198,7 @@ result<void> AnthropicStreamTranslator::translate(std::string_view event, std::s
   const auto& e = v.as_object();
   const auto* type_v = e.if_contains("type");
   const std::string_view type = type_v && type_v->is_string() ? std::string_view(type_v->as_string()) : event;
-  if (type == "error") {
-    Error err = make_error(errc::upstream_status, "failed mid-stream");
-    if (const auto* eo = e.if_contains("error"); eo && eo->is_object()) {
-      const auto* t = eo->as_object().if_contains("type");
-      const auto* msg = eo->as_object().if_contains("message");
-      err.upstream_status = anthropic_error_status(t && t->is_string() ? std::string_view(t->as_string()) : "");
-      if (msg && msg->is_string()) err.message += ": " + std::string(msg->as_string());
-      err.upstream_error = json::serialize(*eo);
-    } else {
-      err.upstream_status = 500;
-    }
-    return err;
-  }
+  if (type == "error") return anthropic_stream_error(e);
   if (type == "message_start") {
     const auto& msg = e.at("message").as_object();
     if (const auto* id = msg.if_contains("id"); id && id->is_string()) out_.set_id(id->as_string());

@@ -34,6 +34,13 @@ std::string_view anthropic_finish_reason(std::string_view stop_reason) noexcept;
 // Maps an Anthropic error type to the HTTP status it stands for (overloaded_error → 529, ...).
 int anthropic_error_status(std::string_view type) noexcept;
 
+// An Anthropic usage object's prompt side: cache writes and reads are counted
+// apart from input_tokens there; Usage::prompt_tokens holds them all.
+void read_prompt_usage(const boost::json::object& usage, Usage& out);
+
+// The Error an `error` stream event ({"type":"error","error":{type,message}}) stands for.
+Error anthropic_stream_error(const boost::json::object& event);
+
 class AnthropicStreamTranslator {
  public:
   AnthropicStreamTranslator(std::string_view model, bool include_usage) : out_("chatcmpl-anthropic", model, include_usage) {}

@@ -17,7 +17,15 @@ constexpr std::size_t kMaxErrorBody = 64 * 1024;
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 // The headers that change per request, and the empty line that ends the head.
-void append_request_headers(std::string& head, std::size_t body_size, std::string_view request_id) {
+void append_request_headers(std::string& head, std::size_t body_size, std::string_view request_id, const NativeRequest* native) {
+  if (native) {  // the client's own headers for a provider of its API (checked when they were read)
+    for (const auto& [k, v] : native->headers) {
+      head += k;
+      head += ": ";
+      head += v;
+      head += "\r\n";
+    }
+  }
   if (!request_id.empty()) {
     head += "x-request-id: ";
     head += request_id;
@@ -54,14 +62,15 @@ HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig
 }
 
 upstream::UpstreamExchange::RequestBuffers HttpProvider::request(std::string_view body, std::string_view request_id,
-                                                                 std::string& head) const {
+                                                                 std::string& head, const NativeRequest* native) const {
   head.clear();
-  append_request_headers(head, body.size(), request_id);
+  append_request_headers(head, body.size(), request_id, native);
   return {asio::buffer(head_prefix_), asio::buffer(head), asio::buffer(body)};
 }
 
 upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_view path, std::string_view body,
-                                                                    std::string_view request_id, std::string& head) const {
+                                                                    std::string_view request_id, std::string& head,
+                                                                    const NativeRequest* native) const {
   // The whole head in one string: the request line varies per request.
   head.clear();
   head += "POST ";
@@ -69,7 +78,7 @@ upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_
   head += path;
   head += " HTTP/1.1\r\n";
   head += fixed_headers_;
-  append_request_headers(head, body.size(), request_id);
+  append_request_headers(head, body.size(), request_id, native);
   return {asio::buffer(head), asio::const_buffer(), asio::buffer(body)};
 }
 
@@ -79,7 +88,7 @@ upstream::ExchangeTimeouts HttpProvider::timeouts(Millis read_override) const {
 
 asio::awaitable<result<std::string>> HttpProvider::post(std::string_view path, std::string_view body, const ChatCall& call) const {
   std::string head;
-  const auto req = path.empty() ? request(body, call.request_id, head) : request_to(path, body, call.request_id, head);
+  const auto req = path.empty() ? request(body, call.request_id, head, call.native) : request_to(path, body, call.request_id, head, call.native);
   upstream::UpstreamExchange ex(*pool_, timeouts(call.read_timeout), config_.name);
   if (auto started = co_await ex.start(req); !started) co_return started.error();
   observe_headers(ex, call.model);
@@ -91,7 +100,7 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
                                                                                               std::string_view body,
                                                                                               const ChatCall& call) const {
   std::string head;
-  const auto req = path.empty() ? request(body, call.request_id, head) : request_to(path, body, call.request_id, head);
+  const auto req = path.empty() ? request(body, call.request_id, head, call.native) : request_to(path, body, call.request_id, head, call.native);
   auto ex = exchange(call.read_timeout);
   if (auto started = co_await ex->start(req); !started) co_return started.error();
   observe_headers(*ex, call.model);

@@ -35,11 +35,13 @@ class HttpProvider : public ProviderClient {
 
  protected:
   // The head (request line and fixed headers) + per-request headers in `head` + the body.
+  // `native`: the client's headers for a provider of its own API are added.
   upstream::UpstreamExchange::RequestBuffers request(std::string_view body, std::string_view request_id,
-                                                     std::string& head) const;
+                                                     std::string& head, const NativeRequest* native = nullptr) const;
   // The same for a path chosen per request (e.g. Gemini's /models/{model}:generateContent).
   upstream::UpstreamExchange::RequestBuffers request_to(std::string_view path, std::string_view body,
-                                                        std::string_view request_id, std::string& head) const;
+                                                        std::string_view request_id, std::string& head,
+                                                        const NativeRequest* native = nullptr) const;
   upstream::ExchangeTimeouts timeouts(Millis read_override) const;
   // POSTs `body` to `path` (empty: the adapter's fixed path) and reads the
   // whole 2xx answer; an error status becomes the provider's Error.

@@ -29,6 +29,8 @@ struct ChatCall {
   std::string_view model;        // the upstream model to ask for
   std::string_view request_id;   // forwarded as x-request-id when not empty
   Millis read_timeout{0};        // longest gap between body bytes / stream chunks; 0 = the provider's own
+  // Set when this provider speaks the client's API: send it instead of translating `body`, answer untouched.
+  const NativeRequest* native = nullptr;
 };
 
 class ProviderClient {

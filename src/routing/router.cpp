@@ -237,11 +237,20 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
   co_return std::move(*failure);
 }
 
+// The client's own request for a target whose provider speaks its API (not on
+// resuming routes: a resumed stream's legs are spliced as OpenAI chunks).
+const NativeRequest* Router::native_for(const RoutePlan& plan, const ChatRequest& request, const TargetState& st) const {
+  if (!request.native || (plan.route_config && plan.route_config->resume)) return nullptr;
+  return config_.providers[st.provider_index].type == request.native->api ? request.native.get() : nullptr;
+}
+
 asio::awaitable<result<ChatResponse>> Router::chat(const RoutePlan& plan, ChatRequest& request) {
   const Millis stall = plan.route_config ? plan.route_config->stall_timeout : Millis(0);
   co_return co_await run<ChatResponse>(plan, request, [&](const Target& target, TargetState& st, QuotaHold&) -> asio::awaitable<Attempted<ChatResponse>> {
     auto& client = *clients_[st.provider_index];
-    auto r = co_await client.chat_completion(providers::ChatCall{request.body, target.model, request.request_id, stall});
+    const auto* native = native_for(plan, request, st);
+    auto r = co_await client.chat_completion(providers::ChatCall{request.body, target.model, request.request_id, stall, native});
+    if (r) r->native = native != nullptr;
     co_return Attempted<ChatResponse>{std::move(r), std::nullopt};
   });
 }
@@ -276,11 +285,11 @@ asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, C
 
 // Opens a stream and waits for its first chunk, within the TTFT timeout.
 asio::awaitable<result<FirstChunk>> Router::first_chunk(const Target& target, TargetState& st, ChatRequest& request, Millis stall,
-                                                        Millis ttft_timeout) {
+                                                        Millis ttft_timeout, const NativeRequest* native) {
   using namespace asio::experimental::awaitable_operators;
   auto& client = *clients_[st.provider_index];
   auto open = [&]() -> asio::awaitable<result<FirstChunk>> {
-    auto source = co_await client.chat_completion_stream(providers::ChatCall{request.body, target.model, request.request_id, stall});
+    auto source = co_await client.chat_completion_stream(providers::ChatCall{request.body, target.model, request.request_id, stall, native});
     if (!source) co_return source.error();
     auto first = co_await (*source)->next();
     if (!first) co_return first.error();
@@ -301,12 +310,14 @@ asio::awaitable<result<ChatStream>> Router::chat_stream_excluding(const RoutePla
   co_return co_await run<ChatStream>(plan, request, [&](const Target& target, TargetState& st, QuotaHold& quota) -> asio::awaitable<Attempted<ChatStream>> {
     // The client's 200 waits for the first chunk, so a provider that fails before it can still be failed over.
     const auto t0 = Clock::now();
-    auto got = co_await first_chunk(target, st, request, stall, ttft_timeout);
+    const auto* native = native_for(plan, request, st);
+    auto got = co_await first_chunk(target, st, request, stall, ttft_timeout, native);
     if (!got) co_return Attempted<ChatStream>{got.error(), std::nullopt};
     const auto ttft = Clock::now() - t0;
     ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.config, counters_.stream_breaks, secrets_,
                                                        std::move(quota)),
                       st.provider, st.model, ttft);
+    stream.set_native(native != nullptr);
     co_return Attempted<ChatStream>{std::move(stream), ms_between(t0, Clock::now())};
   }, exclude.empty() ? nullptr : &exclude);
 }

@@ -92,7 +92,8 @@ class Router {
   boost::asio::awaitable<Attempted<T>> hedged(Attempt& attempt, std::span<const Target> targets, const Selection& sel,
                                               const resilience::PlanStep& step, resilience::AttemptPlan& plan);
   boost::asio::awaitable<result<std::pair<std::unique_ptr<ChunkSource>, std::optional<std::string_view>>>> first_chunk(
-      const Target& target, TargetState& st, ChatRequest& request, Millis stall, Millis ttft_timeout);
+      const Target& target, TargetState& st, ChatRequest& request, Millis stall, Millis ttft_timeout, const NativeRequest* native);
+  const NativeRequest* native_for(const RoutePlan& plan, const ChatRequest& request, const TargetState& st) const;
   void count_request(std::string_view route, bool configured);
 
   boost::asio::any_io_executor ex_;

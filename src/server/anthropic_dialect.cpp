@@ -3,6 +3,10 @@
 namespace switchyard::server {
 
 void AnthropicDialect::chunk(std::string_view c, std::string& out) {
+  if (native_) {  // an event as the provider framed it
+    ResponseWriter::append_chunk(out, c);
+    return;
+  }
   frames_.clear();
   if (auto ok = stream_.on_chunk(c, frames_); !ok) {
     failure_ = ok.error();
@@ -12,6 +16,7 @@ void AnthropicDialect::chunk(std::string_view c, std::string& out) {
 }
 
 void AnthropicDialect::end(std::string& out) {
+  if (native_) return;  // message_stop came through
   frames_.clear();
   stream_.on_end(frames_);
   ResponseWriter::append_chunk(out, frames_);

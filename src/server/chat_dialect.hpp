@@ -35,6 +35,13 @@ class ChatDialect {
   // Set when a chunk could not be written in this API: what chunk()
   // appended carries the error event, and the stream ends after it.
   virtual const Error* failure() const { return nullptr; }
+  // The answer is in this API already (a provider of the client's API got its
+  // request as it came): complete() and chunk() pass it on untouched, end()
+  // adds nothing (the provider's own end event came through).
+  void set_native(bool native) noexcept { native_ = native; }
+
+ protected:
+  bool native_ = false;
 };
 
 }  // namespace switchyard::server

@@ -37,6 +37,12 @@ asio::awaitable<void> ChatHandler::messages(RequestContext& r) {
   r.outcome.model = pipeline::loggable(requested_model);
   const bool streaming = translated->contains("stream");
   ChatRequest request{std::move(*translated), std::nullopt, r.head.request_id, r.key};
+  // Kept as it came for anthropic targets (passed through); the translation serves the others.
+  auto native = std::make_shared<NativeRequest>();
+  native->api = ProviderType::anthropic;
+  native->body = std::move(parsed->as_object());
+  if (!r.head.anthropic_beta.empty()) native->headers.emplace_back("anthropic-beta", r.head.anthropic_beta);
+  request.native = std::move(native);
   return serve(r, std::move(request), streaming, Dialect(std::in_place_type<AnthropicDialect>, std::move(requested_model)));
 }
 
@@ -76,6 +82,7 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
     else co_await r.respond_mapped(dialect.error(answer.error()));
   }
   if (got) {
+    dialect.set_native(got->native);
     auto body = dialect.complete(std::move(got->body));
     if (!body) {
       co_await r.respond_mapped(dialect.error(body.error()));
@@ -143,6 +150,7 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
   auto opened = co_await gateway_.chat_stream(std::move(request));
   if (!opened) co_return co_await r.respond_mapped(dialect.error(opened.error()));
   ChatStream& stream = *opened;
+  dialect.set_native(stream.native());
   r.outcome.provider = stream.provider();
   r.outcome.target_model = stream.model();
   r.outcome.status = 200;

@@ -54,6 +54,13 @@ RequestHead read_request_head(const RequestHeader& header, bool keep_alive, bool
   if (auto it = header.find(http::field::expect); it != header.end() && boost::beast::iequals(trimmed(it->value()), "100-continue")) {
     h.expect_continue = true;
   }
+  // Anthropic's feature flags, forwarded to anthropic providers with a passed-through /v1/messages request.
+  if (auto it = header.find("anthropic-beta"); it != header.end() && it->value().size() <= 1024) {
+    const std::string_view v = it->value();
+    bool printable = true;
+    for (char c : v) printable = printable && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+    if (printable) h.anthropic_beta = std::string(v);
+  }
   h.has_body = chunked || content_length > 0;
   return h;
 }

@@ -1,0 +1,110 @@
+#include "providers/anthropic_passthrough.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serializer.hpp>
+
+#include "providers/anthropic_translator.hpp"
+
+namespace switchyard::providers {
+
+namespace json = boost::json;
+
+namespace {
+
+void append_json(std::string& out, json::serializer& sr, const json::value& v) {
+  char buf[4096];
+  sr.reset(&v);
+  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+}
+
+void append_json_string(std::string& out, json::serializer& sr, std::string_view s) {
+  char buf[4096];
+  sr.reset(s);
+  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+}
+
+std::int64_t int_or(const json::object& o, std::string_view key, std::int64_t fallback) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_int64() ? v->as_int64() : fallback;
+}
+
+}  // namespace
+
+std::string body_with_model(const json::object& body, std::string_view model) {
+  std::string out;
+  out.reserve(512);
+  json::serializer sr;
+  out += "{\"model\":";
+  append_json_string(out, sr, model);
+  for (const auto& kv : body) {
+    if (kv.key() == "model") continue;
+    out += ',';
+    append_json_string(out, sr, kv.key());
+    out += ':';
+    append_json(out, sr, kv.value());
+  }
+  out += '}';
+  return out;
+}
+
+Usage anthropic_message_usage(std::string_view body) {
+  Usage u;
+  boost::system::error_code ec;
+  const auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return u;
+  const auto* usage = v.as_object().if_contains("usage");
+  if (!usage || !usage->is_object()) return u;
+  read_prompt_usage(usage->as_object(), u);
+  u.completion_tokens = int_or(usage->as_object(), "output_tokens", 0);
+  u.reported = true;
+  return u;
+}
+
+result<void> AnthropicPassthrough::on_event(std::string_view event, std::string_view data, std::vector<std::string>& out) {
+  // Only the events that carry usage, an error or the end are parsed; deltas are counted.
+  if (event == "content_block_delta") {
+    if (!usage_.reported) ++usage_.completion_tokens;  // about a token each, until the provider's count
+  } else if (event == "message_start" || event == "message_delta" || event == "error") {
+    boost::system::error_code ec;
+    const auto v = json::parse(data, ec);
+    if (ec || !v.is_object()) return make_error(errc::upstream_bad_response, "sent an unparsable stream event");
+    const auto& e = v.as_object();
+    if (event == "error") return anthropic_stream_error(e);
+    if (event == "message_start") {
+      const auto* msg = e.if_contains("message");
+      const auto* u = msg && msg->is_object() ? msg->as_object().if_contains("usage") : nullptr;
+      if (u && u->is_object()) read_prompt_usage(u->as_object(), usage_);
+    } else if (const auto* u = e.if_contains("usage"); u && u->is_object()) {
+      // message_delta: the output count (cumulative); newer answers repeat the prompt side there too.
+      const auto& uo = u->as_object();
+      usage_.completion_tokens = int_or(uo, "output_tokens", usage_.completion_tokens);
+      if (uo.contains("input_tokens")) read_prompt_usage(uo, usage_);
+      usage_.reported = true;
+    }
+  } else if (event == "message_stop") {
+    finished_ = true;
+  }
+  std::string frame;
+  frame.reserve(event.size() + data.size() + 16);
+  if (!event.empty()) {
+    frame += "event: ";
+    frame += event;
+    frame += '\n';
+  }
+  frame += "data: ";
+  for (std::size_t nl; (nl = data.find('\n')) != std::string_view::npos; data.remove_prefix(nl + 1)) {  // multi-line data, line by line
+    frame += data.substr(0, nl);
+    frame += "\ndata: ";
+  }
+  frame += data;
+  frame += "\n\n";
+  out.push_back(std::move(frame));
+  return {};
+}
+
+result<void> AnthropicPassthrough::on_end(std::vector<std::string>&) {
+  if (finished_) return {};
+  return make_error(errc::upstream_reset, "ended the stream before message_stop");
+}
+
+}  // namespace switchyard::providers
