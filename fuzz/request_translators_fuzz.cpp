@@ -1,10 +1,13 @@
-// Request and response translators, both ways, on any JSON: errors as values.
+// Request and response translators, both ways (embeddings and the Anthropic
+// passthrough's readers too), on any JSON: errors as values.
 #include <boost/json.hpp>
 
 #include <cstdint>
 #include <string>
 
 #include "providers/anthropic_inbound.hpp"
+#include "providers/anthropic_passthrough.hpp"
+#include "providers/embeddings.hpp"
 #include "providers/anthropic_translator.hpp"
 #include "providers/gemini_translator.hpp"
 
@@ -15,6 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)anthropic_to_openai_response(text, "m", usage);
   (void)gemini_to_openai_response(text, "m", usage);
   (void)openai_response_to_anthropic(text, "m");
+  (void)anthropic_message_usage(text);
+  (void)gemini_to_openai_embeddings(text, "m", size % 2 == 0, size % 5, 1);
+  (void)embeddings_for_client(text, size % 3 != 0, "p");
   boost::system::error_code ec;
   auto v = boost::json::parse(text, ec);
   if (ec || !v.is_object()) return 0;
@@ -23,6 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)openai_to_anthropic_request(o, "m");
     (void)openai_to_gemini_request(o);
     (void)anthropic_request_to_openai(o);
+    (void)read_embedding_request(o);
+    (void)openai_to_gemini_embeddings(o, "m");
+    (void)body_with_model(o, "m");
   } catch (...) {
     __builtin_trap();  // no exception may escape a translator
   }

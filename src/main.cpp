@@ -1,6 +1,8 @@
 // switchyard: the gateway daemon. A thin main over Gateway and HttpServer.
 #include <switchyard/gateway.hpp>
 
+#include "providers/connector_registry.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -84,6 +86,17 @@ int main(int argc, char** argv) {
   if (check) {
     std::cout << config_path << ": OK (" << config.providers.size() << " providers, " << config.models.size()
               << " models, " << config.keys.size() << " keys)\n";
+    // Where each provider's requests go (the first model routed to it, else MODEL).
+    for (const auto& p : config.providers) {
+      std::string model = "MODEL";
+      for (const auto& m : config.models) {
+        for (const auto& t : m.targets) {
+          if (t.provider == p.name && model == "MODEL") model = t.model;
+        }
+      }
+      std::cout << "  " << p.name << " (" << switchyard::to_string(p.type) << "): POST "
+                << switchyard::providers::chat_url_of(p, model) << "\n";
+    }
     return 0;
   }
   if (config.providers.empty()) log.warn("no provider is enabled: every completion will fail until one is configured");

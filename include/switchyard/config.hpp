@@ -17,11 +17,11 @@ namespace switchyard {
 using Millis = std::chrono::milliseconds;
 
 // The wire format a provider speaks.
-enum class ProviderType { openai, anthropic, gemini };
+enum class ProviderType { openai, anthropic, gemini, azure };
 // How a route orders its targets for each request (routing/target_selector.hpp).
 enum class Strategy { failover, weighted, lowest_cost, lowest_latency, health };
 
-std::string_view to_string(ProviderType type) noexcept;  // "openai", "anthropic", "gemini"
+std::string_view to_string(ProviderType type) noexcept;  // "openai", "anthropic", "gemini", "azure"
 std::optional<ProviderType> parse_provider_type(std::string_view name) noexcept;
 std::string_view to_string(Strategy strategy) noexcept;  // "failover", "weighted", "lowest-cost", "lowest-latency", "health"
 std::optional<Strategy> parse_strategy(std::string_view name) noexcept;
@@ -72,6 +72,10 @@ struct ProviderConfig {
   ProviderType type = ProviderType::openai;
   std::string base_url;                // e.g. https://api.openai.com/v1
   std::string api_key;                 // may be empty for local endpoints
+  // type "azure": "2024-10-21" (a dated version: /openai/deployments/{model}/...?api-version=...)
+  // or "v1" (/openai/v1/..., the deployment named in the body's model)
+  std::string api_version = "2024-10-21";
+  std::string ad_token;                // type "azure": an Entra ID token sent as a bearer token instead of the api-key header
   std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
   std::string tls_ca_file;             // extra CA bundle; empty = system store
   bool tls_verify = true;

@@ -266,13 +266,13 @@ std::string preset_base_url(const Reader& r, const toml::table& p, const std::st
 bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
                    std::vector<std::string>& warnings) {
   r.only_keys(p, path,
-              {"name", "type", "preset", "base_url", "api_key", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
+              {"name", "type", "preset", "base_url", "api_key", "api_version", "ad_token", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
                "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool", "limits"});
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
   if (auto type = r.string(p, path, "type")) {
     const auto parsed = parse_provider_type(*type);
-    if (!parsed) r.fail(p.get("type"), path + ".type", "unknown provider type \"" + *type + "\" (supported: openai, anthropic, gemini)");
+    if (!parsed) r.fail(p.get("type"), path + ".type", "unknown provider type \"" + *type + "\" (supported: openai, anthropic, gemini, azure)");
     out.type = *parsed;
   }
   const std::string preset_url = preset_base_url(r, p, path, out.type);
@@ -287,6 +287,22 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
     if (u->has_query() || u->has_fragment()) {
       r.fail(p.get("base_url"), path + ".base_url", "must not have a query or fragment");
     }
+    // As the vendors' own SDKs take it: a base URL without a path gets the API's version path.
+    std::string base = out.base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    const bool no_path = u->encoded_path().empty() || u->encoded_path() == "/";
+    if (out.type == ProviderType::anthropic && no_path) base += "/v1";
+    if (out.type == ProviderType::gemini && no_path) base += "/v1beta";
+    if (out.type == ProviderType::azure && base.ends_with("/openai")) base.resize(base.size() - 7);  // the resource's URL is what counts
+    if (out.type == ProviderType::azure && base.ends_with("/openai/v1")) base.resize(base.size() - 10);
+    out.base_url = base;
+  }
+  if (auto v = r.string(p, path, "api_version")) {
+    if (out.type != ProviderType::azure) r.fail(p.get("api_version"), path + ".api_version", "is for type \"azure\" only");
+    if (v->empty() || v->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      r.fail(p.get("api_version"), path + ".api_version", "must be a dated version such as \"2024-10-21\" or \"v1\"");
+    }
+    out.api_version = *v;
   }
   std::vector<std::string> missing;
   // A value that goes into an upstream request head: no control characters
@@ -296,9 +312,21 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) r.fail(n, where, "must not contain control characters such as line breaks");
     }
   };
-  if (auto key = r.string(p, path, "api_key", &missing)) {
+  std::vector<std::string> key_missing, token_missing;
+  if (auto key = r.string(p, path, "api_key", &key_missing)) {
     header_safe(p.get("api_key"), path + ".api_key", *key);
-    out.api_key = *key;
+    if (key_missing.empty()) out.api_key = *key;
+  }
+  if (auto token = r.string(p, path, "ad_token", &token_missing)) {
+    if (out.type != ProviderType::azure) r.fail(p.get("ad_token"), path + ".ad_token", "is for type \"azure\" only");
+    header_safe(p.get("ad_token"), path + ".ad_token", *token);
+    if (token_missing.empty()) out.ad_token = *token;
+  }
+  // Azure takes either credential: the one whose variable is set.
+  const bool azure_has_one = out.type == ProviderType::azure && (!out.api_key.empty() || !out.ad_token.empty());
+  if (!azure_has_one) {
+    missing.insert(missing.end(), key_missing.begin(), key_missing.end());
+    missing.insert(missing.end(), token_missing.begin(), token_missing.end());
   }
   if (const toml::table* h = r.table(p, path, "headers")) {
     for (auto&& [k, v] : *h) {

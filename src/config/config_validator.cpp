@@ -9,7 +9,8 @@ namespace switchyard {
 
 namespace {
 constexpr std::pair<std::string_view, ProviderType> kTypes[] = {
-    {"openai", ProviderType::openai}, {"anthropic", ProviderType::anthropic}, {"gemini", ProviderType::gemini}};
+    {"openai", ProviderType::openai}, {"anthropic", ProviderType::anthropic}, {"gemini", ProviderType::gemini},
+    {"azure", ProviderType::azure}};
 constexpr std::pair<std::string_view, BudgetPeriod> kPeriods[] = {
     {"day", BudgetPeriod::day}, {"week", BudgetPeriod::week}, {"month", BudgetPeriod::month}, {"total", BudgetPeriod::total}};
 constexpr std::pair<std::string_view, Strategy> kStrategies[] = {
@@ -60,6 +61,11 @@ Problem check_provider(const ProviderConfig& p, const std::string& at) {
     return at + ".base_url: must be an http:// or https:// URL with a host, no query or fragment";
   }
   if (has_control_chars(p.api_key)) return at + ".api_key: must not contain control characters";
+  if (has_control_chars(p.ad_token)) return at + ".ad_token: must not contain control characters";
+  if (p.type == ProviderType::azure &&
+      (p.api_version.empty() || p.api_version.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)) {
+    return at + ".api_version: must be a dated version such as \"2024-10-21\" or \"v1\"";
+  }
   for (const auto& [name, value] : p.headers) {
     if (name.empty() || name.find_first_of(": \t\r\n") != std::string::npos) return at + ".headers: \"" + name + "\" is not a valid header name";
     if (has_control_chars(value)) return at + ".headers." + name + ": must not contain control characters";

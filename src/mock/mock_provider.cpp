@@ -154,7 +154,7 @@ bool parse_fault(std::string_view text, MockBehaviour& b) {
     return true;
   }
   for (auto [name, f] : {std::pair{"bad-chunk", Fault::bad_chunk}, std::pair{"trail-after-done", Fault::trail_after_done},
-                         std::pair{"endless-chunk-ext", Fault::endless_chunk_ext}}) {
+                         std::pair{"endless-chunk-ext", Fault::endless_chunk_ext}, std::pair{"content-filter", Fault::content_filter}}) {
     if (text == name) {
       b.fault = f;
       return true;
@@ -683,6 +683,7 @@ struct MockProvider::Impl {
     if (auto it = req.find(http::field::authorization); it != req.end()) stats.last_authorization = std::string(it->value());
     else if (auto key = req.find("x-api-key"); key != req.end()) stats.last_authorization = "x-api-key " + std::string(key->value());
     else if (auto goog = req.find("x-goog-api-key"); goog != req.end()) stats.last_authorization = "x-goog-api-key " + std::string(goog->value());
+    else if (auto azure = req.find("api-key"); azure != req.end()) stats.last_authorization = "api-key " + std::string(azure->value());
     ++stats.requests_by_authorization[stats.last_authorization];
     stats.last_request_id.clear();
     if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
@@ -692,7 +693,8 @@ struct MockProvider::Impl {
 
   // POST /v1/chat/completions, answered in OpenAI's format. False: close the connection.
   template <class Stream>
-  asio::awaitable<bool> openai_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req, bool keep_alive) {
+  asio::awaitable<bool> openai_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req, bool keep_alive,
+                                      std::string deployment = {}) {
     auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) {
       return respond_json(s, lowest, status, std::move(body), b, keep_alive);
     };
@@ -710,8 +712,12 @@ struct MockProvider::Impl {
         });
     if (done == kClose) co_return false;
     if (done == kKeep) co_return true;
+    if (b.fault == Fault::content_filter) {
+      co_return co_await respond(400, R"({"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":true,"severity":"medium"}}}}})", nullptr);
+    }
     std::string model = "mock-model";
     if (const auto* m = body.if_contains("model"); m && m->is_string()) model = std::string(m->as_string());
+    if (!deployment.empty()) model = deployment;  // Azure: the deployment in the path is the model
     int prompt_tokens = 0;
     count_prompt_tokens(body, prompt_tokens);
     const std::string id = "chatcmpl-mock-" + std::to_string(++next_id);
@@ -853,6 +859,17 @@ struct MockProvider::Impl {
 
       std::string_view path = req.target();
       path = path.substr(0, path.find('?'));
+      // Azure OpenAI: /openai/deployments/{deployment}/... and /openai/v1/... are OpenAI's paths.
+      std::string deployment;
+      if (path.starts_with("/openai/deployments/")) {
+        path.remove_prefix(20);
+        deployment = std::string(path.substr(0, path.find('/')));
+        path.remove_prefix(std::min(path.size(), deployment.size()));
+      } else if (path.starts_with("/openai/v1/")) {
+        path.remove_prefix(10);
+      } else if (path == "/openai/models") {
+        path = "/models";
+      }
       if (req.method() == http::verb::get && path.ends_with("/models")) {
         const MockBehaviour b = behaviour_for(req, nullptr);  // health probes see the same faults
         if (b.fault == Fault::reset || b.fault == Fault::hang) {
@@ -892,7 +909,7 @@ struct MockProvider::Impl {
         if (!co_await respond(404, R"({"error":{"message":"mock: no such route","type":"invalid_request_error","param":null,"code":"not_found"}})", nullptr)) co_return;
         continue;
       }
-      if (!co_await openai_answer(s, lowest, req, keep_alive)) co_return;
+      if (!co_await openai_answer(s, lowest, req, keep_alive, deployment)) co_return;
     }
   }
 

@@ -16,6 +16,9 @@
 // (thinking_delta and signature_delta when streamed), and a request with
 // cache_control anywhere reports cache usage: cache_creation_input_tokens the
 // first time its system prompt and tools are seen, cache_read_input_tokens after.
+// Azure OpenAI's paths are served too: /openai/deployments/{deployment}/chat/completions
+// (and /embeddings; the deployment answers as the model) and /openai/v1/...; the
+// `api-key` header is recorded as "api-key <key>"; fault "content-filter" is Azure's 400.
 // The request path picks the API: /chat/completions (OpenAI), /messages
 // (Anthropic), /models/{model}:generateContent or :streamGenerateContent (Gemini),
 // /embeddings (OpenAI; float or base64) and /models/{model}:batchEmbedContents
@@ -43,6 +46,7 @@ enum class Fault {
   bad_chunk,          // OpenAI streams: a chunk whose choices are not objects ({"choices":[5]}) after the first
   trail_after_done,   // OpenAI streams: comment lines keep coming after data: [DONE] (the body never ends)
   endless_chunk_ext,  // a 200 whose first chunk header's extension never ends
+  content_filter,     // OpenAI mode: Azure's 400 for a prompt its content filter caught
 };
 
 struct MockBehaviour {

@@ -8,9 +8,30 @@
 
 namespace switchyard::providers {
 
+std::string chat_url_of(const ProviderConfig& config, std::string_view model) {
+  std::string base = config.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  switch (config.type) {
+    case ProviderType::anthropic: return base + "/messages";
+    case ProviderType::gemini: {
+      auto path = gemini_path(model, "generateContent");
+      return base + (path ? *path : "/models/" + std::string(model) + ":generateContent");
+    }
+    case ProviderType::openai:
+    case ProviderType::azure: {
+      auto path = OpenAiClient::path_for(config, "chat/completions", model);
+      return base + (path ? *path : "/chat/completions");
+    }
+  }
+  return base;
+}
+
 ConnectorRegistry ConnectorRegistry::with_builtins() {
   ConnectorRegistry r;
   r.add("openai", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
+    return std::make_unique<OpenAiClient>(ex, cfg);
+  });
+  r.add("azure", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
     return std::make_unique<OpenAiClient>(ex, cfg);
   });
   r.add("anthropic", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {

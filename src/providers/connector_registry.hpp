@@ -16,6 +16,9 @@
 
 namespace switchyard::providers {
 
+// The URL a chat completion for `model` is sent to (what `switchyard --check` shows).
+std::string chat_url_of(const ProviderConfig& config, std::string_view model);
+
 class ConnectorRegistry {
  public:
   using Factory = std::function<std::unique_ptr<ProviderClient>(const boost::asio::any_io_executor&, const ProviderConfig&)>;

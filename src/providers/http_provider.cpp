@@ -38,7 +38,7 @@ void append_request_headers(std::string& head, std::size_t body_size, std::strin
 }  // namespace
 
 HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig& config, std::string_view path,
-                           const Headers& auth)
+                           const Headers& auth, std::string_view probe_path)
     : config_(config) {
   auto ep = upstream::parse_endpoint(config_.base_url);
   if (!ep) throw std::invalid_argument("provider '" + config_.name + "': " + ep.error().message);
@@ -55,7 +55,7 @@ HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig
   // Everything but the request id and length is the same for every request: built once.
   fixed_headers_ = fixed + "Content-Type: application/json\r\n";
   head_prefix_ = "POST " + endpoint_.path_prefix + std::string(path) + " HTTP/1.1\r\n" + fixed_headers_;
-  probe_request_ = "GET " + endpoint_.path_prefix + "/models HTTP/1.1\r\n" + fixed + "\r\n";
+  probe_request_ = "GET " + endpoint_.path_prefix + std::string(probe_path) + " HTTP/1.1\r\n" + fixed + "\r\n";
   if (endpoint_.tls) tls_ = upstream::make_client_tls_context(config_);
   pool_ = std::make_unique<upstream::ConnectionPool>(ex, endpoint_, config_.name, config_.pool, config_.connect_timeout,
                                                      tls_.get());
@@ -126,7 +126,7 @@ asio::awaitable<Error> HttpProvider::read_error(upstream::UpstreamExchange& exch
   }
   auto body = co_await exchange.read_all(kMaxErrorBody);
   co_return error_from_upstream(status, body ? std::string_view(*body) : std::string_view{}, retry_after, config_.name,
-                                config_.api_key);
+                                config_.api_key.empty() ? std::string_view(config_.ad_token) : std::string_view(config_.api_key));
 }
 
 asio::awaitable<result<void>> HttpProvider::probe() {

@@ -26,10 +26,12 @@ class HttpProvider : public ProviderClient {
 
   // `path` is appended to the base URL's path (e.g. "/chat/completions");
   // `auth` are the headers that carry the provider's key.
-  HttpProvider(const boost::asio::any_io_executor& ex, const ProviderConfig& config, std::string_view path, const Headers& auth);
+  // `probe_path`: the health check's GET, after the base URL's path.
+  HttpProvider(const boost::asio::any_io_executor& ex, const ProviderConfig& config, std::string_view path, const Headers& auth,
+               std::string_view probe_path = "/models");
 
   const std::string& name() const noexcept override { return config_.name; }
-  boost::asio::awaitable<result<void>> probe() override;  // GET <base_url>/models
+  boost::asio::awaitable<result<void>> probe() override;  // GET <base_url><probe_path>
   upstream::PoolStats pool_stats() const override { return pool_->stats(); }
   void shutdown() noexcept override { pool_->close(); }
 

@@ -129,14 +129,52 @@ std::string openai_upstream_body(const boost::json::object& body, std::string_vi
   return out;
 }
 
+namespace {
+
+HttpProvider::Headers auth_headers(const ProviderConfig& config) {
+  if (config.type == ProviderType::azure) {
+    if (!config.ad_token.empty()) return {{"Authorization", "Bearer " + config.ad_token}};
+    return config.api_key.empty() ? HttpProvider::Headers{} : HttpProvider::Headers{{"api-key", config.api_key}};
+  }
+  return config.api_key.empty() ? HttpProvider::Headers{} : HttpProvider::Headers{{"Authorization", "Bearer " + config.api_key}};
+}
+
+std::string probe_path(const ProviderConfig& config) {
+  if (config.type != ProviderType::azure) return "/models";
+  return config.api_version == "v1" ? "/openai/v1/models" : "/openai/models?api-version=" + config.api_version;
+}
+
+bool path_safe(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+}
+
+}  // namespace
+
+result<std::string> OpenAiClient::path_for(const ProviderConfig& config, std::string_view operation, std::string_view model) {
+  if (config.type != ProviderType::azure) return "/" + std::string(operation);
+  if (config.api_version == "v1") return "/openai/v1/" + std::string(operation);
+  const std::string version = "?api-version=" + config.api_version;
+  if (operation == "responses") return "/openai/responses" + version;  // not deployment-scoped: the model is in the body
+  if (model.empty()) return make_error(errc::invalid_request, "empty Azure deployment name");
+  for (char c : model) {
+    if (!path_safe(c)) return make_error(errc::invalid_request, "Azure deployment names use letters, digits, '-', '.' and '_' only");
+  }
+  return "/openai/deployments/" + std::string(model) + "/" + std::string(operation) + version;
+}
+
 OpenAiClient::OpenAiClient(const asio::any_io_executor& ex, const ProviderConfig& config)
-    : HttpProvider(ex, config, "/chat/completions",
-                   config.api_key.empty() ? Headers{} : Headers{{"Authorization", "Bearer " + config.api_key}}) {}
+    : HttpProvider(ex, config, config.type == ProviderType::azure ? "" : "/chat/completions", auth_headers(config), probe_path(config)) {}
 
 asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall call) {
   const std::string body_text = openai_upstream_body(call.body, call.model, false);
+  std::string path;  // empty: the fixed /chat/completions head
+  if (config_.type == ProviderType::azure) {
+    auto p = path_for(config_, "chat/completions", call.model);
+    if (!p) co_return p.error();
+    path = std::move(*p);
+  }
   const auto started_at = std::chrono::steady_clock::now();
-  auto body = co_await post({}, body_text, call);
+  auto body = co_await post(path, body_text, call);
   if (!body) co_return body.error();
   const Usage usage = find_openai_usage(*body).value_or(Usage{});
   co_return ChatResponse{std::move(*body), config_.name, std::string(call.model),
@@ -146,15 +184,23 @@ asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall cal
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> OpenAiClient::chat_completion_stream(ChatCall call) {
   const bool client_wants_usage = wants_usage(call.body);
   const std::string body_text = openai_upstream_body(call.body, call.model, true);
-  auto exchange = co_await post_stream({}, body_text, call);
+  std::string path;
+  if (config_.type == ProviderType::azure) {
+    auto p = path_for(config_, "chat/completions", call.model);
+    if (!p) co_return p.error();
+    path = std::move(*p);
+  }
+  auto exchange = co_await post_stream(path, body_text, call);
   if (!exchange) co_return exchange.error();
   co_return std::make_unique<OpenAiChunkStream>(std::move(*exchange), config_, client_wants_usage);
 }
 
 asio::awaitable<result<ChatResponse>> OpenAiClient::embeddings(ChatCall call) {
   const std::string body_text = openai_upstream_body(call.body, call.model, false);
+  auto path = path_for(config_, "embeddings", call.model);
+  if (!path) co_return path.error();
   const auto started_at = std::chrono::steady_clock::now();
-  auto body = co_await post("/embeddings", body_text, call);
+  auto body = co_await post(*path, body_text, call);
   if (!body) co_return body.error();
   const Usage usage = find_openai_usage(*body).value_or(Usage{});
   auto answer = embeddings_for_client(std::move(*body), wants_base64(call.body), config_.name);

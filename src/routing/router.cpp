@@ -73,6 +73,7 @@ Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::
   }
   for (const auto& p : config_.providers) {
     if (!p.api_key.empty()) secrets_.push_back(p.api_key);
+    if (!p.ad_token.empty()) secrets_.push_back(p.ad_token);
     for (const auto& [name, value] : p.headers) {
       if (value.size() >= 8) secrets_.push_back(value);
     }

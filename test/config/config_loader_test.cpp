@@ -187,6 +187,49 @@ BOOST_AUTO_TEST_CASE(the_shipped_configs_are_valid) {
     auto r = load_config_file(std::string(SWITCHYARD_SOURCE_DIR) + "/" + path, env({{"SWITCHYARD_KEY", "sy-0123456789"}}));
     BOOST_TEST_CONTEXT(path) { BOOST_TEST(r.has_value(), (r ? "" : r.error())); }
   }
+  // The Azure example: with a key, both providers; with only a token, the token is used.
+  const std::string azure = std::string(SWITCHYARD_SOURCE_DIR) + "/conf/examples/azure.toml";
+  auto with_key = load_config_file(azure, env({{"AZURE_OPENAI_RESOURCE", "res"}, {"AZURE_OPENAI_API_KEY", "k-1"}}));
+  BOOST_REQUIRE_MESSAGE(with_key, (with_key ? "" : with_key.error()));
+  BOOST_TEST(with_key->providers.size() == 2u);
+  BOOST_TEST(with_key->providers[0].base_url == "https://res.openai.azure.com");
+  BOOST_TEST(with_key->providers[1].api_version == "v1");
+  BOOST_TEST(with_key->providers[1].ad_token.empty());
+  auto with_token = load_config_file(azure, env({{"AZURE_OPENAI_RESOURCE", "res"}, {"AZURE_OPENAI_AD_TOKEN", "tok"}}));
+  BOOST_REQUIRE_MESSAGE(with_token, (with_token ? "" : with_token.error()));
+  BOOST_TEST(with_token->providers.size() == 1u);  // "azure" needs its key: skipped with a warning
+  BOOST_TEST(with_token->providers[0].ad_token == "tok");
+}
+
+BOOST_AUTO_TEST_CASE(base_urls_as_vendors_sdks_take_them_get_the_api_path) {
+  auto r = load_config_string(R"(
+[[providers]]
+name = "claude"
+type = "anthropic"
+base_url = "https://api.anthropic.com"
+[[providers]]
+name = "claude2"
+type = "anthropic"
+base_url = "https://proxy.example/anthropic/v1/"
+[[providers]]
+name = "g"
+type = "gemini"
+base_url = "https://generativelanguage.googleapis.com/"
+[[providers]]
+name = "az"
+type = "azure"
+base_url = "https://res.openai.azure.com/openai/"
+api_version = "2025-04-01-preview"
+)", "test.toml", env());
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error()));
+  BOOST_TEST(r->providers[0].base_url == "https://api.anthropic.com/v1");
+  BOOST_TEST(r->providers[1].base_url == "https://proxy.example/anthropic/v1");  // a path is kept as given
+  BOOST_TEST(r->providers[2].base_url == "https://generativelanguage.googleapis.com/v1beta");
+  BOOST_TEST(r->providers[3].base_url == "https://res.openai.azure.com");
+  BOOST_TEST(r->providers[3].api_version == "2025-04-01-preview");
+  expect_error("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\napi_version = \"v1\"\n", {"providers[0].api_version", "azure"});
+  expect_error("[[providers]]\nname = \"x\"\ntype = \"azure\"\nbase_url = \"http://h\"\napi_version = \"2024/10\"\n", {"providers[0].api_version", "dated version"});
+  expect_error("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\nad_token = \"t\"\n", {"providers[0].ad_token", "azure"});
 }
 
 BOOST_AUTO_TEST_CASE(anthropic_targets_serve_no_embeddings_unless_told) {
@@ -238,7 +281,7 @@ preset = "gemini"
   expect_error("[[providers]]\nname = \"x\"\npreset = \"nope\"\n", {"providers[0].preset", "nope"});
   expect_error("[[providers]]\nname = \"x\"\npreset = \"anthropic\"\n", {"providers[0].preset", "is for type \"anthropic\", not \"openai\""});
   expect_error("[[providers]]\nname = \"x\"\ntype = \"gemini\"\npreset = \"openrouter\"\n", {"providers[0].preset", "not \"gemini\""});
-  expect_error("[[providers]]\nname = \"x\"\ntype = \"vertex\"\n", {"providers[0].type", "supported: openai, anthropic, gemini"});
+  expect_error("[[providers]]\nname = \"x\"\ntype = \"vertex\"\n", {"providers[0].type", "supported: openai, anthropic, gemini, azure"});
   expect_error("[[providers]]\nname = \"x\"\n", {"providers[0].base_url", "required"});
 }
 
