@@ -82,6 +82,11 @@ class Gateway {
   // chat; the answer's body is OpenAI's embeddings list, vectors encoded as asked.
   boost::asio::awaitable<result<ChatResponse>> embeddings(ChatRequest request);
 
+  // Anthropic's count_tokens for request.native (an Anthropic Messages
+  // request): asked of the route's first anthropic target, else estimated
+  // (~4 characters a token). The answer: {"input_tokens": N}.
+  boost::asio::awaitable<result<std::string>> count_tokens(ChatRequest request);
+
   // Checks a key ("Bearer <key>" or a bare key) before anything else is read;
   // the handle goes into ChatRequest::key so the key is not checked twice.
   result<const auth::KeyEntry*> authenticate(std::string_view authorization) const;

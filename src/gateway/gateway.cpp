@@ -6,6 +6,8 @@
 #include "config/config_loader.hpp"
 #include "providers/connector_registry.hpp"
 #include "providers/embeddings.hpp"
+
+#include <boost/json/serialize.hpp>
 #include "routing/route_resolver.hpp"
 #include "health/health_checker.hpp"
 #include "observability/prometheus.hpp"
@@ -186,6 +188,36 @@ asio::awaitable<result<ChatResponse>> Gateway::chat(ChatRequest request) {
 
 asio::awaitable<result<ChatResponse>> Gateway::embeddings(ChatRequest request) {
   return impl_->answer(std::move(request), routing::Operation::embeddings);
+}
+
+asio::awaitable<result<std::string>> Gateway::count_tokens(ChatRequest request) {
+  if (!request.native || request.native->api != ProviderType::anthropic) {
+    co_return make_error(errc::invalid_request, "count_tokens takes an Anthropic Messages request");
+  }
+  const auto* model = request.native->body.if_contains("model");
+  if (!model || !model->is_string() || model->as_string().empty()) co_return make_error(errc::invalid_request, "'model' is required and must be a string");
+  const std::string name(model->as_string());
+  const auth::KeyEntry* key = request.key;
+  if (!key && request.api_key) {
+    auto k = impl_->keys.authenticate(*request.api_key);
+    if (!k) co_return k.error();
+    key = *k;
+  }
+  if (key && !auth::KeyStore::allows(*key, name)) co_return make_error(errc::model_not_allowed, "this key may not use the model '" + name + "'");
+  auto plan = impl_->resolver.resolve(name);
+  if (!plan) co_return plan.error();
+  for (const auto& t : plan->targets()) {
+    if (impl_->config.providers[t.provider].type != ProviderType::anthropic) continue;
+    co_return co_await impl_->clients[t.provider]->count_tokens(
+        providers::ChatCall{request.body, t.model, request.request_id, Millis(0), request.native.get()});
+  }
+  // No Anthropic target: an estimate from the text (system, messages, tools), ~4 characters a token.
+  std::size_t chars = 0;
+  const auto& b = request.native->body;
+  for (const char* k : {"system", "messages", "tools"}) {
+    if (const auto* v = b.if_contains(k)) chars += boost::json::serialize(*v).size();
+  }
+  co_return "{\"input_tokens\":" + std::to_string(std::max<std::size_t>(1, chars / 4)) + "}";
 }
 
 asio::awaitable<result<ChatResponse>> Gateway::Impl::answer(ChatRequest request, routing::Operation op) {

@@ -676,6 +676,7 @@ struct MockProvider::Impl {
 
   // Stats a test reads back: the last request's path, body, credential and request id.
   void record(const http::request<http::string_body>& req) {
+    if (req.target() == "/_mock/last") return;  // asking what came last is not a request
     ++stats.requests;
     stats.last_path = std::string(req.target());
     stats.last_body = req.body();
@@ -899,6 +900,24 @@ struct MockProvider::Impl {
       }
       if (req.method() == http::verb::post && (path == "/v1/embeddings" || path == "/embeddings")) {
         if (!co_await openai_embeddings(s, lowest, req, keep_alive)) co_return;
+        continue;
+      }
+      if (req.method() == http::verb::post && (path == "/v1/messages/count_tokens" || path == "/messages/count_tokens")) {
+        boost::system::error_code jec;
+        auto parsed = boost::json::parse(req.body(), jec);
+        if (jec || !parsed.is_object() || parsed.as_object().contains("max_tokens")) {  // as Anthropic: max_tokens is not a field here
+          if (!co_await respond(400, R"({"type":"error","error":{"type":"invalid_request_error","message":"mock: a JSON object without max_tokens, please"}})", nullptr)) co_return;
+          continue;
+        }
+        int tokens = 0;
+        count_prompt_tokens(parsed.as_object(), tokens);
+        if (!co_await respond(200, R"({"input_tokens":)" + std::to_string(tokens) + "}", nullptr)) co_return;
+        continue;
+      }
+      if (req.method() == http::verb::get && path == "/_mock/last") {  // for tests that run the mock as a process
+        boost::json::object last{{"path", stats.last_path}, {"body", stats.last_body}, {"anthropic_beta", stats.last_anthropic_beta},
+                                 {"requests", stats.requests}};
+        if (!co_await respond(200, boost::json::serialize(last), nullptr)) co_return;
         continue;
       }
       if (req.method() == http::verb::post && (path == "/v1/messages" || path == "/messages")) {

@@ -57,4 +57,10 @@ asio::awaitable<result<std::unique_ptr<ChunkSource>>> AnthropicClient::chat_comp
       std::move(*ex), config_.name, AnthropicStreamTranslator(std::string(call.model), wants_usage(call.body)));
 }
 
+asio::awaitable<result<std::string>> AnthropicClient::count_tokens(ChatCall call) {
+  if (!call.native) co_return make_error(errc::invalid_request, "count_tokens takes an Anthropic Messages request");
+  const std::string body_text = body_with_model(call.native->body, call.model);
+  co_return co_await post("/messages/count_tokens", body_text, call);
+}
+
 }  // namespace switchyard::providers

@@ -15,6 +15,8 @@ class AnthropicClient final : public HttpProvider {
 
   boost::asio::awaitable<result<ChatResponse>> chat_completion(ChatCall call) override;
   boost::asio::awaitable<result<std::unique_ptr<ChunkSource>>> chat_completion_stream(ChatCall call) override;
+  // POST {base_url}/messages/count_tokens with the client's request as it came (model rewritten).
+  boost::asio::awaitable<result<std::string>> count_tokens(ChatCall call) override;
 };
 
 }  // namespace switchyard::providers

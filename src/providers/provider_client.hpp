@@ -47,6 +47,12 @@ class ProviderClient {
     (void)call;
     co_return make_error(errc::invalid_request, "provider '" + name() + "' has no embeddings API", name());
   }
+  // Anthropic's POST /v1/messages/count_tokens for the client's own request
+  // (call.native): the provider's answer ({"input_tokens": N}) as it came.
+  virtual boost::asio::awaitable<result<std::string>> count_tokens(ChatCall call) {
+    (void)call;
+    co_return make_error(errc::invalid_request, "provider '" + name() + "' does not count tokens", name());
+  }
   // A cheap request that proves the provider answers (active health checks).
   virtual boost::asio::awaitable<result<void>> probe() = 0;
   virtual upstream::PoolStats pool_stats() const = 0;

@@ -46,6 +46,30 @@ asio::awaitable<void> ChatHandler::messages(RequestContext& r) {
   return serve(r, std::move(request), streaming, Dialect(std::in_place_type<AnthropicDialect>, std::move(requested_model)));
 }
 
+asio::awaitable<void> ChatHandler::count_tokens(RequestContext& r) {
+  auto parsed = r.json.parse(r.body);
+  if (!parsed) co_return co_await r.respond_error(parsed.error());
+  if (!parsed->is_object()) co_return co_await r.respond_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
+  auto native = std::make_shared<NativeRequest>();
+  native->api = ProviderType::anthropic;
+  native->body = std::move(parsed->as_object());
+  if (auto* m = native->body.if_contains("model"); m && m->is_string()) r.outcome.model = pipeline::loggable(m->as_string());
+  if (!r.head.anthropic_beta.empty()) native->headers.emplace_back("anthropic-beta", r.head.anthropic_beta);
+  ChatRequest request{boost::json::object(), std::nullopt, r.head.request_id, r.key};
+  request.native = std::move(native);
+  r.watch.arm();
+  auto counted = co_await gateway_.count_tokens(std::move(request));
+  const bool gone = r.watch.disarm();
+  if (gone) {
+    r.outcome.status = static_cast<unsigned>(error::http_status_of(make_error(errc::cancelled, "")));
+    r.outcome.close = true;
+    co_return;
+  }
+  if (!counted) co_return co_await r.respond_mapped(AnthropicDialect(std::string()).error(counted.error()));
+  r.outcome.status = 200;
+  co_await r.respond_json(200, *counted);
+}
+
 asio::awaitable<void> ChatHandler::embeddings(RequestContext& r) {
   auto parsed = r.json.parse(r.body);
   if (!parsed) return r.respond_error(parsed.error());

@@ -29,6 +29,8 @@ class ChatHandler {
   boost::asio::awaitable<void> chat_completions(RequestContext& r);
   // POST /v1/messages
   boost::asio::awaitable<void> messages(RequestContext& r);
+  // POST /v1/messages/count_tokens (Anthropic's shape)
+  boost::asio::awaitable<void> count_tokens(RequestContext& r);
   // POST /v1/embeddings (OpenAI's shape; never streamed, never cached)
   boost::asio::awaitable<void> embeddings(RequestContext& r);
 

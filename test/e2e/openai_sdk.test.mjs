@@ -290,6 +290,55 @@ test('the official Anthropic SDK calls /v1/messages for an OpenAI-backed model, 
   });
 });
 
+// What the mock (the provider) received last.
+async function mockLast() { return (await fetch(`${mockURL}/_mock/last`)).json(); }
+
+test('Claude Code\'s calls through /v1/messages to an Anthropic target: cache_control and thinking arrive as sent, answers untouched', async () => {
+  const params = {
+    model: 'claude-fast', max_tokens: 2048,
+    system: [{ type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } }],
+    tools: [{ name: 'Read', description: 'Reads a file', input_schema: { type: 'object', properties: { path: { type: 'string' } } },
+              cache_control: { type: 'ephemeral' } }],
+    thinking: { type: 'enabled', budget_tokens: 1024 },
+    messages: [
+      { role: 'user', content: [{ type: 'text', text: 'hello', cache_control: { type: 'ephemeral' } }] },
+      { role: 'assistant', content: [{ type: 'thinking', thinking: 'an earlier thought', signature: 'EqQBCkYIBRgCKkD+/sig==' }, { type: 'text', text: 'hi' }] },
+      { role: 'user', content: 'go on' }],
+    metadata: { user_id: 'user-1' },
+  };
+  const beta = 'interleaved-thinking-2025-05-14';
+  const sent = (body) => { const b = JSON.parse(body); delete b.model; delete b.stream; return b; };
+  const asked = { ...params }; delete asked.model;
+
+  // Streamed, as Claude Code calls it.
+  const stream = claude.messages.stream(params, { headers: { 'anthropic-beta': beta } });
+  const final = await stream.finalMessage();
+  let seen = await mockLast();
+  assert.equal(seen.path, '/v1/messages');
+  assert.equal(JSON.parse(seen.body).model, 'claude-mock');
+  assert.deepEqual(sent(seen.body), asked);  // cache_control, thinking, the earlier signature: as sent
+  assert.equal(seen.anthropic_beta, beta);
+  assert.equal(final.content[0].type, 'thinking');
+  assert.match(final.content[0].signature, /^sig-mock-/);
+  assert.equal(final.content[1].type, 'text');
+  assert.equal(final.content[2].type, 'tool_use');
+  assert.equal(final.usage.cache_creation_input_tokens, 1000);
+
+  // Not streamed: the second call reads the cache.
+  const msg = await claude.messages.create(params, { headers: { 'anthropic-beta': beta } });
+  seen = await mockLast();
+  assert.deepEqual(sent(seen.body), asked);
+  assert.equal(msg.content[0].type, 'thinking');
+  assert.equal(msg.usage.cache_read_input_tokens, 1000);
+
+  // count_tokens: passed to the Anthropic target; estimated for others.
+  const counted = await claude.messages.countTokens({ model: 'claude-fast', system: params.system, messages: params.messages, tools: params.tools });
+  assert.ok(counted.input_tokens > 0);
+  assert.equal((await mockLast()).path, '/v1/messages/count_tokens');
+  const estimated = await claude.messages.countTokens({ model: 'fast', messages: [{ role: 'user', content: 'x'.repeat(400) }] });
+  assert.ok(estimated.input_tokens >= 100 && estimated.input_tokens < 130, `${estimated.input_tokens}`);
+});
+
 test('over its rate limit a key gets a RateLimitError with Retry-After, and the SDK succeeds after the wait', async () => {
   const strict = new OpenAI({ apiKey: LIMITED_KEY, baseURL, maxRetries: 0, timeout: 10000 });
   let limited = null;
