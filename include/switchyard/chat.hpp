@@ -74,13 +74,20 @@ struct Admission {
   std::optional<Error> refused;             // set: 429 (rate_limited or budget_exceeded), with retry_after
 };
 
-// The client's request in its own API (Anthropic Messages), kept beside the
-// translated body for targets whose provider speaks that API: they get it as
-// it came, only "model" rewritten, and their answer goes back untouched, so
-// cache_control, thinking blocks and their signatures, documents and
-// citations survive. Other targets get the translated body.
+// A client API other than chat completions.
+enum class NativeApi {
+  anthropic_messages,  // spoken by anthropic providers
+  openai_responses,    // spoken by openai / azure providers declared `responses = true`
+};
+
+// The client's request in its own API (Anthropic Messages, OpenAI
+// Responses), kept beside the translated body for targets whose provider
+// speaks that API: they get it as it came, only "model" rewritten, and their
+// answer goes back untouched, so cache_control, thinking blocks and their
+// signatures, documents, citations and reasoning items survive. Other
+// targets get the translated body.
 struct NativeRequest {
-  ProviderType api = ProviderType::anthropic;
+  NativeApi api = NativeApi::anthropic_messages;
   boost::json::object body;
   std::vector<std::pair<std::string, std::string>> headers;  // forwarded to such targets (anthropic-beta)
 };

@@ -76,6 +76,7 @@ struct ProviderConfig {
   // or "v1" (/openai/v1/..., the deployment named in the body's model)
   std::string api_version = "2024-10-21";
   std::string ad_token;                // type "azure": an Entra ID token sent as a bearer token instead of the api-key header
+  bool responses = false;              // types "openai"/"azure": speaks the Responses API (/responses): such requests pass through
   std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
   std::string tls_ca_file;             // extra CA bundle; empty = system store
   bool tls_verify = true;

@@ -266,7 +266,7 @@ std::string preset_base_url(const Reader& r, const toml::table& p, const std::st
 bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
                    std::vector<std::string>& warnings) {
   r.only_keys(p, path,
-              {"name", "type", "preset", "base_url", "api_key", "api_version", "ad_token", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
+              {"name", "type", "preset", "base_url", "api_key", "api_version", "ad_token", "responses", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
                "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool", "limits"});
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
@@ -296,6 +296,12 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
     if (out.type == ProviderType::azure && base.ends_with("/openai")) base.resize(base.size() - 7);  // the resource's URL is what counts
     if (out.type == ProviderType::azure && base.ends_with("/openai/v1")) base.resize(base.size() - 10);
     out.base_url = base;
+  }
+  if (auto v = r.boolean(p, path, "responses")) {
+    if (*v && out.type != ProviderType::openai && out.type != ProviderType::azure) {
+      r.fail(p.get("responses"), path + ".responses", "only openai and azure providers speak the Responses API");
+    }
+    out.responses = *v;
   }
   if (auto v = r.string(p, path, "api_version")) {
     if (out.type != ProviderType::azure) r.fail(p.get("api_version"), path + ".api_version", "is for type \"azure\" only");

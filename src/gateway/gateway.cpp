@@ -191,7 +191,7 @@ asio::awaitable<result<ChatResponse>> Gateway::embeddings(ChatRequest request) {
 }
 
 asio::awaitable<result<std::string>> Gateway::count_tokens(ChatRequest request) {
-  if (!request.native || request.native->api != ProviderType::anthropic) {
+  if (!request.native || request.native->api != NativeApi::anthropic_messages) {
     co_return make_error(errc::invalid_request, "count_tokens takes an Anthropic Messages request");
   }
   const auto* model = request.native->body.if_contains("model");

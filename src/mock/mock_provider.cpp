@@ -742,6 +742,94 @@ struct MockProvider::Impl {
     co_return co_await respond(200, completion_json(id, model, b.tokens, prompt_tokens), &b);
   }
 
+  // POST /v1/responses in OpenAI's Responses shape: a message of `tokens`
+  // words (and a function_call for the first function tool), whole or as
+  // the semantic events; faults as for chat.
+  template <class Stream>
+  asio::awaitable<bool> responses_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req, bool keep_alive) {
+    ErrorBody error_body = [](unsigned status) -> std::string {
+      const std::string type = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
+      return R"({"error":{"message":"mock error with status )" + std::to_string(status) + R"(","type":")" + type + R"(","param":null,"code":")" + type + "\"}}";
+    };
+    boost::system::error_code jec;
+    auto parsed = boost::json::parse(req.body(), jec);
+    if (jec || !parsed.is_object() || !parsed.as_object().contains("input")) co_return co_await respond_json(s, lowest, 400, error_body(400), nullptr, keep_alive);
+    const auto& body = parsed.as_object();
+    MockBehaviour b = behaviour_for(req, &body);
+    const auto done = co_await fail_first(s, lowest, b, keep_alive, error_body);
+    if (done != kAnswer) co_return done == kKeep;
+    const std::string model = body.contains("model") && body.at("model").is_string() ? std::string(body.at("model").as_string()) : "mock-model";
+    std::string tool;
+    if (const auto* tools = body.if_contains("tools"); tools && tools->is_array()) {
+      for (const auto& t : tools->as_array()) {
+        if (t.is_object() && t.as_object().contains("name") && t.as_object().at("type") == "function") {
+          tool = std::string(t.as_object().at("name").as_string());
+          break;
+        }
+      }
+    }
+    int prompt_tokens = 0;
+    if (const auto* in = body.if_contains("input"); in && in->is_string()) prompt_tokens = 1 + static_cast<int>(in->as_string().size() / 5);
+    else if (in && in->is_array()) prompt_tokens = 3 * static_cast<int>(in->as_array().size());
+    const std::string n = std::to_string(++next_id);
+    const std::string id = "resp_mock_" + n, msg_id = "msg_mock_" + n, fc_id = "fc_mock_" + n;
+    std::string text;
+    for (int i = 0; i < b.tokens; ++i) {
+      if (i) text += ' ';
+      text += kWords[i % std::size(kWords)];
+    }
+    auto q = [](std::string_view v) { return boost::json::serialize(boost::json::value(boost::json::string(v))); };
+    const std::string message_item = R"({"id":")" + msg_id + R"(","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","annotations":[],"text":)" + q(text) + "}]}";
+    const std::string call_item = R"({"id":")" + fc_id + R"(","type":"function_call","status":"completed","arguments":"{\"city\":\"Paris\"}","call_id":"call_mock_)" + n + R"(","name":)" + q(tool) + "}";
+    const std::string usage = R"({"input_tokens":)" + std::to_string(prompt_tokens) + R"(,"input_tokens_details":{"cached_tokens":0},"output_tokens":)" +
+                              std::to_string(b.tokens) + R"(,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":)" + std::to_string(prompt_tokens + b.tokens) + "}";
+    auto response = [&](std::string_view status, bool with_output) {
+      return R"({"id":")" + id + R"(","object":"response","created_at":1700000000,"status":")" + std::string(status) + R"(","error":null,"incomplete_details":null,"model":)" + q(model) +
+             R"(,"output":[)" + (with_output ? message_item + (tool.empty() ? "" : "," + call_item) : "") + R"(],"usage":)" + (with_output ? usage : "null") + "}";
+    };
+    const auto* stream = body.if_contains("stream");
+    if (!(stream && stream->is_bool() && stream->as_bool())) {
+      if (!co_await pause(lowest, b.ttft)) co_return false;
+      co_return co_await respond_json(s, lowest, 200, response("completed", true), &b, keep_alive);
+    }
+    const Corked corked(lowest, b.burst);
+    if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
+    int seq = 0;
+    auto event = [&](std::string_view type, std::string fields) -> asio::awaitable<bool> {
+      const std::string frame = "event: " + std::string(type) + "\ndata: {\"type\":\"" + std::string(type) + "\",\"sequence_number\":" + std::to_string(seq++) +
+                                (fields.empty() ? "" : "," + fields) + "}\n\n";
+      lowest.expires_after(std::chrono::seconds(30));
+      auto [ec, written] = co_await asio::async_write(s, http::make_chunk(asio::buffer(frame)), use_nothrow);
+      co_return !ec;
+    };
+    if (!co_await pause(lowest, b.ttft)) co_return stats.peer_closed_mid_response++, false;
+    if (!co_await event("response.created", R"("response":)" + response("in_progress", false))) co_return false;
+    co_await event("response.in_progress", R"("response":)" + response("in_progress", false));
+    co_await event("response.output_item.added", R"("output_index":0,"item":{"id":")" + msg_id + R"(","type":"message","status":"in_progress","role":"assistant","content":[]})");
+    co_await event("response.content_part.added", R"("item_id":")" + msg_id + R"(","output_index":0,"content_index":0,"part":{"type":"output_text","annotations":[],"text":""})");
+    if (!co_await stream_words(s, lowest, b, [&](int i) {
+          std::string word = i ? " " : "";
+          word += kWords[i % std::size(kWords)];
+          return event("response.output_text.delta", R"("item_id":")" + msg_id + R"(","output_index":0,"content_index":0,"delta":)" + q(word));
+        }, [&] {
+          return event("error", R"("code":"server_error","message":"mock failure in the middle of the stream","param":null)");
+        })) {
+      co_return false;
+    }
+    co_await event("response.output_text.done", R"("item_id":")" + msg_id + R"(","output_index":0,"content_index":0,"text":)" + q(text));
+    co_await event("response.content_part.done", R"("item_id":")" + msg_id + R"(","output_index":0,"content_index":0,"part":{"type":"output_text","annotations":[],"text":)" + q(text) + "}");
+    co_await event("response.output_item.done", R"("output_index":0,"item":)" + message_item);
+    if (!tool.empty()) {
+      co_await event("response.output_item.added", R"("output_index":1,"item":{"id":")" + fc_id + R"(","type":"function_call","status":"in_progress","arguments":"","call_id":"call_mock_)" + n + R"(","name":)" + q(tool) + "}");
+      co_await event("response.function_call_arguments.delta", R"("item_id":")" + fc_id + R"(","output_index":1,"delta":"{\"city\":\"Paris\"}")");
+      co_await event("response.function_call_arguments.done", R"("item_id":")" + fc_id + R"(","output_index":1,"arguments":"{\"city\":\"Paris\"}")");
+      co_await event("response.output_item.done", R"("output_index":1,"item":)" + call_item);
+    }
+    if (!co_await event("response.completed", R"("response":)" + response("completed", true))) co_return false;
+    auto [ec, written] = co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+    co_return !ec && keep_alive;
+  }
+
   // POST /v1/embeddings in OpenAI's shape: one mock_embedding per input
   // (`dimensions` long, default 8), base64 when asked (unless float_only).
   template <class Stream>
@@ -870,6 +958,8 @@ struct MockProvider::Impl {
         path.remove_prefix(10);
       } else if (path == "/openai/models") {
         path = "/models";
+      } else if (path == "/openai/responses") {  // not deployment-scoped
+        path = "/responses";
       }
       if (req.method() == http::verb::get && path.ends_with("/models")) {
         const MockBehaviour b = behaviour_for(req, nullptr);  // health probes see the same faults
@@ -897,6 +987,10 @@ struct MockProvider::Impl {
           if (!co_await gemini_embeddings(s, lowest, req, model, method == "batchEmbedContents", keep_alive)) co_return;
           continue;
         }
+      }
+      if (req.method() == http::verb::post && (path == "/v1/responses" || path == "/responses")) {
+        if (!co_await responses_answer(s, lowest, req, keep_alive)) co_return;
+        continue;
       }
       if (req.method() == http::verb::post && (path == "/v1/embeddings" || path == "/embeddings")) {
         if (!co_await openai_embeddings(s, lowest, req, keep_alive)) co_return;

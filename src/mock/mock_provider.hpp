@@ -19,6 +19,8 @@
 // Azure OpenAI's paths are served too: /openai/deployments/{deployment}/chat/completions
 // (and /embeddings; the deployment answers as the model) and /openai/v1/...; the
 // `api-key` header is recorded as "api-key <key>"; fault "content-filter" is Azure's 400.
+// POST /v1/responses answers in the Responses API's shapes (a function_call for
+// the first function tool), whole or as its semantic events.
 // GET /_mock/last answers the last request's path, body and anthropic-beta header
 // (for tests that run the mock as a process); POST /v1/messages/count_tokens counts.
 // The request path picks the API: /chat/completions (OpenAI), /messages

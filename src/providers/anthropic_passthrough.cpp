@@ -1,7 +1,7 @@
+#include "sse/sse_frame.hpp"
 #include "providers/anthropic_passthrough.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serializer.hpp>
 
 #include "providers/anthropic_translator.hpp"
 
@@ -11,18 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-void append_json(std::string& out, json::serializer& sr, const json::value& v) {
-  char buf[4096];
-  sr.reset(&v);
-  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
-}
-
-void append_json_string(std::string& out, json::serializer& sr, std::string_view s) {
-  char buf[4096];
-  sr.reset(s);
-  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
-}
-
 std::int64_t int_or(const json::object& o, std::string_view key, std::int64_t fallback) {
   const auto* v = o.if_contains(key);
   return v && v->is_int64() ? v->as_int64() : fallback;
@@ -30,22 +18,6 @@ std::int64_t int_or(const json::object& o, std::string_view key, std::int64_t fa
 
 }  // namespace
 
-std::string body_with_model(const json::object& body, std::string_view model) {
-  std::string out;
-  out.reserve(512);
-  json::serializer sr;
-  out += "{\"model\":";
-  append_json_string(out, sr, model);
-  for (const auto& kv : body) {
-    if (kv.key() == "model") continue;
-    out += ',';
-    append_json_string(out, sr, kv.key());
-    out += ':';
-    append_json(out, sr, kv.value());
-  }
-  out += '}';
-  return out;
-}
 
 Usage anthropic_message_usage(std::string_view body) {
   Usage u;
@@ -84,21 +56,7 @@ result<void> AnthropicPassthrough::on_event(std::string_view event, std::string_
   } else if (event == "message_stop") {
     finished_ = true;
   }
-  std::string frame;
-  frame.reserve(event.size() + data.size() + 16);
-  if (!event.empty()) {
-    frame += "event: ";
-    frame += event;
-    frame += '\n';
-  }
-  frame += "data: ";
-  for (std::size_t nl; (nl = data.find('\n')) != std::string_view::npos; data.remove_prefix(nl + 1)) {  // multi-line data, line by line
-    frame += data.substr(0, nl);
-    frame += "\ndata: ";
-  }
-  frame += data;
-  frame += "\n\n";
-  out.push_back(std::move(frame));
+  out.push_back(sse::frame(event, data));
   return {};
 }
 

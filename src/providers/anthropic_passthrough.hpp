@@ -11,14 +11,14 @@
 
 #include <boost/json/object.hpp>
 
+#include "providers/upstream_body.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace switchyard::providers {
 
-// `body` serialized with "model" set to `model`, every other member as it came, in order.
-std::string body_with_model(const boost::json::object& body, std::string_view model);
 
 // The usage of a complete Messages answer (a message object); reported = false when it has none.
 Usage anthropic_message_usage(std::string_view body);

@@ -1,6 +1,8 @@
 #include "providers/openai_client.hpp"
 
 #include "providers/embeddings.hpp"
+#include "providers/responses_translator.hpp"
+#include "providers/translated_chunk_stream.hpp"
 
 #include <boost/json/serializer.hpp>
 
@@ -78,56 +80,8 @@ class OpenAiChunkStream final : public ChunkSource {
   Usage usage_;
 };
 
-// Appends `v` as JSON text through a stack buffer: no temporary string per value.
-void append_json(std::string& out, boost::json::serializer& sr, const boost::json::value& v) {
-  char buf[4096];
-  sr.reset(&v);
-  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
-}
-
-void append_json_string(std::string& out, boost::json::serializer& sr, std::string_view s) {
-  char buf[4096];
-  sr.reset(s);
-  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
-}
-
 }  // namespace
 
-std::string openai_upstream_body(const boost::json::object& body, std::string_view model, bool stream) {
-  // The client's request is shared by every attempt (retries, failover,
-  // hedges): it is read, never changed; the upstream body is written anew
-  // with model, stream and stream_options set for this attempt.
-  std::string out;
-  out.reserve(512);
-  boost::json::serializer sr;
-  out += "{\"model\":";
-  append_json_string(out, sr, model);
-  for (const auto& kv : body) {
-    const std::string_view k = kv.key();
-    if (k == "model" || k == "stream" || k == "stream_options") continue;
-    out += ',';
-    append_json_string(out, sr, k);
-    out += ':';
-    append_json(out, sr, kv.value());
-  }
-  if (stream) {
-    // Usage is always asked for (it is what limits and spend are counted
-    // from); the client's other stream options are kept.
-    out += ",\"stream\":true,\"stream_options\":{\"include_usage\":true";
-    if (const auto* so = body.if_contains("stream_options"); so && so->is_object()) {
-      for (const auto& kv : so->as_object()) {
-        if (kv.key() == "include_usage") continue;
-        out += ',';
-        append_json_string(out, sr, kv.key());
-        out += ':';
-        append_json(out, sr, kv.value());
-      }
-    }
-    out += '}';
-  }
-  out += '}';
-  return out;
-}
 
 namespace {
 
@@ -166,6 +120,18 @@ OpenAiClient::OpenAiClient(const asio::any_io_executor& ex, const ProviderConfig
     : HttpProvider(ex, config, config.type == ProviderType::azure ? "" : "/chat/completions", auth_headers(config), probe_path(config)) {}
 
 asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall call) {
+  if (call.native) {  // a Responses request, as it came: the answer goes back as it comes
+    auto path = path_for(config_, "responses", call.model);
+    if (!path) co_return path.error();
+    const std::string body_text = body_with_model(call.native->body, call.model);
+    const auto started_at = std::chrono::steady_clock::now();
+    auto body = co_await post(*path, body_text, call);
+    if (!body) co_return body.error();
+    const Usage usage = responses_body_usage(*body);
+    ChatResponse r{std::move(*body), config_.name, std::string(call.model), std::chrono::steady_clock::now() - started_at, usage};
+    r.native = true;
+    co_return r;
+  }
   const std::string body_text = openai_upstream_body(call.body, call.model, false);
   std::string path;  // empty: the fixed /chat/completions head
   if (config_.type == ProviderType::azure) {
@@ -182,6 +148,14 @@ asio::awaitable<result<ChatResponse>> OpenAiClient::chat_completion(ChatCall cal
 }
 
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> OpenAiClient::chat_completion_stream(ChatCall call) {
+  if (call.native) {
+    auto path = path_for(config_, "responses", call.model);
+    if (!path) co_return path.error();
+    const std::string body_text = body_with_model(call.native->body, call.model);
+    auto ex = co_await post_stream(*path, body_text, call);
+    if (!ex) co_return ex.error();
+    co_return std::make_unique<TranslatedChunkStream<ResponsesPassthrough>>(std::move(*ex), config_.name, ResponsesPassthrough());
+  }
   const bool client_wants_usage = wants_usage(call.body);
   const std::string body_text = openai_upstream_body(call.body, call.model, true);
   std::string path;

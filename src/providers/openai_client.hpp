@@ -4,13 +4,10 @@
 // body is forwarded with only "model" (and "stream") rewritten; everything
 // else (tools, response_format, images, unknown fields) passes through.
 #include "providers/http_provider.hpp"
+#include "providers/upstream_body.hpp"
 
 namespace switchyard::providers {
 
-// The upstream body for one attempt: the client's request with `model`
-// replaced and, for streams, `stream: true` and `stream_options.include_usage`
-// set. The request itself is not changed (it is shared by every attempt).
-std::string openai_upstream_body(const boost::json::object& body, std::string_view model, bool stream);
 
 // Type "azure" is this client with Azure OpenAI's paths and auth: the
 // `api-key` header (or a bearer Entra ID token, ad_token); with a dated

@@ -242,7 +242,11 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
 // resuming routes: a resumed stream's legs are spliced as OpenAI chunks).
 const NativeRequest* Router::native_for(const RoutePlan& plan, const ChatRequest& request, const TargetState& st) const {
   if (!request.native || (plan.route_config && plan.route_config->resume)) return nullptr;
-  return config_.providers[st.provider_index].type == request.native->api ? request.native.get() : nullptr;
+  const auto& p = config_.providers[st.provider_index];
+  const bool speaks = request.native->api == NativeApi::anthropic_messages
+                          ? p.type == ProviderType::anthropic
+                          : (p.type == ProviderType::openai || p.type == ProviderType::azure) && p.responses;
+  return speaks ? request.native.get() : nullptr;
 }
 
 asio::awaitable<result<ChatResponse>> Router::chat(const RoutePlan& plan, ChatRequest& request) {

@@ -39,11 +39,33 @@ asio::awaitable<void> ChatHandler::messages(RequestContext& r) {
   ChatRequest request{std::move(*translated), std::nullopt, r.head.request_id, r.key};
   // Kept as it came for anthropic targets (passed through); the translation serves the others.
   auto native = std::make_shared<NativeRequest>();
-  native->api = ProviderType::anthropic;
+  native->api = NativeApi::anthropic_messages;
   native->body = std::move(parsed->as_object());
   if (!r.head.anthropic_beta.empty()) native->headers.emplace_back("anthropic-beta", r.head.anthropic_beta);
   request.native = std::move(native);
   return serve(r, std::move(request), streaming, Dialect(std::in_place_type<AnthropicDialect>, std::move(requested_model)));
+}
+
+// OpenAI's Responses API inbound: translated to a chat request for the
+// router (kept as it came for providers that speak Responses), the answer
+// written back as a response object or its events.
+asio::awaitable<void> ChatHandler::responses(RequestContext& r) {
+  auto parsed = r.json.parse(r.body);
+  if (!parsed) return r.respond_error(parsed.error());
+  if (!parsed->is_object()) return r.respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
+  auto translated = providers::responses_request_to_chat(parsed->as_object());
+  if (!translated) return r.respond_error(translated.error());
+  r.outcome.model = pipeline::loggable(translated->at("model").as_string());
+  const bool streaming = translated->contains("stream");
+  std::string_view id = r.head.request_id;
+  if (id.starts_with("req_")) id.remove_prefix(4);
+  auto echo = providers::ResponsesEcho::of(parsed->as_object(), id);
+  ChatRequest request{std::move(*translated), std::nullopt, r.head.request_id, r.key};
+  auto native = std::make_shared<NativeRequest>();
+  native->api = NativeApi::openai_responses;
+  native->body = std::move(parsed->as_object());
+  request.native = std::move(native);
+  return serve(r, std::move(request), streaming, Dialect(std::in_place_type<ResponsesDialect>, std::move(echo)));
 }
 
 asio::awaitable<void> ChatHandler::count_tokens(RequestContext& r) {
@@ -51,7 +73,7 @@ asio::awaitable<void> ChatHandler::count_tokens(RequestContext& r) {
   if (!parsed) co_return co_await r.respond_error(parsed.error());
   if (!parsed->is_object()) co_return co_await r.respond_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
   auto native = std::make_shared<NativeRequest>();
-  native->api = ProviderType::anthropic;
+  native->api = NativeApi::anthropic_messages;
   native->body = std::move(parsed->as_object());
   if (auto* m = native->body.if_contains("model"); m && m->is_string()) r.outcome.model = pipeline::loggable(m->as_string());
   if (!r.head.anthropic_beta.empty()) native->headers.emplace_back("anthropic-beta", r.head.anthropic_beta);

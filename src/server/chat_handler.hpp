@@ -16,6 +16,7 @@
 #include "pipeline/cache_lookup.hpp"
 #include "server/anthropic_dialect.hpp"
 #include "server/openai_dialect.hpp"
+#include "server/responses_dialect.hpp"
 #include "server/request_context.hpp"
 
 namespace switchyard::server {
@@ -29,6 +30,8 @@ class ChatHandler {
   boost::asio::awaitable<void> chat_completions(RequestContext& r);
   // POST /v1/messages
   boost::asio::awaitable<void> messages(RequestContext& r);
+  // POST /v1/responses (stateless)
+  boost::asio::awaitable<void> responses(RequestContext& r);
   // POST /v1/messages/count_tokens (Anthropic's shape)
   boost::asio::awaitable<void> count_tokens(RequestContext& r);
   // POST /v1/embeddings (OpenAI's shape; never streamed, never cached)
@@ -40,7 +43,7 @@ class ChatHandler {
   std::uint64_t stream_writes() const noexcept { return stream_writes_; }
 
  private:
-  using Dialect = std::variant<OpenAiDialect, AnthropicDialect>;
+  using Dialect = std::variant<OpenAiDialect, AnthropicDialect, ResponsesDialect>;
   enum class Kind { chat, embeddings };
   boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect, Kind kind = Kind::chat);
   // A stream's bytes framed and not yet written are written at this size at the latest.

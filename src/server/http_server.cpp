@@ -49,6 +49,7 @@ EndpointTable HttpServer::make_endpoints() {
   auto messages = [this](RequestContext& r) { return chat_.messages(r); };
   auto embeddings = [this](RequestContext& r) { return chat_.embeddings(r); };
   auto count_tokens = [this](RequestContext& r) { return chat_.count_tokens(r); };
+  auto responses = [this](RequestContext& r) { return chat_.responses(r); };
   auto models = [this](RequestContext& r) { return answer_text(r, "application/json", models_json(gateway_)); };
   auto providers = [this](RequestContext& r) { return answer_text(r, "application/json", providers_json(gateway_)); };
   auto health = [this](RequestContext& r) { return answer_text(r, "application/json", health_json(gateway_, stopping_)); };
@@ -75,6 +76,8 @@ EndpointTable HttpServer::make_endpoints() {
       {"/messages", verb::post, Access::client_key, true, ErrorShape::anthropic, messages},
       {"/v1/messages/count_tokens", verb::post, Access::client_key, true, ErrorShape::anthropic, count_tokens},
       {"/messages/count_tokens", verb::post, Access::client_key, true, ErrorShape::anthropic, count_tokens},
+      {"/v1/responses", verb::post, Access::client_key, true, ErrorShape::openai, responses},
+      {"/responses", verb::post, Access::client_key, true, ErrorShape::openai, responses},
       {"/v1/embeddings", verb::post, Access::client_key, true, ErrorShape::openai, embeddings},
       {"/embeddings", verb::post, Access::client_key, true, ErrorShape::openai, embeddings},
       {"/v1/models", verb::get, Access::client_key, false, ErrorShape::openai, models},

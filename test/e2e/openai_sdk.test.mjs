@@ -70,6 +70,15 @@ targets = [ { provider = "claude", model = "claude-mock" } ]
 [[models]]
 name = "gemini-fast"
 targets = [ { provider = "gemini", model = "gemini-mock" } ]
+[[providers]]
+name = "mock-responses"
+type = "openai"
+base_url = "http://127.0.0.1:${mockPort}/v1"
+api_key = "provider-secret-responses"
+responses = true
+[[models]]
+name = "gpt-responses"
+targets = [ { provider = "mock-responses", model = "gpt-5-mock" } ]
 [[models]]
 name = "embed"
 targets = [ { provider = "mock", model = "text-embedding-3-small", input_price = 0.02 } ]
@@ -207,7 +216,7 @@ test('embeddings.create with the SDK default (base64) equals the provider vector
 test('models.list shows the configured routes', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert.deepEqual(ids, ['fast', 'claude-fast', 'gemini-fast', 'embed', 'embed-gemini']);
+  assert.deepEqual(ids, ['fast', 'claude-fast', 'gemini-fast', 'gpt-responses', 'embed', 'embed-gemini']);
 });
 
 const weatherTool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
@@ -286,6 +295,79 @@ test('the official Anthropic SDK calls /v1/messages for an OpenAI-backed model, 
   await assert.rejects(new Anthropic({ apiKey: 'sy-wrong-key-000000', baseURL: claude.baseURL, maxRetries: 0 })
     .messages.create({ model: 'fast', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }), (e) => {
     assert.equal(e.status, 401);
+    return true;
+  });
+});
+
+const weatherFunction = { type: 'function', name: 'get_weather', description: 'Current weather', strict: false,
+  parameters: { type: 'object', properties: { city: { type: 'string' } } } };
+
+for (const [model, how] of [['gpt-responses', 'passed through to a provider that speaks Responses'], ['claude-fast', 'translated for an Anthropic target'], ['gemini-fast', 'translated for a Gemini target']]) {
+  test(`responses.create, streamed and not, with a function tool round trip: ${how}`, async () => {
+    const input = [{ role: 'user', content: [{ type: 'input_text', text: 'Weather in Paris?' }] }];
+    const r = await client.responses.create({ model, instructions: 'Be brief.', input, tools: [weatherFunction], store: false, max_output_tokens: 200 });
+    assert.equal(r.object, 'response');
+    assert.equal(r.status, 'completed');
+    assert.match(r.id, /^resp_/);
+    assert.equal(r.output_text, expected);  // computed by the SDK from the output items
+    const call = r.output.find((i) => i.type === 'function_call');
+    assert.ok(call, JSON.stringify(r.output));
+    assert.equal(call.name, 'get_weather');
+    assert.deepEqual(JSON.parse(call.arguments), { city: 'Paris' });
+    assert.ok(r.usage.input_tokens > 0);
+    assert.equal(r.usage.output_tokens, 6);
+    const seen = await mockLast();
+    if (model === 'gpt-responses') {
+      assert.equal(seen.path, '/v1/responses');
+      const sent = JSON.parse(seen.body);
+      assert.equal(sent.model, 'gpt-5-mock');
+      assert.deepEqual(sent.input, input);  // as the client sent it
+    } else {
+      assert.notEqual(seen.path, '/v1/responses');
+    }
+
+    // The tool's result goes back with the whole conversation (stateless, as Codex does), streamed.
+    const next = client.responses.stream({
+      model, instructions: 'Be brief.', tools: [weatherFunction], store: false,
+      input: [...input, { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
+              { type: 'function_call_output', call_id: call.call_id, output: '{"temp_c":18}' }],
+    });
+    const types = [];
+    let text = '';
+    for await (const ev of next) {
+      types.push(ev.type);
+      if (ev.type === 'response.output_text.delta') text += ev.delta;
+    }
+    const final = await next.finalResponse();
+    assert.equal(types[0], 'response.created');
+    assert.equal(types.at(-1), 'response.completed');
+    assert.ok(types.includes('response.output_item.done'));
+    assert.ok(types.includes('response.function_call_arguments.delta'));
+    assert.equal(text, expected);
+    assert.equal(final.status, 'completed');
+    assert.equal(final.output.find((i) => i.type === 'message').content[0].text, expected);
+    assert.equal(final.usage.output_tokens, 6);
+    if (model !== 'gpt-responses') {
+      // What went upstream carries the call and its result.
+      const sent = JSON.stringify(JSON.parse((await mockLast()).body));
+      assert.ok(sent.includes('"temp_c\\":18') || sent.includes('temp_c'), sent);
+    }
+  });
+}
+
+test('responses.create against a chat-only OpenAI-compatible target, string input', async () => {
+  const r = await client.responses.create({ model: 'fast', input: 'Say hello', max_output_tokens: 50 });
+  assert.equal(r.output_text, expected);
+  assert.equal((await mockLast()).path, '/v1/chat/completions');
+  const sent = JSON.parse((await mockLast()).body);
+  assert.deepEqual(sent.messages, [{ role: 'user', content: 'Say hello' }]);
+  assert.equal(sent.max_tokens, 50);
+});
+
+test('responses.create refuses previous_response_id with a clear 400', async () => {
+  await assert.rejects(client.responses.create({ model: 'fast', input: 'hi', previous_response_id: 'resp_123' }), (e) => {
+    assert.equal(e.status, 400);
+    assert.match(e.message, /no conversation state/);
     return true;
   });
 });
