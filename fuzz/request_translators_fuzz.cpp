@@ -8,6 +8,7 @@
 #include "providers/anthropic_inbound.hpp"
 #include "providers/anthropic_passthrough.hpp"
 #include "providers/embeddings.hpp"
+#include "providers/responses_translator.hpp"
 #include "providers/anthropic_translator.hpp"
 #include "providers/gemini_translator.hpp"
 
@@ -21,6 +22,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)anthropic_message_usage(text);
   (void)gemini_to_openai_embeddings(text, "m", size % 2 == 0, size % 5, 1);
   (void)embeddings_for_client(text, size % 3 != 0, "p");
+  const auto echo = ResponsesEcho::of(boost::json::object(), "x");
+  (void)chat_response_to_responses(text, echo);
+  (void)responses_body_usage(text);
+  {
+    ChatToResponsesStream stream(echo);
+    std::string out;
+    (void)stream.on_chunk(text, out);
+    (void)stream.on_chunk(text, out);
+    stream.on_end(out);
+  }
   boost::system::error_code ec;
   auto v = boost::json::parse(text, ec);
   if (ec || !v.is_object()) return 0;
@@ -32,6 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)read_embedding_request(o);
     (void)openai_to_gemini_embeddings(o, "m");
     (void)body_with_model(o, "m");
+    (void)responses_request_to_chat(o);
+    (void)ResponsesEcho::of(o, "x");
   } catch (...) {
     __builtin_trap();  // no exception may escape a translator
   }

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "providers/anthropic_passthrough.hpp"
 #include "providers/anthropic_translator.hpp"
 #include "sse/sse_parser.hpp"
 
@@ -175,6 +176,44 @@ BOOST_AUTO_TEST_CASE(a_messages_stream_becomes_openai_chunks_at_every_split) {
       BOOST_TEST(t.usage == R"({"prompt_tokens":472,"completion_tokens":89,"total_tokens":561})");
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(passed_through_the_stream_leaves_as_it_came_at_every_split) {
+  for (std::size_t i = 0; i <= kStream.size(); ++i) {
+    const std::string_view s(kStream);
+    AnthropicPassthrough t;
+    sse::SseParser p;
+    std::vector<std::string> frames;
+    for (auto piece : {s.substr(0, i), s.substr(i)}) {
+      p.feed(piece);
+      sse::SseEvent ev;
+      while (p.next(ev) == sse::SseStatus::event) BOOST_REQUIRE(t.on_event(ev.event, ev.data, frames));
+    }
+    BOOST_TEST_CONTEXT("split at " << i) {
+      std::string joined;
+      for (const auto& f : frames) joined += f;
+      BOOST_TEST(joined == kStream);  // byte for byte
+      BOOST_TEST(t.finished());
+      BOOST_TEST(t.usage().prompt_tokens == 472);
+      BOOST_TEST(t.usage().completion_tokens == 89);
+      BOOST_TEST(t.usage().reported);
+      BOOST_TEST(t.on_end(frames).has_value());
+    }
+  }
+  AnthropicPassthrough cut;
+  std::vector<std::string> out;
+  BOOST_REQUIRE(cut.on_event("message_start", R"({"type":"message_start","message":{"usage":{"input_tokens":5,"cache_read_input_tokens":100,"cache_creation_input_tokens":7}}})", out));
+  BOOST_TEST(cut.usage().prompt_tokens == 5 + 100 + 7);
+  BOOST_TEST(cut.usage().cached_tokens == 100);
+  BOOST_TEST(cut.usage().cache_write_tokens == 7);
+  BOOST_REQUIRE(cut.on_event("content_block_delta", "{}", out));
+  BOOST_TEST(cut.usage().completion_tokens == 1);  // estimated until message_delta
+  BOOST_TEST(!cut.on_end(out));                     // no message_stop: a cut stream
+  auto err = cut.on_event("error", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})", out);
+  BOOST_REQUIRE(!err);
+  BOOST_TEST(err.error().upstream_status == 529);
+  BOOST_TEST(!AnthropicPassthrough().on_event("message_delta", "{oops", out));
+  BOOST_TEST(body_with_model(json::parse(R"({"a":1,"model":"x","b":[true]})").as_object(), "y") == R"({"model":"y","a":1,"b":[true]})");
 }
 
 BOOST_AUTO_TEST_CASE(an_error_event_after_the_200_becomes_an_upstream_error) {
