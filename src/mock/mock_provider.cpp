@@ -619,6 +619,14 @@ struct MockProvider::Impl {
            R"(,"responseId":")" + id + "\"}";
       return r;
     };
+    // Thought summaries when asked for (generationConfig.thinkingConfig.includeThoughts).
+    bool thoughts = false;
+    if (const auto* gen = body.if_contains("generationConfig"); gen && gen->is_object()) {
+      const auto* tc = gen->as_object().if_contains("thinkingConfig");
+      const auto* inc = tc && tc->is_object() ? tc->as_object().if_contains("includeThoughts") : nullptr;
+      thoughts = inc && inc->is_bool() && inc->as_bool();
+    }
+    const std::string thought_part = R"({"text":"Weighing the question.","thought":true})";
     const std::string call = tool_name.empty() ? "" : R"({"functionCall":{"name":)" + boost::json::serialize(boost::json::value(tool_name)) + R"(,"args":{"city":"Paris"}}})";
     if (!stream) {
       if (b.fault == Fault::stall_after || b.fault == Fault::reset_after || b.fault == Fault::error_after) {
@@ -631,7 +639,7 @@ struct MockProvider::Impl {
         if (i) text += ' ';
         text += kWords[i % std::size(kWords)];
       }
-      std::string parts = R"({"text":)" + boost::json::serialize(boost::json::value(text)) + "}";
+      std::string parts = (thoughts ? thought_part + "," : std::string()) + R"({"text":)" + boost::json::serialize(boost::json::value(text)) + "}";
       if (!call.empty()) parts += "," + call;
       co_return co_await respond_json(s, lowest, 200, response(parts, "STOP", b.tokens), nullptr, keep_alive);
     }
@@ -647,7 +655,7 @@ struct MockProvider::Impl {
     if (!co_await stream_words(s, lowest, b, [&](int i) {
           std::string word = i ? " " : "";
           word += kWords[i % std::size(kWords)];
-          return frame(response(R"({"text":)" + boost::json::serialize(boost::json::value(word)) + "}", "", i + 1));
+          return frame(response((thoughts && i == 0 ? thought_part + "," : std::string()) + R"({"text":)" + boost::json::serialize(boost::json::value(word)) + "}", "", i + 1));
         }, [&] {
           error_frame = echoed(b, R"({"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}})");
           return frame(error_frame);

@@ -26,6 +26,70 @@ std::int64_t int_or_zero(const json::object& o, std::string_view key) {
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
+// OpenAI content parts that carried cache_control (the convention OpenRouter
+// and LiteLLM accept) keep it on the Anthropic block each became.
+void copy_cache_control(const json::value& content, json::array& blocks) {
+  if (!content.is_array()) return;
+  std::size_t k = 0;  // convert_parts writes one block per text or image part, in order
+  for (const auto& pv : content.as_array()) {
+    const auto* p = pv.is_object() ? &pv.as_object() : nullptr;
+    if (!p) continue;
+    const auto* type = p->if_contains("type");
+    const bool text = type && *type == "text" && p->contains("text") && p->at("text").is_string();
+    const bool image = type && *type == "image_url";
+    if (!text && !image) continue;
+    if (k >= blocks.size()) return;
+    if (const auto* cc = p->if_contains("cache_control"); cc && blocks[k].is_object()) blocks[k].as_object()["cache_control"] = *cc;
+    ++k;
+  }
+}
+
+// System messages with a cache_control anywhere become Anthropic system
+// blocks (one per part, the marks kept) instead of one joined string, so
+// the prefix they mark stays cacheable. Empty when none is marked.
+json::array cached_system_blocks(const json::object& in) {
+  const auto* msgs = in.if_contains("messages");
+  if (!msgs || !msgs->is_array()) return {};
+  bool marked = false;
+  json::array blocks;
+  for (const auto& mv : msgs->as_array()) {
+    if (!mv.is_object()) continue;
+    const auto& m = mv.as_object();
+    const auto* role = m.if_contains("role");
+    if (!role || !(*role == "system" || *role == "developer")) continue;
+    const auto* content = m.if_contains("content");
+    if (!content) continue;
+    if (content->is_string()) {
+      json::object b{{"type", "text"}, {"text", *content}};
+      if (const auto* cc = m.if_contains("cache_control")) {
+        b["cache_control"] = *cc;
+        marked = true;
+      }
+      blocks.push_back(std::move(b));
+    } else if (content->is_array()) {
+      for (const auto& pv : content->as_array()) {
+        if (!pv.is_object() || !pv.as_object().contains("text") || !pv.as_object().at("text").is_string()) continue;
+        json::object b{{"type", "text"}, {"text", pv.as_object().at("text")}};
+        if (const auto* cc = pv.as_object().if_contains("cache_control")) {
+          b["cache_control"] = *cc;
+          marked = true;
+        }
+        blocks.push_back(std::move(b));
+      }
+    }
+  }
+  return marked ? blocks : json::array{};
+}
+
+// reasoning_effort → a thinking budget in tokens (0: no thinking).
+std::int64_t thinking_budget(std::string_view effort) {
+  if (effort == "minimal" || effort == "low") return 1024;
+  if (effort == "medium") return 4096;
+  if (effort == "high") return 16384;
+  if (effort == "xhigh" || effort == "max") return 32768;
+  return 0;  // "none" or unknown
+}
+
 }  // namespace
 
 void read_prompt_usage(const json::object& u, Usage& out) {
@@ -79,6 +143,7 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
     }
     auto blocks = convert_parts(content, kBlocks);
     if (!blocks) return blocks.error();
+    copy_cache_control(content, *blocks);
     auto calls = for_each_tool_call(m, [&](std::string_view id, std::string_view name, json::object input) -> result<void> {
       blocks->push_back(json::object{{"type", "tool_use"}, {"id", id}, {"name", name}, {"input", std::move(input)}});
       return {};
@@ -88,7 +153,8 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
     return {};
   });
   if (!walked) return walked.error();
-  if (!system.empty()) out["system"] = system;
+  if (auto blocks = cached_system_blocks(in); !blocks.empty()) out["system"] = std::move(blocks);  // prompt caching kept
+  else if (!system.empty()) out["system"] = system;
   out["messages"] = std::move(messages);
   std::int64_t max_tokens = kAnthropicDefaultMaxTokens;
   for (const char* k : {"max_tokens", "max_completion_tokens"}) {
@@ -110,6 +176,7 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
       const auto& f = fn->as_object();
       json::object tool{{"name", f.at("name")}, {"input_schema", f.contains("parameters") ? f.at("parameters") : json::value(json::object{{"type", "object"}})}};
       if (const auto* d = f.if_contains("description")) tool["description"] = *d;
+      if (const auto* cc = tv.as_object().if_contains("cache_control")) tool["cache_control"] = *cc;  // caches the tools up to here
       t.push_back(std::move(tool));
     }
     out["tools"] = std::move(t);
@@ -126,6 +193,16 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
     }
   }
   if (const auto* s = in.if_contains("stream"); s && s->is_bool() && s->as_bool()) out["stream"] = true;
+  // reasoning_effort → extended thinking with a budget; Anthropic wants the
+  // budget under max_tokens and no sampling changes while thinking.
+  if (const auto* e = in.if_contains("reasoning_effort"); e && e->is_string()) {
+    if (const auto budget = thinking_budget(e->as_string()); budget > 0) {
+      out["thinking"] = json::object{{"type", "enabled"}, {"budget_tokens", budget}};
+      if (out["max_tokens"].as_int64() <= budget) out["max_tokens"] = budget + max_tokens;
+      out.erase("temperature");
+      out.erase("top_p");
+    }
+  }
   return out;
   } catch (const std::exception&) {  // a field of the wrong shape (json::value::at / as_* throw)
     return bad_request("the request does not have the shape of a chat completion (messages, tools, tool_calls)");
@@ -138,13 +215,15 @@ result<std::string> anthropic_to_openai_response(std::string_view body, std::str
   auto v = json::parse(body, ec);
   if (ec || !v.is_object()) return make_error(errc::upstream_bad_response, "sent a response that is not JSON");
   const auto& m = v.as_object();
-  std::string text;
+  std::string text, reasoning;
   json::array tool_calls;
   if (const auto* content = m.if_contains("content"); content && content->is_array()) {
     for (const auto& b : content->as_array()) {
       const auto& block = b.as_object();
       const auto type = block.at("type").as_string();
-      if (type == "text") {
+      if (type == "thinking") {
+        reasoning += std::string_view(block.at("thinking").as_string());
+      } else if (type == "text") {
         text += std::string_view(block.at("text").as_string());
       } else if (type == "tool_use") {
         tool_calls.push_back(json::object{{"id", block.at("id")},
@@ -155,6 +234,7 @@ result<std::string> anthropic_to_openai_response(std::string_view body, std::str
   }
   json::object message{{"role", "assistant"}, {"content", text.empty() && !tool_calls.empty() ? json::value(nullptr) : json::value(text)}};
   if (!tool_calls.empty()) message["tool_calls"] = std::move(tool_calls);
+  if (!reasoning.empty()) message["reasoning_content"] = reasoning;
   std::string_view stop = "end_turn";
   if (const auto* s = m.if_contains("stop_reason"); s && s->is_string()) stop = s->as_string();
   usage = Usage{};
@@ -230,7 +310,10 @@ result<void> AnthropicStreamTranslator::translate(std::string_view event, std::s
                         {"function", json::object{{"arguments", delta.at("partial_json")}}}};
       out.push_back(out_.chunk(json::serialize(json::object{{"tool_calls", json::array{std::move(call)}}})));
     }
-    // thinking_delta / signature_delta: not part of the OpenAI chunk shape; dropped.
+    else if (dtype == "thinking_delta") {  // reasoning, as DeepSeek and OpenRouter stream it
+      out.push_back(out_.chunk(json::serialize(json::object{{"reasoning_content", delta.at("thinking")}})));
+    }
+    // signature_delta: Anthropic's own proof of its thinking; no place in a chat chunk.
   } else if (type == "message_delta") {
     if (const auto* u = e.if_contains("usage"); u && u->is_object()) {
       const auto& uo = u->as_object();

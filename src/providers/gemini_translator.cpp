@@ -68,9 +68,10 @@ const json::object* first_candidate(const json::object& response) {
   return &c->as_array()[0].as_object();
 }
 
-// The candidate's text (thought summaries left out) and function calls.
+// The candidate's text, thought summaries (reasoning) and function calls.
 struct Answer {
   std::string text;
+  std::string reasoning;  // parts marked thought: true (with includeThoughts)
   json::array calls;  // {"name", "args"} of each functionCall
 };
 
@@ -82,8 +83,10 @@ Answer read_parts(const json::object& candidate) {
   for (const auto& pv : parts->as_array()) {
     if (!pv.is_object()) continue;
     const auto& p = pv.as_object();
-    if (const auto* thought = p.if_contains("thought"); thought && thought->is_bool() && thought->as_bool()) continue;
-    if (const auto* text = p.if_contains("text"); text && text->is_string()) a.text += std::string_view(text->as_string());
+    const auto* thought = p.if_contains("thought");
+    const bool is_thought = thought && thought->is_bool() && thought->as_bool();
+    if (const auto* text = p.if_contains("text"); text && text->is_string()) (is_thought ? a.reasoning : a.text) += std::string_view(text->as_string());
+    if (is_thought) continue;
     if (const auto* fc = p.if_contains("functionCall"); fc && fc->is_object()) a.calls.push_back(*fc);
   }
   return a;
@@ -162,6 +165,13 @@ json::object generation_config(const json::object& in) {
   if (const auto* stop = in.if_contains("stop")) {
     if (stop->is_string()) gen["stopSequences"] = json::array{*stop};
     else if (stop->is_array()) gen["stopSequences"] = *stop;
+  }
+  // reasoning_effort → a thinking budget, thought summaries asked for (they come back as reasoning_content).
+  if (const auto* e = in.if_contains("reasoning_effort"); e && e->is_string()) {
+    const std::string_view effort = e->as_string();
+    const std::int64_t budget = effort == "none" ? 0 : effort == "minimal" || effort == "low" ? 1024 : effort == "medium" ? 8192
+                                : effort == "high" || effort == "xhigh" || effort == "max" ? 24576 : -1;
+    if (budget >= 0) gen["thinkingConfig"] = json::object{{"thinkingBudget", budget}, {"includeThoughts", budget > 0}};
   }
   if (const auto* rf = in.if_contains("response_format"); rf && rf->is_object()) {
     const auto* type = rf->as_object().if_contains("type");
@@ -274,6 +284,7 @@ result<std::string> gemini_to_openai_response(std::string_view body, std::string
     }
     json::object message{{"role", "assistant"},
                          {"content", answer.text.empty() && !answer.calls.empty() ? json::value(nullptr) : json::value(answer.text)}};
+    if (!answer.reasoning.empty()) message["reasoning_content"] = answer.reasoning;  // the DeepSeek / OpenRouter convention
     if (!answer.calls.empty()) {
       json::array calls;
       std::int64_t i = 0;
@@ -321,6 +332,7 @@ result<void> GeminiStreamTranslator::translate(const json::object& frame, std::v
     return {};
   }
   const Answer answer = read_parts(*candidate);
+  if (!answer.reasoning.empty()) out.push_back(out_.chunk(json::serialize(json::object{{"reasoning_content", answer.reasoning}})));
   if (!answer.text.empty()) {
     out.push_back(out_.chunk(json::serialize(json::object{{"content", answer.text}})));
     if (!usage_.reported) ++usage_.completion_tokens;

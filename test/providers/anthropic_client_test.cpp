@@ -87,3 +87,49 @@ BOOST_AUTO_TEST_CASE(anthropic_errors_map_and_an_error_event_breaks_the_stream_c
   BOOST_TEST(invalid.status == 400u);
   BOOST_TEST(invalid.body.find("tool_call_id") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(prompt_caching_marks_survive_the_translation) {
+  GatewayHarness h({}, anthropic);
+  const std::string body = R"({"model":"fast","max_tokens":100,"messages":[
+      {"role":"system","content":[{"type":"text","text":"Long rules.","cache_control":{"type":"ephemeral"}},{"type":"text","text":"More."}]},
+      {"role":"user","content":[{"type":"text","text":"hi","cache_control":{"type":"ephemeral","ttl":"1h"}}]}],
+      "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}},"cache_control":{"type":"ephemeral"}}]})";
+  auto first = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", body, auth_headers()));
+  BOOST_REQUIRE_EQUAL(first.status, 200u);
+  const auto sent = json::parse(h.mock().stats().last_body).as_object();
+  BOOST_TEST(sent.at("system") == json::parse(R"([{"type":"text","text":"Long rules.","cache_control":{"type":"ephemeral"}},{"type":"text","text":"More."}])"));
+  BOOST_TEST(sent.at("messages").as_array()[0].at("content").as_array()[0].at("cache_control") == json::parse(R"({"type":"ephemeral","ttl":"1h"})"));
+  BOOST_TEST(sent.at("tools").as_array()[0].at("cache_control") == json::parse(R"({"type":"ephemeral"})"));
+  // The second call reads the cache: reported as cached prompt tokens.
+  auto second = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", body, auth_headers()));
+  BOOST_REQUIRE_EQUAL(second.status, 200u);
+  BOOST_TEST(json::parse(second.body).at("usage").at("prompt_tokens_details").at("cached_tokens").as_int64() == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(reasoning_effort_becomes_thinking_and_thinking_comes_back_as_reasoning_content) {
+  GatewayHarness h({}, anthropic);
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                           R"({"model":"fast","max_tokens":500,"temperature":0.2,"reasoning_effort":"low","messages":[{"role":"user","content":"think"}]})",
+                           auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  const auto sent = json::parse(h.mock().stats().last_body).as_object();
+  BOOST_TEST(sent.at("thinking") == json::parse(R"({"type":"enabled","budget_tokens":1024})"));
+  BOOST_TEST(sent.at("max_tokens").as_int64() == 1024 + 500);  // the budget must fit under max_tokens
+  BOOST_TEST(!sent.contains("temperature"));                   // Anthropic refuses sampling changes while thinking
+  const auto msg = json::parse(r.body).at("choices").as_array()[0].at("message").as_object();
+  BOOST_TEST(msg.at("reasoning_content").as_string() == "Let me think it over.");
+  BOOST_TEST(msg.at("content").as_string().starts_with("Hello"));
+
+  auto s = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                           R"({"model":"fast","stream":true,"reasoning_effort":"high","messages":[{"role":"user","content":"think"}]})", auth_headers()));
+  BOOST_REQUIRE_EQUAL(s.status, 200u);
+  std::string reasoning;
+  for (const auto& data : sse_data(s.body)) {
+    if (data == "[DONE]") continue;
+    const auto c = json::parse(data).as_object();
+    if (c.at("choices").as_array().empty()) continue;
+    if (const auto* rc = c.at("choices").as_array()[0].at("delta").as_object().if_contains("reasoning_content")) reasoning += rc->as_string();
+  }
+  BOOST_TEST(reasoning == "Let me think it over.");
+  BOOST_TEST(read_streamed_answer(s.body).text.starts_with("Hello"));
+}

@@ -155,3 +155,28 @@ BOOST_AUTO_TEST_CASE(active_health_checks_list_gemini_models_with_the_gemini_key
   auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
   BOOST_TEST(r.status == 200u);
 }
+
+BOOST_AUTO_TEST_CASE(reasoning_effort_asks_for_thoughts_and_they_come_back_as_reasoning_content) {
+  GatewayHarness h({}, gemini);
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                           R"({"model":"fast","reasoning_effort":"high","messages":[{"role":"user","content":"think"}]})", auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  const auto sent = json::parse(h.mock().stats().last_body).as_object();
+  BOOST_TEST(sent.at("generationConfig").at("thinkingConfig") == json::parse(R"({"thinkingBudget":24576,"includeThoughts":true})"));
+  const auto msg = json::parse(r.body).at("choices").as_array()[0].at("message").as_object();
+  BOOST_TEST(msg.at("reasoning_content").as_string() == "Weighing the question.");
+  BOOST_TEST(msg.at("content").as_string().find("Weighing") == std::string::npos);  // thoughts never leak into the answer
+
+  auto s = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                           R"({"model":"fast","stream":true,"reasoning_effort":"low","messages":[{"role":"user","content":"think"}]})", auth_headers()));
+  BOOST_REQUIRE_EQUAL(s.status, 200u);
+  BOOST_TEST(json::parse(h.mock().stats().last_body).at("generationConfig").at("thinkingConfig").at("thinkingBudget").as_int64() == 1024);
+  BOOST_TEST(s.body.find(R"("reasoning_content":"Weighing the question.")") != std::string::npos);
+  BOOST_TEST(read_streamed_answer(s.body).text.find("Weighing") == std::string::npos);
+
+  auto none = h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                              R"({"model":"fast","reasoning_effort":"none","messages":[{"role":"user","content":"x"}]})", auth_headers()));
+  BOOST_REQUIRE_EQUAL(none.status, 200u);
+  BOOST_TEST(json::parse(h.mock().stats().last_body).at("generationConfig").at("thinkingConfig") == json::parse(R"({"thinkingBudget":0,"includeThoughts":false})"));
+  BOOST_TEST(!json::parse(none.body).at("choices").as_array()[0].at("message").as_object().contains("reasoning_content"));
+}
