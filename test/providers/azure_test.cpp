@@ -62,6 +62,20 @@ BOOST_AUTO_TEST_CASE(the_v1_api_names_the_deployment_in_the_body_and_takes_a_bea
   BOOST_TEST(json::parse(seen.last_body).at("model").as_string() == "gpt-4o-mini-deploy");
 }
 
+BOOST_AUTO_TEST_CASE(responses_pass_through_to_azure_outside_the_deployment_path) {
+  GatewayHarness h({}, [](Config& c) {
+    azure("2025-04-01-preview", "")(c);
+    c.providers.at(0).responses = true;
+  });
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/responses", R"({"model":"fast","input":"hi"})", auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  BOOST_TEST(json::parse(r.body).at("object").as_string() == "response");
+  const auto& seen = h.mock().stats();
+  BOOST_TEST(seen.last_path == "/openai/responses?api-version=2025-04-01-preview");  // not deployment-scoped
+  BOOST_TEST(json::parse(seen.last_body).at("model").as_string() == "gpt-4o-mini-deploy");
+  BOOST_TEST(json::parse(seen.last_body).at("input").as_string() == "hi");
+}
+
 BOOST_AUTO_TEST_CASE(a_content_filter_refusal_is_a_400_the_client_can_read) {
   GatewayHarness h({}, azure("2024-10-21", ""));
   auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", false, R"(,"mock":{"fault":"content-filter"})"), auth_headers()));
