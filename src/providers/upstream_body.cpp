@@ -21,6 +21,18 @@ void append_json_string(std::string& out, boost::json::serializer& sr, std::stri
   while (!sr.done()) out.append(sr.read(buf, sizeof buf));
 }
 
+// Appends ,"key":value for each member of `o` whose key `skip` does not name.
+template <class Skip>
+void append_members(std::string& out, boost::json::serializer& sr, const json::object& o, Skip skip) {
+  for (const auto& kv : o) {
+    if (skip(kv.key())) continue;
+    out += ',';
+    append_json_string(out, sr, kv.key());
+    out += ':';
+    append_json(out, sr, kv.value());
+  }
+}
+
 }  // namespace
 
 std::string openai_upstream_body(const boost::json::object& body, std::string_view model, bool stream) {
@@ -32,26 +44,13 @@ std::string openai_upstream_body(const boost::json::object& body, std::string_vi
   boost::json::serializer sr;
   out += "{\"model\":";
   append_json_string(out, sr, model);
-  for (const auto& kv : body) {
-    const std::string_view k = kv.key();
-    if (k == "model" || k == "stream" || k == "stream_options") continue;
-    out += ',';
-    append_json_string(out, sr, k);
-    out += ':';
-    append_json(out, sr, kv.value());
-  }
+  append_members(out, sr, body, [](std::string_view k) { return k == "model" || k == "stream" || k == "stream_options"; });
   if (stream) {
     // Usage is always asked for (it is what limits and spend are counted
     // from); the client's other stream options are kept.
     out += ",\"stream\":true,\"stream_options\":{\"include_usage\":true";
     if (const auto* so = body.if_contains("stream_options"); so && so->is_object()) {
-      for (const auto& kv : so->as_object()) {
-        if (kv.key() == "include_usage") continue;
-        out += ',';
-        append_json_string(out, sr, kv.key());
-        out += ':';
-        append_json(out, sr, kv.value());
-      }
+      append_members(out, sr, so->as_object(), [](std::string_view k) { return k == "include_usage"; });
     }
     out += '}';
   }
@@ -65,13 +64,7 @@ std::string body_with_model(const json::object& body, std::string_view model) {
   boost::json::serializer sr;
   out += "{\"model\":";
   append_json_string(out, sr, model);
-  for (const auto& kv : body) {
-    if (kv.key() == "model") continue;
-    out += ',';
-    append_json_string(out, sr, kv.key());
-    out += ':';
-    append_json(out, sr, kv.value());
-  }
+  append_members(out, sr, body, [](std::string_view k) { return k == "model"; });
   out += '}';
   return out;
 }

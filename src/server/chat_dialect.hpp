@@ -2,7 +2,7 @@
 // How a chat answer is written for one client API. The router always speaks
 // OpenAI chat completions; a dialect frames errors, complete answers and
 // stream pieces for the API the client called (OpenAiDialect,
-// AnthropicDialect). Errors go through error::to_http_error, the one mapping,
+// AnthropicDialect, ResponsesDialect). Errors go through error::to_http_error, the one mapping,
 // and are then shaped for the API.
 #include <switchyard/error.hpp>
 

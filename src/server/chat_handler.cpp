@@ -77,17 +77,22 @@ asio::awaitable<void> ChatHandler::count_tokens(RequestContext& r) {
   native->body = std::move(parsed->as_object());
   if (auto* m = native->body.if_contains("model"); m && m->is_string()) r.outcome.model = pipeline::loggable(m->as_string());
   if (!r.head.anthropic_beta.empty()) native->headers.emplace_back("anthropic-beta", r.head.anthropic_beta);
+  // A count is a request to the provider on the gateway's key: it takes from the key's request limits.
+  const AnthropicDialect dialect{std::string()};
+  auto admission = admission_.admit(r.key, native->body, r.headers);
+  if (admission.refused) co_return co_await r.respond_mapped(dialect.error(*admission.refused));
   ChatRequest request{boost::json::object(), std::nullopt, r.head.request_id, r.key};
   request.native = std::move(native);
   r.watch.arm();
   auto counted = co_await gateway_.count_tokens(std::move(request));
+  if (admission.ticket) admission.ticket->finish(Usage{}, 0);  // no tokens used, nothing spent
   const bool gone = r.watch.disarm();
   if (gone) {
     r.outcome.status = static_cast<unsigned>(error::http_status_of(make_error(errc::cancelled, "")));
     r.outcome.close = true;
     co_return;
   }
-  if (!counted) co_return co_await r.respond_mapped(AnthropicDialect(std::string()).error(counted.error()));
+  if (!counted) co_return co_await r.respond_mapped(dialect.error(counted.error()));
   r.outcome.status = 200;
   co_await r.respond_json(200, *counted);
 }

@@ -5,28 +5,22 @@
 // events, unless a provider that speaks Responses answered the request as it
 // came (native): then its answer and events pass untouched. Errors in
 // OpenAI's shape.
-#include <optional>
-
 #include "providers/responses_translator.hpp"
-#include "server/chat_dialect.hpp"
+#include "server/translating_dialect.hpp"
 
 namespace switchyard::server {
 
-class ResponsesDialect final : public ChatDialect {
+class ResponsesDialect final : public TranslatingDialect<providers::ChatToResponsesStream> {
  public:
-  explicit ResponsesDialect(providers::ResponsesEcho echo) : echo_(echo), stream_(std::move(echo)) {}
+  explicit ResponsesDialect(providers::ResponsesEcho echo) : TranslatingDialect(providers::ChatToResponsesStream(echo)), echo_(std::move(echo)) {}
   error::HttpError error(const Error& e) const override { return shaped_error(e, ErrorShape::openai); }
-  result<std::string> complete(std::string body) override;
-  void chunk(std::string_view c, std::string& out) override;
-  const Error* failure() const override { return failure_ ? &*failure_ : nullptr; }
-  void end(std::string& out) override;
-  void broken(const Error& e, std::string& out) override;
+  result<std::string> complete(std::string body) override {
+    if (native_) return body;
+    return providers::chat_response_to_responses(body, echo_);
+  }
 
  private:
   providers::ResponsesEcho echo_;
-  providers::ChatToResponsesStream stream_;
-  std::string frames_;
-  std::optional<Error> failure_;
 };
 
 }  // namespace switchyard::server

@@ -176,4 +176,41 @@ BOOST_AUTO_TEST_CASE(the_openai_api_to_an_anthropic_target_is_still_translated) 
   BOOST_TEST(json::parse(r.body).at("object").as_string() == "chat.completion");
 }
 
+BOOST_AUTO_TEST_CASE(count_tokens_asks_the_anthropic_target_or_estimates_and_takes_from_the_key_limits) {
+  GatewayHarness h({}, [](Config& c) {
+    fleet(c);
+    c.models.push_back(ModelRouteConfig{"oai-only", Strategy::failover, {TargetConfig{"oai", "gpt-mock"}}});
+    KeyConfig limited{"limited", "sy-limited-key-0001", {}};
+    limited.limits.requests_per_minute = 2;
+    c.keys.push_back(limited);
+  });
+  const std::string body = R"({"model":"sonnet","messages":[{"role":"user","content":"one two three"}],"system":"s"})";
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/messages/count_tokens", body, claude_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  BOOST_TEST(json::parse(r.body).at("input_tokens").as_int64() == 3 + 3);  // the mock's count
+  BOOST_TEST(h.mock().stats().last_path == "/v1/messages/count_tokens");
+  BOOST_TEST(json::parse(h.mock().stats().last_body).at("model").as_string() == "claude-sonnet-4-5");
+  BOOST_TEST(h.mock().stats().last_anthropic_beta == "interleaved-thinking-2025-05-14,prompt-caching-2024-07-31");
+
+  const auto before = h.mock().stats().requests;
+  auto estimated = h.run(http_call(h.port(), verb::post, "/v1/messages/count_tokens",
+                                   R"({"model":"oai-only","messages":[{"role":"user","content":")" + std::string(400, 'x') + R"("}]})", claude_headers()));
+  BOOST_REQUIRE_EQUAL(estimated.status, 200u);
+  BOOST_TEST(estimated.body.find("\"input_tokens\":1") != std::string::npos);  // ~100 (~4 characters a token)
+  BOOST_TEST(h.mock().stats().requests == before);  // nobody was asked
+
+  // The provider's refusal reaches the client in Anthropic's shape.
+  auto refused = h.run(http_call(h.port(), verb::post, "/v1/messages/count_tokens",
+                                 R"({"model":"sonnet","max_tokens":5,"messages":[{"role":"user","content":"x"}]})", claude_headers()));
+  BOOST_TEST(refused.status == 400u);
+  BOOST_TEST(json::parse(refused.body).at("type").as_string() == "error");
+  // A key over its request rate is refused before the provider is asked.
+  const Headers limited = {{"x-api-key", "sy-limited-key-0001"}};
+  unsigned last = 0;
+  for (int i = 0; i < 3; ++i) last = h.run(http_call(h.port(), verb::post, "/v1/messages/count_tokens", body, limited)).status;
+  BOOST_TEST(last == 429u);
+  auto unknown = h.run(http_call(h.port(), verb::post, "/v1/messages/count_tokens", R"({"model":"nope","messages":[]})", claude_headers()));
+  BOOST_TEST(unknown.status == 404u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -178,6 +178,42 @@ BOOST_AUTO_TEST_CASE(a_messages_stream_becomes_openai_chunks_at_every_split) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(reasoning_effort_and_cache_control_reach_the_messages_request) {
+  auto a = openai_to_anthropic_request(json::parse(R"({"max_tokens":100,"temperature":0.3,"top_p":0.9,"reasoning_effort":"medium",
+      "messages":[{"role":"system","content":"plain system"},
+                  {"role":"system","content":[{"type":"text","text":"cached rules","cache_control":{"type":"ephemeral"}}]},
+                  {"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"https://x/i.png"},"cache_control":{"type":"ephemeral"}},{"type":"text","text":"b","cache_control":{"type":"ephemeral"}}]}],
+      "tools":[{"type":"function","function":{"name":"f"},"cache_control":{"type":"ephemeral"}}]})").as_object(), "claude-x");
+  BOOST_REQUIRE(a);
+  BOOST_TEST(a->at("thinking") == json::parse(R"({"type":"enabled","budget_tokens":4096})"));
+  BOOST_TEST(a->at("max_tokens").as_int64() == 4096 + 100);
+  BOOST_TEST(!a->contains("temperature"));
+  BOOST_TEST(!a->contains("top_p"));
+  BOOST_TEST(a->at("system") == json::parse(R"([{"type":"text","text":"plain system"},{"type":"text","text":"cached rules","cache_control":{"type":"ephemeral"}}])"));
+  const auto& blocks = a->at("messages").as_array()[0].at("content").as_array();
+  BOOST_REQUIRE_EQUAL(blocks.size(), 3u);
+  BOOST_TEST(!blocks[0].as_object().contains("cache_control"));
+  BOOST_TEST(blocks[1].at("cache_control") == json::parse(R"({"type":"ephemeral"})"));
+  BOOST_TEST(blocks[2].at("cache_control") == json::parse(R"({"type":"ephemeral"})"));
+  BOOST_TEST(a->at("tools").as_array()[0].at("cache_control") == json::parse(R"({"type":"ephemeral"})"));
+  // Unmarked: the system prompt stays one string; no effort, no thinking.
+  auto plain = openai_to_anthropic_request(json::parse(R"({"messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}],"reasoning_effort":"none","temperature":0.3})").as_object(), "c");
+  BOOST_REQUIRE(plain);
+  BOOST_TEST(plain->at("system").as_string() == "s");
+  BOOST_TEST(!plain->contains("thinking"));
+  BOOST_TEST(plain->at("temperature").as_double() == 0.3);
+  // Thinking comes back as reasoning_content.
+  Usage u;
+  auto back = anthropic_to_openai_response(R"({"id":"m","content":[{"type":"thinking","thinking":"hmm","signature":"s"},{"type":"text","text":"Hi"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}})", "c", u);
+  BOOST_REQUIRE(back);
+  BOOST_TEST(json::parse(*back).at("choices").as_array()[0].at("message").at("reasoning_content").as_string() == "hmm");
+  AnthropicStreamTranslator t("c", false);
+  std::vector<std::string> out;
+  BOOST_REQUIRE(t.on_event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"step"}})", out));
+  BOOST_REQUIRE_EQUAL(out.size(), 1u);
+  BOOST_TEST(json::parse(out[0]).at("choices").as_array()[0].at("delta").at("reasoning_content").as_string() == "step");
+}
+
 BOOST_AUTO_TEST_CASE(passed_through_the_stream_leaves_as_it_came_at_every_split) {
   for (std::size_t i = 0; i <= kStream.size(); ++i) {
     const std::string_view s(kStream);

@@ -156,12 +156,12 @@ namespace {
 // streamGenerateContent?alt=sse: every frame a whole response with the next
 // parts, CRLF framing as Google sends it, usage on every frame, no [DONE].
 const std::string kStream =
-    "data: " R"({"candidates":[{"content":{"parts":[{"text":"Hel"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9},"modelVersion":"gemini-2.5-flash","responseId":"r1"})" "\r\n\r\n"
+    "data: " R"({"candidates":[{"content":{"parts":[{"text":"Pondering.","thought":true},{"text":"Hel"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9},"modelVersion":"gemini-2.5-flash","responseId":"r1"})" "\r\n\r\n"
     "data: " R"({"candidates":[{"content":{"parts":[{"text":"lo, "}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"totalTokenCount":11},"responseId":"r1"})" "\r\n\r\n"
     "data: " R"({"candidates":[{"content":{"parts":[{"text":"checking."},{"functionCall":{"name":"get_weather","args":{"city":"Paris"}}}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":14,"totalTokenCount":27,"thoughtsTokenCount":4},"responseId":"r1"})" "\r\n\r\n";
 
 struct Translated {
-  std::string text, tool_id, tool_name, tool_args, finish, usage, id;
+  std::string text, reasoning, tool_id, tool_name, tool_args, finish, usage, id;
   int roles = 0;
   bool ended = false;
 };
@@ -190,6 +190,7 @@ Translated translate(const std::vector<std::string_view>& pieces, bool end = tru
     const auto& delta = choice.at("delta").as_object();
     if (delta.contains("role")) ++out.roles;
     if (const auto* c2 = delta.if_contains("content"); c2 && c2->is_string()) out.text += std::string_view(c2->as_string());
+    if (const auto* r = delta.if_contains("reasoning_content"); r && r->is_string()) out.reasoning += std::string_view(r->as_string());
     if (const auto* calls = delta.if_contains("tool_calls")) {
       const auto& call = calls->as_array()[0].as_object();
       BOOST_REQUIRE(call.at("index").as_int64() == 0);
@@ -212,6 +213,7 @@ BOOST_AUTO_TEST_CASE(a_gemini_stream_becomes_openai_chunks_at_every_split) {
       BOOST_TEST(t.roles == 1);
       BOOST_TEST(t.id == "r1");
       BOOST_TEST(t.text == "Hello, checking.");
+      BOOST_TEST(t.reasoning == "Pondering.");  // a thought summary: reasoning_content, never content
       BOOST_TEST(t.tool_id == "call_0");
       BOOST_TEST(t.tool_name == "get_weather");
       BOOST_TEST(t.tool_args == R"({"city":"Paris"})");
@@ -222,6 +224,22 @@ BOOST_AUTO_TEST_CASE(a_gemini_stream_becomes_openai_chunks_at_every_split) {
   std::vector<std::string_view> bytes;
   for (std::size_t i = 0; i < s.size(); ++i) bytes.push_back(s.substr(i, 1));
   BOOST_TEST(translate(bytes).text == "Hello, checking.");
+}
+
+BOOST_AUTO_TEST_CASE(reasoning_effort_becomes_a_thinking_config) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"low", R"({"thinkingBudget":1024,"includeThoughts":true})"},
+      {"medium", R"({"thinkingBudget":8192,"includeThoughts":true})"},
+      {"high", R"({"thinkingBudget":24576,"includeThoughts":true})"},
+      {"none", R"({"thinkingBudget":0,"includeThoughts":false})"}};
+  for (const auto& [effort, config] : cases) {
+    auto g = openai_to_gemini_request(obj(std::string(R"({"messages":[{"role":"user","content":"x"}],"reasoning_effort":")") + effort + "\"}"));
+    BOOST_REQUIRE(g);
+    BOOST_TEST(g->at("generationConfig").at("thinkingConfig") == json::parse(config), effort);
+  }
+  auto unknown = openai_to_gemini_request(obj(R"({"messages":[{"role":"user","content":"x"}],"reasoning_effort":"odd"})"));
+  BOOST_REQUIRE(unknown);
+  BOOST_TEST(!unknown->contains("generationConfig"));
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_that_ends_without_a_finish_reason_is_cut) {

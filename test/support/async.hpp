@@ -38,27 +38,12 @@ T run_async(asio::io_context& ioc, asio::awaitable<T> work, std::chrono::millise
   return std::move(*value);
 }
 
-inline void run_async(asio::io_context& ioc, asio::awaitable<void> work,
-                      std::chrono::milliseconds limit = std::chrono::seconds(20)) {
-  auto wrapped = [](asio::awaitable<void> w) -> asio::awaitable<bool> {
-    co_await std::move(w);
-    co_return true;
-  };
-  run_async<bool>(ioc, wrapped(std::move(work)), limit);
-}
+void run_async(asio::io_context& ioc, asio::awaitable<void> work, std::chrono::milliseconds limit = std::chrono::seconds(20));
 
 // Polls `condition` every few milliseconds until it holds or `limit` passes;
 // for state owned by another coroutine that offers nothing to await.
-inline asio::awaitable<bool> eventually(std::function<bool()> condition,
-                                        std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) co_return false;
-    timer.expires_after(std::chrono::milliseconds(2));
-    co_await timer.async_wait(use_nothrow);
-  }
-  co_return true;
-}
+asio::awaitable<bool> eventually(std::function<bool()> condition, std::chrono::milliseconds limit = std::chrono::seconds(5));
+
+extern template bool run_async<bool>(asio::io_context&, asio::awaitable<bool>, std::chrono::milliseconds);
 
 }  // namespace switchyard::test

@@ -120,30 +120,15 @@ inline void mock_fleet(Config& c, std::initializer_list<const char*> names, cons
 
 class GatewayHarness {
  public:
-  explicit GatewayHarness(mock::MockOptions mock_options = {}, std::function<void(Config&)> tweak = {})
-      : mock_(ioc_.get_executor(), std::move(mock_options)) {
-    mock_port_ = mock_.listen();
-    Config config = mock_config(mock_port_);
-    if (tweak) tweak(config);
-    gateway_ = std::make_unique<Gateway>(ioc_.get_executor(), std::move(config));
-    server_ = std::make_unique<server::HttpServer>(ioc_.get_executor(), *gateway_, log_);
-    port_ = server_->listen();
-    asio::co_spawn(ioc_, mock_.run(), asio::detached);
-    asio::co_spawn(ioc_, server_->run(), asio::detached);
-  }
-
-  ~GatewayHarness() {
-    server_->stop();
-    mock_.stop();
-    gateway_->shutdown();
-    // Let every coroutine finish before the objects they use go away.
-    ioc_.run_for(std::chrono::seconds(5));
-  }
+  // (Constructor, destructor and the HTTP runner are compiled once, in test/support/gateway_harness.cpp.)
+  explicit GatewayHarness(mock::MockOptions mock_options = {}, std::function<void(Config&)> tweak = {});
+  ~GatewayHarness();
 
   template <class T>
   T run(asio::awaitable<T> work, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
     return run_async<T>(ioc_, std::move(work), limit);
   }
+  HttpResult run(asio::awaitable<HttpResult> work, std::chrono::milliseconds limit = std::chrono::seconds(20));
   void run(asio::awaitable<void> work, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
     run_async(ioc_, std::move(work), limit);
   }
