@@ -112,12 +112,13 @@ result<json::object> responses_request_to_chat(const json::object& in) {
           if (!c) return c.error();
           messages.push_back(json::object{{"role", role}, {"content", std::move(*c)}});
           open_calls = nullptr;
-        } else if (type == "function_call") {
+        } else if (type == "function_call" || type == "custom_tool_call") {
           const auto call_id = str_or(item, "call_id");
           const auto name = str_or(item, "name");
-          if (call_id.empty() || name.empty()) return bad("a function_call item needs call_id and name");
-          json::object call{{"id", call_id}, {"type", "function"},
-                            {"function", json::object{{"name", name}, {"arguments", str_or(item, "arguments", "{}")}}}};
+          if (call_id.empty() || name.empty()) return bad("a " + std::string(type) + " item needs call_id and name");
+          const std::string arguments = type == "function_call" ? std::string(str_or(item, "arguments", "{}"))
+                                                                : json::serialize(json::object{{"input", str_or(item, "input")}});
+          json::object call{{"id", call_id}, {"type", "function"}, {"function", json::object{{"name", name}, {"arguments", arguments}}}};
           if (!open_calls) {
             // Calls right after an assistant message belong to it.
             if (!messages.empty() && messages.back().as_object().at("role") == "assistant" &&
@@ -130,9 +131,9 @@ result<json::object> responses_request_to_chat(const json::object& in) {
             (*open_calls)["tool_calls"] = json::array();
           }
           (*open_calls)["tool_calls"].as_array().push_back(std::move(call));
-        } else if (type == "function_call_output") {
+        } else if (type == "function_call_output" || type == "custom_tool_call_output") {
           const auto call_id = str_or(item, "call_id");
-          if (call_id.empty()) return bad("a function_call_output item needs call_id");
+          if (call_id.empty()) return bad("a " + std::string(type) + " item needs call_id");
           const auto* output = item.if_contains("output");
           messages.push_back(json::object{{"role", "tool"}, {"tool_call_id", call_id}, {"content", output ? output_text(*output) : std::string()}});
           open_calls = nullptr;
@@ -150,8 +151,21 @@ result<json::object> responses_request_to_chat(const json::object& in) {
     if (const auto* tools = in.if_contains("tools"); tools && tools->is_array()) {
       json::array t;
       for (const auto& tv : tools->as_array()) {
-        if (!tv.is_object() || str_or(tv.as_object(), "type") != "function") continue;  // hosted tools run only at OpenAI
+        if (!tv.is_object()) continue;
         const auto& tool = tv.as_object();
+        const auto tool_type = str_or(tool, "type");
+        if (tool_type == "custom") {  // freeform input: one string argument
+          std::string description(str_or(tool, "description"));
+          description += description.empty() ? "" : " ";
+          description += "(Freeform: put the whole input text in the `input` string.)";
+          t.push_back(json::object{{"type", "function"},
+                                   {"function", json::object{{"name", str_or(tool, "name")}, {"description", description},
+                                                             {"parameters", json::object{{"type", "object"},
+                                                                                         {"properties", json::object{{"input", json::object{{"type", "string"}}}}},
+                                                                                         {"required", json::array{"input"}}}}}}});
+          continue;
+        }
+        if (tool_type != "function") continue;  // hosted tools run only at OpenAI
         json::object fn{{"name", str_or(tool, "name")}};
         if (const auto* d = tool.if_contains("description"); d && d->is_string()) fn["description"] = *d;
         fn["parameters"] = tool.contains("parameters") && tool.at("parameters").is_object() ? tool.at("parameters") : json::value(json::object{});
@@ -163,7 +177,7 @@ result<json::object> responses_request_to_chat(const json::object& in) {
     if (const auto* tc = in.if_contains("tool_choice"); tc && out.contains("tools")) {
       if (tc->is_string()) {
         out["tool_choice"] = *tc;
-      } else if (tc->is_object() && str_or(tc->as_object(), "type") == "function") {
+      } else if (tc->is_object() && (str_or(tc->as_object(), "type") == "function" || str_or(tc->as_object(), "type") == "custom")) {
         out["tool_choice"] = json::object{{"type", "function"}, {"function", json::object{{"name", str_or(tc->as_object(), "name")}}}};
       }
     }
@@ -218,13 +232,35 @@ ResponsesEcho ResponsesEcho::of(const json::object& request, std::string_view id
   echo("tool_choice", "auto");
   echo("tools", json::array{});
   echo("top_p", 1.0);
+  if (const auto* tools = request.if_contains("tools"); tools && tools->is_array()) {
+    for (const auto& t : tools->as_array()) {
+      if (t.is_object() && str_or(t.as_object(), "type") == "custom") e.custom_tools.emplace_back(str_or(t.as_object(), "name"));
+    }
+  }
   e.settings["previous_response_id"] = nullptr;
   e.settings["store"] = false;  // stateless: nothing is stored, whatever was asked
   e.settings["truncation"] = "disabled";
   return e;
 }
 
+bool ResponsesEcho::is_custom(std::string_view tool) const {
+  for (const auto& c : custom_tools) {
+    if (c == tool) return true;
+  }
+  return false;
+}
+
 namespace {
+
+// A custom tool's input: the "input" string of the function's JSON arguments (the arguments as they are if not).
+std::string custom_input(std::string_view arguments) {
+  boost::system::error_code ec;
+  const auto v = json::parse(arguments, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* in = v.as_object().if_contains("input"); in && in->is_string()) return std::string(in->as_string());
+  }
+  return std::string(arguments);
+}
 
 std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -282,9 +318,16 @@ result<std::string> chat_response_to_responses(std::string_view chat_body, const
         for (const auto& cv : calls->as_array()) {
           const auto& call = cv.as_object();
           const auto& fn = call.at("function").as_object();
+          const auto name = str_or(fn, "name");
+          if (echo.is_custom(name)) {
+            output.push_back(json::object{{"id", "ctc_" + suffix_of(echo.id) + "_" + std::to_string(i++)}, {"type", "custom_tool_call"},
+                                          {"status", "completed"}, {"call_id", str_or(call, "id")}, {"name", name},
+                                          {"input", custom_input(str_or(fn, "arguments"))}});
+            continue;
+          }
           output.push_back(json::object{{"id", "fc_" + suffix_of(echo.id) + "_" + std::to_string(i++)}, {"type", "function_call"},
                                         {"status", "completed"}, {"arguments", str_or(fn, "arguments", "{}")},
-                                        {"call_id", str_or(call, "id")}, {"name", str_or(fn, "name")}});
+                                        {"call_id", str_or(call, "id")}, {"name", name}});
         }
       }
     }
@@ -325,6 +368,10 @@ json::object ChatToResponsesStream::response_object(std::string_view status) con
 
 json::object ChatToResponsesStream::item_json(const Item& item, bool done) const {
   const std::string_view status = done ? "completed" : "in_progress";
+  if (item.custom) {
+    return json::object{{"id", item.id}, {"type", "custom_tool_call"}, {"status", status}, {"call_id", item.call_id}, {"name", item.name},
+                        {"input", done ? custom_input(item.text) : std::string()}};
+  }
   if (item.tool) {
     return json::object{{"id", item.id}, {"type", "function_call"}, {"status", status}, {"arguments", done ? item.text : std::string()},
                         {"call_id", item.call_id}, {"name", item.name}};
@@ -347,7 +394,11 @@ void ChatToResponsesStream::close_items(std::string& out) {
     if (!item.open) continue;
     item.open = false;
     const auto index = static_cast<std::int64_t>(i);
-    if (item.tool) {
+    if (item.custom) {  // the input is known whole only now: one delta, then done
+      const std::string input = custom_input(item.text);
+      event(out, "response.custom_tool_call_input.delta", json::object{{"item_id", item.id}, {"output_index", index}, {"delta", input}});
+      event(out, "response.custom_tool_call_input.done", json::object{{"item_id", item.id}, {"output_index", index}, {"input", input}});
+    } else if (item.tool) {
       event(out, "response.function_call_arguments.done", json::object{{"item_id", item.id}, {"output_index", index}, {"arguments", item.text}, {"name", item.name}});
     } else {
       event(out, "response.output_text.done", json::object{{"item_id", item.id}, {"output_index", index}, {"content_index", 0}, {"text", item.text}});
@@ -408,9 +459,10 @@ result<void> ChatToResponsesStream::on_chunk(std::string_view chunk_json, std::s
           if (text_item_ >= 0) close_items(out);  // the text before the calls is complete
           Item item;
           item.tool = true;
-          item.id = "fc_" + suffix_of(echo_.id) + "_" + std::to_string(idx);
-          item.call_id = std::string(str_or(call, "id", item.id));
           item.name = std::string(str_or(fo, "name"));
+          item.custom = echo_.is_custom(item.name);
+          item.id = (item.custom ? "ctc_" : "fc_") + suffix_of(echo_.id) + "_" + std::to_string(idx);
+          item.call_id = std::string(str_or(call, "id", item.id));
           items_.push_back(std::move(item));
           slot = static_cast<int>(items_.size() - 1);
           event(out, "response.output_item.added", json::object{{"output_index", slot}, {"item", item_json(items_.back(), false)}});
@@ -418,7 +470,7 @@ result<void> ChatToResponsesStream::on_chunk(std::string_view chunk_json, std::s
         auto& item = items_[static_cast<std::size_t>(slot)];
         if (const auto args = str_or(fo, "arguments"); !args.empty()) {
           item.text += args;
-          event(out, "response.function_call_arguments.delta", json::object{{"item_id", item.id}, {"output_index", slot}, {"delta", args}});
+          if (!item.custom) event(out, "response.function_call_arguments.delta", json::object{{"item_id", item.id}, {"output_index", slot}, {"delta", args}});
         }
       }
     }

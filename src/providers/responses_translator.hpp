@@ -10,7 +10,10 @@
 //             function_call_output → tool messages, reasoning items dropped;
 //             flat function tools → chat tools; tool_choice; max_output_tokens;
 //             text.format → response_format; reasoning.effort → reasoning_effort.
-//             Hosted tools (web_search, file_search, ...) cannot run elsewhere: dropped.
+//             Custom (freeform) tools, such as Codex's apply_patch, become functions
+//             of one string argument, `input`, and their calls come back as
+//             custom_tool_call items. Hosted tools (web_search, file_search, ...)
+//             cannot run elsewhere: dropped.
 //   response: message items with output_text parts, function_call items,
 //             status / incomplete_details from finish_reason, usage with its details.
 // Providers that speak Responses get the request as it came instead
@@ -36,6 +39,8 @@ struct ResponsesEcho {
   std::string id;     // "resp_..."; items get "msg_..." / "fc_..." from its suffix
   std::string model;  // as the client asked
   boost::json::object settings;  // instructions, max_output_tokens, temperature, top_p, tools, tool_choice, ...
+  std::vector<std::string> custom_tools;  // names of the request's `custom` (freeform) tools
+  bool is_custom(std::string_view tool) const;
   static ResponsesEcho of(const boost::json::object& request, std::string_view id_suffix);
 };
 
@@ -54,6 +59,7 @@ class ChatToResponsesStream {
  private:
   struct Item {
     bool tool = false;
+    bool custom = false;  // a custom (freeform) tool: its input is the function's "input" argument
     std::string id, call_id, name, text;  // text: the message's text or the call's arguments
     bool open = true;
   };

@@ -98,6 +98,44 @@ BOOST_AUTO_TEST_CASE(a_codex_style_request_becomes_chat) {
     "reasoning_effort":"medium","stream":true,"stream_options":{"include_usage":true}})"));
 }
 
+BOOST_AUTO_TEST_CASE(custom_tools_like_codex_apply_patch_become_one_string_functions_and_come_back_as_custom_calls) {
+  const auto request = obj(R"({"model":"m","tools":[{"type":"custom","name":"apply_patch","description":"Edit files.","format":{"type":"grammar"}}],
+      "tool_choice":{"type":"custom","name":"apply_patch"},
+      "input":[{"role":"user","content":"fix it"},
+               {"type":"custom_tool_call","call_id":"call_7","name":"apply_patch","input":"*** Begin Patch\n*** End Patch"},
+               {"type":"custom_tool_call_output","call_id":"call_7","output":"Done!"}]})");
+  auto chat = responses_request_to_chat(request);
+  BOOST_REQUIRE(chat);
+  BOOST_TEST(chat->at("tools") == json::parse(R"j([{"type":"function","function":{"name":"apply_patch",
+      "description":"Edit files. (Freeform: put the whole input text in the `input` string.)",
+      "parameters":{"type":"object","properties":{"input":{"type":"string"}},"required":["input"]}}}])j"));
+  BOOST_TEST(chat->at("tool_choice") == json::parse(R"({"type":"function","function":{"name":"apply_patch"}})"));
+  const auto& msgs = chat->at("messages").as_array();
+  BOOST_REQUIRE_EQUAL(msgs.size(), 3u);
+  BOOST_TEST(msgs[1].at("tool_calls").as_array()[0].at("function").at("arguments").as_string() == R"({"input":"*** Begin Patch\n*** End Patch"})");
+  BOOST_TEST(msgs[2] == json::parse(R"({"role":"tool","tool_call_id":"call_7","content":"Done!"})"));
+
+  const auto echo = ResponsesEcho::of(request, "xyz");
+  auto whole = chat_response_to_responses(R"({"choices":[{"message":{"content":null,"tool_calls":[{"id":"call_8","type":"function",
+      "function":{"name":"apply_patch","arguments":"{\"input\":\"*** Begin Patch\\n*** End Patch\"}"}}]},"finish_reason":"tool_calls"}]})", echo);
+  BOOST_REQUIRE(whole);
+  BOOST_TEST(obj(*whole).at("output") == json::parse(R"([{"id":"ctc_xyz_0","type":"custom_tool_call","status":"completed","call_id":"call_8",
+      "name":"apply_patch","input":"*** Begin Patch\n*** End Patch"}])"));
+
+  ChatToResponsesStream t(echo);
+  std::string out;
+  BOOST_REQUIRE(t.on_chunk(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_9","function":{"name":"apply_patch","arguments":"{\"in"}}]}}]})", out));
+  BOOST_REQUIRE(t.on_chunk(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"put\":\"P\"}"}}]},"finish_reason":"tool_calls"}]})", out));
+  t.on_end(out);
+  const auto ev = parse_events(out);
+  const std::vector<std::string> expected = {"response.created", "response.in_progress", "response.output_item.added",
+                                             "response.custom_tool_call_input.delta", "response.custom_tool_call_input.done",
+                                             "response.output_item.done", "response.completed"};
+  BOOST_TEST(ev.types == expected, boost::test_tools::per_element());
+  BOOST_TEST(ev.data[4].at("input").as_string() == "P");
+  BOOST_TEST(ev.data[5].at("item") == json::parse(R"({"id":"ctc_xyz_0","type":"custom_tool_call","status":"completed","call_id":"call_9","name":"apply_patch","input":"P"})"));
+}
+
 BOOST_AUTO_TEST_CASE(what_cannot_be_done_statelessly_or_read_is_a_clear_400) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"model":"m","input":"x","previous_response_id":"resp_1"})", "no conversation state"},
