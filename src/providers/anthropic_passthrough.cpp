@@ -1,4 +1,3 @@
-#include "sse/sse_frame.hpp"
 #include "providers/anthropic_passthrough.hpp"
 
 #include <boost/json/parse.hpp>
@@ -32,10 +31,10 @@ Usage anthropic_message_usage(std::string_view body) {
   return u;
 }
 
-result<void> AnthropicPassthrough::on_event(std::string_view event, std::string_view data, std::vector<std::string>& out) {
+result<void> AnthropicEvents::read(std::string_view event, std::string_view data, Usage& usage, bool& finished) const {
   // Only the events that carry usage, an error or the end are parsed; deltas are counted.
   if (event == "content_block_delta") {
-    if (!usage_.reported) ++usage_.completion_tokens;  // about a token each, until the provider's count
+    if (!usage.reported) ++usage.completion_tokens;  // about a token each, until the provider's count
   } else if (event == "message_start" || event == "message_delta" || event == "error") {
     boost::system::error_code ec;
     const auto v = json::parse(data, ec);
@@ -45,24 +44,18 @@ result<void> AnthropicPassthrough::on_event(std::string_view event, std::string_
     if (event == "message_start") {
       const auto* msg = e.if_contains("message");
       const auto* u = msg && msg->is_object() ? msg->as_object().if_contains("usage") : nullptr;
-      if (u && u->is_object()) read_prompt_usage(u->as_object(), usage_);
+      if (u && u->is_object()) read_prompt_usage(u->as_object(), usage);
     } else if (const auto* u = e.if_contains("usage"); u && u->is_object()) {
       // message_delta: the output count (cumulative); newer answers repeat the prompt side there too.
       const auto& uo = u->as_object();
-      usage_.completion_tokens = int_or(uo, "output_tokens", usage_.completion_tokens);
-      if (uo.contains("input_tokens")) read_prompt_usage(uo, usage_);
-      usage_.reported = true;
+      usage.completion_tokens = int_or(uo, "output_tokens", usage.completion_tokens);
+      if (uo.contains("input_tokens")) read_prompt_usage(uo, usage);
+      usage.reported = true;
     }
   } else if (event == "message_stop") {
-    finished_ = true;
+    finished = true;
   }
-  out.push_back(sse::frame(event, data));
   return {};
-}
-
-result<void> AnthropicPassthrough::on_end(std::vector<std::string>&) {
-  if (finished_) return {};
-  return make_error(errc::upstream_reset, "ended the stream before message_stop");
 }
 
 }  // namespace switchyard::providers

@@ -11,6 +11,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "providers/event_passthrough.hpp"
 #include "providers/upstream_body.hpp"
 
 #include <string>
@@ -23,20 +24,13 @@ namespace switchyard::providers {
 // The usage of a complete Messages answer (a message object); reported = false when it has none.
 Usage anthropic_message_usage(std::string_view body);
 
-// The Translator of a TranslatedChunkStream that translates nothing: each SSE
-// event is handed on framed as it came ("event: NAME\ndata: DATA\n\n"), its
-// usage read from message_start and message_delta; an `error` event ends the
-// stream with its Error; the end without message_stop is a cut stream.
-class AnthropicPassthrough {
- public:
-  result<void> on_event(std::string_view event, std::string_view data, std::vector<std::string>& out);
-  result<void> on_end(std::vector<std::string>& out);
-  bool finished() const noexcept { return finished_; }
-  const Usage& usage() const noexcept { return usage_; }
-
- private:
-  Usage usage_;
-  bool finished_ = false;
+// What a passed-through Messages stream tells the gateway: usage from
+// message_start and message_delta (content deltas counted until then), an
+// `error` event's Error, the end at message_stop.
+struct AnthropicEvents {
+  static constexpr const char* kLast = "message_stop";
+  result<void> read(std::string_view event, std::string_view data, Usage& usage, bool& finished) const;
 };
+using AnthropicPassthrough = EventPassthrough<AnthropicEvents>;
 
 }  // namespace switchyard::providers

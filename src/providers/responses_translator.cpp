@@ -1,4 +1,3 @@
-#include "sse/sse_frame.hpp"
 #include "providers/responses_translator.hpp"
 
 #include <boost/json.hpp>
@@ -518,9 +517,9 @@ Usage responses_body_usage(std::string_view body) {
   return responses_usage(v.as_object());
 }
 
-result<void> ResponsesPassthrough::on_event(std::string_view event, std::string_view data, std::vector<std::string>& out) {
+result<void> ResponsesEvents::read(std::string_view event, std::string_view data, Usage& usage, bool& finished) const {
   if (event == "response.output_text.delta" || event == "response.function_call_arguments.delta") {
-    if (!usage_.reported) ++usage_.completion_tokens;  // about a token each, until the provider's count
+    if (!usage.reported) ++usage.completion_tokens;  // about a token each, until the provider's count
   } else if (event == "response.completed" || event == "response.incomplete" || event == "response.failed" || event == "error") {
     boost::system::error_code ec;
     const auto v = json::parse(data, ec);
@@ -536,16 +535,10 @@ result<void> ResponsesPassthrough::on_event(std::string_view event, std::string_
       if (const auto m = str_or(eo, "message"); !m.empty()) err.message += ": " + std::string(m);
       return err;
     }
-    if (const auto* r = e.if_contains("response"); r && r->is_object()) usage_ = responses_usage(r->as_object());
-    finished_ = true;
+    if (const auto* r = e.if_contains("response"); r && r->is_object()) usage = responses_usage(r->as_object());
+    finished = true;
   }
-  out.push_back(sse::frame(event, data));
   return {};
-}
-
-result<void> ResponsesPassthrough::on_end(std::vector<std::string>&) {
-  if (finished_) return {};
-  return make_error(errc::upstream_reset, "ended the stream before response.completed");
 }
 
 }  // namespace switchyard::providers

@@ -23,6 +23,8 @@
 
 #include <boost/json/object.hpp>
 
+#include "providers/event_passthrough.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -85,20 +87,14 @@ Usage responses_usage(const boost::json::object& response);
 // ...of a whole response body; reported = false when it has none.
 Usage responses_body_usage(std::string_view body);
 
-// The Translator of a TranslatedChunkStream for a provider that speaks
-// Responses: events handed on framed as they came, usage read from the
-// terminal event (response.completed / .incomplete / .failed), an `error`
-// event ends the stream with its Error; the end before a terminal event is a cut.
-class ResponsesPassthrough {
- public:
-  result<void> on_event(std::string_view event, std::string_view data, std::vector<std::string>& out);
-  result<void> on_end(std::vector<std::string>& out);
-  bool finished() const noexcept { return finished_; }
-  const Usage& usage() const noexcept { return usage_; }
-
- private:
-  Usage usage_;
-  bool finished_ = false;
+// What a passed-through Responses stream tells the gateway: usage from the
+// terminal event (response.completed / .incomplete / .failed; text and
+// argument deltas counted until then), an `error` event's Error (flat or
+// nested), the end at the terminal event.
+struct ResponsesEvents {
+  static constexpr const char* kLast = "response.completed";
+  result<void> read(std::string_view event, std::string_view data, Usage& usage, bool& finished) const;
 };
+using ResponsesPassthrough = EventPassthrough<ResponsesEvents>;
 
 }  // namespace switchyard::providers
