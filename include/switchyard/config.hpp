@@ -113,6 +113,8 @@ struct ModelRouteConfig {
   Millis hedge_after{0};              // start the next target too when the first has not answered by then (0 = off)
   bool hedge_after_p95 = false;       // ... or after the first target's p95 time to first token, once measured
   bool resume = false;                // a stream broken after bytes were sent continues from the next target
+  bool cache = false;                 // answers of this route are cached (with [cache] enabled)
+  Millis cache_ttl{0};                // this route's entries live this long (0 = [cache] ttl_ms)
 };
 
 // Retries, breakers and failover for every route ([routing] in TOML).
@@ -161,6 +163,14 @@ struct UsageConfig {
   std::size_t memory_rows = 100'000;  // in memory only: the newest rows kept (memory stays bounded, ~20 MB)
 };
 
+// The response cache ([cache]); a route caches only with `cache = true`.
+struct CacheConfig {
+  bool enabled = false;                       // off unless asked
+  std::size_t max_bytes = 256 * 1024 * 1024;  // stored answers, least recently used evicted first
+  Millis ttl{3'600'000};                      // an entry's life (a route may shorten or lengthen it)
+  bool per_key = true;                        // scope = "key": a key only sees its own entries; "global": shared
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -169,6 +179,7 @@ struct Config {
   std::string default_provider;       // unknown models go here as-is; empty = 404
   ResilienceConfig resilience;
   UsageConfig usage;
+  CacheConfig cache;
   std::vector<std::string> warnings;  // skipped providers/keys, for one log line each
 };
 

@@ -440,7 +440,8 @@ TargetConfig load_target(const Reader& r, const toml::node& t, const std::string
 bool load_route(const Reader& r, const toml::node& node, const std::string& path, Config& cfg, const std::set<std::string>& skipped,
                 ModelRouteConfig& route) {
   const toml::table& m = *node.as_table();
-  r.only_keys(m, path, {"name", "strategy", "targets", "ttft_timeout_ms", "stall_timeout_ms", "hedge_after_ms", "hedge_after_p95", "resume"});
+  r.only_keys(m, path, {"name", "strategy", "targets", "ttft_timeout_ms", "stall_timeout_ms", "hedge_after_ms", "hedge_after_p95", "resume",
+                        "cache", "cache_ttl_ms"});
   route.name = r.required_string(m, path, "name");
   for (const auto& q : cfg.models) {
     if (q.name == route.name) r.fail(&node, path + ".name", "duplicate model name \"" + route.name + "\"");
@@ -458,6 +459,8 @@ bool load_route(const Reader& r, const toml::node& node, const std::string& path
   if (auto v = r.integer(m, path, "hedge_after_ms", 0, 3'600'000)) route.hedge_after = Millis(*v);
   if (auto v = r.boolean(m, path, "hedge_after_p95")) route.hedge_after_p95 = *v;
   if (auto v = r.boolean(m, path, "resume")) route.resume = *v;
+  if (auto v = r.boolean(m, path, "cache")) route.cache = *v;
+  if (auto v = r.integer(m, path, "cache_ttl_ms", 1, 365LL * 24 * 3'600'000)) route.cache_ttl = Millis(*v);
   const toml::node* tn = m.get("targets");
   if (!tn || !tn->is_array() || tn->as_array()->empty()) {
     r.fail(tn ? tn : &node, path + ".targets", "must be a non-empty array of { provider, model } tables");
@@ -524,7 +527,17 @@ void warn_unpriced_budgets(Config& cfg) {
 
 Config load(const Reader& r, const toml::table& root) {
   Config cfg;
-  r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "usage"});
+  r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "usage", "cache"});
+  if (const toml::table* c = r.table(root, "", "cache")) {
+    r.only_keys(*c, "cache", {"enabled", "max_bytes", "ttl_ms", "scope"});
+    if (auto v = r.boolean(*c, "cache", "enabled")) cfg.cache.enabled = *v;
+    r.size(*c, "cache", "max_bytes", cfg.cache.max_bytes, 1024, std::int64_t(1) << 40);
+    if (auto v = r.integer(*c, "cache", "ttl_ms", 1, 365LL * 24 * 3'600'000)) cfg.cache.ttl = Millis(*v);
+    if (auto scope = r.string(*c, "cache", "scope")) {
+      if (*scope != "key" && *scope != "global") r.fail(c->get("scope"), "cache.scope", "must be \"key\" or \"global\"");
+      cfg.cache.per_key = *scope == "key";
+    }
+  }
   load_server(r, root, cfg.server);
   if (const toml::table* u = r.table(root, "", "usage")) {
     r.only_keys(*u, "usage", {"path", "retention_days", "queue_rows", "memory_rows"});

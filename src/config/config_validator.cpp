@@ -116,6 +116,8 @@ std::optional<BudgetPeriod> parse_budget_period(std::string_view name) noexcept 
 
 std::optional<std::string> validate(const Config& config) {
   if (auto p = check_server(config.server)) return p;
+  if (config.cache.max_bytes < 1024) return std::string("cache.max_bytes: must be at least 1024");
+  if (config.cache.ttl.count() <= 0) return std::string("cache.ttl_ms: must be above 0");
   std::set<std::string> providers;
   for (std::size_t i = 0; i < config.providers.size(); ++i) {
     const auto& p = config.providers[i];
@@ -128,6 +130,7 @@ std::optional<std::string> validate(const Config& config) {
     const auto& m = config.models[i];
     const std::string at = "models[" + (m.name.empty() ? std::to_string(i) : m.name) + "]";
     if (auto problem = check_route(m, at, providers)) return problem;
+    if (m.cache_ttl.count() < 0) return at + ".cache_ttl_ms: must not be negative";
     if (!routes.insert(m.name).second) return at + ".name: duplicate model name \"" + m.name + "\"";
   }
   std::set<std::string> key_names, key_values;

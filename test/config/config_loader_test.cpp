@@ -201,6 +201,43 @@ BOOST_AUTO_TEST_CASE(the_shipped_configs_are_valid) {
   BOOST_TEST(with_token->providers[0].ad_token == "tok");
 }
 
+BOOST_AUTO_TEST_CASE(the_cache_section_and_the_routes_that_cache_are_read) {
+  auto r = load_config_string(R"(
+[cache]
+enabled = true
+max_bytes = 1048576
+ttl_ms = 60000
+scope = "global"
+[[providers]]
+name = "p"
+base_url = "http://127.0.0.1:9/v1"
+[[models]]
+name = "cached"
+cache = true
+cache_ttl_ms = 5000
+targets = [ { provider = "p", model = "m" } ]
+[[models]]
+name = "plain"
+targets = [ { provider = "p", model = "m" } ]
+)", "test.toml", env());
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error()));
+  BOOST_TEST(r->cache.enabled);
+  BOOST_TEST(r->cache.max_bytes == 1048576u);
+  BOOST_TEST(r->cache.ttl.count() == 60000);
+  BOOST_TEST(!r->cache.per_key);
+  BOOST_TEST(r->models[0].cache);
+  BOOST_TEST(r->models[0].cache_ttl.count() == 5000);
+  BOOST_TEST(!r->models[1].cache);
+  auto defaults = load_config_string("", "test.toml", env());
+  BOOST_REQUIRE(defaults);
+  BOOST_TEST(!defaults->cache.enabled);  // off unless asked
+  BOOST_TEST(defaults->cache.max_bytes == 256u * 1024 * 1024);
+  BOOST_TEST(defaults->cache.per_key);
+  expect_error("[cache]\nscope = \"everyone\"\n", {"cache.scope", "\"key\" or \"global\""});
+  expect_error("[cache]\nmax_bytes = 10\n", {"cache.max_bytes"});
+  expect_error("[cache]\nsize = 10\n", {"cache.size", "unknown key"});
+}
+
 BOOST_AUTO_TEST_CASE(base_urls_as_vendors_sdks_take_them_get_the_api_path) {
   auto r = load_config_string(R"(
 [[providers]]
