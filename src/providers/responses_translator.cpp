@@ -73,6 +73,127 @@ std::string output_text(const json::value& v) {
 
 }  // namespace
 
+namespace {
+
+// Input items as chat messages (appended to `messages`).
+result<void> add_input_items(const json::array& items, json::array& messages) {
+  json::object* open_calls = nullptr;  // the assistant message that collects consecutive function_calls
+  for (const auto& iv : items) {
+    if (!iv.is_object()) return bad("'input' items must be objects");
+    const auto& item = iv.as_object();
+    const auto type = str_or(item, "type", "message");
+    if (type == "message") {
+      auto role = str_or(item, "role");
+      if (role != "user" && role != "assistant" && role != "system" && role != "developer") {
+        return bad("a message's role must be user, assistant, system or developer");
+      }
+      if (role == "developer") role = "system";  // every provider knows system
+      const auto* content = item.if_contains("content");
+      if (!content) return bad("a message needs 'content'");
+      auto c = chat_content(*content);
+      if (!c) return c.error();
+      messages.push_back(json::object{{"role", role}, {"content", std::move(*c)}});
+      open_calls = nullptr;
+    } else if (type == "function_call" || type == "custom_tool_call") {
+      const auto call_id = str_or(item, "call_id");
+      const auto name = str_or(item, "name");
+      if (call_id.empty() || name.empty()) return bad("a " + std::string(type) + " item needs call_id and name");
+      const std::string arguments = type == "function_call" ? std::string(str_or(item, "arguments", "{}"))
+                                                            : json::serialize(json::object{{"input", str_or(item, "input")}});
+      json::object call{{"id", call_id}, {"type", "function"}, {"function", json::object{{"name", name}, {"arguments", arguments}}}};
+      if (!open_calls) {
+        // Calls right after an assistant message belong to it.
+        if (!messages.empty() && messages.back().as_object().at("role") == "assistant" &&
+            !messages.back().as_object().contains("tool_calls")) {
+          open_calls = &messages.back().as_object();
+        } else {
+          messages.push_back(json::object{{"role", "assistant"}, {"content", nullptr}});
+          open_calls = &messages.back().as_object();
+        }
+        (*open_calls)["tool_calls"] = json::array();
+      }
+      (*open_calls)["tool_calls"].as_array().push_back(std::move(call));
+    } else if (type == "function_call_output" || type == "custom_tool_call_output") {
+      const auto call_id = str_or(item, "call_id");
+      if (call_id.empty()) return bad("a " + std::string(type) + " item needs call_id");
+      const auto* output = item.if_contains("output");
+      messages.push_back(json::object{{"role", "tool"}, {"tool_call_id", call_id}, {"content", output ? output_text(*output) : std::string()}});
+      open_calls = nullptr;
+    } else if (type == "reasoning" || type == "item_reference") {
+      continue;  // reasoning is the provider's own; nothing to send elsewhere
+    } else {
+      return bad("input item type '" + std::string(type) + "' is not supported by the translated Responses path");
+    }
+  }
+  return {};
+}
+
+// Function and custom tools as chat tools (hosted tools dropped).
+void add_tools(const json::object& in, json::object& out) {
+  if (const auto* tools = in.if_contains("tools"); tools && tools->is_array()) {
+    json::array t;
+    for (const auto& tv : tools->as_array()) {
+      if (!tv.is_object()) continue;
+      const auto& tool = tv.as_object();
+      const auto tool_type = str_or(tool, "type");
+      if (tool_type == "custom") {  // freeform input: one string argument
+        std::string description(str_or(tool, "description"));
+        description += description.empty() ? "" : " ";
+        description += "(Freeform: put the whole input text in the `input` string.)";
+        t.push_back(json::object{{"type", "function"},
+                                 {"function", json::object{{"name", str_or(tool, "name")}, {"description", description},
+                                                           {"parameters", json::object{{"type", "object"},
+                                                                                       {"properties", json::object{{"input", json::object{{"type", "string"}}}}},
+                                                                                       {"required", json::array{"input"}}}}}}});
+        continue;
+      }
+      if (tool_type != "function") continue;  // hosted tools run only at OpenAI
+      json::object fn{{"name", str_or(tool, "name")}};
+      if (const auto* d = tool.if_contains("description"); d && d->is_string()) fn["description"] = *d;
+      fn["parameters"] = tool.contains("parameters") && tool.at("parameters").is_object() ? tool.at("parameters") : json::value(json::object{});
+      if (const auto* s = tool.if_contains("strict"); s && s->is_bool()) fn["strict"] = *s;
+      t.push_back(json::object{{"type", "function"}, {"function", std::move(fn)}});
+    }
+    if (!t.empty()) out["tools"] = std::move(t);
+  }
+}
+
+// tool_choice, parallel_tool_calls, max_output_tokens, sampling, text.format and reasoning.effort.
+void add_options(const json::object& in, json::object& out) {
+  if (const auto* tc = in.if_contains("tool_choice"); tc && out.contains("tools")) {
+    if (tc->is_string()) {
+      out["tool_choice"] = *tc;
+    } else if (tc->is_object() && (str_or(tc->as_object(), "type") == "function" || str_or(tc->as_object(), "type") == "custom")) {
+      out["tool_choice"] = json::object{{"type", "function"}, {"function", json::object{{"name", str_or(tc->as_object(), "name")}}}};
+    }
+  }
+  if (const auto* p = in.if_contains("parallel_tool_calls"); p && p->is_bool() && out.contains("tools")) out["parallel_tool_calls"] = *p;
+  if (const auto* m = in.if_contains("max_output_tokens"); m && m->is_int64()) out["max_tokens"] = *m;
+  for (const char* k : {"temperature", "top_p"}) {
+    if (const auto* v = in.if_contains(k); v && v->is_number()) out[k] = *v;
+  }
+  if (const auto* text = in.if_contains("text"); text && text->is_object()) {
+    if (const auto* f = text->as_object().if_contains("format"); f && f->is_object()) {
+      const auto& fo = f->as_object();
+      const auto type = str_or(fo, "type");
+      if (type == "json_object") {
+        out["response_format"] = json::object{{"type", "json_object"}};
+      } else if (type == "json_schema") {
+        json::object schema{{"name", str_or(fo, "name", "output")}};
+        if (const auto* s = fo.if_contains("schema")) schema["schema"] = *s;
+        if (const auto* s = fo.if_contains("strict"); s && s->is_bool()) schema["strict"] = *s;
+        if (const auto* d = fo.if_contains("description"); d && d->is_string()) schema["description"] = *d;
+        out["response_format"] = json::object{{"type", "json_schema"}, {"json_schema", std::move(schema)}};
+      }
+    }
+  }
+  if (const auto* r = in.if_contains("reasoning"); r && r->is_object()) {
+    if (const auto e = str_or(r->as_object(), "effort"); !e.empty()) out["reasoning_effort"] = e;
+  }
+}
+
+}  // namespace
+
 result<json::object> responses_request_to_chat(const json::object& in) {
   try {
     if (const auto* prev = in.if_contains("previous_response_id"); prev && !prev->is_null()) {
@@ -94,115 +215,14 @@ result<json::object> responses_request_to_chat(const json::object& in) {
     if (input->is_string()) {
       messages.push_back(json::object{{"role", "user"}, {"content", *input}});
     } else if (input->is_array()) {
-      json::object* open_calls = nullptr;  // the assistant message that collects consecutive function_calls
-      for (const auto& iv : input->as_array()) {
-        if (!iv.is_object()) return bad("'input' items must be objects");
-        const auto& item = iv.as_object();
-        const auto type = str_or(item, "type", "message");
-        if (type == "message") {
-          auto role = str_or(item, "role");
-          if (role != "user" && role != "assistant" && role != "system" && role != "developer") {
-            return bad("a message's role must be user, assistant, system or developer");
-          }
-          if (role == "developer") role = "system";  // every provider knows system
-          const auto* content = item.if_contains("content");
-          if (!content) return bad("a message needs 'content'");
-          auto c = chat_content(*content);
-          if (!c) return c.error();
-          messages.push_back(json::object{{"role", role}, {"content", std::move(*c)}});
-          open_calls = nullptr;
-        } else if (type == "function_call" || type == "custom_tool_call") {
-          const auto call_id = str_or(item, "call_id");
-          const auto name = str_or(item, "name");
-          if (call_id.empty() || name.empty()) return bad("a " + std::string(type) + " item needs call_id and name");
-          const std::string arguments = type == "function_call" ? std::string(str_or(item, "arguments", "{}"))
-                                                                : json::serialize(json::object{{"input", str_or(item, "input")}});
-          json::object call{{"id", call_id}, {"type", "function"}, {"function", json::object{{"name", name}, {"arguments", arguments}}}};
-          if (!open_calls) {
-            // Calls right after an assistant message belong to it.
-            if (!messages.empty() && messages.back().as_object().at("role") == "assistant" &&
-                !messages.back().as_object().contains("tool_calls")) {
-              open_calls = &messages.back().as_object();
-            } else {
-              messages.push_back(json::object{{"role", "assistant"}, {"content", nullptr}});
-              open_calls = &messages.back().as_object();
-            }
-            (*open_calls)["tool_calls"] = json::array();
-          }
-          (*open_calls)["tool_calls"].as_array().push_back(std::move(call));
-        } else if (type == "function_call_output" || type == "custom_tool_call_output") {
-          const auto call_id = str_or(item, "call_id");
-          if (call_id.empty()) return bad("a " + std::string(type) + " item needs call_id");
-          const auto* output = item.if_contains("output");
-          messages.push_back(json::object{{"role", "tool"}, {"tool_call_id", call_id}, {"content", output ? output_text(*output) : std::string()}});
-          open_calls = nullptr;
-        } else if (type == "reasoning" || type == "item_reference") {
-          continue;  // reasoning is the provider's own; nothing to send elsewhere
-        } else {
-          return bad("input item type '" + std::string(type) + "' is not supported by the translated Responses path");
-        }
-      }
+      if (auto ok = add_input_items(input->as_array(), messages); !ok) return ok.error();
     } else {
       return bad("'input' must be a string or an array of items");
     }
     if (messages.empty()) return bad("'input' has no message");
     out["messages"] = std::move(messages);
-    if (const auto* tools = in.if_contains("tools"); tools && tools->is_array()) {
-      json::array t;
-      for (const auto& tv : tools->as_array()) {
-        if (!tv.is_object()) continue;
-        const auto& tool = tv.as_object();
-        const auto tool_type = str_or(tool, "type");
-        if (tool_type == "custom") {  // freeform input: one string argument
-          std::string description(str_or(tool, "description"));
-          description += description.empty() ? "" : " ";
-          description += "(Freeform: put the whole input text in the `input` string.)";
-          t.push_back(json::object{{"type", "function"},
-                                   {"function", json::object{{"name", str_or(tool, "name")}, {"description", description},
-                                                             {"parameters", json::object{{"type", "object"},
-                                                                                         {"properties", json::object{{"input", json::object{{"type", "string"}}}}},
-                                                                                         {"required", json::array{"input"}}}}}}});
-          continue;
-        }
-        if (tool_type != "function") continue;  // hosted tools run only at OpenAI
-        json::object fn{{"name", str_or(tool, "name")}};
-        if (const auto* d = tool.if_contains("description"); d && d->is_string()) fn["description"] = *d;
-        fn["parameters"] = tool.contains("parameters") && tool.at("parameters").is_object() ? tool.at("parameters") : json::value(json::object{});
-        if (const auto* s = tool.if_contains("strict"); s && s->is_bool()) fn["strict"] = *s;
-        t.push_back(json::object{{"type", "function"}, {"function", std::move(fn)}});
-      }
-      if (!t.empty()) out["tools"] = std::move(t);
-    }
-    if (const auto* tc = in.if_contains("tool_choice"); tc && out.contains("tools")) {
-      if (tc->is_string()) {
-        out["tool_choice"] = *tc;
-      } else if (tc->is_object() && (str_or(tc->as_object(), "type") == "function" || str_or(tc->as_object(), "type") == "custom")) {
-        out["tool_choice"] = json::object{{"type", "function"}, {"function", json::object{{"name", str_or(tc->as_object(), "name")}}}};
-      }
-    }
-    if (const auto* p = in.if_contains("parallel_tool_calls"); p && p->is_bool() && out.contains("tools")) out["parallel_tool_calls"] = *p;
-    if (const auto* m = in.if_contains("max_output_tokens"); m && m->is_int64()) out["max_tokens"] = *m;
-    for (const char* k : {"temperature", "top_p"}) {
-      if (const auto* v = in.if_contains(k); v && v->is_number()) out[k] = *v;
-    }
-    if (const auto* text = in.if_contains("text"); text && text->is_object()) {
-      if (const auto* f = text->as_object().if_contains("format"); f && f->is_object()) {
-        const auto& fo = f->as_object();
-        const auto type = str_or(fo, "type");
-        if (type == "json_object") {
-          out["response_format"] = json::object{{"type", "json_object"}};
-        } else if (type == "json_schema") {
-          json::object schema{{"name", str_or(fo, "name", "output")}};
-          if (const auto* s = fo.if_contains("schema")) schema["schema"] = *s;
-          if (const auto* s = fo.if_contains("strict"); s && s->is_bool()) schema["strict"] = *s;
-          if (const auto* d = fo.if_contains("description"); d && d->is_string()) schema["description"] = *d;
-          out["response_format"] = json::object{{"type", "json_schema"}, {"json_schema", std::move(schema)}};
-        }
-      }
-    }
-    if (const auto* r = in.if_contains("reasoning"); r && r->is_object()) {
-      if (const auto e = str_or(r->as_object(), "effort"); !e.empty()) out["reasoning_effort"] = e;
-    }
+    add_tools(in, out);
+    add_options(in, out);
     if (const auto* s = in.if_contains("stream"); s && s->is_bool() && s->as_bool()) {
       out["stream"] = true;
       out["stream_options"] = json::object{{"include_usage", true}};
