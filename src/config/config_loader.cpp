@@ -262,6 +262,34 @@ std::string preset_base_url(const Reader& r, const toml::table& p, const std::st
          "unknown preset \"" + *preset + "\" (known: openai, openrouter, mistral, deepseek, groq, together, anthropic, gemini)");
 }
 
+// api_key (every type) and ad_token (azure): checked for control characters;
+// an unset variable names the provider skipped, except that Azure takes either
+// credential, the one whose variable is set.
+void load_credentials(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
+                      std::vector<std::string>& missing) {
+  auto header_safe = [&](const toml::node* n, const std::string& where, const std::string& v) {
+    for (const char c : v) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) r.fail(n, where, "must not contain control characters such as line breaks");
+    }
+  };
+  std::vector<std::string> key_missing, token_missing;
+  if (auto key = r.string(p, path, "api_key", &key_missing)) {
+    header_safe(p.get("api_key"), path + ".api_key", *key);
+    if (key_missing.empty()) out.api_key = *key;
+  }
+  if (auto token = r.string(p, path, "ad_token", &token_missing)) {
+    if (out.type != ProviderType::azure) r.fail(p.get("ad_token"), path + ".ad_token", "is for type \"azure\" only");
+    header_safe(p.get("ad_token"), path + ".ad_token", *token);
+    if (token_missing.empty()) out.ad_token = *token;
+  }
+  // Azure takes either credential: the one whose variable is set.
+  const bool azure_has_one = out.type == ProviderType::azure && (!out.api_key.empty() || !out.ad_token.empty());
+  if (!azure_has_one) {
+    missing.insert(missing.end(), key_missing.begin(), key_missing.end());
+    missing.insert(missing.end(), token_missing.begin(), token_missing.end());
+  }
+}
+
 // Returns false (and records a warning) when the provider's secret is unset.
 bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
                    std::vector<std::string>& warnings) {
@@ -318,22 +346,7 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) r.fail(n, where, "must not contain control characters such as line breaks");
     }
   };
-  std::vector<std::string> key_missing, token_missing;
-  if (auto key = r.string(p, path, "api_key", &key_missing)) {
-    header_safe(p.get("api_key"), path + ".api_key", *key);
-    if (key_missing.empty()) out.api_key = *key;
-  }
-  if (auto token = r.string(p, path, "ad_token", &token_missing)) {
-    if (out.type != ProviderType::azure) r.fail(p.get("ad_token"), path + ".ad_token", "is for type \"azure\" only");
-    header_safe(p.get("ad_token"), path + ".ad_token", *token);
-    if (token_missing.empty()) out.ad_token = *token;
-  }
-  // Azure takes either credential: the one whose variable is set.
-  const bool azure_has_one = out.type == ProviderType::azure && (!out.api_key.empty() || !out.ad_token.empty());
-  if (!azure_has_one) {
-    missing.insert(missing.end(), key_missing.begin(), key_missing.end());
-    missing.insert(missing.end(), token_missing.begin(), token_missing.end());
-  }
+  load_credentials(r, p, path, out, missing);
   if (const toml::table* h = r.table(p, path, "headers")) {
     for (auto&& [k, v] : *h) {
       const std::string where = path + ".headers." + std::string(k.str());

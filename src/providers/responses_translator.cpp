@@ -430,6 +430,13 @@ void ChatToResponsesStream::close_items(std::string& out) {
   text_item_ = -1;
 }
 
+namespace {
+Error too_long() {
+  return make_error(errc::upstream_bad_response,
+                    "sent an answer longer than " + std::to_string(ChatToResponsesStream::kMaxAssembled / (1024 * 1024)) + " MiB");
+}
+}  // namespace
+
 result<void> ChatToResponsesStream::on_chunk(std::string_view chunk_json, std::string& out) {
   boost::system::error_code ec;
   auto v = json::parse(chunk_json, ec);
@@ -459,6 +466,7 @@ result<void> ChatToResponsesStream::on_chunk(std::string_view chunk_json, std::s
                            {"part", json::object{{"type", "output_text"}, {"annotations", json::array{}}, {"text", ""}}}});
       }
       auto& item = items_[static_cast<std::size_t>(text_item_)];
+      if ((assembled_ += t->as_string().size()) > kMaxAssembled) return too_long();
       item.text += t->as_string();
       event(out, "response.output_text.delta", json::object{{"item_id", item.id}, {"output_index", text_item_}, {"content_index", 0},
                                                             {"delta", t->as_string()}, {"logprobs", json::array{}}});
@@ -488,6 +496,7 @@ result<void> ChatToResponsesStream::on_chunk(std::string_view chunk_json, std::s
         }
         auto& item = items_[static_cast<std::size_t>(slot)];
         if (const auto args = str_or(fo, "arguments"); !args.empty()) {
+          if ((assembled_ += args.size()) > kMaxAssembled) return too_long();
           item.text += args;
           if (!item.custom) event(out, "response.function_call_arguments.delta", json::object{{"item_id", item.id}, {"output_index", slot}, {"delta", args}});
         }

@@ -52,8 +52,13 @@ result<std::string> chat_response_to_responses(std::string_view chat_body, const
 // Chat chunks in, Responses SSE events out ("event: TYPE\ndata: {...}\n\n").
 class ChatToResponsesStream {
  public:
+  // The text and arguments kept to write the closing events (output_text.done,
+  // response.completed) are bounded: past this the stream ends with an error.
+  static constexpr std::size_t kMaxAssembled = 32 * 1024 * 1024;
+
   explicit ChatToResponsesStream(ResponsesEcho echo) : echo_(std::move(echo)) {}
-  // Appends the events one chunk yields; a chunk that is not a chat.completion.chunk is an error.
+  // Appends the events one chunk yields; a chunk that is not a chat.completion.chunk is an error,
+  // and so is an answer longer than kMaxAssembled.
   result<void> on_chunk(std::string_view chunk_json, std::string& out);
   void on_end(std::string& out);                     // the clean end: response.completed (or .incomplete)
   void on_error(const Error& e, std::string& out);   // a break after the 200: error, then response.failed
@@ -80,6 +85,7 @@ class ChatToResponsesStream {
   std::string finish_;                 // chat finish_reason
   Usage usage_;
   bool has_usage_ = false;
+  std::size_t assembled_ = 0;  // bytes of text and arguments kept in items_
 };
 
 // The usage of a response object ({"usage":{input_tokens, output_tokens, ...details}}).

@@ -249,6 +249,22 @@ BOOST_AUTO_TEST_CASE(a_break_is_an_error_event_then_response_failed_and_bad_chun
   BOOST_TEST(!ChatToResponsesStream(echo()).on_chunk("{bad", ignored));
   BOOST_TEST(!ChatToResponsesStream(echo()).on_chunk(R"({"choices":[5]})", ignored));
   BOOST_TEST(!ChatToResponsesStream(echo()).on_chunk(R"({"choices":[{"delta":{"tool_calls":[{"index":99999}]}}]})", ignored));
+  // An endless answer is cut, never held without a bound.
+  ChatToResponsesStream endless(echo());
+  const std::string piece(1024 * 1024, 'x');
+  const std::string chunk = R"({"choices":[{"delta":{"content":")" + piece + R"("}}]})";
+  std::string sink;
+  bool cut = false;
+  for (int i = 0; i < 40 && !cut; ++i) {
+    sink.clear();
+    auto r = endless.on_chunk(chunk, sink);
+    if (!r) {
+      cut = true;
+      BOOST_TEST(r.error().message.find("longer than 32 MiB") != std::string::npos);
+      BOOST_TEST(i == 32);
+    }
+  }
+  BOOST_TEST(cut);
   // Azure's annotation chunks (no choices, or no delta) are tolerated.
   BOOST_TEST(ChatToResponsesStream(echo()).on_chunk(R"({"choices":[],"prompt_filter_results":[]})", ignored).has_value());
   BOOST_TEST(ChatToResponsesStream(echo()).on_chunk(R"({"choices":[{"index":0,"content_filter_offsets":{}}]})", ignored).has_value());
