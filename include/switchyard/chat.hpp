@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -92,6 +91,26 @@ struct NativeRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // forwarded to such targets (anthropic-beta)
 };
 
+// What a request allows the response cache ([cache], a route's `cache =
+// true`) to do; the HTTP front-end reads it from Cache-Control and
+// x-switchyard-cache. Ignored on routes that do not cache.
+struct CacheControl {
+  bool no_cache = false;          // skip the lookup (and coalescing): a fresh answer, still stored
+  bool no_store = false;          // do not store this answer
+  bool off = false;               // neither look up nor store (x-switchyard-cache: off)
+  std::int64_t max_age_ms = -1;   // accept an entry at most this old (-1: any within its TTL)
+};
+
+// How the response cache served a request.
+enum class CacheStatus {
+  none,       // the route does not cache
+  miss,       // asked the provider (and stored the answer if it completed)
+  hit,        // served from the cache
+  coalesced,  // an identical request was in flight: its answer was shared
+  bypass,     // the request asked not to use the cache
+};
+std::string_view to_string(CacheStatus status) noexcept;
+
 struct ChatRequest {
   boost::json::object body;             // an OpenAI chat.completions request ("model", "messages", ...)
   std::optional<std::string> api_key;   // a Switchyard key; nullopt = trusted in-process caller (no key check)
@@ -105,6 +124,7 @@ struct ChatRequest {
   std::shared_ptr<AdmissionTicket> admission;
   // Set: `body` is a translation of this request (see NativeRequest).
   std::shared_ptr<const NativeRequest> native;
+  CacheControl cache;
 };
 
 struct ChatResponse {
@@ -115,6 +135,8 @@ struct ChatResponse {
   Usage usage;
   double cost_usd = 0;   // usage at the answering target's prices
   bool native = false;   // body is in the client's own API (the request's NativeRequest was sent as it came)
+  CacheStatus cache = CacheStatus::none;
+  std::int64_t cache_age_ms = 0;  // a hit: how old the entry is
 };
 
 // A source of chat.completion.chunk JSON texts, one per call.
@@ -160,6 +182,13 @@ class ChatStream {
   // ("event: ...\ndata: ...\n\n"): the request's NativeRequest was sent as it came.
   bool native() const noexcept { return native_; }
   void set_native(bool native) noexcept { native_ = native; }
+  // How the response cache served it (a hit is replayed from memory).
+  CacheStatus cache() const noexcept { return cache_; }
+  std::int64_t cache_age_ms() const noexcept { return cache_age_ms_; }
+  void set_cache(CacheStatus status, std::int64_t age_ms = 0) noexcept {
+    cache_ = status;
+    cache_age_ms_ = age_ms;
+  }
   // Time spent waiting on the provider until the first chunk.
   std::chrono::nanoseconds upstream_time() const noexcept { return upstream_time_; }
 
@@ -169,6 +198,8 @@ class ChatStream {
   std::string model_;
   std::chrono::nanoseconds upstream_time_{0};
   bool native_ = false;
+  CacheStatus cache_ = CacheStatus::none;
+  std::int64_t cache_age_ms_ = 0;
 };
 
 }  // namespace switchyard

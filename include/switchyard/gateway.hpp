@@ -55,6 +55,8 @@ struct UsageTotals {
   std::uint64_t requests = 0, errors = 0;
   std::int64_t prompt_tokens = 0, cached_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
   double cost_usd = 0;
+  std::uint64_t cache_hits = 0;  // answered by the response cache (hits and coalesced requests)
+  double saved_usd = 0;          // what those answers cost when they were fetched
 };
 
 struct RoutingCounters {

@@ -42,7 +42,7 @@ std::shared_ptr<const CachedEntry> ResponseStore::find(const std::string& key, s
     erase(node);
     return nullptr;
   }
-  if (max_age_ms >= 0 && age > max_age_ms) return nullptr;  // too old for this client, fine for others
+  if (max_age_ms >= 0 && age >= max_age_ms) return nullptr;  // too old for this client, fine for others
   lru_.splice(lru_.begin(), lru_, node);
   return node->entry;
 }

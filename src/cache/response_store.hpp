@@ -7,6 +7,7 @@
 #include <switchyard/chat.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <memory>
 #include <string>
@@ -17,7 +18,8 @@ namespace switchyard::cache {
 
 struct CachedEntry {
   std::string body;                 // the assembled answer (chat.completion JSON, or the client API's own)
-  std::vector<std::string> chunks;  // a streamed answer's chunks as the client received them (empty: it came whole)
+  std::deque<std::string> chunks;   // a streamed answer's chunks as the gateway relayed them (empty: it came whole)
+  bool native = false;              // body / chunks are in the client's own API (not chat completions)
   Usage usage;                      // what the answer used at its provider: what a hit saves
   double cost_usd = 0;
   std::string provider, model;
@@ -33,8 +35,8 @@ class ResponseStore {
   // used ones to make room; false when it alone is larger than max_bytes (not stored).
   bool put(std::string key, CachedEntry entry);
 
-  // The entry when there is one, not expired at `now_ms` and at most
-  // `max_age_ms` old (-1: any age); it becomes the most recently used.
+  // The entry when there is one, not expired at `now_ms` and younger than
+  // `max_age_ms` (-1: any age; 0: none); it becomes the most recently used.
   std::shared_ptr<const CachedEntry> find(const std::string& key, std::int64_t now_ms, std::int64_t max_age_ms = -1);
 
   // Drops every expired entry; how many.

@@ -3,6 +3,13 @@
 #include <switchyard/gateway.hpp>
 
 #include "auth/key_store.hpp"
+#include "cache/completion_chunks.hpp"
+#include "cache/response_cache.hpp"
+#include "providers/openai_usage.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include "config/config_loader.hpp"
 #include "providers/connector_registry.hpp"
 #include "providers/embeddings.hpp"
@@ -30,7 +37,7 @@ struct Gateway::Impl {
       : ex(std::move(executor)), config(std::move(cfg)), keys(config.keys), resolver(config),
         registry(providers::ConnectorRegistry::with_builtins()),
         clients(make_clients(ex, config, registry)), router(ex, config, clients), checker(ex), governor(config.keys),
-        ledger(ex, config.usage) {
+        ledger(ex, config.usage), cache(ex, config.cache, &governance::wall_now_ms) {
     for (std::size_t i = 0; i < config.providers.size(); ++i) {
       checker.watch(i, *clients[i], config.providers[i].health_check_interval,
                     [this](std::size_t provider, bool ok) { router.on_probe(provider, ok); });
@@ -52,7 +59,7 @@ struct Gateway::Impl {
   // One ledger row for a request that ended (or was refused).
   void record(const ChatRequest& request, std::string_view route, std::string_view provider, std::string_view model, int status,
               bool stream, const Usage& used, double cost, std::chrono::steady_clock::duration took, double ttft_ms,
-              const Error* error, std::chrono::nanoseconds upstream = {}) {
+              const Error* error, std::chrono::nanoseconds upstream = {}, CacheStatus cached = CacheStatus::none, double saved = 0) {
     ledger::UsageRow row;
     row.time_ms = now_ms();
     row.request_id = request.request_id;
@@ -75,6 +82,8 @@ struct Gateway::Impl {
     const auto inside = (stream && ttft_ms > 0 ? std::chrono::duration<double, std::micro>(std::chrono::duration<double, std::milli>(ttft_ms))
                                                : std::chrono::duration<double, std::micro>(took)) - std::chrono::duration<double, std::micro>(upstream);
     row.overhead_us = std::max(0.0, inside.count());
+    row.cache = to_string(cached);
+    row.saved_usd = saved;
     ledger.record(row);
   }
 
@@ -132,6 +141,21 @@ struct Gateway::Impl {
   // A whole (non-streamed) answer: chat or embeddings, admitted, routed and accounted.
   asio::awaitable<result<ChatResponse>> answer(ChatRequest request, routing::Operation op);
 
+  // The response cache's paths (a route with `cache = true`): a hit, a
+  // coalesced follower of an identical request in flight, or the leader of a
+  // new fetch (fetch(), run in a coroutine of its own).
+  using Clock = std::chrono::steady_clock;
+  asio::awaitable<result<ChatResponse>> answer_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
+                                                      Clock::time_point started);
+  asio::awaitable<result<ChatStream>> stream_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
+                                                    Clock::time_point started);
+  std::shared_ptr<cache::Flight> lead(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan, bool streaming,
+                                      Clock::time_point started);
+  asio::awaitable<void> fetch(std::shared_ptr<cache::Flight> flight, ChatRequest request, std::string model, cache::CachePlan plan,
+                              Clock::time_point started);
+  // A hit: nothing taken from the key but the request, a ledger row with cost 0 and what it saved.
+  void account_hit(ChatRequest& request, const cache::CachePlan& plan, const cache::CachedEntry& entry, bool stream, Clock::time_point started);
+
   asio::any_io_executor ex;
   Config config;
   auth::KeyStore keys;
@@ -141,7 +165,9 @@ struct Gateway::Impl {
   routing::Router router;
   health::HealthChecker checker;
   governance::Governor governor;
-  ledger::UsageLedger ledger;  // last: its writer thread stops (and writes what is queued) first
+  ledger::UsageLedger ledger;  // its writer thread stops (and writes what is queued) before the members above go
+  // Answers stored and in flight (holds no thread, no reference to the ledger).
+  cache::ResponseCache cache;
   observability::FixedHistogram overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };
 
@@ -228,19 +254,237 @@ asio::awaitable<result<ChatResponse>> Gateway::Impl::answer(ChatRequest request,
     record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, std::chrono::steady_clock::now() - started, 0, &e);
     co_return e;
   }
+  const cache::CachePlan cached = op == routing::Operation::chat ? cache.plan(request, prepared.plan.route_config, prepared.model, false)
+                                                                 : cache::CachePlan{};
+  if (cached.usable()) co_return co_await answer_cached(request, prepared, cached, started);
+  if (cached.status == CacheStatus::bypass) cache.count(cached.route, CacheStatus::bypass);
   auto routed = op == routing::Operation::embeddings ? router.embeddings(prepared.plan, request) : router.chat(prepared.plan, request);
   auto answer = co_await std::move(routed);
   const auto took = std::chrono::steady_clock::now() - started;
   if (answer) {
+    answer->cache = cached.status;
     if (request.admission) request.admission->finish(answer->usage, answer->cost_usd);
     record(request, prepared.model, answer->provider, answer->model, 200, false, answer->usage, answer->cost_usd, took, 0, nullptr,
-                  answer->upstream_time);
+                  answer->upstream_time, cached.status);
   } else {
     if (request.admission) request.admission->finish(Usage{}, 0);
     const Error e = answer.error();
     record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, took, 0, &e);
   }
   co_return answer;
+}
+
+namespace {
+// A reader that waits for a whole answer: registered with the flight while it waits.
+struct WholeReader {
+  explicit WholeReader(std::shared_ptr<cache::Flight> flight) : f(std::move(flight)) { f->attach(&r); }
+  ~WholeReader() { f->detach(&r); }
+  WholeReader(const WholeReader&) = delete;
+  WholeReader& operator=(const WholeReader&) = delete;
+  std::shared_ptr<cache::Flight> f;
+  cache::Flight::Reader r;
+};
+
+std::int64_t age_of(const cache::CachedEntry& e, std::int64_t now_ms) { return std::max<std::int64_t>(0, now_ms - e.stored_ms); }
+}  // namespace
+
+void Gateway::Impl::account_hit(ChatRequest& request, const cache::CachePlan& plan, const cache::CachedEntry& entry, bool stream,
+                                Clock::time_point started) {
+  if (request.admission) request.admission->finish(Usage{}, 0);  // a request, no tokens, nothing spent
+  request.admission.reset();
+  cache.count(plan.route, CacheStatus::hit, entry.cost_usd);
+  const auto took = Clock::now() - started;
+  record(request, plan.route, entry.provider, entry.model, 200, stream, Usage{}, 0, took,
+         stream ? std::chrono::duration<double, std::milli>(took).count() : 0, nullptr, {}, CacheStatus::hit, entry.cost_usd);
+}
+
+std::shared_ptr<cache::Flight> Gateway::Impl::lead(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan, bool streaming,
+                                                   Clock::time_point started) {
+  auto flight = cache.start(plan, streaming);
+  cache.count(plan.route, CacheStatus::miss);
+  // The fetch owns the request (and its admission: the leader's key pays for the answer).
+  asio::co_spawn(ex, fetch(flight, std::move(request), prepared.model, plan, started),
+                 asio::bind_cancellation_slot(flight->cancel_slot(), asio::detached));
+  return flight;
+}
+
+asio::awaitable<void> Gateway::Impl::fetch(std::shared_ptr<cache::Flight> f, ChatRequest request, std::string model, cache::CachePlan plan,
+                                           Clock::time_point started) {
+  const bool streaming = f->streaming();
+  Usage used;
+  double cost = 0;
+  std::string provider, target_model;
+  std::optional<Error> failed;
+  double ttft_ms = 0;
+  std::chrono::nanoseconds upstream{0};
+  try {
+    auto route = resolver.resolve(model);  // the leader's plan viewed its own copy of the name
+    if (!route) {
+      failed = route.error();
+    } else if (!streaming) {
+      auto answer = co_await router.chat(*route, request);
+      if (answer) {
+        used = answer->usage;
+        cost = answer->cost_usd;
+        provider = answer->provider;
+        target_model = answer->model;
+        upstream = answer->upstream_time;
+        f->complete(std::move(*answer));
+      } else {
+        failed = answer.error();
+      }
+    } else {
+      auto stream = co_await router.chat_stream(*route, request);
+      if (!stream) {
+        failed = stream.error();
+      } else {
+        ttft_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+        provider = stream->provider();
+        target_model = stream->model();
+        upstream = stream->upstream_time();
+        f->open(provider, target_model, stream->native(), upstream);
+        for (;;) {
+          co_await f->room();  // the slowest client holds back the provider
+          auto item = co_await stream->next();
+          f->set_usage(stream->usage(), stream->cost_usd());
+          if (!item) {
+            failed = item.error();
+            break;
+          }
+          if (!*item) break;
+          f->push(**item);
+        }
+        used = stream->usage();
+        cost = stream->cost_usd();
+        if (!failed) f->end(used, cost);
+      }
+    }
+  } catch (const std::exception& e) {
+    failed = make_error(errc::internal, std::string("response cache fetch: ") + e.what());
+  }
+  if (failed) f->fail(*failed);
+  if (request.admission) request.admission->finish(used, cost);
+  const int status = !failed ? 200 : failed->code == errc::cancelled ? 499 : error::http_status_of(*failed);
+  record(request, plan.route, failed && provider.empty() ? std::string_view(failed->provider) : std::string_view(provider), target_model, status,
+         streaming, used, cost, Clock::now() - started, ttft_ms, failed ? &*failed : nullptr, upstream, CacheStatus::miss);
+  cache.settle(plan, f);
+}
+
+asio::awaitable<result<ChatResponse>> Gateway::Impl::answer_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
+                                                                   Clock::time_point started) {
+  if (auto entry = cache.find(plan)) {
+    if (auto body = cache::whole_body(*entry)) {
+      account_hit(request, plan, *entry, false, started);
+      ChatResponse out{std::move(*body), entry->provider, entry->model};
+      out.native = entry->native;
+      out.cache = CacheStatus::hit;
+      out.cache_age_ms = age_of(*entry, cache.now_ms());
+      co_return out;
+    }
+  }
+  auto flight = cache.in_flight(plan);
+  const bool leader = !flight;
+  if (leader) flight = lead(request, prepared, plan, false, started);
+  const auto waited_from = Clock::now();
+  WholeReader reader(flight);
+  const bool stayed = co_await flight->wait(SIZE_MAX);
+  const auto waited = Clock::now() - waited_from;
+  std::optional<Error> failed;
+  if (!stayed) failed = make_error(errc::cancelled, "the client left");
+  else if (flight->state() == cache::Flight::State::failed) failed = flight->error();
+  ChatResponse out;
+  if (!failed) {
+    if (flight->streaming()) {
+      auto body = cache::assemble_completion(flight->chunks());
+      if (body) out.body = std::move(*body);
+      else failed = make_error(errc::upstream_bad_response, "the answer to an identical request in flight could not be assembled", flight->provider());
+    } else {
+      out.body = flight->whole().body;
+    }
+  }
+  if (!leader) {  // the leader's row and admission are the fetch's
+    if (request.admission) request.admission->finish(Usage{}, 0);
+    const double saved = failed ? 0 : flight->cost_usd();
+    cache.count(plan.route, CacheStatus::coalesced, saved);
+    const int status = !failed ? 200 : failed->code == errc::cancelled ? 499 : error::http_status_of(*failed);
+    record(request, plan.route, flight->provider(), flight->model(), status, false, Usage{}, 0, Clock::now() - started, 0,
+           failed ? &*failed : nullptr, waited, CacheStatus::coalesced, saved);
+  }
+  if (failed) co_return *failed;
+  out.provider = flight->provider();
+  out.model = flight->model();
+  out.native = flight->native();
+  out.upstream_time = leader ? flight->upstream_time() : std::chrono::duration_cast<std::chrono::nanoseconds>(waited);
+  if (leader) {
+    out.usage = flight->usage();
+    out.cost_usd = flight->cost_usd();
+  }
+  out.cache = leader ? CacheStatus::miss : CacheStatus::coalesced;
+  co_return out;
+}
+
+asio::awaitable<result<ChatStream>> Gateway::Impl::stream_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
+                                                                 Clock::time_point started) {
+  const bool include_usage = providers::wants_usage(request.body);
+  if (auto entry = cache.find(plan)) {
+    account_hit(request, plan, *entry, true, started);
+    ChatStream out(cache::entry_reader(entry, include_usage), entry->provider, entry->model);
+    out.set_native(entry->native);
+    out.set_cache(CacheStatus::hit, age_of(*entry, cache.now_ms()));
+    co_return out;
+  }
+  auto flight = cache.in_flight(plan);
+  const bool leader = !flight;
+  if (leader) flight = lead(request, prepared, plan, true, started);
+  const auto waited_from = Clock::now();
+  auto ticket = std::move(request.admission);  // a follower's: finished when its stream ends
+  if (!flight->streaming()) {
+    // A whole answer in flight: wait for it, then replay it as a stream.
+    WholeReader reader(flight);
+    const bool stayed = co_await flight->wait(SIZE_MAX);
+    if (ticket) ticket->finish(Usage{}, 0);
+    const Error gone = make_error(errc::cancelled, "the client left");
+    const Error* failed = !stayed ? &gone : flight->state() == cache::Flight::State::failed ? &flight->error() : nullptr;
+    const double saved = failed ? 0 : flight->cost_usd();
+    cache.count(plan.route, CacheStatus::coalesced, saved);
+    record(request, plan.route, flight->provider(), flight->model(), failed ? (failed == &gone ? 499 : error::http_status_of(*failed)) : 200, true,
+           Usage{}, 0, Clock::now() - started, std::chrono::duration<double, std::milli>(Clock::now() - started).count(), failed,
+           Clock::now() - waited_from, CacheStatus::coalesced, saved);
+    if (failed) co_return *failed;
+    auto entry = std::make_shared<cache::CachedEntry>();
+    entry->body = flight->whole().body;
+    entry->usage = flight->usage();
+    ChatStream out(cache::entry_reader(std::move(entry), include_usage), flight->provider(), flight->model(),
+                   std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - waited_from));
+    out.set_cache(CacheStatus::coalesced);
+    co_return out;
+  }
+  std::function<void(const Error*)> on_end;
+  if (!leader) {
+    on_end = [this, ticket, flight, plan, started, request_id = request.request_id, key = request.key, waited_from](const Error* e) {
+      if (ticket) ticket->finish(Usage{}, 0);
+      const double saved = e ? 0 : flight->cost_usd();
+      cache.count(plan.route, CacheStatus::coalesced, saved);
+      ChatRequest who{boost::json::object(), std::nullopt, request_id, key};
+      record(who, plan.route, flight->provider(), flight->model(), !e ? 200 : e->code == errc::cancelled ? 499 : error::http_status_of(*e), true,
+             Usage{}, 0, Clock::now() - started, 0, e, {}, CacheStatus::coalesced, saved);
+    };
+  }
+  auto source = cache::flight_reader(flight, include_usage, leader, std::move(on_end));
+  co_await source->fill();  // the first chunk, the end or the failure
+  if (flight->chunk_count() == 0) {
+    const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
+    if (cancelled) co_return make_error(errc::cancelled, "the client left");
+    if (flight->state() == cache::Flight::State::failed) {
+      Error e = flight->error();
+      co_return e;  // the source's end (its destructor) writes a follower's row
+    }
+  }
+  ChatStream out(std::move(source), flight->provider(), flight->model(),
+                 leader ? flight->upstream_time() : std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - waited_from));
+  out.set_native(flight->native());
+  out.set_cache(leader ? CacheStatus::miss : CacheStatus::coalesced);
+  co_return out;
 }
 
 asio::awaitable<std::vector<UsageTotals>> Gateway::usage(std::int64_t from_ms, std::int64_t to_ms, std::string group_by, std::string key) {
@@ -313,6 +557,9 @@ asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
     impl_->record(request, prepared.model, e.provider, {}, error::http_status_of(e), true, {}, 0, std::chrono::steady_clock::now() - started, 0, &e);
     co_return e;
   }
+  const auto cached = impl_->cache.plan(request, prepared.plan.route_config, prepared.model, true);
+  if (cached.usable()) co_return co_await impl_->stream_cached(request, prepared, cached, started);
+  if (cached.status == CacheStatus::bypass) impl_->cache.count(cached.route, CacheStatus::bypass);
   auto stream = co_await impl_->router.chat_stream(prepared.plan, request);
   if (!stream) {
     if (request.admission) request.admission->finish(Usage{}, 0);
@@ -324,16 +571,17 @@ asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
   const auto upstream_time = stream->upstream_time();
   const auto handed_out = std::chrono::steady_clock::now();  // the first chunk is here: the time to first token
   auto finish = [impl = impl_.get(), ticket = std::move(request.admission), started, handed_out, route = prepared.model,
-                 request_id = request.request_id, key = request.key](const ChatStream& s, const Error* e) {
+                 request_id = request.request_id, key = request.key, status = cached.status](const ChatStream& s, const Error* e) {
     if (ticket) ticket->finish(s.usage(), s.cost_usd());
     ChatRequest who{boost::json::object(), std::nullopt, request_id, key};
     impl->record(who, route, s.provider(), s.model(), e && e->code == errc::cancelled ? 499 : 200, true, s.usage(), s.cost_usd(),
                  std::chrono::steady_clock::now() - started, std::chrono::duration<double, std::milli>(handed_out - started).count(), e,
-                 s.upstream_time());
+                 s.upstream_time(), status);
   };
   const bool native = stream->native();
   ChatStream accounted(std::make_unique<AccountedChunkSource>(std::move(*stream), std::move(finish)), provider, model, upstream_time);
   accounted.set_native(native);
+  accounted.set_cache(cached.status);
   co_return accounted;
 }
 
@@ -367,6 +615,7 @@ std::string Gateway::metrics_text() const {
   observability::PrometheusWriter out;
   impl_->router.write_metrics(out);
   impl_->governor.write_metrics(out);
+  impl_->cache.write_metrics(out);
   out.help("switchyard_ledger_rows_total", "counter", "Usage ledger rows written.");
   out.sample("switchyard_ledger_rows_total", {}, static_cast<double>(impl_->ledger.written()));
   out.help("switchyard_ledger_dropped_total", "counter", "Usage ledger rows dropped because the writer fell behind (the requests were served).");

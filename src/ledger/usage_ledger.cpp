@@ -71,10 +71,11 @@ struct UsageLedger::Slot {
   Text<64> provider;
   Text<128> model;
   Text<48> error;
+  Text<12> cache;
   int status = 0;
   bool stream = false;
   std::int64_t prompt = 0, cached = 0, cache_write = 0, completion = 0, reasoning = 0;
-  double cost = 0, latency = 0, ttft = 0, overhead = 0;
+  double cost = 0, latency = 0, ttft = 0, overhead = 0, saved = 0;
 };
 
 struct UsageLedger::Db {
@@ -116,15 +117,18 @@ UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config)
   db_->exec(
       "CREATE TABLE IF NOT EXISTS usage(time_ms INTEGER NOT NULL, request_id TEXT, key TEXT, route TEXT, provider TEXT, model TEXT,"
       " status INTEGER, stream INTEGER, prompt_tokens INTEGER, cached_tokens INTEGER, cache_write_tokens INTEGER,"
-      " completion_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL, latency_ms REAL, ttft_ms REAL, error TEXT, overhead_us REAL);"
+      " completion_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL, latency_ms REAL, ttft_ms REAL, error TEXT, overhead_us REAL,"
+      " cache TEXT, saved_usd REAL);"
       "CREATE INDEX IF NOT EXISTS usage_time ON usage(time_ms);"
       "CREATE INDEX IF NOT EXISTS usage_key_time ON usage(key, time_ms);");
-  // A file from before the overhead column: add it (an error here means it is there already).
-  sqlite3_exec(db_->db, "ALTER TABLE usage ADD COLUMN overhead_us REAL", nullptr, nullptr, nullptr);
+  // A file from before the overhead or cache columns: add them (an error here means it is there already).
+  for (const char* column : {"overhead_us REAL", "cache TEXT", "saved_usd REAL"}) {
+    sqlite3_exec(db_->db, (std::string("ALTER TABLE usage ADD COLUMN ") + column).c_str(), nullptr, nullptr, nullptr);
+  }
   if (sqlite3_prepare_v2(db_->db,
                          "INSERT INTO usage(time_ms, request_id, key, route, provider, model, status, stream, prompt_tokens, cached_tokens,"
-                         " cache_write_tokens, completion_tokens, reasoning_tokens, cost_usd, latency_ms, ttft_ms, error, overhead_us)"
-                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         " cache_write_tokens, completion_tokens, reasoning_tokens, cost_usd, latency_ms, ttft_ms, error, overhead_us, cache, saved_usd)"
+                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &db_->insert, nullptr) != SQLITE_OK) {
     throw std::runtime_error(std::string("usage ledger: ") + sqlite3_errmsg(db_->db));
   }
@@ -162,6 +166,8 @@ bool UsageLedger::record(const UsageRow& r) noexcept {
   s.latency = r.latency_ms;
   s.ttft = r.ttft_ms;
   s.overhead = r.overhead_us;
+  s.cache.set(r.cache);
+  s.saved = r.saved_usd;
   tail_.store(tail + 1, std::memory_order_release);
   return true;
 }
@@ -195,6 +201,9 @@ std::size_t UsageLedger::drain() {
     sqlite3_bind_double(st, 16, s.ttft);
     text(17, s.error.view());
     sqlite3_bind_double(st, 18, s.overhead);
+    if (s.cache.size > 0) text(19, s.cache.view());
+    else sqlite3_bind_null(st, 19);
+    sqlite3_bind_double(st, 20, s.saved);
     sqlite3_step(st);
     sqlite3_reset(st);
     head_.store(i + 1, std::memory_order_release);  // the slot is free again
@@ -249,7 +258,7 @@ std::vector<UsageTotals> query_totals(sqlite3* db, Ms from, Ms to, GroupBy group
   std::vector<UsageTotals> out;
   const std::string sql = std::string("SELECT ") + group_column(group) +
                           ", COUNT(*), SUM(status >= 400), SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens),"
-                          " SUM(reasoning_tokens), SUM(cost_usd) FROM usage WHERE time_ms >= ?1 AND time_ms < ?2" +
+                          " SUM(reasoning_tokens), SUM(cost_usd), SUM(cache IN ('hit', 'coalesced')), TOTAL(saved_usd) FROM usage WHERE time_ms >= ?1 AND time_ms < ?2" +
                           (key_filter.empty() ? "" : " AND key = ?3") + " GROUP BY 1 ORDER BY 1";
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return out;
@@ -266,6 +275,8 @@ std::vector<UsageTotals> query_totals(sqlite3* db, Ms from, Ms to, GroupBy group
     t.completion_tokens = sqlite3_column_int64(st, 5);
     t.reasoning_tokens = sqlite3_column_int64(st, 6);
     t.cost_usd = sqlite3_column_double(st, 7);
+    t.cache_hits = static_cast<std::uint64_t>(sqlite3_column_int64(st, 8));
+    t.saved_usd = sqlite3_column_double(st, 9);
     out.push_back(std::move(t));
   }
   sqlite3_finalize(st);

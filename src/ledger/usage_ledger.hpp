@@ -32,6 +32,7 @@ using Ms = std::int64_t;  // milliseconds since the epoch, UTC
 struct UsageRow {
   Ms time_ms = 0;
   std::string_view request_id, key, route, provider, model, error;
+  std::string_view cache;  // the response cache's verdict: "" (route not cached), hit, miss, coalesced, bypass
   int status = 0;
   bool stream = false;
   std::int64_t prompt_tokens = 0, cached_tokens = 0, cache_write_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
@@ -39,6 +40,7 @@ struct UsageRow {
   double latency_ms = 0;
   double ttft_ms = 0;  // streams: time to first chunk
   double overhead_us = 0;  // time inside the gateway core, excluding the wait on the provider
+  double saved_usd = 0;    // a hit or coalesced request: what the answer cost when it was fetched
 };
 
 using UsageTotals = switchyard::UsageTotals;

@@ -106,6 +106,14 @@ asio::awaitable<void> ChatHandler::embeddings(RequestContext& r) {
   return serve(r, std::move(request), false, Dialect(std::in_place_type<OpenAiDialect>), Kind::embeddings);
 }
 
+// x-switchyard-cache (a coalesced request is a hit: it cost nothing) and, on a hit, its age in seconds.
+void ChatHandler::cache_headers(RequestContext& r, CacheStatus status, std::int64_t age_ms) {
+  if (status == CacheStatus::none) return;
+  r.outcome.cache = to_string(status);
+  r.headers.add("x-switchyard-cache", status == CacheStatus::coalesced ? "hit" : to_string(status));
+  if (status == CacheStatus::hit) r.headers.add("age", std::to_string(age_ms / 1000));
+}
+
 // The stages after authentication: admit, cache lookup, route; then the
 // answer, whole (here) or relayed (relay()).
 asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect_storage, Kind kind) {
@@ -119,14 +127,12 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
   }
   request.admitted = true;
   request.admission = std::move(admission.ticket);
+  request.cache = r.head.cache;
   std::optional<ChatResponse> got;
-  if (kind == Kind::chat) {
-    if (auto hit = cache_.find(r.key, route, request.body, r.headers); hit && !streaming) got = ChatResponse{std::move(hit->body)};
-  }
   r.watch.arm();
   if (streaming) {
     co_await relay(r, std::move(request), dialect);
-  } else if (!got) {
+  } else {
     auto call = kind == Kind::embeddings ? gateway_.embeddings(std::move(request)) : gateway_.chat(std::move(request));
     auto answer = co_await std::move(call);
     if (answer) got = std::move(*answer);
@@ -145,6 +151,7 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
       r.outcome.output_tokens = got->usage.completion_tokens;
       r.outcome.cost_usd = got->cost_usd;
       r.outcome.overhead_us = accounting_.overhead(r.read_at, got->upstream_time);
+      cache_headers(r, got->cache, got->cache_age_ms);
       const std::string overhead = std::to_string(r.outcome.overhead_us);
       const auto m = r.meta(overhead);
       if (!m.keep_alive) r.outcome.close = true;
@@ -206,6 +213,7 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
   r.outcome.target_model = stream.model();
   r.outcome.status = 200;
   r.outcome.overhead_us = accounting_.overhead(r.read_at, stream.upstream_time());
+  cache_headers(r, stream.cache(), stream.cache_age_ms());
   const std::string overhead = std::to_string(r.outcome.overhead_us);
   const auto m = r.meta(overhead);  // views `overhead`: keep it alive while m is used
   if (!m.keep_alive) r.outcome.close = true;

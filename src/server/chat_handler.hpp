@@ -1,7 +1,7 @@
 #pragma once
 // Serves a chat request in the client's API (OpenAI chat completions or
 // Anthropic messages), and embeddings, through the pipeline's stages: (authenticated by the
-// session) → admit → cache lookup → route (Gateway) → write, non-streamed or
+// session) → admit → (Gateway: cache lookup → route) → write, non-streamed or
 // relayed chunk by chunk → account. A client that leaves cancels the upstream.
 #include <switchyard/gateway.hpp>
 
@@ -13,7 +13,6 @@
 #include "observability/logger.hpp"
 #include "pipeline/accounting.hpp"
 #include "pipeline/admission.hpp"
-#include "pipeline/cache_lookup.hpp"
 #include "server/anthropic_dialect.hpp"
 #include "server/openai_dialect.hpp"
 #include "server/responses_dialect.hpp"
@@ -49,6 +48,7 @@ class ChatHandler {
   // A stream's bytes framed and not yet written are written at this size at the latest.
   static constexpr std::size_t kMaxBatch = 64 * 1024;
   boost::asio::awaitable<void> relay(RequestContext& r, ChatRequest request, ChatDialect& dialect);
+  static void cache_headers(RequestContext& r, CacheStatus status, std::int64_t age_ms);
   enum class Ended { no, clean, broken };
   Ended frame(RequestContext& r, ChatStream& stream, ChunkSource::Item& chunk, ChatDialect& dialect, std::string& batch,
               std::string& why);
@@ -57,7 +57,6 @@ class ChatHandler {
   observability::Logger& log_;
   pipeline::Accounting& accounting_;
   pipeline::AdmissionControl admission_;
-  pipeline::CacheLookup cache_;
   std::uint64_t stream_chunks_ = 0;
   std::uint64_t stream_writes_ = 0;
 };

@@ -1,5 +1,7 @@
 #include "server/request_head.hpp"
 
+#include "server/cache_control.hpp"
+
 #include <boost/beast/core/string.hpp>
 
 #include "server/request_id.hpp"
@@ -60,6 +62,13 @@ RequestHead read_request_head(const RequestHeader& header, bool keep_alive, bool
     bool printable = true;
     for (char c : v) printable = printable && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
     if (printable) h.anthropic_beta = std::string(v);
+  }
+  {
+    const auto cc = header.find(http::field::cache_control);
+    const auto sw = header.find("x-switchyard-cache");
+    if (cc != header.end() || sw != header.end()) {
+      h.cache = parse_cache_control(cc != header.end() ? std::string_view(cc->value()) : std::string_view(), sw != header.end() ? std::string_view(sw->value()) : std::string_view());
+    }
   }
   h.has_body = chunked || content_length > 0;
   return h;

@@ -15,6 +15,8 @@
 #include <boost/beast/http/verb.hpp>
 
 #include <optional>
+#include <switchyard/chat.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,7 @@ struct RequestHead {
   bool keep_alive = true;
   std::string authorization;  // Authorization, else x-api-key ("" when neither)
   std::string request_id;     // the client's x-request-id when acceptable, else ""
+  CacheControl cache;         // Cache-Control / x-switchyard-cache: what the response cache may do
   std::string anthropic_beta;  // anthropic-beta (≤ 1 KiB, printable), for a passed-through /v1/messages request
   bool expect_continue = false;
   bool has_body = false;      // a Content-Length above 0, or chunked

@@ -22,7 +22,7 @@ boost::json::object totals_json(const UsageTotals& t) {
   return boost::json::object{{"requests", t.requests},           {"errors", t.errors},
                              {"prompt_tokens", t.prompt_tokens}, {"cached_tokens", t.cached_tokens},
                              {"completion_tokens", t.completion_tokens}, {"reasoning_tokens", t.reasoning_tokens},
-                             {"cost_usd", t.cost_usd}};
+                             {"cost_usd", t.cost_usd}, {"cache_hits", t.cache_hits}, {"saved_usd", t.saved_usd}};
 }
 
 std::string csv_field(std::string_view v) {
@@ -56,13 +56,14 @@ std::optional<std::int64_t> parse_time(std::string_view text) {
 }
 
 std::string usage_csv(std::string_view group_by, const std::vector<UsageTotals>& rows) {
-  std::string out = std::string(group_by) + ",requests,errors,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens,cost_usd\r\n";
+  std::string out = std::string(group_by) + ",requests,errors,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens,cost_usd,cache_hits,saved_usd\r\n";
   for (const auto& t : rows) {
-    char cost[32];
+    char cost[32], saved[32];
     std::snprintf(cost, sizeof cost, "%.6f", t.cost_usd);
+    std::snprintf(saved, sizeof saved, "%.6f", t.saved_usd);
     out += csv_field(t.group) + ',' + std::to_string(t.requests) + ',' + std::to_string(t.errors) + ',' + std::to_string(t.prompt_tokens) + ',' +
            std::to_string(t.cached_tokens) + ',' + std::to_string(t.completion_tokens) + ',' + std::to_string(t.reasoning_tokens) + ',' + cost +
-           "\r\n";
+           ',' + std::to_string(t.cache_hits) + ',' + saved + "\r\n";
   }
   return out;
 }

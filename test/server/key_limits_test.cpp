@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(the_admin_reads_usage_grouped_as_json_or_csv) {
   auto csv = h.run(http_call(h.port(), verb::get, "/admin/usage?group_by=key&format=csv&from=2020-01-01", "", admin));
   BOOST_REQUIRE_EQUAL(csv.status, 200u);
   BOOST_TEST(field(csv, "content-type") == "text/csv");
-  BOOST_TEST(csv.body.find("key,requests,errors,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens,cost_usd\r\n") == 0u);
+  BOOST_TEST(csv.body.find("key,requests,errors,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens,cost_usd,cache_hits,saved_usd\r\n") == 0u);
   BOOST_TEST(csv.body.find("test,3,1,") != std::string::npos, csv.body);
   BOOST_TEST(h.run(http_call(h.port(), verb::get, "/admin/usage?group_by=color", "", admin)).status == 400u);
   BOOST_TEST(h.run(http_call(h.port(), verb::get, "/admin/usage?from=yesterday", "", admin)).status == 400u);

@@ -1,0 +1,37 @@
+#pragma once
+// A streamed chat answer and a whole one are the same answer in two shapes:
+// the response cache serves a stored stream to a client that asked for a whole
+// answer, and a stored whole answer to one that asked for a stream.
+#include <switchyard/chat.hpp>
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchyard::cache {
+
+// chat.completion.chunk texts → the chat.completion they add up to (content,
+// reasoning_content, refusal and tool calls joined per choice, the finish
+// reason, the usage). nullopt when a chunk is not a chunk or no choice finished.
+std::optional<std::string> assemble_completion(const std::deque<std::string>& chunks);
+
+// chat.completion → the chunks a stream of it carries: the role, the reasoning,
+// the content, each tool call, the finish reason; and the usage chunk
+// (choices: []) when `include_usage` and the answer reports usage. Empty when
+// the body is not a chat.completion.
+std::vector<std::string> completion_to_chunks(std::string_view completion, bool include_usage);
+
+// A usage-only chunk ("choices": [] with "usage"): what a stream carries
+// only for a client that asked for it (stream_options.include_usage).
+bool is_usage_only_chunk(std::string_view chunk) noexcept;
+
+// The usage-only chunk for `usage`, with the id, created and model of `like` (another chunk of the stream).
+std::string usage_chunk(std::string_view like, const Usage& usage);
+
+// Whether an answer finished (a finish reason, stop reason or completed
+// status is present): only finished answers are stored.
+bool finished_answer(std::string_view text) noexcept;
+
+}  // namespace switchyard::cache

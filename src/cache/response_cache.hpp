@@ -1,0 +1,92 @@
+#pragma once
+// The response cache: exact-match answers for routes with `cache = true`
+// ([cache] enabled). Decides per request whether and how it is cached (its
+// key, scope, TTL, the client's Cache-Control), keeps the stored answers
+// (ResponseStore, LRU under max_bytes) and the answers being fetched
+// (Flight: identical requests in flight are coalesced), serves hits as whole
+// answers or replayed streams in either shape, and counts what it did for
+// /metrics. The Gateway runs the fetches and writes the ledger rows.
+#include <switchyard/chat.hpp>
+#include <switchyard/config.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "cache/flight.hpp"
+#include "cache/response_store.hpp"
+
+namespace switchyard::observability {
+class PrometheusWriter;
+}
+
+namespace switchyard::cache {
+
+using Clock = std::function<std::int64_t()>;  // wall clock, milliseconds since the epoch
+
+// What the cache does for one request.
+struct CachePlan {
+  CacheStatus status = CacheStatus::none;  // none: not a caching route; bypass: the client said so
+  std::string key;                         // set when the cache is used
+  std::string route;
+  std::int64_t ttl_ms = 0;
+  std::int64_t max_age_ms = -1;
+  bool lookup = false;  // may be served from the cache or an identical request in flight
+  bool store = false;   // its answer may be stored
+  bool usable() const noexcept { return status == CacheStatus::miss; }
+};
+
+class ResponseCache {
+ public:
+  ResponseCache(boost::asio::any_io_executor ex, const CacheConfig& config, Clock clock);
+
+  // `route` is the route's config (nullptr: not a configured route, never cached), `name` what the client asked for.
+  CachePlan plan(const ChatRequest& request, const ModelRouteConfig* route, std::string_view name, bool streaming) const;
+
+  // A stored answer for the plan (counted as a hit), or null.
+  std::shared_ptr<const CachedEntry> find(const CachePlan& plan);
+  // The fetch in flight for the plan's key that a new reader may join, or null.
+  std::shared_ptr<Flight> in_flight(const CachePlan& plan);
+  // A new fetch for the plan's key, registered for followers.
+  std::shared_ptr<Flight> start(const CachePlan& plan, bool streaming);
+  // The fetch ended: stored when it finished cleanly (and the plan allows), unregistered.
+  void settle(const CachePlan& plan, const std::shared_ptr<Flight>& flight);
+
+  std::int64_t now_ms() const { return clock_(); }
+  void count(const std::string& route, CacheStatus status, double saved_usd = 0);
+  void write_metrics(observability::PrometheusWriter& out) const;
+  const ResponseStore& store() const noexcept { return store_; }
+  bool enabled() const noexcept { return config_.enabled; }
+
+ private:
+  boost::asio::any_io_executor ex_;
+  CacheConfig config_;
+  Clock clock_;
+  ResponseStore store_;
+  std::int64_t last_sweep_ms_ = 0;
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
+  // By route (configured routes only: bounded): hit, miss, bypass, coalesced.
+  std::map<std::string, std::array<std::uint64_t, 4>, std::less<>> requests_;
+  double saved_usd_ = 0;
+};
+
+// Reads a stream out of a Flight (a leader or a follower) or a stored answer
+// (a hit), as a ChunkSource; `include_usage`: the client asked for the usage
+// chunk (OpenAI chunks: one the stored stream lacks is made from its usage,
+// one it has but the client did not ask for is left out). `on_end` runs once
+// when the stream ends, breaks or is dropped (accounting).
+std::unique_ptr<ChunkSource> flight_reader(std::shared_ptr<Flight> flight, bool include_usage, bool leader,
+                                           std::function<void(const Error*)> on_end);
+std::unique_ptr<ChunkSource> entry_reader(std::shared_ptr<const CachedEntry> entry, bool include_usage);
+
+// A stored answer as a whole answer (assembled from its chunks when it was a
+// stream); nullopt when it cannot be (a native stream, or chunks that do not assemble).
+std::optional<std::string> whole_body(const CachedEntry& entry);
+
+}  // namespace switchyard::cache

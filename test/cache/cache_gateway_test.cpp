@@ -1,0 +1,390 @@
+// Integration: the response cache through the real gateway and the mock, over
+// HTTP and through the embedded API: hits never reach the provider and are
+// byte-identical to the miss, whole and streamed in every combination (tool
+// calls too); keys are scoped; errors and cut streams are never stored; the
+// client's Cache-Control is obeyed; identical requests in flight are
+// coalesced (a hundred at once reach the provider once), and a reader that
+// leaves, the leader's own client included, leaves the others alone.
+#include <boost/test/unit_test.hpp>
+
+#include <boost/json.hpp>
+
+#include <boost/asio/redirect_error.hpp>
+
+#include <limits>
+
+#include "support/gateway_harness.hpp"
+
+using namespace switchyard;
+using namespace switchyard::test;
+using http::verb;
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr const char* kOtherKey = "sy-test-client-key-0002";
+
+// Routes on the one mock: "fast" (OpenAI type, cached), "plain" (same target,
+// not cached), "tools" (an anthropic provider, cached: tool calls come back
+// translated into OpenAI chunks). Two keys.
+std::function<void(Config&)> caching(bool per_key = true) {
+  return [per_key](Config& c) {
+    c.cache.enabled = true;
+    c.cache.per_key = per_key;
+    ProviderConfig ant = c.providers[0];
+    ant.name = "ant";
+    ant.type = ProviderType::anthropic;
+    ant.base_url = ant.base_url.substr(0, ant.base_url.size() - 3);
+    c.providers.push_back(ant);
+    TargetConfig priced{"mock", "mock-fast"};
+    priced.input_price = 1.0;
+    priced.output_price = 2.0;
+    c.models = {ModelRouteConfig{"fast", Strategy::failover, {priced}}, ModelRouteConfig{"plain", Strategy::failover, {priced}},
+                ModelRouteConfig{"tools", Strategy::failover, {TargetConfig{"ant", "claude-x"}}}};
+    c.models[0].cache = true;
+    c.models[2].cache = true;
+    c.keys.push_back(KeyConfig{"other", kOtherKey, {}});
+    c.resilience.attempts_per_target = 1;
+  };
+}
+
+const std::string kTools =
+    R"(,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}])";
+
+std::string body_for(const std::string& model, const std::string& text, bool stream, const std::string& extra = "") {
+  return R"({"model":")" + model + R"(","max_tokens":50,"messages":[{"role":"user","content":")" + text + "\"}]" +
+         (stream ? R"(,"stream":true,"stream_options":{"include_usage":true})" : "") + extra + "}";
+}
+
+HttpResult ask(GatewayHarness& h, const std::string& body, Headers headers = auth_headers()) {
+  return h.run(http_call(h.port(), verb::post, "/v1/chat/completions", body, std::move(headers)));
+}
+
+std::string cache_header(const HttpResult& r) {
+  auto it = r.headers.find("x-switchyard-cache");
+  return it == r.headers.end() ? std::string("(none)") : std::string(it->value());
+}
+
+// What a whole answer says, in the shape read_streamed_answer gives a stream.
+StreamedAnswer read_whole_answer(const std::string& body) {
+  StreamedAnswer a;
+  const auto j = json::parse(body).as_object();
+  const auto& choice = j.at("choices").as_array()[0].as_object();
+  const auto& m = choice.at("message").as_object();
+  if (const auto* c = m.if_contains("content"); c && c->is_string()) a.text = std::string(c->as_string());
+  if (const auto* calls = m.if_contains("tool_calls")) {
+    const auto& fn = calls->as_array()[0].at("function").as_object();
+    a.tool_name = std::string(fn.at("name").as_string());
+    a.tool_args = std::string(fn.at("arguments").as_string());
+  }
+  a.finish = std::string(choice.at("finish_reason").as_string());
+  if (const auto* u = j.if_contains("usage")) a.completion_tokens = u->at("completion_tokens").as_int64();
+  return a;
+}
+
+StreamedAnswer read_any(const HttpResult& r, bool stream) { return stream ? read_streamed_answer(r.body) : read_whole_answer(r.body); }
+
+std::string metrics(GatewayHarness& h) { return h.gateway().metrics_text(); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(response_cache_gateway)
+
+BOOST_AUTO_TEST_CASE(a_second_identical_request_is_a_hit_that_never_reaches_the_provider) {
+  GatewayHarness h({}, caching());
+  const auto body = body_for("fast", "hello", false);
+  auto first = ask(h, body);
+  BOOST_REQUIRE_EQUAL(first.status, 200u);
+  BOOST_TEST(cache_header(first) == "miss");
+  BOOST_TEST(h.mock().stats().requests == 1u);
+  // Key order and the stream flag's absence do not matter; the answer is the same bytes.
+  auto second = ask(h, R"({"messages":[{"content":"hello","role":"user"}],"max_tokens":50,"model":"fast"})");
+  BOOST_REQUIRE_EQUAL(second.status, 200u);
+  BOOST_TEST(cache_header(second) == "hit");
+  BOOST_TEST(std::string(second.headers["age"]) == "0");
+  BOOST_TEST(second.body == first.body);
+  BOOST_TEST(h.mock().stats().requests == 1u);
+  // Any other difference is another entry.
+  auto other = ask(h, body_for("fast", "hello!", false));
+  BOOST_TEST(cache_header(other) == "miss");
+  BOOST_TEST(h.mock().stats().requests == 2u);
+  // A route without `cache` never caches and says nothing.
+  ask(h, body_for("plain", "hello", false));
+  auto plain = ask(h, body_for("plain", "hello", false));
+  BOOST_TEST(cache_header(plain) == "(none)");
+  BOOST_TEST(h.mock().stats().requests == 4u);
+
+  const auto m = metrics(h);
+  BOOST_TEST(metric(m, R"(switchyard_cache_requests_total{route="fast",result="hit"})") == 1);
+  BOOST_TEST(metric(m, R"(switchyard_cache_requests_total{route="fast",result="miss"})") == 2);
+  BOOST_TEST(metric(m, "switchyard_cache_entries") == 2);
+  BOOST_TEST(metric(m, "switchyard_cache_bytes") > 0);
+  BOOST_TEST(metric(m, "switchyard_cache_saved_usd_total") > 0);
+  // The ledger: the hit is a request with cost 0 and the cost it saved.
+  auto totals = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "route", ""));
+  BOOST_REQUIRE(!totals.empty());
+  const auto& fast = totals.front();
+  BOOST_TEST(fast.group == "fast");
+  BOOST_TEST(fast.requests == 3u);
+  BOOST_TEST(fast.cache_hits == 1u);
+  const auto first_usage = json::parse(first.body).at("usage");
+  const double first_cost = (first_usage.at("prompt_tokens").to_number<double>() * 1.0 + first_usage.at("completion_tokens").to_number<double>() * 2.0) / 1e6;
+  BOOST_TEST(fast.saved_usd == first_cost, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(fast.cost_usd == 2 * first_cost, boost::test_tools::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_CASE(streamed_and_whole_hits_in_every_combination_with_text_and_tool_calls) {
+  GatewayHarness h({}, caching());
+  int n = 0;
+  for (const std::string route : {"fast", "tools"}) {
+    for (const bool first_stream : {false, true}) {
+      for (const bool second_stream : {false, true}) {
+        BOOST_TEST_CONTEXT("route " << route << ", first " << (first_stream ? "streamed" : "whole") << ", then "
+                                    << (second_stream ? "streamed" : "whole")) {
+          const std::string text = "question " + std::to_string(++n);
+          const std::string extra = route == "tools" ? kTools : "";
+          const auto before = h.mock().stats().requests;
+          auto miss = ask(h, body_for(route, text, first_stream, extra));
+          BOOST_REQUIRE_EQUAL(miss.status, 200u);
+          BOOST_TEST(cache_header(miss) == "miss");
+          auto hit = ask(h, body_for(route, text, second_stream, extra));
+          BOOST_REQUIRE_EQUAL(hit.status, 200u);
+          BOOST_TEST(cache_header(hit) == "hit");
+          BOOST_TEST(h.mock().stats().requests == before + 1);
+          if (first_stream == second_stream) {
+            BOOST_TEST(hit.body == miss.body);  // the same bytes
+          }
+          const auto a = read_any(miss, first_stream), b = read_any(hit, second_stream);
+          BOOST_TEST(b.text == a.text);
+          BOOST_TEST(b.tool_name == a.tool_name);
+          BOOST_TEST(b.tool_args == a.tool_args);
+          BOOST_TEST(b.finish == a.finish);
+          BOOST_TEST(b.completion_tokens == a.completion_tokens);
+          if (route == "tools") {
+            BOOST_TEST(b.tool_name == "get_weather");
+            BOOST_TEST(b.finish == "tool_calls");
+          } else {
+            BOOST_TEST(!b.text.empty());
+          }
+          if (second_stream) BOOST_TEST(read_streamed_answer(hit.body).done);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_cached_stream_leaves_out_or_adds_the_usage_chunk_as_the_client_asked) {
+  GatewayHarness h({}, caching());
+  const std::string base = R"({"model":"fast","messages":[{"role":"user","content":"usage?"}],"stream":true)";
+  auto with_usage = ask(h, base + R"(,"stream_options":{"include_usage":true}})");
+  BOOST_TEST(read_streamed_answer(with_usage.body).completion_tokens == 16);
+  auto without = ask(h, base + "}");
+  BOOST_TEST(cache_header(without) == "hit");
+  BOOST_TEST(read_streamed_answer(without.body).completion_tokens == -1);  // no usage chunk
+  BOOST_TEST(read_streamed_answer(without.body).text == read_streamed_answer(with_usage.body).text);
+
+  const std::string other = R"({"model":"fast","messages":[{"role":"user","content":"usage later"}],"stream":true)";
+  ask(h, other + "}");
+  auto asked = ask(h, other + R"(,"stream_options":{"include_usage":true}})");
+  BOOST_TEST(cache_header(asked) == "hit");
+  BOOST_TEST(read_streamed_answer(asked.body).completion_tokens == 16);  // made from the stored usage
+}
+
+BOOST_AUTO_TEST_CASE(one_keys_entries_are_never_served_to_another_key_unless_the_scope_is_global) {
+  {
+    GatewayHarness h({}, caching(true));
+    const auto body = body_for("fast", "scoped", false);
+    BOOST_TEST(cache_header(ask(h, body)) == "miss");
+    BOOST_TEST(cache_header(ask(h, body, auth_headers(kOtherKey))) == "miss");
+    BOOST_TEST(h.mock().stats().requests == 2u);
+    BOOST_TEST(cache_header(ask(h, body, auth_headers(kOtherKey))) == "hit");
+  }
+  {
+    GatewayHarness h({}, caching(false));
+    const auto body = body_for("fast", "shared", false);
+    BOOST_TEST(cache_header(ask(h, body)) == "miss");
+    BOOST_TEST(cache_header(ask(h, body, auth_headers(kOtherKey))) == "hit");
+    BOOST_TEST(h.mock().stats().requests == 1u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(errors_and_cut_streams_are_never_stored) {
+  GatewayHarness h({}, caching());
+  // The mock's test object is not part of the key: the same request, failing first.
+  const std::string whole = body_for("fast", "fails first", false);
+  auto failed = ask(h, whole.substr(0, whole.size() - 1) + R"(,"mock":{"status":500}})");
+  BOOST_TEST(failed.status >= 500u);
+  auto after = ask(h, whole);
+  BOOST_TEST(after.status == 200u);
+  BOOST_TEST(cache_header(after) == "miss");
+
+  for (const char* fault : {"error-after:3", "reset-after:3"}) {
+    BOOST_TEST_CONTEXT(fault) {
+      const std::string streamed = body_for("fast", std::string("cut ") + fault, true);
+      auto cut = ask(h, streamed.substr(0, streamed.size() - 1) + R"(,"mock":{"fault":")" + fault + "\"}}");
+      BOOST_TEST(cut.status == 200u);
+      BOOST_TEST(cut.body.find("[DONE]") == std::string::npos);  // ended with an error event, no clean end
+      BOOST_TEST(cut.body.find("\"error\"") != std::string::npos);
+      const auto before = h.mock().stats().requests;
+      auto again = ask(h, streamed);
+      BOOST_TEST(cache_header(again) == "miss");
+      BOOST_TEST(read_streamed_answer(again.body).done);
+      BOOST_TEST(h.mock().stats().requests == before + 1);
+    }
+  }
+  // A 4xx (the provider refused the request) is not stored either.
+  auto refused = ask(h, whole.substr(0, whole.size() - 1) + R"(,"temperature":1,"mock":{"status":400}})");
+  BOOST_TEST(refused.status == 400u);
+  auto retried = ask(h, whole.substr(0, whole.size() - 1) + R"(,"temperature":1})");
+  BOOST_TEST(retried.status == 200u);
+  BOOST_TEST(cache_header(retried) == "miss");
+}
+
+BOOST_AUTO_TEST_CASE(cache_control_no_store_no_cache_max_age_and_off) {
+  GatewayHarness h({}, caching());
+  auto with = [](std::string name, std::string value) {
+    auto hs = auth_headers();
+    hs.emplace_back(std::move(name), std::move(value));
+    return hs;
+  };
+  const auto body = body_for("fast", "controlled", false);
+  BOOST_TEST(cache_header(ask(h, body, with("cache-control", "no-store"))) == "miss");
+  BOOST_TEST(cache_header(ask(h, body)) == "miss");  // nothing was stored; this one is
+  BOOST_TEST(h.mock().stats().requests == 2u);
+  BOOST_TEST(cache_header(ask(h, body, with("Cache-Control", "No-Cache"))) == "miss");  // fresh, and stored again
+  BOOST_TEST(h.mock().stats().requests == 3u);
+  BOOST_TEST(cache_header(ask(h, body, with("cache-control", "max-age=0"))) == "miss");  // nothing is young enough
+  BOOST_TEST(cache_header(ask(h, body, with("cache-control", "private, max-age=3600"))) == "hit");
+  BOOST_TEST(cache_header(ask(h, body, with("x-switchyard-cache", "off"))) == "bypass");
+  BOOST_TEST(cache_header(ask(h, body, with("cache-control", "no-cache, no-store"))) == "bypass");
+  BOOST_TEST(cache_header(ask(h, body, with("cache-control", "max-age=banana"))) == "hit");  // ignored, not an error
+  BOOST_TEST(h.mock().stats().requests == 6u);
+  BOOST_TEST(metric(metrics(h), R"(switchyard_cache_requests_total{route="fast",result="bypass"})") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_hundred_identical_requests_at_once_reach_the_provider_once) {
+  GatewayHarness h({}, caching());
+  for (const bool stream : {false, true}) {
+    BOOST_TEST_CONTEXT((stream ? "streamed" : "whole")) {
+      const std::string text = stream ? "together streamed" : "together";
+      const std::string body = body_for("fast", text, stream);
+      // The first answer takes 300 ms: the other 99 arrive while it is in flight.
+      const std::string slow = body.substr(0, body.size() - 1) + R"(,"mock":{"ttft_ms":300}})";
+      const auto before = h.mock().stats().requests;
+      std::vector<HttpResult> results(100);
+      h.run([&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        int done = 0;
+        asio::steady_timer all(ex, asio::steady_timer::time_point::max());
+        for (int i = 0; i < 100; ++i) {
+          asio::co_spawn(ex, http_call(h.port(), verb::post, "/v1/chat/completions", slow, auth_headers()), [&, i](std::exception_ptr, HttpResult r) {
+            results[i] = std::move(r);
+            if (++done == 100) all.cancel();
+          });
+        }
+        boost::system::error_code ec;
+        co_await all.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }());
+      BOOST_TEST(h.mock().stats().requests == before + 1);
+      int misses = 0;
+      for (const auto& r : results) {
+        BOOST_TEST(r.status == 200u);
+        BOOST_TEST(r.body == results[0].body);
+        misses += cache_header(r) == "miss";
+      }
+      BOOST_TEST(misses == 1);
+      BOOST_TEST(metric(metrics(h), R"(switchyard_cache_requests_total{route="fast",result="coalesced"})") == (stream ? 198 : 99));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_follower_that_leaves_and_a_leader_whose_client_leaves_leave_the_others_alone) {
+  mock::MockOptions mo;
+  mo.defaults.tokens = 30;
+  mo.defaults.tokens_per_second = 100;  // 300 ms for the answer
+  GatewayHarness h(mo, caching());
+  const auto body = body_for("fast", "who leaves", true);
+  h.run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    TestClient leader(ex), quitter(ex), stayer(ex);
+    for (TestClient* c : {&leader, &quitter, &stayer}) {
+      BOOST_REQUIRE(!co_await c->connect(h.port()));
+      BOOST_REQUIRE(!co_await c->send(verb::post, "/v1/chat/completions", body, auth_headers()));
+      BOOST_REQUIRE_EQUAL((co_await c->read_header()).status, 200u);
+    }
+    co_await quitter.read_body_until("\"content\":\"Hello\"");
+    quitter.close();  // a follower leaves
+    co_await leader.read_body_until("\"content\":\"Hello\"");
+    leader.close();  // the leader's own client leaves
+    const std::string rest = co_await stayer.read_body_until("[DONE]");
+    auto answer = read_streamed_answer(rest);
+    BOOST_TEST(answer.done);
+    BOOST_TEST(answer.completion_tokens == 30);
+    BOOST_TEST(answer.text.find("Hello from the Switchyard") == 0u);
+  }());
+  BOOST_TEST(h.mock().stats().requests == 1u);
+  BOOST_TEST(h.mock().stats().peer_closed_mid_response == 0u);  // the provider's answer was read to its end
+  // ... and stored: the next one is a hit.
+  BOOST_TEST(cache_header(ask(h, body)) == "hit");
+  BOOST_TEST(h.mock().stats().requests == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(when_every_reader_leaves_the_fetch_is_cancelled_and_nothing_stored) {
+  mock::MockOptions mo;
+  mo.defaults.tokens = 100;
+  mo.defaults.tokens_per_second = 10;  // 10 s
+  GatewayHarness h(mo, caching());
+  const auto body = body_for("fast", "everyone leaves", true);
+  h.run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    TestClient a(ex), b(ex);
+    for (TestClient* c : {&a, &b}) {
+      BOOST_REQUIRE(!co_await c->connect(h.port()));
+      BOOST_REQUIRE(!co_await c->send(verb::post, "/v1/chat/completions", body, auth_headers()));
+      BOOST_REQUIRE_EQUAL((co_await c->read_header()).status, 200u);
+    }
+    co_await a.read_body_until("\"content\":\"Hello\"");
+    a.close();
+    b.close();
+    BOOST_TEST(co_await eventually([&] { return h.mock().open_connections() == 0; }, std::chrono::seconds(3)));
+  }());
+  BOOST_TEST(h.mock().stats().peer_closed_mid_response == 1u);
+  BOOST_TEST(metric(metrics(h), "switchyard_cache_in_flight") == 0);
+  BOOST_TEST(metric(metrics(h), "switchyard_cache_entries") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_embedded_api_gets_the_same_cache) {
+  GatewayHarness h({}, caching());
+  Gateway& g = h.gateway();
+  auto request = [](bool stream) {
+    return ChatRequest{json::parse(body_for("fast", "embedded", stream)).as_object()};
+  };
+  auto first = h.run(g.chat(request(false)));
+  BOOST_REQUIRE(first);
+  BOOST_TEST((first->cache == CacheStatus::miss));
+  auto second = h.run(g.chat(request(false)));
+  BOOST_REQUIRE(second);
+  BOOST_TEST((second->cache == CacheStatus::hit));
+  BOOST_TEST(second->body == first->body);
+  BOOST_TEST(second->cost_usd == 0);
+  h.run([&]() -> asio::awaitable<void> {
+    auto stream = co_await g.chat_stream(request(true));
+    BOOST_REQUIRE(stream);
+    BOOST_TEST((stream->cache() == CacheStatus::hit));
+    std::string text;
+    for (;;) {
+      auto c = co_await stream->next();
+      BOOST_REQUIRE(c);
+      if (!*c) break;
+      const auto j = json::parse(**c).as_object();
+      if (j.at("choices").as_array().empty()) continue;
+      const auto& d = j.at("choices").as_array()[0].at("delta").as_object();
+      if (const auto* t = d.if_contains("content"); t && t->is_string()) text += t->as_string();
+    }
+    BOOST_TEST(text == json::parse(first->body).at("choices").as_array()[0].at("message").at("content").as_string());
+  }());
+  BOOST_TEST(h.mock().stats().requests == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
