@@ -85,6 +85,16 @@ targets = [ { provider = "mock", model = "text-embedding-3-small", input_price =
 [[models]]
 name = "embed-gemini"
 targets = [ { provider = "claude", model = "claude-mock" }, { provider = "gemini", model = "gemini-embedding-001" } ]
+[[models]]
+name = "cached"
+cache = true
+targets = [ { provider = "mock", model = "mock-fast" } ]
+[[models]]
+name = "claude-cached"
+cache = true
+targets = [ { provider = "claude", model = "claude-mock" } ]
+[cache]
+enabled = true
 [[keys]]
 name = "e2e"
 key = "${KEY}"
@@ -216,7 +226,7 @@ test('embeddings.create with the SDK default (base64) equals the provider vector
 test('models.list shows the configured routes', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert.deepEqual(ids, ['fast', 'claude-fast', 'gemini-fast', 'gpt-responses', 'embed', 'embed-gemini']);
+  assert.deepEqual(ids, ['fast', 'claude-fast', 'gemini-fast', 'gpt-responses', 'embed', 'embed-gemini', 'cached', 'claude-cached']);
 });
 
 const weatherTool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
@@ -419,6 +429,50 @@ test('Claude Code\'s calls through /v1/messages to an Anthropic target: cache_co
   assert.equal((await mockLast()).path, '/v1/messages/count_tokens');
   const estimated = await claude.messages.countTokens({ model: 'fast', messages: [{ role: 'user', content: 'x'.repeat(400) }] });
   assert.ok(estimated.input_tokens >= 100 && estimated.input_tokens < 130, `${estimated.input_tokens}`);
+});
+
+test('the openai SDK streams a cached answer identical to the first one, and gets it whole too', async () => {
+  const ask = (stream) => client.chat.completions.create({
+    model: 'cached', messages: [{ role: 'user', content: 'cache me' }], temperature: 0.2,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  }).withResponse();
+  const collect = async ({ data, response }) => {
+    const chunks = [];
+    for await (const c of data) chunks.push(c);
+    return { chunks, cache: response.headers.get('x-switchyard-cache'), age: response.headers.get('age') };
+  };
+  const first = await collect(await ask(true));
+  const second = await collect(await ask(true));
+  assert.equal(first.cache, 'miss');
+  assert.equal(second.cache, 'hit');
+  assert.equal(second.age, '0');
+  assert.deepEqual(second.chunks, first.chunks);
+  assert.ok(first.chunks.length > 3);
+  const text = first.chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
+  assert.equal(text, expected);
+  // The same answer whole, from the stored stream.
+  const { data: whole, response } = await ask(false);
+  assert.equal(response.headers.get('x-switchyard-cache'), 'hit');
+  assert.equal(whole.choices[0].message.content, expected);
+  assert.equal(whole.id, first.chunks[0].id);
+  assert.equal(whole.usage.completion_tokens, first.chunks.at(-1).usage.completion_tokens);
+});
+
+test('the Anthropic SDK gets a cached /v1/messages stream event for event', async () => {
+  const ask = async () => {
+    const { data, response } = await claude.messages.create({
+      model: 'claude-cached', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'cache me too' }],
+    }).withResponse();
+    const events = [];
+    for await (const e of data) events.push(e);
+    return { events, cache: response.headers.get('x-switchyard-cache') };
+  };
+  const first = await ask();
+  const second = await ask();
+  assert.equal(first.cache, 'miss');
+  assert.equal(second.cache, 'hit');
+  assert.deepEqual(second.events, first.events);
+  assert.equal(first.events.at(-1).type, 'message_stop');
 });
 
 test('over its rate limit a key gets a RateLimitError with Retry-After, and the SDK succeeds after the wait', async () => {
