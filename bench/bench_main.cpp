@@ -31,6 +31,7 @@ void usage() {
       "  --model NAME           model to ask for (default fast)\n"
       "  --extra JSON           extra body fields, e.g. '\"mock\":{\"tokens\":64}'\n"
       "  --stream               streamed requests (records time to first chunk and chunk gaps)\n"
+      "  --unique               every request different (a \"user\" field per request): all misses to a cache\n"
       "  --connections N        keep-alive connections (default 1)\n"
       "  --rate R               open loop at R requests/s (default: closed loop)\n"
       "  --warmup-ms N          not measured (default 1000)\n"
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
     else if (a == "--model") o.model = next();
     else if (a == "--extra") o.extra_json = next();
     else if (a == "--stream") o.stream = true;
+    else if (a == "--unique") o.unique = true;
     else if (a == "--connections") o.connections = std::stoul(next());
     else if (a == "--rate") o.rate = std::stod(next());
     else if (a == "--warmup-ms") o.warmup = std::chrono::milliseconds(std::stol(next()));

@@ -36,12 +36,15 @@ struct Shared {
   std::string request;  // serialized once, written as is
   Clock::time_point start, measure_from, end;
   std::uint64_t next_slot = 0;
+  std::uint64_t next_unique = 0;
   LoadReport report;
 };
 
-std::string build_request(const LoadOptions& o) {
+// `unique`: a "user" field that makes the request unlike any other (--unique).
+std::string build_request(const LoadOptions& o, std::optional<std::uint64_t> unique = std::nullopt) {
   std::string body = R"({"model":")" + o.model +
                      R"(","messages":[{"role":"user","content":"Benchmark request: say something."}])";
+  if (unique) body += R"(,"user":"bench-)" + std::to_string(*unique) + "\"";
   if (o.stream) body += R"(,"stream":true)";
   if (!o.extra_json.empty()) body += "," + o.extra_json;
   body += "}";
@@ -102,7 +105,8 @@ asio::awaitable<void> worker(Shared& s, std::size_t index) {
       ++s.report.failed;
       stream.reset();
     };
-    if (auto [wec, wn] = co_await asio::async_write(*stream, asio::buffer(s.request), use_nothrow); wec) {
+    const std::string own = o.unique ? build_request(o, s.next_unique++) : std::string();
+    if (auto [wec, wn] = co_await asio::async_write(*stream, asio::buffer(o.unique ? own : s.request), use_nothrow); wec) {
       fail();
       continue;
     }

@@ -25,6 +25,7 @@ struct LoadOptions {
   std::string model = "fast";
   std::string extra_json;          // extra body fields, e.g. "\"mock\":{\"tokens\":64}"
   bool stream = false;
+  bool unique = false;             // every request different ("user":"bench-N"): no two are the same to a cache
   std::size_t connections = 1;
   double rate = 0;                 // requests per second over all connections; 0 = closed loop
   std::chrono::milliseconds warmup{1000};

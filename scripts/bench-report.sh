@@ -51,3 +51,22 @@ jq -rs '
   "| RSS during soak (samples) | \($m.soak_rss_kb | map(. / 1024 | round) | map(tostring) | join(", ")) MB |\n" +
   "| RSS after load, at rest | \(($m.after_load_rss_kb / 1024 * 10 | round) / 10) MB |"
   end' "$f"
+
+if jq -e -s 'map(select(.label | startswith("cache"))) | length > 0' "$f" > /dev/null; then
+  echo
+  echo "### Response cache (zero-delay mock; overhead = x-switchyard-overhead-us)"
+  echo
+  echo "| scenario | path | req/s | p50 µs | p99 µs | overhead p50 / p99 µs | gateway CPU µs/req | failed |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for c in 1 16; do
+    for s in cacheoff cachemiss cachehit cachehitstream; do
+      jq -rs --arg l "$s$c" '
+        def r(x): (x * 10 | round) / 10;
+        map(select(.label | startswith($l + "/"))) | .[] |
+        "| \($l) | \(.label | split("/") | .[1]) | \(.throughput_rps | round) | \(r(.latency.p50_us)) | \(r(.latency.p99_us)) | \(if .gateway_overhead_header then "\(r(.gateway_overhead_header.p50_us)) / \(r(.gateway_overhead_header.p99_us))" else "-" end) | \(if .target_cpu_us_per_request then r(.target_cpu_us_per_request) else "-" end) | \(.failed) |"' "$f"
+    done
+  done
+  jq -rs '
+    map(select(.label == "cachememory")) | .[] |
+    "\nFill and evict (max_bytes \(.max_bytes / 1048576) MiB, \(.evictions) evictions, \(.entries) entries at the end, \(.cache_bytes_end / 1048576 * 10 | round / 10) MiB counted): gateway RSS \(.base_rss_kb / 1024 | round) MiB before, peak \(.nocache_peak_rss_kb / 1024 | round) MiB through the route without a cache, \(.cache_peak_rss_kb / 1024 | round) MiB through the cached one: the cache took \((.cache_peak_rss_kb - .nocache_peak_rss_kb) / 1024 | round) MiB, \(((.cache_peak_rss_kb - .nocache_peak_rss_kb) * 1024 / .max_bytes * 100) | round)% of max_bytes."' "$f"
+fi

@@ -169,6 +169,44 @@ if [[ -n "$gw_pid" ]]; then
     --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
 fi
 
+if [[ -n "$gw_pid" ]]; then
+  if [[ -z "$only" || "cachefill" =~ ^($only)$ ]]; then
+    # Fill and evict: 1 KiB answers, every one different, many times max_bytes (32 MiB),
+    # first through the route without a cache (what the rest of the gateway grows by: the
+    # ledger's in-memory rows, buffers), then through the cached one; the gateway's RSS
+    # sampled every 0.5 s. The second peak over the first is the cache's.
+    fill() {  # fill LABEL MODEL: prints the RSS peak (kB) during the run
+      "${pin_other[@]}" "$B/switchyard-bench" --url "$gw_url" --key "$gw_key" --label "$1/$gw_name" --model "$2" --unique \
+        --extra '"mock":{"tokens":200}' --connections 16 --warmup-ms 0 --duration-ms "$(d 20000 8000)" --pid "$gw_pid" --json "$json" > /dev/null &
+      local p=$! peak=0 r
+      while kill -0 "$p" 2>/dev/null; do
+        r=$(rss_kb "$gw_pid"); ((r > peak)) && peak=$r
+        sleep 0.5
+      done
+      wait "$p" || true
+      echo "$peak"
+    }
+    echo "== response cache: fill and evict (max_bytes 32 MiB), without the cache, then with it"
+    fill_base_kb=$(rss_kb "$gw_pid")
+    nocache_peak_kb=$(fill cachefilloff uncached)
+    cache_peak_kb=$(fill cachefill cached)
+    m=$(curl -s "http://127.0.0.1:$gw_port/metrics")
+    printf '{"label":"cachememory","max_bytes":33554432,"base_rss_kb":%s,"nocache_peak_rss_kb":%s,"cache_peak_rss_kb":%s,"cache_bytes_end":%s,"entries":%s,"evictions":%s}\n' \
+      "$fill_base_kb" "$nocache_peak_kb" "$cache_peak_kb" "$(echo "$m" | awk '/^switchyard_cache_bytes / {print $2}')" \
+      "$(echo "$m" | awk '/^switchyard_cache_entries / {print $2}')" "$(echo "$m" | awk '/^switchyard_cache_evictions_total / {print $2}')" >> "$json"
+  fi
+  # The response cache against the zero-delay mock: hits ("cached", the same request
+  # each time), misses ("cached" with every request different: each one fetched and
+  # stored, evicting) and no cache at all ("uncached", every request different too).
+  for c in 1 16; do
+    echo "== response cache, $c connection(s): no cache, misses, hits, streamed hits"
+    run "cacheoff$c/$gw_name" "$gw_url" "$gw_key" --model uncached --unique --connections "$c" --warmup-ms 1000 --duration-ms "$(d 8000 3000)"
+    run "cachemiss$c/$gw_name" "$gw_url" "$gw_key" --model cached --unique --connections "$c" --warmup-ms 1000 --duration-ms "$(d 8000 3000)"
+    run "cachehit$c/$gw_name" "$gw_url" "$gw_key" --model cached --connections "$c" --warmup-ms 1000 --duration-ms "$(d 8000 3000)"
+    run "cachehitstream$c/$gw_name" "$gw_url" "$gw_key" --model cached --stream --connections "$c" --warmup-ms 1000 --duration-ms "$(d 8000 3000)"
+  done
+fi
+
 if [[ -n "$gw_pid" && -z "$only" ]]; then
   # Each stream holds a client and an upstream socket in the gateway.
   # Headroom: the pools keep idle upstream connections from the runs before (their idle timeout).

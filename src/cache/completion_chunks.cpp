@@ -65,7 +65,8 @@ json::object message_of(const Choice& c) {
 
 }  // namespace
 
-std::optional<std::string> assemble_completion(const std::deque<std::string>& chunks) {
+template <class Chunks>
+std::optional<std::string> assemble_completion(const Chunks& chunks) {
   json::object out;
   std::map<std::int64_t, Choice> choices;
   json::value usage = nullptr;
@@ -118,6 +119,9 @@ std::optional<std::string> assemble_completion(const std::deque<std::string>& ch
   }
   return json::serialize(body);
 }
+
+template std::optional<std::string> assemble_completion(const std::deque<std::string>&);
+template std::optional<std::string> assemble_completion(const std::vector<std::string>&);
 
 namespace {
 

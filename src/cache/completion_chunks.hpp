@@ -15,7 +15,11 @@ namespace switchyard::cache {
 // chat.completion.chunk texts → the chat.completion they add up to (content,
 // reasoning_content, refusal and tool calls joined per choice, the finish
 // reason, the usage). nullopt when a chunk is not a chunk or no choice finished.
-std::optional<std::string> assemble_completion(const std::deque<std::string>& chunks);
+// (A Flight's deque or a stored entry's vector.)
+template <class Chunks>
+std::optional<std::string> assemble_completion(const Chunks& chunks);
+extern template std::optional<std::string> assemble_completion(const std::deque<std::string>&);
+extern template std::optional<std::string> assemble_completion(const std::vector<std::string>&);
 
 // chat.completion → the chunks a stream of it carries: the role, the reasoning,
 // the content, each tool call, the finish reason; and the usage chunk

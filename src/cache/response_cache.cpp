@@ -108,7 +108,8 @@ void ResponseCache::settle(const CachePlan& plan, const std::shared_ptr<Flight>&
     bool finished = false;
     for (auto it = f->chunks().rbegin(); it != f->chunks().rend() && !finished; ++it) finished = finished_answer(*it);
     if (!finished) return;
-    e.chunks = f->chunks();
+    e.chunks.reserve(f->chunks().size());
+    for (const auto& c : f->chunks()) e.chunks.push_back(c);
   } else {
     if (!finished_answer(f->whole().body)) return;
     e.body = f->whole().body;

@@ -7,10 +7,10 @@
 #include <switchyard/chat.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -18,7 +18,7 @@ namespace switchyard::cache {
 
 struct CachedEntry {
   std::string body;                 // the assembled answer (chat.completion JSON, or the client API's own)
-  std::deque<std::string> chunks;   // a streamed answer's chunks as the gateway relayed them (empty: it came whole)
+  std::vector<std::string> chunks;  // a streamed answer's chunks as the gateway relayed them (empty: it came whole)
   bool native = false;              // body / chunks are in the client's own API (not chat completions)
   Usage usage;                      // what the answer used at its provider: what a hit saves
   double cost_usd = 0;
@@ -47,7 +47,8 @@ class ResponseStore {
   std::uint64_t evictions() const noexcept { return evictions_; }
   std::size_t max_bytes() const noexcept { return max_bytes_; }
 
-  // What an entry counts against max_bytes: its key, body, chunks and a fixed overhead for the bookkeeping.
+  // What an entry counts against max_bytes: the memory its key, body and
+  // chunks really take (the allocator's size classes included) and its bookkeeping.
   static std::size_t size_of(const std::string& key, const CachedEntry& entry) noexcept;
 
  private:
@@ -63,7 +64,7 @@ class ResponseStore {
   std::size_t bytes_ = 0;
   std::uint64_t evictions_ = 0;
   List lru_;
-  std::unordered_map<std::string, List::iterator> index_;
+  std::unordered_map<std::string_view, List::iterator> index_;  // views the node's key
 };
 
 }  // namespace switchyard::cache

@@ -354,6 +354,44 @@ BOOST_AUTO_TEST_CASE(when_every_reader_leaves_the_fetch_is_cancelled_and_nothing
   BOOST_TEST(metric(metrics(h), "switchyard_cache_entries") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(messages_and_responses_requests_are_cached_too) {
+  GatewayHarness h({}, caching());
+  auto call = [&](const std::string& path, const std::string& body) {
+    return h.run(http_call(h.port(), verb::post, path, body, auth_headers()));
+  };
+  // /v1/messages to an anthropic target: passed through, stored as the provider's own answer.
+  const std::string messages = R"({"model":"tools","max_tokens":50,"messages":[{"role":"user","content":"hi claude"}]})";
+  auto first = call("/v1/messages", messages);
+  BOOST_REQUIRE_EQUAL(first.status, 200u);
+  auto second = call("/v1/messages", messages);
+  BOOST_TEST(cache_header(second) == "hit");
+  BOOST_TEST(second.body == first.body);
+  BOOST_TEST(json::parse(second.body).at("type").as_string() == "message");
+  // Its streamed shape is another entry (the events are the provider's own).
+  const std::string streamed = R"({"model":"tools","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi claude"}]})";
+  BOOST_TEST(cache_header(call("/v1/messages", streamed)) == "miss");
+  auto events = call("/v1/messages", streamed);
+  BOOST_TEST(cache_header(events) == "hit");
+  BOOST_TEST(events.body.find("event: message_stop") != std::string::npos);
+  // /v1/responses to a chat target: the stored chat answer, written as a response again.
+  const std::string responses = R"({"model":"fast","input":"hi responses","stream":true})";
+  auto r1 = call("/v1/responses", responses);
+  auto r2 = call("/v1/responses", responses);
+  BOOST_TEST(cache_header(r1) == "miss");
+  BOOST_TEST(cache_header(r2) == "hit");
+  BOOST_TEST(r2.body.find("response.completed") != std::string::npos);
+  auto text_of = [](const std::string& body) {  // the text of the output_text.done event
+    for (const auto& data : sse_data(body)) {
+      auto j = json::parse(data).as_object();
+      if (j.at("type").as_string() == "response.output_text.done") return std::string(j.at("text").as_string());
+    }
+    return std::string();
+  };
+  BOOST_TEST(!text_of(r1.body).empty(), r1.body);
+  BOOST_TEST(text_of(r2.body) == text_of(r1.body));
+  BOOST_TEST(h.mock().stats().requests == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(the_embedded_api_gets_the_same_cache) {
   GatewayHarness h({}, caching());
   Gateway& g = h.gateway();
