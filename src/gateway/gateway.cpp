@@ -143,14 +143,14 @@ struct Gateway::Impl {
 
   // The response cache's paths (a route with `cache = true`): a hit, a
   // coalesced follower of an identical request in flight, or the leader of a
-  // new fetch (fetch(), run in a coroutine of its own).
+  // new fetch (fetch(): inline for a whole answer, in a coroutine of its own for a stream).
   using Clock = std::chrono::steady_clock;
   asio::awaitable<result<ChatResponse>> answer_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
                                                       Clock::time_point started);
   asio::awaitable<result<ChatStream>> stream_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
                                                     Clock::time_point started);
-  std::shared_ptr<cache::Flight> lead(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan, bool streaming,
-                                      Clock::time_point started);
+  // A stream's fetch runs in a coroutine of its own, so that any of its readers may leave.
+  std::shared_ptr<cache::Flight> lead(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan, Clock::time_point started);
   asio::awaitable<void> fetch(std::shared_ptr<cache::Flight> flight, ChatRequest request, std::string model, cache::CachePlan plan,
                               Clock::time_point started);
   // A hit: nothing taken from the key but the request, a ledger row with cost 0 and what it saved.
@@ -298,9 +298,9 @@ void Gateway::Impl::account_hit(ChatRequest& request, const cache::CachePlan& pl
          stream ? std::chrono::duration<double, std::milli>(took).count() : 0, nullptr, {}, CacheStatus::hit, entry.cost_usd);
 }
 
-std::shared_ptr<cache::Flight> Gateway::Impl::lead(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan, bool streaming,
+std::shared_ptr<cache::Flight> Gateway::Impl::lead(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
                                                    Clock::time_point started) {
-  auto flight = cache.start(plan, streaming);
+  auto flight = cache.start(plan, true);
   cache.count(plan.route, CacheStatus::miss);
   // The fetch owns the request (and its admission: the leader's key pays for the answer).
   asio::co_spawn(ex, fetch(flight, std::move(request), prepared.model, plan, started),
@@ -372,79 +372,89 @@ asio::awaitable<void> Gateway::Impl::fetch(std::shared_ptr<cache::Flight> f, Cha
 
 asio::awaitable<result<ChatResponse>> Gateway::Impl::answer_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
                                                                    Clock::time_point started) {
-  if (auto entry = cache.find(plan)) {
-    if (auto body = cache::whole_body(*entry)) {
-      account_hit(request, plan, *entry, false, started);
-      ChatResponse out{std::move(*body), entry->provider, entry->model};
-      out.native = entry->native;
-      out.cache = CacheStatus::hit;
-      out.cache_age_ms = age_of(*entry, cache.now_ms());
+  for (;;) {
+    if (auto entry = cache.find(plan)) {
+      if (auto body = cache::whole_body(*entry)) {
+        account_hit(request, plan, *entry, false, started);
+        ChatResponse out{std::move(*body), entry->provider, entry->model};
+        out.native = entry->native;
+        out.cache = CacheStatus::hit;
+        out.cache_age_ms = age_of(*entry, cache.now_ms());
+        co_return out;
+      }
+    }
+    auto flight = cache.in_flight(plan);
+    if (!flight) {
+      // The leader fetches in its own coroutine (no hop through the reactor); if its
+      // client leaves, the fetch ends cancelled and a waiting follower takes over.
+      flight = cache.start(plan, false);
+      cache.count(plan.route, CacheStatus::miss);
+      WholeReader reader(flight);
+      co_await fetch(flight, std::move(request), prepared.model, plan, started);
+      if (flight->state() == cache::Flight::State::failed) co_return flight->error();
+      ChatResponse out = flight->whole();
+      out.cache = CacheStatus::miss;
       co_return out;
     }
-  }
-  auto flight = cache.in_flight(plan);
-  const bool leader = !flight;
-  if (leader) flight = lead(request, prepared, plan, false, started);
-  const auto waited_from = Clock::now();
-  WholeReader reader(flight);
-  const bool stayed = co_await flight->wait(SIZE_MAX);
-  const auto waited = Clock::now() - waited_from;
-  std::optional<Error> failed;
-  if (!stayed) failed = make_error(errc::cancelled, "the client left");
-  else if (flight->state() == cache::Flight::State::failed) failed = flight->error();
-  ChatResponse out;
-  if (!failed) {
-    if (flight->streaming()) {
-      auto body = cache::assemble_completion(flight->chunks());
-      if (body) out.body = std::move(*body);
-      else failed = make_error(errc::upstream_bad_response, "the answer to an identical request in flight could not be assembled", flight->provider());
-    } else {
-      out.body = flight->whole().body;
+    const auto waited_from = Clock::now();
+    WholeReader reader(flight);
+    const bool stayed = co_await flight->wait(SIZE_MAX);
+    const auto waited = Clock::now() - waited_from;
+    std::optional<Error> failed;
+    if (!stayed) failed = make_error(errc::cancelled, "the client left");
+    else if (flight->state() == cache::Flight::State::failed) failed = flight->error();
+    if (stayed && failed && failed->code == errc::cancelled) continue;  // the leader's client left: take over
+    ChatResponse out;
+    if (!failed) {
+      if (flight->streaming()) {
+        auto body = cache::assemble_completion(flight->chunks());
+        if (body) out.body = std::move(*body);
+        else failed = make_error(errc::upstream_bad_response, "the answer to an identical request in flight could not be assembled", flight->provider());
+      } else {
+        out.body = flight->whole().body;
+      }
     }
-  }
-  if (!leader) {  // the leader's row and admission are the fetch's
+    // A follower: a request (its admission finished with nothing used), a ledger row with what it saved.
     if (request.admission) request.admission->finish(Usage{}, 0);
+    request.admission.reset();
     const double saved = failed ? 0 : flight->cost_usd();
     cache.count(plan.route, CacheStatus::coalesced, saved);
     const int status = !failed ? 200 : failed->code == errc::cancelled ? 499 : error::http_status_of(*failed);
     record(request, plan.route, flight->provider(), flight->model(), status, false, Usage{}, 0, Clock::now() - started, 0,
            failed ? &*failed : nullptr, waited, CacheStatus::coalesced, saved);
+    if (failed) co_return *failed;
+    out.provider = flight->provider();
+    out.model = flight->model();
+    out.native = flight->native();
+    out.upstream_time = std::chrono::duration_cast<std::chrono::nanoseconds>(waited);
+    out.cache = CacheStatus::coalesced;
+    co_return out;
   }
-  if (failed) co_return *failed;
-  out.provider = flight->provider();
-  out.model = flight->model();
-  out.native = flight->native();
-  out.upstream_time = leader ? flight->upstream_time() : std::chrono::duration_cast<std::chrono::nanoseconds>(waited);
-  if (leader) {
-    out.usage = flight->usage();
-    out.cost_usd = flight->cost_usd();
-  }
-  out.cache = leader ? CacheStatus::miss : CacheStatus::coalesced;
-  co_return out;
 }
 
 asio::awaitable<result<ChatStream>> Gateway::Impl::stream_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
                                                                  Clock::time_point started) {
   const bool include_usage = providers::wants_usage(request.body);
-  if (auto entry = cache.find(plan)) {
-    account_hit(request, plan, *entry, true, started);
-    ChatStream out(cache::entry_reader(entry, include_usage), entry->provider, entry->model);
-    out.set_native(entry->native);
-    out.set_cache(CacheStatus::hit, age_of(*entry, cache.now_ms()));
-    co_return out;
-  }
-  auto flight = cache.in_flight(plan);
-  const bool leader = !flight;
-  if (leader) flight = lead(request, prepared, plan, true, started);
-  const auto waited_from = Clock::now();
-  auto ticket = std::move(request.admission);  // a follower's: finished when its stream ends
-  if (!flight->streaming()) {
+  std::shared_ptr<cache::Flight> flight;
+  for (;;) {
+    if (auto entry = cache.find(plan)) {
+      account_hit(request, plan, *entry, true, started);
+      ChatStream out(cache::entry_reader(entry, include_usage), entry->provider, entry->model);
+      out.set_native(entry->native);
+      out.set_cache(CacheStatus::hit, age_of(*entry, cache.now_ms()));
+      co_return out;
+    }
+    flight = cache.in_flight(plan);
+    if (!flight || flight->streaming()) break;
     // A whole answer in flight: wait for it, then replay it as a stream.
+    const auto waited_from = Clock::now();
     WholeReader reader(flight);
     const bool stayed = co_await flight->wait(SIZE_MAX);
-    if (ticket) ticket->finish(Usage{}, 0);
     const Error gone = make_error(errc::cancelled, "the client left");
     const Error* failed = !stayed ? &gone : flight->state() == cache::Flight::State::failed ? &flight->error() : nullptr;
+    if (stayed && failed && failed->code == errc::cancelled) continue;  // its leader's client left: take over
+    if (request.admission) request.admission->finish(Usage{}, 0);
+    request.admission.reset();
     const double saved = failed ? 0 : flight->cost_usd();
     cache.count(plan.route, CacheStatus::coalesced, saved);
     record(request, plan.route, flight->provider(), flight->model(), failed ? (failed == &gone ? 499 : error::http_status_of(*failed)) : 200, true,
@@ -459,6 +469,10 @@ asio::awaitable<result<ChatStream>> Gateway::Impl::stream_cached(ChatRequest& re
     out.set_cache(CacheStatus::coalesced);
     co_return out;
   }
+  const bool leader = !flight;
+  if (leader) flight = lead(request, prepared, plan, started);
+  const auto waited_from = Clock::now();
+  auto ticket = std::move(request.admission);  // a follower's: finished when its stream ends
   std::function<void(const Error*)> on_end;
   if (!leader) {
     on_end = [this, ticket, flight, plan, started, request_id = request.request_id, key = request.key, waited_from](const Error* e) {
@@ -477,7 +491,8 @@ asio::awaitable<result<ChatStream>> Gateway::Impl::stream_cached(ChatRequest& re
     if (cancelled) co_return make_error(errc::cancelled, "the client left");
     if (flight->state() == cache::Flight::State::failed) {
       Error e = flight->error();
-      co_return e;  // the source's end (its destructor) writes a follower's row
+      (void)source->poll();  // the source's end: a follower's row, with this error
+      co_return e;
     }
   }
   ChatStream out(std::move(source), flight->provider(), flight->model(),

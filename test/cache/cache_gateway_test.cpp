@@ -299,6 +299,58 @@ BOOST_AUTO_TEST_CASE(a_hundred_identical_requests_at_once_reach_the_provider_onc
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_provider_error_reaches_every_waiting_request_once) {
+  GatewayHarness h({}, caching());
+  const std::string body = body_for("fast", "fails for all", true);
+  // The stream fails before its first chunk, 300 ms in: by then all ten wait on it.
+  const std::string failing = body.substr(0, body.size() - 1) + R"(,"mock":{"ttft_ms":300,"fault":"error-after:0"}})";
+  std::vector<HttpResult> results(10);
+  h.run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    int done = 0;
+    asio::steady_timer all(ex, asio::steady_timer::time_point::max());
+    for (int i = 0; i < 10; ++i) {
+      asio::co_spawn(ex, http_call(h.port(), verb::post, "/v1/chat/completions", failing, auth_headers()), [&, i](std::exception_ptr, HttpResult r) {
+        results[i] = std::move(r);
+        if (++done == 10) all.cancel();
+      });
+    }
+    boost::system::error_code ec;
+    co_await all.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }());
+  BOOST_TEST(h.mock().stats().requests == 1u);
+  for (const auto& r : results) {
+    BOOST_TEST(r.status == results[0].status);
+    BOOST_TEST(r.status >= 500u);
+    BOOST_TEST(r.body.find("\"error\"") != std::string::npos);
+  }
+  // Nothing stored: the next one asks the provider again.
+  BOOST_TEST(cache_header(ask(h, body)) == "miss");
+  BOOST_TEST(h.mock().stats().requests == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_hit_counts_against_the_keys_requests_but_takes_no_tokens) {
+  GatewayHarness h({}, [](Config& c) {
+    caching()(c);
+    c.keys[0].limits.requests_per_minute = 4;
+    c.keys[0].limits.tokens_per_minute = 600;  // refills 0.01 token a millisecond
+  });
+  auto tokens_left = [](const HttpResult& r) { return std::stoll(std::string(r.headers["x-ratelimit-remaining-tokens"])); };
+  const auto body = body_for("fast", "limited", false);
+  auto miss = ask(h, body);
+  BOOST_REQUIRE_EQUAL(miss.status, 200u);
+  auto hit = ask(h, body);
+  BOOST_TEST(cache_header(hit) == "hit");
+  auto hit2 = ask(h, body);
+  // The miss used tokens; the hits took none (what a hit reserved at admission came back).
+  BOOST_TEST(tokens_left(hit2) - tokens_left(hit) >= 0);
+  BOOST_TEST(tokens_left(hit2) - tokens_left(hit) <= 1);  // (what refilled meanwhile)
+  BOOST_TEST(std::string(hit2.headers["x-ratelimit-remaining-requests"]) == "1");
+  BOOST_TEST(ask(h, body).status == 200u);
+  auto refused = ask(h, body);  // the fifth request in the minute, hit or not
+  BOOST_TEST(refused.status == 429u);
+}
+
 BOOST_AUTO_TEST_CASE(a_follower_that_leaves_and_a_leader_whose_client_leaves_leave_the_others_alone) {
   mock::MockOptions mo;
   mo.defaults.tokens = 30;
@@ -328,6 +380,30 @@ BOOST_AUTO_TEST_CASE(a_follower_that_leaves_and_a_leader_whose_client_leaves_lea
   // ... and stored: the next one is a hit.
   BOOST_TEST(cache_header(ask(h, body)) == "hit");
   BOOST_TEST(h.mock().stats().requests == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(when_a_whole_answers_first_client_leaves_a_waiting_one_takes_over) {
+  GatewayHarness h({}, caching());
+  const std::string body = body_for("fast", "take over", false);
+  const std::string slow = body.substr(0, body.size() - 1) + R"(,"mock":{"ttft_ms":300}})";
+  h.run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    TestClient leader(ex), follower(ex);
+    BOOST_REQUIRE(!co_await leader.connect(h.port()));
+    BOOST_REQUIRE(!co_await leader.send(verb::post, "/v1/chat/completions", slow, auth_headers()));
+    BOOST_REQUIRE(co_await eventually([&] { return h.mock().stats().requests == 1; }));
+    BOOST_REQUIRE(!co_await follower.connect(h.port()));
+    BOOST_REQUIRE(!co_await follower.send(verb::post, "/v1/chat/completions", slow, auth_headers()));
+    BOOST_REQUIRE(co_await eventually([&] { return metric(metrics(h), "switchyard_cache_in_flight") == 1; }));
+    leader.close();  // the leader's client leaves: its fetch is cancelled, the follower fetches again
+    auto r = co_await follower.read_response();
+    BOOST_TEST(r.status == 200u);
+    BOOST_TEST(cache_header(r) == "miss");  // it fetched the answer itself
+    BOOST_TEST(read_whole_answer(r.body).finish == "stop");
+  }());
+  BOOST_TEST(h.mock().stats().requests == 2u);
+  BOOST_TEST(cache_header(ask(h, body)) == "hit");
+  BOOST_TEST(h.mock().stats().requests == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(when_every_reader_leaves_the_fetch_is_cancelled_and_nothing_stored) {
