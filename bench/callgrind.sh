@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Counts the gateway's instructions per request under valgrind's callgrind:
 # repeatable where wall-clock figures on a shared VM are not.
-#   bench/callgrind.sh [BUILD_DIR] [REQUESTS] [--stream] [--limits] [--burst|--paced] [--anthropic]
+#   bench/callgrind.sh [BUILD_DIR] [REQUESTS] [--stream] [--limits] [--burst|--paced] [--anthropic] [--cached|--cachemiss]
 # --limits: with the key that has every rate limit and a budget (bench/bench.toml).
 # --burst: the mock sends each stream's events together (one upstream read).
 # --paced: 2.5 ms between events, so that each arrives in a read of its own (a wake-up per event, as in real streams).
 # --anthropic: an Anthropic-type target (bench.toml): the stream is translated;
 #   its mock behaviour comes from the provider's headers (16 tokens at once; with --burst, 8 tokens in one read).
+# --cached: the route with the response cache, the same request each time (hits after the first);
+# --cachemiss: the same route, every request different (misses, each stored).
 # Prints instructions per request and leaves callgrind.out.<pid> in bench/results/ for callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B="${1:-build/release}"; n="${2:-2000}"; stream=""; key=sy-bench-key-0123456789; extra=(); model=fast
+B="${1:-build/release}"; n="${2:-2000}"; stream=""; unique=""; key=sy-bench-key-0123456789; extra=(); model=fast
 for a in "${@:3}"; do
   case "$a" in
     --stream) stream=--stream ;;
@@ -18,6 +20,8 @@ for a in "${@:3}"; do
     --burst) extra=(--extra '"mock":{"burst":1}'); [[ $model == anthropic-plain ]] && model=anthropic-burst ;;
     --paced) extra=(--extra '"mock":{"tokens_per_second":400}') ;;
     --anthropic) model=anthropic-plain; [[ ${#extra[@]} -gt 0 ]] && model=anthropic-burst ;;
+    --cached) model=cached ;;
+    --cachemiss) model=cached; unique=--unique ;;
   esac
 done
 mock_port=19190; gw_port=18180
@@ -31,10 +35,10 @@ gw=$!
 for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$gw_port") 2>/dev/null && break; sleep 0.1; done
 # Warm the pool, then zero the counters and measure n requests.
 "$B/switchyard-bench" --url "http://127.0.0.1:$gw_port/v1/chat/completions" --key "$key" \
-  --requests-per-connection 20 --warmup-ms 0 --label warm --model "$model" $stream "${extra[@]}" > /dev/null
+  --requests-per-connection 20 --warmup-ms 0 --label warm --model "$model" $stream $unique "${extra[@]}" > /dev/null
 callgrind_control -z "$gw" > /dev/null
 "$B/switchyard-bench" --url "http://127.0.0.1:$gw_port/v1/chat/completions" --key "$key" \
-  --requests-per-connection "$n" --warmup-ms 0 --label measured --model "$model" $stream "${extra[@]}" > /dev/null
+  --requests-per-connection "$n" --warmup-ms 0 --label measured --model "$model" $stream $unique "${extra[@]}" > /dev/null
 callgrind_control -d "$gw" > /dev/null
 kill -INT "$gw"; wait "$gw" 2>/dev/null || true
 kill "$mock"; wait "$mock" 2>/dev/null || true

@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <charconv>
+#include <stdexcept>
 #include <vector>
 
 namespace switchyard::cache {
@@ -13,26 +15,63 @@ namespace json = boost::json;
 
 namespace {
 
+// A JSON string as JSON writes it (quotes, backslashes and control characters escaped).
+void write_string(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // start of the characters not yet written, appended together
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    if (u >= 0x20) {
+      out += '\\';
+      out += static_cast<char>(u);
+    } else {
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+template <class N>
+void write_integer(N n, std::string& out) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
+void write_canonical(const json::value& v, std::string& out);
+
+// An object with its keys sorted; `top`: without the members that only say how
+// the answer is delivered (stream, stream_options) or hold a test's knobs (mock).
+void write_object(const json::object& o, std::string& out, bool top) {
+  std::vector<const json::key_value_pair*> members;
+  members.reserve(o.size());
+  for (const auto& kv : o) {
+    const auto k = kv.key();
+    if (top && (k == "stream" || k == "stream_options" || k == "mock")) continue;
+    members.push_back(&kv);
+  }
+  std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
+  out += '{';
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (i) out += ',';
+    write_string(members[i]->key(), out);
+    out += ':';
+    write_canonical(members[i]->value(), out);
+  }
+  out += '}';
+}
+
+// Writes `v` with object keys sorted at every depth, numbers as parsed.
 void write_canonical(const json::value& v, std::string& out) {
   switch (v.kind()) {
-    case json::kind::object: {
-      const auto& o = v.get_object();
-      std::vector<const json::key_value_pair*> members;
-      members.reserve(o.size());
-      for (const auto& kv : o) members.push_back(&kv);
-      std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
-      out += '{';
-      bool first = true;
-      for (const auto* kv : members) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(json::value(kv->key()));
-        out += ':';
-        write_canonical(kv->value(), out);
-      }
-      out += '}';
-      return;
-    }
+    case json::kind::object: write_object(v.get_object(), out, false); return;
     case json::kind::array: {
       out += '[';
       bool first = true;
@@ -44,43 +83,53 @@ void write_canonical(const json::value& v, std::string& out) {
       out += ']';
       return;
     }
-    default:
-      out += json::serialize(v);  // strings escaped, numbers as parsed
+    case json::kind::string: write_string(v.get_string(), out); return;
+    case json::kind::int64: write_integer(v.get_int64(), out); return;
+    case json::kind::uint64: write_integer(v.get_uint64(), out); return;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
+    case json::kind::null: out += "null"; return;
+    case json::kind::double_: out += json::serialize(v); return;  // as parsed: the shortest text for the number
   }
+}
+
+void length_prefixed(std::string_view s, std::string& out) {
+  write_integer(s.size(), out);  // no two (scope, api, route, body) splits hash the same
+  out += ':';
+  out += s;
 }
 
 }  // namespace
 
 std::string canonical_body(const json::object& body) {
-  json::object trimmed;
-  for (const auto& kv : body) {
-    const auto k = kv.key();
-    if (k == "stream" || k == "stream_options" || k == "mock") continue;  // how it is delivered, or a test's knobs
-    trimmed.emplace(k, kv.value());
-  }
   std::string out;
-  write_canonical(trimmed, out);
+  out.reserve(256);
+  write_object(body, out, true);
   return out;
 }
 
+CacheKeyHasher::CacheKeyHasher() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)) {
+  if (!md_) throw std::runtime_error("response cache: OpenSSL has no SHA256");
+}
+
+CacheKeyHasher::~CacheKeyHasher() { EVP_MD_free(md_); }
+
 std::string cache_key(std::string_view scope, std::string_view api, std::string_view route, const json::object& body) {
-  const std::string canonical = canonical_body(body);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  return CacheKeyHasher().key(scope, api, route, body);
+}
+
+std::string CacheKeyHasher::key(std::string_view scope, std::string_view api, std::string_view route, const json::object& body) {
+  std::string& text = text_;
+  text.clear();
+  text.reserve(512);
+  length_prefixed(scope, text);
+  length_prefixed(api, text);
+  length_prefixed(route, text);
+  text += "body:";
+  write_object(body, text, true);  // the rest of the text: no length prefix needed
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  auto field = [&](std::string_view s) {
-    // Length-prefixed: no two (scope, api, route) splits hash the same.
-    const std::string n = std::to_string(s.size()) + ':';
-    EVP_DigestUpdate(ctx, n.data(), n.size());
-    EVP_DigestUpdate(ctx, s.data(), s.size());
-  };
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  field(scope);
-  field(api);
-  field(route);
-  field(canonical);
-  EVP_DigestFinal_ex(ctx, digest, &len);
-  EVP_MD_CTX_free(ctx);
+  EVP_Digest(text.data(), text.size(), digest, &len, md_, nullptr);  // the algorithm fetched once, not per key
+  if (text.capacity() > 64 * 1024) std::string().swap(text_);  // a huge request's buffer is not kept
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);

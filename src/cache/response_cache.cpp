@@ -70,7 +70,7 @@ CachePlan ResponseCache::plan(const ChatRequest& request, const ModelRouteConfig
   p.ttl_ms = route->cache_ttl.count() > 0 ? route->cache_ttl.count() : config_.ttl.count();
   const std::string scope = config_.per_key ? (request.key ? "key:" + request.key->name : std::string("in-process")) : std::string("global");
   const auto& body = request.native ? request.native->body : request.body;
-  p.key = cache_key(scope, api_of(request, streaming), name, body);
+  p.key = hasher_.key(scope, api_of(request, streaming), name, body);
   return p;
 }
 

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cache/cache_key.hpp"
 #include "cache/flight.hpp"
 #include "cache/response_store.hpp"
 
@@ -70,6 +71,7 @@ class ResponseCache {
   Clock clock_;
   ResponseStore store_;
   std::int64_t last_sweep_ms_ = 0;
+  mutable CacheKeyHasher hasher_;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
   // By route (configured routes only: bounded): hit, miss, bypass, coalesced.
   std::map<std::string, std::array<std::uint64_t, 4>, std::less<>> requests_;
