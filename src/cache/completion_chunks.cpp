@@ -5,6 +5,8 @@
 
 #include <map>
 
+#include "text/byte_search.hpp"
+
 namespace switchyard::cache {
 
 namespace json = boost::json;
@@ -188,7 +190,13 @@ std::vector<std::string> completion_to_chunks(std::string_view completion, bool 
 }
 
 bool is_usage_only_chunk(std::string_view chunk) noexcept {
-  return chunk.find("\"choices\":[]") != std::string_view::npos && chunk.find("\"usage\":{") != std::string_view::npos;
+  return text::contains_bytes(chunk, "\"choices\":[]") && text::contains_bytes(chunk, "\"usage\":{");
+}
+
+void UsageMarks::note(std::size_t index, std::string_view chunk) {
+  if (!text::contains_bytes(chunk, "\"usage\":{")) return;
+  carries_usage = true;
+  if (text::contains_bytes(chunk, "\"choices\":[]")) usage_only.push_back(index);
 }
 
 std::string usage_chunk(std::string_view like, const Usage& u) {

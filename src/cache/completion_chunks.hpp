@@ -31,6 +31,20 @@ std::vector<std::string> completion_to_chunks(std::string_view completion, bool 
 // only for a client that asked for it (stream_options.include_usage).
 bool is_usage_only_chunk(std::string_view chunk) noexcept;
 
+// Where a stream's usage is, noted once per chunk as the chunks arrive (not
+// searched again by every client a stored stream is replayed to).
+struct UsageMarks {
+  std::vector<std::size_t> usage_only;  // indexes of usage-only chunks (one, at the end, as a rule)
+  bool carries_usage = false;           // some chunk reports usage
+  void note(std::size_t index, std::string_view chunk);
+  bool is_usage_only(std::size_t index) const noexcept {
+    for (const auto i : usage_only) {
+      if (i == index) return true;
+    }
+    return false;
+  }
+};
+
 // The usage-only chunk for `usage`, with the id, created and model of `like` (another chunk of the stream).
 std::string usage_chunk(std::string_view like, const Usage& usage);
 

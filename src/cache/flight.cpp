@@ -26,6 +26,7 @@ void Flight::open(std::string provider, std::string model, bool native, std::chr
 }
 
 void Flight::push(std::string_view chunk) {
+  if (!native_) marks_.note(chunks_.size(), chunk);
   chunks_.emplace_back(chunk);
   bytes_ += chunk.size();
   if (!oversized_ && bytes_ > max_bytes_) oversized_ = true;  // neither stored nor shared from now on

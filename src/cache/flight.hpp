@@ -14,6 +14,8 @@
 // client still holds back the provider (TCP back-pressure) as without the cache.
 #include <switchyard/chat.hpp>
 
+#include "cache/completion_chunks.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -75,6 +77,7 @@ class Flight {
   std::size_t chunk_count() const noexcept { return chunks_.size(); }
   std::string_view chunk(std::size_t i) const noexcept { return chunks_[i]; }
   const std::deque<std::string>& chunks() const noexcept { return chunks_; }
+  const UsageMarks& marks() const noexcept { return marks_; }
   bool oversized() const noexcept { return oversized_; }  // past max_bytes: not stored, not shared
   const ChatResponse& whole() const noexcept { return whole_; }
   const std::string& provider() const noexcept { return provider_; }
@@ -96,6 +99,7 @@ class Flight {
   bool oversized_ = false;
   Error error_;
   std::deque<std::string> chunks_;
+  UsageMarks marks_;  // OpenAI chunks (not native ones): where the usage is
   std::size_t bytes_ = 0;      // of every chunk pushed
   std::size_t released_ = 0;   // chunks before this index were freed (oversized)
   ChatResponse whole_;

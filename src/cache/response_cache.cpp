@@ -110,6 +110,7 @@ void ResponseCache::settle(const CachePlan& plan, const std::shared_ptr<Flight>&
     if (!finished) return;
     e.chunks.reserve(f->chunks().size());
     for (const auto& c : f->chunks()) e.chunks.push_back(c);
+    e.marks = f->marks();
   } else {
     if (!finished_answer(f->whole().body)) return;
     e.body = f->whole().body;
@@ -169,27 +170,25 @@ namespace {
 class UsageShaper {
  public:
   UsageShaper(bool native, bool include_usage) : native_(native), include_usage_(include_usage) {}
-  // false: leave the chunk out.
-  bool pass(std::string_view chunk) {
+  // false: leave chunk `index` out.
+  bool pass(std::size_t index, std::string_view chunk, const UsageMarks& marks) {
     if (native_) return true;
-    const bool usage_only = is_usage_only_chunk(chunk);
-    if (usage_only && !include_usage_) return false;
-    if (usage_only || chunk.find("\"usage\":{") != std::string_view::npos) seen_usage_ = true;
-    if (first_.empty()) first_.assign(chunk);
+    if (!include_usage_) return !marks.is_usage_only(index);
+    if (first_.empty()) first_.assign(chunk);  // its id, created and model, for a usage chunk made at the end
     return true;
   }
   // At the end: the usage chunk to add, if any (valid until the next call).
-  std::optional<std::string_view> closing(const Usage& used) {
-    if (native_ || !include_usage_ || seen_usage_ || !used.reported || first_.empty()) return std::nullopt;
-    seen_usage_ = true;
+  std::optional<std::string_view> closing(const Usage& used, const UsageMarks& marks) {
+    if (native_ || !include_usage_ || marks.carries_usage || made_ || !used.reported || first_.empty()) return std::nullopt;
+    made_ = true;
     first_ = usage_chunk(first_, used);
     return std::string_view(first_);
   }
 
  private:
   bool native_, include_usage_;
-  bool seen_usage_ = false;
-  std::string first_;  // the stream's first chunk (its id, created and model)
+  bool made_ = false;
+  std::string first_;  // the stream's first chunk
 };
 
 class FlightReader final : public ChunkSource {
@@ -207,10 +206,11 @@ class FlightReader final : public ChunkSource {
   std::optional<Item> poll() override {
     for (;;) {
       if (reader_.next < f_->chunk_count()) {
-        const std::string_view c = f_->chunk(reader_.next++);
+        const std::size_t i = reader_.next++;
+        const std::string_view c = f_->chunk(i);
         reader_.bytes += c.size();
         f_->advanced(reader_);
-        if (!shaper_.pass(c)) continue;
+        if (!shaper_.pass(i, c, f_->marks())) continue;
         return Item(std::optional<std::string_view>(c));
       }
       if (f_->state() == Flight::State::running) return std::nullopt;
@@ -218,7 +218,7 @@ class FlightReader final : public ChunkSource {
         finish(&f_->error());
         return Item(f_->error());
       }
-      if (auto extra = shaper_.closing(f_->usage())) return Item(std::optional<std::string_view>(*extra));
+      if (auto extra = shaper_.closing(f_->usage(), f_->marks())) return Item(std::optional<std::string_view>(*extra));
       finish(nullptr);
       return Item(std::optional<std::string_view>());
     }
@@ -256,7 +256,8 @@ class FlightReader final : public ChunkSource {
 // A stored answer replayed: its chunks one by one, without the original delays.
 class EntryReader final : public ChunkSource {
  public:
-  EntryReader(std::shared_ptr<const CachedEntry> e, bool include_usage) : e_(std::move(e)), shaper_(e_->native, include_usage) {
+  EntryReader(std::shared_ptr<const CachedEntry> e, bool include_usage)
+      : e_(std::move(e)), shaper_(e_->native || e_->chunks.empty(), include_usage) {  // made chunks: shaped already
     if (e_->chunks.empty()) made_ = completion_to_chunks(e_->body, include_usage);
   }
   std::optional<Item> poll() override {
@@ -264,11 +265,10 @@ class EntryReader final : public ChunkSource {
       const std::size_t n = e_->chunks.empty() ? made_.size() : e_->chunks.size();
       if (i_ < n) {
         const std::string_view c = e_->chunks.empty() ? std::string_view(made_[i_]) : std::string_view(e_->chunks[i_]);
-        ++i_;
-        if (!shaper_.pass(c)) continue;
+        if (!shaper_.pass(i_++, c, e_->marks)) continue;
         return Item(std::optional<std::string_view>(c));
       }
-      if (auto extra = shaper_.closing(e_->usage)) return Item(std::optional<std::string_view>(*extra));
+      if (auto extra = shaper_.closing(e_->usage, e_->marks)) return Item(std::optional<std::string_view>(*extra));
       return Item(std::optional<std::string_view>());
     }
   }

@@ -24,7 +24,7 @@ constexpr std::size_t kEntryOverhead = sizeof(std::string) + 2 * sizeof(void*) +
 
 std::size_t ResponseStore::size_of(const std::string& key, const CachedEntry& e) noexcept {
   std::size_t n = kEntryOverhead + std::max(heap_of(key), key.size()) + heap_of(e.body) + heap_of(e.provider) + heap_of(e.model);
-  n += e.chunks.capacity() * sizeof(std::string);
+  n += e.chunks.capacity() * sizeof(std::string) + e.marks.usage_only.capacity() * sizeof(std::size_t);
   for (const auto& c : e.chunks) n += heap_of(c);
   return n;
 }

@@ -6,6 +6,8 @@
 // Single-threaded (the io_context's), like everything on the request path.
 #include <switchyard/chat.hpp>
 
+#include "cache/completion_chunks.hpp"
+
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -20,6 +22,7 @@ struct CachedEntry {
   std::string body;                 // the assembled answer (chat.completion JSON, or the client API's own)
   std::vector<std::string> chunks;  // a streamed answer's chunks as the gateway relayed them (empty: it came whole)
   bool native = false;              // body / chunks are in the client's own API (not chat completions)
+  UsageMarks marks;                 // OpenAI chunks: where the usage is
   Usage usage;                      // what the answer used at its provider: what a hit saves
   double cost_usd = 0;
   std::string provider, model;
