@@ -87,6 +87,26 @@ StreamedAnswer read_any(const HttpResult& r, bool stream) { return stream ? read
 
 std::string metrics(GatewayHarness& h) { return h.gateway().metrics_text(); }
 
+// `n` identical chat requests sent at once, each on its own connection; their answers.
+std::vector<HttpResult> at_once(GatewayHarness& h, int n, const std::string& body) {
+  std::vector<HttpResult> results(static_cast<std::size_t>(n));
+  h.run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    int done = 0;
+    asio::steady_timer all(ex, asio::steady_timer::time_point::max());
+    for (int i = 0; i < n; ++i) {
+      asio::co_spawn(ex, http_call(h.port(), verb::post, "/v1/chat/completions", body, auth_headers()),
+                     [&, i](std::exception_ptr, HttpResult r) {
+                       results[static_cast<std::size_t>(i)] = std::move(r);
+                       if (++done == n) all.cancel();
+                     });
+    }
+    boost::system::error_code ec;
+    co_await all.async_wait(asio::redirect_error(asio::use_awaitable, ec));  // bounded by h.run's limit
+  }());
+  return results;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(response_cache_gateway)
@@ -272,20 +292,7 @@ BOOST_AUTO_TEST_CASE(a_hundred_identical_requests_at_once_reach_the_provider_onc
       // The first answer takes 300 ms: the other 99 arrive while it is in flight.
       const std::string slow = body.substr(0, body.size() - 1) + R"(,"mock":{"ttft_ms":300}})";
       const auto before = h.mock().stats().requests;
-      std::vector<HttpResult> results(100);
-      h.run([&]() -> asio::awaitable<void> {
-        auto ex = co_await asio::this_coro::executor;
-        int done = 0;
-        asio::steady_timer all(ex, asio::steady_timer::time_point::max());
-        for (int i = 0; i < 100; ++i) {
-          asio::co_spawn(ex, http_call(h.port(), verb::post, "/v1/chat/completions", slow, auth_headers()), [&, i](std::exception_ptr, HttpResult r) {
-            results[i] = std::move(r);
-            if (++done == 100) all.cancel();
-          });
-        }
-        boost::system::error_code ec;
-        co_await all.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      }());
+      const auto results = at_once(h, 100, slow);
       BOOST_TEST(h.mock().stats().requests == before + 1);
       int misses = 0;
       for (const auto& r : results) {
@@ -304,20 +311,7 @@ BOOST_AUTO_TEST_CASE(a_provider_error_reaches_every_waiting_request_once) {
   const std::string body = body_for("fast", "fails for all", true);
   // The stream fails before its first chunk, 300 ms in: by then all ten wait on it.
   const std::string failing = body.substr(0, body.size() - 1) + R"(,"mock":{"ttft_ms":300,"fault":"error-after:0"}})";
-  std::vector<HttpResult> results(10);
-  h.run([&]() -> asio::awaitable<void> {
-    auto ex = co_await asio::this_coro::executor;
-    int done = 0;
-    asio::steady_timer all(ex, asio::steady_timer::time_point::max());
-    for (int i = 0; i < 10; ++i) {
-      asio::co_spawn(ex, http_call(h.port(), verb::post, "/v1/chat/completions", failing, auth_headers()), [&, i](std::exception_ptr, HttpResult r) {
-        results[i] = std::move(r);
-        if (++done == 10) all.cancel();
-      });
-    }
-    boost::system::error_code ec;
-    co_await all.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }());
+  const auto results = at_once(h, 10, failing);
   BOOST_TEST(h.mock().stats().requests == 1u);
   for (const auto& r : results) {
     BOOST_TEST(r.status == results[0].status);

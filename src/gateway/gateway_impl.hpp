@@ -1,0 +1,165 @@
+#pragma once
+// Gateway's insides, shared by the files that implement it: gateway.cpp (the
+// composition root and the plain paths) and cached_answers.cpp (the paths
+// through the response cache). Not part of the public API.
+#include <switchyard/gateway.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "auth/key_store.hpp"
+#include "cache/response_cache.hpp"
+#include "governance/governor.hpp"
+#include "governance/wall_clock.hpp"
+#include "health/health_checker.hpp"
+#include "ledger/usage_ledger.hpp"
+#include "observability/prometheus.hpp"
+#include "providers/connector_registry.hpp"
+#include "providers/embeddings.hpp"
+#include "error/error_response.hpp"
+#include "routing/route_resolver.hpp"
+#include "routing/router.hpp"
+
+namespace switchyard {
+
+namespace asio = boost::asio;
+
+struct Gateway::Impl {
+  Impl(asio::any_io_executor executor, Config cfg)
+      : ex(std::move(executor)), config(std::move(cfg)), keys(config.keys), resolver(config),
+        registry(providers::ConnectorRegistry::with_builtins()),
+        clients(make_clients(ex, config, registry)), router(ex, config, clients), checker(ex), governor(config.keys),
+        ledger(ex, config.usage), cache(ex, config.cache, &governance::wall_now_ms) {
+    for (std::size_t i = 0; i < config.providers.size(); ++i) {
+      checker.watch(i, *clients[i], config.providers[i].health_check_interval,
+                    [this](std::size_t provider, bool ok) { router.on_probe(provider, ok); });
+    }
+    // A restart forgets neither spend nor what the windows had counted.
+    governor.restore([this](governance::Ms from, governance::Ms to) {
+      std::map<std::string, governance::Governor::KeyUsage> out;
+      for (const auto& t : ledger.totals_now(from, to, ledger::GroupBy::key, {})) {
+        out[t.group] = governance::Governor::KeyUsage{t.requests, static_cast<std::uint64_t>(t.prompt_tokens + t.completion_tokens), t.cost_usd};
+      }
+      return out;
+    });
+  }
+
+  static ledger::Ms now_ms() {
+    return governance::wall_now_ms();
+  }
+
+  // One ledger row for a request that ended (or was refused).
+  void record(const ChatRequest& request, std::string_view route, std::string_view provider, std::string_view model, int status,
+              bool stream, const Usage& used, double cost, std::chrono::steady_clock::duration took, double ttft_ms,
+              const Error* error, std::chrono::nanoseconds upstream = {}, CacheStatus cached = CacheStatus::none, double saved = 0) {
+    ledger::UsageRow row;
+    row.time_ms = now_ms();
+    row.request_id = request.request_id;
+    row.key = request.key ? std::string_view(request.key->name) : std::string_view();
+    row.route = route;
+    row.provider = provider;
+    row.model = model;
+    row.status = status;
+    row.stream = stream;
+    row.prompt_tokens = used.prompt_tokens;
+    row.cached_tokens = used.cached_tokens;
+    row.cache_write_tokens = used.cache_write_tokens;
+    row.completion_tokens = used.completion_tokens;
+    row.reasoning_tokens = used.reasoning_tokens;
+    row.cost_usd = cost;
+    row.latency_ms = std::chrono::duration<double, std::milli>(took).count();
+    row.ttft_ms = ttft_ms;
+    row.error = error ? std::string_view(error::code_name(*error)) : std::string_view();
+    // Streams: until the stream was handed out (its first chunk), not until its end.
+    const auto inside = (stream && ttft_ms > 0 ? std::chrono::duration<double, std::micro>(std::chrono::duration<double, std::milli>(ttft_ms))
+                                               : std::chrono::duration<double, std::micro>(took)) - std::chrono::duration<double, std::micro>(upstream);
+    row.overhead_us = std::max(0.0, inside.count());
+    row.cache = to_string(cached);
+    row.saved_usd = saved;
+    ledger.record(row);
+  }
+
+  static std::vector<std::unique_ptr<providers::ProviderClient>> make_clients(
+      const asio::any_io_executor& ex, const Config& config, const providers::ConnectorRegistry& registry) {
+    std::vector<std::unique_ptr<providers::ProviderClient>> out;
+    for (const auto& p : config.providers) out.push_back(registry.make(ex, p));
+    return out;
+  }
+
+  struct Prepared {
+    std::string model;  // as the client asked; owns the string the plan views
+    routing::RoutePlan plan;
+  };
+
+  result<void> prepare(ChatRequest& request, Prepared& out, routing::Operation op = routing::Operation::chat) {
+    auto& body = request.body;
+    const auto* model = body.if_contains("model");
+    if (!model || !model->is_string()) {
+      return make_error(errc::invalid_request, "'model' is required and must be a string");
+    }
+    if (op == routing::Operation::embeddings) {
+      if (auto inputs = providers::read_embedding_request(body); !inputs) return inputs.error();
+    } else if (const auto* messages = body.if_contains("messages"); !messages || !messages->is_array() || messages->as_array().empty()) {
+      return make_error(errc::invalid_request, "'messages' is required and must be a non-empty array");
+    }
+    if (model->as_string().size() > Gateway::kMaxModelName || model->as_string().empty()) {
+      return make_error(errc::invalid_request, "'model' must be 1 to " + std::to_string(Gateway::kMaxModelName) + " bytes long");
+    }
+    out.model = std::string(model->as_string());
+    if (request.key) {
+      if (!auth::KeyStore::allows(*request.key, out.model)) {
+        return make_error(errc::model_not_allowed, "this key may not use the model '" + out.model + "'");
+      }
+    } else if (request.api_key) {
+      auto key = keys.authenticate(*request.api_key);
+      if (!key) return key.error();
+      if (!auth::KeyStore::allows(**key, out.model)) {
+        return make_error(errc::model_not_allowed, "this key may not use the model '" + out.model + "'");
+      }
+      request.key = *key;
+    }
+    auto plan = resolver.resolve(out.model);
+    if (!plan) return plan.error();
+    out.plan = *plan;
+    if (!request.admitted) {  // an embedder's call: the same limits and budgets as over HTTP
+      auto admission = governor.admit(request.key, request.body);
+      if (admission.refused) return std::move(*admission.refused);
+      request.admission = std::move(admission.ticket);
+      request.admitted = true;
+    }
+    return {};
+  }
+
+  // A whole (non-streamed) answer: chat or embeddings, admitted, routed and accounted.
+  asio::awaitable<result<ChatResponse>> answer(ChatRequest request, routing::Operation op);
+
+  // The response cache's paths (a route with `cache = true`): a hit, a
+  // coalesced follower of an identical request in flight, or the leader of a
+  // new fetch (fetch(): inline for a whole answer, in a coroutine of its own for a stream).
+  using Clock = std::chrono::steady_clock;
+  asio::awaitable<result<ChatResponse>> answer_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
+                                                      Clock::time_point started);
+  asio::awaitable<result<ChatStream>> stream_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
+                                                    Clock::time_point started);
+  // A stream's fetch runs in a coroutine of its own, so that any of its readers may leave.
+  std::shared_ptr<cache::Flight> lead(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan, Clock::time_point started);
+  asio::awaitable<void> fetch(std::shared_ptr<cache::Flight> flight, ChatRequest request, std::string model, cache::CachePlan plan,
+                              Clock::time_point started);
+  // A hit: nothing taken from the key but the request, a ledger row with cost 0 and what it saved.
+  void account_hit(ChatRequest& request, const cache::CachePlan& plan, const cache::CachedEntry& entry, bool stream, Clock::time_point started);
+
+  asio::any_io_executor ex;
+  Config config;
+  auth::KeyStore keys;
+  routing::RouteResolver resolver;
+  providers::ConnectorRegistry registry;
+  std::vector<std::unique_ptr<providers::ProviderClient>> clients;  // index = Config::providers index
+  routing::Router router;
+  health::HealthChecker checker;
+  governance::Governor governor;
+  ledger::UsageLedger ledger;  // its writer thread stops (and writes what is queued) before the members above go
+  // Answers stored and in flight (holds no thread, no reference to the ledger).
+  cache::ResponseCache cache;
+  observability::FixedHistogram overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
+};
+
+}  // namespace switchyard
