@@ -2,13 +2,13 @@
 # Installs what is missing, builds with AddressSanitizer + UndefinedBehaviorSanitizer
 # and runs every test (unit, integration on loopback, TLS, and the end-to-end test
 # with the official openai npm SDK), after a short run of every fuzz target
-# (10 s each: a regression in a parser fails here; scripts/fuzz.sh runs longer).
+# (6 s each: a regression in a parser fails here; scripts/fuzz.sh runs longer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh --test
 ( cd test/e2e && if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules ]]; then npm ci --no-audit --no-fund --loglevel=error; fi )
-./scripts/fuzz.sh "${SWITCHYARD_FUZZ_SECONDS:-10}"
+./scripts/fuzz.sh "${SWITCHYARD_FUZZ_SECONDS:-6}"
 ./scripts/build.sh sanitize
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

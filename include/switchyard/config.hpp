@@ -171,6 +171,18 @@ struct CacheConfig {
   bool per_key = true;                        // scope = "key": a key only sees its own entries; "global": shared
 };
 
+// Where limits, budgets and the cache live ([state]): in this process, or
+// shared by several replicas through Redis (issue 15: the client and the
+// settings exist; the shared counters are being built).
+enum class StateBackend { memory, redis };
+struct StateConfig {
+  StateBackend backend = StateBackend::memory;
+  std::string redis_url = "redis://127.0.0.1:6379/0";  // redis://[user:password@]host:port/db (no TLS: hiredis 0.14)
+  Millis redis_timeout{50};           // an admission never waits longer on Redis
+  bool deny_on_redis_error = false;   // on_redis_error: "local" (false: this replica's own counters) | "deny" (503)
+  std::string key_prefix = "switchyard:";
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -180,6 +192,7 @@ struct Config {
   ResilienceConfig resilience;
   UsageConfig usage;
   CacheConfig cache;
+  StateConfig state;
   std::vector<std::string> warnings;  // skipped providers/keys, for one log line each
 };
 

@@ -540,7 +540,21 @@ void warn_unpriced_budgets(Config& cfg) {
 
 Config load(const Reader& r, const toml::table& root) {
   Config cfg;
-  r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "usage", "cache"});
+  r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "usage", "cache", "state"});
+  if (const toml::table* st = r.table(root, "", "state")) {
+    r.only_keys(*st, "state", {"backend", "redis_url", "redis_timeout_ms", "on_redis_error", "key_prefix"});
+    if (auto b = r.string(*st, "state", "backend")) {
+      if (*b != "memory" && *b != "redis") r.fail(st->get("backend"), "state.backend", "must be \"memory\" or \"redis\"");
+      cfg.state.backend = *b == "redis" ? StateBackend::redis : StateBackend::memory;
+    }
+    if (auto u = r.string(*st, "state", "redis_url")) cfg.state.redis_url = *u;
+    if (auto v = r.integer(*st, "state", "redis_timeout_ms", 1, 10'000)) cfg.state.redis_timeout = Millis(*v);
+    if (auto e = r.string(*st, "state", "on_redis_error")) {
+      if (*e != "local" && *e != "deny") r.fail(st->get("on_redis_error"), "state.on_redis_error", "must be \"local\" or \"deny\"");
+      cfg.state.deny_on_redis_error = *e == "deny";
+    }
+    if (auto k = r.string(*st, "state", "key_prefix")) cfg.state.key_prefix = *k;
+  }
   if (const toml::table* c = r.table(root, "", "cache")) {
     r.only_keys(*c, "cache", {"enabled", "max_bytes", "ttl_ms", "scope"});
     if (auto v = r.boolean(*c, "cache", "enabled")) cfg.cache.enabled = *v;

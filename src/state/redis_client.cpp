@@ -1,0 +1,310 @@
+#include "state/redis_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+
+namespace switchyard::state {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+RedisReply convert(const redisReply* r, int depth = 0) {
+  RedisReply out;
+  if (!r) return out;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::integer;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::string;
+      out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::status;
+      out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::error;
+      out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::array;
+      if (depth < 4) {
+        out.elements.reserve(r->elements);
+        for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i], depth + 1));
+      }
+      break;
+    default:
+      break;  // nil
+  }
+  return out;
+}
+
+}  // namespace
+
+// The live connection's descriptor, shared with the waits armed on it (they
+// may complete after the connection is gone: `open` says whether it still is).
+struct RedisClient::Watch {
+  explicit Watch(asio::any_io_executor ex, int fd) : sd(ex, fd) {}
+  asio::posix::stream_descriptor sd;
+  bool open = true;
+  bool reading = false, read_armed = false;
+  bool writing = false, write_armed = false;
+};
+
+// One command waiting for its reply; owned by hiredis' privdata until the reply (or the connection's end) comes.
+struct RedisClient::Pending {
+  explicit Pending(asio::any_io_executor ex) : done(ex) {}
+  asio::steady_timer done;
+  std::optional<RedisReply> reply;
+  bool answered = false;
+};
+
+// hiredis' C callbacks, back into the client.
+struct RedisHooks {
+  static RedisClient* client(void* data) { return static_cast<RedisClient*>(data); }
+  static void add_read(void* d) { client(d)->add_read(); }
+  static void del_read(void* d) { client(d)->del_read(); }
+  static void add_write(void* d) { client(d)->add_write(); }
+  static void del_write(void* d) { client(d)->del_write(); }
+  static void cleanup(void* d) { client(d)->cleanup(); }
+  static void on_connect(const redisAsyncContext* ac, int status) { client(ac->ev.data)->on_connected(status); }
+  static void on_disconnect(const redisAsyncContext* ac, int status) { client(ac->ev.data)->on_disconnected(status); }
+  static void on_reply(redisAsyncContext*, void* reply, void* privdata) {
+    auto* holder = static_cast<std::shared_ptr<RedisClient::Pending>*>(privdata);
+    auto& p = **holder;
+    p.answered = true;
+    if (reply) p.reply = convert(static_cast<const redisReply*>(reply));  // null: the connection went away
+    p.done.cancel();
+    delete holder;
+  }
+  static void ignore_reply(redisAsyncContext*, void*, void*) {}
+};
+
+RedisClient::RedisClient(asio::any_io_executor ex, RedisEndpoint endpoint)
+    : ex_(std::move(ex)), endpoint_(std::move(endpoint)), alive_(std::make_shared<bool>(true)) {}
+
+RedisClient::~RedisClient() {
+  *alive_ = false;
+  if (ctx_) {
+    auto* ctx = ctx_;
+    ctx_ = nullptr;
+    redisAsyncFree(ctx);  // pending replies get null (their waiters wake up with nothing)
+  }
+  if (watch_) cleanup();
+  notify();
+}
+
+void RedisClient::notify() {
+  for (auto* t : waiters_) t->cancel();
+}
+
+void RedisClient::start_connect() {
+  state_ = State::connecting;
+  ctx_ = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
+  if (!ctx_ || ctx_->err) {
+    fail_connection(ctx_ ? ctx_->errstr : "out of memory");
+    if (ctx_) redisAsyncFree(ctx_);
+    ctx_ = nullptr;
+    return;
+  }
+  watch_ = std::make_shared<Watch>(ex_, ctx_->c.fd);
+  ctx_->ev.data = this;
+  ctx_->ev.addRead = &RedisHooks::add_read;
+  ctx_->ev.delRead = &RedisHooks::del_read;
+  ctx_->ev.addWrite = &RedisHooks::add_write;
+  ctx_->ev.delWrite = &RedisHooks::del_write;
+  ctx_->ev.cleanup = &RedisHooks::cleanup;
+  redisAsyncSetDisconnectCallback(ctx_, &RedisHooks::on_disconnect);
+  redisAsyncSetConnectCallback(ctx_, &RedisHooks::on_connect);  // waits for the socket to be writable
+}
+
+void RedisClient::fail_connection(std::string why) {
+  ++stats_.connect_failures;
+  last_error_ = "redis " + endpoint_.host + ":" + std::to_string(endpoint_.port) + ": " + why;
+  state_ = State::idle;
+  backoff_ = std::min<std::chrono::milliseconds>(std::max<std::chrono::milliseconds>(backoff_ * 2, std::chrono::milliseconds(100)),
+                                                  std::chrono::milliseconds(5000));
+  next_attempt_ = Clock::now() + backoff_;
+  notify();
+}
+
+void RedisClient::on_connected(int status) {
+  if (!*alive_) return;
+  if (status != REDIS_OK) {
+    const std::string why = ctx_ && ctx_->errstr[0] ? ctx_->errstr : "connection failed";
+    ctx_ = nullptr;  // hiredis frees the context after this callback
+    fail_connection(why);
+    return;
+  }
+  ++stats_.connects;
+  state_ = State::connected;
+  backoff_ = std::chrono::milliseconds(0);
+  // AUTH and SELECT go first on the connection; commands queued after them are pipelined behind.
+  if (!endpoint_.password.empty()) {
+    std::vector<const char*> argv{"AUTH"};
+    std::vector<std::size_t> len{4};
+    if (!endpoint_.user.empty()) {
+      argv.push_back(endpoint_.user.c_str());
+      len.push_back(endpoint_.user.size());
+    }
+    argv.push_back(endpoint_.password.c_str());
+    len.push_back(endpoint_.password.size());
+    redisAsyncCommandArgv(ctx_, &RedisHooks::ignore_reply, nullptr, static_cast<int>(argv.size()), argv.data(), len.data());
+  }
+  if (endpoint_.db != 0) {
+    const std::string db = std::to_string(endpoint_.db);
+    const char* argv[] = {"SELECT", db.c_str()};
+    const std::size_t len[] = {6, db.size()};
+    redisAsyncCommandArgv(ctx_, &RedisHooks::ignore_reply, nullptr, 2, argv, len);
+  }
+  notify();
+}
+
+void RedisClient::on_disconnected(int status) {
+  if (!*alive_) return;
+  ++stats_.disconnects;
+  if (status != REDIS_OK) last_error_ = "redis connection lost: " + std::string(ctx_ && ctx_->errstr[0] ? ctx_->errstr : "closed");
+  ctx_ = nullptr;  // hiredis frees the context after this callback
+  state_ = State::idle;
+  next_attempt_ = Clock::now();  // reconnect on the next command (its failures back off)
+  notify();
+}
+
+void RedisClient::cleanup() {
+  if (!watch_) return;
+  watch_->open = false;
+  boost::system::error_code ec;
+  watch_->sd.cancel(ec);
+  (void)watch_->sd.release();  // hiredis closes the descriptor itself
+  watch_.reset();
+}
+
+void RedisClient::add_read() {
+  if (!watch_) return;
+  watch_->reading = true;
+  arm_read();
+}
+void RedisClient::del_read() {
+  if (watch_) watch_->reading = false;
+}
+void RedisClient::add_write() {
+  if (!watch_) return;
+  watch_->writing = true;
+  arm_write();
+}
+void RedisClient::del_write() {
+  if (watch_) watch_->writing = false;
+}
+
+void RedisClient::arm_read() {
+  if (watch_->read_armed) return;
+  watch_->read_armed = true;
+  watch_->sd.async_wait(asio::posix::stream_descriptor::wait_read, [this, w = watch_, alive = alive_](boost::system::error_code ec) {
+    w->read_armed = false;
+    if (ec || !*alive || !w->open || !ctx_ || watch_ != w) return;
+    redisAsyncHandleRead(ctx_);  // may call back into us (replies, a disconnect)
+    if (*alive && watch_ == w && w->open && w->reading) arm_read();
+  });
+}
+
+void RedisClient::arm_write() {
+  if (watch_->write_armed) return;
+  watch_->write_armed = true;
+  watch_->sd.async_wait(asio::posix::stream_descriptor::wait_write, [this, w = watch_, alive = alive_](boost::system::error_code ec) {
+    w->write_armed = false;
+    if (ec || !*alive || !w->open || !ctx_ || watch_ != w) return;
+    redisAsyncHandleWrite(ctx_);
+    if (*alive && watch_ == w && w->open && w->writing) arm_write();
+  });
+}
+
+asio::awaitable<bool> RedisClient::ensure_connected(Clock::time_point deadline) {
+  auto alive = alive_;
+  for (;;) {
+    if (state_ == State::connected) co_return true;
+    if (state_ == State::idle) {
+      if (Clock::now() < next_attempt_) co_return false;  // backing off after a failure: fail fast
+      if (boost::system::error_code ec; asio::ip::make_address(endpoint_.host, ec), ec) {
+        // A name: resolved here (hiredis would block the io thread on getaddrinfo).
+        asio::ip::tcp::resolver resolver(ex_);
+        auto [rec, results] = co_await resolver.async_resolve(endpoint_.host, std::to_string(endpoint_.port),
+                                                              asio::as_tuple(asio::use_awaitable));
+        if (!*alive) co_return false;
+        if (rec || results.empty()) {
+          fail_connection("cannot resolve " + endpoint_.host);
+          co_return false;
+        }
+        endpoint_.host = results.begin()->endpoint().address().to_string();
+      }
+      if (state_ == State::idle) start_connect();
+      continue;
+    }
+    // Connecting: wait for the outcome (notify() wakes the waiters), at most until the deadline.
+    asio::steady_timer wait(ex_, deadline);
+    waiters_.push_back(&wait);
+    boost::system::error_code ec;
+    co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!*alive) co_return false;
+    std::erase(waiters_, &wait);
+    if (!ec && state_ != State::connected) {  // the deadline, not a wake-up
+      last_error_ = "redis " + endpoint_.host + ":" + std::to_string(endpoint_.port) + ": no connection in time";
+      co_return false;
+    }
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return false;
+  }
+}
+
+asio::awaitable<std::optional<RedisReply>> RedisClient::command(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  auto alive = alive_;
+  ++stats_.commands;
+  if (!co_await ensure_connected(deadline) || !*alive || !ctx_) {
+    ++stats_.errors;
+    co_return std::nullopt;
+  }
+  std::vector<const char*> argv;
+  std::vector<std::size_t> len;
+  argv.reserve(args.size());
+  len.reserve(args.size());
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    len.push_back(a.size());
+  }
+  auto pending = std::make_shared<Pending>(ex_);
+  auto* holder = new std::shared_ptr<Pending>(pending);
+  if (redisAsyncCommandArgv(ctx_, &RedisHooks::on_reply, holder, static_cast<int>(argv.size()), argv.data(), len.data()) != REDIS_OK) {
+    delete holder;
+    ++stats_.errors;
+    last_error_ = "redis: the command could not be queued";
+    co_return std::nullopt;
+  }
+  pending->done.expires_at(deadline);
+  boost::system::error_code ec;
+  co_await pending->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (!pending->answered) {
+    if (*alive) {
+      ++stats_.timeouts;
+      last_error_ = "redis: no reply within " + std::to_string(timeout.count()) + " ms";
+    }
+    co_return std::nullopt;  // the reply, if it comes, goes to `pending` and is dropped
+  }
+  if (!pending->reply) {
+    if (*alive) ++stats_.errors;
+    co_return std::nullopt;
+  }
+  if (pending->reply->is_error() && *alive) ++stats_.errors;
+  co_return std::move(pending->reply);
+}
+
+}  // namespace switchyard::state
