@@ -1,4 +1,4 @@
-#define BOOST_TEST_MODULE redis_client
+#define BOOST_TEST_MODULE shared_state
 // state/redis_client: hiredis driven by the io_context against a real
 // redis-server on loopback: replies of every type, a thousand pipelined
 // commands, Lua, the reply timeout when the server freezes, failing fast and
