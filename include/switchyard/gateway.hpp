@@ -98,6 +98,15 @@ class Gateway {
   // headers, and sets ChatRequest::admitted / admission; chat() and
   // chat_stream() admit a request that was not (an embedder's call).
   Admission admit(const auth::KeyEntry* key, const boost::json::object& body);
+  // With [state] backend = "redis" the key's rate limits are also counted in
+  // Redis, for every replica pointed at it: admit_shared() is admit() plus one
+  // round trip (at most redis_timeout_ms; when Redis does not answer, this
+  // replica's own counters decide, or the request gets 503 with
+  // on_redis_error = "deny"). Without it, admit() is all there is.
+  bool shares_state() const noexcept;
+  boost::asio::awaitable<Admission> admit_shared(const auth::KeyEntry* key, const boost::json::object& body);
+  // Why the state backend makes /health "degraded" (empty: it does not).
+  std::string state_problem() const;
 
   // The usage ledger's totals over [from_ms, to_ms) (milliseconds since the
   // epoch, UTC), grouped by "key", "route", "provider", "model" or "day";

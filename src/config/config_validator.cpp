@@ -124,8 +124,6 @@ std::optional<std::string> validate(const Config& config) {
     if (auto url = state::parse_redis_url(config.state.redis_url); std::holds_alternative<std::string>(url)) {
       return "state.redis_url: " + std::get<std::string>(url);
     }
-    // The Redis client exists (src/state/redis_client); the shared counters do not yet.
-    return std::string("state.backend: \"redis\" is not available yet (limits, budgets and the cache are per replica; issue 15): use \"memory\"");
   }
   if (config.state.redis_timeout.count() <= 0) return std::string("state.redis_timeout_ms: must be above 0");
   if (config.state.key_prefix.size() > 64) return std::string("state.key_prefix: at most 64 bytes");

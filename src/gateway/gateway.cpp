@@ -91,7 +91,9 @@ asio::awaitable<result<std::string>> Gateway::count_tokens(ChatRequest request) 
 asio::awaitable<result<ChatResponse>> Gateway::Impl::answer(ChatRequest request, routing::Operation op) {
   const auto started = std::chrono::steady_clock::now();
   Prepared prepared;
-  if (auto ok = prepare(request, prepared, op); !ok) {
+  auto ok = prepare(request, prepared, op);
+  if (ok && shared) ok = co_await admit_embedded(request);
+  if (!ok) {
     const Error e = ok.error();
     record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, std::chrono::steady_clock::now() - started, 0, &e);
     co_return e;
@@ -182,7 +184,9 @@ class AccountedChunkSource final : public ChunkSource {
 asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
   const auto started = std::chrono::steady_clock::now();
   Impl::Prepared prepared;
-  if (auto ok = impl_->prepare(request, prepared); !ok) {
+  auto ok = impl_->prepare(request, prepared);
+  if (ok && impl_->shared) ok = co_await impl_->admit_embedded(request);
+  if (!ok) {
     const Error e = ok.error();
     impl_->record(request, prepared.model, e.provider, {}, error::http_status_of(e), true, {}, 0, std::chrono::steady_clock::now() - started, 0, &e);
     co_return e;
@@ -246,6 +250,17 @@ std::string Gateway::metrics_text() const {
   impl_->router.write_metrics(out);
   impl_->governor.write_metrics(out);
   impl_->cache.write_metrics(out);
+  if (impl_->redis) {
+    const auto& st = impl_->redis->stats();
+    out.help("switchyard_state_backend_up", "gauge", "1 while the shared state (Redis) is connected.");
+    out.sample("switchyard_state_backend_up", {{"backend", "redis"}}, impl_->redis->connected() ? 1 : 0);
+    out.help("switchyard_state_backend_errors_total", "counter", "Redis commands that failed, timed out or found no connection.");
+    out.sample("switchyard_state_backend_errors_total", {{"backend", "redis"}}, static_cast<double>(st.errors + st.timeouts));
+    out.help("switchyard_state_fallback_total", "counter", "Admissions decided by this replica's own counters because Redis did not answer in time.");
+    out.sample("switchyard_state_fallback_total", {}, static_cast<double>(impl_->state_fallbacks));
+    out.help("switchyard_state_denied_total", "counter", "Requests refused with 503 because Redis did not answer (on_redis_error = \"deny\").");
+    out.sample("switchyard_state_denied_total", {}, static_cast<double>(impl_->state_denied));
+  }
   out.help("switchyard_ledger_rows_total", "counter", "Usage ledger rows written.");
   out.sample("switchyard_ledger_rows_total", {}, static_cast<double>(impl_->ledger.written()));
   out.help("switchyard_ledger_dropped_total", "counter", "Usage ledger rows dropped because the writer fell behind (the requests were served).");

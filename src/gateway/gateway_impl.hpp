@@ -6,9 +6,13 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <random>
+
 #include "auth/key_store.hpp"
 #include "cache/response_cache.hpp"
 #include "governance/governor.hpp"
+#include "governance/shared_limiter.hpp"
+#include "state/redis_client.hpp"
 #include "governance/wall_clock.hpp"
 #include "health/health_checker.hpp"
 #include "ledger/usage_ledger.hpp"
@@ -29,6 +33,12 @@ struct Gateway::Impl {
         registry(providers::ConnectorRegistry::with_builtins()),
         clients(make_clients(ex, config, registry)), router(ex, config, clients), checker(ex), governor(config.keys),
         ledger(ex, config.usage), cache(ex, config.cache, &governance::wall_now_ms) {
+    if (config.state.backend == StateBackend::redis) {
+      redis = std::make_unique<state::RedisClient>(ex, std::get<state::RedisEndpoint>(state::parse_redis_url(config.state.redis_url)));
+      shared = std::make_unique<governance::SharedLimiter>(*redis, config.state.key_prefix, config.state.redis_timeout);
+      std::random_device random;
+      for (int i = 0; i < 4; ++i) replica_id += std::to_string(random() % 10000) + (i < 3 ? "-" : "");
+    }
     for (std::size_t i = 0; i < config.providers.size(); ++i) {
       checker.watch(i, *clients[i], config.providers[i].health_check_interval,
                     [this](std::size_t provider, bool ok) { router.on_probe(provider, ok); });
@@ -120,7 +130,7 @@ struct Gateway::Impl {
     auto plan = resolver.resolve(out.model);
     if (!plan) return plan.error();
     out.plan = *plan;
-    if (!request.admitted) {  // an embedder's call: the same limits and budgets as over HTTP
+    if (!request.admitted && !shared) {  // an embedder's call: the same limits and budgets as over HTTP (shared: admit_embedded)
       auto admission = governor.admit(request.key, request.body);
       if (admission.refused) return std::move(*admission.refused);
       request.admission = std::move(admission.ticket);
@@ -128,6 +138,10 @@ struct Gateway::Impl {
     }
     return {};
   }
+
+  // An embedder's request with the shared counters: admitted through Redis (prepare() admits it otherwise).
+  asio::awaitable<result<void>> admit_embedded(ChatRequest& request);
+  asio::awaitable<Admission> admit_shared(const auth::KeyEntry* key, const boost::json::object& body);
 
   // A whole (non-streamed) answer: chat or embeddings, admitted, routed and accounted.
   asio::awaitable<result<ChatResponse>> answer(ChatRequest request, routing::Operation op);
@@ -156,6 +170,11 @@ struct Gateway::Impl {
   routing::Router router;
   health::HealthChecker checker;
   governance::Governor governor;
+  // [state] backend = "redis": the connection and the limits counted there (null: memory).
+  std::unique_ptr<state::RedisClient> redis;
+  std::unique_ptr<governance::SharedLimiter> shared;
+  std::string replica_id;  // names this replica's concurrency slots in Redis
+  std::uint64_t slot_seq = 0, state_fallbacks = 0, state_denied = 0;
   ledger::UsageLedger ledger;  // its writer thread stops (and writes what is queued) before the members above go
   // Answers stored and in flight (holds no thread, no reference to the ledger).
   cache::ResponseCache cache;

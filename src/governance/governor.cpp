@@ -132,11 +132,7 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
   } else {
     const std::uint64_t reserved = k.limiter.limits_tokens() ? estimate_tokens(body, static_cast<std::uint64_t>(k.expected_output)) : 0;
     if (auto refusal = k.limiter.admit(reserved, now)) {
-      ++k.rejections[refusal->limit];
-      Error e = make_error(errc::rate_limited, "key '" + k.config.name + "': " + refusal->limit +
-                                                   (refusal->ever ? "" : "; shorten the request or lower max_tokens"));
-      if (refusal->ever) e.retry_after = seconds_text(refusal->retry_after_ms);
-      out.refused = std::move(e);
+      out.refused = this->refusal(*key, *refusal);
     } else {
       out.ticket = std::make_shared<KeyTicket>(k, reserved, now_);
     }
@@ -144,6 +140,25 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
   out.requests = status_of(k.limiter.requests(now));
   out.tokens = status_of(k.limiter.tokens(now));
   return out;
+}
+
+std::uint64_t Governor::reservation(const auth::KeyEntry& key, const boost::json::object& body) const {
+  if (key.index >= states_.size()) return 0;
+  const KeyState& k = *states_[key.index];
+  return k.limiter.limits_tokens() ? estimate_tokens(body, static_cast<std::uint64_t>(k.expected_output)) : 0;
+}
+
+const LimitsConfig* Governor::limits_of(const auth::KeyEntry& key) const {
+  return key.index < states_.size() ? &states_[key.index]->config.limits : nullptr;
+}
+
+Error Governor::refusal(const auth::KeyEntry& key, const LimitRefusal& refusal) {
+  KeyState& k = *states_.at(key.index);
+  ++k.rejections[refusal.limit];
+  Error e = make_error(errc::rate_limited, "key '" + k.config.name + "': " + refusal.limit +
+                                               (refusal.ever ? "" : "; shorten the request or lower max_tokens"));
+  if (refusal.ever) e.retry_after = seconds_text(refusal.retry_after_ms);
+  return e;
 }
 
 void Governor::restore(const Totals& totals) {

@@ -43,6 +43,12 @@ class Governor {
 
   // Admission for one request (null key: a trusted in-process caller, not governed).
   Admission admit(const auth::KeyEntry* key, const boost::json::object& body);
+  // What admit() reserves for the request's tokens (0 when the key limits no tokens).
+  std::uint64_t reservation(const auth::KeyEntry& key, const boost::json::object& body) const;
+  // The key's configured limits (for the shared counters).
+  const LimitsConfig* limits_of(const auth::KeyEntry& key) const;
+  // A refusal by the shared counters, counted like the key's own and worded the same.
+  Error refusal(const auth::KeyEntry& key, const LimitRefusal& refusal);
 
   // What the ledger holds from before a restart: each governed key's spend in
   // its budget period, and its requests and tokens in the last minute, hour

@@ -42,6 +42,11 @@ std::string openai_duration(std::chrono::milliseconds d) {
 
 Admission AdmissionControl::admit(const auth::KeyEntry* key, const boost::json::object& body, server::ResponseHeaders& headers) const {
   Admission a = admit_(key, body);
+  add_headers(a, headers);
+  return a;
+}
+
+void AdmissionControl::add_headers(const Admission& a, server::ResponseHeaders& headers) {
   auto add = [&](const LimitStatus& s, std::string_view limit, std::string_view remaining, std::string_view reset) {
     if (s.limit == 0) return;
     char buf[24];
@@ -51,7 +56,6 @@ Admission AdmissionControl::admit(const auth::KeyEntry* key, const boost::json::
   };
   add(a.requests, "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests");
   add(a.tokens, "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens");
-  return a;
 }
 
 }  // namespace switchyard::pipeline

@@ -26,6 +26,8 @@ class AdmissionControl {
 
   // The admission (refused: answer 429 with it); its headers go into `headers` either way.
   Admission admit(const auth::KeyEntry* key, const boost::json::object& body, server::ResponseHeaders& headers) const;
+  // The rate-limit headers of an admission made elsewhere (the shared counters).
+  static void add_headers(const Admission& a, server::ResponseHeaders& headers);
 
  private:
   Admit admit_;

@@ -16,7 +16,9 @@ std::string models_json(const Gateway& gateway) {
 std::string health_json(const Gateway& gateway, bool stopping) {
   boost::json::object body;
   const auto unhealthy = gateway.unhealthy_routes();
-  body["status"] = stopping ? "stopping" : unhealthy.empty() ? "ok" : "degraded";
+  const auto state = gateway.state_problem();
+  body["status"] = stopping ? "stopping" : unhealthy.empty() && state.empty() ? "ok" : "degraded";
+  if (!state.empty()) body["state_backend"] = state;
   if (!unhealthy.empty()) {
     boost::json::array routes;
     for (const auto& r : unhealthy) routes.emplace_back(r);

@@ -79,7 +79,13 @@ asio::awaitable<void> ChatHandler::count_tokens(RequestContext& r) {
   if (!r.head.anthropic_beta.empty()) native->headers.emplace_back("anthropic-beta", r.head.anthropic_beta);
   // A count is a request to the provider on the gateway's key: it takes from the key's request limits.
   const AnthropicDialect dialect{std::string()};
-  auto admission = admission_.admit(r.key, native->body, r.headers);
+  Admission admission;
+  if (gateway_.shares_state()) {
+    admission = co_await gateway_.admit_shared(r.key, native->body);
+    pipeline::AdmissionControl::add_headers(admission, r.headers);
+  } else {
+    admission = admission_.admit(r.key, native->body, r.headers);
+  }
   if (admission.refused) co_return co_await r.respond_mapped(dialect.error(*admission.refused));
   ChatRequest request{boost::json::object(), std::nullopt, r.head.request_id, r.key};
   request.native = std::move(native);
@@ -120,7 +126,13 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
   ChatDialect& dialect = std::visit([](auto& d) -> ChatDialect& { return d; }, dialect_storage);
   const auto* model = request.body.if_contains("model");
   const std::string_view route = model && model->is_string() ? std::string_view(model->as_string()) : std::string_view();
-  auto admission = admission_.admit(r.key, request.body, r.headers);
+  Admission admission;
+  if (gateway_.shares_state()) {  // the counters every replica shares: one round trip to Redis
+    admission = co_await gateway_.admit_shared(r.key, request.body);
+    pipeline::AdmissionControl::add_headers(admission, r.headers);
+  } else {
+    admission = admission_.admit(r.key, request.body, r.headers);
+  }
   if (admission.refused) {
     gateway_.record_refused(request, route, *admission.refused);
     co_return co_await r.respond_mapped(dialect.error(*admission.refused));

@@ -238,7 +238,7 @@ targets = [ { provider = "p", model = "m" } ]
   expect_error("[cache]\nsize = 10\n", {"cache.size", "unknown key"});
 }
 
-BOOST_AUTO_TEST_CASE(the_state_section_is_read_and_redis_refused_until_it_is_built) {
+BOOST_AUTO_TEST_CASE(the_state_section_is_read_and_checked) {
   auto r = load_config_string("[state]\nbackend = \"memory\"\nredis_timeout_ms = 20\non_redis_error = \"deny\"\nkey_prefix = \"sy:\"\n", "test.toml", env());
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error()));
   BOOST_TEST((r->state.backend == StateBackend::memory));
@@ -252,7 +252,9 @@ BOOST_AUTO_TEST_CASE(the_state_section_is_read_and_redis_refused_until_it_is_bui
   expect_error("[state]\non_redis_error = \"retry\"\n", {"state.on_redis_error"});
   expect_error("[state]\nbackend = \"redis\"\nredis_url = \"rediss://r:6380\"\n", {"state.redis_url", "TLS"});
   expect_error("[state]\nbackend = \"redis\"\nredis_url = \"redis://r:6379/42\"\n", {"state.redis_url", "0 to 15"});
-  expect_error("[state]\nbackend = \"redis\"\n", {"state.backend", "not available yet", "issue 15"});
+  auto redis = load_config_string("[state]\nbackend = \"redis\"\nredis_url = \"redis://:pw@cache:6380/3\"\n", "test.toml", env());
+  BOOST_REQUIRE_MESSAGE(redis, (redis ? "" : redis.error()));
+  BOOST_TEST((redis->state.backend == StateBackend::redis));
 }
 
 BOOST_AUTO_TEST_CASE(base_urls_as_vendors_sdks_take_them_get_the_api_path) {

@@ -1,0 +1,114 @@
+// Gateway's admission with [state] backend = "redis": this replica's own
+// counters first (always kept: they decide when Redis does not answer), then
+// the counters every replica shares, in one round trip.
+#include "gateway/gateway_impl.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace switchyard {
+
+namespace {
+
+// The tightest request and token windows of the shared counters, for the rate-limit headers.
+void set_status(Admission& a, const std::vector<std::pair<std::string, governance::WindowStatus>>& windows) {
+  bool requests = false, tokens = false;
+  for (const auto& [name, w] : windows) {
+    const bool of_tokens = name.starts_with("tokens_");
+    if (!of_tokens && !name.starts_with("requests_")) continue;
+    LimitStatus& s = of_tokens ? a.tokens : a.requests;
+    bool& seen = of_tokens ? tokens : requests;
+    if (!seen || w.remaining < s.remaining) s = LimitStatus{w.limit, w.remaining, std::chrono::milliseconds(w.reset_ms)};
+    seen = true;
+  }
+}
+
+// A request admitted by the shared counters: finishing it finishes its local
+// ticket and gives its unused tokens and its concurrency slot back in Redis
+// (one script, in the background, bounded by redis_timeout_ms).
+class SharedTicket final : public AdmissionTicket {
+ public:
+  SharedTicket(std::shared_ptr<AdmissionTicket> local, asio::any_io_executor ex, governance::SharedLimiter& shared, std::string subject,
+               LimitsConfig limits, std::uint64_t reserved, std::string slot)
+      : local_(std::move(local)), ex_(std::move(ex)), shared_(shared), subject_(std::move(subject)), limits_(limits), reserved_(reserved), slot_(std::move(slot)) {}
+  ~SharedTicket() override { finish(Usage{}, 0); }
+  void finish(const Usage& used, double cost_usd) noexcept override {
+    if (finished_) return;
+    finished_ = true;
+    if (local_) local_->finish(used, cost_usd);
+    if (!limits_.concurrent && !limits_.tokens_per_minute && !limits_.tokens_per_hour && !limits_.tokens_per_day) return;
+    const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total()));
+    try {
+      asio::co_spawn(ex_, shared_.finish(subject_, limits_, reserved_, tokens, slot_, governance::wall_now_ms()), asio::detached);
+    } catch (...) {  // out of memory: the slot expires by itself
+    }
+  }
+
+ private:
+  std::shared_ptr<AdmissionTicket> local_;
+  asio::any_io_executor ex_;
+  governance::SharedLimiter& shared_;
+  std::string subject_;
+  LimitsConfig limits_;
+  std::uint64_t reserved_;
+  std::string slot_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+bool Gateway::shares_state() const noexcept { return impl_->shared != nullptr; }
+
+asio::awaitable<Admission> Gateway::admit_shared(const auth::KeyEntry* key, const boost::json::object& body) {
+  return impl_->admit_shared(key, body);
+}
+
+asio::awaitable<Admission> Gateway::Impl::admit_shared(const auth::KeyEntry* key, const boost::json::object& body) {
+  Impl& impl = *this;
+  Admission local = impl.governor.admit(key, body);  // this replica's own counters: always kept, the fallback
+  if (!impl.shared || !key || local.refused || !local.ticket) co_return local;
+  const LimitsConfig* limits = impl.governor.limits_of(*key);
+  if (!limits || !limits->any()) co_return local;  // a budget alone: counted per replica for now
+  const std::uint64_t reserved = impl.governor.reservation(*key, body);
+  const std::string slot = impl.replica_id + ":" + std::to_string(++impl.slot_seq);
+  const std::string subject = "key:" + key->name;
+  auto verdict = co_await impl.shared->admit(subject, *limits, reserved, slot, governance::wall_now_ms());
+  if (!verdict) {
+    ++impl.state_fallbacks;
+    if (impl.config.state.deny_on_redis_error) {
+      ++impl.state_denied;
+      local.ticket->finish(Usage{}, 0);
+      local.ticket.reset();
+      local.refused = make_error(errc::overloaded, "the shared rate-limit state (Redis) did not answer within " +
+                                                       std::to_string(impl.config.state.redis_timeout.count()) + " ms; try again");
+      local.refused->retry_after = "1";
+    }
+    co_return local;  // on_redis_error = "local": this replica's own counters decided
+  }
+  set_status(local, verdict->windows);
+  if (verdict->refused) {
+    local.ticket->finish(Usage{}, 0);  // what it reserved here comes back (the request stays counted: stricter, never looser)
+    local.ticket.reset();
+    local.refused = impl.governor.refusal(*key, *verdict->refused);
+    co_return local;
+  }
+  local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), impl.ex, *impl.shared, subject, *limits, reserved, slot);
+  co_return local;
+}
+
+asio::awaitable<result<void>> Gateway::Impl::admit_embedded(ChatRequest& request) {
+  if (request.admitted || !shared) co_return result<void>{};
+  auto admission = co_await admit_shared(request.key, request.body);
+  if (admission.refused) co_return std::move(*admission.refused);
+  request.admission = std::move(admission.ticket);
+  request.admitted = true;
+  co_return result<void>{};
+}
+
+std::string Gateway::state_problem() const {
+  const Impl& impl = *impl_;
+  if (!impl.redis || impl.redis->connected() || impl.redis->stats().commands == 0) return {};
+  return "the shared state (Redis) is unreachable, limits are counted per replica: " + impl.redis->last_error();
+}
+
+}  // namespace switchyard

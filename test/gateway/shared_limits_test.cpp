@@ -1,0 +1,120 @@
+// Integration: three gateways on one real redis-server share a key's rate
+// limit exactly (over HTTP and through the embedded API); when Redis goes
+// away requests are still answered by each replica's own counters, /health
+// says degraded and why, and shared counting resumes when Redis is back;
+// with on_redis_error = "deny" they get a clear 503 instead.
+#include <boost/test/unit_test.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "support/gateway_harness.hpp"
+#include "support/redis_server.hpp"
+
+using namespace switchyard;
+using namespace switchyard::test;
+using http::verb;
+
+namespace {
+constexpr const char* kRoomyKey = "sy-test-roomy-key-0002";
+
+std::function<void(Config&)> on_redis(const RedisServer& redis, bool deny = false) {
+  return [url = redis.url(), deny](Config& c) {
+    c.state.backend = StateBackend::redis;
+    c.state.redis_url = url;
+    c.state.redis_timeout = Millis(500);  // sanitizer builds on a busy CI machine
+    c.state.deny_on_redis_error = deny;
+    c.keys[0].limits.requests_per_minute = 10;
+    c.keys.push_back(KeyConfig{"roomy", kRoomyKey, {}});
+    c.keys.back().limits.requests_per_minute = 100000;
+  };
+}
+
+ChatRequest embedded_request() {
+  ChatRequest r{boost::json::parse(chat_body()).as_object()};
+  r.api_key = kClientKey;
+  return r;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(shared_limits)
+
+BOOST_AUTO_TEST_CASE(three_gateways_on_one_redis_let_exactly_the_limit_through) {
+  RedisServer redis;
+  GatewayHarness h({}, on_redis(redis));
+  BOOST_REQUIRE(h.gateway().shares_state());
+  Gateway b(h.ioc().get_executor(), h.gateway().config()), c(h.ioc().get_executor(), h.gateway().config());
+  int ok = 0, refused = 0, done = 0, over_http_ok = 0;
+  auto ex = h.ioc().get_executor();
+  for (int i = 0; i < 10; ++i) {
+    asio::co_spawn(ex, http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()), [&](std::exception_ptr, HttpResult r) {
+      if (r.status == 200) ++ok, ++over_http_ok;
+      if (r.status == 429) {
+        ++refused;
+        BOOST_TEST(std::string(r.headers["x-ratelimit-limit-requests"]) == "10");
+        BOOST_TEST(!r.headers["retry-after"].empty());
+      }
+      ++done;
+    });
+    for (Gateway* g : {&b, &c}) {
+      asio::co_spawn(ex, g->chat(embedded_request()), [&](std::exception_ptr, result<ChatResponse> r) {
+        if (r) ++ok;
+        else if (r.error().code == errc::rate_limited) ++refused;
+        ++done;
+      });
+    }
+  }
+  h.run([&]() -> asio::awaitable<void> { co_await eventually([&] { return done == 30; }, std::chrono::seconds(15)); }());
+  BOOST_TEST(done == 30);
+  BOOST_TEST(ok == 10);  // not 30: one limit for the three replicas
+  BOOST_TEST(refused == 20);
+  BOOST_TEST(over_http_ok < 10);  // spread: the other replicas got some of the 10 too
+  BOOST_TEST(h.mock().stats().requests == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(without_redis_each_replica_counts_alone_and_health_says_so) {
+  RedisServer redis;
+  GatewayHarness h({}, on_redis(redis));
+  auto ask = [&](const char* key) {
+    return h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers(key)));
+  };
+  BOOST_TEST(ask(kRoomyKey).status == 200u);
+  redis.stop();
+  const auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(ask(kRoomyKey).status == 200u);  // this replica's own counters decided
+  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2000)));
+  auto health = h.run(http_call(h.port(), verb::get, "/health", ""));
+  const auto body = boost::json::parse(health.body).as_object();
+  BOOST_TEST(body.at("status").as_string() == "degraded");
+  BOOST_TEST(std::string(body.at("state_backend").as_string()).find("Redis") != std::string::npos);
+  const auto metrics = h.gateway().metrics_text();
+  BOOST_TEST(metric(metrics, "switchyard_state_fallback_total") >= 1);
+  BOOST_TEST(metric(metrics, R"(switchyard_state_backend_up{backend="redis"})") == 0);
+  // The local limit still holds: 10 a minute for the limited key on this replica.
+  int local_ok = 0;
+  for (int i = 0; i < 12; ++i) local_ok += ask(kClientKey).status == 200u;
+  BOOST_TEST(local_ok == 10);
+  // Redis back: shared counting resumes (after the reconnection backoff, at most 5 s).
+  redis.start();
+  const bool back = h.run([&]() -> asio::awaitable<bool> {
+    co_return co_await eventually(
+        [&] {
+          asio::co_spawn(h.ioc(), http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers(kRoomyKey)), asio::detached);
+          return h.gateway().state_problem().empty() && metric(h.gateway().metrics_text(), R"(switchyard_state_backend_up{backend="redis"})") == 1;
+        },
+        std::chrono::seconds(10));
+  }());
+  BOOST_TEST(back);
+}
+
+BOOST_AUTO_TEST_CASE(on_redis_error_deny_answers_503) {
+  RedisServer redis;
+  GatewayHarness h({}, on_redis(redis, true));
+  redis.stop();
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers(kRoomyKey)));
+  BOOST_TEST(r.status == 503u);
+  BOOST_TEST(r.body.find("Redis") != std::string::npos);
+  BOOST_TEST(h.mock().stats().requests == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
