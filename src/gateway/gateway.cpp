@@ -45,6 +45,7 @@ std::vector<ProviderStats> Gateway::provider_stats() const {
 
 void Gateway::shutdown() noexcept {
   impl_->checker.stop();
+  if (impl_->redis) impl_->redis->close();  // its descriptor's wait would keep the io_context running
   for (auto& c : impl_->clients) c->shutdown();
 }
 

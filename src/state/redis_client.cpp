@@ -96,12 +96,18 @@ RedisClient::RedisClient(asio::any_io_executor ex, RedisEndpoint endpoint)
 
 RedisClient::~RedisClient() {
   *alive_ = false;
+  close();
+}
+
+void RedisClient::close() {
+  closed_ = true;
   if (ctx_) {
     auto* ctx = ctx_;
     ctx_ = nullptr;
-    redisAsyncFree(ctx);  // pending replies get null (their waiters wake up with nothing)
+    redisAsyncFree(ctx);  // pending replies get null (their waiters wake up with nothing); cleanup() releases the descriptor
   }
   if (watch_) cleanup();
+  state_ = State::idle;
   notify();
 }
 
@@ -232,6 +238,10 @@ void RedisClient::arm_write() {
 asio::awaitable<bool> RedisClient::ensure_connected(Clock::time_point deadline) {
   auto alive = alive_;
   for (;;) {
+    if (closed_) {
+      last_error_ = "redis: closed (shutting down)";
+      co_return false;
+    }
     if (state_ == State::connected) co_return true;
     if (state_ == State::idle) {
       if (Clock::now() < next_attempt_) co_return false;  // backing off after a failure: fail fast

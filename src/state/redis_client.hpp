@@ -55,6 +55,10 @@ class RedisClient {
   // nullopt: no reply in time, or no connection (the reason in last_error()).
   boost::asio::awaitable<std::optional<RedisReply>> command(std::vector<std::string> args, std::chrono::milliseconds timeout);
 
+  // Closes the connection for good (the gateway shutting down): nothing is
+  // left waiting on the io_context, and later commands fail at once.
+  void close();
+
   bool connected() const noexcept { return state_ == State::connected; }
   const std::string& last_error() const noexcept { return last_error_; }
   const Stats& stats() const noexcept { return stats_; }
@@ -91,6 +95,7 @@ class RedisClient {
   std::string last_error_;
   Stats stats_;
   std::shared_ptr<bool> alive_;  // false once destroyed: late callbacks do nothing
+  bool closed_ = false;
 };
 
 }  // namespace switchyard::state

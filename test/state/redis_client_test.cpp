@@ -149,3 +149,16 @@ BOOST_AUTO_TEST_CASE(nothing_listening_is_a_clear_error_not_a_hang) {
   BOOST_TEST(redis.last_error().find("127.0.0.1:" + std::to_string(e.port)) != std::string::npos, redis.last_error());
   BOOST_TEST(redis.stats().connect_failures == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(closing_leaves_nothing_on_the_io_context) {
+  RedisServer server;
+  asio::io_context ioc;
+  RedisClient redis(ioc.get_executor(), endpoint_of(server));
+  BOOST_REQUIRE(run_async(ioc, redis.command(cmd("PING"), milliseconds(1000))));
+  redis.close();
+  ioc.restart();
+  ioc.run_for(std::chrono::seconds(2));  // returns at once when no work is left
+  BOOST_TEST(ioc.stopped());
+  BOOST_TEST(!run_async(ioc, redis.command(cmd("PING"), milliseconds(1000))));  // and stays closed
+  BOOST_TEST(redis.last_error().find("closed") != std::string::npos);
+}
