@@ -199,7 +199,7 @@ void RedisClient::cleanup() {
 void RedisClient::add_read() {
   if (!watch_) return;
   watch_->reading = true;
-  arm_read();
+  arm(false);
 }
 void RedisClient::del_read() {
   if (watch_) watch_->reading = false;
@@ -207,31 +207,25 @@ void RedisClient::del_read() {
 void RedisClient::add_write() {
   if (!watch_) return;
   watch_->writing = true;
-  arm_write();
+  arm(true);
 }
 void RedisClient::del_write() {
   if (watch_) watch_->writing = false;
 }
 
-void RedisClient::arm_read() {
-  if (watch_->read_armed) return;
-  watch_->read_armed = true;
-  watch_->sd.async_wait(asio::posix::stream_descriptor::wait_read, [this, w = watch_, alive = alive_](boost::system::error_code ec) {
-    w->read_armed = false;
+// One wait for readiness at a time per direction; hiredis reads or writes when it comes, and
+// the wait is armed again while hiredis still wants that direction.
+void RedisClient::arm(bool write) {
+  bool& armed = write ? watch_->write_armed : watch_->read_armed;
+  if (armed) return;
+  armed = true;
+  const auto what = write ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read;
+  watch_->sd.async_wait(what, [this, write, w = watch_, alive = alive_](boost::system::error_code ec) {
+    (write ? w->write_armed : w->read_armed) = false;
     if (ec || !*alive || !w->open || !ctx_ || watch_ != w) return;
-    redisAsyncHandleRead(ctx_);  // may call back into us (replies, a disconnect)
-    if (*alive && watch_ == w && w->open && w->reading) arm_read();
-  });
-}
-
-void RedisClient::arm_write() {
-  if (watch_->write_armed) return;
-  watch_->write_armed = true;
-  watch_->sd.async_wait(asio::posix::stream_descriptor::wait_write, [this, w = watch_, alive = alive_](boost::system::error_code ec) {
-    w->write_armed = false;
-    if (ec || !*alive || !w->open || !ctx_ || watch_ != w) return;
-    redisAsyncHandleWrite(ctx_);
-    if (*alive && watch_ == w && w->open && w->writing) arm_write();
+    if (write) redisAsyncHandleWrite(ctx_);
+    else redisAsyncHandleRead(ctx_);  // may call back into us (replies, a disconnect)
+    if (*alive && watch_ == w && w->open && (write ? w->writing : w->reading)) arm(write);
   });
 }
 

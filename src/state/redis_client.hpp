@@ -81,8 +81,7 @@ class RedisClient {
   void add_write();
   void del_write();
   void cleanup();
-  void arm_read();
-  void arm_write();
+  void arm(bool write);
 
   boost::asio::any_io_executor ex_;
   RedisEndpoint endpoint_;

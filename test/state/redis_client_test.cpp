@@ -30,6 +30,14 @@ RedisEndpoint endpoint_of(const RedisServer& s) {
   e.port = s.port();
   return e;
 }
+
+// A redis-server and a client that has already talked to it.
+struct Connected {
+  RedisServer server;
+  asio::io_context ioc;
+  RedisClient redis{ioc.get_executor(), endpoint_of(server)};
+  Connected() { BOOST_REQUIRE(run_async(ioc, redis.command(cmd("PING"), milliseconds(1000)))); }
+};
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(urls) {
@@ -86,11 +94,7 @@ BOOST_AUTO_TEST_CASE(replies_of_every_type_and_a_thousand_pipelined_commands) {
   BOOST_TEST(redis.stats().connects == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_frozen_server_costs_a_command_its_timeout_and_no_more) {
-  RedisServer server;
-  asio::io_context ioc;
-  RedisClient redis(ioc.get_executor(), endpoint_of(server));
-  BOOST_REQUIRE(run_async(ioc, redis.command(cmd("PING"), milliseconds(1000))));
+BOOST_FIXTURE_TEST_CASE(a_frozen_server_costs_a_command_its_timeout_and_no_more, Connected) {
   server.pause();
   const auto start = std::chrono::steady_clock::now();
   auto r = run_async(ioc, redis.command(cmd("PING"), milliseconds(50)));
@@ -107,11 +111,7 @@ BOOST_AUTO_TEST_CASE(a_frozen_server_costs_a_command_its_timeout_and_no_more) {
   BOOST_TEST(again->text == "after");
 }
 
-BOOST_AUTO_TEST_CASE(a_server_that_goes_away_fails_commands_fast_and_is_reconnected_when_back) {
-  RedisServer server;
-  asio::io_context ioc;
-  RedisClient redis(ioc.get_executor(), endpoint_of(server));
-  BOOST_REQUIRE(run_async(ioc, redis.command(cmd("SET", "a", "1"), milliseconds(1000))));
+BOOST_FIXTURE_TEST_CASE(a_server_that_goes_away_fails_commands_fast_and_is_reconnected_when_back, Connected) {
   server.stop();
   // The connection's end is noticed; commands fail well within their timeout.
   const auto start = std::chrono::steady_clock::now();
@@ -150,11 +150,7 @@ BOOST_AUTO_TEST_CASE(nothing_listening_is_a_clear_error_not_a_hang) {
   BOOST_TEST(redis.stats().connect_failures == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(closing_leaves_nothing_on_the_io_context) {
-  RedisServer server;
-  asio::io_context ioc;
-  RedisClient redis(ioc.get_executor(), endpoint_of(server));
-  BOOST_REQUIRE(run_async(ioc, redis.command(cmd("PING"), milliseconds(1000))));
+BOOST_FIXTURE_TEST_CASE(closing_leaves_nothing_on_the_io_context, Connected) {
   redis.close();
   ioc.restart();
   ioc.run_for(std::chrono::seconds(2));  // returns at once when no work is left
