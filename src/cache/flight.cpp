@@ -10,9 +10,24 @@ namespace switchyard::cache {
 
 namespace asio = boost::asio;
 
-Flight::Flight(asio::any_io_executor ex, bool streaming, std::size_t max_bytes)
-    : streaming_(streaming), max_bytes_(max_bytes), news_(ex, asio::steady_timer::time_point::max()),
-      drained_(ex, asio::steady_timer::time_point::max()) {}
+Flight::Flight(asio::any_io_executor ex, bool streaming, std::size_t max_bytes, std::shared_ptr<std::size_t> inflight,
+               std::size_t inflight_cap)
+    : streaming_(streaming), max_bytes_(max_bytes), inflight_(inflight ? std::move(inflight) : std::make_shared<std::size_t>(0)),
+      inflight_cap_(inflight_cap), news_(ex, asio::steady_timer::time_point::max()), drained_(ex, asio::steady_timer::time_point::max()) {}
+
+Flight::~Flight() { let_go(held_); }
+
+void Flight::hold(std::size_t n) {
+  held_ += n;
+  *inflight_ += n;
+  if (!oversized_ && (bytes_ > max_bytes_ || *inflight_ > inflight_cap_)) oversized_ = true;  // neither stored nor shared from now on
+}
+
+void Flight::let_go(std::size_t n) {
+  n = std::min(n, held_);
+  held_ -= n;
+  *inflight_ -= std::min(n, *inflight_);
+}
 
 void Flight::notify() { news_.cancel(); }
 
@@ -29,7 +44,7 @@ void Flight::push(std::string_view chunk) {
   if (!native_) marks_.note(chunks_.size(), chunk);
   chunks_.emplace_back(chunk);
   bytes_ += chunk.size();
-  if (!oversized_ && bytes_ > max_bytes_) oversized_ = true;  // neither stored nor shared from now on
+  hold(chunk.size());
   notify();
 }
 
@@ -48,7 +63,7 @@ void Flight::complete(ChatResponse whole) {
   usage_ = whole.usage;
   cost_ = whole.cost_usd;
   bytes_ = whole.body.size();
-  oversized_ = bytes_ > max_bytes_;
+  hold(bytes_);
   whole_ = std::move(whole);
   opened_ = true;
   state_ = State::done;
@@ -101,7 +116,10 @@ void Flight::advanced(Reader& r) {
     }
     if (!whole_readers) {
       // (the last one handed out is still being read)
-      for (; released_ + 1 < low; ++released_) std::string().swap(chunks_[released_]);
+      for (; released_ + 1 < low; ++released_) {
+        let_go(chunks_[released_].size());
+        std::string().swap(chunks_[released_]);
+      }
     }
   }
   if (waiting_room_ && (bytes_ - r.bytes) <= kMaxLag) drained_.cancel();

@@ -95,7 +95,8 @@ std::shared_ptr<Flight> ResponseCache::in_flight(const CachePlan& plan) {
 
 std::shared_ptr<Flight> ResponseCache::start(const CachePlan& plan, bool streaming) {
   // One answer may take at most a quarter of the cache: a bigger one is relayed, not stored.
-  auto f = std::make_shared<Flight>(ex_, streaming, std::max<std::size_t>(config_.max_bytes / 4, 1));
+  // Answers being fetched hold at most max_bytes together: past it they are relayed, not kept.
+  auto f = std::make_shared<Flight>(ex_, streaming, std::max<std::size_t>(config_.max_bytes / 4, 1), inflight_bytes_, config_.max_bytes);
   flights_.insert_or_assign(plan.key, f);
   return f;
 }
@@ -152,6 +153,8 @@ void ResponseCache::write_metrics(observability::PrometheusWriter& out) const {
   out.sample("switchyard_cache_evictions_total", {}, static_cast<double>(store_.evictions()));
   out.help("switchyard_cache_in_flight", "gauge", "Answers being fetched that identical requests may join.");
   out.sample("switchyard_cache_in_flight", {}, static_cast<double>(flights_.size()));
+  out.help("switchyard_cache_in_flight_bytes", "gauge", "Bytes held by answers being fetched (kept to be stored; at most max_bytes together).");
+  out.sample("switchyard_cache_in_flight_bytes", {}, static_cast<double>(*inflight_bytes_));
   out.help("switchyard_cache_saved_usd_total", "counter", "What hits and coalesced requests would have cost at the answering target's prices.");
   out.sample("switchyard_cache_saved_usd_total", {}, saved_usd_);
 }

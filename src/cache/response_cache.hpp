@@ -63,6 +63,7 @@ class ResponseCache {
   void count(const std::string& route, CacheStatus status, double saved_usd = 0);
   void write_metrics(observability::PrometheusWriter& out) const;
   const ResponseStore& store() const noexcept { return store_; }
+  std::size_t inflight_bytes() const noexcept { return *inflight_bytes_; }
   bool enabled() const noexcept { return config_.enabled; }
 
  private:
@@ -73,6 +74,7 @@ class ResponseCache {
   std::int64_t last_sweep_ms_ = 0;
   mutable CacheKeyHasher hasher_;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
+  std::shared_ptr<std::size_t> inflight_bytes_ = std::make_shared<std::size_t>(0);  // held by answers being fetched
   // By route (configured routes only: bounded): hit, miss, bypass, coalesced.
   std::map<std::string, std::array<std::uint64_t, 4>, std::less<>> requests_;
   double saved_usd_ = 0;

@@ -370,3 +370,30 @@ BOOST_AUTO_TEST_CASE(a_fetch_waits_for_its_slowest_streaming_reader_and_frees_wh
   f->detach(&fast_reader);
   f->detach(&slow_reader);
 }
+
+BOOST_AUTO_TEST_CASE(answers_being_fetched_hold_at_most_max_bytes_together) {
+  Clocked t;
+  t.config.max_bytes = 64 * 1024;  // one answer may keep 16 KiB; all of them 64 KiB
+  auto cache = t.make();
+  const auto cached = route(true);
+  std::vector<std::shared_ptr<Flight>> flights;
+  std::vector<CachePlan> plans;
+  const std::string piece(15 * 1024, 'x');
+  for (int i = 0; i < 5; ++i) {
+    ChatRequest r{obj(R"({"model":"fast","messages":[{"role":"user","content":"f)" + std::to_string(i) + R"("}]})")};
+    plans.push_back(cache.plan(r, &cached, "fast", true));
+    auto f = cache.start(plans.back(), true);
+    f->open("p", "m", false, {});
+    f->push(piece);
+    flights.push_back(f);
+  }
+  for (int i = 0; i < 4; ++i) BOOST_TEST(!flights[static_cast<std::size_t>(i)]->oversized());
+  BOOST_TEST(flights[4]->oversized());  // the fifth would pass 64 KiB together: relayed, not kept
+  BOOST_TEST(cache.inflight_bytes() == 5 * piece.size());
+  for (int i = 0; i < 5; ++i) {
+    flights[static_cast<std::size_t>(i)]->fail(make_error(errc::upstream_reset, "cut"));
+    cache.settle(plans[static_cast<std::size_t>(i)], flights[static_cast<std::size_t>(i)]);
+  }
+  flights.clear();  // ended: their bytes are let go
+  BOOST_TEST(cache.inflight_bytes() == 0u);
+}
