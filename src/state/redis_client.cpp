@@ -1,6 +1,7 @@
 #include "state/redis_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -241,10 +242,18 @@ asio::awaitable<bool> RedisClient::ensure_connected(Clock::time_point deadline) 
       if (Clock::now() < next_attempt_) co_return false;  // backing off after a failure: fail fast
       if (boost::system::error_code ec; asio::ip::make_address(endpoint_.host, ec), ec) {
         // A name: resolved here (hiredis would block the io thread on getaddrinfo).
+        // Bounded like every wait: a resolver that hangs costs the command its deadline, no more.
         asio::ip::tcp::resolver resolver(ex_);
-        auto [rec, results] = co_await resolver.async_resolve(endpoint_.host, std::to_string(endpoint_.port),
-                                                              asio::as_tuple(asio::use_awaitable));
+        asio::steady_timer limit(ex_, deadline);
+        using namespace asio::experimental::awaitable_operators;
+        auto raced = co_await (resolver.async_resolve(endpoint_.host, std::to_string(endpoint_.port), asio::as_tuple(asio::use_awaitable)) ||
+                               limit.async_wait(asio::as_tuple(asio::use_awaitable)));
         if (!*alive) co_return false;
+        if (raced.index() == 1) {
+          last_error_ = "redis: resolving " + endpoint_.host + " took longer than the command's timeout";
+          co_return false;
+        }
+        auto [rec, results] = std::get<0>(std::move(raced));
         if (rec || results.empty()) {
           fail_connection("cannot resolve " + endpoint_.host);
           co_return false;

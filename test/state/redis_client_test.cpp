@@ -158,3 +158,14 @@ BOOST_FIXTURE_TEST_CASE(closing_leaves_nothing_on_the_io_context, Connected) {
   BOOST_TEST(!run_async(ioc, redis.command(cmd("PING"), milliseconds(1000))));  // and stays closed
   BOOST_TEST(redis.last_error().find("closed") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(a_host_name_is_resolved_off_the_io_thread_within_the_deadline) {
+  RedisServer server;
+  asio::io_context ioc;
+  RedisEndpoint e = endpoint_of(server);
+  e.host = "localhost";
+  RedisClient redis(ioc.get_executor(), e);
+  auto r = run_async(ioc, redis.command(cmd("PING"), milliseconds(2000)));
+  BOOST_REQUIRE_MESSAGE(r, redis.last_error());
+  BOOST_TEST(r->text == "PONG");
+}
