@@ -108,10 +108,46 @@ int main(int argc, char** argv) {
     switchyard::Gateway gateway(ioc.get_executor(), std::move(config));
     switchyard::server::HttpServer server(ioc.get_executor(), gateway, log);
     const auto port = server.listen();
-    const auto& sc = gateway.config().server;
+    const auto sc = gateway.config().server;  // a copy: a reload replaces gateway.config()
     log.info("switchyard listening on http://" + sc.host + ":" + std::to_string(port) + " with " +
              std::to_string(gateway.config().providers.size()) + " providers and " +
              std::to_string(gateway.config().models.size()) + " models");
+
+    // Reloading: SIGHUP and POST /admin/reload read the file again; a file
+    // --check would refuse is refused with the same message, and the running
+    // configuration keeps serving.
+    auto reload = [&]() -> boost::system::result<switchyard::ReloadOutcome, std::string> {
+      auto next = switchyard::load_config_file(config_path);
+      if (!next) {
+        gateway.count_failed_reload();
+        log.error("config reload refused: " + next.error() + " (the running configuration is kept)");
+        return boost::system::result<switchyard::ReloadOutcome, std::string>(boost::system::in_place_error, next.error());
+      }
+      for (const auto& w : next->warnings) log.warn(w);
+      auto done = gateway.reload(std::move(*next));
+      if (!done) {
+        log.error("config reload refused: " + done.error() + " (the running configuration is kept)");
+        return done;
+      }
+      std::string what;
+      for (const auto& c : done->changes) what += (what.empty() ? "" : ", ") + c;
+      log.info("config reloaded (sha256 " + done->config_hash.substr(0, 12) + "): " + (what.empty() ? "no change" : what));
+      for (const auto& section : done->needs_restart) log.warn("config reload: " + section + " changed; it applies at the next start");
+      return done;
+    };
+    server.set_reloader(reload);
+    boost::asio::signal_set hangups(ioc, SIGHUP);
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+          for (;;) {
+            auto [ec, sig] = co_await hangups.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (ec) co_return;
+            log.info("SIGHUP: reloading " + config_path);
+            reload();
+          }
+        },
+        boost::asio::detached);
 
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
     std::signal(SIGPIPE, SIG_IGN);
@@ -121,6 +157,7 @@ int main(int argc, char** argv) {
           auto [ec, sig] = co_await signals.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
           if (ec) co_return;
           log.info("signal " + std::to_string(sig) + ": finishing in-flight requests");
+          hangups.cancel();
           co_await server.shut_down(sc.shutdown_grace);
           // Health checks and idle upstream connections stop; ioc.run() returns once every coroutine ended.
           gateway.shutdown();

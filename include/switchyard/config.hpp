@@ -42,6 +42,7 @@ struct ServerConfig {
   bool access_log = true;                         // one log line per request
   bool access_log_json = false;                   // access_log_format = "json": every log line a JSON object (else logfmt)
   std::string admin_key;                          // for GET /v1/providers; empty = that endpoint is off
+  bool operator==(const ServerConfig&) const = default;
 };
 
 // Rate limits: a key's ([keys.limits]), or a provider's or a target's quota; 0 = no limit.
@@ -57,6 +58,7 @@ struct LimitsConfig {
     return requests_per_minute || requests_per_hour || requests_per_day || tokens_per_minute || tokens_per_hour ||
            tokens_per_day || concurrent;
   }
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 struct PoolConfig {
@@ -65,6 +67,7 @@ struct PoolConfig {
   Millis queue_timeout{5'000};         // how long a request waits for a connection
   Millis idle_timeout{30'000};         // idle pooled connections older than this are closed
   Millis peek_after_idle{1'000};       // an idle connection older than this is checked for a close before reuse
+  bool operator==(const PoolConfig&) const = default;
 };
 
 struct ProviderConfig {
@@ -87,6 +90,7 @@ struct ProviderConfig {
   Millis health_check_interval{0};     // active health check: GET <base_url>/models this often (0 = off)
   PoolConfig pool;
   LimitsConfig limits;                 // the provider's quota: a target that cannot take a request is skipped
+  bool operator==(const ProviderConfig&) const = default;
 };
 
 struct TargetConfig {
@@ -102,6 +106,7 @@ struct TargetConfig {
   bool embeddings = true;            // serves /v1/embeddings (default: false for anthropic providers, which have no embeddings API)
   std::size_t max_context = 0;       // tokens; 0 = unknown (no limit applied)
   LimitsConfig limits;               // this model's quota at its provider
+  bool operator==(const TargetConfig&) const = default;
 };
 
 struct ModelRouteConfig {
@@ -115,6 +120,7 @@ struct ModelRouteConfig {
   bool resume = false;                // a stream broken after bytes were sent continues from the next target
   bool cache = false;                 // answers of this route are cached (with [cache] enabled)
   Millis cache_ttl{0};                // this route's entries live this long (0 = [cache] ttl_ms)
+  bool operator==(const ModelRouteConfig&) const = default;
 };
 
 // Retries, breakers and failover for every route ([routing] in TOML).
@@ -135,6 +141,7 @@ struct ResilienceConfig {
   // recently used idle one is retired for a new one, its counts folded into
   // the provider's model="other" series.
   std::size_t max_adhoc_targets = 256;
+  bool operator==(const ResilienceConfig&) const = default;
 };
 
 // UTC calendar periods: a day from 00:00, a week from Monday 00:00, a month from the 1st; "total" never resets.
@@ -145,6 +152,7 @@ std::optional<BudgetPeriod> parse_budget_period(std::string_view name) noexcept;
 struct BudgetConfig {
   double usd = 0;  // spend allowed per period (priced with the routes' prices)
   BudgetPeriod period = BudgetPeriod::month;
+  bool operator==(const BudgetConfig&) const = default;
 };
 
 struct KeyConfig {
@@ -153,6 +161,7 @@ struct KeyConfig {
   std::vector<std::string> models;  // globs; empty = every model
   LimitsConfig limits;
   std::optional<BudgetConfig> budget;
+  bool operator==(const KeyConfig&) const = default;
 };
 
 // The usage ledger ([usage]): one row per request in SQLite.
@@ -161,6 +170,7 @@ struct UsageConfig {
   int retention_days = 90;     // older rows are pruned
   std::size_t queue_rows = 8192;  // rows waiting for the writer thread; more are dropped (counted), never a request
   std::size_t memory_rows = 100'000;  // in memory only: the newest rows kept (memory stays bounded, ~20 MB)
+  bool operator==(const UsageConfig&) const = default;
 };
 
 // The response cache ([cache]); a route caches only with `cache = true`.
@@ -169,6 +179,7 @@ struct CacheConfig {
   std::size_t max_bytes = 256 * 1024 * 1024;  // stored answers, least recently used evicted first
   Millis ttl{3'600'000};                      // an entry's life (a route may shorten or lengthen it)
   bool per_key = true;                        // scope = "key": a key only sees its own entries; "global": shared
+  bool operator==(const CacheConfig&) const = default;
 };
 
 // Where limits, budgets and the cache live ([state]): in this process, or
@@ -181,6 +192,7 @@ struct StateConfig {
   Millis redis_timeout{50};           // an admission never waits longer on Redis
   bool deny_on_redis_error = false;   // on_redis_error: "local" (false: this replica's own counters) | "deny" (503)
   std::string key_prefix = "switchyard:";
+  bool operator==(const StateConfig&) const = default;
 };
 
 struct Config {
@@ -194,6 +206,7 @@ struct Config {
   CacheConfig cache;
   StateConfig state;
   std::vector<std::string> warnings;  // skipped providers/keys, for one log line each
+  std::string source_hash;            // SHA-256 (hex) of the file it was read from (what `sha256sum` prints); "" when built by hand
 };
 
 // Checks a config as a whole, however it was made (the TOML loader calls it;

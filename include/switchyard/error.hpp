@@ -40,6 +40,7 @@ enum class errc {
   budget_exceeded,       // 429: the key's budget for the period is spent
   quota_exhausted,       // 429: a target's (or its provider's) declared quota cannot take the request now
   shutting_down,         // 503: the gateway is shutting down and starts no new upstream work
+  invalid_config,        // 400: a configuration to reload was refused (the running one keeps serving)
   cancelled,             // client went away
   internal,              // 500
 };

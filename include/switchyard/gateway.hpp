@@ -63,6 +63,13 @@ struct RoutingCounters {
   std::uint64_t requests = 0, attempts = 0, retries = 0, failovers = 0, ttft_timeouts = 0, stream_breaks = 0, hedges = 0, resumes = 0;
 };
 
+// What a reload did (Gateway::reload).
+struct ReloadOutcome {
+  std::string config_hash;                 // the new configuration's Config::source_hash
+  std::vector<std::string> changes;        // "key 'ci' added", "route 'fast' changed", "provider 'old' removed"
+  std::vector<std::string> needs_restart;  // sections that changed but apply at the next start: "[server]", "[usage]", "[cache]", "[state]"
+};
+
 class Gateway {
  public:
   // Throws std::invalid_argument / std::runtime_error for a config it cannot
@@ -122,7 +129,26 @@ class Gateway {
   // become target names, log fields and metric labels.
   static constexpr std::size_t kMaxModelName = 256;
 
+  // The configuration new requests get (valid until the next reload).
   const Config& config() const noexcept;
+
+  // Swaps in a new configuration (hot reload): validated first (an invalid
+  // one is refused with the reason and the running one keeps serving).
+  // Requests already started finish under the configuration they started
+  // with; new ones get the new one. Keys, limits, budgets, routes, strategies
+  // and providers change; an unchanged provider keeps its connection pool
+  // and its targets their health and circuit state; a removed provider's
+  // pool closes when its last request ends. [server], [usage], [cache] and
+  // [state] apply at the next start (listed in needs_restart).
+  boost::system::result<ReloadOutcome, std::string> reload(Config config);
+  // A failed reload the caller refused before reload() (e.g. the file did not load): counted in the metrics.
+  void count_failed_reload() noexcept;
+  // Config::source_hash of the running configuration (/health).
+  const std::string& config_hash() const noexcept;
+  // Holds the current configuration alive for as long as the handle lives:
+  // take it before authenticate() when the key's handle is used across a
+  // co_await while a reload may happen (the HTTP front-end does, per request).
+  std::shared_ptr<const void> pin() const;
   std::vector<std::string> model_names() const;
   std::vector<ProviderStats> provider_stats() const;
   std::vector<TargetHealth> target_health() const;

@@ -23,9 +23,9 @@ struct KeyStore::DigestState {
 
 KeyStore::~KeyStore() = default;
 
-KeyStore::KeyStore(const std::vector<KeyConfig>& keys) : sha_(std::make_shared<DigestState>()) {
+KeyStore::KeyStore(const std::vector<KeyConfig>& keys, const void* owner) : sha_(std::make_shared<DigestState>()) {
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    keys_.emplace(digest(keys[i].key), KeyEntry{keys[i].name, keys[i].models, i});
+    keys_.emplace(digest(keys[i].key), KeyEntry{keys[i].name, keys[i].models, i, owner});
   }
 }
 

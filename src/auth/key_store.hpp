@@ -16,11 +16,13 @@ struct KeyEntry {
   std::string name;
   std::vector<std::string> model_globs;  // empty = all models
   std::size_t index = 0;                 // position in Config::keys (limits and budgets are kept by it)
+  const void* owner = nullptr;           // the configuration it belongs to (the Gateway's generation): valid while that is
 };
 
 class KeyStore {
  public:
-  explicit KeyStore(const std::vector<KeyConfig>& keys);
+  // `owner` tags every entry (KeyEntry::owner): whose index the entry's `index` is.
+  explicit KeyStore(const std::vector<KeyConfig>& keys, const void* owner = nullptr);
   ~KeyStore();
 
   // Parses "Bearer <key>" (or a bare key from x-api-key) and finds its entry.

@@ -1,5 +1,7 @@
 #include "config/config_loader.hpp"
 
+#include <openssl/evp.h>
+
 #include <toml++/toml.h>
 
 #include <fstream>
@@ -606,6 +608,22 @@ LoadResult load_config_string(std::string_view text, const std::string& source_n
   }
 }
 
+namespace {
+// The file's SHA-256 as `sha256sum` prints it: /health shows it, so an operator can tell which file a replica runs.
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+}  // namespace
+
 LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -614,7 +632,10 @@ LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
   }
   std::ostringstream ss;
   ss << in.rdbuf();
-  return load_config_string(ss.str(), path, env);
+  const std::string text = ss.str();
+  auto loaded = load_config_string(text, path, env);
+  if (loaded) loaded->source_hash = sha256_hex(text);
+  return loaded;
 }
 
 }  // namespace switchyard::config

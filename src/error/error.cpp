@@ -24,6 +24,7 @@ std::string_view to_string(errc e) noexcept {
   switch (e) {
     case errc::ok: return "ok";
     case errc::invalid_request: return "invalid request";
+    case errc::invalid_config: return "invalid configuration";
     case errc::invalid_json: return "invalid JSON";
     case errc::body_too_large: return "request body too large";
     case errc::headers_too_large: return "request headers too large";

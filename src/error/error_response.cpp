@@ -14,6 +14,7 @@ struct Shape {
 Shape shape_of(const Error& e) {
   switch (e.code) {
     case errc::invalid_request: return {400, "invalid_request_error", "invalid_request"};
+    case errc::invalid_config: return {400, "invalid_request_error", "invalid_config"};
     case errc::invalid_json: return {400, "invalid_request_error", "invalid_json"};
     case errc::body_too_large: return {413, "invalid_request_error", "request_too_large"};
     case errc::headers_too_large: return {431, "invalid_request_error", "headers_too_large"};

@@ -42,13 +42,13 @@ std::shared_ptr<cache::Flight> Gateway::Impl::lead(ChatRequest& request, const P
   auto flight = cache.start(plan, true);
   cache.count(plan.route, CacheStatus::miss);
   // The fetch owns the request (and its admission: the leader's key pays for the answer).
-  asio::co_spawn(ex, fetch(flight, std::move(request), prepared.model, plan, started),
+  asio::co_spawn(ex, fetch(flight, std::move(request), prepared.gen, prepared.model, plan, started),
                  asio::bind_cancellation_slot(flight->cancel_slot(), asio::detached));
   return flight;
 }
 
-asio::awaitable<void> Gateway::Impl::fetch(std::shared_ptr<cache::Flight> f, ChatRequest request, std::string model, cache::CachePlan plan,
-                                           Clock::time_point started) {
+asio::awaitable<void> Gateway::Impl::fetch(std::shared_ptr<cache::Flight> f, ChatRequest request, std::shared_ptr<Generation> gen,
+                                           std::string model, cache::CachePlan plan, Clock::time_point started) {
   const bool streaming = f->streaming();
   Usage used;
   double cost = 0;
@@ -57,7 +57,8 @@ asio::awaitable<void> Gateway::Impl::fetch(std::shared_ptr<cache::Flight> f, Cha
   double ttft_ms = 0;
   std::chrono::nanoseconds upstream{0};
   try {
-    auto route = resolver.resolve(model);  // the leader's plan viewed its own copy of the name
+    auto& router = gen->router;
+    auto route = gen->resolver.resolve(model);  // the leader's plan viewed its own copy of the name
     if (!route) {
       failed = route.error();
     } else if (!streaming) {
@@ -129,7 +130,7 @@ asio::awaitable<result<ChatResponse>> Gateway::Impl::answer_cached(ChatRequest& 
       flight = cache.start(plan, false);
       cache.count(plan.route, CacheStatus::miss);
       WholeReader reader(flight);
-      co_await fetch(flight, std::move(request), prepared.model, plan, started);
+      co_await fetch(flight, std::move(request), prepared.gen, prepared.model, plan, started);
       if (flight->state() == cache::Flight::State::failed) co_return flight->error();
       ChatResponse out = flight->whole();
       out.cache = CacheStatus::miss;

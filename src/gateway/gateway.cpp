@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "config/config_diff.hpp"
 #include "config/config_loader.hpp"
 
 namespace switchyard {
@@ -26,17 +27,45 @@ Gateway::Gateway(asio::any_io_executor executor, Config config)
 
 Gateway::~Gateway() = default;
 
-const Config& Gateway::config() const noexcept { return impl_->config; }
+const Config& Gateway::config() const noexcept { return impl_->gen->config; }
 
-std::vector<std::string> Gateway::model_names() const { return impl_->resolver.model_names(); }
+std::shared_ptr<const void> Gateway::pin() const { return impl_->gen; }
+
+const std::string& Gateway::config_hash() const noexcept { return impl_->gen->config.source_hash; }
+
+void Gateway::count_failed_reload() noexcept { ++impl_->reloads_failed; }
+
+boost::system::result<ReloadOutcome, std::string> Gateway::reload(Config config) {
+  if (auto problem = validate(config)) {
+    ++impl_->reloads_failed;
+    return boost::system::result<ReloadOutcome, std::string>(boost::system::in_place_error, "invalid config: " + *problem);
+  }
+  const auto& running = impl_->gen->config;
+  auto d = config::diff(running, config);
+  ReloadOutcome out{config.source_hash, std::move(d.changes), std::move(d.needs_restart)};
+  try {
+    auto next = std::make_shared<Generation>(impl_->ex, config::reloadable_part(running, std::move(config)), impl_->registry, impl_->gen.get());
+    // Health checks follow the new providers (their loops hold the clients they probe).
+    impl_->checker.restart();
+    impl_->gen = std::move(next);  // the old generation goes when its last request does
+    impl_->watch_health();
+  } catch (const std::exception& e) {  // e.g. a CA file that cannot be read
+    ++impl_->reloads_failed;
+    return boost::system::result<ReloadOutcome, std::string>(boost::system::in_place_error, std::string("cannot apply the config: ") + e.what());
+  }
+  ++impl_->reloads_ok;
+  return out;
+}
+
+std::vector<std::string> Gateway::model_names() const { return impl_->gen->resolver.model_names(); }
 
 result<const auth::KeyEntry*> Gateway::authenticate(std::string_view authorization) const {
-  return impl_->keys.authenticate(authorization);
+  return impl_->gen->keys.authenticate(authorization);
 }
 
 std::vector<ProviderStats> Gateway::provider_stats() const {
   std::vector<ProviderStats> out;
-  for (const auto& c : impl_->clients) {
+  for (const auto& c : impl_->gen->clients) {
     const auto s = c->pool_stats();
     out.push_back(ProviderStats{c->name(), s.opened, s.reused, s.idle, s.active});
   }
@@ -46,10 +75,10 @@ std::vector<ProviderStats> Gateway::provider_stats() const {
 void Gateway::shutdown() noexcept {
   impl_->checker.stop();
   if (impl_->redis) impl_->redis->close();  // its descriptor's wait would keep the io_context running
-  for (auto& c : impl_->clients) c->shutdown();
+  for (auto& c : impl_->gen->clients) c->shutdown();
 }
 
-Admission Gateway::admit(const auth::KeyEntry* key, const boost::json::object& body) { return impl_->governor.admit(key, body); }
+Admission Gateway::admit(const auth::KeyEntry* key, const boost::json::object& body) { return impl_->gen_of(key).governor.admit(key, body); }
 
 asio::awaitable<result<ChatResponse>> Gateway::chat(ChatRequest request) {
   return impl_->answer(std::move(request), routing::Operation::chat);
@@ -67,17 +96,18 @@ asio::awaitable<result<std::string>> Gateway::count_tokens(ChatRequest request) 
   if (!model || !model->is_string() || model->as_string().empty()) co_return make_error(errc::invalid_request, "'model' is required and must be a string");
   const std::string name(model->as_string());
   const auth::KeyEntry* key = request.key;
+  const auto gen = impl_->gen_of(key).shared_from_this();
   if (!key && request.api_key) {
-    auto k = impl_->keys.authenticate(*request.api_key);
+    auto k = gen->keys.authenticate(*request.api_key);
     if (!k) co_return k.error();
     key = *k;
   }
   if (key && !auth::KeyStore::allows(*key, name)) co_return make_error(errc::model_not_allowed, "this key may not use the model '" + name + "'");
-  auto plan = impl_->resolver.resolve(name);
+  auto plan = gen->resolver.resolve(name);
   if (!plan) co_return plan.error();
   for (const auto& t : plan->targets()) {
-    if (impl_->config.providers[t.provider].type != ProviderType::anthropic) continue;
-    co_return co_await impl_->clients[t.provider]->count_tokens(
+    if (gen->config.providers[t.provider].type != ProviderType::anthropic) continue;
+    co_return co_await gen->clients[t.provider]->count_tokens(
         providers::ChatCall{request.body, t.model, request.request_id, Millis(0), request.native.get()});
   }
   // No Anthropic target: an estimate from the text (system, messages, tools), ~4 characters a token.
@@ -103,6 +133,7 @@ asio::awaitable<result<ChatResponse>> Gateway::Impl::answer(ChatRequest request,
                                                                  : cache::CachePlan{};
   if (cached.usable()) co_return co_await answer_cached(request, prepared, cached, started);
   if (cached.status == CacheStatus::bypass) cache.count(cached.route, CacheStatus::bypass);
+  auto& router = prepared.gen->router;
   auto routed = op == routing::Operation::embeddings ? router.embeddings(prepared.plan, request) : router.chat(prepared.plan, request);
   auto answer = co_await std::move(routed);
   const auto took = std::chrono::steady_clock::now() - started;
@@ -126,8 +157,9 @@ asio::awaitable<std::vector<UsageTotals>> Gateway::usage(std::int64_t from_ms, s
 }
 
 boost::json::object Gateway::key_status(const auth::KeyEntry& key) const {
-  auto out = impl_->governor.status(key);
-  out["period_start_ms"] = impl_->governor.period_start_of(key);
+  auto& governor = impl_->gen_of(&key).governor;
+  auto out = governor.status(key);
+  out["period_start_ms"] = governor.period_start_of(key);
   return out;
 }
 
@@ -142,7 +174,9 @@ namespace {
 class AccountedChunkSource final : public ChunkSource {
  public:
   using Finish = std::function<void(const ChatStream&, const Error*)>;
-  AccountedChunkSource(ChatStream inner, Finish finish) : inner_(std::move(inner)), finish_(std::move(finish)) {}
+  // `pin`: the configuration the stream runs under, held until the stream is gone.
+  AccountedChunkSource(std::shared_ptr<const void> pin, ChatStream inner, Finish finish)
+      : pin_(std::move(pin)), inner_(std::move(inner)), finish_(std::move(finish)) {}
   ~AccountedChunkSource() override {
     const Error dropped = make_error(errc::cancelled, "the client left");
     end(&dropped);
@@ -177,6 +211,7 @@ class AccountedChunkSource final : public ChunkSource {
     finish_ = nullptr;
     f(inner_, e);
   }
+  std::shared_ptr<const void> pin_;  // declared first: released after the stream (which uses its router and targets)
   ChatStream inner_;
   Finish finish_;
 };
@@ -195,7 +230,7 @@ asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
   const auto cached = impl_->cache.plan(request, prepared.plan.route_config, prepared.model, true);
   if (cached.usable()) co_return co_await impl_->stream_cached(request, prepared, cached, started);
   if (cached.status == CacheStatus::bypass) impl_->cache.count(cached.route, CacheStatus::bypass);
-  auto stream = co_await impl_->router.chat_stream(prepared.plan, request);
+  auto stream = co_await prepared.gen->router.chat_stream(prepared.plan, request);
   if (!stream) {
     if (request.admission) request.admission->finish(Usage{}, 0);
     const Error e = stream.error();
@@ -214,7 +249,7 @@ asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
                  s.upstream_time(), status);
   };
   const bool native = stream->native();
-  ChatStream accounted(std::make_unique<AccountedChunkSource>(std::move(*stream), std::move(finish)), provider, model, upstream_time);
+  ChatStream accounted(std::make_unique<AccountedChunkSource>(prepared.gen, std::move(*stream), std::move(finish)), provider, model, upstream_time);
   accounted.set_native(native);
   accounted.set_cache(cached.status);
   co_return accounted;
@@ -222,7 +257,7 @@ asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
 
 std::vector<TargetHealth> Gateway::target_health() const {
   std::vector<TargetHealth> out;
-  for (const auto& s : impl_->router.status()) {
+  for (const auto& s : impl_->gen->router.status()) {
     TargetHealth t;
     t.provider = s.provider;
     t.model = s.model;
@@ -248,8 +283,11 @@ void Gateway::record_overhead(std::chrono::nanoseconds overhead) noexcept {
 
 std::string Gateway::metrics_text() const {
   observability::PrometheusWriter out;
-  impl_->router.write_metrics(out);
-  impl_->governor.write_metrics(out);
+  impl_->gen->router.write_metrics(out);
+  impl_->gen->governor.write_metrics(out);
+  out.help("switchyard_config_reloads_total", "counter", "Configuration reloads (SIGHUP, POST /admin/reload) by result.");
+  out.sample("switchyard_config_reloads_total", {{"result", "ok"}}, static_cast<double>(impl_->reloads_ok));
+  out.sample("switchyard_config_reloads_total", {{"result", "error"}}, static_cast<double>(impl_->reloads_failed));
   impl_->cache.write_metrics(out);
   if (impl_->redis) {
     const auto& st = impl_->redis->stats();
@@ -269,22 +307,22 @@ std::string Gateway::metrics_text() const {
   out.help("switchyard_gateway_overhead_seconds", "histogram", "Time inside the gateway per request, excluding the wait on the provider.");
   out.histogram("switchyard_gateway_overhead_seconds", {}, impl_->overhead);
   out.help("switchyard_pool_connections", "gauge", "Upstream connections by state.");
-  for (const auto& c : impl_->clients) {
+  for (const auto& c : impl_->gen->clients) {
     const auto s = c->pool_stats();
     out.sample("switchyard_pool_connections", {{"provider", c->name()}, {"state", "idle"}}, static_cast<double>(s.idle));
     out.sample("switchyard_pool_connections", {{"provider", c->name()}, {"state", "active"}}, static_cast<double>(s.active));
   }
   out.help("switchyard_pool_connections_opened_total", "counter", "Upstream connections established.");
-  for (const auto& c : impl_->clients) out.sample("switchyard_pool_connections_opened_total", {{"provider", c->name()}}, static_cast<double>(c->pool_stats().opened));
+  for (const auto& c : impl_->gen->clients) out.sample("switchyard_pool_connections_opened_total", {{"provider", c->name()}}, static_cast<double>(c->pool_stats().opened));
   out.help("switchyard_pool_connections_reused_total", "counter", "Requests served on a pooled connection.");
-  for (const auto& c : impl_->clients) out.sample("switchyard_pool_connections_reused_total", {{"provider", c->name()}}, static_cast<double>(c->pool_stats().reused));
+  for (const auto& c : impl_->gen->clients) out.sample("switchyard_pool_connections_reused_total", {{"provider", c->name()}}, static_cast<double>(c->pool_stats().reused));
   return out.text();
 }
 
-std::vector<std::string> Gateway::unhealthy_routes() const { return impl_->router.unhealthy_routes(); }
+std::vector<std::string> Gateway::unhealthy_routes() const { return impl_->gen->router.unhealthy_routes(); }
 
 RoutingCounters Gateway::routing_counters() const {
-  const auto& c = impl_->router.counters();
+  const auto& c = impl_->gen->router.counters();
   return RoutingCounters{c.requests, c.attempts, c.retries, c.failovers, c.ttft_timeouts, c.stream_breaks, c.hedges, c.resumes};
 }
 

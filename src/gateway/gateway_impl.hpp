@@ -27,30 +27,78 @@ namespace switchyard {
 
 namespace asio = boost::asio;
 
+// One configuration's objects: what a reload replaces as a whole. A request
+// holds its generation (Prepared::gen, the HTTP front-end's pin) from the
+// check of its key to its last byte, so it runs under the configuration it
+// started with; the generation goes when its last request does (and with it
+// the connection pools of providers the new configuration removed or changed).
+struct Generation : std::enable_shared_from_this<Generation> {
+  // `previous`: the generation this one replaces (a reload); unchanged
+  // providers' clients (their pools) are shared, unchanged targets and keys
+  // keep their state (Router, Governor).
+  Generation(const asio::any_io_executor& ex, Config cfg, const providers::ConnectorRegistry& registry, Generation* previous)
+      : config(std::move(cfg)), keys(config.keys, this), resolver(config), clients(make_clients(ex, config, registry, previous)),
+        router(ex, config, clients, previous ? &previous->router : nullptr), governor(config.keys) {
+    if (previous) governor.adopt(previous->governor);
+  }
+
+  static std::vector<std::shared_ptr<providers::ProviderClient>> make_clients(const asio::any_io_executor& ex, const Config& config,
+                                                                              const providers::ConnectorRegistry& registry,
+                                                                              const Generation* previous) {
+    std::vector<std::shared_ptr<providers::ProviderClient>> out;
+    for (const auto& p : config.providers) {
+      std::shared_ptr<providers::ProviderClient> kept;
+      for (std::size_t i = 0; previous && i < previous->config.providers.size(); ++i) {
+        if (previous->config.providers[i] == p) kept = previous->clients[i];
+      }
+      out.push_back(kept ? std::move(kept) : std::shared_ptr<providers::ProviderClient>(registry.make(ex, p)));
+    }
+    return out;
+  }
+
+  Config config;
+  auth::KeyStore keys;
+  routing::RouteResolver resolver;
+  std::vector<std::shared_ptr<providers::ProviderClient>> clients;  // index = Config::providers index
+  routing::Router router;
+  governance::Governor governor;
+};
+
 struct Gateway::Impl {
   Impl(asio::any_io_executor executor, Config cfg)
-      : ex(std::move(executor)), config(std::move(cfg)), keys(config.keys), resolver(config),
-        registry(providers::ConnectorRegistry::with_builtins()),
-        clients(make_clients(ex, config, registry)), router(ex, config, clients), checker(ex), governor(config.keys),
-        ledger(ex, config.usage), cache(ex, config.cache, &governance::wall_now_ms) {
-    if (config.state.backend == StateBackend::redis) {
-      redis = std::make_unique<state::RedisClient>(ex, std::get<state::RedisEndpoint>(state::parse_redis_url(config.state.redis_url)));
-      shared = std::make_unique<governance::SharedLimiter>(*redis, config.state.key_prefix, config.state.redis_timeout);
+      : ex(std::move(executor)), registry(providers::ConnectorRegistry::with_builtins()), state(cfg.state), checker(ex),
+        ledger(ex, cfg.usage), cache(ex, cfg.cache, &governance::wall_now_ms) {
+    gen = std::make_shared<Generation>(ex, std::move(cfg), registry, nullptr);
+    if (state.backend == StateBackend::redis) {
+      redis = std::make_unique<state::RedisClient>(ex, std::get<state::RedisEndpoint>(state::parse_redis_url(state.redis_url)));
+      shared = std::make_unique<governance::SharedLimiter>(*redis, state.key_prefix, state.redis_timeout);
       std::random_device random;
       for (int i = 0; i < 4; ++i) replica_id += std::to_string(random() % 10000) + (i < 3 ? "-" : "");
     }
-    for (std::size_t i = 0; i < config.providers.size(); ++i) {
-      checker.watch(i, *clients[i], config.providers[i].health_check_interval,
-                    [this](std::size_t provider, bool ok) { router.on_probe(provider, ok); });
-    }
+    watch_health();
     // A restart forgets neither spend nor what the windows had counted.
-    governor.restore([this](governance::Ms from, governance::Ms to) {
+    gen->governor.restore([this](governance::Ms from, governance::Ms to) {
       std::map<std::string, governance::Governor::KeyUsage> out;
       for (const auto& t : ledger.totals_now(from, to, ledger::GroupBy::key, {})) {
         out[t.group] = governance::Governor::KeyUsage{t.requests, static_cast<std::uint64_t>(t.prompt_tokens + t.completion_tokens), t.cost_usd};
       }
       return out;
     });
+  }
+
+  // Active health checks of the current generation's providers (restarted by a reload).
+  void watch_health() {
+    for (std::size_t i = 0; i < gen->config.providers.size(); ++i) {
+      checker.watch(i, gen->clients[i], gen->config.providers[i].health_check_interval,
+                    [g = std::weak_ptr<Generation>(gen)](std::size_t provider, bool ok) {
+                      if (auto alive = g.lock()) alive->router.on_probe(provider, ok);
+                    });
+    }
+  }
+
+  // The generation a key belongs to (the one it was checked against), else the current one.
+  Generation& gen_of(const auth::KeyEntry* key) const {
+    return key && key->owner ? *const_cast<Generation*>(static_cast<const Generation*>(key->owner)) : *gen;
   }
 
   static ledger::Ms now_ms() {
@@ -88,14 +136,8 @@ struct Gateway::Impl {
     ledger.record(row);
   }
 
-  static std::vector<std::unique_ptr<providers::ProviderClient>> make_clients(
-      const asio::any_io_executor& ex, const Config& config, const providers::ConnectorRegistry& registry) {
-    std::vector<std::unique_ptr<providers::ProviderClient>> out;
-    for (const auto& p : config.providers) out.push_back(registry.make(ex, p));
-    return out;
-  }
-
   struct Prepared {
+    std::shared_ptr<Generation> gen;  // the configuration the request runs under (the plan views its routes)
     std::string model;  // as the client asked; owns the string the plan views
     routing::RoutePlan plan;
   };
@@ -115,23 +157,25 @@ struct Gateway::Impl {
       return make_error(errc::invalid_request, "'model' must be 1 to " + std::to_string(Gateway::kMaxModelName) + " bytes long");
     }
     out.model = std::string(model->as_string());
+    Generation& g = gen_of(request.key);
+    out.gen = g.shared_from_this();
     if (request.key) {
       if (!auth::KeyStore::allows(*request.key, out.model)) {
         return make_error(errc::model_not_allowed, "this key may not use the model '" + out.model + "'");
       }
     } else if (request.api_key) {
-      auto key = keys.authenticate(*request.api_key);
+      auto key = g.keys.authenticate(*request.api_key);
       if (!key) return key.error();
       if (!auth::KeyStore::allows(**key, out.model)) {
         return make_error(errc::model_not_allowed, "this key may not use the model '" + out.model + "'");
       }
       request.key = *key;
     }
-    auto plan = resolver.resolve(out.model);
+    auto plan = g.resolver.resolve(out.model);
     if (!plan) return plan.error();
     out.plan = *plan;
     if (!request.admitted && !shared) {  // an embedder's call: the same limits and budgets as over HTTP (shared: admit_embedded)
-      auto admission = governor.admit(request.key, request.body);
+      auto admission = g.governor.admit(request.key, request.body);
       if (admission.refused) return std::move(*admission.refused);
       request.admission = std::move(admission.ticket);
       request.admitted = true;
@@ -156,20 +200,17 @@ struct Gateway::Impl {
                                                     Clock::time_point started);
   // A stream's fetch runs in a coroutine of its own, so that any of its readers may leave.
   std::shared_ptr<cache::Flight> lead(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan, Clock::time_point started);
-  asio::awaitable<void> fetch(std::shared_ptr<cache::Flight> flight, ChatRequest request, std::string model, cache::CachePlan plan,
-                              Clock::time_point started);
+  asio::awaitable<void> fetch(std::shared_ptr<cache::Flight> flight, ChatRequest request, std::shared_ptr<Generation> gen, std::string model,
+                              cache::CachePlan plan, Clock::time_point started);
   // A hit: nothing taken from the key but the request, a ledger row with cost 0 and what it saved.
   void account_hit(ChatRequest& request, const cache::CachePlan& plan, const cache::CachedEntry& entry, bool stream, Clock::time_point started);
 
   asio::any_io_executor ex;
-  Config config;
-  auth::KeyStore keys;
-  routing::RouteResolver resolver;
   providers::ConnectorRegistry registry;
-  std::vector<std::unique_ptr<providers::ProviderClient>> clients;  // index = Config::providers index
-  routing::Router router;
+  StateConfig state;  // [state] as started: a reload does not move the shared state elsewhere
+  std::shared_ptr<Generation> gen;  // the current configuration: new requests start with it
   health::HealthChecker checker;
-  governance::Governor governor;
+  std::uint64_t reloads_ok = 0, reloads_failed = 0;
   // [state] backend = "redis": the connection and the limits counted there (null: memory).
   std::unique_ptr<state::RedisClient> redis;
   std::unique_ptr<governance::SharedLimiter> shared;

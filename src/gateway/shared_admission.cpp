@@ -65,22 +65,23 @@ asio::awaitable<Admission> Gateway::admit_shared(const auth::KeyEntry* key, cons
 
 asio::awaitable<Admission> Gateway::Impl::admit_shared(const auth::KeyEntry* key, const boost::json::object& body) {
   Impl& impl = *this;
-  Admission local = impl.governor.admit(key, body);  // this replica's own counters: always kept, the fallback
+  auto& governor = gen_of(key).governor;  // the request pins its generation (the HTTP front-end, or Prepared)
+  Admission local = governor.admit(key, body);  // this replica's own counters: always kept, the fallback
   if (!impl.shared || !key || local.refused || !local.ticket) co_return local;
-  const LimitsConfig* limits = impl.governor.limits_of(*key);
+  const LimitsConfig* limits = governor.limits_of(*key);
   if (!limits || !limits->any()) co_return local;  // a budget alone: counted per replica for now
-  const std::uint64_t reserved = impl.governor.reservation(*key, body);
+  const std::uint64_t reserved = governor.reservation(*key, body);
   const std::string slot = impl.replica_id + ":" + std::to_string(++impl.slot_seq);
   const std::string subject = "key:" + key->name;
   auto verdict = co_await impl.shared->admit(subject, *limits, reserved, slot, governance::wall_now_ms());
   if (!verdict) {
     ++impl.state_fallbacks;
-    if (impl.config.state.deny_on_redis_error) {
+    if (impl.state.deny_on_redis_error) {
       ++impl.state_denied;
       local.ticket->finish(Usage{}, 0);
       local.ticket.reset();
       local.refused = make_error(errc::overloaded, "the shared rate-limit state (Redis) did not answer within " +
-                                                       std::to_string(impl.config.state.redis_timeout.count()) + " ms; try again");
+                                                       std::to_string(impl.state.redis_timeout.count()) + " ms; try again");
       local.refused->retry_after = "1";
     }
     co_return local;  // on_redis_error = "local": this replica's own counters decided
@@ -89,7 +90,7 @@ asio::awaitable<Admission> Gateway::Impl::admit_shared(const auth::KeyEntry* key
   if (verdict->refused) {
     local.ticket->finish(Usage{}, 0);  // what it reserved here comes back (the request stays counted: stricter, never looser)
     local.ticket.reset();
-    local.refused = impl.governor.refusal(*key, *verdict->refused);
+    local.refused = governor.refusal(*key, *verdict->refused);
     co_return local;
   }
   local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), impl.ex, *impl.shared, subject, *limits, reserved, slot);

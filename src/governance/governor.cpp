@@ -12,7 +12,7 @@ struct Governor::KeyState {
   KeyState(const KeyConfig& c) : config(c), limiter(c.limits) {
     if (c.budget) budget.emplace(*c.budget);
   }
-  const KeyConfig& config;
+  const KeyConfig config;  // a copy: the state may outlive the configuration it was made for (a reload keeps it)
   KeyLimiter limiter;
   std::optional<KeyBudget> budget;
   double expected_output = 256;  // recent answers' completion tokens (EWMA)
@@ -26,14 +26,16 @@ namespace {
 // A request's hold on its key: a concurrency slot and reserved tokens.
 class KeyTicket final : public AdmissionTicket {
  public:
-  KeyTicket(Governor::KeyState& key, std::uint64_t reserved, const Governor::Clock& now) : key_(key), reserved_(reserved), now_(now) {}
+  KeyTicket(std::shared_ptr<Governor::KeyState> key, std::uint64_t reserved, Governor::Clock now)
+      : hold_(std::move(key)), key_(*hold_), reserved_(reserved), now_(std::move(now)) {}
   ~KeyTicket() override { finish(Usage{}, 0); }
   void finish(const Usage& used, double cost_usd) noexcept override;
 
  private:
+  std::shared_ptr<Governor::KeyState> hold_;  // a reload may retire the governor before this request ends
   Governor::KeyState& key_;
   std::uint64_t reserved_;
-  const Governor::Clock& now_;
+  Governor::Clock now_;
   bool finished_ = false;
 };
 
@@ -91,7 +93,28 @@ Governor::Governor(const std::vector<KeyConfig>& keys, Clock now) : keys_(keys),
       return static_cast<Ms>(governance::wall_now_ms());
     };
   }
-  for (const auto& k : keys_) states_.push_back(std::make_unique<KeyState>(k));
+  for (const auto& k : keys_) states_.push_back(std::make_shared<KeyState>(k));
+}
+
+void Governor::adopt(Governor& previous) {
+  const Ms now = now_();
+  std::map<std::string_view, std::shared_ptr<KeyState>> before;
+  for (const auto& k : previous.states_) before.emplace(k->config.name, k);
+  for (auto& k : states_) {
+    auto it = before.find(k->config.name);
+    if (it == before.end()) continue;
+    KeyState& old = *it->second;
+    if (old.config.limits == k->config.limits && old.config.budget == k->config.budget) {
+      k = it->second;  // the very same counters, in-flight slots included
+      continue;
+    }
+    k->limiter.carry_from(old.limiter, now);
+    if (k->budget && old.budget && k->budget->config().period == old.budget->config().period) k->budget->spend(old.budget->spent(now), now);
+    k->expected_output = old.expected_output;
+    k->cost_usd = old.cost_usd;
+    k->tokens = old.tokens;
+    k->rejections = old.rejections;
+  }
 }
 
 Governor::~Governor() = default;
@@ -134,7 +157,7 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
     if (auto refusal = k.limiter.admit(reserved, now)) {
       out.refused = this->refusal(*key, *refusal);
     } else {
-      out.ticket = std::make_shared<KeyTicket>(k, reserved, now_);
+      out.ticket = std::make_shared<KeyTicket>(states_[key->index], reserved, now_);
     }
   }
   out.requests = status_of(k.limiter.requests(now));

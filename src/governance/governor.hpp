@@ -59,6 +59,13 @@ class Governor {
   };
   using Totals = std::function<std::map<std::string, KeyUsage>(Ms from, Ms to)>;
   void restore(const Totals& totals);
+  // A reload: this governor (the new configuration's) takes over `previous`'s
+  // keys by name. A key whose limits and budget are unchanged keeps the same
+  // counters (shared: requests still running under the old configuration
+  // finish into them); a changed one starts from what the old one had
+  // counted (windows of the same length, spend in the same period), so the
+  // new limit applies at once to what was already used.
+  void adopt(Governor& previous);
 
   // The key's budget and limits now: {"key", "budget": {usd, period, spent_usd, resets_at}, "limits": {name: {limit, remaining, reset_ms}}}.
   boost::json::object status(const auth::KeyEntry& key);
@@ -73,7 +80,7 @@ class Governor {
  private:
   const std::vector<KeyConfig>& keys_;
   Clock now_;
-  std::vector<std::unique_ptr<KeyState>> states_;  // by KeyEntry::index
+  std::vector<std::shared_ptr<KeyState>> states_;  // by KeyEntry::index
 };
 
 }  // namespace switchyard::governance

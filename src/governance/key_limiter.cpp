@@ -72,6 +72,17 @@ void KeyLimiter::preload(Ms window_ms, std::uint64_t requests, std::uint64_t tok
   }
 }
 
+void KeyLimiter::carry_from(KeyLimiter& old, Ms now) {
+  for (auto& w : windows_) {
+    for (auto& o : old.windows_) {
+      if (o.window != w.window || o.counts_tokens != w.counts_tokens) continue;
+      const double used = std::visit([&](auto& c) { return static_cast<double>(c.limit() - std::min(c.limit(), c.remaining(now))); }, o.counter);
+      if (used > 0) std::visit([&](auto& counter) { counter.take(used, now); }, w.counter);
+      break;
+    }
+  }
+}
+
 WindowStatus KeyLimiter::tightest(bool of_tokens, Ms now) {
   std::optional<WindowStatus> best;
   for (auto& w : windows_) {

@@ -47,6 +47,11 @@ class KeyLimiter {
   // Counts what the ledger says was used before a restart: `requests` and
   // `tokens` over the last `window_ms`, into the windows of that length.
   void preload(Ms window_ms, std::uint64_t requests, std::uint64_t tokens, Ms now);
+  // A reloaded configuration changed the limits: what `old` counted in each
+  // window is counted again in this one's window of the same length and kind
+  // (the new limit applies to what was already used). In-flight slots stay
+  // with `old` (its requests give them back there).
+  void carry_from(KeyLimiter& old, Ms now);
 
  private:
   struct Window {

@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-asio::awaitable<void> probe_loop(std::size_t index, providers::ProviderClient* client, Millis interval,
+asio::awaitable<void> probe_loop(std::size_t index, std::shared_ptr<providers::ProviderClient> client, Millis interval,
                                  HealthChecker::Report report, std::shared_ptr<HealthChecker::State> state) {
   co_await asio::this_coro::throw_if_cancelled(false);
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -32,11 +32,11 @@ asio::awaitable<void> probe_loop(std::size_t index, providers::ProviderClient* c
 
 }  // namespace
 
-void HealthChecker::watch(std::size_t provider_index, providers::ProviderClient& client, Millis interval, Report report) {
-  if (interval.count() <= 0) return;
+void HealthChecker::watch(std::size_t provider_index, std::shared_ptr<providers::ProviderClient> client, Millis interval, Report report) {
+  if (interval.count() <= 0 || state_->stopped) return;
   auto& signal = signals_.emplace_back(std::make_unique<asio::cancellation_signal>());
   asio::co_spawn(ex_,
-                 probe_loop(provider_index, &client, interval, std::move(report), state_),
+                 probe_loop(provider_index, std::move(client), interval, std::move(report), state_),
                  asio::bind_cancellation_slot(signal->slot(), asio::detached));
 }
 
@@ -44,6 +44,13 @@ void HealthChecker::stop() noexcept {
   if (state_->stopped) return;
   state_->stopped = true;
   for (auto& s : signals_) s->emit(asio::cancellation_type::terminal);
+}
+
+void HealthChecker::restart() {
+  stop();
+  for (auto& s : signals_) retired_.push_back(std::move(s));
+  signals_.clear();
+  state_ = std::make_shared<State>();
 }
 
 }  // namespace switchyard::health

@@ -25,10 +25,12 @@ class HealthChecker {
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
 
-  // Starts a probe loop for `client` (index `provider_index`) every `interval`.
-  // `client` must stay alive until stop() and the io_context has run the loop's end.
-  void watch(std::size_t provider_index, providers::ProviderClient& client, Millis interval, Report report);
+  // Starts a probe loop for `client` (index `provider_index`) every `interval`;
+  // the loop holds the client until it ends.
+  void watch(std::size_t provider_index, std::shared_ptr<providers::ProviderClient> client, Millis interval, Report report);
   void stop() noexcept;
+  // Stops every loop (as stop()) and takes new watch() calls (a reloaded configuration's providers).
+  void restart();
   std::size_t loops() const noexcept { return signals_.size(); }
 
   struct State {
@@ -39,6 +41,9 @@ class HealthChecker {
   boost::asio::any_io_executor ex_;
   std::shared_ptr<State> state_ = std::make_shared<State>();
   std::vector<std::unique_ptr<boost::asio::cancellation_signal>> signals_;
+  // Stopped loops' signals, kept until the checker goes: a loop may still be
+  // finishing (its slot refers to its signal). A handful per reload.
+  std::vector<std::unique_ptr<boost::asio::cancellation_signal>> retired_;
 };
 
 }  // namespace switchyard::health

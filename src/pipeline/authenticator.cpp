@@ -6,8 +6,8 @@
 
 namespace switchyard::pipeline {
 
-Authenticator::Authenticator(ClientKeys client_keys, std::string admin_key)
-    : client_keys_(std::move(client_keys)), admin_key_(std::move(admin_key)) {}
+Authenticator::Authenticator(ClientKeys client_keys, std::string admin_key, Pin pin)
+    : client_keys_(std::move(client_keys)), admin_key_(std::move(admin_key)), pin_(std::move(pin)) {}
 
 result<const auth::KeyEntry*> Authenticator::check(Access access, std::string_view authorization, std::string_view what) const {
   switch (access) {

@@ -6,6 +6,7 @@
 #include <switchyard/error.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -21,7 +22,12 @@ class Authenticator {
  public:
   // `client_keys` checks "Bearer <key>" (or a bare key) against the key store (Gateway::authenticate).
   using ClientKeys = std::function<result<const auth::KeyEntry*>(std::string_view authorization)>;
-  Authenticator(ClientKeys client_keys, std::string admin_key);
+  // `pin`: holds the configuration a key entry belongs to (Gateway::pin), taken before the key is checked.
+  using Pin = std::function<std::shared_ptr<const void>()>;
+  Authenticator(ClientKeys client_keys, std::string admin_key, Pin pin = {});
+
+  // What keeps the entries check() hands out valid (the request holds it to its end).
+  std::shared_ptr<const void> pin() const { return pin_ ? pin_() : nullptr; }
 
   // The client key entry for Access::client_key; nullptr for the other kinds
   // when they pass. `what` names the endpoint in the errors ("/v1/providers").
@@ -30,6 +36,7 @@ class Authenticator {
  private:
   ClientKeys client_keys_;
   std::string admin_key_;
+  Pin pin_;
 };
 
 }  // namespace switchyard::pipeline

@@ -58,8 +58,14 @@ using FirstChunk = std::pair<std::unique_ptr<ChunkSource>, std::optional<std::st
 
 }  // namespace
 
-Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::unique_ptr<providers::ProviderClient>>& clients)
-    : ex_(std::move(ex)), config_(config), clients_(clients), registry_(config), rng_(std::random_device{}()) {
+Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::shared_ptr<providers::ProviderClient>>& clients,
+               Router* previous)
+    : ex_(std::move(ex)), config_(config), clients_(clients), registry_(config, previous ? &previous->registry_ : nullptr),
+      rng_(std::random_device{}()) {
+  if (previous) {  // the counters are Prometheus counters: a reload does not reset them
+    counters_ = previous->counters_;
+    route_requests_ = previous->route_requests_;
+  }
   // What providers' headers say of their quota feeds the targets' states.
   // (Through a token: a client may outlive this router, e.g. when a test builds another.)
   alive_ = std::make_shared<Router*>(this);

@@ -60,8 +60,11 @@ struct Attempted {
 class Router {
  public:
   // `clients` are indexed like config.providers; both must outlive the router.
+  // `previous`: the router of the configuration this one replaces (a reload):
+  // its counters continue here and unchanged targets keep their state
+  // (TargetRegistry); it keeps serving the requests that started with it.
   Router(boost::asio::any_io_executor ex, const Config& config,
-         std::vector<std::unique_ptr<providers::ProviderClient>>& clients);
+         std::vector<std::shared_ptr<providers::ProviderClient>>& clients, Router* previous = nullptr);
   ~Router();
 
   boost::asio::awaitable<result<ChatResponse>> chat(const RoutePlan& plan, ChatRequest& request);
@@ -98,7 +101,7 @@ class Router {
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
-  std::vector<std::unique_ptr<providers::ProviderClient>>& clients_;
+  std::vector<std::shared_ptr<providers::ProviderClient>>& clients_;
   TargetRegistry registry_;
   std::vector<std::string> secrets_;  // provider keys and header values: redacted from every error
   std::mt19937_64 rng_;

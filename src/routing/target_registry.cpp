@@ -92,7 +92,8 @@ void TargetRegistry::learn(std::size_t provider_index, std::string_view model, c
   if (until > 0) has_quotas_ = true;  // from now on, selection looks at quotas
 }
 
-TargetRegistry::TargetRegistry(const Config& config) : config_(config) {
+TargetRegistry::TargetRegistry(const Config& config, TargetRegistry* previous)
+    : config_(config), table_(previous ? previous->table_ : std::make_shared<health::HealthTable>()) {
   for (const auto& p : config_.providers) {
     provider_quotas_.push_back(p.limits.any() ? std::make_unique<governance::KeyLimiter>(p.limits) : nullptr);
     has_quotas_ = has_quotas_ || p.limits.any();
@@ -103,6 +104,41 @@ TargetRegistry::TargetRegistry(const Config& config) : config_(config) {
         if (config_.providers[i].name == t.provider) state_for(Target{i, t.model, &t});
       }
     }
+  }
+  if (previous) adopt(*previous);
+}
+
+// What a reload keeps of a target: everything a client or an operator would
+// see jump otherwise (circuit, counters, histograms, spend, quota counts), as
+// long as its provider's settings are the same. (The health slot is shared
+// already: same table, same "provider/model".) Requests of the old
+// configuration still running report to its copies, not to these.
+void TargetRegistry::adopt(TargetRegistry& previous) {
+  const auto wall = static_cast<governance::Ms>(governance::wall_now_ms());
+  auto same_provider = [&](std::size_t now_index, std::size_t then_index) {
+    return now_index < config_.providers.size() && then_index < previous.config_.providers.size() &&
+           config_.providers[now_index] == previous.config_.providers[then_index];
+  };
+  std::map<std::string, std::size_t> before;  // provider name → index in the previous config
+  for (std::size_t i = 0; i < previous.config_.providers.size(); ++i) before[previous.config_.providers[i].name] = i;
+  for (std::size_t i = 0; i < config_.providers.size(); ++i) {
+    auto it = before.find(config_.providers[i].name);
+    if (it == before.end()) continue;
+    // Quota counts follow the provider's name (its account): a changed quota applies to what was used.
+    if (provider_quotas_[i] && previous.provider_quotas_[it->second]) provider_quotas_[i]->carry_from(*previous.provider_quotas_[it->second], wall);
+    if (!same_provider(i, it->second)) continue;
+    if (auto o = previous.others_.find(it->second); o != previous.others_.end()) other_of(i).absorb(*o->second);
+  }
+  const bool same_breakers = config_.resilience == previous.config_.resilience;
+  for (auto& [key, st] : states_) {
+    auto it = previous.states_.find(key);
+    if (it == previous.states_.end() || it->second->adhoc) continue;
+    TargetState& old = *it->second;
+    if (st->quota && old.quota) st->quota->carry_from(*old.quota, wall);
+    if (!same_provider(st->provider_index, old.provider_index)) continue;
+    if (same_breakers) st->breaker = old.breaker;
+    st->absorb(old);
+    st->exhausted_until = old.exhausted_until;
   }
 }
 
@@ -130,7 +166,7 @@ TargetState* TargetRegistry::state_for(const Target& target) {
   }
   const bool adhoc = !target.config;
   if (adhoc && adhoc_lru_.size() >= config_.resilience.max_adhoc_targets && !retire_adhoc()) return nullptr;
-  auto* slot = table_.slot(provider, target.model);
+  auto* slot = table_->slot(provider, target.model);
   if (!slot) return nullptr;  // table full
   auto state = std::make_unique<TargetState>();
   state->provider = provider;
@@ -173,7 +209,7 @@ bool TargetRegistry::retire_adhoc() {
     adhoc_lru_.erase(std::next(it).base());
     const std::string provider = st->provider, model = st->model;
     states_.erase(provider + '/' + model);  // destroys st
-    table_.release(provider, model);
+    table_->release(provider, model);
     return true;
   }
   return false;

@@ -108,8 +108,11 @@ struct TargetStatus {
 
 class TargetRegistry {
  public:
-  // Slots for every configured target are made up front.
-  explicit TargetRegistry(const Config& config);
+  // Slots for every configured target are made up front. `previous`: the
+  // registry of the configuration this one replaces (a reload): the health
+  // table is shared with it, and a target whose provider did not change keeps
+  // its breaker, counters, histograms and quota counts.
+  explicit TargetRegistry(const Config& config, TargetRegistry* previous = nullptr);
   ~TargetRegistry();
   TargetRegistry(const TargetRegistry&) = delete;
   TargetRegistry& operator=(const TargetRegistry&) = delete;
@@ -141,9 +144,10 @@ class TargetRegistry {
  private:
   bool retire_adhoc();
   TargetState& other_of(std::size_t provider_index);
+  void adopt(TargetRegistry& previous);
 
   const Config& config_;
-  health::HealthTable table_;
+  std::shared_ptr<health::HealthTable> table_;  // shared with the registries of earlier configurations
   std::unordered_map<std::string, std::unique_ptr<TargetState>> states_;  // "provider/model"
   std::unordered_map<const TargetConfig*, TargetState*> by_config_;       // configured targets, without a key string
   std::list<TargetState*> adhoc_lru_;                                      // ad-hoc targets, most recently used first

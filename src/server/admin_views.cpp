@@ -19,12 +19,21 @@ std::string health_json(const Gateway& gateway, bool stopping) {
   const auto state = gateway.state_problem();
   body["status"] = stopping ? "stopping" : unhealthy.empty() && state.empty() ? "ok" : "degraded";
   if (!state.empty()) body["state_backend"] = state;
+  if (!gateway.config_hash().empty()) body["config_hash"] = gateway.config_hash();
   if (!unhealthy.empty()) {
     boost::json::array routes;
     for (const auto& r : unhealthy) routes.emplace_back(r);
     body["routes_without_healthy_target"] = std::move(routes);
   }
   return boost::json::serialize(body);
+}
+
+std::string reload_json(const ReloadOutcome& done) {
+  boost::json::array changes, restart;
+  for (const auto& c : done.changes) changes.emplace_back(c);
+  for (const auto& c : done.needs_restart) restart.emplace_back(c);
+  return boost::json::serialize(boost::json::object{
+      {"status", "reloaded"}, {"config_hash", done.config_hash}, {"changes", std::move(changes)}, {"needs_restart", std::move(restart)}});
 }
 
 std::string providers_json(const Gateway& gateway) {

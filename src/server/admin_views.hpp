@@ -13,5 +13,7 @@ std::string models_json(const Gateway& gateway);
 std::string health_json(const Gateway& gateway, bool stopping);
 // Targets' health, pools and routing counters.
 std::string providers_json(const Gateway& gateway);
+// POST /admin/reload's answer: {"status": "reloaded", "config_hash", "changes": [...], "needs_restart": [...]}.
+std::string reload_json(const ReloadOutcome& done);
 
 }  // namespace switchyard::server

@@ -32,11 +32,21 @@ std::uint64_t random_seed() {
 HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log)
     : ex_(ex), gateway_(gateway), config_(gateway.config().server), log_(log), acceptor_(ex), drained_(ex), accept_backoff_(ex),
       ids_(random_seed()), parse_budget_(config_.max_json_memory_bytes), header_budget_(config_.max_header_memory_bytes),
-      authenticator_([&gateway](std::string_view authorization) { return gateway.authenticate(authorization); }, config_.admin_key),
+      authenticator_([&gateway](std::string_view authorization) { return gateway.authenticate(authorization); }, config_.admin_key,
+                     [&gateway] { return gateway.pin(); }),
       accounting_(&log, config_.access_log, [&gateway](std::chrono::nanoseconds inside) { gateway.record_overhead(inside); }),
       chat_(gateway, log, accounting_), endpoints_(make_endpoints()),
       host_{config_, ids_, header_budget_, endpoints_, authenticator_, accounting_, parse_budget_, stopping_} {
   max_connections_ = config_.max_connections;
+}
+
+void HttpServer::set_reloader(Reloader reloader) { reloader_ = std::move(reloader); }
+
+asio::awaitable<void> HttpServer::reload_config(RequestContext& r) {
+  if (!reloader_) co_return co_await r.respond_error(make_error(errc::not_found, "reloading needs the daemon's --config file"));
+  auto done = reloader_();
+  if (!done) co_return co_await r.respond_error(make_error(errc::invalid_config, done.error() + "; the running configuration is kept"));
+  co_await r.respond(200, "application/json", reload_json(*done));
 }
 
 asio::awaitable<void> HttpServer::answer_text(RequestContext& r, std::string_view content_type, std::string body) {
@@ -69,6 +79,7 @@ EndpointTable HttpServer::make_endpoints() {
   };
   auto usage = [this](RequestContext& r) { return key_usage(r, gateway_); };
   auto all_usage = [this](RequestContext& r) { return admin_usage(r, gateway_); };
+  auto reload = [this](RequestContext& r) { return reload_config(r); };
   return EndpointTable({
       {"/v1/chat/completions", verb::post, Access::client_key, true, ErrorShape::openai, chat},
       {"/chat/completions", verb::post, Access::client_key, true, ErrorShape::openai, chat},
@@ -87,6 +98,7 @@ EndpointTable HttpServer::make_endpoints() {
       {"/metrics", verb::get, Access::open, false, ErrorShape::openai, metrics},
       {"/v1/usage", verb::get, Access::client_key, false, ErrorShape::openai, usage},
       {"/admin/usage", verb::get, Access::admin_key, false, ErrorShape::openai, all_usage},
+      {"/admin/reload", verb::post, Access::admin_key, false, ErrorShape::openai, reload},
   });
 }
 

@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 
@@ -54,6 +55,11 @@ class HttpServer {
   // Waits until every connection has closed, at most `grace`. True when drained.
   boost::asio::awaitable<bool> drain(Millis grace);
 
+  // POST /admin/reload (admin key) calls this: reads the config file again and
+  // hands it to Gateway::reload (the daemon sets it; without one the endpoint says so).
+  using Reloader = std::function<boost::system::result<ReloadOutcome, std::string>()>;
+  void set_reloader(Reloader reloader);
+
   std::size_t open_connections() const noexcept { return sessions_.size(); }
   // Connections accepted at once: max_connections, or fewer when the
   // open-file limit cannot hold two descriptors per connection (set by listen()).
@@ -65,10 +71,12 @@ class HttpServer {
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket,
                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);
   boost::asio::awaitable<void> answer_text(RequestContext& r, std::string_view content_type, std::string body);
+  boost::asio::awaitable<void> reload_config(RequestContext& r);
 
   boost::asio::any_io_executor ex_;
   Gateway& gateway_;
-  const ServerConfig& config_;
+  const ServerConfig config_;
+  Reloader reloader_;  // as started: a reload keeps the listener's settings
   observability::Logger& log_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer drained_;

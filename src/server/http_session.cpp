@@ -150,6 +150,7 @@ std::optional<Error> HttpSession::check_access(RequestContext& r, const Endpoint
   if (!EndpointTable::method_allowed(*spec, r.head.method)) {
     return make_error(errc::method_not_allowed, "use " + std::string(http::to_string(spec->method)) + " for " + std::string(path));
   }
+  if (spec->access == pipeline::Access::client_key) r.pin = host_.authenticator.pin();
   auto key = host_.authenticator.check(spec->access, r.head.authorization, path);
   if (!key) return key.error();
   r.key = *key;

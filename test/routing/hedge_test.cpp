@@ -20,7 +20,7 @@ namespace {
 struct Fixture {
   asio::io_context ioc{1};
   Config config;
-  std::vector<std::unique_ptr<providers::ProviderClient>> clients;
+  std::vector<std::shared_ptr<providers::ProviderClient>> clients;
   FakeProvider* a = nullptr;
   FakeProvider* b = nullptr;
   FakeProvider* c = nullptr;

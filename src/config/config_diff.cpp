@@ -1,0 +1,50 @@
+#include "config/config_diff.hpp"
+
+#include <map>
+
+namespace switchyard::config {
+
+namespace {
+
+// Added, removed and changed entries of two named lists ("key 'ci' added").
+template <class T>
+void compare(const std::vector<T>& before, const std::vector<T>& after, const char* what, std::vector<std::string>& out) {
+  std::map<std::string, const T*> old;
+  for (const auto& x : before) old.emplace(x.name, &x);
+  for (const auto& x : after) {
+    auto it = old.find(x.name);
+    if (it == old.end()) {
+      out.push_back(std::string(what) + " '" + x.name + "' added");
+      continue;
+    }
+    if (!(*it->second == x)) out.push_back(std::string(what) + " '" + x.name + "' changed");
+    old.erase(it);
+  }
+  for (const auto& [name, x] : old) out.push_back(std::string(what) + " '" + name + "' removed");
+}
+
+}  // namespace
+
+ConfigDiff diff(const Config& running, const Config& next) {
+  ConfigDiff d;
+  compare(running.providers, next.providers, "provider", d.changes);
+  compare(running.models, next.models, "route", d.changes);
+  compare(running.keys, next.keys, "key", d.changes);
+  if (running.default_provider != next.default_provider) d.changes.push_back("default_provider changed");
+  if (!(running.resilience == next.resilience)) d.changes.push_back("[routing] changed");
+  if (!(running.server == next.server)) d.needs_restart.push_back("[server]");
+  if (!(running.usage == next.usage)) d.needs_restart.push_back("[usage]");
+  if (!(running.cache == next.cache)) d.needs_restart.push_back("[cache]");
+  if (!(running.state == next.state)) d.needs_restart.push_back("[state]");
+  return d;
+}
+
+Config reloadable_part(const Config& running, Config next) {
+  next.server = running.server;
+  next.usage = running.usage;
+  next.cache = running.cache;
+  next.state = running.state;
+  return next;
+}
+
+}  // namespace switchyard::config
