@@ -235,6 +235,10 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
   std::string why;
   auto chunk = co_await stream.next();
   for (;;) {
+    if (!chunk && chunk.error().code == errc::cancelled && r.server_stopping && *r.server_stopping) {
+      // Cut by the shutdown, not by the provider: the error event says so.
+      chunk = make_error(errc::shutting_down, "the gateway is shutting down and its grace period (shutdown_grace_ms) ended before this stream did");
+    }
     const Ended ended = frame(r, stream, chunk, dialect, batch, why);
     ++stream_writes_;
     const bool sent = co_await r.send(asio::buffer(batch));

@@ -212,6 +212,7 @@ asio::awaitable<bool> HttpSession::read_body(RequestContext& r, RequestParser& p
 asio::awaitable<bool> HttpSession::serve(RequestParser& parser, boost::system::error_code hec, Clock::time_point started) {
   RequestContext r(stream_, writer_, watch_, host_.config.write_timeout, &host_.parse_budget, host_.config.json_memory_factor);
   r.stopping = host_.stopping;
+  r.server_stopping = &host_.stopping;
   if (parser.is_header_done()) {
     r.head = read_request_head(parser.get().base(), parser.keep_alive(), parser.chunked(), parser.content_length().value_or(0));
   }

@@ -64,6 +64,7 @@ struct RequestContext {
   std::string_view body;                   // the request body, once read
   std::chrono::steady_clock::time_point read_at{};  // when the whole request had been read
   bool stopping = false;                   // the server is draining: answer with Connection: close
+  const bool* server_stopping = nullptr;   // the server's own flag, now (a shutdown that began during the request)
   ResponseHeaders headers;
   pipeline::RequestOutcome outcome;
   // The body's parsed JSON lives in this arena: bounded, freed when the request ends.
