@@ -1,9 +1,13 @@
 #define BOOST_TEST_MODULE config_loader
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 
+#include "config/config_diff.hpp"
 #include "config/config_loader.hpp"
 
 using namespace switchyard;
@@ -493,4 +497,50 @@ targets = [ { provider = "p", model = "x", limits = { requests_per_minute = 100,
   BOOST_TEST(r->models[0].targets[0].limits.requests_per_minute == 100u);
   BOOST_TEST(r->models[0].targets[0].limits.tokens_per_minute == 50000u);
   expect_error(std::string(kProvider) + "limits = { tokens_per_minute = 0 }\n", {"test.toml:5", "providers[0].limits.tokens_per_minute"});
+}
+
+// What a reload reports: named entries added, removed, changed; restart-only sections listed apart.
+BOOST_AUTO_TEST_CASE(config_diff_names_what_a_reload_changes) {
+  Config a;
+  a.providers.push_back(ProviderConfig{.name = "p1", .base_url = "http://127.0.0.1:1/v1"});
+  a.providers.push_back(ProviderConfig{.name = "p2", .base_url = "http://127.0.0.1:2/v1"});
+  a.models.push_back(ModelRouteConfig{"fast", Strategy::failover, {TargetConfig{"p1", "m"}}});
+  a.keys.push_back(KeyConfig{"k1", "secret-one-0123456789", {}});
+  Config b = a;
+  BOOST_TEST(config::diff(a, b).changes.empty());
+  BOOST_TEST(config::diff(a, b).needs_restart.empty());
+  b.providers[1].base_url = "http://127.0.0.1:3/v1";
+  b.models[0].strategy = Strategy::weighted;
+  b.keys[0].limits.requests_per_minute = 10;
+  b.keys.push_back(KeyConfig{"k2", "secret-two-0123456789", {}});
+  b.providers.erase(b.providers.begin());
+  b.server.port = 9999;
+  b.cache.enabled = true;
+  const auto d = config::diff(a, b);
+  std::vector<std::string> changes = d.changes;
+  std::sort(changes.begin(), changes.end());
+  const std::vector<std::string> expected{"key 'k1' changed", "key 'k2' added", "provider 'p1' removed", "provider 'p2' changed", "route 'fast' changed"};
+  BOOST_TEST(changes == expected, boost::test_tools::per_element());
+  const std::vector<std::string> restart{"[server]", "[cache]"};
+  BOOST_TEST(d.needs_restart == restart, boost::test_tools::per_element());
+  for (const auto& c : d.changes) BOOST_TEST(c.find("secret") == std::string::npos);  // names, never key values
+  // What a reload runs: the new routes and keys, the running listener and cache.
+  const Config run = config::reloadable_part(a, b);
+  BOOST_TEST(run.server.port == a.server.port);
+  BOOST_TEST(run.cache.enabled == a.cache.enabled);
+  BOOST_TEST(run.keys.size() == 2u);
+}
+
+// The file's hash is what sha256sum prints for it (/health shows it).
+BOOST_AUTO_TEST_CASE(a_loaded_file_carries_its_sha256) {
+  const std::string path = (std::filesystem::temp_directory_path() / "switchyard-hash-test.toml").string();
+  {
+    std::ofstream out(path);
+    out << "[server]\nlisten = \"127.0.0.1:0\"\n";
+  }
+  auto loaded = config::load_config_file(path, env());
+  BOOST_REQUIRE(loaded);
+  // printf '[server]\nlisten = "127.0.0.1:0"\n' | sha256sum
+  BOOST_TEST(loaded->source_hash == "92c56d136d19455159b453ab555440c7b46a806433735eb3e9148f322edc59bf");
+  std::filesystem::remove(path);
 }

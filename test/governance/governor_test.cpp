@@ -115,4 +115,35 @@ BOOST_AUTO_TEST_CASE(cached_and_cache_write_tokens_are_priced_at_their_own_price
   BOOST_TEST(routing::cost_of(u, nullptr) == 0.0);
 }
 
+// A reload: an unchanged key keeps its very counters (a request of the old
+// configuration frees its slot in them); a changed one starts from what was
+// used, so a lowered limit applies at once; spend carries within its period.
+BOOST_AUTO_TEST_CASE(a_reloaded_governor_takes_over_the_keys_by_name) {
+  LimitsConfig limits;
+  limits.requests_per_minute = 10;
+  limits.concurrent = 1;
+  Keys k(limits, BudgetConfig{1.0, BudgetPeriod::day});
+  auto old_gov = k.governor();
+  auto held = old_gov.admit(&k.entries[0], body);  // holds the one concurrency slot
+  BOOST_REQUIRE(held.ticket);
+  {
+    auto same = k.governor();
+    same.adopt(old_gov);
+    BOOST_TEST(same.admit(&k.entries[0], body).refused.has_value());  // the slot is still taken (shared state)
+  }
+  // Changed: 3 a minute, no concurrency limit; 1 of them used (refused admissions count no request).
+  Keys changed(LimitsConfig{.requests_per_minute = 3}, BudgetConfig{1.0, BudgetPeriod::day});
+  changed.now = k.now;
+  auto next = changed.governor();
+  held.ticket->finish(Usage{.prompt_tokens = 10, .completion_tokens = 10}, 0.75);
+  next.adopt(old_gov);
+  BOOST_TEST(!next.admit(&changed.entries[0], body).refused);
+  BOOST_TEST(!next.admit(&changed.entries[0], body).refused);
+  auto third = next.admit(&changed.entries[0], body);
+  BOOST_REQUIRE(third.refused.has_value());  // 1 before the reload + 2 after
+  BOOST_TEST(third.refused->message == "key 'team-a': 3 requests per minute");
+  const auto status = next.status(changed.entries[0]);
+  BOOST_TEST(status.at("budget").at("spent_usd").as_double() == 0.75);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
