@@ -29,17 +29,19 @@ void set_status(Admission& a, const std::vector<std::pair<std::string, governanc
 class SharedTicket final : public AdmissionTicket {
  public:
   SharedTicket(std::shared_ptr<AdmissionTicket> local, asio::any_io_executor ex, governance::SharedLimiter& shared, std::string subject,
-               LimitsConfig limits, std::uint64_t reserved, std::string slot)
-      : local_(std::move(local)), ex_(std::move(ex)), shared_(shared), subject_(std::move(subject)), limits_(limits), reserved_(reserved), slot_(std::move(slot)) {}
+               LimitsConfig limits, std::optional<BudgetConfig> budget, std::uint64_t reserved, std::string slot)
+      : local_(std::move(local)), ex_(std::move(ex)), shared_(shared), subject_(std::move(subject)), limits_(limits), budget_(budget),
+        reserved_(reserved), slot_(std::move(slot)) {}
   ~SharedTicket() override { finish(Usage{}, 0); }
   void finish(const Usage& used, double cost_usd) noexcept override {
     if (finished_) return;
     finished_ = true;
     if (local_) local_->finish(used, cost_usd);
-    if (!limits_.concurrent && !limits_.tokens_per_minute && !limits_.tokens_per_hour && !limits_.tokens_per_day) return;
+    const bool spent = budget_ && cost_usd > 0;
+    if (!spent && !limits_.concurrent && !limits_.tokens_per_minute && !limits_.tokens_per_hour && !limits_.tokens_per_day) return;
     const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total()));
     try {
-      asio::co_spawn(ex_, shared_.finish(subject_, limits_, reserved_, tokens, slot_, governance::wall_now_ms()), asio::detached);
+      asio::co_spawn(ex_, shared_.finish(subject_, limits_, reserved_, tokens, slot_, governance::wall_now_ms(), budget_, cost_usd), asio::detached);
     } catch (...) {  // out of memory: the slot expires by itself
     }
   }
@@ -50,6 +52,7 @@ class SharedTicket final : public AdmissionTicket {
   governance::SharedLimiter& shared_;
   std::string subject_;
   LimitsConfig limits_;
+  std::optional<BudgetConfig> budget_;
   std::uint64_t reserved_;
   std::string slot_;
   bool finished_ = false;
@@ -69,11 +72,12 @@ asio::awaitable<Admission> Gateway::Impl::admit_shared(const auth::KeyEntry* key
   Admission local = governor.admit(key, body);  // this replica's own counters: always kept, the fallback
   if (!impl.shared || !key || local.refused || !local.ticket) co_return local;
   const LimitsConfig* limits = governor.limits_of(*key);
-  if (!limits || !limits->any()) co_return local;  // a budget alone: counted per replica for now
+  const auto budget = governor.budget_of(*key);
+  if (!limits || (!limits->any() && !budget)) co_return local;
   const std::uint64_t reserved = governor.reservation(*key, body);
   const std::string slot = impl.replica_id + ":" + std::to_string(++impl.slot_seq);
   const std::string subject = "key:" + key->name;
-  auto verdict = co_await impl.shared->admit(subject, *limits, reserved, slot, governance::wall_now_ms());
+  auto verdict = co_await impl.shared->admit(subject, *limits, reserved, slot, governance::wall_now_ms(), budget);
   if (!verdict) {
     ++impl.state_fallbacks;
     if (impl.state.deny_on_redis_error) {
@@ -90,10 +94,11 @@ asio::awaitable<Admission> Gateway::Impl::admit_shared(const auth::KeyEntry* key
   if (verdict->refused) {
     local.ticket->finish(Usage{}, 0);  // what it reserved here comes back (the request stays counted: stricter, never looser)
     local.ticket.reset();
-    local.refused = governor.refusal(*key, *verdict->refused);
+    local.refused = verdict->refused->limit == "budget" ? governor.budget_refusal(*key, verdict->budget_spent)
+                                                        : governor.refusal(*key, *verdict->refused);
     co_return local;
   }
-  local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), impl.ex, *impl.shared, subject, *limits, reserved, slot);
+  local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), impl.ex, *impl.shared, subject, *limits, budget, reserved, slot);
   co_return local;
 }
 

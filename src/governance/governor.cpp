@@ -145,13 +145,7 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
   if (!k.limiter.limited() && !k.budget) return out;
   const Ms now = now_();
   if (k.budget && k.budget->exhausted(now)) {
-    ++k.rejections["budget"];
-    const auto& b = k.budget->config();
-    Error e = make_error(errc::budget_exceeded, "key '" + k.config.name + "': budget of $" + std::to_string(b.usd) + " per " +
-                                                    std::string(to_string(b.period)) + " spent ($" + std::to_string(k.budget->spent(now)) +
-                                                    "); it resets at " + utc_text(k.budget->resets_at(now)));
-    if (b.period != BudgetPeriod::total) e.retry_after = seconds_text(k.budget->resets_at(now) - now);
-    out.refused = std::move(e);
+    out.refused = budget_refusal(*key, k.budget->spent(now));
   } else {
     const std::uint64_t reserved = k.limiter.limits_tokens() ? estimate_tokens(body, static_cast<std::uint64_t>(k.expected_output)) : 0;
     if (auto refusal = k.limiter.admit(reserved, now)) {
@@ -173,6 +167,24 @@ std::uint64_t Governor::reservation(const auth::KeyEntry& key, const boost::json
 
 const LimitsConfig* Governor::limits_of(const auth::KeyEntry& key) const {
   return key.index < states_.size() ? &states_[key.index]->config.limits : nullptr;
+}
+
+std::optional<BudgetConfig> Governor::budget_of(const auth::KeyEntry& key) const {
+  if (key.index >= states_.size()) return std::nullopt;
+  return states_[key.index]->config.budget;
+}
+
+Error Governor::budget_refusal(const auth::KeyEntry& key, double spent) {
+  KeyState& k = *states_.at(key.index);
+  ++k.rejections["budget"];
+  const Ms now = now_();
+  const auto& b = *k.config.budget;
+  const Ms resets = b.period == BudgetPeriod::total ? std::numeric_limits<Ms>::max() : period_end(b.period, now);
+  Error e = make_error(errc::budget_exceeded, "key '" + k.config.name + "': budget of $" + std::to_string(b.usd) + " per " +
+                                                  std::string(to_string(b.period)) + " spent ($" + std::to_string(spent) +
+                                                  "); it resets at " + utc_text(resets));
+  if (b.period != BudgetPeriod::total) e.retry_after = seconds_text(resets - now);
+  return e;
 }
 
 Error Governor::refusal(const auth::KeyEntry& key, const LimitRefusal& refusal) {

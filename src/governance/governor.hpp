@@ -47,8 +47,12 @@ class Governor {
   std::uint64_t reservation(const auth::KeyEntry& key, const boost::json::object& body) const;
   // The key's configured limits (for the shared counters).
   const LimitsConfig* limits_of(const auth::KeyEntry& key) const;
+  // The key's budget, if it has one (for the shared counters).
+  std::optional<BudgetConfig> budget_of(const auth::KeyEntry& key) const;
   // A refusal by the shared counters, counted like the key's own and worded the same.
   Error refusal(const auth::KeyEntry& key, const LimitRefusal& refusal);
+  // The shared budget is spent (`spent` in this period, every replica together): the key's own 429, worded the same.
+  Error budget_refusal(const auth::KeyEntry& key, double spent);
 
   // What the ledger holds from before a restart: each governed key's spend in
   // its budget period, and its requests and tokens in the last minute, hour

@@ -3,6 +3,10 @@
 #include <openssl/evp.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "governance/key_budget.hpp"
 
 namespace switchyard::governance {
 
@@ -38,6 +42,10 @@ for i = 1, n do
     s.idx, s.prev, s.cur = now_idx, prev, cur
     local weight = 1 - (now % window) / window
     s.free = limit - (prev * weight + cur)
+  elseif kind == 'budget' then
+    -- spend in this period (the key names it): spent, nothing to take; at the limit every request is refused
+    s.spent = tonumber(redis.call('GET', KEYS[i]) or '0')
+    if s.spent >= limit then s.free = -1 else s.free = 0 end
   else
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)  -- slots of requests that never finished
     s.free = limit - redis.call('ZCARD', KEYS[i])
@@ -48,7 +56,9 @@ for i = 1, n do
   local s = state[i]
   if s.cost > s.free then
     local wait
-    if s.cost > s.limit then wait = -1
+    if s.kind == 'budget' then
+      return {0, i, s.window, tostring(s.spent)}  -- window: until the period ends (-1: never)
+    elseif s.cost > s.limit then wait = -1
     elseif s.kind == 'bucket' then wait = math.ceil((s.cost - s.free) * s.window / s.limit)
     elseif s.kind == 'sliding' then wait = s.window - (now % s.window)
     else
@@ -71,6 +81,8 @@ for i = 1, n do
     redis.call('HSET', KEYS[i], 'idx', s.idx, 'prev', tostring(s.prev), 'cur', tostring(s.cur + s.cost))
     redis.call('PEXPIRE', KEYS[i], 2 * s.window)
     out[#out + 1] = math.floor(s.free - s.cost)
+  elseif s.kind == 'budget' then
+    out[#out + 1] = 0
   else
     redis.call('ZADD', KEYS[i], now + slot_ttl, slot)
     redis.call('PEXPIRE', KEYS[i], slot_ttl)
@@ -88,6 +100,10 @@ for i = 1, #KEYS do
   local kind, limit, window, back = ARGV[4*i-1], tonumber(ARGV[4*i]), tonumber(ARGV[4*i+1]), tonumber(ARGV[4*i+2])
   if kind == 'slots' then
     redis.call('ZREM', KEYS[i], slot)
+  elseif kind == 'budget' then
+    -- back: what the answer cost; window: when the period's key may go (0: never)
+    if back > 0 then redis.call('INCRBYFLOAT', KEYS[i], ARGV[4*i+2]) end
+    if window > 0 then redis.call('PEXPIREAT', KEYS[i], window) end
   elseif back ~= 0 then
     if kind == 'bucket' then
       local h = redis.call('HMGET', KEYS[i], 't', 'ts')
@@ -155,19 +171,47 @@ asio::awaitable<std::optional<state::RedisReply>> SharedLimiter::run(const std::
   co_return reply;
 }
 
+std::string SharedLimiter::budget_key(const std::string& subject, const BudgetConfig& budget, Ms now) const {
+  const Ms start = budget.period == BudgetPeriod::total ? 0 : period_start(budget.period, now);
+  return prefix_ + subject + ":budget:" + std::string(to_string(budget.period)) + ":" + std::to_string(start);
+}
+
+namespace {
+std::string usd_text(double usd) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10f", usd);
+  return buf;
+}
+}  // namespace
+
 asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std::string subject, const LimitsConfig& limits,
-                                                                            std::uint64_t tokens, std::string slot_id, Ms now) {
+                                                                            std::uint64_t tokens, std::string slot_id, Ms now,
+                                                                            std::optional<BudgetConfig> budget) {
   const auto windows = windows_of(limits);
   Verdict verdict;
-  if (windows.empty()) co_return verdict;
+  if (windows.empty() && !budget) co_return verdict;
   std::vector<std::string> keys, args{std::to_string(now), slot_id, std::to_string(slot_ttl_.count())};
   for (const auto& w : windows) {
     keys.push_back(prefix_ + subject + ":" + w.name);
     args.insert(args.end(), {w.kind, std::to_string(w.limit), std::to_string(w.window), std::to_string(w.tokens ? tokens : 1)});
   }
+  if (budget) {  // last: its index is windows.size() + 1
+    const Ms until = budget->period == BudgetPeriod::total ? -1 : period_end(budget->period, now) - now;
+    keys.push_back(budget_key(subject, *budget, now));
+    args.insert(args.end(), {"budget", usd_text(budget->usd), std::to_string(until), "0"});
+  }
   auto reply = co_await run(kAdmit, admit_sha_, std::move(keys), std::move(args));
   if (!reply || reply->type != state::RedisReply::Type::array || reply->elements.size() < 3) co_return std::nullopt;
   const auto& e = reply->elements;
+  if (e[0].integer == 0 && budget && static_cast<std::size_t>(e[1].integer) == windows.size() + 1) {
+    verdict.budget_spent = e.size() > 3 ? std::strtod(e[3].text.c_str(), nullptr) : budget->usd;
+    LimitRefusal r;
+    r.limit = "budget";
+    r.ever = e[2].integer >= 0;
+    r.retry_after_ms = std::max<std::int64_t>(0, e[2].integer);
+    verdict.refused = std::move(r);
+    co_return verdict;
+  }
   if (e[0].integer == 0) {
     const auto& w = windows.at(static_cast<std::size_t>(std::clamp<std::int64_t>(e[1].integer, 1, static_cast<std::int64_t>(windows.size())) - 1));
     LimitRefusal r;
@@ -190,7 +234,7 @@ asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std:
 }
 
 asio::awaitable<bool> SharedLimiter::finish(std::string subject, const LimitsConfig& limits, std::uint64_t reserved, std::uint64_t used,
-                                            std::string slot_id, Ms now) {
+                                            std::string slot_id, Ms now, std::optional<BudgetConfig> budget, double cost_usd) {
   const auto windows = windows_of(limits);
   std::vector<std::string> keys, args{std::to_string(now), slot_id};
   const auto back = static_cast<std::int64_t>(reserved) - static_cast<std::int64_t>(used);
@@ -198,6 +242,11 @@ asio::awaitable<bool> SharedLimiter::finish(std::string subject, const LimitsCon
     if (!w.tokens && w.kind != "slots") continue;  // a request stays counted
     keys.push_back(prefix_ + subject + ":" + w.name);
     args.insert(args.end(), {w.kind, std::to_string(w.limit), std::to_string(w.window), std::to_string(w.tokens ? back : 0)});
+  }
+  if (budget && cost_usd > 0) {  // the period's key goes a day after the period (a late replica's spend still lands in it)
+    const Ms expire_at = budget->period == BudgetPeriod::total ? 0 : period_end(budget->period, now) + 86'400'000;
+    keys.push_back(budget_key(subject, *budget, now));
+    args.insert(args.end(), {"budget", usd_text(budget->usd), std::to_string(expire_at), usd_text(cost_usd)});
   }
   if (keys.empty()) co_return true;
   auto reply = co_await run(kFinish, finish_sha_, std::move(keys), std::move(args));

@@ -7,7 +7,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include "state/redis_client.hpp"
+#include "state/redis_url.hpp"
 #include "support/gateway_harness.hpp"
 #include "support/redis_server.hpp"
 
@@ -115,6 +119,103 @@ BOOST_AUTO_TEST_CASE(on_redis_error_deny_answers_503) {
   BOOST_TEST(r.status == 503u);
   BOOST_TEST(r.body.find("Redis") != std::string::npos);
   BOOST_TEST(h.mock().stats().requests == 0u);
+}
+
+namespace {
+// The state settings alone (the key's limits are each test's own).
+void on_redis_only(Config& c, const RedisServer& redis) {
+  c.state.backend = StateBackend::redis;
+  c.state.redis_url = redis.url();
+  c.state.redis_timeout = Millis(500);
+}
+
+ChatRequest embedded(const std::string& body) {
+  ChatRequest r{boost::json::parse(body).as_object()};
+  r.api_key = kClientKey;
+  return r;
+}
+}  // namespace
+
+// Tokens: each request reserves max_tokens (100) against 1,000 a minute shared
+// by three replicas; the provider is slow, so every admission happens before
+// any answer gives tokens back: exactly 10 of 30 get through.
+BOOST_AUTO_TEST_CASE(a_token_limit_is_shared_by_three_gateways) {
+  RedisServer redis;
+  mock::MockOptions slow;
+  slow.defaults.ttft = Millis(300);
+  GatewayHarness h(slow, [&](Config& c) {
+    on_redis_only(c, redis);
+    c.keys[0].limits.tokens_per_minute = 1000;
+  });
+  Gateway b(h.ioc().get_executor(), h.gateway().config()), c(h.ioc().get_executor(), h.gateway().config());
+  const std::string body = R"({"model":"fast","max_tokens":100,"messages":[{"role":"user","content":"hi"}]})";
+  int ok = 0, refused = 0, done = 0;
+  auto ex = h.ioc().get_executor();
+  for (int i = 0; i < 10; ++i) {
+    for (Gateway* g : {&h.gateway(), &b, &c}) {
+      asio::co_spawn(ex, g->chat(embedded(body)), [&](std::exception_ptr, result<ChatResponse> r) {
+        if (r) ++ok;
+        else if (r.error().code == errc::rate_limited) {
+          ++refused;
+          BOOST_TEST(r.error().message.find("1000 tokens per minute") != std::string::npos, r.error().message);
+        }
+        ++done;
+      });
+    }
+  }
+  h.run([&]() -> asio::awaitable<void> { co_await eventually([&] { return done == 30; }, std::chrono::seconds(15)); }());
+  BOOST_TEST(ok == 10);  // 10 × 100 reserved: one token limit for the three replicas
+  BOOST_TEST(refused == 20);
+}
+
+// A budget: spend is added up in Redis (per key and period), so once one
+// replica's answers spent it, the others refuse too, though each of them
+// spent nothing itself.
+BOOST_AUTO_TEST_CASE(a_budget_spent_through_one_gateway_is_spent_on_all) {
+  RedisServer redis;
+  GatewayHarness h({}, [&](Config& c) {
+    on_redis_only(c, redis);
+    c.models[0].targets[0].input_price = 10000;  // $0.01 a token: any answer costs more than the budget
+    c.models[0].targets[0].output_price = 10000;
+    c.keys[0].budget = BudgetConfig{0.0001, BudgetPeriod::day};
+  });
+  Gateway b(h.ioc().get_executor(), h.gateway().config()), c(h.ioc().get_executor(), h.gateway().config());
+  state::RedisClient probe(h.ioc().get_executor(), std::get<state::RedisEndpoint>(state::parse_redis_url(redis.url())));
+  const std::string body = chat_body();
+  h.run([&]() -> asio::awaitable<void> {
+    auto first = co_await h.gateway().chat(embedded(body));
+    BOOST_REQUIRE(first);
+    BOOST_TEST(first->cost_usd > 0.0001);
+    // The spend reaches Redis right after the answer (the ticket's finish runs in the background).
+    std::vector<std::string> scan{"KEYS", "switchyard:key:test:budget:day:*"};
+    std::string budget_key;
+    asio::steady_timer pause(h.ioc());
+    for (int i = 0; i < 250 && budget_key.empty(); ++i) {  // polling Redis: the spend has no other signal
+      auto keys = co_await probe.command(scan, std::chrono::milliseconds(1000));
+      if (keys && !keys->elements.empty()) budget_key = keys->elements[0].text;
+      if (!budget_key.empty()) break;
+      pause.expires_after(std::chrono::milliseconds(20));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    BOOST_REQUIRE(!budget_key.empty());
+    std::vector<std::string> get{"GET", budget_key}, ttl{"PTTL", budget_key};
+    auto spent = co_await probe.command(get, std::chrono::milliseconds(1000));
+    BOOST_REQUIRE(spent);
+    BOOST_TEST(std::stod(spent->text) == first->cost_usd, boost::test_tools::tolerance(1e-6));
+    auto expires = co_await probe.command(ttl, std::chrono::milliseconds(1000));
+    BOOST_REQUIRE(expires);
+    BOOST_TEST(expires->integer > 86'400'000);  // the rest of the day, and a day more
+    BOOST_TEST(expires->integer <= 2 * 86'400'000);
+    for (Gateway* g : {&b, &c, &h.gateway()}) {
+      auto next = co_await g->chat(embedded(body));
+      BOOST_REQUIRE(!next);
+      BOOST_TEST((next.error().code == errc::budget_exceeded));
+      BOOST_TEST(next.error().message.find("budget of $0.000100 per day spent") != std::string::npos, next.error().message);
+      BOOST_TEST(!next.error().retry_after.empty());
+    }
+  }());
+  BOOST_TEST(h.mock().stats().requests == 1u);
+  probe.close();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
