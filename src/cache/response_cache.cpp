@@ -1,4 +1,5 @@
 #include "cache/response_cache.hpp"
+#include "cache/shared_cache.hpp"
 
 #include "auth/key_store.hpp"
 #include "cache/cache_key.hpp"
@@ -123,7 +124,16 @@ void ResponseCache::settle(const CachePlan& plan, const std::shared_ptr<Flight>&
   e.model = f->model();
   e.stored_ms = clock_();
   e.ttl_ms = plan.ttl_ms;
+  if (shared_) shared_->put(plan.key, e, e.stored_ms);
   store_.put(plan.key, std::move(e));
+}
+
+void ResponseCache::adopt(const CachePlan& plan, CachedEntry entry) {
+  store_.put(plan.key, std::move(entry));
+}
+
+bool ResponseCache::held(const CachePlan& plan) const {
+  return flights_.count(plan.key) > 0 || store_.contains(plan.key);
 }
 
 void ResponseCache::count(const std::string& route, CacheStatus status, double saved_usd) {

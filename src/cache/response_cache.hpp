@@ -58,6 +58,12 @@ class ResponseCache {
   std::shared_ptr<Flight> start(const CachePlan& plan, bool streaming);
   // The fetch ended: stored when it finished cleanly (and the plan allows), unregistered.
   void settle(const CachePlan& plan, const std::shared_ptr<Flight>& flight);
+  // The second tier (Redis, shared by replicas): stored answers are written
+  // there too; adopt() takes one read from there into this replica's store.
+  void set_shared(class SharedCache* shared) noexcept { shared_ = shared; }
+  void adopt(const CachePlan& plan, CachedEntry entry);
+  // An answer being fetched here, or one in the local store: nothing to ask the second tier.
+  bool held(const CachePlan& plan) const;
 
   std::int64_t now_ms() const { return clock_(); }
   void count(const std::string& route, CacheStatus status, double saved_usd = 0);
@@ -78,6 +84,7 @@ class ResponseCache {
   // By route (configured routes only: bounded): hit, miss, bypass, coalesced.
   std::map<std::string, std::array<std::uint64_t, 4>, std::less<>> requests_;
   double saved_usd_ = 0;
+  SharedCache* shared_ = nullptr;
 };
 
 // Reads a stream out of a Flight (a leader or a follower) or a stored answer

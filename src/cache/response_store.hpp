@@ -47,6 +47,7 @@ class ResponseStore {
 
   std::size_t bytes() const noexcept { return bytes_; }
   std::size_t entries() const noexcept { return index_.size(); }
+  bool contains(const std::string& key) const { return index_.count(std::string_view(key)) > 0; }
   std::uint64_t evictions() const noexcept { return evictions_; }
   std::size_t max_bytes() const noexcept { return max_bytes_; }
 

@@ -110,8 +110,16 @@ asio::awaitable<void> Gateway::Impl::fetch(std::shared_ptr<cache::Flight> f, Cha
   cache.settle(plan, f);
 }
 
+asio::awaitable<void> Gateway::Impl::from_shared(const cache::CachePlan& plan) {
+  if (!shared_cache || !plan.lookup || cache.held(plan)) co_return;
+  auto entry = co_await shared_cache->get(plan.key);
+  // Another replica's answer, unless it expired meanwhile (the store checks age and TTL on lookup).
+  if (entry && !cache.held(plan)) cache.adopt(plan, std::move(*entry));
+}
+
 asio::awaitable<result<ChatResponse>> Gateway::Impl::answer_cached(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan,
                                                                    Clock::time_point started) {
+  co_await from_shared(plan);
   for (;;) {
     if (auto entry = cache.find(plan)) {
       if (auto body = cache::whole_body(*entry)) {
@@ -176,6 +184,7 @@ asio::awaitable<result<ChatStream>> Gateway::Impl::stream_cached(ChatRequest& re
                                                                  Clock::time_point started) {
   const bool include_usage = providers::wants_usage(request.body);
   std::shared_ptr<cache::Flight> flight;
+  co_await from_shared(plan);
   for (;;) {
     if (auto entry = cache.find(plan)) {
       account_hit(request, plan, *entry, true, started);

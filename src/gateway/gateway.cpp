@@ -300,6 +300,12 @@ std::string Gateway::metrics_text() const {
     out.help("switchyard_state_denied_total", "counter", "Requests refused with 503 because Redis did not answer (on_redis_error = \"deny\").");
     out.sample("switchyard_state_denied_total", {}, static_cast<double>(impl_->state_denied));
   }
+  if (impl_->shared_cache) {
+    const auto& s = impl_->shared_cache->stats();
+    out.help("switchyard_cache_shared_total", "counter", "The response cache's shared tier (Redis): lookups (hit, miss, error) and stores (store, store_error).");
+    const std::pair<const char*, std::uint64_t> results[] = {{"hit", s.hits}, {"miss", s.misses}, {"error", s.errors}, {"store", s.stores}, {"store_error", s.store_errors}};
+    for (auto [result, n] : results) out.sample("switchyard_cache_shared_total", {{"result", result}}, static_cast<double>(n));
+  }
   out.help("switchyard_ledger_rows_total", "counter", "Usage ledger rows written.");
   out.sample("switchyard_ledger_rows_total", {}, static_cast<double>(impl_->ledger.written()));
   out.help("switchyard_ledger_dropped_total", "counter", "Usage ledger rows dropped because the writer fell behind (the requests were served).");

@@ -10,6 +10,7 @@
 
 #include "auth/key_store.hpp"
 #include "cache/response_cache.hpp"
+#include "cache/shared_cache.hpp"
 #include "governance/governor.hpp"
 #include "governance/shared_limiter.hpp"
 #include "state/redis_client.hpp"
@@ -74,6 +75,11 @@ struct Gateway::Impl {
       shared = std::make_unique<governance::SharedLimiter>(*redis, state.key_prefix, state.redis_timeout);
       std::random_device random;
       for (int i = 0; i < 4; ++i) replica_id += std::to_string(random() % 10000) + (i < 3 ? "-" : "");
+      if (cache.enabled()) {
+        shared_cache = std::make_unique<cache::SharedCache>(ex, *redis, state.key_prefix, state.redis_timeout,
+                                                             gen->config.cache.max_bytes / 4);
+        cache.set_shared(shared_cache.get());
+      }
     }
     watch_health();
     // A restart forgets neither spend nor what the windows had counted.
@@ -202,6 +208,8 @@ struct Gateway::Impl {
   std::shared_ptr<cache::Flight> lead(ChatRequest& request, const Prepared& prepared, const cache::CachePlan& plan, Clock::time_point started);
   asio::awaitable<void> fetch(std::shared_ptr<cache::Flight> flight, ChatRequest request, std::shared_ptr<Generation> gen, std::string model,
                               cache::CachePlan plan, Clock::time_point started);
+  // Before a fetch: an answer another replica stored (Redis), taken into the local store.
+  asio::awaitable<void> from_shared(const cache::CachePlan& plan);
   // A hit: nothing taken from the key but the request, a ledger row with cost 0 and what it saved.
   void account_hit(ChatRequest& request, const cache::CachePlan& plan, const cache::CachedEntry& entry, bool stream, Clock::time_point started);
 
@@ -219,6 +227,8 @@ struct Gateway::Impl {
   ledger::UsageLedger ledger;  // its writer thread stops (and writes what is queued) before the members above go
   // Answers stored and in flight (holds no thread, no reference to the ledger).
   cache::ResponseCache cache;
+  // With [state] backend = "redis" and [cache] enabled: stored answers shared by the replicas.
+  std::unique_ptr<cache::SharedCache> shared_cache;
   observability::FixedHistogram overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };
 

@@ -18,6 +18,7 @@
 #include "cache/completion_chunks.hpp"
 #include "cache/response_cache.hpp"
 #include "cache/response_store.hpp"
+#include "cache/shared_cache.hpp"
 #include "server/cache_control.hpp"
 
 using namespace switchyard;
@@ -396,4 +397,42 @@ BOOST_AUTO_TEST_CASE(answers_being_fetched_hold_at_most_max_bytes_together) {
   }
   flights.clear();  // ended: their bytes are let go
   BOOST_TEST(cache.inflight_bytes() == 0u);
+}
+
+// The shared tier's format: an entry survives the trip through Redis whole;
+// anything else read back is refused, never half-used.
+BOOST_AUTO_TEST_CASE(a_shared_cache_entry_round_trips_and_bad_ones_are_refused) {
+  cache::CachedEntry e;
+  e.chunks = {R"({"choices":[{"delta":{"content":"hi"}}]})", R"({"choices":[],"usage":{"prompt_tokens":3}})"};
+  e.marks.usage_only = {1};
+  e.marks.carries_usage = true;
+  e.usage.prompt_tokens = 3;
+  e.usage.completion_tokens = 1;
+  e.usage.reported = true;
+  e.cost_usd = 0.25;
+  e.provider = "mock";
+  e.model = "mock-fast";
+  e.stored_ms = 1000;
+  e.ttl_ms = 60000;
+  e.native = true;
+  const auto back = cache::decode_entry(cache::encode_entry(e));
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST(back->chunks == e.chunks, boost::test_tools::per_element());
+  BOOST_TEST(back->marks.usage_only == e.marks.usage_only, boost::test_tools::per_element());
+  BOOST_TEST(back->marks.carries_usage);
+  BOOST_TEST(back->usage.prompt_tokens == 3);
+  BOOST_TEST(back->usage.reported);
+  BOOST_TEST(back->cost_usd == 0.25);
+  BOOST_TEST(back->provider == "mock");
+  BOOST_TEST(back->native);
+  BOOST_TEST(back->stored_ms == 1000);
+  BOOST_TEST(back->ttl_ms == 60000);
+  auto tampered = boost::json::parse(cache::encode_entry(e)).as_object();
+  tampered["usage_only"] = boost::json::array{7};  // past the chunks
+  BOOST_TEST(!cache::decode_entry(boost::json::serialize(tampered)));
+  tampered = boost::json::parse(cache::encode_entry(e)).as_object();
+  tampered["v"] = 2;  // another version's entry
+  BOOST_TEST(!cache::decode_entry(boost::json::serialize(tampered)));
+  BOOST_TEST(!cache::decode_entry("not json"));
+  BOOST_TEST(!cache::decode_entry(R"({"v":1})"));
 }

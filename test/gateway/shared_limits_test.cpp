@@ -218,4 +218,72 @@ BOOST_AUTO_TEST_CASE(a_budget_spent_through_one_gateway_is_spent_on_all) {
   probe.close();
 }
 
+// The response cache's second tier: an answer fetched through one replica is
+// a hit on another (whole and streamed), and with Redis gone a lookup is a
+// miss answered by the provider, not an error.
+BOOST_AUTO_TEST_CASE(a_cache_entry_written_through_one_replica_is_a_hit_on_another) {
+  RedisServer redis;
+  GatewayHarness h({}, [&](Config& c) {
+    on_redis_only(c, redis);
+    c.cache.enabled = true;
+    c.cache.per_key = false;  // scope "global": any key's identical request
+    c.models[0].cache = true;
+  });
+  Gateway b(h.ioc().get_executor(), h.gateway().config());
+  const std::string body = chat_body();
+  auto first = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", body, auth_headers()));
+  BOOST_REQUIRE(first.status == 200u);
+  BOOST_TEST(std::string(first.headers["x-switchyard-cache"]) == "miss");
+  h.run([&]() -> asio::awaitable<void> {
+    // The store reaches Redis in the background: the other replica asks until it is there.
+    std::optional<ChatResponse> hit;
+    for (int i = 0; i < 100 && !hit; ++i) {
+      auto r = co_await b.chat(embedded(body));
+      BOOST_REQUIRE(r);
+      if (r->cache == CacheStatus::hit) hit = std::move(*r);
+    }
+    BOOST_REQUIRE(hit.has_value());
+    BOOST_TEST(boost::json::parse(hit->body).at("choices").at(0).at("message") ==
+               boost::json::parse(first.body).at("choices").at(0).at("message"));
+    // Streamed from the stored whole answer, by a third replica.
+    Gateway c(h.ioc().get_executor(), h.gateway().config());
+    auto streamed = boost::json::parse(body).as_object();
+    streamed["stream"] = true;
+    ChatRequest sr{streamed};
+    sr.api_key = kClientKey;
+    auto stream = co_await c.chat_stream(std::move(sr));
+    BOOST_REQUIRE(stream);
+    BOOST_TEST((stream->cache() == CacheStatus::hit));
+    int chunks = 0;
+    for (;;) {
+      auto chunk = co_await stream->next();
+      BOOST_REQUIRE(chunk);
+      if (!*chunk) break;
+      ++chunks;
+    }
+    BOOST_TEST(chunks >= 3);
+    c.shutdown();
+  }());
+  const auto misses_before = h.mock().stats().requests;
+  BOOST_TEST(misses_before == 1u);  // one fetch for three replicas
+  BOOST_TEST(metric(b.metrics_text(), R"(switchyard_cache_shared_total{result="hit"})") >= 1);
+  BOOST_TEST(metric(h.gateway().metrics_text(), R"(switchyard_cache_shared_total{result="store"})") == 1);
+
+  // Redis gone: another request is fetched from the provider (a miss), not refused.
+  redis.stop();
+  Gateway d(h.ioc().get_executor(), h.gateway().config());
+  auto other = boost::json::parse(body).as_object();
+  other["temperature"] = 0.5;  // a different answer: not in d's own store either
+  h.run([&]() -> asio::awaitable<void> {
+    ChatRequest r{other};
+    r.api_key = kClientKey;
+    auto answer = co_await d.chat(std::move(r));
+    BOOST_REQUIRE(answer);
+    BOOST_TEST((answer->cache == CacheStatus::miss));
+    d.shutdown();
+  }());
+  BOOST_TEST(h.mock().stats().requests == misses_before + 1);
+  b.shutdown();
+}
+
 BOOST_AUTO_TEST_SUITE_END()
