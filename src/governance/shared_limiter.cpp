@@ -14,111 +14,137 @@ namespace asio = boost::asio;
 
 namespace {
 
-// KEYS: one per window. ARGV: now, slot_id, slot_ttl, then per window: kind, limit, window_ms, cost.
-// Returns {admitted (1/0), refused window (1-based, 0: none), retry_after_ms, remaining..., reset_ms...}.
+// One subject's windows live in one hash (fields "<window>:a|b|c": a bucket's
+// tokens and time, a sliding window's index, previous and current counts),
+// its concurrency slots in a sorted set, its spend in a key per budget
+// period: a handful of Redis calls per admission however many windows.
+// KEYS: the hash, the slots, the spend. ARGV: now, slot_id, slot_ttl,
+// concurrent (0: none), budget_usd ("": none), budget_wait_ms, hash_ttl_ms,
+// n, then per window: name, kind ("bucket" | "sliding"), limit, window_ms, cost.
+// Returns {1, 0, 0, remaining per window..., free slots} or {0, refused
+// (1-based; n + 1: the slots, n + 2: the budget), retry_after_ms (-1: never), spent}.
 constexpr const char* kAdmit = R"lua(
 local now = tonumber(ARGV[1])
-local slot = ARGV[2]
-local slot_ttl = tonumber(ARGV[3])
-local n = #KEYS
+local concurrent = tonumber(ARGV[4])
+local budget = ARGV[5]
+local n = tonumber(ARGV[8])
 local state = {}
--- Pass 1: what each window holds now, and whether the request fits in all of them.
-for i = 1, n do
-  local kind, limit, window, cost = ARGV[4*i], tonumber(ARGV[4*i+1]), tonumber(ARGV[4*i+2]), tonumber(ARGV[4*i+3])
-  local s = {kind = kind, limit = limit, window = window, cost = cost}
-  if kind == 'bucket' then
-    local h = redis.call('HMGET', KEYS[i], 't', 'ts')
-    local t, ts = tonumber(h[1]), tonumber(h[2])
-    if t == nil then t = limit; ts = now end
-    if now > ts then t = math.min(limit, t + (now - ts) * limit / window) end
-    s.t = t
-    s.free = t
-  elseif kind == 'sliding' then
-    local h = redis.call('HMGET', KEYS[i], 'idx', 'prev', 'cur')
-    local idx, prev, cur = tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0
-    local now_idx = math.floor(now / window)
-    if idx == nil or idx < now_idx - 1 then prev = 0; cur = 0
-    elseif idx == now_idx - 1 then prev = cur; cur = 0 end
-    s.idx, s.prev, s.cur = now_idx, prev, cur
-    local weight = 1 - (now % window) / window
-    s.free = limit - (prev * weight + cur)
-  elseif kind == 'budget' then
-    -- spend in this period (the key names it): spent, nothing to take; at the limit every request is refused
-    s.spent = tonumber(redis.call('GET', KEYS[i]) or '0')
-    if s.spent >= limit then s.free = -1 else s.free = 0 end
-  else
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)  -- slots of requests that never finished
-    s.free = limit - redis.call('ZCARD', KEYS[i])
+if n > 0 then
+  local fields = {}
+  for i = 1, n do
+    local name = ARGV[4 + 5*i]
+    fields[3*i-2] = name .. ':a'; fields[3*i-1] = name .. ':b'; fields[3*i] = name .. ':c'
   end
-  state[i] = s
-end
-for i = 1, n do
-  local s = state[i]
-  if s.cost > s.free then
-    local wait
-    if s.kind == 'budget' then
-      return {0, i, s.window, tostring(s.spent)}  -- window: until the period ends (-1: never)
-    elseif s.cost > s.limit then wait = -1
-    elseif s.kind == 'bucket' then wait = math.ceil((s.cost - s.free) * s.window / s.limit)
-    elseif s.kind == 'sliding' then wait = s.window - (now % s.window)
+  local h = redis.call('HMGET', KEYS[1], unpack(fields))
+  for i = 1, n do
+    local base = 4 + 5*i
+    local s = {name = ARGV[base], kind = ARGV[base+1], limit = tonumber(ARGV[base+2]), window = tonumber(ARGV[base+3]), cost = tonumber(ARGV[base+4])}
+    local a, b, c = tonumber(h[3*i-2]), tonumber(h[3*i-1]), tonumber(h[3*i])
+    if s.kind == 'bucket' then
+      local t, ts = a, b
+      if t == nil or ts == nil then t = s.limit; ts = now end
+      if now > ts then t = math.min(s.limit, t + (now - ts) * s.limit / s.window) end
+      s.t = t
+      s.free = t
     else
-      local first = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
-      wait = 1000
-      if first[2] then wait = math.max(1, tonumber(first[2]) - now) end
+      local idx, prev, cur = a, b or 0, c or 0
+      local now_idx = math.floor(now / s.window)
+      if idx == nil or idx < now_idx - 1 then prev = 0; cur = 0
+      elseif idx == now_idx - 1 then prev = cur; cur = 0 end
+      s.idx, s.prev, s.cur = now_idx, prev, cur
+      s.free = s.limit - (prev * (1 - (now % s.window) / s.window) + cur)
     end
-    return {0, i, wait}
+    state[i] = s
+  end
+  for i = 1, n do
+    local s = state[i]
+    if s.cost > s.free then
+      local wait
+      if s.cost > s.limit then wait = -1
+      elseif s.kind == 'bucket' then wait = math.ceil((s.cost - s.free) * s.window / s.limit)
+      else wait = s.window - (now % s.window) end
+      return {0, i, wait}
+    end
   end
 end
--- Pass 2: take from every window.
-local out = {1, 0, 0}
-for i = 1, n do
-  local s = state[i]
-  if s.kind == 'bucket' then
-    redis.call('HSET', KEYS[i], 't', tostring(s.t - s.cost), 'ts', now)
-    redis.call('PEXPIRE', KEYS[i], 2 * s.window)
-    out[#out + 1] = math.floor(s.t - s.cost)
-  elseif s.kind == 'sliding' then
-    redis.call('HSET', KEYS[i], 'idx', s.idx, 'prev', tostring(s.prev), 'cur', tostring(s.cur + s.cost))
-    redis.call('PEXPIRE', KEYS[i], 2 * s.window)
-    out[#out + 1] = math.floor(s.free - s.cost)
-  elseif s.kind == 'budget' then
-    out[#out + 1] = 0
-  else
-    redis.call('ZADD', KEYS[i], now + slot_ttl, slot)
-    redis.call('PEXPIRE', KEYS[i], slot_ttl)
-    out[#out + 1] = math.floor(s.free - 1)
+local slots_free = 0
+if concurrent > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)  -- slots of requests that never finished
+  slots_free = concurrent - redis.call('ZCARD', KEYS[2])
+  if slots_free < 1 then
+    local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    local wait = 1000
+    if first[2] then wait = math.max(1, tonumber(first[2]) - now) end
+    return {0, n + 1, wait}
   end
+end
+if budget ~= '' then
+  local spent = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if spent >= tonumber(budget) then return {0, n + 2, tonumber(ARGV[6]), tostring(spent)} end
+end
+local out = {1, 0, 0}
+if n > 0 then
+  local set = {}
+  for i = 1, n do
+    local s = state[i]
+    if s.kind == 'bucket' then
+      set[#set+1] = s.name .. ':a'; set[#set+1] = tostring(s.t - s.cost)
+      set[#set+1] = s.name .. ':b'; set[#set+1] = now
+      out[#out+1] = math.floor(s.t - s.cost)
+    else
+      set[#set+1] = s.name .. ':a'; set[#set+1] = s.idx
+      set[#set+1] = s.name .. ':b'; set[#set+1] = tostring(s.prev)
+      set[#set+1] = s.name .. ':c'; set[#set+1] = tostring(s.cur + s.cost)
+      out[#out+1] = math.floor(s.free - s.cost)
+    end
+  end
+  redis.call('HSET', KEYS[1], unpack(set))
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[7]))
+end
+if concurrent > 0 then
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
+  out[#out+1] = slots_free - 1
 end
 return out
 )lua";
 
-// KEYS: one per window. ARGV: now, slot_id, then per window: kind, limit, window_ms, give_back (negative: take more).
+// KEYS as kAdmit. ARGV: now, slot_id, free the slot ("1"/"0"), spend to add
+// ("": none), when the spend's key may go (ms since the epoch, 0: never), n,
+// then per token window: name, kind, limit, window_ms, give_back (negative: take more).
 constexpr const char* kFinish = R"lua(
 local now = tonumber(ARGV[1])
-local slot = ARGV[2]
-for i = 1, #KEYS do
-  local kind, limit, window, back = ARGV[4*i-1], tonumber(ARGV[4*i]), tonumber(ARGV[4*i+1]), tonumber(ARGV[4*i+2])
-  if kind == 'slots' then
-    redis.call('ZREM', KEYS[i], slot)
-  elseif kind == 'budget' then
-    -- back: what the answer cost; window: when the period's key may go (0: never)
-    if back > 0 then redis.call('INCRBYFLOAT', KEYS[i], ARGV[4*i+2]) end
-    if window > 0 then redis.call('PEXPIREAT', KEYS[i], window) end
-  elseif back ~= 0 then
+local n = tonumber(ARGV[6])
+if n > 0 then
+  local fields = {}
+  for i = 1, n do
+    local name = ARGV[2 + 5*i]
+    fields[3*i-2] = name .. ':a'; fields[3*i-1] = name .. ':b'; fields[3*i] = name .. ':c'
+  end
+  local h = redis.call('HMGET', KEYS[1], unpack(fields))
+  local set = {}
+  for i = 1, n do
+    local base = 2 + 5*i
+    local name, kind, limit, window, back = ARGV[base], ARGV[base+1], tonumber(ARGV[base+2]), tonumber(ARGV[base+3]), tonumber(ARGV[base+4])
+    local a, b, c = tonumber(h[3*i-2]), tonumber(h[3*i-1]), tonumber(h[3*i])
     if kind == 'bucket' then
-      local h = redis.call('HMGET', KEYS[i], 't', 'ts')
-      local t, ts = tonumber(h[1]), tonumber(h[2])
-      if t ~= nil then
-        if now > ts then t = math.min(limit, t + (now - ts) * limit / window) end
-        redis.call('HSET', KEYS[i], 't', tostring(math.min(limit, t + back)), 'ts', now)
+      if a ~= nil and b ~= nil then
+        local t = a
+        if now > b then t = math.min(limit, t + (now - b) * limit / window) end
+        set[#set+1] = name .. ':a'; set[#set+1] = tostring(math.min(limit, t + back))
+        set[#set+1] = name .. ':b'; set[#set+1] = now
       end
-    else
-      local h = redis.call('HMGET', KEYS[i], 'idx', 'cur')
-      if tonumber(h[1]) == math.floor(now / window) then  -- counted in this window: take it out of it
-        redis.call('HSET', KEYS[i], 'cur', tostring(math.max(0, (tonumber(h[2]) or 0) - back)))
-      end
+    elseif a == math.floor(now / window) then  -- counted in this window: take it out of it
+      set[#set+1] = name .. ':c'; set[#set+1] = tostring(math.max(0, (c or 0) - back))
     end
   end
+  if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+end
+if ARGV[3] == '1' then redis.call('ZREM', KEYS[2], ARGV[2]) end
+if ARGV[4] ~= '' then
+  redis.call('INCRBYFLOAT', KEYS[3], ARGV[4])
+  local at = tonumber(ARGV[5])
+  if at > 0 then redis.call('PEXPIREAT', KEYS[3], at) end
 end
 return 1
 )lua";
@@ -153,7 +179,6 @@ std::vector<SharedLimiter::Window> SharedLimiter::windows_of(const LimitsConfig&
   add("tokens_per_minute", "bucket", l.tokens_per_minute, 60'000, true);
   add("tokens_per_hour", "sliding", l.tokens_per_hour, 3'600'000, true);
   add("tokens_per_day", "sliding", l.tokens_per_day, 86'400'000, true);
-  add("concurrent", "slots", l.concurrent, 0, false);
   return out;
 }
 
@@ -173,7 +198,7 @@ asio::awaitable<std::optional<state::RedisReply>> SharedLimiter::run(const std::
 
 std::string SharedLimiter::budget_key(const std::string& subject, const BudgetConfig& budget, Ms now) const {
   const Ms start = budget.period == BudgetPeriod::total ? 0 : period_start(budget.period, now);
-  return prefix_ + subject + ":budget:" + std::string(to_string(budget.period)) + ":" + std::to_string(start);
+  return prefix_ + "{" + subject + "}:budget:" + std::string(to_string(budget.period)) + ":" + std::to_string(start);
 }
 
 namespace {
@@ -184,42 +209,60 @@ std::string usd_text(double usd) {
 }
 }  // namespace
 
+// The subject's three keys; "{subject}" is a hash tag: one Redis Cluster slot for all of them.
+std::vector<std::string> SharedLimiter::keys_of(const std::string& subject, const std::optional<BudgetConfig>& budget, Ms now) const {
+  std::vector<std::string> keys;
+  keys.reserve(3);
+  keys.push_back(prefix_ + "{" + subject + "}:windows");
+  keys.push_back(prefix_ + "{" + subject + "}:slots");
+  keys.push_back(budget ? budget_key(subject, *budget, now) : prefix_ + "{" + subject + "}:budget");
+  return keys;
+}
+
 asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std::string subject, const LimitsConfig& limits,
                                                                             std::uint64_t tokens, std::string slot_id, Ms now,
                                                                             std::optional<BudgetConfig> budget) {
   const auto windows = windows_of(limits);
   Verdict verdict;
-  if (windows.empty() && !budget) co_return verdict;
-  std::vector<std::string> keys, args{std::to_string(now), slot_id, std::to_string(slot_ttl_.count())};
+  if (windows.empty() && !limits.concurrent && !budget) co_return verdict;
+  Ms longest = 0;
+  for (const auto& w : windows) longest = std::max(longest, w.window);
+  const Ms budget_wait = !budget || budget->period == BudgetPeriod::total ? -1 : period_end(budget->period, now) - now;
+  std::vector<std::string> args;
+  args.reserve(8 + 5 * windows.size());
+  args.push_back(std::to_string(now));
+  args.push_back(std::move(slot_id));
+  args.push_back(std::to_string(slot_ttl_.count()));
+  args.push_back(std::to_string(limits.concurrent));
+  args.push_back(budget ? usd_text(budget->usd) : std::string());
+  args.push_back(std::to_string(budget_wait));
+  args.push_back(std::to_string(2 * longest));
+  args.push_back(std::to_string(windows.size()));
   for (const auto& w : windows) {
-    keys.push_back(prefix_ + subject + ":" + w.name);
-    args.insert(args.end(), {w.kind, std::to_string(w.limit), std::to_string(w.window), std::to_string(w.tokens ? tokens : 1)});
+    args.push_back(w.name);
+    args.push_back(w.kind);
+    args.push_back(std::to_string(w.limit));
+    args.push_back(std::to_string(w.window));
+    args.push_back(std::to_string(w.tokens ? tokens : 1));
   }
-  if (budget) {  // last: its index is windows.size() + 1
-    const Ms until = budget->period == BudgetPeriod::total ? -1 : period_end(budget->period, now) - now;
-    keys.push_back(budget_key(subject, *budget, now));
-    args.insert(args.end(), {"budget", usd_text(budget->usd), std::to_string(until), "0"});
-  }
-  auto reply = co_await run(kAdmit, admit_sha_, std::move(keys), std::move(args));
+  auto reply = co_await run(kAdmit, admit_sha_, keys_of(subject, budget, now), std::move(args));
   if (!reply || reply->type != state::RedisReply::Type::array || reply->elements.size() < 3) co_return std::nullopt;
   const auto& e = reply->elements;
-  if (e[0].integer == 0 && budget && static_cast<std::size_t>(e[1].integer) == windows.size() + 1) {
-    verdict.budget_spent = e.size() > 3 ? std::strtod(e[3].text.c_str(), nullptr) : budget->usd;
-    LimitRefusal r;
-    r.limit = "budget";
-    r.ever = e[2].integer >= 0;
-    r.retry_after_ms = std::max<std::int64_t>(0, e[2].integer);
-    verdict.refused = std::move(r);
-    co_return verdict;
-  }
   if (e[0].integer == 0) {
-    const auto& w = windows.at(static_cast<std::size_t>(std::clamp<std::int64_t>(e[1].integer, 1, static_cast<std::int64_t>(windows.size())) - 1));
+    const auto at = static_cast<std::size_t>(std::max<std::int64_t>(1, e[1].integer));
     LimitRefusal r;
-    r.limit = w.name == "concurrent" ? std::to_string(w.limit) + " concurrent requests"
-                                     : std::to_string(w.limit) + (w.tokens ? " tokens" : " requests") + " per " +
-                                           (w.window == 60'000 ? "minute" : w.window == 3'600'000 ? "hour" : "day");
     r.ever = e[2].integer >= 0;
     r.retry_after_ms = std::max<std::int64_t>(0, e[2].integer);
+    if (at == windows.size() + 2 && budget) {
+      r.limit = "budget";
+      verdict.budget_spent = e.size() > 3 ? std::strtod(e[3].text.c_str(), nullptr) : budget->usd;
+    } else if (at == windows.size() + 1) {
+      r.limit = std::to_string(limits.concurrent) + " concurrent requests";
+    } else {
+      const auto& w = windows.at(std::min(at, windows.size()) - 1);
+      r.limit = std::to_string(w.limit) + (w.tokens ? " tokens" : " requests") + " per " +
+                (w.window == 60'000 ? "minute" : w.window == 3'600'000 ? "hour" : "day");
+    }
     verdict.refused = std::move(r);
     co_return verdict;
   }
@@ -230,26 +273,33 @@ asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std:
     s.reset_ms = windows[i].window;
     verdict.windows.emplace_back(windows[i].name, s);
   }
+  if (limits.concurrent && windows.size() + 3 < e.size()) {
+    verdict.windows.emplace_back("concurrent", WindowStatus{limits.concurrent,
+                                                            static_cast<std::uint64_t>(std::max<std::int64_t>(0, e[windows.size() + 3].integer)), 0});
+  }
   co_return verdict;
 }
 
 asio::awaitable<bool> SharedLimiter::finish(std::string subject, const LimitsConfig& limits, std::uint64_t reserved, std::uint64_t used,
                                             std::string slot_id, Ms now, std::optional<BudgetConfig> budget, double cost_usd) {
-  const auto windows = windows_of(limits);
-  std::vector<std::string> keys, args{std::to_string(now), slot_id};
   const auto back = static_cast<std::int64_t>(reserved) - static_cast<std::int64_t>(used);
-  for (const auto& w : windows) {
-    if (!w.tokens && w.kind != "slots") continue;  // a request stays counted
-    keys.push_back(prefix_ + subject + ":" + w.name);
-    args.insert(args.end(), {w.kind, std::to_string(w.limit), std::to_string(w.window), std::to_string(w.tokens ? back : 0)});
+  std::vector<std::string> tail;
+  std::size_t n = 0;
+  if (back != 0) {
+    for (const auto& w : windows_of(limits)) {
+      if (!w.tokens) continue;  // a request stays counted
+      tail.insert(tail.end(), {w.name, w.kind, std::to_string(w.limit), std::to_string(w.window), std::to_string(back)});
+      ++n;
+    }
   }
-  if (budget && cost_usd > 0) {  // the period's key goes a day after the period (a late replica's spend still lands in it)
-    const Ms expire_at = budget->period == BudgetPeriod::total ? 0 : period_end(budget->period, now) + 86'400'000;
-    keys.push_back(budget_key(subject, *budget, now));
-    args.insert(args.end(), {"budget", usd_text(budget->usd), std::to_string(expire_at), usd_text(cost_usd)});
-  }
-  if (keys.empty()) co_return true;
-  auto reply = co_await run(kFinish, finish_sha_, std::move(keys), std::move(args));
+  const bool spend = budget && cost_usd > 0;
+  if (n == 0 && !limits.concurrent && !spend) co_return true;
+  // The period's spend goes a day after the period (a late replica's spend still lands in it).
+  const Ms expire_at = !spend || budget->period == BudgetPeriod::total ? 0 : period_end(budget->period, now) + 86'400'000;
+  std::vector<std::string> args{std::to_string(now), std::move(slot_id), limits.concurrent ? "1" : "0", spend ? usd_text(cost_usd) : std::string(),
+                                std::to_string(expire_at), std::to_string(n)};
+  args.insert(args.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
+  auto reply = co_await run(kFinish, finish_sha_, keys_of(subject, budget, now), std::move(args));
   co_return reply && !reply->is_error();
 }
 

@@ -60,6 +60,7 @@ class SharedLimiter {
   };
   static std::vector<Window> windows_of(const LimitsConfig& limits);
   std::string budget_key(const std::string& subject, const BudgetConfig& budget, Ms now) const;
+  std::vector<std::string> keys_of(const std::string& subject, const std::optional<BudgetConfig>& budget, Ms now) const;
   boost::asio::awaitable<std::optional<state::RedisReply>> run(const std::string& script, const std::string& sha,
                                                                std::vector<std::string> keys, std::vector<std::string> args);
 

@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(a_budget_spent_through_one_gateway_is_spent_on_all) {
     BOOST_REQUIRE(first);
     BOOST_TEST(first->cost_usd > 0.0001);
     // The spend reaches Redis right after the answer (the ticket's finish runs in the background).
-    std::vector<std::string> scan{"KEYS", "switchyard:key:test:budget:day:*"};
+    std::vector<std::string> scan{"KEYS", "switchyard:{key:test}:budget:day:*"};
     std::string budget_key;
     asio::steady_timer pause(h.ioc());
     for (int i = 0; i < 250 && budget_key.empty(); ++i) {  // polling Redis: the spend has no other signal
