@@ -44,7 +44,8 @@ boost::system::result<ReloadOutcome, std::string> Gateway::reload(Config config)
   auto d = config::diff(running, config);
   ReloadOutcome out{config.source_hash, std::move(d.changes), std::move(d.needs_restart)};
   try {
-    auto next = std::make_shared<Generation>(impl_->ex, config::reloadable_part(running, std::move(config)), impl_->registry, impl_->gen.get());
+    auto next = std::make_shared<Generation>(impl_->ex, config::reloadable_part(running, std::move(config)), impl_->registry, impl_->gen.get(),
+                                             impl_->quota_gate());
     // Health checks follow the new providers (their loops hold the clients they probe).
     impl_->checker.restart();
     impl_->gen = std::move(next);  // the old generation goes when its last request does

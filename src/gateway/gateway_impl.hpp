@@ -37,10 +37,13 @@ struct Generation : std::enable_shared_from_this<Generation> {
   // `previous`: the generation this one replaces (a reload); unchanged
   // providers' clients (their pools) are shared, unchanged targets and keys
   // keep their state (Router, Governor).
-  Generation(const asio::any_io_executor& ex, Config cfg, const providers::ConnectorRegistry& registry, Generation* previous)
+  // `quotas`: the declared quotas' shared counters (Redis), or empty.
+  Generation(const asio::any_io_executor& ex, Config cfg, const providers::ConnectorRegistry& registry, Generation* previous,
+             routing::Router::SharedQuota quotas = {})
       : config(std::move(cfg)), keys(config.keys, this), resolver(config), clients(make_clients(ex, config, registry, previous)),
         router(ex, config, clients, previous ? &previous->router : nullptr), governor(config.keys) {
     if (previous) governor.adopt(previous->governor);
+    if (quotas) router.set_shared_quota(std::move(quotas));
   }
 
   static std::vector<std::shared_ptr<providers::ProviderClient>> make_clients(const asio::any_io_executor& ex, const Config& config,
@@ -69,12 +72,14 @@ struct Gateway::Impl {
   Impl(asio::any_io_executor executor, Config cfg)
       : ex(std::move(executor)), registry(providers::ConnectorRegistry::with_builtins()), state(cfg.state), checker(ex),
         ledger(ex, cfg.usage), cache(ex, cfg.cache, &governance::wall_now_ms) {
-    gen = std::make_shared<Generation>(ex, std::move(cfg), registry, nullptr);
     if (state.backend == StateBackend::redis) {
       redis = std::make_unique<state::RedisClient>(ex, std::get<state::RedisEndpoint>(state::parse_redis_url(state.redis_url)));
       shared = std::make_unique<governance::SharedLimiter>(*redis, state.key_prefix, state.redis_timeout);
       std::random_device random;
       for (int i = 0; i < 4; ++i) replica_id += std::to_string(random() % 10000) + (i < 3 ? "-" : "");
+    }
+    gen = std::make_shared<Generation>(ex, std::move(cfg), registry, nullptr, quota_gate());
+    if (redis) {
       if (cache.enabled()) {
         shared_cache = std::make_unique<cache::SharedCache>(ex, *redis, state.key_prefix, state.redis_timeout,
                                                              gen->config.cache.max_bytes / 4);
@@ -101,6 +106,16 @@ struct Gateway::Impl {
                     });
     }
   }
+
+  // Declared quotas counted in Redis too (null without [state] backend = "redis").
+  routing::Router::SharedQuota quota_gate() {
+    if (!shared) return {};
+    return [this](const ProviderConfig& provider, const TargetConfig* target, std::uint64_t tokens) {
+      return shared_quota(provider, target, tokens);
+    };
+  }
+  asio::awaitable<result<std::function<void(std::uint64_t)>>> shared_quota(const ProviderConfig& provider, const TargetConfig* target,
+                                                                          std::uint64_t tokens);
 
   // The generation a key belongs to (the one it was checked against), else the current one.
   Generation& gen_of(const auth::KeyEntry* key) const {

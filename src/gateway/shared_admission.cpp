@@ -111,6 +111,37 @@ asio::awaitable<result<void>> Gateway::Impl::admit_embedded(ChatRequest& request
   co_return result<void>{};
 }
 
+asio::awaitable<result<std::function<void(std::uint64_t)>>> Gateway::Impl::shared_quota(const ProviderConfig& provider, const TargetConfig* target,
+                                                                                       std::uint64_t tokens) {
+  using Held = std::vector<std::pair<std::string, LimitsConfig>>;
+  Held subjects, held;
+  if (provider.limits.any()) subjects.emplace_back("provider:" + provider.name, provider.limits);
+  if (target && target->limits.any()) subjects.emplace_back("target:" + provider.name + "/" + target->model, target->limits);
+  const std::string slot = replica_id + ":q" + std::to_string(++slot_seq);
+  auto give_back = [this, slot, tokens](const Held& taken, std::uint64_t used) {
+    for (const auto& [subject, limits] : taken) {
+      asio::co_spawn(ex, shared->finish(subject, limits, tokens, used, slot, governance::wall_now_ms()), asio::detached);
+    }
+  };
+  for (const auto& [subject, limits] : subjects) {
+    auto verdict = co_await shared->admit(subject, limits, tokens, slot, governance::wall_now_ms());
+    if (!verdict) {  // Redis did not answer in time: this replica's own count of the quota decided
+      ++state_fallbacks;
+      continue;
+    }
+    if (verdict->refused) {
+      give_back(held, 0);  // the provider's reservation, when the model's quota refused
+      Error e = make_error(errc::quota_exhausted, "the quota of " + (target ? provider.name + "/" + target->model : provider.name) + " (" +
+                                                      verdict->refused->limit + ", every replica together) is used up", provider.name);
+      if (verdict->refused->ever) e.retry_after = std::to_string(std::max<governance::Ms>(1, (verdict->refused->retry_after_ms + 999) / 1000));
+      co_return e;
+    }
+    held.emplace_back(subject, limits);
+  }
+  if (held.empty()) co_return std::function<void(std::uint64_t)>{};
+  co_return std::function<void(std::uint64_t)>([give_back, held](std::uint64_t used) { give_back(held, used); });
+}
+
 std::string Gateway::state_problem() const {
   const Impl& impl = *impl_;
   if (!impl.redis || impl.redis->connected() || impl.redis->stats().commands == 0) return {};

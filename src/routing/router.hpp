@@ -15,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -78,6 +79,15 @@ class Router {
   // An active health check of a provider finished: feeds all its targets.
   void on_probe(std::size_t provider_index, bool ok);
 
+  // Declared quotas counted by every replica too (the Gateway with [state]
+  // backend = "redis"): asked after this replica's own quota took the
+  // attempt, only for a target whose provider or model declares one; an error
+  // fails the attempt over like a local refusal; the function it returns is
+  // told the tokens the attempt used. Not set: quotas are per replica.
+  using SharedQuota = std::function<boost::asio::awaitable<result<std::function<void(std::uint64_t)>>>(
+      const ProviderConfig& provider, const TargetConfig* target, std::uint64_t tokens)>;
+  void set_shared_quota(SharedQuota gate) { shared_quota_ = std::move(gate); }
+
   std::vector<TargetStatus> status() const { return registry_.status(); }
   // Configured routes none of whose targets is usable now (circuit open or rate-limited).
   std::vector<std::string> unhealthy_routes() const { return registry_.unhealthy_routes(); }
@@ -111,6 +121,7 @@ class Router {
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, std::uint64_t, TransparentHash, std::equal_to<>> route_requests_;
+  SharedQuota shared_quota_;
   std::shared_ptr<Router*> alive_;  // the quota observers' way back here, expired once the router is gone
 };
 

@@ -48,6 +48,13 @@ void TargetState::account(const Usage& used, const TargetConfig* prices) noexcep
 }
 
 void QuotaHold::finish(std::uint64_t used_tokens) noexcept {
+  if (shared_) {
+    auto shared = std::exchange(shared_, nullptr);
+    try {
+      shared(used_tokens);
+    } catch (...) {  // out of memory: the shared slot expires by itself
+    }
+  }
   if (!provider_ && !target_) return;
   const auto now = static_cast<governance::Ms>(
       governance::wall_now_ms());

@@ -7,6 +7,7 @@
 #include <switchyard/chat.hpp>
 #include <switchyard/config.hpp>
 
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -40,23 +41,28 @@ class QuotaHold {
   QuotaHold(governance::KeyLimiter* provider, governance::KeyLimiter* target, std::uint64_t reserved) noexcept
       : provider_(provider), target_(target), reserved_(reserved) {}
   QuotaHold(QuotaHold&& o) noexcept
-      : provider_(std::exchange(o.provider_, nullptr)), target_(std::exchange(o.target_, nullptr)), reserved_(o.reserved_) {}
+      : provider_(std::exchange(o.provider_, nullptr)), target_(std::exchange(o.target_, nullptr)), reserved_(o.reserved_),
+        shared_(std::exchange(o.shared_, nullptr)) {}
   QuotaHold& operator=(QuotaHold&& o) noexcept {
     if (this != &o) {
       finish(0);
       provider_ = std::exchange(o.provider_, nullptr);
       target_ = std::exchange(o.target_, nullptr);
       reserved_ = o.reserved_;
+      shared_ = std::exchange(o.shared_, nullptr);
     }
     return *this;
   }
   ~QuotaHold() { finish(0); }
   void finish(std::uint64_t used_tokens) noexcept;
+  // What the same quotas took in the counters every replica shares: told the tokens used at finish().
+  void share(std::function<void(std::uint64_t used_tokens)> shared) { shared_ = std::move(shared); }
 
  private:
   governance::KeyLimiter* provider_ = nullptr;
   governance::KeyLimiter* target_ = nullptr;
   std::uint64_t reserved_ = 0;
+  std::function<void(std::uint64_t)> shared_;
 };
 
 struct TargetState {

@@ -286,4 +286,33 @@ BOOST_AUTO_TEST_CASE(a_cache_entry_written_through_one_replica_is_a_hit_on_anoth
   b.shutdown();
 }
 
+// A provider's declared quota is the provider account's: three replicas
+// together send it no more than it allows.
+BOOST_AUTO_TEST_CASE(a_provider_quota_is_shared_by_three_gateways) {
+  RedisServer redis;
+  mock::MockOptions slow;
+  slow.defaults.ttft = Millis(200);
+  GatewayHarness h(slow, [&](Config& c) {
+    on_redis_only(c, redis);
+    c.providers[0].limits.requests_per_minute = 5;
+  });
+  Gateway b(h.ioc().get_executor(), h.gateway().config()), c(h.ioc().get_executor(), h.gateway().config());
+  const std::string body = chat_body();
+  int ok = 0, exhausted = 0, done = 0;
+  for (int i = 0; i < 5; ++i) {
+    for (Gateway* g : {&h.gateway(), &b, &c}) {
+      asio::co_spawn(h.ioc(), g->chat(embedded(body)), [&](std::exception_ptr, result<ChatResponse> r) {
+        if (r) ++ok;
+        else if (r.error().code == errc::quota_exhausted || r.error().code == errc::no_target) ++exhausted;
+        else BOOST_TEST_MESSAGE("unexpected: " << r.error().message);
+        ++done;
+      });
+    }
+  }
+  h.run([&]() -> asio::awaitable<void> { co_await eventually([&] { return done == 15; }, std::chrono::seconds(15)); }());
+  BOOST_TEST(ok == 5);  // not 15
+  BOOST_TEST(exhausted == 10);
+  BOOST_TEST(h.mock().stats().requests == 5u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
