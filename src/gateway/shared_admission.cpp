@@ -41,7 +41,7 @@ class SharedTicket final : public AdmissionTicket {
     if (!spent && !limits_.concurrent && !limits_.tokens_per_minute && !limits_.tokens_per_hour && !limits_.tokens_per_day) return;
     const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total()));
     try {
-      asio::co_spawn(ex_, shared_.finish(subject_, limits_, reserved_, tokens, slot_, governance::wall_now_ms(), budget_, cost_usd), asio::detached);
+      shared_.finish_soon(subject_, limits_, reserved_, tokens, slot_, budget_, cost_usd);
     } catch (...) {  // out of memory: the slot expires by itself
     }
   }
@@ -119,9 +119,7 @@ asio::awaitable<result<std::function<void(std::uint64_t)>>> Gateway::Impl::share
   if (target && target->limits.any()) subjects.emplace_back("target:" + provider.name + "/" + target->model, target->limits);
   const std::string slot = replica_id + ":q" + std::to_string(++slot_seq);
   auto give_back = [this, slot, tokens](const Held& taken, std::uint64_t used) {
-    for (const auto& [subject, limits] : taken) {
-      asio::co_spawn(ex, shared->finish(subject, limits, tokens, used, slot, governance::wall_now_ms()), asio::detached);
-    }
+    for (const auto& [subject, limits] : taken) shared->finish_soon(subject, limits, tokens, used, slot);
   };
   for (const auto& [subject, limits] : subjects) {
     auto verdict = co_await shared->admit(subject, limits, tokens, slot, governance::wall_now_ms());

@@ -7,6 +7,10 @@
 #include <cstdlib>
 
 #include "governance/key_budget.hpp"
+#include "governance/wall_clock.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 namespace switchyard::governance {
 
@@ -18,29 +22,35 @@ namespace {
 // tokens and time, a sliding window's index, previous and current counts),
 // its concurrency slots in a sorted set, its spend in a key per budget
 // period: a handful of Redis calls per admission however many windows.
-// KEYS: the hash, the slots, the spend. ARGV: now, slot_id, slot_ttl,
+// KEYS: the hash, the slots, the spend (then those of the folded finishes). ARGV: now, slot_id, slot_ttl,
 // concurrent (0: none), budget_usd ("": none), budget_wait_ms, hash_ttl_ms,
 // n, then per window: name, kind ("bucket" | "sliding"), limit, window_ms, cost.
 // Returns {1, 0, 0, remaining per window..., free slots} or {0, refused
 // (1-based; n + 1: the slots, n + 2: the budget), retry_after_ms (-1: never), spent}.
-constexpr const char* kAdmit = R"lua(
+// After the windows: m, then m finish blocks of earlier requests (their keys
+// follow the three in KEYS), applied first: one round trip carries both.
+constexpr const char* kAdmitMain = R"lua(
 local now = tonumber(ARGV[1])
 local concurrent = tonumber(ARGV[4])
 local budget = ARGV[5]
 local n = tonumber(ARGV[8])
+local p = 9 + 7*n
+local m = tonumber(ARGV[p] or '0')
+p = p + 1
+for j = 1, m do p = finish_one(KEYS[3*j+1], KEYS[3*j+2], KEYS[3*j+3], p, now) end
 local state = {}
 if n > 0 then
   local fields = {}
   for i = 1, n do
-    local name = ARGV[4 + 5*i]
-    fields[3*i-2] = name .. ':a'; fields[3*i-1] = name .. ':b'; fields[3*i] = name .. ':c'
+    local base = 2 + 7*i
+    fields[3*i-2] = ARGV[base]; fields[3*i-1] = ARGV[base+1]; fields[3*i] = ARGV[base+2]
   end
   local h = redis.call('HMGET', KEYS[1], unpack(fields))
   for i = 1, n do
-    local base = 4 + 5*i
-    local s = {name = ARGV[base], kind = ARGV[base+1], limit = tonumber(ARGV[base+2]), window = tonumber(ARGV[base+3]), cost = tonumber(ARGV[base+4])}
+    local base = 2 + 7*i
+    local s = {base = base, kind = ARGV[base+3], limit = tonumber(ARGV[base+4]), window = tonumber(ARGV[base+5]), cost = tonumber(ARGV[base+6])}
     local a, b, c = tonumber(h[3*i-2]), tonumber(h[3*i-1]), tonumber(h[3*i])
-    if s.kind == 'bucket' then
+    if s.kind == 'b' then
       local t, ts = a, b
       if t == nil or ts == nil then t = s.limit; ts = now end
       if now > ts then t = math.min(s.limit, t + (now - ts) * s.limit / s.window) end
@@ -54,17 +64,14 @@ if n > 0 then
       s.idx, s.prev, s.cur = now_idx, prev, cur
       s.free = s.limit - (prev * (1 - (now % s.window) / s.window) + cur)
     end
-    state[i] = s
-  end
-  for i = 1, n do
-    local s = state[i]
     if s.cost > s.free then
       local wait
       if s.cost > s.limit then wait = -1
-      elseif s.kind == 'bucket' then wait = math.ceil((s.cost - s.free) * s.window / s.limit)
+      elseif s.kind == 'b' then wait = math.ceil((s.cost - s.free) * s.window / s.limit)
       else wait = s.window - (now % s.window) end
       return {0, i, wait}
     end
+    state[i] = s
   end
 end
 local slots_free = 0
@@ -85,69 +92,87 @@ end
 local out = {1, 0, 0}
 if n > 0 then
   local set = {}
+  local k = 0
   for i = 1, n do
     local s = state[i]
-    if s.kind == 'bucket' then
-      set[#set+1] = s.name .. ':a'; set[#set+1] = tostring(s.t - s.cost)
-      set[#set+1] = s.name .. ':b'; set[#set+1] = now
-      out[#out+1] = math.floor(s.t - s.cost)
+    if s.kind == 'b' then
+      set[k+1] = ARGV[s.base]; set[k+2] = s.t - s.cost
+      set[k+3] = ARGV[s.base+1]; set[k+4] = now
+      k = k + 4
+      out[3+i] = math.floor(s.t - s.cost)
     else
-      set[#set+1] = s.name .. ':a'; set[#set+1] = s.idx
-      set[#set+1] = s.name .. ':b'; set[#set+1] = tostring(s.prev)
-      set[#set+1] = s.name .. ':c'; set[#set+1] = tostring(s.cur + s.cost)
-      out[#out+1] = math.floor(s.free - s.cost)
+      set[k+1] = ARGV[s.base]; set[k+2] = s.idx
+      set[k+3] = ARGV[s.base+1]; set[k+4] = s.prev
+      set[k+5] = ARGV[s.base+2]; set[k+6] = s.cur + s.cost
+      k = k + 6
+      out[3+i] = math.floor(s.free - s.cost)
     end
   end
   redis.call('HSET', KEYS[1], unpack(set))
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[7]))
+  redis.call('PEXPIRE', KEYS[1], ARGV[7])
 end
 if concurrent > 0 then
   redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
-  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
   out[#out+1] = slots_free - 1
 end
 return out
 )lua";
 
-// KEYS as kAdmit. ARGV: now, slot_id, free the slot ("1"/"0"), spend to add
-// ("": none), when the spend's key may go (ms since the epoch, 0: never), n,
-// then per token window: name, kind, limit, window_ms, give_back (negative: take more).
-constexpr const char* kFinish = R"lua(
-local now = tonumber(ARGV[1])
-local n = tonumber(ARGV[6])
-if n > 0 then
-  local fields = {}
-  for i = 1, n do
-    local name = ARGV[2 + 5*i]
-    fields[3*i-2] = name .. ':a'; fields[3*i-1] = name .. ':b'; fields[3*i] = name .. ':c'
-  end
-  local h = redis.call('HMGET', KEYS[1], unpack(fields))
-  local set = {}
-  for i = 1, n do
-    local base = 2 + 5*i
-    local name, kind, limit, window, back = ARGV[base], ARGV[base+1], tonumber(ARGV[base+2]), tonumber(ARGV[base+3]), tonumber(ARGV[base+4])
-    local a, b, c = tonumber(h[3*i-2]), tonumber(h[3*i-1]), tonumber(h[3*i])
-    if kind == 'bucket' then
-      if a ~= nil and b ~= nil then
-        local t = a
-        if now > b then t = math.min(limit, t + (now - b) * limit / window) end
-        set[#set+1] = name .. ':a'; set[#set+1] = tostring(math.min(limit, t + back))
-        set[#set+1] = name .. ':b'; set[#set+1] = now
-      end
-    elseif a == math.floor(now / window) then  -- counted in this window: take it out of it
-      set[#set+1] = name .. ':c'; set[#set+1] = tostring(math.max(0, (c or 0) - back))
+// One request's end (shared by both scripts): a block of ARGV from `p`:
+// slot_id, free the slot ("1"/"0"), spend to add ("": none), when the
+// spend's key may go (ms since the epoch, 0: never), n, then per token
+// window: its three fields, kind, limit, window_ms, give_back (negative: take
+// more). Returns where the next block starts.
+constexpr const char* kFinishOne = R"lua(
+local function finish_one(kw, ks, kb, p, now)
+  local n = tonumber(ARGV[p+4])
+  if n > 0 then
+    local fields = {}
+    for i = 1, n do
+      local base = p + 5 + 7*(i-1)
+      fields[3*i-2] = ARGV[base]; fields[3*i-1] = ARGV[base+1]; fields[3*i] = ARGV[base+2]
     end
+    local h = redis.call('HMGET', kw, unpack(fields))
+    local set = {}
+    local k = 0
+    for i = 1, n do
+      local base = p + 5 + 7*(i-1)
+      local kind, limit, window, back = ARGV[base+3], tonumber(ARGV[base+4]), tonumber(ARGV[base+5]), tonumber(ARGV[base+6])
+      local a, b, c = tonumber(h[3*i-2]), tonumber(h[3*i-1]), tonumber(h[3*i])
+      if kind == 'b' then
+        if a ~= nil and b ~= nil then
+          local t = a
+          if now > b then t = math.min(limit, t + (now - b) * limit / window) end
+          set[k+1] = ARGV[base]; set[k+2] = math.min(limit, t + back)
+          set[k+3] = ARGV[base+1]; set[k+4] = now
+          k = k + 4
+        end
+      elseif a == math.floor(now / window) then  -- counted in this window: take it out of it
+        set[k+1] = ARGV[base+2]; set[k+2] = math.max(0, (c or 0) - back)
+        k = k + 2
+      end
+    end
+    if k > 0 then redis.call('HSET', kw, unpack(set)) end
   end
-  if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+  if ARGV[p+1] == '1' then redis.call('ZREM', ks, ARGV[p]) end
+  if ARGV[p+2] ~= '' then
+    redis.call('INCRBYFLOAT', kb, ARGV[p+2])
+    local at = tonumber(ARGV[p+3])
+    if at > 0 then redis.call('PEXPIREAT', kb, at) end
+  end
+  return p + 5 + 7*n
 end
-if ARGV[3] == '1' then redis.call('ZREM', KEYS[2], ARGV[2]) end
-if ARGV[4] ~= '' then
-  redis.call('INCRBYFLOAT', KEYS[3], ARGV[4])
-  local at = tonumber(ARGV[5])
-  if at > 0 then redis.call('PEXPIREAT', KEYS[3], at) end
-end
+)lua";
+
+// KEYS as the admission's; ARGV: now, then one finish block.
+constexpr const char* kFinishMain = R"lua(
+finish_one(KEYS[1], KEYS[2], KEYS[3], 2, tonumber(ARGV[1]))
 return 1
 )lua";
+
+const std::string kAdmit = std::string(kFinishOne) + kAdmitMain;
+const std::string kFinish = std::string(kFinishOne) + kFinishMain;
 
 std::string sha1_hex(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -165,20 +190,24 @@ std::string sha1_hex(std::string_view text) {
 }  // namespace
 
 SharedLimiter::SharedLimiter(state::RedisClient& redis, std::string prefix, std::chrono::milliseconds timeout, std::chrono::milliseconds slot_ttl)
-    : redis_(redis), prefix_(std::move(prefix)), timeout_(timeout), slot_ttl_(slot_ttl), admit_sha_(sha1_hex(kAdmit)),
+    : redis_(redis), flush_timer_(redis.executor()), prefix_(std::move(prefix)), timeout_(timeout), slot_ttl_(slot_ttl), admit_sha_(sha1_hex(kAdmit)),
       finish_sha_(sha1_hex(kFinish)) {}
 
 std::vector<SharedLimiter::Window> SharedLimiter::windows_of(const LimitsConfig& l) {
   std::vector<Window> out;
-  auto add = [&](const char* name, const char* kind, std::uint64_t limit, Ms window, bool tokens) {
-    if (limit > 0) out.push_back(Window{name, kind, limit, window, tokens});
+  out.reserve(6);
+  auto add = [&](const Window& w, std::uint64_t limit) {
+    if (limit == 0) return;
+    out.push_back(w);
+    out.back().limit = limit;
   };
-  add("requests_per_minute", "bucket", l.requests_per_minute, 60'000, false);
-  add("requests_per_hour", "sliding", l.requests_per_hour, 3'600'000, false);
-  add("requests_per_day", "sliding", l.requests_per_day, 86'400'000, false);
-  add("tokens_per_minute", "bucket", l.tokens_per_minute, 60'000, true);
-  add("tokens_per_hour", "sliding", l.tokens_per_hour, 3'600'000, true);
-  add("tokens_per_day", "sliding", l.tokens_per_day, 86'400'000, true);
+  // Field names are fixed per window (not per position): a reload that adds or drops a limit reads the others right.
+  add(Window{"requests_per_minute", {"rpm:a", "rpm:b", "rpm:c"}, "b", 0, 60'000, false}, l.requests_per_minute);
+  add(Window{"requests_per_hour", {"rph:a", "rph:b", "rph:c"}, "s", 0, 3'600'000, false}, l.requests_per_hour);
+  add(Window{"requests_per_day", {"rpd:a", "rpd:b", "rpd:c"}, "s", 0, 86'400'000, false}, l.requests_per_day);
+  add(Window{"tokens_per_minute", {"tpm:a", "tpm:b", "tpm:c"}, "b", 0, 60'000, true}, l.tokens_per_minute);
+  add(Window{"tokens_per_hour", {"tph:a", "tph:b", "tph:c"}, "s", 0, 3'600'000, true}, l.tokens_per_hour);
+  add(Window{"tokens_per_day", {"tpd:a", "tpd:b", "tpd:c"}, "s", 0, 86'400'000, true}, l.tokens_per_day);
   return out;
 }
 
@@ -219,9 +248,36 @@ std::vector<std::string> SharedLimiter::keys_of(const std::string& subject, cons
   return keys;
 }
 
+void SharedLimiter::finish_soon(std::string subject, const LimitsConfig& limits, std::uint64_t reserved, std::uint64_t used,
+                                std::string slot_id, std::optional<BudgetConfig> budget, double cost_usd) {
+  queued_.push_back(Queued{std::move(subject), limits, reserved, used, std::move(slot_id), budget, cost_usd});
+  if (flush_armed_) return;
+  flush_armed_ = true;
+  flush_timer_.expires_after(finish_delay_);
+  // The timer is a member: cancelled when the limiter goes, and then the handler touches nothing.
+  flush_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    flush_armed_ = false;
+    flush();
+  });
+}
+
+void SharedLimiter::flush() {
+  if (queued_.empty()) return;
+  auto queued = std::move(queued_);
+  queued_.clear();
+  const Ms now = governance::wall_now_ms();
+  for (auto& q : queued) {
+    // Started now and queued in hiredis' buffer in this turn of the reactor: they leave in one write.
+    asio::co_spawn(redis_.executor(), finish(std::move(q.subject), q.limits, q.reserved, q.used, std::move(q.slot), now, q.budget, q.cost_usd),
+                   asio::detached);
+  }
+}
+
 asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std::string subject, const LimitsConfig& limits,
                                                                             std::uint64_t tokens, std::string slot_id, Ms now,
                                                                             std::optional<BudgetConfig> budget) {
+
   const auto windows = windows_of(limits);
   Verdict verdict;
   if (windows.empty() && !limits.concurrent && !budget) co_return verdict;
@@ -229,7 +285,7 @@ asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std:
   for (const auto& w : windows) longest = std::max(longest, w.window);
   const Ms budget_wait = !budget || budget->period == BudgetPeriod::total ? -1 : period_end(budget->period, now) - now;
   std::vector<std::string> args;
-  args.reserve(8 + 5 * windows.size());
+  args.reserve(8 + 7 * windows.size());
   args.push_back(std::to_string(now));
   args.push_back(std::move(slot_id));
   args.push_back(std::to_string(slot_ttl_.count()));
@@ -239,13 +295,23 @@ asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std:
   args.push_back(std::to_string(2 * longest));
   args.push_back(std::to_string(windows.size()));
   for (const auto& w : windows) {
-    args.push_back(w.name);
+    args.insert(args.end(), w.fields, w.fields + 3);
     args.push_back(w.kind);
     args.push_back(std::to_string(w.limit));
     args.push_back(std::to_string(w.window));
     args.push_back(std::to_string(w.tokens ? tokens : 1));
   }
-  auto reply = co_await run(kAdmit, admit_sha_, keys_of(subject, budget, now), std::move(args));
+  // The finishes waiting for a ride are applied by this script first.
+  auto keys = keys_of(subject, budget, now);
+  const std::size_t count_at = args.size();
+  args.push_back("0");
+  std::size_t m = 0;
+  for (auto& q : queued_) {
+    m += finish_block(keys, args, q.subject, q.limits, q.reserved, q.used, std::move(q.slot), now, q.budget, q.cost_usd) ? 1 : 0;
+  }
+  queued_.clear();
+  args[count_at] = std::to_string(m);
+  auto reply = co_await run(kAdmit, admit_sha_, std::move(keys), std::move(args));
   if (!reply || reply->type != state::RedisReply::Type::array || reply->elements.size() < 3) co_return std::nullopt;
   const auto& e = reply->elements;
   if (e[0].integer == 0) {
@@ -280,26 +346,37 @@ asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std:
   co_return verdict;
 }
 
-asio::awaitable<bool> SharedLimiter::finish(std::string subject, const LimitsConfig& limits, std::uint64_t reserved, std::uint64_t used,
-                                            std::string slot_id, Ms now, std::optional<BudgetConfig> budget, double cost_usd) {
+bool SharedLimiter::finish_block(std::vector<std::string>& keys, std::vector<std::string>& args, const std::string& subject,
+                                 const LimitsConfig& limits, std::uint64_t reserved, std::uint64_t used, std::string slot_id, Ms now,
+                                 const std::optional<BudgetConfig>& budget, double cost_usd) const {
   const auto back = static_cast<std::int64_t>(reserved) - static_cast<std::int64_t>(used);
-  std::vector<std::string> tail;
-  std::size_t n = 0;
-  if (back != 0) {
-    for (const auto& w : windows_of(limits)) {
-      if (!w.tokens) continue;  // a request stays counted
-      tail.insert(tail.end(), {w.name, w.kind, std::to_string(w.limit), std::to_string(w.window), std::to_string(back)});
-      ++n;
-    }
-  }
   const bool spend = budget && cost_usd > 0;
-  if (n == 0 && !limits.concurrent && !spend) co_return true;
+  std::size_t n = 0;
+  const auto windows = back != 0 ? windows_of(limits) : std::vector<Window>{};
+  for (const auto& w : windows) n += w.tokens ? 1 : 0;  // a request stays counted
+  if (n == 0 && !limits.concurrent && !spend) return false;
   // The period's spend goes a day after the period (a late replica's spend still lands in it).
   const Ms expire_at = !spend || budget->period == BudgetPeriod::total ? 0 : period_end(budget->period, now) + 86'400'000;
-  std::vector<std::string> args{std::to_string(now), std::move(slot_id), limits.concurrent ? "1" : "0", spend ? usd_text(cost_usd) : std::string(),
-                                std::to_string(expire_at), std::to_string(n)};
-  args.insert(args.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
-  auto reply = co_await run(kFinish, finish_sha_, keys_of(subject, budget, now), std::move(args));
+  auto more = keys_of(subject, budget, now);
+  keys.insert(keys.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  args.push_back(std::move(slot_id));
+  args.push_back(limits.concurrent ? "1" : "0");
+  args.push_back(spend ? usd_text(cost_usd) : std::string());
+  args.push_back(std::to_string(expire_at));
+  args.push_back(std::to_string(n));
+  for (const auto& w : windows) {
+    if (!w.tokens) continue;
+    args.insert(args.end(), w.fields, w.fields + 3);
+    args.insert(args.end(), {w.kind, std::to_string(w.limit), std::to_string(w.window), std::to_string(back)});
+  }
+  return true;
+}
+
+asio::awaitable<bool> SharedLimiter::finish(std::string subject, const LimitsConfig& limits, std::uint64_t reserved, std::uint64_t used,
+                                            std::string slot_id, Ms now, std::optional<BudgetConfig> budget, double cost_usd) {
+  std::vector<std::string> keys, args{std::to_string(now)};
+  if (!finish_block(keys, args, subject, limits, reserved, used, std::move(slot_id), now, budget, cost_usd)) co_return true;
+  auto reply = co_await run(kFinish, finish_sha_, std::move(keys), std::move(args));
   co_return reply && !reply->is_error();
 }
 

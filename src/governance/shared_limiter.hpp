@@ -13,6 +13,7 @@
 #include <switchyard/config.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <optional>
@@ -49,11 +50,19 @@ class SharedLimiter {
   // With `budget`, `cost_usd` is added to the period's spend.
   boost::asio::awaitable<bool> finish(std::string subject, const LimitsConfig& limits, std::uint64_t reserved, std::uint64_t used,
                                       std::string slot_id, Ms now, std::optional<BudgetConfig> budget = std::nullopt, double cost_usd = 0);
+  // finish() without waiting for it: queued to be applied by the next
+  // admission's script (one call does both: half the script calls, and no
+  // round trip of its own) or sent alone after `finish_delay` at the latest.
+  void finish_soon(std::string subject, const LimitsConfig& limits, std::uint64_t reserved, std::uint64_t used, std::string slot_id,
+                   std::optional<BudgetConfig> budget = std::nullopt, double cost_usd = 0);
+  // Sends what finish_soon() queued (admit() does, first).
+  void flush();
 
  private:
   struct Window {
-    std::string name;  // "requests_per_minute"
-    std::string kind;  // "bucket" | "sliding" | "slots"
+    const char* name;       // "requests_per_minute"
+    const char* fields[3];  // its fields in the subject's hash ("rpm:a", "rpm:b", "rpm:c")
+    const char* kind;       // "b" (token bucket) | "s" (sliding window)
     std::uint64_t limit;
     Ms window;
     bool tokens;
@@ -61,10 +70,27 @@ class SharedLimiter {
   static std::vector<Window> windows_of(const LimitsConfig& limits);
   std::string budget_key(const std::string& subject, const BudgetConfig& budget, Ms now) const;
   std::vector<std::string> keys_of(const std::string& subject, const std::optional<BudgetConfig>& budget, Ms now) const;
+  // Appends one request's end (its three keys, its block of arguments) to a script call; false: nothing to do.
+  bool finish_block(std::vector<std::string>& keys, std::vector<std::string>& args, const std::string& subject, const LimitsConfig& limits,
+                    std::uint64_t reserved, std::uint64_t used, std::string slot_id, Ms now, const std::optional<BudgetConfig>& budget,
+                    double cost_usd) const;
   boost::asio::awaitable<std::optional<state::RedisReply>> run(const std::string& script, const std::string& sha,
                                                                std::vector<std::string> keys, std::vector<std::string> args);
 
+  struct Queued {
+    std::string subject;
+    LimitsConfig limits;
+    std::uint64_t reserved = 0, used = 0;
+    std::string slot;
+    std::optional<BudgetConfig> budget;
+    double cost_usd = 0;
+  };
+
   state::RedisClient& redis_;
+  std::vector<Queued> queued_;
+  boost::asio::steady_timer flush_timer_;
+  bool flush_armed_ = false;
+  std::chrono::milliseconds finish_delay_{2};
   std::string prefix_;
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds slot_ttl_;

@@ -60,6 +60,7 @@ class RedisClient {
   void close();
 
   bool connected() const noexcept { return state_ == State::connected; }
+  const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
   const std::string& last_error() const noexcept { return last_error_; }
   const Stats& stats() const noexcept { return stats_; }
 

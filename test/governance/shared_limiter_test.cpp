@@ -8,6 +8,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "governance/shared_limiter.hpp"
 #include "support/async.hpp"
@@ -117,6 +119,35 @@ BOOST_AUTO_TEST_CASE(concurrency_slots_are_freed_and_expire_when_never_freed) {
   // s2's replica crashed: its slot is gone once its time is up.
   BOOST_TEST((run_async(r.ioc, a.admit("key:c", limits, 0, "s4", kNow + 4000))->refused.has_value()));
   BOOST_TEST((!run_async(r.ioc, a.admit("key:c", limits, 0, "s4", kNow + 5001))->refused));
+}
+
+// finish_soon(): the end of a request rides with the next admission's script
+// (applied before it is judged: the freed slot and the tokens given back count),
+// or leaves alone after a short delay when no admission comes.
+BOOST_AUTO_TEST_CASE(finishes_are_folded_into_the_next_admission_or_sent_after_a_delay) {
+  Replicas r(1);
+  LimitsConfig limits;
+  limits.concurrent = 1;
+  limits.tokens_per_minute = 1000;
+  auto& a = *r.limiters[0];
+  BOOST_TEST((!run_async(r.ioc, a.admit("key:f", limits, 900, "s1", kNow))->refused));
+  a.finish_soon("key:f", limits, 900, 100, "s1");  // queued: nothing sent yet
+  // Same reactor turn: the slot and 800 tokens come back inside this admission's script.
+  auto next = run_async(r.ioc, a.admit("key:f", limits, 800, "s2", kNow + 1));
+  BOOST_REQUIRE(next);
+  BOOST_TEST(!next->refused);
+  // No admission follows: the finish goes alone after the delay, and the slot is free again.
+  a.finish_soon("key:f", limits, 800, 0, "s2");
+  run_async(r.ioc, [&]() -> asio::awaitable<void> {
+    asio::steady_timer t(r.ioc, milliseconds(50));  // past finish_delay (2 ms)
+    co_await t.async_wait(asio::use_awaitable);
+  }());
+  auto third = run_async(r.ioc, r.clients[0]->command({"ZCARD", "test:{key:f}:slots"}, milliseconds(1000)));
+  BOOST_REQUIRE(third);
+  BOOST_TEST(third->integer == 0);
+  auto fourth = run_async(r.ioc, a.admit("key:f", limits, 900, "s3", kNow + 2));
+  BOOST_REQUIRE(fourth);
+  BOOST_TEST(!fourth->refused);  // 100 used + 900: the 800 of s2 were given back
 }
 
 BOOST_AUTO_TEST_CASE(a_redis_without_the_scripts_or_without_answers) {
