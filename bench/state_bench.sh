@@ -2,8 +2,10 @@
 # Admission through Redis against admission in memory, side by side in one run
 # (issue 15): the same gateway config (bench/bench.toml) started twice, once with
 # [state] backend = "memory" and once with "redis" (a redis-server on loopback, no
-# persistence), driven with the key that has every limit (bench-limited) at 1 and
-# 16 connections against the zero-delay mock. Prints req/s and latency per run.
+# persistence), driven with a key limited per minute in requests and tokens
+# (bench-rpm: two windows, one Lua call) and with the key that has every limit and
+# a budget (bench-limited: seven windows), at 1 and 16 connections against the
+# zero-delay mock. Prints req/s and latency per run.
 #   bench/state_bench.sh [BUILD_DIR]     (default build/release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,9 +26,11 @@ for backend in memory redis; do
   printf '\n[state]\nbackend = "%s"\nredis_url = "redis://127.0.0.1:16379/0"\n' "$backend" >> "$conf"
   SWITCHYARD_LISTEN=127.0.0.1:18280 SWITCHYARD_MOCK_ADDR=127.0.0.1:19290 "${pin_gw[@]}" "$B/switchyard" --config "$conf" --log-level warn &
   gw=$!; pids+=($gw); wait_port 18280
-  for c in 1 16; do
-    "${pin_other[@]}" "$B/switchyard-bench" --url http://127.0.0.1:18280/v1/chat/completions --key sy-bench-limited-0123456789 \
-      --model uncached --connections "$c" --warmup-ms 1000 --duration-ms 6000 --label "state-$backend-c$c" --pid "$gw" | sed 's/^/  /'
+  for key in rpm limited; do
+    for c in 1 16; do
+      "${pin_other[@]}" "$B/switchyard-bench" --url http://127.0.0.1:18280/v1/chat/completions --key "sy-bench-$key-0123456789" \
+        --model uncached --connections "$c" --warmup-ms 1000 --duration-ms 5000 --label "state-$backend-$key-c$c" --pid "$gw" | sed 's/^/  /'
+    done
   done
   kill "$gw"; wait "$gw" 2>/dev/null || true
 done
