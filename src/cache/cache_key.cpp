@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "text/hex.hpp"
+
 namespace switchyard::cache {
 
 namespace json = boost::json;
@@ -130,14 +132,7 @@ std::string CacheKeyHasher::key(std::string_view scope, std::string_view api, st
   unsigned int len = 0;
   EVP_Digest(text.data(), text.size(), digest, &len, md_, nullptr);  // the algorithm fetched once, not per key
   if (text.capacity() > 64 * 1024) std::string().swap(text_);  // a huge request's buffer is not kept
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
+  return text::to_hex(digest, len);
 }
 
 }  // namespace switchyard::cache

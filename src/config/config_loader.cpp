@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include "text/hex.hpp"
+
 #include <toml++/toml.h>
 
 #include <fstream>
@@ -614,13 +616,7 @@ std::string sha256_hex(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return text::to_hex(digest, size);
 }
 }  // namespace
 

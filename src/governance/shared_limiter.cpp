@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "governance/key_budget.hpp"
+#include "text/hex.hpp"
 #include "governance/wall_clock.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -178,13 +179,7 @@ std::string sha1_hex(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
+  return text::to_hex(digest, len);
 }
 
 }  // namespace
