@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Switchyard needs, only those missing.
 #   scripts/setup.sh          build and run dependencies
-#   scripts/setup.sh --test   also what the tests need (Node.js and npm for the SDK end-to-end test, redis-server)
+#   scripts/setup.sh --test   also what the tests need (Node.js and npm for the end-to-end tests, redis-server, chromium)
 #   scripts/setup.sh --bench  also what scripts/bench.sh needs (taskset, jq, Google Benchmark, nginx as the reference proxy)
 #   scripts/setup.sh --fuzz   clang-14 and its libFuzzer runtime (scripts/fuzz.sh; --test includes them)
 set -euo pipefail
@@ -10,7 +10,8 @@ packages=(g++ cmake make pkg-config openssl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
   libtomlplusplus-dev libssl-dev libjemalloc-dev libsqlite3-dev libhiredis-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(nodejs npm curl redis-server)  # redis-server: the shared-state tests start their own, on a free port
+  # redis-server: the shared-state tests start their own, on a free port; chromium: the dashboard's browser test
+  packages+=(nodejs npm curl redis-server chromium)
 fi
 if [[ "${1:-}" == "--test" || "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-14 libclang-rt-14-dev)  # libFuzzer, for scripts/fuzz.sh

@@ -10,6 +10,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 
@@ -154,6 +155,15 @@ class Gateway {
   std::vector<TargetHealth> target_health() const;
   std::vector<std::string> unhealthy_routes() const;  // configured routes with no usable target now
   RoutingCounters routing_counters() const;
+
+  // The status dashboard's view now (GET /admin/events): totals since start
+  // and today, latency quantiles, every target (health, circuit, in flight,
+  // quota, last failure), routes (requests, failovers, hedges, resumes, cache
+  // results), keys (limits and budget against use; names only) and the
+  // state backend. Built from the same counters as /metrics.
+  boost::json::object dashboard() const;
+  // The newest `n` usage-ledger rows, newest first (the dashboard's recent requests).
+  boost::asio::awaitable<boost::json::array> recent_requests(std::size_t n);
 
   // Prometheus text: requests, latency and TTFT histograms, circuits, scores,
   // retries, failovers, pools and the gateway's own overhead.

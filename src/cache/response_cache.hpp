@@ -71,6 +71,11 @@ class ResponseCache {
   const ResponseStore& store() const noexcept { return store_; }
   std::size_t inflight_bytes() const noexcept { return *inflight_bytes_; }
   bool enabled() const noexcept { return config_.enabled; }
+  // A route's requests by what the cache did: hit, miss, bypass, coalesced (zeros for a route it never saw).
+  std::array<std::uint64_t, 4> route_counts(std::string_view route) const {
+    auto it = requests_.find(route);
+    return it == requests_.end() ? std::array<std::uint64_t, 4>{} : it->second;
+  }
 
  private:
   boost::asio::any_io_executor ex_;

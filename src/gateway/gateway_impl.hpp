@@ -87,6 +87,15 @@ struct Gateway::Impl {
       }
     }
     watch_health();
+    // Today's figures from before a restart (the dashboard's "spend today").
+    const auto now = now_ms();
+    today_index = now / 86'400'000;
+    for (const auto& t : ledger.totals_now(today_index * 86'400'000, now + 1, ledger::GroupBy::day, {})) {
+      today.requests += t.requests;
+      today.errors += t.errors;
+      today.tokens += t.prompt_tokens + t.completion_tokens;
+      today.cost_usd += t.cost_usd;
+    }
     // A restart forgets neither spend nor what the windows had counted.
     gen->governor.restore([this](governance::Ms from, governance::Ms to) {
       std::map<std::string, governance::Governor::KeyUsage> out;
@@ -122,6 +131,28 @@ struct Gateway::Impl {
     return key && key->owner ? *const_cast<Generation*>(static_cast<const Generation*>(key->owner)) : *gen;
   }
 
+  // Every request since start and today (UTC), for the dashboard's rates and "spend today".
+  struct Totals {
+    std::uint64_t requests = 0, errors = 0;
+    std::int64_t tokens = 0;
+    double cost_usd = 0;
+  };
+  Totals since_start, today;
+  std::int64_t today_index = -1;  // days since the epoch that `today` counts
+  void count(const ledger::UsageRow& row) noexcept {
+    const std::int64_t day = row.time_ms / 86'400'000;
+    if (day != today_index) {
+      today = Totals{};
+      today_index = day;
+    }
+    for (Totals* t : {&since_start, &today}) {
+      ++t->requests;
+      t->errors += row.status >= 400 ? 1 : 0;
+      t->tokens += row.prompt_tokens + row.completion_tokens;
+      t->cost_usd += row.cost_usd;
+    }
+  }
+
   static ledger::Ms now_ms() {
     return governance::wall_now_ms();
   }
@@ -155,6 +186,7 @@ struct Gateway::Impl {
     row.cache = to_string(cached);
     row.saved_usd = saved;
     ledger.record(row);
+    count(row);
   }
 
   struct Prepared {

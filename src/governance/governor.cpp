@@ -238,6 +238,15 @@ boost::json::object Governor::status(const auth::KeyEntry& key) {
   return out;
 }
 
+boost::json::array Governor::status_all() {
+  boost::json::array out;
+  for (std::size_t i = 0; i < states_.size(); ++i) {
+    const auth::KeyEntry entry{states_[i]->config.name, {}, i};
+    out.push_back(status(entry));
+  }
+  return out;
+}
+
 Ms Governor::period_start_of(const auth::KeyEntry& key) {
   const Ms now = now_();
   if (key.index < states_.size() && states_[key.index]->budget) {

@@ -73,6 +73,8 @@ class Governor {
 
   // The key's budget and limits now: {"key", "budget": {usd, period, spent_usd, resets_at}, "limits": {name: {limit, remaining, reset_ms}}}.
   boost::json::object status(const auth::KeyEntry& key);
+  // status() of every configured key, in config order (the dashboard's keys table).
+  boost::json::array status_all();
   // The start of the key's budget period (the current UTC month without a budget).
   Ms period_start_of(const auth::KeyEntry& key);
 

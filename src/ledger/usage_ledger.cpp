@@ -1,4 +1,6 @@
 #include "ledger/usage_ledger.hpp"
+
+#include <boost/json.hpp>
 #include "governance/wall_clock.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -325,6 +327,66 @@ asio::awaitable<std::vector<UsageTotals>> UsageLedger::totals(Ms from, Ms to, Gr
       asio::post(ex, [handoff, r = std::move(r)]() mutable {
         handoff->result = std::move(r);
         handoff->done = true;
+        handoff->timer.cancel();
+      });
+    });
+  }
+  jobs_->wake.notify_one();
+  co_await handoff->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return std::move(handoff->result);
+}
+
+namespace {
+boost::json::array query_recent(sqlite3* db, std::size_t limit) {
+  boost::json::array out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT time_ms, request_id, key, route, provider, model, status, stream, prompt_tokens, completion_tokens,"
+                         " cost_usd, latency_ms, cache, error FROM usage ORDER BY rowid DESC LIMIT ?1",
+                         -1, &st, nullptr) != SQLITE_OK) {
+    return out;
+  }
+  sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(std::min<std::size_t>(limit, 1000)));
+  auto text = [&](int col) {
+    const auto* t = sqlite3_column_text(st, col);
+    return boost::json::string(t ? reinterpret_cast<const char*>(t) : "");
+  };
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    out.push_back(boost::json::object{{"time_ms", sqlite3_column_int64(st, 0)},
+                                      {"request_id", text(1)},
+                                      {"key", text(2)},
+                                      {"route", text(3)},
+                                      {"provider", text(4)},
+                                      {"model", text(5)},
+                                      {"status", sqlite3_column_int64(st, 6)},
+                                      {"stream", sqlite3_column_int64(st, 7) != 0},
+                                      {"prompt_tokens", sqlite3_column_int64(st, 8)},
+                                      {"completion_tokens", sqlite3_column_int64(st, 9)},
+                                      {"cost_usd", sqlite3_column_double(st, 10)},
+                                      {"latency_ms", sqlite3_column_double(st, 11)},
+                                      {"cache", text(12)},
+                                      {"error", text(13)}});
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+struct RecentHandoff {
+  explicit RecentHandoff(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;
+  boost::json::array result;
+};
+}  // namespace
+
+asio::awaitable<boost::json::array> UsageLedger::recent(std::size_t limit) {
+  auto handoff = std::make_shared<RecentHandoff>(ex_);
+  handoff->timer.expires_after(std::chrono::seconds(30));
+  {
+    std::lock_guard lock(jobs_->mutex);
+    jobs_->queue.push_back([handoff, limit, ex = ex_](sqlite3* db) {
+      auto r = query_recent(db, limit);
+      asio::post(ex, [handoff, r = std::move(r)]() mutable {
+        handoff->result = std::move(r);
         handoff->timer.cancel();
       });
     });

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include <boost/json/array.hpp>
+
 namespace switchyard::ledger {
 
 using Ms = std::int64_t;  // milliseconds since the epoch, UTC
@@ -65,6 +67,9 @@ class UsageLedger {
 
   // Totals over [from, to) grouped; key_filter non-empty: that key's rows only.
   boost::asio::awaitable<std::vector<UsageTotals>> totals(Ms from, Ms to, GroupBy group, std::string key_filter);
+  // The newest `limit` rows (at most 1,000), newest first: {time_ms, request_id, key, route, provider, model,
+  // status, stream, prompt_tokens, completion_tokens, cost_usd, latency_ms, cache, error}.
+  boost::asio::awaitable<boost::json::array> recent(std::size_t limit);
   // The same, blocking (startup: restoring budgets and windows before serving).
   std::vector<UsageTotals> totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter);
   // Waits until every row queued so far is written (tests, shutdown).

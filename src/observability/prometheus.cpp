@@ -24,6 +24,22 @@ void FixedHistogram::merge(const FixedHistogram& other) noexcept {
   sum_.store(sum_.load(std::memory_order_relaxed) + other.sum(), std::memory_order_relaxed);
 }
 
+double FixedHistogram::quantile(double q) const noexcept {
+  const auto total = count();
+  if (total == 0 || size_ == 0) return 0;
+  const double rank = q * static_cast<double>(total);
+  double seen = 0;
+  for (std::size_t i = 0; i < size_; ++i) {
+    const auto n = static_cast<double>(bucket(i));
+    if (n > 0 && seen + n >= rank) {
+      const double lower = i == 0 ? 0 : bounds_[i - 1];
+      return lower + (bounds_[i] - lower) * ((rank - seen) / n);
+    }
+    seen += n;
+  }
+  return bounds_[size_ - 1];
+}
+
 namespace {
 std::string number(double v) {
   char buf[32];

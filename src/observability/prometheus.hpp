@@ -26,6 +26,8 @@ class FixedHistogram {
   std::uint64_t bucket(std::size_t i) const noexcept { return counts_[i].load(std::memory_order_relaxed); }
   std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
   double sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
+  // The q-quantile (0..1) in seconds, interpolated inside its bucket (the last bound past the last bucket; 0 when empty).
+  double quantile(double q) const noexcept;
 
  private:
   std::array<double, kMaxBuckets> bounds_{};

@@ -88,10 +88,13 @@ Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::
 
 Router::~Router() = default;
 
-void Router::count_request(std::string_view route, bool configured) {
+RouteCounters* Router::count_request(std::string_view route, bool configured) {
   ++counters_.requests;
-  if (auto it = route_requests_.find(route); it != route_requests_.end()) ++it->second;
-  else if (configured || route_requests_.size() < 1024) route_requests_.emplace(std::string(route), 1);
+  RouteCounters* c = &unnamed_;
+  if (auto it = route_requests_.find(route); it != route_requests_.end()) c = &it->second;
+  else if (configured || route_requests_.size() < 1024) c = &route_requests_.emplace(std::string(route), RouteCounters{}).first->second;
+  ++c->requests;
+  return c;
 }
 
 // One try on one target, with its bookkeeping: in-flight count, health
@@ -143,7 +146,10 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     co_return outcome;
   }
   const Error& e = outcome.value.error();
-  if (e.code != errc::cancelled) ++counters_.failures[error::code_name(e)];
+  if (e.code != errc::cancelled) {
+    ++counters_.failures[error::code_name(e)];
+    st.last_error = std::string(error::code_name(e)) + ": " + e.message.substr(0, 200);
+  }
   if (e.code != errc::cancelled && resilience::counts_against_target(e)) {
     finish.outcome = true;
     const auto retry_after = resilience::parse_retry_after(e.retry_after);
@@ -211,7 +217,7 @@ asio::awaitable<Attempted<T>> Router::hedged(Attempt& attempt, std::span<const T
 template <class T, class Attempt>
 asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
                                        const std::vector<std::string>* exclude, Operation op) {
-  count_request(plan.route, plan.route_config != nullptr);
+  RouteCounters* route = count_request(plan.route, plan.route_config != nullptr);
   const auto started = Clock::now();
   Selection sel;
   if (auto ok = select_targets(registry_, plan, request.body, op, exclude, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); }, sel);
@@ -234,10 +240,12 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
       continue;
     }
     if (step.retry) ++counters_.retries;
-    if (step.failover) ++counters_.failovers;
+    if (step.failover) ++counters_.failovers, ++route->failovers;
     Attempted<T> outcome;
+    const auto hedges_before = counters_.hedges;
     if (step.hedge) outcome = co_await hedged<T>(attempt, targets, sel, step, steps);
     else outcome = co_await recorded<T>(attempt, targets[step.target], *sel.states[step.target], sel.tokens);
+    route->hedges += counters_.hedges - hedges_before;
     if (outcome.value) co_return std::move(outcome.value);
     last_state = outcome.state ? outcome.state : sel.states[step.target];
     steps.failed(Clock::now(), std::move(outcome.value).error());
@@ -291,7 +299,10 @@ asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, C
   const auto upstream_time = first->upstream_time();
   auto resume = [this, stable](ChatRequest& continuation, const std::vector<std::string>& exclude) -> asio::awaitable<result<ChatStream>> {
     auto resumed = co_await chat_stream_excluding(stable, continuation, exclude);
-    if (resumed) ++counters_.resumes;
+    if (resumed) {
+      ++counters_.resumes;
+      if (auto it = route_requests_.find(stable.route); it != route_requests_.end()) ++it->second.resumes;
+    }
     co_return resumed;
   };
   co_return ChatStream(std::make_unique<ResumingChunkSource>(std::move(resume), stable.targets().size(), std::move(body),
@@ -347,7 +358,7 @@ void Router::on_probe(std::size_t provider_index, bool ok) {
 void Router::write_metrics(observability::PrometheusWriter& out) const {
   registry_.write_metrics(out);
   out.help("switchyard_route_requests_total", "counter", "Requests by the model (route) the client asked for.");
-  for (const auto& [route, n] : route_requests_) out.sample("switchyard_route_requests_total", {{"route", route}}, static_cast<double>(n));
+  for (const auto& [route, c] : route_requests_) out.sample("switchyard_route_requests_total", {{"route", route}}, static_cast<double>(c.requests));
   const std::pair<const char*, std::uint64_t> counters[] = {
       {"switchyard_upstream_attempts_total", counters_.attempts}, {"switchyard_retries_total", counters_.retries},
       {"switchyard_failovers_total", counters_.failovers},         {"switchyard_ttft_timeouts_total", counters_.ttft_timeouts},

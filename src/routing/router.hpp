@@ -34,6 +34,11 @@
 
 namespace switchyard::routing {
 
+// One route's share of the counters below (the dashboard's routes table).
+struct RouteCounters {
+  std::uint64_t requests = 0, failovers = 0, hedges = 0, resumes = 0;
+};
+
 struct RouterCounters {
   std::uint64_t requests = 0;
   std::uint64_t attempts = 0;       // upstream calls
@@ -89,9 +94,17 @@ class Router {
   void set_shared_quota(SharedQuota gate) { shared_quota_ = std::move(gate); }
 
   std::vector<TargetStatus> status() const { return registry_.status(); }
+  void merge_histograms(observability::FixedHistogram& latency, observability::FixedHistogram& ttft) const {
+    registry_.merge_histograms(latency, ttft);
+  }
   // Configured routes none of whose targets is usable now (circuit open or rate-limited).
   std::vector<std::string> unhealthy_routes() const { return registry_.unhealthy_routes(); }
   const RouterCounters& counters() const noexcept { return counters_; }
+  // By the name the client asked for (configured routes, and up to 1,024 others).
+  template <class F>
+  void for_each_route(F&& f) const {
+    for (const auto& [route, c] : route_requests_) f(route, c);
+  }
   // Per-target series (TargetRegistry), requests per route and the counters above, in Prometheus text format.
   void write_metrics(observability::PrometheusWriter& out) const;
 
@@ -107,7 +120,7 @@ class Router {
   boost::asio::awaitable<result<std::pair<std::unique_ptr<ChunkSource>, std::optional<std::string_view>>>> first_chunk(
       const Target& target, TargetState& st, ChatRequest& request, Millis stall, Millis ttft_timeout, const NativeRequest* native);
   const NativeRequest* native_for(const RoutePlan& plan, const ChatRequest& request, const TargetState& st) const;
-  void count_request(std::string_view route, bool configured);
+  RouteCounters* count_request(std::string_view route, bool configured);
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
@@ -120,7 +133,8 @@ class Router {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::uint64_t, TransparentHash, std::equal_to<>> route_requests_;
+  std::unordered_map<std::string, RouteCounters, TransparentHash, std::equal_to<>> route_requests_;
+  RouteCounters unnamed_;  // the route of a request past the bound (counted in counters_ only)
   SharedQuota shared_quota_;
   std::shared_ptr<Router*> alive_;  // the quota observers' way back here, expired once the router is gone
 };

@@ -252,6 +252,8 @@ std::vector<TargetStatus> TargetRegistry::status() const {
     s.health = st->health->snapshot(now);
     s.circuit = st->breaker.state(now);
     s.score = health::computeHealthScore(s.health, {}, s.circuit);
+    for (const auto& [status, n] : st->by_status) (status < 400 ? s.answered : s.failed) += n;
+    s.last_error = st->last_error;
     const auto wall = static_cast<governance::Ms>(
         governance::wall_now_ms());
     auto tighter = [](governance::WindowStatus& slot, const governance::WindowStatus& w) {
@@ -266,6 +268,17 @@ std::vector<TargetStatus> TargetRegistry::status() const {
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.provider, a.model) < std::tie(b.provider, b.model); });
   return out;
+}
+
+void TargetRegistry::merge_histograms(observability::FixedHistogram& latency, observability::FixedHistogram& ttft) const {
+  for (const auto& [key, st] : states_) {
+    latency.merge(st->latency);
+    ttft.merge(st->ttft);
+  }
+  for (const auto& [i, st] : others_) {
+    latency.merge(st->latency);
+    ttft.merge(st->ttft);
+  }
 }
 
 std::vector<std::string> TargetRegistry::unhealthy_routes() const {

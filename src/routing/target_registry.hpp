@@ -81,6 +81,7 @@ struct TargetState {
   std::unique_ptr<governance::KeyLimiter> quota;  // the target's declared quota (a configured target with limits)
   governance::KeyLimiter* provider_quota = nullptr;  // its provider's, shared by the provider's targets
   governance::Ms exhausted_until = 0;  // the provider's headers said no quota is left until then
+  std::string last_error;  // the last failed try: its code and message (redacted, at most 240 bytes)
 
   // Counts another target's figures into this one (a retired ad-hoc target into "other").
   void absorb(const TargetState& o);
@@ -110,6 +111,8 @@ struct TargetStatus {
   resilience::CircuitState circuit = resilience::CircuitState::closed;
   double score = 1;
   governance::WindowStatus quota_requests, quota_tokens;  // the tightest declared quota (limit 0: none)
+  std::uint64_t answered = 0, failed = 0;  // final outcomes since start: 2xx, and the rest
+  std::string last_error;
 };
 
 class TargetRegistry {
@@ -142,6 +145,8 @@ class TargetRegistry {
   void on_probe(std::size_t provider_index, bool ok, health::TimePoint now);
 
   std::vector<TargetStatus> status() const;
+  // Every target's latency and TTFT histograms added into `latency` and `ttft` (same bounds as TargetState's).
+  void merge_histograms(observability::FixedHistogram& latency, observability::FixedHistogram& ttft) const;
   // Configured routes none of whose targets is usable now (circuit open or rate-limited).
   std::vector<std::string> unhealthy_routes() const;
   // Per-target requests by status, latency and TTFT histograms, tokens, cost, circuits, scores, in-flight.

@@ -1,8 +1,13 @@
 #include "server/http_server.hpp"
 
+#include <boost/json/serialize.hpp>
+
+#include "ui/dashboard_page.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -35,7 +40,7 @@ HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability
       authenticator_([&gateway](std::string_view authorization) { return gateway.authenticate(authorization); }, config_.admin_key,
                      [&gateway] { return gateway.pin(); }),
       accounting_(&log, config_.access_log, [&gateway](std::chrono::nanoseconds inside) { gateway.record_overhead(inside); }),
-      chat_(gateway, log, accounting_), endpoints_(make_endpoints()),
+      chat_(gateway, log, accounting_), feed_(ex, gateway), endpoints_(make_endpoints()),
       host_{config_, ids_, header_budget_, endpoints_, authenticator_, accounting_, parse_budget_, stopping_} {
   max_connections_ = config_.max_connections;
 }
@@ -47,6 +52,41 @@ asio::awaitable<void> HttpServer::reload_config(RequestContext& r) {
   auto done = reloader_();
   if (!done) co_return co_await r.respond_error(make_error(errc::invalid_config, done.error() + "; the running configuration is kept"));
   co_await r.respond(200, "application/json", reload_json(*done));
+}
+
+asio::awaitable<void> HttpServer::dashboard_page(RequestContext& r) {
+  std::string page(ui::dashboard_html());
+  if (config_.admin_key.empty()) {  // the page explains how to turn it on
+    const std::string_view marker = "data-admin-key=\"configured\"";
+    if (auto at = page.find(marker); at != std::string::npos) page.replace(at, marker.size(), "data-admin-key=\"missing\"");
+  }
+  // Everything the page needs is in it; it talks to this origin only.
+  r.headers.add("content-security-policy",
+                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; "
+                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  r.headers.add("x-content-type-options", "nosniff");
+  r.headers.add("cache-control", "no-store");
+  co_await r.respond(200, "text/html; charset=utf-8", page);
+}
+
+asio::awaitable<void> HttpServer::dashboard_events(RequestContext& r) {
+  r.outcome.status = 200;
+  r.outcome.close = true;  // a stream that ends when the page goes
+  const auto m = r.meta();
+  std::string out;
+  const auto head = r.writer.stream_head(m);
+  out.append(static_cast<const char*>(head.data()), head.size());
+  asio::steady_timer tick(ex_);
+  for (bool first = true;; first = false) {
+    const auto event = co_await feed_.event(first);
+    ResponseWriter::append_sse(out, boost::json::serialize(event));
+    if (stopping_) out.append("0\r\n\r\n");  // the server is stopping: the stream ends cleanly
+    if (!co_await r.send(asio::buffer(out)) || stopping_) co_return;
+    out.clear();
+    tick.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await tick.async_wait(use_nothrow);
+    if (ec) co_return;  // cancelled: the connection is going
+  }
 }
 
 asio::awaitable<void> HttpServer::answer_text(RequestContext& r, std::string_view content_type, std::string body) {
@@ -80,6 +120,8 @@ EndpointTable HttpServer::make_endpoints() {
   auto usage = [this](RequestContext& r) { return key_usage(r, gateway_); };
   auto all_usage = [this](RequestContext& r) { return admin_usage(r, gateway_); };
   auto reload = [this](RequestContext& r) { return reload_config(r); };
+  auto ui = [this](RequestContext& r) { return dashboard_page(r); };
+  auto events = [this](RequestContext& r) { return dashboard_events(r); };
   return EndpointTable({
       {"/v1/chat/completions", verb::post, Access::client_key, true, ErrorShape::openai, chat},
       {"/chat/completions", verb::post, Access::client_key, true, ErrorShape::openai, chat},
@@ -99,6 +141,8 @@ EndpointTable HttpServer::make_endpoints() {
       {"/v1/usage", verb::get, Access::client_key, false, ErrorShape::openai, usage},
       {"/admin/usage", verb::get, Access::admin_key, false, ErrorShape::openai, all_usage},
       {"/admin/reload", verb::post, Access::admin_key, false, ErrorShape::openai, reload},
+      {"/admin/events", verb::get, Access::admin_key, false, ErrorShape::openai, events},
+      {"/ui", verb::get, Access::open, false, ErrorShape::openai, ui},
   });
 }
 
@@ -136,6 +180,7 @@ std::uint16_t HttpServer::listen() {
 }
 
 asio::awaitable<void> HttpServer::run() {
+  asio::co_spawn(ex_, feed_.run(), asio::detached);  // the dashboard's history; stop() ends it
   while (!stopping_) {
     auto [ec, sock] = co_await acceptor_.async_accept(use_nothrow);
     if (ec) {
@@ -174,6 +219,7 @@ asio::awaitable<void> HttpServer::run() {
 
 void HttpServer::stop() {
   stopping_ = true;
+  feed_.stop();
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   accept_backoff_.cancel();

@@ -24,6 +24,7 @@
 #include "pipeline/accounting.hpp"
 #include "pipeline/authenticator.hpp"
 #include "server/chat_handler.hpp"
+#include "server/dashboard_feed.hpp"
 #include "server/endpoints.hpp"
 #include "server/http_session.hpp"
 #include "server/memory_budget.hpp"
@@ -72,11 +73,14 @@ class HttpServer {
                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);
   boost::asio::awaitable<void> answer_text(RequestContext& r, std::string_view content_type, std::string body);
   boost::asio::awaitable<void> reload_config(RequestContext& r);
+  // GET /ui: the dashboard page; GET /admin/events: its data, one SSE event a second.
+  boost::asio::awaitable<void> dashboard_page(RequestContext& r);
+  boost::asio::awaitable<void> dashboard_events(RequestContext& r);
 
   boost::asio::any_io_executor ex_;
   Gateway& gateway_;
-  const ServerConfig config_;
-  Reloader reloader_;  // as started: a reload keeps the listener's settings
+  const ServerConfig config_;  // as started: a reload keeps the listener's settings
+  Reloader reloader_;
   observability::Logger& log_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer drained_;
@@ -90,6 +94,7 @@ class HttpServer {
   pipeline::Authenticator authenticator_;
   pipeline::Accounting accounting_;
   ChatHandler chat_;
+  DashboardFeed feed_;
   EndpointTable endpoints_;
   bool stopping_ = false;
   SessionHost host_;
