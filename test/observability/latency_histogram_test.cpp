@@ -4,6 +4,7 @@
 #include <random>
 
 #include "observability/latency_histogram.hpp"
+#include "observability/prometheus.hpp"
 
 using switchyard::observability::LatencyHistogram;
 
@@ -59,4 +60,16 @@ BOOST_AUTO_TEST_CASE(huge_values_do_not_overflow) {
   h.record(UINT64_MAX / 2);
   h.record(UINT64_MAX);
   BOOST_TEST(h.quantile(1.0) == UINT64_MAX);
+}
+
+// The Prometheus histograms' quantiles (the dashboard's p50/p95): interpolated inside the bucket.
+BOOST_AUTO_TEST_CASE(fixed_histogram_quantiles_interpolate_inside_the_bucket) {
+  switchyard::observability::FixedHistogram h{0.01, 0.1, 1};
+  BOOST_TEST(h.quantile(0.5) == 0.0);  // empty
+  for (int i = 0; i < 50; ++i) h.observe(0.005);  // bucket ≤ 10 ms
+  for (int i = 0; i < 50; ++i) h.observe(0.05);   // bucket ≤ 100 ms
+  BOOST_TEST(h.quantile(0.5) == 0.01, boost::test_tools::tolerance(1e-9));   // the 50th of 100: the first bucket's top
+  BOOST_TEST(h.quantile(0.75) == 0.055, boost::test_tools::tolerance(1e-9));  // half way into the second
+  h.observe(5);  // past the last bound
+  BOOST_TEST(h.quantile(1.0) == 1.0, boost::test_tools::tolerance(1e-9));
 }
