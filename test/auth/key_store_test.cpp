@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE key_store
 #include <boost/test/unit_test.hpp>
 
 #include "auth/glob.hpp"

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE config_loader
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

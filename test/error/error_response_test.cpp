@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE error_response
 #include <boost/test/unit_test.hpp>
 
 #include <boost/json.hpp>

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE governance
 #include <boost/test/unit_test.hpp>
 
 #include "governance/rate_window.hpp"

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE health_score
 #include <boost/test/unit_test.hpp>
 
 #include "health/health_score.hpp"

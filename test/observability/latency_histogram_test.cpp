@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE latency_histogram
 #include <boost/test/unit_test.hpp>
 
 #include <random>

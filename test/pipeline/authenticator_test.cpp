@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE pipeline
 #include <boost/test/unit_test.hpp>
 
 #include "auth/key_store.hpp"

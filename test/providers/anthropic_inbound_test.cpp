@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE anthropic_inbound
 // POST /v1/messages: a Claude-style client through the gateway to an
 // OpenAI-type provider (the mock), streamed and not.
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE anthropic_translator
 // Golden translations written from Anthropic's and OpenAI's public API references.
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE gemini_translator
 // Golden translations written from Google's Gemini API reference
 // (generateContent, streamGenerateContent, function calling) and OpenAI's.
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE upstream_error
 #include <boost/test/unit_test.hpp>
 
 #include "providers/quota_headers.hpp"

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE attempt_plan
 #include <boost/test/unit_test.hpp>
 
 #include <map>

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE circuit_breaker
 #include <boost/test/unit_test.hpp>
 
 #include "resilience/circuit_breaker.hpp"

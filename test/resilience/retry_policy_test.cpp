@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE retry_policy
 #include <boost/test/unit_test.hpp>
 
 #include "resilience/retry_policy.hpp"

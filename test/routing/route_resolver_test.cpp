@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE route_resolver
 #include <boost/test/unit_test.hpp>
 
 #include "routing/route_resolver.hpp"

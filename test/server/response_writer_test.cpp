@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE response_writer
 #include <boost/test/unit_test.hpp>
 
 #include <boost/beast/core/buffers_to_string.hpp>

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE sse_parser
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
