@@ -184,6 +184,8 @@ std::string sha1_hex(std::string_view text) {
 
 }  // namespace
 
+SharedLimiter::~SharedLimiter() { *alive_ = false; }
+
 SharedLimiter::SharedLimiter(state::RedisClient& redis, std::string prefix, std::chrono::milliseconds timeout, std::chrono::milliseconds slot_ttl)
     : redis_(redis), flush_timer_(redis.executor()), prefix_(std::move(prefix)), timeout_(timeout), slot_ttl_(slot_ttl), admit_sha_(sha1_hex(kAdmit)),
       finish_sha_(sha1_hex(kFinish)) {}
@@ -211,7 +213,9 @@ asio::awaitable<std::optional<state::RedisReply>> SharedLimiter::run(const std::
   std::vector<std::string> cmd{"EVALSHA", sha, std::to_string(keys.size())};
   cmd.insert(cmd.end(), keys.begin(), keys.end());
   cmd.insert(cmd.end(), args.begin(), args.end());
+  auto alive = alive_;  // a finish left running in the background may outlive the limiter (its gateway destroyed)
   auto reply = co_await redis_.command(cmd, timeout_);
+  if (!*alive) co_return std::nullopt;
   if (reply && reply->is_error() && reply->text.starts_with("NOSCRIPT")) {
     cmd[0] = "EVAL";  // Redis lost its script cache (a restart): EVAL runs it and caches it again
     cmd[1] = script;

@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ class SharedLimiter {
   // `prefix` starts every key ("switchyard:"); every command waits at most `timeout`.
   SharedLimiter(state::RedisClient& redis, std::string prefix, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds slot_ttl = std::chrono::minutes(10));
+
+  ~SharedLimiter();
+  SharedLimiter(const SharedLimiter&) = delete;
+  SharedLimiter& operator=(const SharedLimiter&) = delete;
 
   struct Verdict {
     std::optional<LimitRefusal> refused;  // set: nothing was taken (limit "budget": the shared budget is spent)
@@ -95,6 +100,7 @@ class SharedLimiter {
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds slot_ttl_;
   std::string admit_sha_, finish_sha_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace switchyard::governance
