@@ -6,10 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+phase() { echo "test.sh: $1 done at ${SECONDS} s"; }  # where the 10 minutes go
 ./scripts/setup.sh --test
 ( cd test/e2e && if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules ]]; then npm ci --no-audit --no-fund --loglevel=error; fi )
+phase "setup"
 ./scripts/fuzz.sh "${SWITCHYARD_FUZZ_SECONDS:-6}"
+phase "fuzz"
 ./scripts/build.sh sanitize
+phase "sanitizer build"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build/sanitize --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" --timeout 300
