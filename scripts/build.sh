@@ -12,6 +12,7 @@ case "$kind" in
   sanitize) args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DSWITCHYARD_SANITIZE=ON -DSWITCHYARD_BENCH_TOOLS=OFF) ;;
   *) echo "usage: $0 [release|debug|sanitize]" >&2; exit 2 ;;
 esac
-jobs=$(nproc 2>/dev/null || echo 2)
+# One job more than cores: a core is not idle while another job links or waits on the disk.
+jobs=$(( $(nproc 2>/dev/null || echo 2) + 1 ))
 cmake -S . -B "build/$kind" "${args[@]}" >/dev/null
 cmake --build "build/$kind" -j "$jobs"

@@ -253,9 +253,10 @@ void SharedLimiter::finish_soon(std::string subject, const LimitsConfig& limits,
   if (flush_armed_) return;
   flush_armed_ = true;
   flush_timer_.expires_after(finish_delay_);
-  // The timer is a member: cancelled when the limiter goes, and then the handler touches nothing.
-  flush_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+  // The timer is a member, cancelled when the limiter goes; a wait that had already completed
+  // (its handler queued) finds the alive token false and touches nothing.
+  flush_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
     flush_armed_ = false;
     flush();
   });
