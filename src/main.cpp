@@ -65,6 +65,44 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   return std::nullopt;
 }
 
+using Reloader = switchyard::server::HttpServer::Reloader;
+
+// Reloading: SIGHUP and POST /admin/reload read the file again; a file --check
+// would refuse is refused with the same message, and the running
+// configuration keeps serving. Every outcome is logged.
+Reloader reloader(const std::string& config_path, switchyard::Gateway& gateway, switchyard::observability::Logger& log) {
+  return [&config_path, &gateway, &log]() -> boost::system::result<switchyard::ReloadOutcome, std::string> {
+    auto next = switchyard::load_config_file(config_path);
+    if (!next) {
+      gateway.count_failed_reload();
+      log.error("config reload refused: " + next.error() + " (the running configuration is kept)");
+      return boost::system::result<switchyard::ReloadOutcome, std::string>(boost::system::in_place_error, next.error());
+    }
+    for (const auto& w : next->warnings) log.warn(w);
+    auto done = gateway.reload(std::move(*next));
+    if (!done) {
+      log.error("config reload refused: " + done.error() + " (the running configuration is kept)");
+      return done;
+    }
+    std::string what;
+    for (const auto& c : done->changes) what += (what.empty() ? "" : ", ") + c;
+    log.info("config reloaded (sha256 " + done->config_hash.substr(0, 12) + "): " + (what.empty() ? "no change" : what));
+    for (const auto& section : done->needs_restart) log.warn("config reload: " + section + " changed; it applies at the next start");
+    return done;
+  };
+}
+
+// Each SIGHUP reloads, until the signal set is cancelled (shutdown).
+boost::asio::awaitable<void> reload_on_hangup(boost::asio::signal_set& hangups, Reloader reload, switchyard::observability::Logger& log,
+                                              std::string config_path) {
+  for (;;) {
+    auto [ec, sig] = co_await hangups.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+    log.info("SIGHUP: reloading " + config_path);
+    reload();
+  }
+}
+
 int main(int argc, char** argv) {
   Options options;
   if (auto code = parse_options(argc, argv, options)) return *code;
@@ -113,41 +151,10 @@ int main(int argc, char** argv) {
              std::to_string(gateway.config().providers.size()) + " providers and " +
              std::to_string(gateway.config().models.size()) + " models");
 
-    // Reloading: SIGHUP and POST /admin/reload read the file again; a file
-    // --check would refuse is refused with the same message, and the running
-    // configuration keeps serving.
-    auto reload = [&]() -> boost::system::result<switchyard::ReloadOutcome, std::string> {
-      auto next = switchyard::load_config_file(config_path);
-      if (!next) {
-        gateway.count_failed_reload();
-        log.error("config reload refused: " + next.error() + " (the running configuration is kept)");
-        return boost::system::result<switchyard::ReloadOutcome, std::string>(boost::system::in_place_error, next.error());
-      }
-      for (const auto& w : next->warnings) log.warn(w);
-      auto done = gateway.reload(std::move(*next));
-      if (!done) {
-        log.error("config reload refused: " + done.error() + " (the running configuration is kept)");
-        return done;
-      }
-      std::string what;
-      for (const auto& c : done->changes) what += (what.empty() ? "" : ", ") + c;
-      log.info("config reloaded (sha256 " + done->config_hash.substr(0, 12) + "): " + (what.empty() ? "no change" : what));
-      for (const auto& section : done->needs_restart) log.warn("config reload: " + section + " changed; it applies at the next start");
-      return done;
-    };
+    const auto reload = reloader(config_path, gateway, log);
     server.set_reloader(reload);
     boost::asio::signal_set hangups(ioc, SIGHUP);
-    boost::asio::co_spawn(
-        ioc,
-        [&]() -> boost::asio::awaitable<void> {
-          for (;;) {
-            auto [ec, sig] = co_await hangups.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-            if (ec) co_return;
-            log.info("SIGHUP: reloading " + config_path);
-            reload();
-          }
-        },
-        boost::asio::detached);
+    boost::asio::co_spawn(ioc, reload_on_hangup(hangups, reload, log, config_path), boost::asio::detached);
 
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
     std::signal(SIGPIPE, SIG_IGN);
