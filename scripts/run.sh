@@ -16,6 +16,12 @@ if [[ -z "${SWITCHYARD_KEY:-}" ]]; then
   echo "run: generated a client key for this run: SWITCHYARD_KEY=$SWITCHYARD_KEY"
 fi
 
+if [[ -z "${SWITCHYARD_ADMIN_KEY:-}" ]]; then
+  SWITCHYARD_ADMIN_KEY="sy-admin-$(openssl rand -hex 16)"
+  export SWITCHYARD_ADMIN_KEY
+  echo "run: generated an admin key for this run (the dashboard, /admin): SWITCHYARD_ADMIN_KEY=$SWITCHYARD_ADMIN_KEY"
+fi
+
 mock_pid=""
 have_key=""
 for k in OPENAI_API_KEY ANTHROPIC_API_KEY OPENROUTER_API_KEY MISTRAL_API_KEY DEEPSEEK_API_KEY GEMINI_API_KEY; do
@@ -39,7 +45,8 @@ Switchyard on http://$listen/v1 — try it:
     -H "Authorization: Bearer $SWITCHYARD_KEY" -H "Content-Type: application/json" \\
     -d '{"model":"fast","messages":[{"role":"user","content":"Hello!"}]}'
 
-Add "stream": true for a streamed answer (curl -N). Ctrl-C stops it.
+Add "stream": true for a streamed answer (curl -N). The status dashboard: http://$listen/ui
+(paste SWITCHYARD_ADMIN_KEY). Ctrl-C stops it.
 
 MSG
 ./build/release/switchyard --config conf/switchyard.toml &
