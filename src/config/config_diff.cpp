@@ -14,13 +14,13 @@ void compare(const std::vector<T>& before, const std::vector<T>& after, const ch
   for (const auto& x : after) {
     auto it = old.find(x.name);
     if (it == old.end()) {
-      out.push_back(std::string(what) + " '" + x.name + "' added");
+      out.emplace_back(std::string(what) + " '" + x.name + "' added");
       continue;
     }
-    if (!(*it->second == x)) out.push_back(std::string(what) + " '" + x.name + "' changed");
+    if (!(*it->second == x)) out.emplace_back(std::string(what) + " '" + x.name + "' changed");
     old.erase(it);
   }
-  for (const auto& [name, x] : old) out.push_back(std::string(what) + " '" + name + "' removed");
+  for (const auto& [name, x] : old) out.emplace_back(std::string(what) + " '" + name + "' removed");
 }
 
 }  // namespace
@@ -30,12 +30,12 @@ ConfigDiff diff(const Config& running, const Config& next) {
   compare(running.providers, next.providers, "provider", d.changes);
   compare(running.models, next.models, "route", d.changes);
   compare(running.keys, next.keys, "key", d.changes);
-  if (running.default_provider != next.default_provider) d.changes.push_back("default_provider changed");
-  if (!(running.resilience == next.resilience)) d.changes.push_back("[routing] changed");
-  if (!(running.server == next.server)) d.needs_restart.push_back("[server]");
-  if (!(running.usage == next.usage)) d.needs_restart.push_back("[usage]");
-  if (!(running.cache == next.cache)) d.needs_restart.push_back("[cache]");
-  if (!(running.state == next.state)) d.needs_restart.push_back("[state]");
+  if (running.default_provider != next.default_provider) d.changes.emplace_back("default_provider changed");
+  if (!(running.resilience == next.resilience)) d.changes.emplace_back("[routing] changed");
+  if (!(running.server == next.server)) d.needs_restart.emplace_back("[server]");
+  if (!(running.usage == next.usage)) d.needs_restart.emplace_back("[usage]");
+  if (!(running.cache == next.cache)) d.needs_restart.emplace_back("[cache]");
+  if (!(running.state == next.state)) d.needs_restart.emplace_back("[state]");
   return d;
 }
 
