@@ -21,6 +21,7 @@
 #include "observability/log_writer.hpp"
 #include "observability/logger.hpp"
 #include "server/http_server.hpp"
+#include "text/url_redaction.hpp"
 
 namespace {
 
@@ -133,7 +134,7 @@ int main(int argc, char** argv) {
         }
       }
       std::cout << "  " << p.name << " (" << switchyard::to_string(p.type) << "): POST "
-                << switchyard::providers::chat_url_of(p, model) << "\n";
+                << switchyard::text::redact_url(switchyard::providers::chat_url_of(p, model)) << "\n";
     }
     return 0;
   }

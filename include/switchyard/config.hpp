@@ -34,6 +34,9 @@ struct ServerConfig {
   std::size_t max_header_memory_bytes = 16 * 1024 * 1024;  // heads over 2 KiB being read, all connections together, else 503
   std::size_t json_memory_factor = 8;             // parsed JSON of a body may take this many times its size (+64 KiB), else 413
   std::size_t max_json_memory_bytes = 256 * 1024 * 1024;  // parsed JSON of all requests in flight together, else 503
+  // Embeddings answers being made and written, all requests together, as predicted from each request
+  // (inputs x dimensions x 16 bytes) and held until the body is written or the client goes; else 503.
+  std::size_t max_embeddings_memory_bytes = 256 * 1024 * 1024;
   Millis idle_timeout{60'000};                    // keep-alive wait for the next request
   Millis request_timeout{30'000};                 // whole request (headers and body) must arrive in this
   Millis write_timeout{30'000};                   // a client that does not read for this long is dropped
@@ -118,6 +121,7 @@ struct ModelRouteConfig {
   Millis hedge_after{0};              // start the next target too when the first has not answered by then (0 = off)
   bool hedge_after_p95 = false;       // ... or after the first target's p95 time to first token, once measured
   bool resume = false;                // a stream broken after bytes were sent continues from the next target
+  bool server_tools = true;           // requests may use tools the provider runs (hosted web search, file search, MCP, code execution)
   bool cache = false;                 // answers of this route are cached (with [cache] enabled)
   Millis cache_ttl{0};                // this route's entries live this long (0 = [cache] ttl_ms)
   bool operator==(const ModelRouteConfig&) const = default;
@@ -161,6 +165,7 @@ struct KeyConfig {
   std::vector<std::string> models;  // globs; empty = every model
   LimitsConfig limits;
   std::optional<BudgetConfig> budget;
+  bool server_tools = true;         // may use tools the provider runs (priced from the provider's usage; see README)
   bool operator==(const KeyConfig&) const = default;
 };
 
@@ -190,6 +195,7 @@ struct StateConfig {
   StateBackend backend = StateBackend::memory;
   std::string redis_url = "redis://127.0.0.1:6379/0";  // redis://[user:password@]host:port/db (no TLS: hiredis 0.14)
   Millis redis_timeout{50};           // an admission never waits longer on Redis
+  Millis health_check_interval{1000}; // health_check_ms: a PING this often keeps the connection up (and /health true) without traffic
   bool deny_on_redis_error = false;   // on_redis_error: "local" (false: this replica's own counters) | "deny" (503)
   std::string key_prefix = "switchyard:";
   bool operator==(const StateConfig&) const = default;

@@ -21,6 +21,7 @@ enum class errc {
   invalid_key,           // 401: key unknown
   model_not_allowed,     // 403: the key may not use this model
   unknown_model,         // 404
+  model_not_supported,   // 400: no target of the route can ever serve this request (a capability none has)
   not_found,             // 404: unknown endpoint
   method_not_allowed,    // 405
   upstream_connect,      // 502: resolve/connect failed
@@ -59,6 +60,11 @@ struct Error {
   int upstream_status = 0;     // HTTP status the upstream returned, if any
   std::string upstream_error;  // the upstream's own JSON `error` object, serialized, when it sent one
   std::string retry_after;     // the upstream's Retry-After header, passed back on 429/503
+  // A request the provider had already been sent when it ended (the client
+  // left before the answer): what it will bill nonetheless, charged to the
+  // key and the ledger (the prompt, as the gateway estimated it, at the target's prices).
+  std::int64_t billed_prompt_tokens = 0;
+  double billed_usd = 0;
 };
 
 Error make_error(errc code, std::string message, std::string provider = {});

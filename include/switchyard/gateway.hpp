@@ -58,6 +58,7 @@ struct UsageTotals {
   double cost_usd = 0;
   std::uint64_t cache_hits = 0;  // answered by the response cache (hits and coalesced requests)
   double saved_usd = 0;          // what those answers cost when they were fetched
+  std::uint64_t refused = 0;     // of `requests`: refused by a key's limits or budget (429 rate_limit_exceeded, budget_exceeded)
 };
 
 struct RoutingCounters {
@@ -119,7 +120,8 @@ class Gateway {
   // The usage ledger's totals over [from_ms, to_ms) (milliseconds since the
   // epoch, UTC), grouped by "key", "route", "provider", "model" or "day";
   // `key` non-empty: that key's rows only. Runs on the ledger's thread.
-  boost::asio::awaitable<std::vector<UsageTotals>> usage(std::int64_t from_ms, std::int64_t to_ms, std::string group_by, std::string key);
+  // An error (503 overloaded) when too many usage queries wait already: a poller never holds back the ledger's writer.
+  boost::asio::awaitable<result<std::vector<UsageTotals>>> usage(std::int64_t from_ms, std::int64_t to_ms, std::string group_by, std::string key);
   // A key's budget (spent, resets_at) and limits (limit, remaining, reset_ms) now, as JSON.
   boost::json::object key_status(const auth::KeyEntry& key) const;
 

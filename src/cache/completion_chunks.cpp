@@ -231,9 +231,36 @@ bool has_string_member(std::string_view text, std::string_view name, std::string
 }
 }  // namespace
 
-bool finished_answer(std::string_view text) noexcept {
-  return has_string_member(text, "\"finish_reason\"") || has_string_member(text, "\"stop_reason\"") ||
-         has_string_member(text, "\"type\"", "response.completed\"") || has_string_member(text, "\"status\"", "completed\"");
+bool finished_answer(std::string_view body) noexcept {
+  boost::system::error_code ec;
+  const auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return false;
+  const auto& o = v.as_object();
+  auto is_string = [&](const json::object& obj, std::string_view name) {
+    const auto* m = obj.if_contains(name);
+    return m && m->is_string() && !m->as_string().empty();
+  };
+  if (const auto* type = o.if_contains("object"); type && type->is_string() && type->as_string() == "response") {
+    const auto* status = o.if_contains("status");
+    return status && status->is_string() && status->as_string() == "completed";
+  }
+  if (const auto* type = o.if_contains("type"); type && type->is_string() && type->as_string() == "message") return is_string(o, "stop_reason");
+  const auto* choices = o.if_contains("choices");
+  if (!choices || !choices->is_array() || choices->as_array().empty()) return false;
+  for (const auto& c : choices->as_array()) {
+    if (!c.is_object() || !is_string(c.as_object(), "finish_reason")) return false;
+  }
+  return true;
+}
+
+bool finished_stream(const std::deque<std::string>& chunks, const UsageMarks& marks) noexcept {
+  for (std::size_t i = chunks.size(); i-- > 0;) {
+    if (marks.is_usage_only(i)) continue;
+    const std::string_view last = chunks[i];
+    return has_string_member(last, "\"finish_reason\"") || has_string_member(last, "\"type\"", "message_stop\"") ||
+           has_string_member(last, "\"type\"", "response.completed\"");
+  }
+  return false;
 }
 
 }  // namespace switchyard::cache

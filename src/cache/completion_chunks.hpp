@@ -48,8 +48,15 @@ struct UsageMarks {
 // The usage-only chunk for `usage`, with the id, created and model of `like` (another chunk of the stream).
 std::string usage_chunk(std::string_view like, const Usage& usage);
 
-// Whether an answer finished (a finish reason, stop reason or completed
-// status is present): only finished answers are stored.
-bool finished_answer(std::string_view text) noexcept;
+// Whether a whole answer finished, from its top level only: a chat
+// completion's finish_reason, a Messages answer's stop_reason, a Responses
+// object's status "completed" (an item's own "status":"completed" inside a
+// failed response does not count). Only finished answers are stored.
+bool finished_answer(std::string_view body) noexcept;
+// Whether a stream finished, from its terminal event only (usage-only chunks
+// after it skipped): a chat chunk with a finish_reason, Anthropic's
+// message_stop, Responses' response.completed. A stream that ended with
+// response.failed, response.incomplete or an error event is not stored.
+bool finished_stream(const std::deque<std::string>& chunks, const UsageMarks& marks) noexcept;
 
 }  // namespace switchyard::cache

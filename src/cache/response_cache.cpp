@@ -4,6 +4,7 @@
 #include "auth/key_store.hpp"
 #include "cache/cache_key.hpp"
 #include "cache/completion_chunks.hpp"
+#include "cache/native_shapes.hpp"
 #include "observability/prometheus.hpp"
 
 namespace switchyard {
@@ -72,6 +73,7 @@ CachePlan ResponseCache::plan(const ChatRequest& request, const ModelRouteConfig
   const std::string scope = config_.per_key ? (request.key ? "key:" + request.key->name : std::string("in-process")) : std::string("global");
   const auto& body = request.native ? request.native->body : request.body;
   p.key = hasher_.key(scope, api_of(request, streaming), name, body);
+  if (request.native) p.other_shape_key = hasher_.key(scope, api_of(request, !streaming), name, body);
   return p;
 }
 
@@ -83,6 +85,27 @@ std::shared_ptr<const CachedEntry> ResponseCache::find(const CachePlan& plan) {
     store_.sweep(now);
   }
   return store_.find(plan.key, now, plan.max_age_ms);
+}
+
+std::shared_ptr<const CachedEntry> ResponseCache::find_other_shape(const CachePlan& plan, bool streaming) {
+  if (!plan.lookup || plan.other_shape_key.empty()) return nullptr;
+  auto stored = store_.find(plan.other_shape_key, clock_(), plan.max_age_ms);
+  if (!stored || !stored->native) return nullptr;
+  auto converted = std::make_shared<CachedEntry>(*stored);
+  if (streaming) {
+    if (!stored->chunks.empty()) return nullptr;
+    auto events = native_events(stored->body);
+    if (events.empty()) return nullptr;
+    converted->body.clear();
+    converted->chunks.assign(std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+  } else {
+    if (stored->chunks.empty()) return nullptr;
+    auto whole = native_whole(stored->chunks);
+    if (!whole) return nullptr;
+    converted->chunks.clear();
+    converted->body = std::move(*whole);
+  }
+  return converted;
 }
 
 std::shared_ptr<Flight> ResponseCache::in_flight(const CachePlan& plan) {
@@ -107,9 +130,7 @@ void ResponseCache::settle(const CachePlan& plan, const std::shared_ptr<Flight>&
   if (!plan.store || f->state() != Flight::State::done || f->oversized()) return;
   CachedEntry e;
   if (f->streaming()) {
-    bool finished = false;
-    for (auto it = f->chunks().rbegin(); it != f->chunks().rend() && !finished; ++it) finished = finished_answer(*it);
-    if (!finished) return;
+    if (!finished_stream(f->chunks(), f->marks())) return;
     e.chunks.reserve(f->chunks().size());
     for (const auto& c : f->chunks()) e.chunks.push_back(c);
     e.marks = f->marks();
@@ -171,7 +192,7 @@ void ResponseCache::write_metrics(observability::PrometheusWriter& out) const {
 
 std::optional<std::string> whole_body(const CachedEntry& entry) {
   if (entry.chunks.empty()) return entry.body;
-  if (entry.native) return std::nullopt;
+  if (entry.native) return native_whole(entry.chunks);
   return assemble_completion(entry.chunks);
 }
 
@@ -179,27 +200,29 @@ namespace {
 
 // The usage chunk as the client asked: a usage-only chunk left out for a
 // client that did not ask, one made from the answer's usage for a client that
-// did when the stream had none (OpenAI chunks only).
+// did when the stream had none (OpenAI chunks only). `native` is asked at
+// each chunk: a flight learns it when its upstream opens, after its first
+// reader came (a Responses passthrough got a chat usage line at its end).
 class UsageShaper {
  public:
-  UsageShaper(bool native, bool include_usage) : native_(native), include_usage_(include_usage) {}
+  explicit UsageShaper(bool include_usage) : include_usage_(include_usage) {}
   // false: leave chunk `index` out.
-  bool pass(std::size_t index, std::string_view chunk, const UsageMarks& marks) {
-    if (native_) return true;
+  bool pass(bool native, std::size_t index, std::string_view chunk, const UsageMarks& marks) {
+    if (native) return true;
     if (!include_usage_) return !marks.is_usage_only(index);
     if (first_.empty()) first_.assign(chunk);  // its id, created and model, for a usage chunk made at the end
     return true;
   }
   // At the end: the usage chunk to add, if any (valid until the next call).
-  std::optional<std::string_view> closing(const Usage& used, const UsageMarks& marks) {
-    if (native_ || !include_usage_ || marks.carries_usage || made_ || !used.reported || first_.empty()) return std::nullopt;
+  std::optional<std::string_view> closing(bool native, const Usage& used, const UsageMarks& marks) {
+    if (native || !include_usage_ || marks.carries_usage || made_ || !used.reported || first_.empty()) return std::nullopt;
     made_ = true;
     first_ = usage_chunk(first_, used);
     return std::string_view(first_);
   }
 
  private:
-  bool native_, include_usage_;
+  bool include_usage_;
   bool made_ = false;
   std::string first_;  // the stream's first chunk
 };
@@ -207,7 +230,7 @@ class UsageShaper {
 class FlightReader final : public ChunkSource {
  public:
   FlightReader(std::shared_ptr<Flight> f, bool include_usage, bool leader, std::function<void(const Error*)> on_end)
-      : f_(std::move(f)), shaper_(f_->native(), include_usage), leader_(leader), on_end_(std::move(on_end)) {
+      : f_(std::move(f)), shaper_(include_usage), leader_(leader), on_end_(std::move(on_end)) {
     reader_.streaming = true;
     f_->attach(&reader_);
   }
@@ -223,7 +246,7 @@ class FlightReader final : public ChunkSource {
         const std::string_view c = f_->chunk(i);
         reader_.bytes += c.size();
         f_->advanced(reader_);
-        if (!shaper_.pass(i, c, f_->marks())) continue;
+        if (!shaper_.pass(f_->native(), i, c, f_->marks())) continue;
         return Item(std::optional<std::string_view>(c));
       }
       if (f_->state() == Flight::State::running) return std::nullopt;
@@ -231,7 +254,7 @@ class FlightReader final : public ChunkSource {
         finish(&f_->error());
         return Item(f_->error());
       }
-      if (auto extra = shaper_.closing(f_->usage(), f_->marks())) return Item(std::optional<std::string_view>(*extra));
+      if (auto extra = shaper_.closing(f_->native(), f_->usage(), f_->marks())) return Item(std::optional<std::string_view>(*extra));
       finish(nullptr);
       return Item(std::optional<std::string_view>());
     }
@@ -270,18 +293,18 @@ class FlightReader final : public ChunkSource {
 class EntryReader final : public ChunkSource {
  public:
   EntryReader(std::shared_ptr<const CachedEntry> e, bool include_usage)
-      : e_(std::move(e)), shaper_(e_->native || e_->chunks.empty(), include_usage) {  // made chunks: shaped already
-    if (e_->chunks.empty()) made_ = completion_to_chunks(e_->body, include_usage);
+      : e_(std::move(e)), shaped_(e_->native || e_->chunks.empty()), shaper_(include_usage) {  // made chunks: shaped already
+    if (e_->chunks.empty()) made_ = e_->native ? native_events(e_->body) : completion_to_chunks(e_->body, include_usage);
   }
   std::optional<Item> poll() override {
     for (;;) {
       const std::size_t n = e_->chunks.empty() ? made_.size() : e_->chunks.size();
       if (i_ < n) {
         const std::string_view c = e_->chunks.empty() ? std::string_view(made_[i_]) : std::string_view(e_->chunks[i_]);
-        if (!shaper_.pass(i_++, c, e_->marks)) continue;
+        if (!shaper_.pass(shaped_, i_++, c, e_->marks)) continue;
         return Item(std::optional<std::string_view>(c));
       }
-      if (auto extra = shaper_.closing(e_->usage, e_->marks)) return Item(std::optional<std::string_view>(*extra));
+      if (auto extra = shaper_.closing(shaped_, e_->usage, e_->marks)) return Item(std::optional<std::string_view>(*extra));
       return Item(std::optional<std::string_view>());
     }
   }
@@ -291,6 +314,7 @@ class EntryReader final : public ChunkSource {
  private:
   std::shared_ptr<const CachedEntry> e_;
   std::vector<std::string> made_;  // a whole answer's chunks
+  bool shaped_;  // native chunks, or chunks made from a whole answer: passed as they are
   UsageShaper shaper_;
   std::size_t i_ = 0;
 };

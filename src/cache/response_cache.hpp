@@ -35,6 +35,9 @@ using Clock = std::function<std::int64_t()>;  // wall clock, milliseconds since 
 struct CachePlan {
   CacheStatus status = CacheStatus::none;  // none: not a caching route; bypass: the client said so
   std::string key;                         // set when the cache is used
+  // A request in a native API (Messages, Responses): the key of its other shape (whole for a stream,
+  // streamed for a whole answer); a stored answer there is served converted (native_shapes.hpp).
+  std::string other_shape_key;
   std::string route;
   std::int64_t ttl_ms = 0;
   std::int64_t max_age_ms = -1;
@@ -52,6 +55,9 @@ class ResponseCache {
 
   // A stored answer for the plan (counted as a hit), or null.
   std::shared_ptr<const CachedEntry> find(const CachePlan& plan);
+  // The stored answer of a native request's other shape, converted to the plan's own
+  // (a whole Messages / Responses answer as its events, a stored stream as the whole answer), or null.
+  std::shared_ptr<const CachedEntry> find_other_shape(const CachePlan& plan, bool streaming);
   // The fetch in flight for the plan's key that a new reader may join, or null.
   std::shared_ptr<Flight> in_flight(const CachePlan& plan);
   // A new fetch for the plan's key, registered for followers.

@@ -150,7 +150,7 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   r.only_keys(*t, "server",
               {"listen", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "request_timeout_ms",
                "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log", "access_log_format", "admin_key", "json_memory_factor",
-               "max_json_memory_bytes", "max_header_memory_bytes"});
+               "max_json_memory_bytes", "max_header_memory_bytes", "max_embeddings_memory_bytes"});
   if (auto listen = r.string(*t, "server", "listen")) {
     const auto colon = listen->rfind(':');
     if (colon == std::string::npos || colon == 0) r.fail(t->get("listen"), "server.listen", "must be host:port");
@@ -173,6 +173,7 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   r.size(*t, "server", "json_memory_factor", s.json_memory_factor, 1, 1024);
   r.size(*t, "server", "max_header_memory_bytes", s.max_header_memory_bytes, 64 * 1024);
   r.size(*t, "server", "max_json_memory_bytes", s.max_json_memory_bytes, 1 << 20);
+  r.size(*t, "server", "max_embeddings_memory_bytes", s.max_embeddings_memory_bytes, 1 << 20);
   r.millis(*t, "server", "idle_timeout_ms", s.idle_timeout);
   r.millis(*t, "server", "request_timeout_ms", s.request_timeout);
   r.millis(*t, "server", "write_timeout_ms", s.write_timeout);
@@ -458,7 +459,7 @@ bool load_route(const Reader& r, const toml::node& node, const std::string& path
                 ModelRouteConfig& route) {
   const toml::table& m = *node.as_table();
   r.only_keys(m, path, {"name", "strategy", "targets", "ttft_timeout_ms", "stall_timeout_ms", "hedge_after_ms", "hedge_after_p95", "resume",
-                        "cache", "cache_ttl_ms"});
+                        "cache", "cache_ttl_ms", "server_tools"});
   route.name = r.required_string(m, path, "name");
   for (const auto& q : cfg.models) {
     if (q.name == route.name) r.fail(&node, path + ".name", "duplicate model name \"" + route.name + "\"");
@@ -477,6 +478,7 @@ bool load_route(const Reader& r, const toml::node& node, const std::string& path
   if (auto v = r.boolean(m, path, "hedge_after_p95")) route.hedge_after_p95 = *v;
   if (auto v = r.boolean(m, path, "resume")) route.resume = *v;
   if (auto v = r.boolean(m, path, "cache")) route.cache = *v;
+  if (auto v = r.boolean(m, path, "server_tools")) route.server_tools = *v;
   if (auto v = r.integer(m, path, "cache_ttl_ms", 1, 365LL * 24 * 3'600'000)) route.cache_ttl = Millis(*v);
   const toml::node* tn = m.get("targets");
   if (!tn || !tn->is_array() || tn->as_array()->empty()) {
@@ -507,9 +509,10 @@ void load_keys(const Reader& r, const toml::table& root, Config& cfg) {
   for (auto&& node : *ks) {
     const std::string path = "keys[" + std::to_string(i++) + "]";
     const toml::table& k = *node.as_table();
-    r.only_keys(k, path, {"name", "key", "models", "limits", "budget"});
+    r.only_keys(k, path, {"name", "key", "models", "limits", "budget", "server_tools"});
     KeyConfig key;
     key.name = r.required_string(k, path, "name");
+    if (auto v = r.boolean(k, path, "server_tools")) key.server_tools = *v;
     key.limits = load_limits(r, k, path);
     load_budget(r, k, path, key);
     std::vector<std::string> missing;
@@ -546,13 +549,14 @@ Config load(const Reader& r, const toml::table& root) {
   Config cfg;
   r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "usage", "cache", "state"});
   if (const toml::table* st = r.table(root, "", "state")) {
-    r.only_keys(*st, "state", {"backend", "redis_url", "redis_timeout_ms", "on_redis_error", "key_prefix"});
+    r.only_keys(*st, "state", {"backend", "redis_url", "redis_timeout_ms", "health_check_ms", "on_redis_error", "key_prefix"});
     if (auto b = r.string(*st, "state", "backend")) {
       if (*b != "memory" && *b != "redis") r.fail(st->get("backend"), "state.backend", "must be \"memory\" or \"redis\"");
       cfg.state.backend = *b == "redis" ? StateBackend::redis : StateBackend::memory;
     }
     if (auto u = r.string(*st, "state", "redis_url")) cfg.state.redis_url = *u;
     if (auto v = r.integer(*st, "state", "redis_timeout_ms", 1, 10'000)) cfg.state.redis_timeout = Millis(*v);
+    if (auto v = r.integer(*st, "state", "health_check_ms", 100, 60'000)) cfg.state.health_check_interval = Millis(*v);
     if (auto e = r.string(*st, "state", "on_redis_error")) {
       if (*e != "local" && *e != "deny") r.fail(st->get("on_redis_error"), "state.on_redis_error", "must be \"local\" or \"deny\"");
       cfg.state.deny_on_redis_error = *e == "deny";

@@ -43,6 +43,20 @@ bool has_control_chars(std::string_view s) noexcept {
 
 using Problem = std::optional<std::string>;
 
+// A name that goes into ledger rows, metric labels, Redis keys and log lines
+// whole: 1 to `max` bytes of letters, digits and . _ - : @ (and / where allowed).
+// (A key name past the ledger's 64 bytes was cut there: its usage read $0 and
+// its spent budget reset at a restart.)
+Problem check_name(std::string_view name, const std::string& at, std::size_t max, bool slash = false) {
+  if (name.empty() || name.size() > max) return at + ": must be 1 to " + std::to_string(max) + " bytes long";
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+                    c == ':' || c == '@' || (slash && c == '/');
+    if (!ok) return at + ": may hold only letters, digits and . _ - : @" + std::string(slash ? " /" : "") + " ("" + std::string(1, c) + "" is not allowed)";
+  }
+  return std::nullopt;
+}
+
 Problem check_server(const ServerConfig& s) {
   if (s.max_body_bytes == 0) return "server.max_body_bytes: must be above 0";
   if (s.max_header_bytes < 1024) return "server.max_header_bytes: must be at least 1024";
@@ -57,6 +71,7 @@ Problem check_server(const ServerConfig& s) {
 
 Problem check_provider(const ProviderConfig& p, const std::string& at) {
   if (p.name.empty() || p.name.find('/') != std::string::npos) return at + ".name: must be non-empty and must not contain '/'";
+  if (auto bad = check_name(p.name, at + ".name", 64)) return bad;
   if (to_string(p.type).empty()) return at + ".type: not a known provider type";
   auto u = boost::urls::parse_absolute_uri(p.base_url);
   if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->host().empty() || u->has_query() || u->has_fragment()) {
@@ -81,6 +96,7 @@ Problem check_provider(const ProviderConfig& p, const std::string& at) {
 
 Problem check_route(const ModelRouteConfig& m, const std::string& at, const std::set<std::string>& providers) {
   if (m.name.empty()) return at + ".name: must not be empty";
+  if (auto bad = check_name(m.name, at + ".name", 128, true)) return bad;
   if (to_string(m.strategy).empty()) return at + ".strategy: not a known strategy";
   if (m.targets.empty()) return at + ".targets: must not be empty";
   for (std::size_t j = 0; j < m.targets.size(); ++j) {
@@ -147,6 +163,7 @@ std::optional<std::string> validate(const Config& config) {
     const auto& k = config.keys[i];
     const std::string at = "keys[" + (k.name.empty() ? std::to_string(i) : k.name) + "]";
     if (k.name.empty()) return at + ".name: must not be empty";
+    if (auto bad = check_name(k.name, at + ".name", 64)) return bad;
     if (k.key.size() < 8 || has_control_chars(k.key)) return at + ".key: must be at least 8 characters, without control characters";
     if (!key_names.insert(k.name).second) return at + ".name: duplicate key name \"" + k.name + "\"";
     if (!key_values.insert(k.key).second) return at + ".key: the same key is used by another entry";

@@ -33,6 +33,7 @@ std::string_view to_string(errc e) noexcept {
     case errc::invalid_key: return "invalid API key";
     case errc::model_not_allowed: return "model not allowed for this key";
     case errc::unknown_model: return "unknown model";
+    case errc::model_not_supported: return "no target of this model supports the request";
     case errc::not_found: return "not found";
     case errc::method_not_allowed: return "method not allowed";
     case errc::upstream_connect: return "could not connect to the provider";

@@ -23,6 +23,7 @@ Shape shape_of(const Error& e) {
     case errc::invalid_key: return {401, "authentication_error", "invalid_api_key"};
     case errc::model_not_allowed: return {403, "permission_error", "model_not_allowed"};
     case errc::unknown_model: return {404, "invalid_request_error", "model_not_found"};
+    case errc::model_not_supported: return {400, "invalid_request_error", "model_not_supported"};
     case errc::not_found: return {404, "invalid_request_error", "not_found"};
     case errc::method_not_allowed: return {405, "invalid_request_error", "method_not_allowed"};
     case errc::upstream_connect: return {502, "upstream_error", "upstream_connect_failed"};

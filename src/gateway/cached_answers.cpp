@@ -102,7 +102,13 @@ asio::awaitable<void> Gateway::Impl::fetch(std::shared_ptr<cache::Flight> f, Cha
   } catch (const std::exception& e) {
     failed = make_error(errc::internal, std::string("response cache fetch: ") + e.what());
   }
-  if (failed) f->fail(*failed);
+  if (failed) {
+    f->fail(*failed);
+    if (failed->billed_prompt_tokens > 0 && !used.reported) {  // whole answers: the provider had the request
+      used.prompt_tokens = std::max(used.prompt_tokens, failed->billed_prompt_tokens);
+      cost = std::max(cost, failed->billed_usd);
+    }
+  }
   if (request.admission) request.admission->finish(used, cost);
   const int status = !failed ? 200 : failed->code == errc::cancelled ? 499 : error::http_status_of(*failed);
   record(request, plan.route, failed && provider.empty() ? std::string_view(failed->provider) : std::string_view(provider), target_model, status,
@@ -121,7 +127,9 @@ asio::awaitable<result<ChatResponse>> Gateway::Impl::answer_cached(ChatRequest& 
                                                                    Clock::time_point started) {
   co_await from_shared(plan);
   for (;;) {
-    if (auto entry = cache.find(plan)) {
+    auto entry = cache.find(plan);
+    if (!entry) entry = cache.find_other_shape(plan, false);  // a native stream stored: its whole answer
+    if (entry) {
       if (auto body = cache::whole_body(*entry)) {
         account_hit(request, plan, *entry, false, started);
         ChatResponse out{std::move(*body), entry->provider, entry->model};
@@ -186,7 +194,9 @@ asio::awaitable<result<ChatStream>> Gateway::Impl::stream_cached(ChatRequest& re
   std::shared_ptr<cache::Flight> flight;
   co_await from_shared(plan);
   for (;;) {
-    if (auto entry = cache.find(plan)) {
+    auto entry = cache.find(plan);
+    if (!entry) entry = cache.find_other_shape(plan, true);  // a native whole answer stored: its events
+    if (entry) {
       account_hit(request, plan, *entry, true, started);
       ChatStream out(cache::entry_reader(entry, include_usage), entry->provider, entry->model);
       out.set_native(entry->native);
@@ -210,10 +220,10 @@ asio::awaitable<result<ChatStream>> Gateway::Impl::stream_cached(ChatRequest& re
            Usage{}, 0, Clock::now() - started, std::chrono::duration<double, std::milli>(Clock::now() - started).count(), failed,
            Clock::now() - waited_from, CacheStatus::coalesced, saved);
     if (failed) co_return *failed;
-    auto entry = std::make_shared<cache::CachedEntry>();
-    entry->body = flight->whole().body;
-    entry->usage = flight->usage();
-    ChatStream out(cache::entry_reader(std::move(entry), include_usage), flight->provider(), flight->model(),
+    auto whole = std::make_shared<cache::CachedEntry>();
+    whole->body = flight->whole().body;
+    whole->usage = flight->usage();
+    ChatStream out(cache::entry_reader(std::move(whole), include_usage), flight->provider(), flight->model(),
                    std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - waited_from));
     out.set_cache(CacheStatus::coalesced);
     co_return out;

@@ -89,7 +89,28 @@ asio::awaitable<result<ChatResponse>> Gateway::embeddings(ChatRequest request) {
   return impl_->answer(std::move(request), routing::Operation::embeddings);
 }
 
+// A count is a request against the key's limits: it gets a ledger row like any other (no tokens, no cost).
 asio::awaitable<result<std::string>> Gateway::count_tokens(ChatRequest request) {
+  const auto started = std::chrono::steady_clock::now();
+  ChatRequest who{boost::json::object(), std::nullopt, request.request_id, request.key};
+  std::string route;
+  if (request.native) {
+    if (const auto* m = request.native->body.if_contains("model"); m && m->is_string()) route = std::string(m->as_string().subview(0, kMaxModelName));
+  }
+  std::string provider;
+  auto counted = co_await impl_->count_tokens(std::move(request), who.key, provider);
+  const auto took = std::chrono::steady_clock::now() - started;
+  if (counted) {
+    impl_->record(who, route, provider, {}, 200, false, {}, 0, took, 0, nullptr);
+  } else {
+    const Error& e = counted.error();
+    impl_->record(who, route, e.provider.empty() ? std::string_view(provider) : std::string_view(e.provider), {},
+                  error::http_status_of(e), false, {}, 0, took, 0, &e);
+  }
+  co_return counted;
+}
+
+asio::awaitable<result<std::string>> Gateway::Impl::count_tokens(ChatRequest request, const auth::KeyEntry*& key_out, std::string& provider) {
   if (!request.native || request.native->api != NativeApi::anthropic_messages) {
     co_return make_error(errc::invalid_request, "count_tokens takes an Anthropic Messages request");
   }
@@ -97,17 +118,19 @@ asio::awaitable<result<std::string>> Gateway::count_tokens(ChatRequest request) 
   if (!model || !model->is_string() || model->as_string().empty()) co_return make_error(errc::invalid_request, "'model' is required and must be a string");
   const std::string name(model->as_string());
   const auth::KeyEntry* key = request.key;
-  const auto gen = impl_->gen_of(key).shared_from_this();
+  const auto gen = gen_of(key).shared_from_this();
   if (!key && request.api_key) {
     auto k = gen->keys.authenticate(*request.api_key);
     if (!k) co_return k.error();
     key = *k;
+    key_out = key;
   }
   if (key && !auth::KeyStore::allows(*key, name)) co_return make_error(errc::model_not_allowed, "this key may not use the model '" + name + "'");
   auto plan = gen->resolver.resolve(name);
   if (!plan) co_return plan.error();
   for (const auto& t : plan->targets()) {
     if (gen->config.providers[t.provider].type != ProviderType::anthropic) continue;
+    provider = gen->config.providers[t.provider].name;
     co_return co_await gen->clients[t.provider]->count_tokens(
         providers::ChatCall{request.body, t.model, request.request_id, Millis(0), request.native.get()});
   }
@@ -144,17 +167,25 @@ asio::awaitable<result<ChatResponse>> Gateway::Impl::answer(ChatRequest request,
     record(request, prepared.model, answer->provider, answer->model, 200, false, answer->usage, answer->cost_usd, took, 0, nullptr,
                   answer->upstream_time, cached.status);
   } else {
-    if (request.admission) request.admission->finish(Usage{}, 0);
     const Error e = answer.error();
-    record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, {}, 0, took, 0, &e);
+    Usage billed;  // a client that left after the provider had the request: its prompt is billed
+    billed.prompt_tokens = e.billed_prompt_tokens;
+    if (request.admission) request.admission->finish(billed, e.billed_usd);
+    record(request, prepared.model, e.provider, {}, error::http_status_of(e), false, billed, e.billed_usd, took, 0, &e);
   }
   co_return answer;
 }
 
 
-asio::awaitable<std::vector<UsageTotals>> Gateway::usage(std::int64_t from_ms, std::int64_t to_ms, std::string group_by, std::string key) {
+asio::awaitable<result<std::vector<UsageTotals>>> Gateway::usage(std::int64_t from_ms, std::int64_t to_ms, std::string group_by, std::string key) {
   const auto group = ledger::parse_group_by(group_by).value_or(ledger::GroupBy::key);
-  co_return co_await impl_->ledger.totals(from_ms, to_ms, group, std::move(key));
+  auto rows = co_await impl_->ledger.totals(from_ms, to_ms, group, std::move(key));
+  if (!rows) {
+    Error e = make_error(errc::overloaded, "too many usage queries are running; retry shortly");
+    e.retry_after = "1";
+    co_return e;
+  }
+  co_return std::move(*rows);
 }
 
 boost::json::object Gateway::key_status(const auth::KeyEntry& key) const {
@@ -164,7 +195,18 @@ boost::json::object Gateway::key_status(const auth::KeyEntry& key) const {
   return out;
 }
 
+// Requests refused by a key's limits or budget are counted (switchyard_limit_rejections_total)
+// and sampled into the ledger: at most one row a second per key, so a client
+// hammering past its limit cannot fill the ledger's queue and push out real rows.
 void Gateway::record_refused(const ChatRequest& request, std::string_view route, const Error& e) {
+  const std::int64_t second = Impl::now_ms() / 1000;
+  auto& last = impl_->refused_rows[request.key ? request.key->name : std::string()];
+  ++impl_->refused_total;
+  if (last == second) {
+    ++impl_->refused_unrecorded;
+    return;
+  }
+  last = second;
   impl_->record(request, route, {}, {}, error::http_status_of(e), false, {}, 0, {}, 0, &e);
 }
 
@@ -311,6 +353,11 @@ std::string Gateway::metrics_text() const {
   out.sample("switchyard_ledger_rows_total", {}, static_cast<double>(impl_->ledger.written()));
   out.help("switchyard_ledger_dropped_total", "counter", "Usage ledger rows dropped because the writer fell behind (the requests were served).");
   out.sample("switchyard_ledger_dropped_total", {}, static_cast<double>(impl_->ledger.dropped()));
+  out.help("switchyard_refused_requests_total", "counter", "Requests refused by a key's limits or budget (the ledger keeps one row a second per key of them).");
+  out.sample("switchyard_refused_requests_total", {{"ledger", "row"}}, static_cast<double>(impl_->refused_total - impl_->refused_unrecorded));
+  out.sample("switchyard_refused_requests_total", {{"ledger", "sampled_out"}}, static_cast<double>(impl_->refused_unrecorded));
+  out.help("switchyard_usage_queries_refused_total", "counter", "Usage queries answered 503 because too many were waiting already.");
+  out.sample("switchyard_usage_queries_refused_total", {}, static_cast<double>(impl_->ledger.queries_refused()));
   out.help("switchyard_gateway_overhead_seconds", "histogram", "Time inside the gateway per request, excluding the wait on the provider.");
   out.histogram("switchyard_gateway_overhead_seconds", {}, impl_->overhead);
   out.help("switchyard_pool_connections", "gauge", "Upstream connections by state.");

@@ -20,6 +20,7 @@
 #include "observability/prometheus.hpp"
 #include "providers/connector_registry.hpp"
 #include "providers/embeddings.hpp"
+#include "providers/server_tools.hpp"
 #include "error/error_response.hpp"
 #include "routing/route_resolver.hpp"
 #include "routing/router.hpp"
@@ -42,6 +43,7 @@ struct Generation : std::enable_shared_from_this<Generation> {
              routing::Router::SharedQuota quotas = {})
       : config(std::move(cfg)), keys(config.keys, this), resolver(config), clients(make_clients(ex, config, registry, previous)),
         router(ex, config, clients, previous ? &previous->router : nullptr), governor(config.keys) {
+    governor.set_pricer([this](std::string_view model) { return resolver.priciest(model); });
     if (previous) governor.adopt(previous->governor);
     if (quotas) router.set_shared_quota(std::move(quotas));
   }
@@ -75,6 +77,7 @@ struct Gateway::Impl {
     if (state.backend == StateBackend::redis) {
       redis = std::make_unique<state::RedisClient>(ex, std::get<state::RedisEndpoint>(state::parse_redis_url(state.redis_url)));
       shared = std::make_unique<governance::SharedLimiter>(*redis, state.key_prefix, state.redis_timeout);
+      redis->start_health_checks(state.health_check_interval, state.health_check_interval);
       std::random_device random;
       for (int i = 0; i < 4; ++i) replica_id += std::to_string(random() % 10000) + (i < 3 ? "-" : "");
     }
@@ -100,7 +103,9 @@ struct Gateway::Impl {
     gen->governor.restore([this](governance::Ms from, governance::Ms to) {
       std::map<std::string, governance::Governor::KeyUsage> out;
       for (const auto& t : ledger.totals_now(from, to, ledger::GroupBy::key, {})) {
-        out[t.group] = governance::Governor::KeyUsage{t.requests, static_cast<std::uint64_t>(t.prompt_tokens + t.completion_tokens), t.cost_usd};
+        // Refused requests took nothing from the windows: an exact window does not count them.
+        out[t.group] = governance::Governor::KeyUsage{t.requests - std::min(t.refused, t.requests),
+                                                      static_cast<std::uint64_t>(t.prompt_tokens + t.completion_tokens), t.cost_usd};
       }
       return out;
     });
@@ -227,6 +232,8 @@ struct Gateway::Impl {
     auto plan = g.resolver.resolve(out.model);
     if (!plan) return plan.error();
     out.plan = *plan;
+    if (auto unpriced = unpriced_for_budget(g, request.key, out.plan)) return std::move(*unpriced);
+    if (auto refused = server_tools_refused(g, request, out.plan)) return std::move(*refused);
     if (!request.admitted && !shared) {  // an embedder's call: the same limits and budgets as over HTTP (shared: admit_embedded)
       auto admission = g.governor.admit(request.key, request.body);
       if (admission.refused) return std::move(*admission.refused);
@@ -236,9 +243,41 @@ struct Gateway::Impl {
     return {};
   }
 
+  // A key with a budget may not use a "provider/model" (or default-provider) name whose
+  // model no route prices: its answers would cost $0 and never reach the budget.
+  static std::optional<Error> unpriced_for_budget(const Generation& g, const auth::KeyEntry* key, const routing::RoutePlan& plan) {
+    if (!key || plan.route_config || key->index >= g.config.keys.size() || !g.config.keys[key->index].budget) return std::nullopt;
+    for (const auto& t : plan.targets()) {
+      if (t.priced()) continue;
+      return make_error(errc::model_not_allowed,
+                        "the key '" + key->name + "' has a budget, and the model '" + std::string(plan.route) +
+                            "' has no price in the gateway's configuration (no route lists it with input_price/output_price): "
+                            "use a configured model, or ask the operator to price this one");
+    }
+    return std::nullopt;
+  }
+
+  // `server_tools = false` on the route or the key: a request for a tool the provider runs
+  // (and bills beyond tokens) is refused before it goes anywhere.
+  static std::optional<Error> server_tools_refused(const Generation& g, const ChatRequest& request, const routing::RoutePlan& plan) {
+    const bool route_allows = !plan.route_config || plan.route_config->server_tools;
+    const KeyConfig* key = request.key && request.key->index < g.config.keys.size() ? &g.config.keys[request.key->index] : nullptr;
+    const bool key_allows = !key || key->server_tools;
+    if (route_allows && key_allows) return std::nullopt;
+    const auto tool = providers::server_tool_in(request.native ? request.native->body : request.body);
+    if (tool.empty()) return std::nullopt;
+    return make_error(errc::invalid_request, "the tool '" + tool + "' runs at the provider and is not allowed " +
+                                                 (route_allows ? "for the key '" + key->name + "'" : "on the model '" + std::string(plan.route) + "'") +
+                                                 " (server_tools = false); use function tools, run by the client");
+  }
+
   // An embedder's request with the shared counters: admitted through Redis (prepare() admits it otherwise).
   asio::awaitable<result<void>> admit_embedded(ChatRequest& request);
   asio::awaitable<Admission> admit_shared(const auth::KeyEntry* key, const boost::json::object& body);
+
+  // Anthropic's token count (Gateway::count_tokens records its ledger row); `key_out`: the key an
+  // embedder's api_key named, `provider`: the provider asked (none: estimated here).
+  asio::awaitable<result<std::string>> count_tokens(ChatRequest request, const auth::KeyEntry*& key_out, std::string& provider);
 
   // A whole (non-streamed) answer: chat or embeddings, admitted, routed and accounted.
   asio::awaitable<result<ChatResponse>> answer(ChatRequest request, routing::Operation op);
@@ -271,6 +310,9 @@ struct Gateway::Impl {
   std::unique_ptr<governance::SharedLimiter> shared;
   std::string replica_id;  // names this replica's concurrency slots in Redis
   std::uint64_t slot_seq = 0, state_fallbacks = 0, state_denied = 0;
+  // Refused requests' ledger rows: the second each key's last one was written (keys are configured: bounded).
+  std::unordered_map<std::string, std::int64_t> refused_rows;
+  std::uint64_t refused_total = 0, refused_unrecorded = 0;
   ledger::UsageLedger ledger;  // its writer thread stops (and writes what is queued) before the members above go
   // Answers stored and in flight (holds no thread, no reference to the ledger).
   cache::ResponseCache cache;

@@ -58,6 +58,38 @@ class SharedTicket final : public AdmissionTicket {
   bool finished_ = false;
 };
 
+// A request admitted by this replica's own counters because Redis did not answer:
+// when it ends, its tokens and spend still go to the shared counters (queued, and
+// kept until Redis is back if it is still away), so the other replicas see them.
+class FallbackTicket final : public AdmissionTicket {
+ public:
+  FallbackTicket(std::shared_ptr<AdmissionTicket> local, governance::SharedLimiter& shared, std::string subject, LimitsConfig limits,
+                 std::optional<BudgetConfig> budget)
+      : local_(std::move(local)), shared_(shared), subject_(std::move(subject)), limits_(limits), budget_(budget) {
+    limits_.concurrent = 0;  // no slot was taken in Redis
+  }
+  ~FallbackTicket() override { finish(Usage{}, 0); }
+  void finish(const Usage& used, double cost_usd) noexcept override {
+    if (finished_) return;
+    finished_ = true;
+    if (local_) local_->finish(used, cost_usd);
+    const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total()));
+    if (tokens == 0 && !(budget_ && cost_usd > 0)) return;
+    try {
+      shared_.finish_soon(subject_, limits_, 0, tokens, std::string(), budget_, cost_usd);  // 0 reserved: the tokens are taken
+    } catch (...) {
+    }
+  }
+
+ private:
+  std::shared_ptr<AdmissionTicket> local_;
+  governance::SharedLimiter& shared_;
+  std::string subject_;
+  LimitsConfig limits_;
+  std::optional<BudgetConfig> budget_;
+  bool finished_ = false;
+};
+
 }  // namespace
 
 bool Gateway::shares_state() const noexcept { return impl_->shared != nullptr; }
@@ -80,6 +112,9 @@ asio::awaitable<Admission> Gateway::Impl::admit_shared(const auth::KeyEntry* key
   auto verdict = co_await impl.shared->admit(subject, *limits, reserved, slot, governance::wall_now_ms(), budget);
   if (!verdict) {
     ++impl.state_fallbacks;
+    // The script may still run when Redis resumes (it was sent): its slot is given back
+    // right after it (same connection, in order), not left to expire in slot_ttl.
+    if (limits->concurrent) impl.shared->finish_soon(subject, *limits, 0, 0, slot);
     if (impl.state.deny_on_redis_error) {
       ++impl.state_denied;
       local.ticket->finish(Usage{}, 0);
@@ -88,7 +123,9 @@ asio::awaitable<Admission> Gateway::Impl::admit_shared(const auth::KeyEntry* key
                                                        std::to_string(impl.state.redis_timeout.count()) + " ms; try again");
       local.refused->retry_after = "1";
     }
-    co_return local;  // on_redis_error = "local": this replica's own counters decided
+    // on_redis_error = "local": this replica's own counters decided; what it uses still reaches Redis.
+    local.ticket = std::make_shared<FallbackTicket>(std::move(local.ticket), *impl.shared, subject, *limits, budget);
+    co_return local;
   }
   set_status(local, verdict->windows);
   if (verdict->refused) {
@@ -125,6 +162,7 @@ asio::awaitable<result<std::function<void(std::uint64_t)>>> Gateway::Impl::share
     auto verdict = co_await shared->admit(subject, limits, tokens, slot, governance::wall_now_ms());
     if (!verdict) {  // Redis did not answer in time: this replica's own count of the quota decided
       ++state_fallbacks;
+      if (limits.concurrent) shared->finish_soon(subject, limits, 0, 0, slot);  // if the script still runs, its slot goes right after
       continue;
     }
     if (verdict->refused) {
@@ -142,7 +180,7 @@ asio::awaitable<result<std::function<void(std::uint64_t)>>> Gateway::Impl::share
 
 std::string Gateway::state_problem() const {
   const Impl& impl = *impl_;
-  if (!impl.redis || impl.redis->connected() || impl.redis->stats().commands == 0) return {};
+  if (!impl.redis || impl.redis->healthy() || impl.redis->stats().commands == 0) return {};
   return "the shared state (Redis) is unreachable, limits are counted per replica: " + impl.redis->last_error();
 }
 

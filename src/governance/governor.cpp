@@ -26,8 +26,8 @@ namespace {
 // A request's hold on its key: a concurrency slot and reserved tokens.
 class KeyTicket final : public AdmissionTicket {
  public:
-  KeyTicket(std::shared_ptr<Governor::KeyState> key, std::uint64_t reserved, Governor::Clock now)
-      : hold_(std::move(key)), key_(*hold_), reserved_(reserved), now_(std::move(now)) {}
+  KeyTicket(std::shared_ptr<Governor::KeyState> key, std::uint64_t reserved, double reserved_usd, Governor::Clock now)
+      : hold_(std::move(key)), key_(*hold_), reserved_(reserved), reserved_usd_(reserved_usd), now_(std::move(now)) {}
   ~KeyTicket() override { finish(Usage{}, 0); }
   void finish(const Usage& used, double cost_usd) noexcept override;
 
@@ -35,6 +35,7 @@ class KeyTicket final : public AdmissionTicket {
   std::shared_ptr<Governor::KeyState> hold_;  // a reload may retire the governor before this request ends
   Governor::KeyState& key_;
   std::uint64_t reserved_;
+  double reserved_usd_;  // the estimated cost held against the budget until the end
   Governor::Clock now_;
   bool finished_ = false;
 };
@@ -48,43 +49,77 @@ void KeyTicket::finish(const Usage& used, double cost_usd) noexcept {
   const Ms now = now_();
   const auto total = static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total()));
   key_.limiter.finish(reserved_, total, now);
-  if (key_.budget) key_.budget->spend(cost_usd, now);
+  if (key_.budget) {
+    key_.budget->release(reserved_usd_);
+    key_.budget->spend(cost_usd, now);
+  }
   key_.cost_usd += cost_usd;
   key_.tokens += used;
   if (used.completion_tokens > 0) key_.expected_output = 0.8 * key_.expected_output + 0.2 * static_cast<double>(used.completion_tokens);
 }
 
-std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t expected_output) {
-  std::size_t chars = 0;
-  auto text_of = [&](const boost::json::value& content) {
-    if (content.is_string()) chars += content.as_string().size();
-    if (!content.is_array()) return;
-    for (const auto& part : content.as_array()) {
-      const auto* text = part.is_object() ? part.as_object().if_contains("text") : nullptr;
-      if (text && text->is_string()) chars += text->as_string().size();
+namespace {
+constexpr std::size_t kInlineFileChars = 4'000;  // a data: URL (image, PDF): ~1,000 tokens, not its base64 length
+
+// Characters of every string under `v` (and of object keys: `keys`, for
+// schemas), but the small labels ("role", "type") that are not prompt text;
+// depth bounded like the parser's.
+std::size_t text_chars(const boost::json::value& v, bool keys, int depth = 0) {
+  if (depth > 64) return 0;
+  switch (v.kind()) {
+    case boost::json::kind::string: {
+      const auto& s = v.get_string();
+      return s.size() > kInlineFileChars && std::string_view(s).starts_with("data:") ? kInlineFileChars : s.size();
     }
-  };
-  if (const auto* msgs = body.if_contains("messages"); msgs && msgs->is_array()) {
-    for (const auto& m : msgs->as_array()) {
-      if (const auto* c = m.is_object() ? m.as_object().if_contains("content") : nullptr) text_of(*c);
+    case boost::json::kind::array: {
+      std::size_t n = 0;
+      for (const auto& item : v.get_array()) n += text_chars(item, keys, depth + 1);
+      return n;
     }
-  }
-  std::uint64_t output = expected_output;
-  if (const auto* input = body.if_contains("input"); input && !body.contains("messages")) {  // embeddings: input only, no output
-    output = 0;
-    if (input->is_string()) chars += input->as_string().size();
-    if (input->is_array()) {
-      for (const auto& item : input->as_array()) {
-        if (item.is_string()) chars += item.as_string().size();
-        else if (item.is_array()) chars += 4 * item.as_array().size();  // token ids
-        else chars += 4;  // one token id
+    case boost::json::kind::object: {
+      std::size_t n = 0;
+      for (const auto& [k, item] : v.get_object()) {
+        if ((k == "role" || k == "type") && item.is_string()) continue;
+        n += (keys ? k.size() : 0) + text_chars(item, keys, depth + 1);
       }
+      return n;
     }
+    default: return 0;
   }
-  for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+}
+}  // namespace
+
+std::uint64_t estimate_prompt_tokens(const boost::json::object& body) {
+  std::size_t chars = 0;
+  if (const auto* input = body.if_contains("input"); input && !body.contains("messages") && !body.contains("instructions") &&
+                                                      input->is_array() && !input->as_array().empty() && !input->as_array()[0].is_object()) {
+    for (const auto& item : input->as_array()) {  // embeddings: strings or token id arrays
+      if (item.is_string()) chars += item.as_string().size();
+      else if (item.is_array()) chars += 4 * item.as_array().size();
+      else chars += 4;  // one token id
+    }
+    return chars / 4;
+  }
+  for (const char* k : {"messages", "system", "instructions", "input"}) {
+    if (const auto* v = body.if_contains(k)) chars += text_chars(*v, false);
+  }
+  for (const char* k : {"tools", "functions", "response_format", "tool_choice"}) {
+    if (const auto* v = body.if_contains(k)) chars += text_chars(*v, true);
+  }
+  return chars / 4;
+}
+
+std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t expected_output) {
+  std::uint64_t output = expected_output;
+  if (body.contains("input") && !body.contains("messages") && !body.contains("instructions")) {
+    const auto& input = body.at("input");
+    const bool embeddings = input.is_string() || (input.is_array() && (input.as_array().empty() || !input.as_array()[0].is_object()));
+    if (embeddings && !body.contains("max_output_tokens")) output = 0;  // embeddings: input only, no output
+  }
+  for (const char* k : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
     if (const auto* v = body.if_contains(k); v && v->is_int64() && v->as_int64() > 0) output = static_cast<std::uint64_t>(v->as_int64());
   }
-  return chars / 4 + output;
+  return estimate_prompt_tokens(body) + output;
 }
 
 Governor::Governor(const std::vector<KeyConfig>& keys, Clock now) : keys_(keys), now_(std::move(now)) {
@@ -145,18 +180,37 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
   if (!k.limiter.limited() && !k.budget) return out;
   const Ms now = now_();
   if (k.budget && k.budget->exhausted(now)) {
-    out.refused = budget_refusal(*key, k.budget->spent(now));
+    const double spent = k.budget->spent(now);
+    out.refused = budget_refusal(*key, spent);
+    if (spent < k.budget->config().usd) {  // room left, but held by requests in flight: it frees as they end
+      out.refused->message = "key '" + k.config.name + "': budget of $" + std::to_string(k.budget->config().usd) + " per " +
+                             std::string(to_string(k.budget->config().period)) + ": $" + std::to_string(spent) +
+                             " spent and requests in flight may cost $" + std::to_string(k.budget->reserved()) + " more; retry when they end";
+      out.refused->retry_after = "1";
+    }
   } else {
     const std::uint64_t reserved = k.limiter.limits_tokens() ? estimate_tokens(body, static_cast<std::uint64_t>(k.expected_output)) : 0;
     if (auto refusal = k.limiter.admit(reserved, now)) {
       out.refused = this->refusal(*key, *refusal);
     } else {
-      out.ticket = std::make_shared<KeyTicket>(states_[key->index], reserved, now_);
+      const double reserved_usd = k.budget ? estimated_cost(k, body) : 0;
+      if (k.budget) k.budget->reserve(reserved_usd);
+      out.ticket = std::make_shared<KeyTicket>(states_[key->index], reserved, reserved_usd, now_);
     }
   }
   out.requests = status_of(k.limiter.requests(now));
   out.tokens = status_of(k.limiter.tokens(now));
   return out;
+}
+
+double Governor::estimated_cost(const KeyState& k, const boost::json::object& body) const {
+  if (!pricer_) return 0;
+  const auto* model = body.if_contains("model");
+  const TargetConfig* p = model && model->is_string() ? pricer_(model->as_string()) : nullptr;
+  if (!p) return 0;
+  const auto prompt = static_cast<double>(estimate_prompt_tokens(body));
+  const auto output = static_cast<double>(estimate_tokens(body, static_cast<std::uint64_t>(k.expected_output))) - prompt;
+  return (prompt * p->input_price + std::max(0.0, output) * p->output_price) / 1e6;
 }
 
 std::uint64_t Governor::reservation(const auth::KeyEntry& key, const boost::json::object& body) const {
@@ -201,11 +255,21 @@ void Governor::restore(const Totals& totals) {
   bool any = false;
   for (const auto& k : states_) any = any || k->limiter.limited() || k->budget;
   if (!any) return;
-  for (const Ms window : {Ms{60'000}, Ms{3'600'000}, Ms{86'400'000}}) {
-    const auto used = totals(now - window, now);
+  // The minute's bucket: what the last minute used. The hour's and day's windows: slot by
+  // slot, when it was used, as they would have counted it without the restart (what was
+  // used 50 minutes ago leaves the hour's window in 10 minutes, not in an hour).
+  auto preload = [&](Ms window, Ms from, Ms to) {
+    const auto used = totals(from, to);
     for (auto& k : states_) {
-      if (auto it = used.find(k->config.name); it != used.end()) k->limiter.preload(window, it->second.requests, it->second.tokens, now);
+      auto it = used.find(k->config.name);
+      if (it != used.end()) k->limiter.preload(window, KeyLimiter::Used{it->second.requests, it->second.tokens}, from, now);
     }
+  };
+  preload(60'000, now - 60'000, now + 1);
+  for (const Ms window : {Ms{3'600'000}, Ms{86'400'000}}) {
+    const Ms slot = window / SlidingWindow::kSlots;
+    const Ms newest = now / slot;
+    for (Ms i = newest - SlidingWindow::kSlots + 1; i <= newest; ++i) preload(window, i * slot, i == newest ? now + 1 : (i + 1) * slot);
   }
   std::map<BudgetPeriod, std::map<std::string, KeyUsage>> by_period;
   for (auto& k : states_) {

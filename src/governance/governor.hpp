@@ -27,9 +27,15 @@ struct KeyEntry;
 
 namespace switchyard::governance {
 
-// A request's token estimate: prompt characters / 4, plus max_tokens (or
-// max_completion_tokens), or `expected_output` when it sets neither. An
-// embeddings request (`input`, no `messages`) is its input alone.
+// A request's prompt estimate, ~4 characters a token over everything the
+// provider reads as prompt: every text of the messages (parts, tool calls and
+// results), system, instructions, tools and functions (names, descriptions,
+// schemas), response_format, Responses `input`; an inline image or file (a
+// data: URL) counts about 1,000 tokens whatever its size. An embeddings
+// request (`input`, no `messages`) is its input.
+std::uint64_t estimate_prompt_tokens(const boost::json::object& body);
+// The prompt estimate plus max_tokens (or max_completion_tokens /
+// max_output_tokens), or `expected_output` when it sets neither (embeddings: 0).
 std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t expected_output);
 
 class Governor {
@@ -40,6 +46,11 @@ class Governor {
   ~Governor();
   Governor(const Governor&) = delete;
   Governor& operator=(const Governor&) = delete;
+
+  // The prices a request for `model` may be charged at (the priciest target of
+  // its route), for reserving its estimated cost against a budget; null: unpriced.
+  using Pricer = std::function<const TargetConfig*(std::string_view model)>;
+  void set_pricer(Pricer pricer) { pricer_ = std::move(pricer); }
 
   // Admission for one request (null key: a trusted in-process caller, not governed).
   Admission admit(const auth::KeyEntry* key, const boost::json::object& body);
@@ -84,8 +95,11 @@ class Governor {
   struct KeyState;
 
  private:
+  double estimated_cost(const KeyState& k, const boost::json::object& body) const;
+
   const std::vector<KeyConfig>& keys_;
   Clock now_;
+  Pricer pricer_;
   std::vector<std::shared_ptr<KeyState>> states_;  // by KeyEntry::index
 };
 

@@ -64,11 +64,13 @@ void KeyLimiter::finish(std::uint64_t reserved, std::uint64_t used, Ms now) {
   }
 }
 
-void KeyLimiter::preload(Ms window_ms, std::uint64_t requests, std::uint64_t tokens, Ms now) {
+void KeyLimiter::preload(Ms window_ms, Used used, Ms at, Ms now) {
   for (auto& w : windows_) {
     if (w.window != window_ms) continue;
-    const double cost = static_cast<double>(w.counts_tokens ? tokens : requests);
-    if (cost > 0) std::visit([&](auto& counter) { counter.take(cost, now); }, w.counter);
+    const auto cost = static_cast<double>(w.counts_tokens ? used.tokens : used.requests);
+    if (cost <= 0) continue;
+    if (auto* bucket = std::get_if<TokenBucket>(&w.counter)) bucket->preload(cost, now);
+    else std::get<SlidingWindow>(w.counter).preload(cost, at, now);
   }
 }
 

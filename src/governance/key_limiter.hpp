@@ -44,9 +44,13 @@ class KeyLimiter {
   // Every window by its config name ("requests_per_minute", ...).
   std::vector<std::pair<std::string, WindowStatus>> windows(Ms now);
   std::uint32_t in_flight() const noexcept { return in_flight_; }
-  // Counts what the ledger says was used before a restart: `requests` and
-  // `tokens` over the last `window_ms`, into the windows of that length.
-  void preload(Ms window_ms, std::uint64_t requests, std::uint64_t tokens, Ms now);
+  // Counts what the ledger says was used before a restart, `at` (the start of
+  // the time range it was used in), into the windows of length `window_ms`
+  // (the per-minute bucket takes it now, at most its capacity).
+  struct Used {
+    std::uint64_t requests = 0, tokens = 0;
+  };
+  void preload(Ms window_ms, Used used, Ms at, Ms now);
   // A reloaded configuration changed the limits: what `old` counted in each
   // window is counted again in this one's window of the same length and kind
   // (the new limit applies to what was already used). In-flight slots stay

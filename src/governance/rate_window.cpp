@@ -22,7 +22,13 @@ void TokenBucket::refill(Ms now) {
 std::optional<Ms> TokenBucket::wait_for(double cost, Ms now) {
   refill(now);
   if (cost <= tokens_) return std::nullopt;
-  return static_cast<Ms>(std::ceil((cost - tokens_) / per_ms_));
+  const double window = capacity_ / per_ms_;
+  return static_cast<Ms>(std::ceil(std::min((cost - tokens_) / per_ms_, window)));
+}
+
+void TokenBucket::preload(double cost, Ms now) {
+  refill(now);
+  tokens_ = std::max(std::min(tokens_, 0.0), tokens_ - cost);
 }
 
 void TokenBucket::take(double cost, Ms now) {
@@ -45,59 +51,74 @@ Ms TokenBucket::reset_in(Ms now) {
   return tokens_ >= capacity_ ? 0 : static_cast<Ms>(std::ceil((capacity_ - tokens_) / per_ms_));
 }
 
-SlidingWindow::SlidingWindow(std::uint64_t limit, Ms window) : limit_(static_cast<double>(limit)), window_(window) {}
+SlidingWindow::SlidingWindow(std::uint64_t limit, Ms window)
+    : limit_(static_cast<double>(limit)), slot_(std::max<Ms>(1, window / kSlots)) {}
 
+// Moves the newest slot to now's, clearing the slots that left the window on the way.
 void SlidingWindow::roll(Ms now) {
-  const Ms index = now / window_;
-  if (index == index_) return;
-  previous_ = index == index_ + 1 ? current_ : 0;
-  current_ = 0;
-  index_ = index;
+  const Ms index = now / slot_;
+  if (index <= newest_) return;
+  if (index - newest_ >= kSlots) {
+    slots_.fill(0);
+  } else {
+    for (Ms i = newest_ + 1; i <= index; ++i) slots_[static_cast<std::size_t>(i % kSlots)] = 0;
+  }
+  newest_ = index;
 }
 
-double SlidingWindow::estimate(Ms now) const {
-  const double elapsed = static_cast<double>(now - index_ * window_) / static_cast<double>(window_);
-  return previous_ * (1.0 - elapsed) + current_;
+double SlidingWindow::count() const noexcept {
+  double n = 0;
+  for (const double v : slots_) n += v;
+  return n;
 }
 
 std::optional<Ms> SlidingWindow::wait_for(double cost, Ms now) {
   roll(now);
-  const double over = estimate(now) + cost - limit_;
-  if (over <= 1e-9) return std::nullopt;
-  const Ms into = now - index_ * window_;
-  // Within this bucket, the previous bucket's weight falls by previous_/window_ each ms.
-  if (previous_ > 0) {
-    const Ms t = static_cast<Ms>(std::ceil(over * static_cast<double>(window_) / previous_));
-    if (into + t <= window_) return t;
+  double counted = count();
+  if (counted + cost <= limit_ + 1e-9) return std::nullopt;
+  // The oldest slots leave first: slot i leaves when now reaches (i + kSlots) * slot_.
+  for (Ms i = newest_ - kSlots + 1; i <= newest_; ++i) {
+    counted -= slots_[static_cast<std::size_t>((i % kSlots + kSlots) % kSlots)];
+    if (counted + cost <= limit_ + 1e-9) return std::clamp<Ms>((i + kSlots) * slot_ - now, 1, kSlots * slot_);
   }
-  // After this bucket ends, it becomes the previous one, falling the same way.
-  const Ms to_end = window_ - into;
-  const double later_over = current_ + cost - limit_;
-  if (later_over <= 0 || current_ <= 0) return to_end;
-  return to_end + static_cast<Ms>(std::ceil(later_over * static_cast<double>(window_) / current_));
+  return kSlots * slot_;  // cost alone over the limit: see fits_ever
 }
 
 void SlidingWindow::take(double cost, Ms now) {
   roll(now);
-  current_ += cost;
+  slots_[static_cast<std::size_t>(newest_ % kSlots)] += cost;
 }
 
 void SlidingWindow::give_back(double cost, Ms now) {
   roll(now);
-  current_ = std::max(0.0, current_ - cost);
+  // From the newest slot back (a reservation was taken at most a request's duration ago).
+  for (Ms i = newest_; i > newest_ - kSlots && cost > 0; --i) {
+    double& v = slots_[static_cast<std::size_t>((i % kSlots + kSlots) % kSlots)];
+    const double back = std::min(v, cost);
+    v -= back;
+    cost -= back;
+  }
+}
+
+void SlidingWindow::preload(double cost, Ms at, Ms now) {
+  roll(now);
+  const Ms index = std::min(at, now) / slot_;
+  if (cost <= 0 || index <= newest_ - kSlots) return;  // already out of the window
+  slots_[static_cast<std::size_t>((index % kSlots + kSlots) % kSlots)] += cost;
 }
 
 std::uint64_t SlidingWindow::remaining(Ms now) {
   roll(now);
-  const double left = limit_ - std::ceil(estimate(now) - 1e-9);
+  const double left = limit_ - std::ceil(count() - 1e-9);
   return left <= 0 ? 0 : static_cast<std::uint64_t>(left);
 }
 
 Ms SlidingWindow::reset_in(Ms now) {
   roll(now);
-  const Ms to_end = window_ - (now - index_ * window_);
-  if (current_ > 0) return to_end + window_;
-  return previous_ > 0 ? to_end : 0;
+  for (Ms i = newest_; i > newest_ - kSlots; --i) {
+    if (slots_[static_cast<std::size_t>((i % kSlots + kSlots) % kSlots)] > 0) return (i + kSlots) * slot_ - now;
+  }
+  return 0;
 }
 
 }  // namespace switchyard::governance

@@ -12,6 +12,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 
 namespace switchyard::governance {
 
@@ -188,7 +189,28 @@ SharedLimiter::~SharedLimiter() { *alive_ = false; }
 
 SharedLimiter::SharedLimiter(state::RedisClient& redis, std::string prefix, std::chrono::milliseconds timeout, std::chrono::milliseconds slot_ttl)
     : redis_(redis), flush_timer_(redis.executor()), prefix_(std::move(prefix)), timeout_(timeout), slot_ttl_(slot_ttl), admit_sha_(sha1_hex(kAdmit)),
-      finish_sha_(sha1_hex(kFinish)) {}
+      finish_sha_(sha1_hex(kFinish)) {
+  // Loaded on every connection before anything else is sent on it: EVALSHA never meets an empty script cache.
+  redis_.add_connect_command({"SCRIPT", "LOAD", kAdmit});
+  redis_.add_connect_command({"SCRIPT", "LOAD", kFinish});
+  // Back after an outage: what could not be sent goes now.
+  redis_.on_connect([this, alive = alive_] {
+    if (!*alive || unsynced_.empty()) return;
+    for (auto& q : unsynced_) queued_.push_back(std::move(q));
+    unsynced_.clear();
+    asio::post(redis_.executor(), [this, alive] {
+      if (*alive) flush();
+    });
+  });
+}
+
+void SharedLimiter::keep_unsynced(Queued q) {
+  if (unsynced_.size() >= kMaxUnsynced) {
+    ++unsynced_dropped_;
+    return;
+  }
+  unsynced_.push_back(std::move(q));
+}
 
 std::vector<SharedLimiter::Window> SharedLimiter::windows_of(const LimitsConfig& l) {
   std::vector<Window> out;
@@ -209,17 +231,17 @@ std::vector<SharedLimiter::Window> SharedLimiter::windows_of(const LimitsConfig&
 }
 
 asio::awaitable<std::optional<state::RedisReply>> SharedLimiter::run(const std::string& script, const std::string& sha,
-                                                                     std::vector<std::string> keys, std::vector<std::string> args) {
+                                                                     std::vector<std::string> keys, std::vector<std::string> args, bool* sent) {
   std::vector<std::string> cmd{"EVALSHA", sha, std::to_string(keys.size())};
   cmd.insert(cmd.end(), keys.begin(), keys.end());
   cmd.insert(cmd.end(), args.begin(), args.end());
   auto alive = alive_;  // a finish left running in the background may outlive the limiter (its gateway destroyed)
-  auto reply = co_await redis_.command(cmd, timeout_);
+  auto reply = co_await redis_.command(cmd, timeout_, sent);
   if (!*alive) co_return std::nullopt;
   if (reply && reply->is_error() && reply->text.starts_with("NOSCRIPT")) {
     cmd[0] = "EVAL";  // Redis lost its script cache (a restart): EVAL runs it and caches it again
     cmd[1] = script;
-    reply = co_await redis_.command(std::move(cmd), timeout_);
+    reply = co_await redis_.command(std::move(cmd), timeout_, sent);
   }
   co_return reply;
 }
@@ -269,9 +291,18 @@ void SharedLimiter::flush() {
   const Ms now = governance::wall_now_ms();
   for (auto& q : queued) {
     // Started now and queued in hiredis' buffer in this turn of the reactor: they leave in one write.
-    asio::co_spawn(redis_.executor(), finish(std::move(q.subject), q.limits, q.reserved, q.used, std::move(q.slot), now, q.budget, q.cost_usd),
-                   asio::detached);
+    asio::co_spawn(redis_.executor(), send_one(std::move(q), now), asio::detached);
   }
+}
+
+asio::awaitable<void> SharedLimiter::send_one(Queued q, Ms now) {
+  std::vector<std::string> keys, args{std::to_string(now)};
+  if (!finish_block(keys, args, q.subject, q.limits, q.reserved, q.used, q.slot, now, q.budget, q.cost_usd)) co_return;
+  auto alive = alive_;
+  bool sent = false;
+  auto reply = co_await run(kFinish, finish_sha_, std::move(keys), std::move(args), &sent);
+  if (!*alive) co_return;
+  if (!reply && !sent) keep_unsynced(std::move(q));  // it never left: it did not run, so it goes again later
 }
 
 asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std::string subject, const LimitsConfig& limits,
@@ -306,12 +337,19 @@ asio::awaitable<std::optional<SharedLimiter::Verdict>> SharedLimiter::admit(std:
   const std::size_t count_at = args.size();
   args.push_back("0");
   std::size_t m = 0;
-  for (auto& q : queued_) {
-    m += finish_block(keys, args, q.subject, q.limits, q.reserved, q.used, std::move(q.slot), now, q.budget, q.cost_usd) ? 1 : 0;
-  }
+  auto riding = std::move(queued_);
   queued_.clear();
+  for (auto& q : riding) {
+    m += finish_block(keys, args, q.subject, q.limits, q.reserved, q.used, q.slot, now, q.budget, q.cost_usd) ? 1 : 0;
+  }
   args[count_at] = std::to_string(m);
-  auto reply = co_await run(kAdmit, admit_sha_, std::move(keys), std::move(args));
+  auto alive = alive_;
+  bool sent = false;
+  auto reply = co_await run(kAdmit, admit_sha_, std::move(keys), std::move(args), &sent);
+  if (!*alive) co_return std::nullopt;
+  if (!reply && !sent) {
+    for (auto& q : riding) keep_unsynced(std::move(q));  // the ends riding along never left either
+  }
   if (!reply || reply->type != state::RedisReply::Type::array || reply->elements.size() < 3) co_return std::nullopt;
   const auto& e = reply->elements;
   if (e[0].integer == 0) {

@@ -62,6 +62,13 @@ class SharedLimiter {
                    std::optional<BudgetConfig> budget = std::nullopt, double cost_usd = 0);
   // Sends what finish_soon() queued (admit() does, first).
   void flush();
+  // Ends that never reached Redis (no connection: they did not run) wait here,
+  // at most kMaxUnsynced (beyond: dropped and counted), and are sent again
+  // when the connection comes back, so spend made while Redis was away is
+  // not lost from the shared budget.
+  static constexpr std::size_t kMaxUnsynced = 10'000;
+  std::size_t unsynced() const noexcept { return unsynced_.size(); }
+  std::uint64_t unsynced_dropped() const noexcept { return unsynced_dropped_; }
 
  private:
   struct Window {
@@ -80,7 +87,7 @@ class SharedLimiter {
                     std::uint64_t reserved, std::uint64_t used, std::string slot_id, Ms now, const std::optional<BudgetConfig>& budget,
                     double cost_usd) const;
   boost::asio::awaitable<std::optional<state::RedisReply>> run(const std::string& script, const std::string& sha,
-                                                               std::vector<std::string> keys, std::vector<std::string> args);
+                                                               std::vector<std::string> keys, std::vector<std::string> args, bool* sent = nullptr);
 
   struct Queued {
     std::string subject;
@@ -91,8 +98,13 @@ class SharedLimiter {
     double cost_usd = 0;
   };
 
+  void keep_unsynced(Queued q);
+  boost::asio::awaitable<void> send_one(Queued q, Ms now);
+
   state::RedisClient& redis_;
   std::vector<Queued> queued_;
+  std::vector<Queued> unsynced_;
+  std::uint64_t unsynced_dropped_ = 0;
   boost::asio::steady_timer flush_timer_;
   bool flush_armed_ = false;
   std::chrono::milliseconds finish_delay_{2};

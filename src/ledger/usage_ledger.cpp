@@ -103,6 +103,19 @@ struct UsageLedger::Jobs {
   std::deque<std::function<void(sqlite3*)>> queue;
 };
 
+// The reader: its own connection to the file, its own thread and queue.
+struct UsageLedger::Reader {
+  sqlite3* db = nullptr;
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::function<void(sqlite3*)>> queue;
+  bool stop = false;
+  std::thread thread;
+  ~Reader() {
+    if (db) sqlite3_close(db);
+  }
+};
+
 UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config)
     : ex_(std::move(ex)), config_(config), db_(std::make_unique<Db>()), ring_(std::max<std::size_t>(config.queue_rows, 16)),
       jobs_(std::make_unique<Jobs>()) {
@@ -135,12 +148,77 @@ UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config)
     throw std::runtime_error(std::string("usage ledger: ") + sqlite3_errmsg(db_->db));
   }
   writer_ = std::thread([this] { writer_loop(); });
+  if (!config_.path.empty()) {
+    auto reader = std::make_unique<Reader>();
+    if (sqlite3_open_v2(path.c_str(), &reader->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(reader->db, 5'000);
+      reader_ = std::move(reader);
+      reader_->thread = std::thread([this] { reader_loop(); });
+    }  // else: queries run on the writer, as in memory
+  }
 }
 
 UsageLedger::~UsageLedger() {
+  if (reader_) {
+    {
+      std::lock_guard lock(reader_->mutex);
+      reader_->stop = true;
+    }
+    reader_->wake.notify_one();
+    if (reader_->thread.joinable()) reader_->thread.join();
+  }
   stopping_.store(true);
   jobs_->wake.notify_one();
   if (writer_.joinable()) writer_.join();
+}
+
+bool UsageLedger::submit_query(std::function<void(sqlite3*)> job) {
+  if (queued_queries_.fetch_add(1, std::memory_order_acq_rel) >= kMaxQueuedQueries) {
+    queued_queries_.fetch_sub(1, std::memory_order_acq_rel);
+    queries_refused_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  auto counted = [this, job = std::move(job)](sqlite3* db) {
+    job(db);
+    queued_queries_.fetch_sub(1, std::memory_order_acq_rel);
+  };
+  if (!reader_) {
+    {
+      std::lock_guard lock(jobs_->mutex);
+      jobs_->queue.push_back(std::move(counted));
+    }
+    jobs_->wake.notify_one();
+    return true;
+  }
+  // Read-your-writes: the query waits (at most 2 s) until the rows recorded before it are committed.
+  const auto upto = tail_.load(std::memory_order_acquire);
+  {
+    std::lock_guard lock(reader_->mutex);
+    reader_->queue.push_back([this, upto, counted = std::move(counted)](sqlite3* db) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (committed_.load(std::memory_order_acquire) < upto && std::chrono::steady_clock::now() < deadline) {
+        jobs_->wake.notify_one();  // the writer drains now rather than after its idle pause
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      counted(db);
+    });
+  }
+  reader_->wake.notify_one();
+  return true;
+}
+
+void UsageLedger::reader_loop() {
+  for (;;) {
+    std::function<void(sqlite3*)> job;
+    {
+      std::unique_lock lock(reader_->mutex);
+      reader_->wake.wait(lock, [&] { return reader_->stop || !reader_->queue.empty(); });
+      if (reader_->queue.empty()) return;  // stopping, nothing left
+      job = std::move(reader_->queue.front());
+      reader_->queue.pop_front();
+    }
+    job(reader_->db);
+  }
 }
 
 bool UsageLedger::record(const UsageRow& r) noexcept {
@@ -212,6 +290,7 @@ std::size_t UsageLedger::drain() {
   }
   sqlite3_exec(db_->db, "COMMIT", nullptr, nullptr, nullptr);
   written_.fetch_add(tail - head, std::memory_order_relaxed);
+  committed_.store(tail, std::memory_order_release);
   return static_cast<std::size_t>(tail - head);
 }
 
@@ -223,26 +302,31 @@ void UsageLedger::run_jobs() {
   }
   if (jobs.empty()) return;
   drain();  // rows recorded before a job was queued are in the ring now: a job sees them
-  for (auto& job : jobs) job(db_->db);
+  prune_if_due();
+  for (auto& job : jobs) {
+    job(db_->db);
+    drain();  // rows that came during the job: not held back by the next one
+  }
+}
+
+// Pruned once rows are being written (so at startup with an old file too), then hourly.
+void UsageLedger::prune_if_due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (config_.retention_days <= 0 || written_.load(std::memory_order_relaxed) == 0 || !prune_.due(now)) return;
+  prune_.done(now);
+  const auto cutoff = governance::wall_now_ms() - static_cast<Ms>(config_.retention_days) * 86'400'000;
+  sqlite3_exec(db_->db, ("DELETE FROM usage WHERE time_ms < " + std::to_string(cutoff)).c_str(), nullptr, nullptr, nullptr);
 }
 
 void UsageLedger::writer_loop() {
-  auto last_prune = std::chrono::steady_clock::time_point{};
   auto last_cap = std::chrono::steady_clock::time_point{};
   auto pause = std::chrono::milliseconds(10);
   for (;;) {
     const bool stop = stopping_.load();
     const auto rows = drain();
+    prune_if_due();  // before any query job: a query after the first rows sees them pruned
     run_jobs();
     if (stop) break;
-    // Pruned once rows are being written (so at startup with an old file too), then hourly.
-    if (written_.load(std::memory_order_relaxed) > 0 && std::chrono::steady_clock::now() - last_prune > std::chrono::hours(1) &&
-        config_.retention_days > 0) {
-      last_prune = std::chrono::steady_clock::now();
-      const auto now = governance::wall_now_ms();
-      const auto cutoff = now - static_cast<Ms>(config_.retention_days) * 86'400'000;
-      sqlite3_exec(db_->db, ("DELETE FROM usage WHERE time_ms < " + std::to_string(cutoff)).c_str(), nullptr, nullptr, nullptr);
-    }
     // In memory only, the table keeps its newest memory_rows rows: without a
     // file, every row would stay in RAM for the whole retention period.
     if (config_.path.empty() && std::chrono::steady_clock::now() - last_cap > std::chrono::seconds(1)) {
@@ -264,7 +348,8 @@ std::vector<UsageTotals> query_totals(sqlite3* db, Ms from, Ms to, GroupBy group
   std::vector<UsageTotals> out;
   const std::string sql = std::string("SELECT ") + group_column(group) +
                           ", COUNT(*), SUM(status >= 400), SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens),"
-                          " SUM(reasoning_tokens), SUM(cost_usd), SUM(cache IN ('hit', 'coalesced')), TOTAL(saved_usd) FROM usage WHERE time_ms >= ?1 AND time_ms < ?2" +
+                          " SUM(reasoning_tokens), SUM(cost_usd), SUM(cache IN ('hit', 'coalesced')), TOTAL(saved_usd),"
+                          " SUM(error IN ('rate_limit_exceeded', 'budget_exceeded')) FROM usage WHERE time_ms >= ?1 AND time_ms < ?2" +
                           (key_filter.empty() ? "" : " AND key = ?3") + " GROUP BY 1 ORDER BY 1";
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return out;
@@ -283,6 +368,7 @@ std::vector<UsageTotals> query_totals(sqlite3* db, Ms from, Ms to, GroupBy group
     t.cost_usd = sqlite3_column_double(st, 7);
     t.cache_hits = static_cast<std::uint64_t>(sqlite3_column_int64(st, 8));
     t.saved_usd = sqlite3_column_double(st, 9);
+    t.refused = static_cast<std::uint64_t>(sqlite3_column_int64(st, 10));
     out.push_back(std::move(t));
   }
   sqlite3_finalize(st);
@@ -321,22 +407,20 @@ struct Handoff {
 };
 }  // namespace
 
-asio::awaitable<std::vector<UsageTotals>> UsageLedger::totals(Ms from, Ms to, GroupBy group, std::string key_filter) {
+asio::awaitable<std::optional<std::vector<UsageTotals>>> UsageLedger::totals(Ms from, Ms to, GroupBy group, std::string key_filter) {
   auto handoff = std::make_shared<Handoff>(ex_);
   handoff->timer.expires_after(std::chrono::seconds(30));
-  {
-    std::lock_guard lock(jobs_->mutex);
-    jobs_->queue.push_back([handoff, from, to, group, key_filter, ex = ex_](sqlite3* db) {
-      auto r = query_totals(db, from, to, group, key_filter);
-      asio::post(ex, [handoff, r = std::move(r)]() mutable {
-        handoff->result = std::move(r);
-        handoff->done = true;
-        handoff->timer.cancel();
-      });
+  const bool queued = submit_query([handoff, from, to, group, key_filter, ex = ex_](sqlite3* db) {
+    auto r = query_totals(db, from, to, group, key_filter);
+    asio::post(ex, [handoff, r = std::move(r)]() mutable {
+      handoff->result = std::move(r);
+      handoff->done = true;
+      handoff->timer.cancel();
     });
-  }
-  jobs_->wake.notify_one();
+  });
+  if (!queued) co_return std::nullopt;
   co_await handoff->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!handoff->done) co_return std::nullopt;
   co_return std::move(handoff->result);
 }
 
@@ -385,17 +469,14 @@ struct RecentHandoff {
 asio::awaitable<boost::json::array> UsageLedger::recent(std::size_t limit) {
   auto handoff = std::make_shared<RecentHandoff>(ex_);
   handoff->timer.expires_after(std::chrono::seconds(30));
-  {
-    std::lock_guard lock(jobs_->mutex);
-    jobs_->queue.push_back([handoff, limit, ex = ex_](sqlite3* db) {
-      auto r = query_recent(db, limit);
-      asio::post(ex, [handoff, r = std::move(r)]() mutable {
-        handoff->result = std::move(r);
-        handoff->timer.cancel();
-      });
+  const bool queued = submit_query([handoff, limit, ex = ex_](sqlite3* db) {
+    auto r = query_recent(db, limit);
+    asio::post(ex, [handoff, r = std::move(r)]() mutable {
+      handoff->result = std::move(r);
+      handoff->timer.cancel();
     });
-  }
-  jobs_->wake.notify_one();
+  });
+  if (!queued) co_return boost::json::array{};
   co_await handoff->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   co_return std::move(handoff->result);
 }

@@ -3,9 +3,13 @@
 // writer thread in batched transactions. The io_context never waits on it:
 // record() copies the row into a fixed ring (no allocation, no lock: one
 // producer, the io thread; one consumer, the writer) and returns; a full ring
-// drops the row and counts it. Queries (the usage API, restoring spend and
-// windows at startup) also run on the writer thread; their results come back
-// to the io_context.
+// drops the row and counts it. Queries (the usage API, the dashboard) run on
+// a reader thread with a connection of its own (SQLite's WAL lets it read
+// while the writer writes), so a slow query never holds rows back; at most
+// kMaxQueuedQueries wait at once (more are refused: the usage API answers
+// 503). A ledger in memory (path "") has one connection: its queries run on
+// the writer between batches (its rows are bounded by memory_rows).
+// Restoring spend and windows at startup reads on the writer before serving.
 #include <switchyard/config.hpp>
 #include <switchyard/gateway.hpp>
 
@@ -25,6 +29,10 @@
 #include <vector>
 
 #include <boost/json/array.hpp>
+
+#include "ledger/prune_schedule.hpp"
+
+struct sqlite3;
 
 namespace switchyard::ledger {
 
@@ -65,11 +73,15 @@ class UsageLedger {
   std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
   std::uint64_t written() const noexcept { return written_.load(std::memory_order_relaxed); }
 
+  static constexpr std::size_t kMaxQueuedQueries = 8;
   // Totals over [from, to) grouped; key_filter non-empty: that key's rows only.
-  boost::asio::awaitable<std::vector<UsageTotals>> totals(Ms from, Ms to, GroupBy group, std::string key_filter);
+  // Rows recorded before the call are counted. nullopt: kMaxQueuedQueries are
+  // waiting already, or the answer took over 30 s.
+  boost::asio::awaitable<std::optional<std::vector<UsageTotals>>> totals(Ms from, Ms to, GroupBy group, std::string key_filter);
   // The newest `limit` rows (at most 1,000), newest first: {time_ms, request_id, key, route, provider, model,
-  // status, stream, prompt_tokens, completion_tokens, cost_usd, latency_ms, cache, error}.
+  // status, stream, prompt_tokens, completion_tokens, cost_usd, latency_ms, cache, error}. Empty when busy.
   boost::asio::awaitable<boost::json::array> recent(std::size_t limit);
+  std::uint64_t queries_refused() const noexcept { return queries_refused_.load(std::memory_order_relaxed); }
   // The same, blocking (startup: restoring budgets and windows before serving).
   std::vector<UsageTotals> totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter);
   // Waits until every row queued so far is written (tests, shutdown).
@@ -81,6 +93,11 @@ class UsageLedger {
   void writer_loop();
   std::size_t drain();
   void run_jobs();
+  void prune_if_due();  // the writer thread's
+  // Queues a query for the reader (the writer, in memory); false when too many wait.
+  bool submit_query(std::function<void(sqlite3*)> job);
+  void reader_loop();
+  struct Reader;
 
   boost::asio::any_io_executor ex_;
   UsageConfig config_;
@@ -90,10 +107,15 @@ class UsageLedger {
   std::atomic<std::uint64_t> tail_{0};  // next slot record() fills
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> written_{0};
+  std::atomic<std::uint64_t> committed_{0};  // ring positions written and committed (head_ moves before the commit)
+  std::atomic<std::size_t> queued_queries_{0};
+  std::atomic<std::uint64_t> queries_refused_{0};
   std::atomic<bool> stopping_{false};
+  PruneSchedule prune_{std::chrono::hours(1)};  // the writer thread's
   struct Jobs;
   std::unique_ptr<Jobs> jobs_;
   std::thread writer_;
+  std::unique_ptr<Reader> reader_;  // null for a ledger in memory
 };
 
 }  // namespace switchyard::ledger

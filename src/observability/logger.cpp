@@ -67,6 +67,21 @@ void append_logfmt_text(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// The message of a logfmt line: as it is, but for control characters (a
+// newline in an upstream's error text would forge a line of its own), written \xNN.
+void append_logfmt_message(std::string& out, std::string_view s) {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\x%02x", u);
+      out += esc;
+    } else {
+      out += c;
+    }
+  }
+}
+
 bool is_none(const LogField::Value& v) {
   const auto* s = std::get_if<std::string_view>(&v);
   return std::holds_alternative<std::monostate>(v) || (s && s->empty());
@@ -128,7 +143,7 @@ void Logger::record(LogLevel level, std::string_view message, std::initializer_l
     line_ += ' ';
     line_ += level_name;
     line_ += ' ';
-    line_.append(message);
+    append_logfmt_message(line_, message);
     for (const auto& f : fields) {
       if (is_none(f.value)) continue;
       line_ += ' ';

@@ -199,6 +199,11 @@ result<json::object> responses_request_to_chat(const json::object& in) {
     if (const auto* prev = in.if_contains("previous_response_id"); prev && !prev->is_null()) {
       return bad("previous_response_id is not supported: the gateway keeps no conversation state; send the whole conversation in 'input' (as Codex does with store: false)");
     }
+    if (const auto* bg = in.if_contains("background"); bg && bg->is_bool() && bg->as_bool()) {
+      return bad("background is not supported: the gateway is stateless and accounts an answer when it ends, but a background "
+                 "response is answered 'queued' (no usage) while the provider goes on generating and billing; send the request "
+                 "without background (streamed, if it is long)");
+    }
     if (const auto* conv = in.if_contains("conversation"); conv && !conv->is_null()) {
       return bad("conversation is not supported: the gateway keeps no conversation state; send the whole conversation in 'input'");
     }

@@ -7,9 +7,15 @@ namespace switchyard::routing {
 
 FirstChunkGate::FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
                                const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets,
-                               QuotaHold quota)
+                               QuotaHold quota, std::int64_t prompt_estimate)
     : inner_(std::move(inner)), first_(first), target_(target), use_(target), prices_(prices), stream_breaks_(stream_breaks),
-      secrets_(secrets), quota_(std::move(quota)) {}
+      secrets_(secrets), quota_(std::move(quota)), prompt_estimate_(prompt_estimate) {}
+
+Usage FirstChunkGate::usage() const noexcept {
+  Usage u = inner_->usage();
+  if (!u.reported && u.prompt_tokens == 0) u.prompt_tokens = prompt_estimate_;  // no word of the prompt from the provider
+  return u;
+}
 
 FirstChunkGate::~FirstChunkGate() { count_usage(); }
 
@@ -44,7 +50,7 @@ ChunkSource::Item FirstChunkGate::after(Item r) {
 void FirstChunkGate::count_usage() noexcept {
   if (counted_) return;
   counted_ = true;
-  const Usage used = inner_->usage();
+  const Usage used = usage();
   target_->account(used, prices_);
   quota_.finish(static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total())));
 }

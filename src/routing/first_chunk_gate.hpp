@@ -5,6 +5,12 @@
 // stream used are accounted to its target when it ends (finished, broken, or
 // dropped by a client that left). Upstream error text is redacted of
 // provider secrets before the client sees it.
+// What a stream is charged when the provider reported less than it bills:
+// without any word of the prompt from the provider (a stream cut before its
+// usage, a provider that never sends one) the prompt counts as the gateway's
+// estimate (`prompt_estimate`, made from the request); the completion counts
+// what the provider's stream reader counted (about a token a delta). Never
+// nothing: the provider read the prompt and bills it.
 #include <switchyard/chat.hpp>
 
 #include <memory>
@@ -22,13 +28,13 @@ class FirstChunkGate final : public ChunkSource {
   // `stream_breaks` counts breaks after the first chunk; `secrets` outlives the gate.
   FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
                  const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets,
-                 QuotaHold quota = {});
+                 QuotaHold quota = {}, std::int64_t prompt_estimate = 0);
   ~FirstChunkGate() override;
   FirstChunkGate(const FirstChunkGate&) = delete;
   FirstChunkGate& operator=(const FirstChunkGate&) = delete;
 
-  Usage usage() const noexcept override { return inner_->usage(); }
-  double cost_usd() const noexcept override { return cost_of(inner_->usage(), prices_); }
+  Usage usage() const noexcept override;
+  double cost_usd() const noexcept override { return cost_of(usage(), prices_); }
   boost::asio::awaitable<Item> next() override;
   std::optional<Item> poll() override;
   boost::asio::awaitable<void> fill() override { return inner_->fill(); }
@@ -47,6 +53,7 @@ class FirstChunkGate final : public ChunkSource {
   std::uint64_t& stream_breaks_;
   const std::vector<std::string>& secrets_;
   QuotaHold quota_;  // the declared quotas this stream holds, reconciled when it ends
+  std::int64_t prompt_estimate_;
 };
 
 }  // namespace switchyard::routing

@@ -19,6 +19,14 @@ struct Target {
   std::size_t provider = 0;                // index into Config::providers
   std::string_view model;                  // upstream model name
   const TargetConfig* config = nullptr;    // weights, prices, capabilities; nullptr for provider/model
+  // A provider/model (or default-provider) target: the prices a route declares
+  // for that same provider and model, if any (nullptr: unpriced, costs $0).
+  const TargetConfig* adhoc_prices = nullptr;
+  const TargetConfig* prices() const noexcept { return config ? config : adhoc_prices; }
+  bool priced() const noexcept {
+    const auto* p = prices();
+    return p && (p->input_price > 0 || p->output_price > 0);
+  }
 };
 
 class RoutePlan {
@@ -43,6 +51,10 @@ class RouteResolver {
   // `model` must outlive the returned plan.
   result<RoutePlan> resolve(std::string_view model) const;
 
+  // The priciest prices (input + output per million) among the targets `model`
+  // resolves to: what reserving a request's estimated cost assumes. Null: none priced.
+  const TargetConfig* priciest(std::string_view model) const;
+
   // The names a client may ask for, for GET /v1/models.
   std::vector<std::string> model_names() const;
 
@@ -54,6 +66,8 @@ class RouteResolver {
   };
   std::unordered_map<std::string_view, Route> routes_;
   std::unordered_map<std::string_view, std::size_t> providers_;
+  std::unordered_map<std::string, const TargetConfig*> prices_;  // "provider/model" → the first route target pricing it
+  const TargetConfig* prices_of(std::size_t provider, std::string_view model) const;
   std::size_t default_provider_ = SIZE_MAX;
 };
 

@@ -15,6 +15,7 @@
 #include "routing/first_chunk_gate.hpp"
 #include "routing/resuming_chunk_source.hpp"
 #include "routing/target_selection.hpp"
+#include "governance/governor.hpp"
 #include "governance/wall_clock.hpp"
 
 #include <chrono>
@@ -137,8 +138,8 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     st.breaker.on_success(t1);
     ++st.by_status[200];
     if constexpr (std::is_same_v<T, ChatResponse>) {
-      st.account(outcome.value->usage, target.config);
-      outcome.value->cost_usd = cost_of(outcome.value->usage, target.config);
+      st.account(outcome.value->usage, target.prices());
+      outcome.value->cost_usd = cost_of(outcome.value->usage, target.prices());
       quota.finish(static_cast<std::uint64_t>(std::max<std::int64_t>(0, outcome.value->usage.total())));
     }
     if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
@@ -213,6 +214,25 @@ asio::awaitable<Attempted<T>> Router::hedged(Attempt& attempt, std::span<const T
   co_return std::move(std::get<1>(raced));
 }
 
+// A whole answer whose provider reported no usage (a passthrough answer with
+// `usage: null`): charged the prompt as estimated, never $0.
+void Router::charge_unreported(ChatResponse& answer, const boost::json::object& body, std::span<const Target> targets, const Selection& sel,
+                               TargetState* answered) {
+  if (answer.usage.reported) return;
+  const auto estimate = static_cast<std::int64_t>(governance::estimate_prompt_tokens(body));
+  if (estimate <= answer.usage.prompt_tokens) return;
+  const Target* target = nullptr;
+  for (std::size_t i = 0; i < targets.size() && !target; ++i) {
+    if (sel.states[i] == answered) target = &targets[i];
+  }
+  Usage extra;
+  extra.prompt_tokens = estimate - answer.usage.prompt_tokens;
+  answer.usage.prompt_tokens = estimate;
+  if (!target) return;
+  answer.cost_usd = cost_of(answer.usage, target->prices());
+  if (answered) answered->account(extra, target->prices());
+}
+
 // Carries out the attempt plan: each step is a try (maybe hedged) or a wait.
 template <class T, class Attempt>
 asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
@@ -231,6 +251,7 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
                                 [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); });
   asio::steady_timer backoff(ex_);
   TargetState* last_state = nullptr;
+  const Target* last_target = nullptr;
   for (;;) {
     const auto step = steps.next(Clock::now());
     if (step.kind == resilience::PlanStep::Kind::done) break;
@@ -243,10 +264,14 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
     if (step.failover) ++counters_.failovers, ++route->failovers;
     Attempted<T> outcome;
     const auto hedges_before = counters_.hedges;
+    last_target = &targets[step.target];
     if (step.hedge) outcome = co_await hedged<T>(attempt, targets, sel, step, steps);
     else outcome = co_await recorded<T>(attempt, targets[step.target], *sel.states[step.target], sel.tokens);
     route->hedges += counters_.hedges - hedges_before;
-    if (outcome.value) co_return std::move(outcome.value);
+    if (outcome.value) {
+      if constexpr (std::is_same_v<T, ChatResponse>) charge_unreported(*outcome.value, request.body, targets, sel, outcome.state);
+      co_return std::move(outcome.value);
+    }
     last_state = outcome.state ? outcome.state : sel.states[step.target];
     steps.failed(Clock::now(), std::move(outcome.value).error());
   }
@@ -254,6 +279,17 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
   if (!failure) co_return make_error(errc::no_target, "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later");
   // Counted under the target that failed last (a client that left is not an answer).
   if (failure->code != errc::cancelled && last_state) ++last_state->by_status[error::http_status_of(*failure)];
+  // A whole request whose client left while a provider had it: the provider bills the prompt
+  // (and whatever it generates); the key is charged the prompt, as estimated, never nothing.
+  if constexpr (std::is_same_v<T, ChatResponse>) {
+    if (failure->code == errc::cancelled && last_target && last_state) {
+      Usage billed;
+      billed.prompt_tokens = static_cast<std::int64_t>(governance::estimate_prompt_tokens(request.body));
+      failure->billed_prompt_tokens = billed.prompt_tokens;
+      failure->billed_usd = cost_of(billed, last_target->prices());
+      last_state->account(billed, last_target->prices());
+    }
+  }
   co_return std::move(*failure);
 }
 
@@ -341,8 +377,9 @@ asio::awaitable<result<ChatStream>> Router::chat_stream_excluding(const RoutePla
     auto got = co_await first_chunk(target, st, request, stall, ttft_timeout, native);
     if (!got) co_return Attempted<ChatStream>{got.error(), std::nullopt};
     const auto ttft = Clock::now() - t0;
-    ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.config, counters_.stream_breaks, secrets_,
-                                                       std::move(quota)),
+    const auto prompt = static_cast<std::int64_t>(governance::estimate_prompt_tokens(request.body));
+    ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.prices(), counters_.stream_breaks, secrets_,
+                                                       std::move(quota), prompt),
                       st.provider, st.model, ttft);
     stream.set_native(native != nullptr);
     co_return Attempted<ChatStream>{std::move(stream), ms_between(t0, Clock::now())};

@@ -112,6 +112,8 @@ class Router {
   template <class T, class Attempt>
   boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
                                         const std::vector<std::string>* exclude = nullptr, Operation op = Operation::chat);
+  static void charge_unreported(ChatResponse& answer, const boost::json::object& body, std::span<const Target> targets,
+                                const Selection& sel, TargetState* answered);
   template <class T, class Attempt>
   boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens);
   template <class T, class Attempt>

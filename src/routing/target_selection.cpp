@@ -71,11 +71,17 @@ result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, con
     return e;
   }
   if (order.empty()) {
-    bool any_capable = false;
-    for (const auto& t : targets) any_capable = any_capable || capable(t.config, needs);
-    return make_error(errc::no_target, any_capable
-        ? "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later"
-        : "no target of '" + std::string(plan.route) + "' supports what this request needs (tools, images, embeddings or context length)");
+    // No target could ever serve it: the client's mistake (400, not retried by SDKs), named.
+    std::string lacking;
+    for (const auto& t : targets) {
+      auto missing = missing_capability(t.config, needs);
+      if (missing.empty()) {
+        return make_error(errc::no_target, "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later");
+      }
+      if (lacking.find(missing) == std::string::npos) lacking += (lacking.empty() ? "" : ", ") + missing;
+    }
+    return make_error(errc::model_not_supported, "no target of the model '" + std::string(plan.route) +
+                                                     "' supports what this request needs: " + lacking);
   }
   out.order.reserve(order.size());
   for (const auto i : order) {

@@ -16,6 +16,17 @@ bool capable(const TargetConfig* t, const RequestNeeds& needs) noexcept {
   return true;
 }
 
+std::string missing_capability(const TargetConfig* t, const RequestNeeds& needs) {
+  if (!t) return {};
+  if (needs.embeddings && !t->embeddings) return "embeddings";
+  if (needs.tools && !t->tools) return "tools";
+  if (needs.images && !t->images) return "images";
+  if (t->max_context > 0 && needs.context_tokens > t->max_context) {
+    return "a context of about " + std::to_string(needs.context_tokens) + " tokens (max_context " + std::to_string(t->max_context) + ")";
+  }
+  return {};
+}
+
 namespace {
 
 // Draws without replacement, each pick with probability weight / remaining weight.

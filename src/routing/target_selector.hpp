@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -52,5 +53,8 @@ std::vector<std::size_t> order_targets(Strategy strategy, std::span<const Target
 
 // True when the target can serve a request with these needs.
 bool capable(const TargetConfig* target, const RequestNeeds& needs) noexcept;
+// What the target lacks for these needs, in words ("embeddings", "tools",
+// "images", "a context of 9000 tokens (max_context 8192)"); "" when capable.
+std::string missing_capability(const TargetConfig* target, const RequestNeeds& needs);
 
 }  // namespace switchyard::routing

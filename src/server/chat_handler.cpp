@@ -12,7 +12,51 @@ void append(std::string& out, asio::const_buffer b) { out.append(static_cast<con
 
 ChatHandler::ChatHandler(Gateway& gateway, observability::Logger& log, pipeline::Accounting& accounting)
     : gateway_(gateway), log_(log), accounting_(accounting),
-      admission_([&gateway](const auth::KeyEntry* key, const boost::json::object& body) { return gateway.admit(key, body); }) {}
+      admission_([&gateway](const auth::KeyEntry* key, const boost::json::object& body) { return gateway.admit(key, body); }),
+      embeddings_budget_(gateway.config().server.max_embeddings_memory_bytes) {}
+
+namespace {
+// A ticket whose end waits for the body to be written: the gateway finishes it
+// when the answer is made; the figures are applied when the handler releases it
+// (the body written, or the client gone), so a key's concurrency slot covers the write.
+class DeferredTicket final : public AdmissionTicket {
+ public:
+  explicit DeferredTicket(std::shared_ptr<AdmissionTicket> inner) : inner_(std::move(inner)) {}
+  ~DeferredTicket() override { release(); }
+  void finish(const Usage& used, double cost_usd) noexcept override {
+    if (finished_) return;
+    finished_ = true;
+    used_ = used;
+    cost_ = cost_usd;
+  }
+  void release() noexcept {
+    if (!inner_) return;
+    auto inner = std::move(inner_);
+    inner_.reset();
+    inner->finish(used_, cost_);
+  }
+
+ private:
+  std::shared_ptr<AdmissionTicket> inner_;
+  Usage used_;
+  double cost_ = 0;
+  bool finished_ = false;
+};
+}  // namespace
+
+std::size_t ChatHandler::predicted_embeddings_bytes(const boost::json::object& body) noexcept {
+  std::size_t inputs = 1;
+  if (const auto* input = body.if_contains("input"); input && input->is_array()) {
+    const auto& a = input->as_array();
+    const bool token_ids = !a.empty() && a[0].is_number();  // one input given as token ids
+    inputs = token_ids ? 1 : std::max<std::size_t>(1, a.size());
+  }
+  std::size_t dimensions = 3072;
+  if (const auto* d = body.if_contains("dimensions"); d && d->is_int64() && d->as_int64() > 0) {
+    dimensions = static_cast<std::size_t>(std::min<std::int64_t>(d->as_int64(), 1 << 16));
+  }
+  return inputs * dimensions * 16 + 64 * 1024;
+}
 
 asio::awaitable<void> ChatHandler::chat_completions(RequestContext& r) {
   auto parsed = r.json.parse(r.body);
@@ -103,13 +147,29 @@ asio::awaitable<void> ChatHandler::count_tokens(RequestContext& r) {
   co_await r.respond_json(200, *counted);
 }
 
+// An embeddings answer may be hundreds of times its request (2,048 inputs of 1,200
+// dimensions: 21 KB in, 13 MB out): its predicted size is held against
+// max_embeddings_memory_bytes until the body is written or the client leaves.
 asio::awaitable<void> ChatHandler::embeddings(RequestContext& r) {
   auto parsed = r.json.parse(r.body);
-  if (!parsed) return r.respond_error(parsed.error());
-  if (!parsed->is_object()) return r.respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
+  if (!parsed) co_return co_await r.respond_error(parsed.error());
+  if (!parsed->is_object()) co_return co_await r.respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
   ChatRequest request{std::move(parsed->as_object()), std::nullopt, r.head.request_id, r.key};
   if (auto* m = request.body.if_contains("model"); m && m->is_string()) r.outcome.model = pipeline::loggable(m->as_string());
-  return serve(r, std::move(request), false, Dialect(std::in_place_type<OpenAiDialect>), Kind::embeddings);
+  const std::size_t predicted = predicted_embeddings_bytes(request.body);
+  if (predicted > embeddings_budget_.limit()) {
+    co_return co_await r.respond_error(make_error(errc::invalid_request, "this embeddings answer would take about " +
+                                                                            std::to_string(predicted >> 20) + " MiB, more than the gateway allows one (" +
+                                                                            std::to_string(embeddings_budget_.limit() >> 20) +
+                                                                            " MiB): send fewer inputs or fewer dimensions per request"));
+  }
+  MemoryBudget::Reservation held(embeddings_budget_);
+  if (!held.grow(predicted)) {
+    Error e = make_error(errc::overloaded, "embeddings answers in progress hold the gateway's memory for them; retry shortly");
+    e.retry_after = "1";
+    co_return co_await r.respond_error(e);
+  }
+  co_await serve(r, std::move(request), false, Dialect(std::in_place_type<OpenAiDialect>), Kind::embeddings);
 }
 
 // x-switchyard-cache (a coalesced request is a hit: it cost nothing) and, on a hit, its age in seconds.
@@ -138,7 +198,13 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
     co_return co_await r.respond_mapped(dialect.error(*admission.refused));
   }
   request.admitted = true;
-  request.admission = std::move(admission.ticket);
+  std::shared_ptr<DeferredTicket> deferred;  // embeddings: the key's slot is held until the body is written
+  if (kind == Kind::embeddings && admission.ticket) {
+    deferred = std::make_shared<DeferredTicket>(std::move(admission.ticket));
+    request.admission = deferred;
+  } else {
+    request.admission = std::move(admission.ticket);
+  }
   request.cache = r.head.cache;
   std::optional<ChatResponse> got;
   r.watch.arm();
@@ -170,6 +236,7 @@ asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request,
       if (!co_await r.send(r.writer.json(200, *body, m))) r.outcome.close = true;
     }
   }
+  if (deferred) deferred->release();
   if (r.watch.disarm()) {  // the client left: logged as 499, whatever its head said
     r.outcome.status = static_cast<unsigned>(error::http_status_of(make_error(errc::cancelled, "")));
     r.outcome.close = true;
@@ -259,7 +326,8 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
     if (ended == Ended::broken) {
       r.outcome.close = true;
       r.outcome.note = "stream_broken";
-      log_.warn("stream broken request_id=" + r.head.request_id + " " + why);
+      log_.record(observability::LogLevel::warn, "stream broken",
+                  {observability::LogField{"request_id", std::string_view(r.head.request_id)}, observability::LogField{"error", std::string_view(why)}});
       co_return;
     }
     // Wait in one coroutine (fill) and take with poll; next() for what poll cannot tell.

@@ -14,6 +14,7 @@
 #include "pipeline/accounting.hpp"
 #include "pipeline/admission.hpp"
 #include "server/anthropic_dialect.hpp"
+#include "server/memory_budget.hpp"
 #include "server/openai_dialect.hpp"
 #include "server/responses_dialect.hpp"
 #include "server/request_context.hpp"
@@ -36,6 +37,11 @@ class ChatHandler {
   // POST /v1/embeddings (OpenAI's shape; never streamed, never cached)
   boost::asio::awaitable<void> embeddings(RequestContext& r);
 
+  // What an embeddings answer to `body` may take in memory while it is made and
+  // written: inputs x dimensions (3072 when unset) x 16 bytes, plus 64 KiB.
+  static std::size_t predicted_embeddings_bytes(const boost::json::object& body) noexcept;
+  std::size_t embeddings_memory() const noexcept { return embeddings_budget_.used(); }
+
   // Stream chunks relayed and the writes that carried them (chunks that
   // arrived together leave together: a burst of events is one write).
   std::uint64_t stream_chunks() const noexcept { return stream_chunks_; }
@@ -57,6 +63,7 @@ class ChatHandler {
   observability::Logger& log_;
   pipeline::Accounting& accounting_;
   pipeline::AdmissionControl admission_;
+  MemoryBudget embeddings_budget_;  // [server] max_embeddings_memory_bytes
   std::uint64_t stream_chunks_ = 0;
   std::uint64_t stream_writes_ = 0;
 };

@@ -25,9 +25,13 @@ boost::json::object totals_json(const UsageTotals& t) {
                              {"cost_usd", t.cost_usd}, {"cache_hits", t.cache_hits}, {"saved_usd", t.saved_usd}};
 }
 
+// A cell as text a spreadsheet will not run: one that starts with = + - @, a tab or
+// a CR (a client-chosen model name such as =HYPERLINK(...)) gets a leading ' (OWASP's rule).
 std::string csv_field(std::string_view v) {
-  if (v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
+  const bool formula = !v.empty() && std::string_view("=+-@\t\r").find(v.front()) != std::string_view::npos;
+  if (!formula && v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
   std::string out = "\"";
+  if (formula) out += '\'';
   for (char c : v) {
     if (c == '"') out += '"';
     out += c;
@@ -73,7 +77,8 @@ boost::asio::awaitable<void> key_usage(RequestContext& r, Gateway& gateway) {
   const auto from = out["period_start_ms"].as_int64();
   out.erase("period_start_ms");
   const auto rows = co_await gateway.usage(from, now_ms() + 1, "key", r.key->name);
-  out["period_totals"] = totals_json(rows.empty() ? UsageTotals{} : rows.front());
+  if (!rows) co_return co_await r.respond_error(rows.error());
+  out["period_totals"] = totals_json(rows->empty() ? UsageTotals{} : rows->front());
   const std::string body = boost::json::serialize(out);
   co_await r.respond(200, "application/json", body);
 }
@@ -94,7 +99,9 @@ boost::asio::awaitable<void> admin_usage(RequestContext& r, Gateway& gateway) {
   const auto to = to_text.empty() ? std::optional<std::int64_t>(now + 1) : parse_time(to_text);
   const auto from = from_text.empty() ? std::optional<std::int64_t>(now - 86'400'000) : parse_time(from_text);
   if (!from || !to) co_return co_await r.respond_error(make_error(errc::invalid_request, "from and to are ISO 8601 dates (2026-11-30, 2026-11-30T12:00:00Z) or epoch seconds"));
-  const auto rows = co_await gateway.usage(*from, *to, group, {});
+  const auto found = co_await gateway.usage(*from, *to, group, {});
+  if (!found) co_return co_await r.respond_error(found.error());
+  const auto& rows = *found;
   if (format == "csv") {
     const std::string body = usage_csv(group, rows);
     co_return co_await r.respond(200, "text/csv", body);

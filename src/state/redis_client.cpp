@@ -1,6 +1,8 @@
 #include "state/redis_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -9,6 +11,8 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+
+#include <algorithm>
 
 
 namespace switchyard::state {
@@ -109,6 +113,7 @@ void RedisClient::close() {
   }
   if (watch_) cleanup();
   state_ = State::idle;
+  if (health_tick_) health_tick_->cancel();
   notify();
 }
 
@@ -118,7 +123,7 @@ void RedisClient::notify() {
 
 void RedisClient::start_connect() {
   state_ = State::connecting;
-  ctx_ = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
+  ctx_ = redisAsyncConnect(addresses_[address_].c_str(), endpoint_.port);
   if (!ctx_ || ctx_->err) {
     fail_connection(ctx_ ? ctx_->errstr : "out of memory");
     if (ctx_) redisAsyncFree(ctx_);
@@ -138,8 +143,18 @@ void RedisClient::start_connect() {
 
 void RedisClient::fail_connection(std::string why) {
   ++stats_.connect_failures;
-  last_error_ = "redis " + endpoint_.host + ":" + std::to_string(endpoint_.port) + ": " + why;
+  const std::string address = address_ < addresses_.size() ? addresses_[address_] : endpoint_.host;
+  last_error_ = "redis " + (address == endpoint_.host ? address : endpoint_.host + " (" + address + ")") + ":" +
+                std::to_string(endpoint_.port) + ": " + why;
   state_ = State::idle;
+  // A name with several addresses (localhost: ::1 and 127.0.0.1 on a stock Debian):
+  // the next one is tried at once, within the same command's deadline.
+  if (++address_ < addresses_.size()) {
+    notify();
+    return;
+  }
+  addresses_.clear();  // every address failed: resolved again after the backoff
+  address_ = 0;
   backoff_ = std::min<std::chrono::milliseconds>(std::max<std::chrono::milliseconds>(backoff_ * 2, std::chrono::milliseconds(100)),
                                                   std::chrono::milliseconds(5000));
   next_attempt_ = Clock::now() + backoff_;
@@ -156,6 +171,7 @@ void RedisClient::on_connected(int status) {
   }
   ++stats_.connects;
   state_ = State::connected;
+  ping_failed_ = false;
   backoff_ = std::chrono::milliseconds(0);
   // AUTH and SELECT go first on the connection; commands queued after them are pipelined behind.
   if (!endpoint_.password.empty()) {
@@ -175,6 +191,16 @@ void RedisClient::on_connected(int status) {
     const std::size_t len[] = {6, db.size()};
     redisAsyncCommandArgv(ctx_, &RedisHooks::ignore_reply, nullptr, 2, argv, len);
   }
+  for (const auto& c : connect_commands_) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> len;
+    for (const auto& a : c) {
+      argv.push_back(a.data());
+      len.push_back(a.size());
+    }
+    redisAsyncCommandArgv(ctx_, &RedisHooks::ignore_reply, nullptr, static_cast<int>(argv.size()), argv.data(), len.data());
+  }
+  if (on_connect_) on_connect_();
   notify();
 }
 
@@ -240,27 +266,11 @@ asio::awaitable<bool> RedisClient::ensure_connected(Clock::time_point deadline) 
     if (state_ == State::connected) co_return true;
     if (state_ == State::idle) {
       if (Clock::now() < next_attempt_) co_return false;  // backing off after a failure: fail fast
-      if (boost::system::error_code ec; asio::ip::make_address(endpoint_.host, ec), ec) {
-        // A name: resolved here (hiredis would block the io thread on getaddrinfo).
-        // Bounded like every wait: a resolver that hangs costs the command its deadline, no more.
-        asio::ip::tcp::resolver resolver(ex_);
-        asio::steady_timer limit(ex_, deadline);
-        using namespace asio::experimental::awaitable_operators;
-        auto raced = co_await (resolver.async_resolve(endpoint_.host, std::to_string(endpoint_.port), asio::as_tuple(asio::use_awaitable)) ||
-                               limit.async_wait(asio::as_tuple(asio::use_awaitable)));
-        if (!*alive) co_return false;
-        if (raced.index() == 1) {
-          last_error_ = "redis: resolving " + endpoint_.host + " took longer than the command's timeout";
-          co_return false;
-        }
-        auto [rec, results] = std::get<0>(std::move(raced));
-        if (rec || results.empty()) {
-          fail_connection("cannot resolve " + endpoint_.host);
-          co_return false;
-        }
-        endpoint_.host = results.begin()->endpoint().address().to_string();
+      if (addresses_.empty()) {
+        if (!co_await resolve(deadline) || !*alive) co_return false;
+        if (closed_) continue;
       }
-      if (state_ == State::idle) start_connect();
+      if (state_ == State::idle && !addresses_.empty()) start_connect();
       continue;
     }
     // Connecting: wait for the outcome (notify() wakes the waiters), at most until the deadline.
@@ -278,8 +288,73 @@ asio::awaitable<bool> RedisClient::ensure_connected(Clock::time_point deadline) 
   }
 }
 
-asio::awaitable<std::optional<RedisReply>> RedisClient::command(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+// The addresses to try: the host itself when it is one, else every address the name
+// resolves to, in the resolver's order (hiredis would block the io thread on getaddrinfo,
+// and would try only one). Bounded like every wait: a resolver that hangs costs the
+// command its deadline, no more.
+asio::awaitable<bool> RedisClient::resolve(Clock::time_point deadline) {
+  auto alive = alive_;
+  address_ = 0;
+  if (boost::system::error_code ec; asio::ip::make_address(endpoint_.host, ec), !ec) {
+    addresses_ = {endpoint_.host};
+    co_return true;
+  }
+  asio::steady_timer limit(ex_, deadline);
+  using namespace asio::experimental::awaitable_operators;
+  std::vector<std::string> found;
+  bool timed_out = false;
+  if (resolver_) {
+    auto raced = co_await (resolver_(endpoint_.host, endpoint_.port) || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (raced.index() == 1) timed_out = true;
+    else found = std::get<0>(std::move(raced));
+  } else {
+    asio::ip::tcp::resolver resolver(ex_);
+    auto raced = co_await (resolver.async_resolve(endpoint_.host, std::to_string(endpoint_.port), asio::as_tuple(asio::use_awaitable)) ||
+                           limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (raced.index() == 1) timed_out = true;
+    else if (auto [rec, results] = std::get<0>(std::move(raced)); !rec) {
+      for (const auto& r : results) {
+        auto a = r.endpoint().address().to_string();
+        if (std::find(found.begin(), found.end(), a) == found.end()) found.push_back(std::move(a));
+      }
+    }
+  }
+  if (!*alive) co_return false;
+  if (timed_out) {
+    last_error_ = "redis: resolving " + endpoint_.host + " took longer than the command's timeout";
+    co_return false;
+  }
+  if (found.empty()) {
+    fail_connection("cannot resolve " + endpoint_.host);
+    co_return false;
+  }
+  addresses_ = std::move(found);
+  co_return true;
+}
+
+void RedisClient::start_health_checks(std::chrono::milliseconds interval, std::chrono::milliseconds timeout) {
+  if (health_tick_ || closed_) return;
+  health_tick_ = std::make_shared<asio::steady_timer>(ex_);
+  asio::co_spawn(ex_, health_loop(interval, timeout), asio::detached);
+}
+
+asio::awaitable<void> RedisClient::health_loop(std::chrono::milliseconds interval, std::chrono::milliseconds timeout) {
+  auto alive = alive_;
+  auto tick = health_tick_;  // outlives the client if the client goes first; close() cancels it
+  while (*alive && !closed_) {
+    std::vector<std::string> ping(1, "PING");  // (a braced list inside co_await trips GCC 12)
+    auto reply = co_await command(std::move(ping), timeout);
+    if (!*alive || closed_) co_return;
+    ping_failed_ = !reply || reply->is_error();
+    tick->expires_after(interval);
+    boost::system::error_code ec;
+    co_await tick->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<std::optional<RedisReply>> RedisClient::command(std::vector<std::string> args, std::chrono::milliseconds timeout, bool* sent) {
   const auto deadline = Clock::now() + timeout;
+  if (sent) *sent = false;
   auto alive = alive_;
   ++stats_.commands;
   if (!co_await ensure_connected(deadline) || !*alive || !ctx_) {
@@ -302,6 +377,7 @@ asio::awaitable<std::optional<RedisReply>> RedisClient::command(std::vector<std:
     last_error_ = "redis: the command could not be queued";
     co_return std::nullopt;
   }
+  if (sent) *sent = true;
   pending->done.expires_at(deadline);
   boost::system::error_code ec;
   co_await pending->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));

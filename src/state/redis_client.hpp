@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,7 +54,13 @@ class RedisClient {
   // Sends one command (its arguments, binary-safe) and waits for its reply at
   // most `timeout` (connecting first when needed, within the same time).
   // nullopt: no reply in time, or no connection (the reason in last_error()).
-  boost::asio::awaitable<std::optional<RedisReply>> command(std::vector<std::string> args, std::chrono::milliseconds timeout);
+  // `sent` (optional): set to whether the command left for Redis (false: it
+  // never did, so it did not run and may be sent again safely).
+  boost::asio::awaitable<std::optional<RedisReply>> command(std::vector<std::string> args, std::chrono::milliseconds timeout,
+                                                            bool* sent = nullptr);
+  // A command sent first on every new connection (after AUTH and SELECT),
+  // its reply ignored: what every connection needs, such as SCRIPT LOAD.
+  void add_connect_command(std::vector<std::string> args) { connect_commands_.push_back(std::move(args)); }
 
   // Closes the connection for good (the gateway shutting down): nothing is
   // left waiting on the io_context, and later commands fail at once.
@@ -64,6 +71,25 @@ class RedisClient {
   const std::string& last_error() const noexcept { return last_error_; }
   const Stats& stats() const noexcept { return stats_; }
 
+  // Resolves a host name to the addresses to try, in order (the default: Asio's
+  // resolver, off the io thread, bounded by the command's deadline). Tests pass
+  // their own to stand for a name with several addresses.
+  using Resolver = std::function<boost::asio::awaitable<std::vector<std::string>>(const std::string& host, std::uint16_t port)>;
+  void set_resolver(Resolver resolver) { resolver_ = std::move(resolver); }
+
+  // Keeps the connection up without client traffic, as Boost.Redis' run()
+  // does: a PING every `interval` (connecting, with the usual backoff, when
+  // there is no connection), so a replica whose Redis came back is healthy
+  // again within about `interval` + the backoff, not at its next request.
+  // Stops with close().
+  void start_health_checks(std::chrono::milliseconds interval, std::chrono::milliseconds timeout);
+  // Connected, and the last health check (if any ran) was answered.
+  bool healthy() const noexcept { return state_ == State::connected && !ping_failed_; }
+
+  // Called each time a connection is made (after AUTH and SELECT are queued):
+  // what must be on every new connection (scripts loaded) goes here.
+  void on_connect(std::function<void()> hook) { on_connect_ = std::move(hook); }
+
  private:
   enum class State { idle, connecting, connected };
   struct Pending;
@@ -71,6 +97,8 @@ class RedisClient {
   friend struct RedisHooks;
 
   boost::asio::awaitable<bool> ensure_connected(std::chrono::steady_clock::time_point deadline);
+  boost::asio::awaitable<bool> resolve(std::chrono::steady_clock::time_point deadline);
+  boost::asio::awaitable<void> health_loop(std::chrono::milliseconds interval, std::chrono::milliseconds timeout);
   void start_connect();
   void on_connected(int status);
   void on_disconnected(int status);
@@ -90,6 +118,13 @@ class RedisClient {
   State state_ = State::idle;
   std::shared_ptr<Watch> watch_;  // the descriptor of the live connection (shared with its pending waits)
   std::vector<boost::asio::steady_timer*> waiters_;  // coroutines waiting for the connection (each its own deadline)
+  Resolver resolver_;
+  std::vector<std::string> addresses_;  // what the host resolved to; tried in order, then resolved again
+  std::size_t address_ = 0;             // the one being tried
+  std::function<void()> on_connect_;
+  std::vector<std::vector<std::string>> connect_commands_;
+  std::shared_ptr<boost::asio::steady_timer> health_tick_;  // the health loop's wait (shared with it), cancelled by close()
+  bool ping_failed_ = false;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   std::string last_error_;

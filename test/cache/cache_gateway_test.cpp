@@ -142,7 +142,7 @@ BOOST_AUTO_TEST_CASE(a_second_identical_request_is_a_hit_that_never_reaches_the_
   BOOST_TEST(metric(m, "switchyard_cache_bytes") > 0);
   BOOST_TEST(metric(m, "switchyard_cache_saved_usd_total") > 0);
   // The ledger: the hit is a request with cost 0 and the cost it saved.
-  auto totals = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "route", ""));
+  auto totals = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "route", "")).value();
   BOOST_REQUIRE(!totals.empty());
   const auto& fast = totals.front();
   BOOST_TEST(fast.group == "fast");
@@ -437,9 +437,8 @@ BOOST_AUTO_TEST_CASE(messages_and_responses_requests_are_cached_too) {
   BOOST_TEST(cache_header(second) == "hit");
   BOOST_TEST(second.body == first.body);
   BOOST_TEST(json::parse(second.body).at("type").as_string() == "message");
-  // Its streamed shape is another entry (the events are the provider's own).
+  // Asked for streamed, the stored message is served as Anthropic's own events.
   const std::string streamed = R"({"model":"tools","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi claude"}]})";
-  BOOST_TEST(cache_header(call("/v1/messages", streamed)) == "miss");
   auto events = call("/v1/messages", streamed);
   BOOST_TEST(cache_header(events) == "hit");
   BOOST_TEST(events.body.find("event: message_stop") != std::string::npos);
@@ -459,7 +458,91 @@ BOOST_AUTO_TEST_CASE(messages_and_responses_requests_are_cached_too) {
   };
   BOOST_TEST(!text_of(r1.body).empty(), r1.body);
   BOOST_TEST(text_of(r2.body) == text_of(r1.body));
-  BOOST_TEST(h.mock().stats().requests == 3u);
+  BOOST_TEST(h.mock().stats().requests == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_native_answer_stored_in_one_shape_is_served_in_the_other) {
+  GatewayHarness h({}, [](Config& c) {
+    caching()(c);
+    ProviderConfig oai = c.providers[0];
+    oai.name = "oai";
+    oai.responses = true;  // /v1/responses passes through
+    c.providers.push_back(oai);
+    c.models.push_back(ModelRouteConfig{"resp", Strategy::failover, {TargetConfig{"oai", "mock-fast"}}});
+    c.models.back().cache = true;
+  });
+  auto call = [&](const std::string& path, const std::string& body) {
+    return h.run(http_call(h.port(), verb::post, path, body, auth_headers()));
+  };
+  auto message_text = [](const std::string& body) { return std::string(json::parse(body).at("content").as_array()[0].at("text").as_string()); };
+  auto events_text = [](const std::string& body, const char* delta_type, const char* field) {
+    std::string text;
+    for (const auto& data : sse_data(body)) {
+      auto j = json::parse(data).as_object();
+      if (const auto* d = j.if_contains("delta"); d && d->is_object() && d->as_object().contains("type") &&
+                                                  d->as_object().at("type").as_string() == delta_type) {
+        text += std::string_view(d->as_object().at(field).as_string());
+      }
+    }
+    return text;
+  };
+  auto only_events = [](const std::string& body) {  // every line an SSE field or blank: nothing else leaks in
+    std::size_t at = 0;
+    while (at < body.size()) {
+      auto end = body.find('\n', at);
+      if (end == std::string::npos) end = body.size();
+      const std::string_view line(body.data() + at, end - at);
+      if (!line.empty() && !line.starts_with("event: ") && !line.starts_with("data: ")) return std::string(line);
+      at = end + 1;
+    }
+    return std::string();
+  };
+  const std::string ask_messages = R"({"model":"tools","max_tokens":50,"messages":[{"role":"user","content":"shapes one"}])";
+  // A whole Messages answer stored, then asked for streamed: Anthropic's own events, a hit.
+  auto whole = call("/v1/messages", ask_messages + "}");
+  BOOST_REQUIRE_EQUAL(whole.status, 200u);
+  BOOST_TEST(cache_header(whole) == "miss");
+  auto events = call("/v1/messages", ask_messages + R"(,"stream":true})");
+  BOOST_TEST(cache_header(events) == "hit");
+  for (const char* e : {"event: message_start", "event: content_block_start", "event: content_block_delta", "event: content_block_stop",
+                        "event: message_delta", "event: message_stop"}) {
+    BOOST_TEST(events.body.find(e) != std::string::npos, e);
+  }
+  BOOST_TEST(events_text(events.body, "text_delta", "text") == message_text(whole.body));
+  BOOST_TEST(only_events(events.body).empty(), only_events(events.body));
+  // A stored Messages stream, asked for whole: the message it makes.
+  const std::string ask_two = R"({"model":"tools","max_tokens":50,"messages":[{"role":"user","content":"shapes two"}])";
+  auto streamed = call("/v1/messages", ask_two + R"(,"stream":true})");
+  BOOST_TEST(cache_header(streamed) == "miss");
+  auto assembled = call("/v1/messages", ask_two + "}");
+  BOOST_TEST(cache_header(assembled) == "hit");
+  BOOST_REQUIRE_EQUAL(assembled.status, 200u);
+  BOOST_TEST(json::parse(assembled.body).at("type").as_string() == "message");
+  BOOST_TEST(json::parse(assembled.body).at("stop_reason").is_string());
+  BOOST_TEST(message_text(assembled.body) == events_text(streamed.body, "text_delta", "text"));
+  // Responses passed through: a streamed miss carries the provider's events and nothing else
+  // (a chat usage line leaked after response.completed); the whole request is a hit.
+  auto r1 = call("/v1/responses", R"({"model":"resp","input":"shapes three","stream":true})");
+  BOOST_REQUIRE_EQUAL(r1.status, 200u);
+  BOOST_TEST(cache_header(r1) == "miss");
+  BOOST_TEST(only_events(r1.body).empty(), only_events(r1.body));
+  BOOST_TEST(r1.body.find("{\"choices\"") == std::string::npos, r1.body);
+  auto r2 = call("/v1/responses", R"({"model":"resp","input":"shapes three"})");
+  BOOST_TEST(cache_header(r2) == "hit");
+  BOOST_REQUIRE_EQUAL(r2.status, 200u);
+  BOOST_TEST(json::parse(r2.body).at("object").as_string() == "response");
+  BOOST_TEST(json::parse(r2.body).at("status").as_string() == "completed");
+  // And a whole response stored, asked for streamed: its semantic events.
+  auto r3 = call("/v1/responses", R"({"model":"resp","input":"shapes four"})");
+  BOOST_TEST(cache_header(r3) == "miss");
+  auto r4 = call("/v1/responses", R"({"model":"resp","input":"shapes four","stream":true})");
+  BOOST_TEST(cache_header(r4) == "hit");
+  for (const char* e : {"event: response.created", "event: response.output_item.added", "event: response.output_text.delta",
+                        "event: response.output_item.done", "event: response.completed"}) {
+    BOOST_TEST(r4.body.find(e) != std::string::npos, e);
+  }
+  BOOST_TEST(only_events(r4.body).empty(), only_events(r4.body));
+  BOOST_TEST(h.mock().stats().requests == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(the_embedded_api_gets_the_same_cache) {

@@ -177,12 +177,29 @@ BOOST_AUTO_TEST_CASE(a_stream_assembles_into_the_whole_answer_and_back) {
 }
 
 BOOST_AUTO_TEST_CASE(only_finished_answers_count_as_finished) {
-  BOOST_TEST(finished_answer(R"({"choices":[{"finish_reason": "stop"}]})"));
+  BOOST_TEST(finished_answer(R"({"object":"chat.completion","choices":[{"finish_reason": "stop"}]})"));
   BOOST_TEST(!finished_answer(R"({"choices":[{"finish_reason":null}]})"));
-  BOOST_TEST(finished_answer(R"({"type":"message_delta","delta":{"stop_reason":"end_turn"}})"));
-  BOOST_TEST(finished_answer(R"(event: response.completed
-data: {"type":"response.completed"})"));
+  BOOST_TEST(finished_answer(R"({"type":"message","content":[],"stop_reason":"end_turn"})"));
+  BOOST_TEST(!finished_answer(R"({"type":"message","content":[],"stop_reason":null})"));
+  BOOST_TEST(finished_answer(R"({"object":"response","status":"completed","output":[]})"));
+  // A failed response whose items say "completed": the top level decides.
+  BOOST_TEST(!finished_answer(R"({"object":"response","status":"failed","output":[{"type":"message","status":"completed"}]})"));
   BOOST_TEST(!finished_answer(R"({"content":"the \"finish_reason\":\"stop\" text"})"));  // inside a string
+  BOOST_TEST(!finished_answer("not json"));
+  // Streams: the terminal event only.
+  UsageMarks none;
+  auto stream = [](std::initializer_list<const char*> events) { return std::deque<std::string>(events.begin(), events.end()); };
+  BOOST_TEST(finished_stream(stream({R"({"choices":[{"delta":{"content":"a"}}]})", R"({"choices":[{"delta":{},"finish_reason":"stop"}]})"}), none));
+  BOOST_TEST(!finished_stream(stream({R"({"choices":[{"delta":{"content":"a"}}]})"}), none));  // cut
+  BOOST_TEST(finished_stream(stream({"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"}}",
+                                     "event: message_stop\ndata: {\"type\":\"message_stop\"}"}), none));
+  BOOST_TEST(!finished_stream(stream({"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"}}",
+                                      "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}"}), none));
+  BOOST_TEST(finished_stream(stream({"event: response.output_item.done\ndata: {\"type\":\"response.output_item.done\",\"item\":{\"status\":\"completed\"}}",
+                                     "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"status\":\"completed\"}}"}), none));
+  // response.failed after items that completed: the substring "status":"completed" stored it as a hit for an hour.
+  BOOST_TEST(!finished_stream(stream({"event: response.output_item.done\ndata: {\"type\":\"response.output_item.done\",\"item\":{\"status\":\"completed\"}}",
+                                      "event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"status\":\"failed\"}}"}), none));
   const std::string usage = usage_chunk(sample_stream().front(), Usage{3, 4, 1, 0, 2, true});
   const auto u = json::parse(usage).as_object();
   BOOST_TEST(u.at("id").as_string() == "chatcmpl-1");

@@ -475,6 +475,50 @@ test('the Anthropic SDK gets a cached /v1/messages stream event for event', asyn
   assert.equal(first.events.at(-1).type, 'message_stop');
 });
 
+test('the Anthropic SDK: a non-streamed /v1/messages to an Anthropic target is a hit the second time, and a hit streamed too', async () => {
+  const params = { model: 'claude-cached', max_tokens: 64, messages: [{ role: 'user', content: 'cache me whole' }] };
+  const whole = async () => {
+    const { data, response } = await claude.messages.create(params).withResponse();
+    return { msg: data, cache: response.headers.get('x-switchyard-cache') };
+  };
+  const first = await whole();
+  const second = await whole();
+  assert.equal(first.cache, 'miss');
+  assert.equal(second.cache, 'hit');
+  assert.deepEqual(second.msg, first.msg);
+  // The stored message, asked for as a stream: Anthropic's own events, which the SDK assembles to the same message.
+  const { data: events, response } = await claude.messages.create({ ...params, stream: true }).withResponse();
+  assert.equal(response.headers.get('x-switchyard-cache'), 'hit');
+  const seen = [];
+  let text = '';
+  for await (const e of events) {
+    seen.push(e.type);
+    if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') text += e.delta.text;
+  }
+  assert.deepEqual([seen[0], seen.at(-2), seen.at(-1)], ['message_start', 'message_delta', 'message_stop']);
+  assert.equal(text, first.msg.content[0].text);
+});
+
+test('responses.create refuses background: true with a clear 400 (it could not be accounted)', async () => {
+  await assert.rejects(client.responses.create({ model: 'gpt-responses', input: 'hi', background: true }), (e) => {
+    assert.equal(e.status, 400);
+    assert.match(e.message, /background is not supported/);
+    return true;
+  });
+});
+
+test('embeddings to a route whose targets cannot embed: a 400 the SDK does not retry', async () => {
+  const strict = new OpenAI({ apiKey: KEY, baseURL, timeout: 10000 });  // default retries: 2 (a 503 would be retried)
+  const started = Date.now();
+  await assert.rejects(strict.embeddings.create({ model: 'claude-fast', input: 'x' }), (e) => {
+    assert.equal(e.status, 400);
+    assert.equal(e.code, 'model_not_supported');
+    assert.match(e.message, /embeddings/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 2000);
+});
+
 test('over its rate limit a key gets a RateLimitError with Retry-After, and the SDK succeeds after the wait', async () => {
   const strict = new OpenAI({ apiKey: LIMITED_KEY, baseURL, maxRetries: 0, timeout: 10000 });
   let limited = null;

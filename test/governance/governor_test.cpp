@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <map>
+
 #include "auth/key_store.hpp"
 #include "governance/governor.hpp"
 #include "routing/target_registry.hpp"
@@ -73,6 +75,88 @@ BOOST_AUTO_TEST_CASE(a_finished_ticket_reconciles_tokens_and_charges_the_budget)
   BOOST_TEST(c.refused->retry_after == "86400");
   k.now += 86'400'000;  // the next UTC day
   BOOST_TEST(!g.admit(&k.entries[0], body).refused);
+}
+
+BOOST_AUTO_TEST_CASE(requests_in_flight_reserve_their_estimated_cost_against_the_budget) {
+  // 30 requests of ~$0.01 each at once all passed a $0.001 budget (306x overspend):
+  // the first reserves its estimate; the others wait until it ends.
+  Keys k(LimitsConfig{}, BudgetConfig{0.001, BudgetPeriod::day});
+  auto g = k.governor();
+  TargetConfig prices;
+  prices.input_price = 10;     // $ per million
+  prices.output_price = 30;
+  g.set_pricer([&](std::string_view model) { return model == "fast" ? &prices : nullptr; });
+  const auto big = boost::json::parse(R"({"model":"fast","max_tokens":300,"messages":[{"role":"user","content":")" +
+                                      std::string(4000, 'x') + R"("}]})").as_object();  // ~1,000 + 300 tokens: ~$0.019
+  auto first = g.admit(&k.entries[0], big);
+  BOOST_REQUIRE(first.ticket);
+  int refused = 0;
+  for (int i = 0; i < 29; ++i) {
+    auto a = g.admit(&k.entries[0], big);
+    if (a.refused) {
+      ++refused;
+      BOOST_TEST((a.refused->code == errc::budget_exceeded));
+      BOOST_TEST(a.refused->message.find("requests in flight") != std::string::npos, a.refused->message);
+      BOOST_TEST(a.refused->retry_after == "1");
+    }
+  }
+  BOOST_TEST(refused == 29);
+  first.ticket->finish(Usage{}, 0);  // it cost nothing after all: its reservation goes
+  auto again = g.admit(&k.entries[0], big);
+  BOOST_TEST(!again.refused);
+}
+
+BOOST_AUTO_TEST_CASE(the_estimate_counts_tools_system_and_every_text_but_not_an_images_bytes) {
+  // tokens_per_minute = 1,000 let five requests with ~360 KB of tools through: only messages' text was counted.
+  const std::string schema(4000, 'p');
+  const auto tools = boost::json::parse(R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"}],
+      "tools":[{"type":"function","function":{"name":"f","description":")" + schema + R"(","parameters":{"type":"object"}}}]})").as_object();
+  BOOST_TEST(estimate_prompt_tokens(tools) >= 1000u);
+  const auto system = boost::json::parse(R"({"model":"m","system":")" + schema + R"(","messages":[{"role":"user","content":"hi"}]})").as_object();
+  BOOST_TEST(estimate_prompt_tokens(system) >= 1000u);
+  const auto responses = boost::json::parse(R"({"model":"m","instructions":")" + schema + R"(","input":[{"role":"user","content":"x"}]})").as_object();
+  BOOST_TEST(estimate_prompt_tokens(responses) >= 1000u);
+  const auto calls = boost::json::parse(R"({"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function",
+      "function":{"name":"f","arguments":")" + schema + R"("}}]}]})").as_object();
+  BOOST_TEST(estimate_prompt_tokens(calls) >= 1000u);
+  // A 400 KB inline image is about a thousand tokens, not 100,000.
+  const auto image = boost::json::parse(R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,)" +
+                                        std::string(400'000, 'A') + R"("}}]}]})").as_object();
+  BOOST_TEST(estimate_prompt_tokens(image) >= 900u);
+  BOOST_TEST(estimate_prompt_tokens(image) <= 1100u);
+  LimitsConfig limits;
+  limits.tokens_per_minute = 1000;
+  Keys k(limits);
+  auto g = k.governor();
+  BOOST_TEST(g.admit(&k.entries[0], tools).refused.has_value());  // more than the whole minute
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_restores_the_hour_so_that_no_client_waits_past_it) {
+  // After a restart at half past the hour, a key at its requests_per_hour limit was told
+  // Retry-After: 3612 and 4056: everything restored counted as used at the restart.
+  LimitsConfig limits;
+  limits.requests_per_hour = 10;
+  for (const Ms offset : {Ms{3 * 60'000}, Ms{15 * 60'000}, Ms{31 * 60'000}, Ms{47 * 60'000}, Ms{59 * 60'000 + 30'000}}) {
+    BOOST_TEST_CONTEXT("restart " << offset / 60'000 << " min past the hour") {
+      Keys k(limits);
+      k.now = 1'764'547'200'000 + 5 * 3'600'000 + offset;
+      // The ledger: ten admitted requests 40 minutes before the restart.
+      const Ms used_at = k.now - 40 * 60'000;
+      auto g = k.governor();
+      g.restore([&](Ms from, Ms to) {
+        std::map<std::string, Governor::KeyUsage> out;
+        if (used_at >= from && used_at < to) out["team-a"] = Governor::KeyUsage{10, 0, 0};
+        return out;
+      });
+      auto refused = g.admit(&k.entries[0], body);
+      BOOST_REQUIRE(refused.refused.has_value());
+      const int wait = std::stoi(refused.refused->retry_after);
+      BOOST_TEST(wait <= 20 * 60 + 1);  // they leave an hour after they were made: in 20 minutes
+      BOOST_TEST(wait >= 19 * 60);
+      k.now += static_cast<Ms>(wait) * 1000;
+      BOOST_TEST(!g.admit(&k.entries[0], body).refused);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_dropped_ticket_gives_its_slot_back) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "observability/log_writer.hpp"
@@ -97,6 +98,19 @@ BOOST_AUTO_TEST_CASE(the_logger_writes_through_it_and_reports_its_drops) {
   const std::string got = p.read_until("\n");
   BOOST_TEST(got.find(" info hello n=3 who=\"a b\"\n") != std::string::npos, got);
   BOOST_TEST(log.dropped() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(no_text_in_a_line_can_start_a_line_of_its_own) {
+  // An upstream error message with a newline ("x\n2026-... error forged") forged a line.
+  std::string lines;
+  Logger log(LogLevel::info, [&](std::string_view l) { lines += l; });
+  log.record(LogLevel::warn, "stream broken: provider said x\n2026-01-01T00:00:00.000Z error forged",
+             {LogField{"error", std::string_view("y\r\nlevel=error msg=forged")}});
+  log.warn("upstream: a\nb\x1b[31m");
+  BOOST_TEST(std::count(lines.begin(), lines.end(), '\n') == 2);
+  BOOST_TEST(lines.find("x\\x0a2026") != std::string::npos, lines);
+  BOOST_TEST(lines.find("a\\x0ab\\x1b[31m") != std::string::npos, lines);
+  BOOST_TEST(lines.find("\r") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

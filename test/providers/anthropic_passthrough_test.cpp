@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(non_streamed_goes_up_and_comes_back_as_it_came) {
   auto again = h.run(http_call(h.port(), verb::post, "/v1/messages", body, claude_headers()));
   BOOST_REQUIRE_EQUAL(again.status, 200u);
   BOOST_TEST(json::parse(again.body).at("usage").at("cache_read_input_tokens").as_int64() == 1000);
-  auto totals = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "key", ""));
+  auto totals = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "key", "")).value();
   BOOST_REQUIRE_EQUAL(totals.size(), 1u);
   BOOST_TEST(totals[0].requests == 2u);
   BOOST_TEST(totals[0].cached_tokens == 1000);
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(streamed_events_pass_untouched_and_are_accounted) {
   BOOST_TEST(r.body.find(R"("type":"signature_delta")") != std::string::npos);
   BOOST_TEST(r.body.find(R"("cache_creation_input_tokens":1000)") != std::string::npos);
   BOOST_TEST(r.body.find("chatcmpl") == std::string::npos);  // nothing of OpenAI's shape
-  auto totals = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "key", ""));
+  auto totals = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "key", "")).value();
   BOOST_REQUIRE_EQUAL(totals.size(), 1u);
   BOOST_TEST(totals[0].prompt_tokens == 11 + 1000);
   BOOST_TEST(totals[0].completion_tokens == 16);

@@ -140,6 +140,8 @@ BOOST_AUTO_TEST_CASE(what_cannot_be_done_statelessly_or_read_is_a_clear_400) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"model":"m","input":"x","previous_response_id":"resp_1"})", "no conversation state"},
       {R"({"model":"m","input":"x","conversation":"conv_1"})", "no conversation state"},
+      // Answered "queued" with no usage while the provider bills the whole generation: never forwarded.
+      {R"({"model":"m","input":"x","background":true})", "background is not supported"},
       {R"({"input":"x"})", "'model' is required"},
       {R"({"model":"m"})", "'input' is required"},
       {R"({"model":"m","input":5})", "'input' must be"},
@@ -157,7 +159,7 @@ BOOST_AUTO_TEST_CASE(what_cannot_be_done_statelessly_or_read_is_a_clear_400) {
       BOOST_TEST(r.error().message.find(says) != std::string::npos, r.error().message);
     }
   }
-  auto plain = responses_request_to_chat(obj(R"({"model":"m","input":"hi","previous_response_id":null,"store":true,"text":{"format":{"type":"json_object"}}})"));
+  auto plain = responses_request_to_chat(obj(R"({"model":"m","input":"hi","previous_response_id":null,"background":false,"store":true,"text":{"format":{"type":"json_object"}}})"));
   BOOST_REQUIRE(plain);
   BOOST_TEST(json::value(*plain) == json::parse(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}})"));
 }

@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(openai_type_passes_through_with_the_model_rewritten) {
   BOOST_TEST(sent.at("user").as_string() == "u1");
   BOOST_TEST(!sent.contains("stream"));
   // Accounted like chat: a ledger row priced at the target's input price.
-  auto totals = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "key", ""));
+  auto totals = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "key", "")).value();
   BOOST_REQUIRE_EQUAL(totals.size(), 1u);
   BOOST_TEST(totals[0].requests == 1u);
   BOOST_TEST(totals[0].prompt_tokens == 3);
@@ -164,9 +164,14 @@ BOOST_AUTO_TEST_CASE(targets_without_embeddings_are_skipped) {
   BOOST_REQUIRE_EQUAL(r.status, 200u);
   BOOST_TEST(h.mock().stats().last_path == "/v1/embeddings");
   BOOST_TEST(h.mock().stats().requests == 1u);  // the Anthropic target was never asked
+  // No target of the route can ever embed: the client's mistake, a 400 SDKs do not retry (503 is
+  // retried twice by the openai SDKs: the client waited for nothing), naming what is missing.
   auto none = embed(h, R"({"model":"claude-only","input":"x"})");
-  BOOST_TEST(none.status == 503u);
-  BOOST_TEST(none.body.find("embeddings") != std::string::npos);
+  BOOST_TEST(none.status == 400u);
+  const auto e = json::parse(none.body).at("error").as_object();
+  BOOST_TEST(e.at("type").as_string() == "invalid_request_error");
+  BOOST_TEST(e.at("code").as_string() == "model_not_supported");
+  BOOST_TEST(e.at("message").as_string().find("embeddings") != std::string_view::npos, none.body);
   BOOST_TEST(h.mock().stats().requests == 1u);
 }
 

@@ -253,3 +253,144 @@ BOOST_AUTO_TEST_CASE(a_stream_the_client_cancels_is_charged_what_it_used) {
     BOOST_TEST(totals.at("cost_usd").as_double() == spent, boost::test_tools::tolerance(1e-9));
   }());
 }
+
+BOOST_AUTO_TEST_CASE(a_cut_stream_is_charged_its_prompt_not_only_the_chunks_relayed) {
+  // 20 cut streams sent 80,000 prompt tokens upstream and were charged 40 completion tokens.
+  mock::MockOptions mo;
+  mo.defaults.tokens = 100;
+  mo.defaults.tokens_per_second = 20;
+  GatewayHarness h(mo, [](Config& c) {
+    c.models[0].targets[0].input_price = 1'000'000;  // $1 a prompt token
+    c.keys[0].budget = BudgetConfig{100'000.0, BudgetPeriod::month};
+  });
+  const std::string prompt(8000, 'w');  // ~2,000 tokens as the gateway estimates them
+  h.run([&]() -> asio::awaitable<void> {
+    TestClient c(co_await asio::this_coro::executor);
+    BOOST_REQUIRE(!co_await c.connect(h.port()));
+    const std::string body = R"({"model":"fast","stream":true,"messages":[{"role":"user","content":")" + prompt + R"("}]})";
+    BOOST_REQUIRE(!co_await c.send(verb::post, "/v1/chat/completions", body, auth_headers()));
+    BOOST_REQUIRE_EQUAL((co_await c.read_header()).status, 200u);
+    co_await c.read_body_until("\"content\"");  // the first chunk, then the client leaves
+    c.close();
+    co_await eventually([&] { return h.mock().open_connections() == 0; }, std::chrono::seconds(3));
+    auto r = co_await http_call(h.port(), verb::get, "/v1/usage", "", auth_headers());
+    BOOST_REQUIRE_EQUAL(r.status, 200u);
+    const auto u = boost::json::parse(r.body).as_object();
+    const auto& totals = u.at("period_totals").as_object();
+    BOOST_TEST(totals.at("prompt_tokens").as_int64() >= 1900, r.body);  // the estimate, not 0
+    BOOST_TEST(u.at("budget").as_object().at("spent_usd").as_double() >= 1900.0);
+  }());
+}
+
+BOOST_AUTO_TEST_CASE(a_budget_counts_a_model_named_directly_and_refuses_an_unpriced_one) {
+  // "provider/model" built an unpriced target: 40 requests spent $0.00 of a $0.05 budget.
+  GatewayHarness h({}, [](Config& c) {
+    c.models[0].targets[0].input_price = 1'000'000;
+    c.models[0].targets[0].output_price = 1'000'000;
+    c.keys[0].budget = BudgetConfig{100'000.0, BudgetPeriod::month};
+    c.keys.push_back(KeyConfig{"free", "sy-free-key-0000001", {}});
+    c.default_provider = "mock";
+  });
+  // The same model as a route prices: priced as the route prices it.
+  auto priced = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("mock/mock-fast"), auth_headers()));
+  BOOST_REQUIRE_EQUAL(priced.status, 200u);
+  auto u = h.run(http_call(h.port(), verb::get, "/v1/usage", "", auth_headers()));
+  BOOST_TEST(boost::json::parse(u.body).at("budget").at("spent_usd").as_double() > 0.0, u.body);
+  // A model no route prices, by name or through the default provider: refused for a budgeted key.
+  for (const char* model : {"mock/some-other-model", "unrouted-model"}) {
+    auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(model), auth_headers()));
+    BOOST_TEST_CONTEXT(model) {
+      BOOST_TEST(r.status == 403u);
+      BOOST_TEST(error_of(r).at("message").as_string().find("no price") != std::string_view::npos, r.body);
+    }
+  }
+  // A key without a budget may still use it.
+  BOOST_TEST(h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("mock/some-other-model"),
+                             auth_headers("sy-free-key-0000001"))).status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(requests_sent_at_once_cannot_all_pass_a_budget_with_room_for_one) {
+  // 30 concurrent requests of ~$0.01 each all passed a $0.001 budget (306x overspend).
+  mock::MockOptions mo;
+  mo.defaults.ttft = milliseconds(100);  // all 30 are in flight together
+  GatewayHarness h(mo, [](Config& c) {
+    c.models[0].targets[0].input_price = 10;
+    c.models[0].targets[0].output_price = 30;
+    c.keys[0].budget = BudgetConfig{0.001, BudgetPeriod::month};
+  });
+  const std::string body = R"({"model":"fast","max_tokens":100,"messages":[{"role":"user","content":")" + std::string(4000, 'q') + R"("}]})";
+  int ok = 0, refused = 0;
+  h.run([&]() -> asio::awaitable<void> {
+    std::vector<std::shared_ptr<HttpResult>> results;
+    auto ex = co_await asio::this_coro::executor;
+    int done = 0;
+    for (int i = 0; i < 30; ++i) {
+      auto slot = std::make_shared<HttpResult>();
+      results.push_back(slot);
+      asio::co_spawn(ex, [&, slot]() -> asio::awaitable<void> {
+        *slot = co_await http_call(h.port(), verb::post, "/v1/chat/completions", body, auth_headers());
+        ++done;
+      }, asio::detached);
+    }
+    co_await eventually([&] { return done == 30; }, std::chrono::seconds(10));
+    for (const auto& r : results) {
+      if (r->status == 200u) ++ok;
+      if (r->status == 429u) ++refused;
+    }
+  }());
+  BOOST_TEST(ok == 1);
+  BOOST_TEST(refused == 29);
+}
+
+BOOST_AUTO_TEST_CASE(refused_requests_are_sampled_into_the_ledger_not_a_row_each) {
+  // A key at requests_per_minute = 1 sending 20,000 requests wrote 20,000 rows (429s included).
+  GatewayHarness h({}, [](Config& c) {
+    c.keys[0].limits.requests_per_minute = 1;
+    c.server.admin_key = "admin-key-0123456789";
+  });
+  int refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
+    refused += r.status == 429u ? 1 : 0;
+  }
+  BOOST_TEST(refused == 39);
+  auto rows = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "key", "")).value();
+  BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+  BOOST_TEST(rows[0].requests <= 1u + 3u);  // the answered one, and one refused row a second at most
+  BOOST_TEST(rows[0].refused >= 1u);
+  const auto m = h.run(http_call(h.port(), verb::get, "/metrics", "", {})).body;
+  BOOST_TEST(metric(m, R"(switchyard_refused_requests_total{ledger="row"})") + metric(m, R"(switchyard_refused_requests_total{ledger="sampled_out"})") == 39.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_usage_csv_never_hands_a_spreadsheet_a_formula) {
+  GatewayHarness h({}, [](Config& c) { c.server.admin_key = "admin-key-0123456789"; });
+  for (const char* model : {"=HYPERLINK(\\\"http://x\\\")", "@SUM(A1)", "+1", "-2", "plain"}) {
+    h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(model), auth_headers()));  // 404s: rows with the route
+  }
+  const Headers admin{{"authorization", "Bearer admin-key-0123456789"}};
+  auto csv = h.run(http_call(h.port(), verb::get, "/admin/usage?group_by=route&format=csv&from=2020-01-01", "", admin));
+  BOOST_REQUIRE_EQUAL(csv.status, 200u);
+  std::size_t at = 0;
+  int lines = 0;
+  while ((at = csv.body.find("\r\n", at)) != std::string::npos) {
+    at += 2;
+    if (at >= csv.body.size()) break;
+    ++lines;
+    const char first = csv.body[at] == '"' ? csv.body[at + 1] : csv.body[at];
+    BOOST_TEST(std::string("=+-@\t\r").find(first) == std::string::npos, csv.body.substr(at, 40));
+  }
+  BOOST_TEST(lines == 5);
+  BOOST_TEST(csv.body.find("\"'=HYPERLINK") != std::string::npos, csv.body);
+  BOOST_TEST(csv.body.find("plain,") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(count_tokens_has_a_ledger_row) {
+  GatewayHarness h;
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/messages/count_tokens",
+                           R"({"model":"fast","messages":[{"role":"user","content":"count me"}]})", auth_headers()));
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  auto rows = h.run(h.gateway().usage(0, std::numeric_limits<std::int64_t>::max(), "route", "")).value();
+  BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+  BOOST_TEST(rows[0].group == "fast");
+  BOOST_TEST(rows[0].requests == 1u);
+}

@@ -169,3 +169,59 @@ BOOST_AUTO_TEST_CASE(a_host_name_is_resolved_off_the_io_thread_within_the_deadli
   BOOST_REQUIRE_MESSAGE(r, redis.last_error());
   BOOST_TEST(r->text == "PONG");
 }
+
+BOOST_AUTO_TEST_CASE(every_address_a_name_resolves_to_is_tried_within_the_deadline) {
+  // A stock Debian 12 maps localhost to ::1 and 127.0.0.1; redis-server listens
+  // on 127.0.0.1 only. Connecting to the first address alone failed with
+  // "redis ::1:PORT: Connection refused".
+  RedisServer server;
+  asio::io_context ioc;
+  RedisEndpoint e = endpoint_of(server);
+  e.host = "redis.test";
+  RedisClient redis(ioc.get_executor(), e);
+  int resolved = 0;
+  redis.set_resolver([&](const std::string& host, std::uint16_t) -> asio::awaitable<std::vector<std::string>> {
+    BOOST_TEST(host == "redis.test");
+    ++resolved;
+    co_return std::vector<std::string>{"::1", "127.0.0.2", "127.0.0.1"};
+  });
+  auto r = run_async(ioc, redis.command(cmd("PING"), milliseconds(2000)));
+  BOOST_REQUIRE_MESSAGE(r, redis.last_error());
+  BOOST_TEST(r->text == "PONG");
+  BOOST_TEST(resolved == 1);
+  BOOST_TEST(redis.stats().connect_failures == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(health_checks_reconnect_with_no_traffic_once_redis_is_back) {
+  // A load balancer reading /health sends a degraded replica no traffic: the
+  // connection must come back by itself, not at the next command.
+  RedisServer server;
+  asio::io_context ioc;
+  RedisClient redis(ioc.get_executor(), endpoint_of(server));
+  redis.start_health_checks(milliseconds(100), milliseconds(100));
+  BOOST_TEST(run_async(ioc, eventually([&] { return redis.healthy(); }, std::chrono::seconds(5))));
+  server.stop();
+  BOOST_TEST(run_async(ioc, eventually([&] { return !redis.healthy(); }, std::chrono::seconds(5))));
+  server.start();
+  const auto commands = redis.stats().commands;
+  BOOST_TEST(run_async(ioc, eventually([&] { return redis.healthy(); }, std::chrono::seconds(10))));
+  BOOST_TEST(redis.stats().connects >= 2u);
+  BOOST_TEST(redis.stats().commands > commands);  // only its own PINGs ran
+  redis.close();
+  ioc.run_for(milliseconds(200));  // the loop ends: nothing left waiting
+  BOOST_TEST(ioc.stopped());
+}
+
+BOOST_AUTO_TEST_CASE(a_frozen_redis_is_unhealthy_while_the_connection_stays_open) {
+  RedisServer server;
+  asio::io_context ioc;
+  RedisClient redis(ioc.get_executor(), endpoint_of(server));
+  redis.start_health_checks(milliseconds(100), milliseconds(100));
+  BOOST_TEST(run_async(ioc, eventually([&] { return redis.healthy(); }, std::chrono::seconds(5))));
+  server.pause();
+  BOOST_TEST(run_async(ioc, eventually([&] { return !redis.healthy(); }, std::chrono::seconds(5))));
+  BOOST_TEST(redis.connected());
+  server.resume();
+  BOOST_TEST(run_async(ioc, eventually([&] { return redis.healthy(); }, std::chrono::seconds(5))));
+  redis.close();
+}
