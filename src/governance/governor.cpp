@@ -19,6 +19,9 @@ struct Governor::KeyState {
   double cost_usd = 0;
   Usage tokens;
   std::map<std::string, std::uint64_t> rejections;  // by limit ("60 requests per minute", "budget")
+  // A reload that changed this key's limits or budget made a new state: tickets admitted
+  // here finish there (their slot, tokens and spend count against the limits in force).
+  std::weak_ptr<KeyState> successor;
 };
 
 namespace {
@@ -48,14 +51,21 @@ void KeyTicket::finish(const Usage& used, double cost_usd) noexcept {
   finished_ = true;
   const Ms now = now_();
   const auto total = static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total()));
-  key_.limiter.finish(reserved_, total, now);
-  if (key_.budget) {
-    key_.budget->release(reserved_usd_);
-    key_.budget->spend(cost_usd, now);
+  // The key's current state: a reload may have replaced the one this ticket was admitted by.
+  std::shared_ptr<Governor::KeyState> live;
+  Governor::KeyState* key = &key_;
+  while (auto next = key->successor.lock()) {
+    live = std::move(next);
+    key = live.get();
   }
-  key_.cost_usd += cost_usd;
-  key_.tokens += used;
-  if (used.completion_tokens > 0) key_.expected_output = 0.8 * key_.expected_output + 0.2 * static_cast<double>(used.completion_tokens);
+  key->limiter.finish(reserved_, total, now);
+  if (key->budget) {
+    key->budget->release(reserved_usd_);
+    key->budget->spend(cost_usd, now);
+  }
+  key->cost_usd += cost_usd;
+  key->tokens += used;
+  if (used.completion_tokens > 0) key->expected_output = 0.8 * key->expected_output + 0.2 * static_cast<double>(used.completion_tokens);
 }
 
 namespace {
@@ -144,7 +154,10 @@ void Governor::adopt(Governor& previous) {
       continue;
     }
     k->limiter.carry_from(old.limiter, now);
+    k->limiter.adopt_in_flight(old.limiter.in_flight());  // its running requests finish into the new state
     if (k->budget && old.budget && k->budget->config().period == old.budget->config().period) k->budget->spend(old.budget->spent(now), now);
+    if (k->budget && old.budget) k->budget->reserve(old.budget->reserved());
+    old.successor = k;
     k->expected_output = old.expected_output;
     k->cost_usd = old.cost_usd;
     k->tokens = old.tokens;

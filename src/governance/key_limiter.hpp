@@ -44,6 +44,9 @@ class KeyLimiter {
   // Every window by its config name ("requests_per_minute", ...).
   std::vector<std::pair<std::string, WindowStatus>> windows(Ms now);
   std::uint32_t in_flight() const noexcept { return in_flight_; }
+  // A reload replaced this key's limiter: the requests still running under the old one
+  // hold slots here from now on (their tickets finish here).
+  void adopt_in_flight(std::uint32_t n) noexcept { in_flight_ += n; }
   // Counts what the ledger says was used before a restart, `at` (the start of
   // the time range it was used in), into the windows of length `window_ms`
   // (the per-minute bucket takes it now, at most its capacity).

@@ -315,4 +315,95 @@ BOOST_AUTO_TEST_CASE(a_provider_quota_is_shared_by_three_gateways) {
   BOOST_TEST(h.mock().stats().requests == 5u);
 }
 
+// A load balancer reading /health sends a degraded replica no traffic: three replicas
+// must find Redis again by themselves, with no request sent.
+BOOST_AUTO_TEST_CASE(every_replica_is_healthy_again_after_redis_returns_with_no_traffic) {
+  RedisServer redis;
+  GatewayHarness h({}, [&](Config& c) {
+    on_redis_only(c, redis);
+    c.state.health_check_interval = Millis(200);
+  });
+  Gateway b(h.ioc().get_executor(), h.gateway().config()), c(h.ioc().get_executor(), h.gateway().config());
+  const std::vector<Gateway*> replicas{&h.gateway(), &b, &c};
+  auto all = [&](bool healthy) {
+    for (auto* g : replicas) {
+      if (g->state_problem().empty() != healthy) return false;
+    }
+    return true;
+  };
+  auto health_status = [&] { return std::string(boost::json::parse(h.run(http_call(h.port(), verb::get, "/health", "")).body).at("status").as_string()); };
+  BOOST_TEST(h.run(eventually([&] { return all(true); }, std::chrono::seconds(5))));
+  redis.stop();
+  BOOST_TEST(h.run(eventually([&] { return all(false); }, std::chrono::seconds(5))));
+  BOOST_TEST(health_status() == "degraded");
+  redis.start();
+  const auto back_from = std::chrono::steady_clock::now();
+  BOOST_TEST(h.run(eventually([&] { return all(true); }, std::chrono::seconds(20))));
+  BOOST_TEST((std::chrono::steady_clock::now() - back_from < std::chrono::seconds(20)));
+  BOOST_TEST(health_status() == "ok");
+  BOOST_TEST(h.mock().stats().requests == 0u);  // no client traffic was needed
+  for (auto* g : {&b, &c}) g->shutdown();
+}
+
+// Redis frozen for a while: the admissions that timed out still run when it resumes; their
+// slots are given back right after them (the key was locked out on every replica for the
+// slots' 10 minutes), and what was spent meanwhile reaches the shared budget.
+BOOST_AUTO_TEST_CASE(a_redis_stall_neither_locks_the_key_out_nor_loses_what_it_spent) {
+  RedisServer redis;
+  GatewayHarness h({}, [&](Config& c) {
+    on_redis_only(c, redis);
+    c.state.redis_timeout = Millis(200);
+    c.models[0].targets[0].output_price = 1000;  // $0.001 a completion token
+    c.keys[0].limits.concurrent = 3;
+    c.keys[0].budget = BudgetConfig{1000.0, BudgetPeriod::day};
+  });
+  state::RedisClient probe(h.ioc().get_executor(), std::get<state::RedisEndpoint>(state::parse_redis_url(redis.url())));
+  const std::string body = chat_body();
+  double local_spend = 0;
+  h.run([&]() -> asio::awaitable<void> {
+    auto warm = co_await h.gateway().chat(embedded(body));
+    BOOST_REQUIRE(warm);
+    local_spend += warm->cost_usd;
+  }());
+  redis.pause();
+  h.run([&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 3; ++i) {  // each admission times out: this replica's counters decide
+      auto r = co_await h.gateway().chat(embedded(body));
+      BOOST_REQUIRE(r);
+      local_spend += r->cost_usd;
+    }
+  }());
+  redis.resume();
+  // Three at once: the concurrency limit is whole again (the stalled admissions' slots went back).
+  int ok = 0, limited = 0, done = 0;
+  for (int i = 0; i < 3; ++i) {
+    asio::co_spawn(h.ioc(), h.gateway().chat(embedded(body)), [&](std::exception_ptr, result<ChatResponse> r) {
+      if (r) ++ok, local_spend += r->cost_usd;
+      else if (r.error().code == errc::rate_limited) ++limited;
+      ++done;
+    });
+  }
+  h.run(eventually([&] { return done == 3; }, std::chrono::seconds(10)));
+  BOOST_TEST(ok == 3);
+  BOOST_TEST(limited == 0);
+  // Every dollar spent, during the stall too, is in Redis.
+  double shared_spend = 0;
+  h.run([&]() -> asio::awaitable<void> {
+    std::vector<std::string> scan{"KEYS", "switchyard:{key:test}:budget:day:*"};
+    asio::steady_timer pause(h.ioc());
+    for (int i = 0; i < 250; ++i) {  // polling Redis: the spend has no other signal
+      if (auto keys = co_await probe.command(scan, std::chrono::milliseconds(1000)); keys && !keys->elements.empty()) {
+        std::vector<std::string> get{"GET", keys->elements[0].text};
+        if (auto v = co_await probe.command(get, std::chrono::milliseconds(1000)); v && !v->text.empty()) shared_spend = std::stod(v->text);
+      }
+      if (shared_spend >= local_spend - 1e-9) break;
+      pause.expires_after(std::chrono::milliseconds(20));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+  }());
+  BOOST_TEST(local_spend > 0);
+  BOOST_TEST(shared_spend == local_spend, boost::test_tools::tolerance(1e-6));
+  probe.close();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

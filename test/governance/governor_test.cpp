@@ -230,4 +230,26 @@ BOOST_AUTO_TEST_CASE(a_reloaded_governor_takes_over_the_keys_by_name) {
   BOOST_TEST(status.at("budget").at("spent_usd").as_double() == 0.75);
 }
 
+BOOST_AUTO_TEST_CASE(requests_running_across_a_reload_keep_their_slots_and_their_spend_counts) {
+  // concurrent = 1 became 3 running after a reload changed the key's limits while its
+  // streams ran, and the spend of those streams was lost from the budget.
+  LimitsConfig one;
+  one.concurrent = 1;
+  Keys k(one, BudgetConfig{10.0, BudgetPeriod::day});
+  auto old_gov = k.governor();
+  auto running = old_gov.admit(&k.entries[0], body);
+  BOOST_REQUIRE(running.ticket);
+  LimitsConfig changed_limits;
+  changed_limits.concurrent = 1;
+  changed_limits.requests_per_minute = 100;  // changed: a new state for the key
+  Keys changed(changed_limits, BudgetConfig{10.0, BudgetPeriod::day});
+  changed.now = k.now;
+  auto next = changed.governor();
+  next.adopt(old_gov);
+  BOOST_TEST(next.admit(&changed.entries[0], body).refused.has_value());  // the running stream still holds the one slot
+  running.ticket->finish(Usage{.prompt_tokens = 10, .completion_tokens = 10}, 2.5);  // it ends after the reload
+  BOOST_TEST(next.status(changed.entries[0]).at("budget").at("spent_usd").as_double() == 2.5);  // its spend counts
+  BOOST_TEST(!next.admit(&changed.entries[0], body).refused);  // and its slot is free again
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -210,4 +210,46 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_clear_errors_before_any_upstream_call) {
   BOOST_TEST(h.mock().stats().requests == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(embeddings_answers_are_held_to_a_memory_budget_until_written) {
+  // A 21 KB request (2,048 inputs, 1,200 dimensions, base64) made a 13 MB answer; 40 clients that
+  // never read held 709 MB, and `concurrent` did not bound it (the ticket ended before the body went).
+  GatewayHarness h({}, [](Config& c) {
+    embedding_fleet(c);
+    c.server.max_embeddings_memory_bytes = 32 << 20;  // 32 MiB
+    c.keys[0].limits.concurrent = 2;
+  });
+  std::string inputs = "[";
+  for (int i = 0; i < 2048; ++i) inputs += std::string(i ? "," : "") + "\"t" + std::to_string(i) + "\"";
+  inputs += "]";
+  // Alone more than the budget: a 400 that says so, nothing sent upstream.
+  auto huge = embed(h, R"({"model":"embed","encoding_format":"base64","dimensions":1200,"input":)" + inputs + "}");
+  BOOST_TEST(huge.status == 400u);
+  BOOST_TEST(huge.body.find("MiB") != std::string::npos, huge.body);
+  BOOST_TEST(h.mock().stats().requests == 0u);
+  // Two at once fit (11 MiB predicted each, ~7 MB of JSON: more than a socket buffer takes), a
+  // third does not: 503 with Retry-After; clients that do not read hold the budget and the
+  // key's slots until they go.
+  std::string some = "[";
+  for (int i = 0; i < 600; ++i) some += std::string(i ? "," : "") + "\"s" + std::to_string(i) + "\"";
+  some += "]";
+  const std::string body = R"({"model":"embed","dimensions":1200,"input":)" + some + "}";
+  h.run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    std::vector<std::unique_ptr<TestClient>> idle;
+    for (int i = 0; i < 2; ++i) {  // they send and never read: the answers sit in the socket buffers
+      idle.push_back(std::make_unique<TestClient>(ex));
+      BOOST_REQUIRE(!co_await idle.back()->connect(h.port()));
+      BOOST_REQUIRE(!co_await idle.back()->send(verb::post, "/v1/embeddings", body, auth_headers()));
+    }
+    co_await eventually([&] { return h.mock().stats().requests == 2u; }, std::chrono::seconds(5));
+    auto third = co_await http_call(h.port(), verb::post, "/v1/embeddings", body, auth_headers());
+    BOOST_TEST((third.status == 503u || third.status == 429u), third.body);
+    BOOST_TEST(!std::string(third.headers["retry-after"]).empty());
+    for (auto& c : idle) (void)co_await c->read_response();
+    idle.clear();  // read and gone: the memory and the slots are back
+    auto fourth = co_await http_call(h.port(), verb::post, "/v1/embeddings", body, auth_headers());
+    BOOST_TEST(fourth.status == 200u, fourth.body);
+  }());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
