@@ -62,9 +62,10 @@ std::vector<std::string> message_events(json::object message) {
   start_usage["output_tokens"] = 1;
   start["usage"] = start_usage;
   out.push_back(event("message_start", json::object{{"type", "message_start"}, {"message", start}}));
-  for (std::size_t i = 0; i < content.size(); ++i) {
-    if (!content[i].is_object()) continue;
-    const auto& block = content[i].as_object();
+  std::size_t i = 0;  // the block's index among those sent
+  for (const auto& item : content) {
+    if (!item.is_object()) continue;
+    const auto& block = item.as_object();
     const auto type = str(block, "type");
     json::object empty = block;
     json::object delta;
@@ -89,6 +90,7 @@ std::vector<std::string> message_events(json::object message) {
                                                              {"delta", json::object{{"type", "signature_delta"}, {"signature", block.at("signature")}}}}));
     }
     out.push_back(event("content_block_stop", json::object{{"type", "content_block_stop"}, {"index", i}}));
+    ++i;
   }
   json::object final_usage{{"output_tokens", usage.contains("output_tokens") ? usage.at("output_tokens") : json::value(0)}};
   out.push_back(event("message_delta", json::object{{"type", "message_delta"},

@@ -405,6 +405,16 @@ BOOST_AUTO_TEST_CASE(a_hand_built_config_is_validated_as_the_loader_validates) {
       {"zero attempts", [](Config& c) { c.resilience.attempts_per_target = 0; }, "routing.attempts_per_target"},
       {"unknown default provider", [](Config& c) { c.default_provider = "nope"; }, "routing.default_provider"},
       {"zero body limit", [](Config& c) { c.server.max_body_bytes = 0; }, "server.max_body_bytes"},
+      // Names go whole into ledger rows, metric labels, Redis keys and log lines: a key name past
+      // the ledger's 64 bytes was cut there (its usage read $0, its spent budget reset at a restart).
+      {"key name too long", [](Config& c) { c.keys[0].name = std::string(65, 'k'); }, "keys[" },
+      {"key name with a space", [](Config& c) { c.keys[0].name = "team a"; }, "may hold only"},
+      {"key name with a newline", [](Config& c) { c.keys[0].name = "team\nlevel=error"; }, "may hold only"},
+      {"provider name too long", [](Config& c) {
+         c.providers[0].name = std::string(65, 'p');
+         c.models[0].targets[0].provider = c.providers[0].name;
+       }, "1 to 64 bytes"},
+      {"route name with a quote", [](Config& c) { c.models[0].name = "fa\"st"; }, "may hold only"},
   };
   for (const auto& k : cases) {
     BOOST_TEST_CONTEXT(k.what) {

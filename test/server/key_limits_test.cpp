@@ -394,3 +394,51 @@ BOOST_AUTO_TEST_CASE(count_tokens_has_a_ledger_row) {
   BOOST_TEST(rows[0].group == "fast");
   BOOST_TEST(rows[0].requests == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(server_tools_off_on_a_route_or_a_key_refuse_provider_run_tools) {
+  GatewayHarness h({}, [](Config& c) {
+    c.models.push_back(c.models[0]);
+    c.models.back().name = "no-hosted";
+    c.models.back().server_tools = false;
+    c.keys.push_back(KeyConfig{"locked", "sy-locked-key-0000001", {}});
+    c.keys.back().server_tools = false;
+  });
+  const std::string search = R"({"model":"no-hosted","input":"news?","tools":[{"type":"web_search"}]})";
+  auto r = h.run(http_call(h.port(), verb::post, "/v1/responses", search, auth_headers()));
+  BOOST_TEST(r.status == 400u);
+  BOOST_TEST(r.body.find("web_search") != std::string::npos, r.body);
+  BOOST_TEST(r.body.find("server_tools") != std::string::npos, r.body);
+  const std::string claude = R"({"model":"fast","max_tokens":20,"messages":[{"role":"user","content":"x"}],"tools":[{"type":"web_search_20250305","name":"web_search"}]})";
+  auto m = h.run(http_call(h.port(), verb::post, "/v1/messages", claude, auth_headers("sy-locked-key-0000001")));
+  BOOST_TEST(m.status == 400u);
+  BOOST_TEST(m.body.find("locked") != std::string::npos, m.body);
+  BOOST_TEST(h.mock().stats().requests == 0u);
+  // Allowed where it is on (the default), and function tools always.
+  BOOST_TEST(h.run(http_call(h.port(), verb::post, "/v1/messages", claude, auth_headers())).status == 200u);
+  BOOST_TEST(h.run(http_call(h.port(), verb::post, "/v1/chat/completions",
+                             chat_body("no-hosted", false, R"(,"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}])"),
+                             auth_headers("sy-locked-key-0000001"))).status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(a_whole_request_whose_client_leaves_is_charged_its_prompt) {
+  // The provider had the request and bills it; the key was charged nothing.
+  mock::MockOptions mo;
+  mo.defaults.ttft = milliseconds(1500);
+  GatewayHarness h(mo, [](Config& c) {
+    c.models[0].targets[0].input_price = 1'000'000;
+    c.keys[0].budget = BudgetConfig{100'000.0, BudgetPeriod::month};
+  });
+  h.run([&]() -> asio::awaitable<void> {
+    TestClient c(co_await asio::this_coro::executor);
+    BOOST_REQUIRE(!co_await c.connect(h.port()));
+    const std::string body = R"({"model":"fast","messages":[{"role":"user","content":")" + std::string(4000, 'w') + R"("}]})";
+    BOOST_REQUIRE(!co_await c.send(verb::post, "/v1/chat/completions", body, auth_headers()));
+    co_await eventually([&] { return h.mock().stats().requests == 1u; }, std::chrono::seconds(3));
+    c.close();  // gone before the answer
+    co_await eventually([&] { return h.mock().open_connections() == 0; }, std::chrono::seconds(5));
+    auto r = co_await http_call(h.port(), verb::get, "/v1/usage", "", auth_headers());
+    const auto u = boost::json::parse(r.body).as_object();
+    BOOST_TEST(u.at("period_totals").at("prompt_tokens").as_int64() >= 950, r.body);
+    BOOST_TEST(u.at("budget").at("spent_usd").as_double() >= 950.0, r.body);
+  }());
+}
