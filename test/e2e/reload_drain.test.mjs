@@ -298,7 +298,7 @@ test('SIGTERM with streams longer than the grace period: they end with an error 
   const g = await gateway(config({ keys: [['a', KEY_A, null]], grace: 300 }));
   const client = g.client(KEY_A);
   const long = streamed(client, 'fast', { tokens: 40, tokens_per_second: 10 }).then((r) => r, (e) => e);
-  for (let i = 0; i < 200 && (await metric(g, 'switchyard_in_flight_requests', 'provider="mock",model="mock-fast"')) < 1; i++) {
+  for (let i = 0; i < 1000 && (await metric(g, 'switchyard_in_flight_requests', 'provider="mock",model="mock-fast"')) < 1; i++) {  // up to 10 s on a loaded machine
     await new Promise((r) => setTimeout(r, 10));
   }
   const code = exited(g.p);
