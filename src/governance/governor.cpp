@@ -119,7 +119,9 @@ std::uint64_t estimate_prompt_tokens(const boost::json::object& body) {
   return chars / 4;
 }
 
-std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t expected_output) {
+namespace {
+// max_tokens (or max_completion_tokens / max_output_tokens), else `expected_output`; embeddings: 0.
+std::uint64_t output_estimate(const boost::json::object& body, std::uint64_t expected_output) {
   std::uint64_t output = expected_output;
   if (body.contains("input") && !body.contains("messages") && !body.contains("instructions")) {
     const auto& input = body.at("input");
@@ -129,7 +131,12 @@ std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t exp
   for (const char* k : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
     if (const auto* v = body.if_contains(k); v && v->is_int64() && v->as_int64() > 0) output = static_cast<std::uint64_t>(v->as_int64());
   }
-  return estimate_prompt_tokens(body) + output;
+  return output;
+}
+}  // namespace
+
+std::uint64_t estimate_tokens(const boost::json::object& body, std::uint64_t expected_output) {
+  return estimate_prompt_tokens(body) + output_estimate(body, expected_output);
 }
 
 Governor::Governor(const std::vector<KeyConfig>& keys, Clock now) : keys_(keys), now_(std::move(now)) {
@@ -202,11 +209,19 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
       out.refused->retry_after = "1";
     }
   } else {
-    const std::uint64_t reserved = k.limiter.limits_tokens() ? estimate_tokens(body, static_cast<std::uint64_t>(k.expected_output)) : 0;
+    // One walk over the body for both: the tokens a limit reserves, the cost a budget reserves.
+    const TargetConfig* prices = k.budget && pricer_ ? prices_of(body) : nullptr;
+    std::uint64_t prompt = 0, output = 0;
+    if (k.limiter.limits_tokens() || prices) {
+      prompt = estimate_prompt_tokens(body);
+      output = output_estimate(body, static_cast<std::uint64_t>(k.expected_output));
+    }
+    const std::uint64_t reserved = k.limiter.limits_tokens() ? prompt + output : 0;
     if (auto refusal = k.limiter.admit(reserved, now)) {
       out.refused = this->refusal(*key, *refusal);
     } else {
-      const double reserved_usd = k.budget ? estimated_cost(k, body) : 0;
+      const double reserved_usd =
+          prices ? (static_cast<double>(prompt) * prices->input_price + static_cast<double>(output) * prices->output_price) / 1e6 : 0;
       if (k.budget) k.budget->reserve(reserved_usd);
       out.ticket = std::make_shared<KeyTicket>(states_[key->index], reserved, reserved_usd, now_);
     }
@@ -216,14 +231,9 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
   return out;
 }
 
-double Governor::estimated_cost(const KeyState& k, const boost::json::object& body) const {
-  if (!pricer_) return 0;
+const TargetConfig* Governor::prices_of(const boost::json::object& body) const {
   const auto* model = body.if_contains("model");
-  const TargetConfig* p = model && model->is_string() ? pricer_(model->as_string()) : nullptr;
-  if (!p) return 0;
-  const auto prompt = static_cast<double>(estimate_prompt_tokens(body));
-  const auto output = static_cast<double>(estimate_tokens(body, static_cast<std::uint64_t>(k.expected_output))) - prompt;
-  return (prompt * p->input_price + std::max(0.0, output) * p->output_price) / 1e6;
+  return model && model->is_string() ? pricer_(model->as_string()) : nullptr;
 }
 
 std::uint64_t Governor::reservation(const auth::KeyEntry& key, const boost::json::object& body) const {

@@ -95,7 +95,7 @@ class Governor {
   struct KeyState;
 
  private:
-  double estimated_cost(const KeyState& k, const boost::json::object& body) const;
+  const TargetConfig* prices_of(const boost::json::object& body) const;  // through pricer_
 
   const std::vector<KeyConfig>& keys_;
   Clock now_;

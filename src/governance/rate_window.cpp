@@ -60,17 +60,19 @@ void SlidingWindow::roll(Ms now) {
   if (index <= newest_) return;
   if (index - newest_ >= kSlots) {
     slots_.fill(0);
+    total_ = 0;
   } else {
-    for (Ms i = newest_ + 1; i <= index; ++i) slots_[static_cast<std::size_t>(i % kSlots)] = 0;
+    for (Ms i = newest_ + 1; i <= index; ++i) {
+      double& v = slots_[static_cast<std::size_t>(i % kSlots)];
+      total_ -= v;
+      v = 0;
+    }
+    if (total_ < 0) total_ = 0;
   }
   newest_ = index;
 }
 
-double SlidingWindow::count() const noexcept {
-  double n = 0;
-  for (const double v : slots_) n += v;
-  return n;
-}
+double SlidingWindow::count() const noexcept { return total_; }
 
 std::optional<Ms> SlidingWindow::wait_for(double cost, Ms now) {
   roll(now);
@@ -87,6 +89,7 @@ std::optional<Ms> SlidingWindow::wait_for(double cost, Ms now) {
 void SlidingWindow::take(double cost, Ms now) {
   roll(now);
   slots_[static_cast<std::size_t>(newest_ % kSlots)] += cost;
+  total_ += cost;
 }
 
 void SlidingWindow::give_back(double cost, Ms now) {
@@ -96,6 +99,7 @@ void SlidingWindow::give_back(double cost, Ms now) {
     double& v = slots_[static_cast<std::size_t>((i % kSlots + kSlots) % kSlots)];
     const double back = std::min(v, cost);
     v -= back;
+    total_ -= back;
     cost -= back;
   }
 }
@@ -105,6 +109,7 @@ void SlidingWindow::preload(double cost, Ms at, Ms now) {
   const Ms index = std::min(at, now) / slot_;
   if (cost <= 0 || index <= newest_ - kSlots) return;  // already out of the window
   slots_[static_cast<std::size_t>((index % kSlots + kSlots) % kSlots)] += cost;
+  total_ += cost;
 }
 
 std::uint64_t SlidingWindow::remaining(Ms now) {

@@ -73,6 +73,7 @@ class SlidingWindow {
   Ms slot_;
   Ms newest_ = 0;                      // the slot index of slots_[newest_ % kSlots]
   std::array<double, kSlots> slots_{};  // the last kSlots slots, by index % kSlots
+  double total_ = 0;                    // their sum
 };
 
 }  // namespace switchyard::governance
