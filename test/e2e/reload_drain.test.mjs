@@ -297,13 +297,20 @@ test('SIGTERM with streams longer than the grace period: they end with an error 
   await mock();
   const g = await gateway(config({ keys: [['a', KEY_A, null]], grace: 300 }));
   const client = g.client(KEY_A);
-  const long = streamed(client, 'fast', { tokens: 40, tokens_per_second: 10 }).then((r) => r, (e) => e);
-  for (let i = 0; i < 1000 && (await metric(g, 'switchyard_in_flight_requests', 'provider="mock",model="mock-fast"')) < 1; i++) {  // up to 10 s on a loaded machine
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  // A 4 s stream; the signal goes once its first chunk arrived (the stream is open and relayed:
+  // an upstream attempt's in-flight gauge is back to 0 by then, so it cannot tell).
+  const stream = await client.chat.completions.create({ model: 'fast', messages, stream: true, mock: { tokens: 40, tokens_per_second: 10 } });
+  const chunks = stream[Symbol.asyncIterator]();
+  assert.equal((await chunks.next()).done, false);
   const code = exited(g.p);
   g.p.kill('SIGTERM');
-  const outcome = await long;
+  const outcome = await (async () => {
+    try {
+      for (;;) if ((await chunks.next()).done) return 'complete';
+    } catch (e) {
+      return e;
+    }
+  })();
   assert.ok(outcome instanceof Error, 'the cut stream must not look complete');
   assert.match(String(outcome.message ?? outcome), /shutting down .*grace period/);
   assert.equal(await code, 0);
