@@ -192,8 +192,10 @@ test('POST /admin/reload: new key at once, removed key 401, changed limit applie
 });
 
 // One streamed completion read to its end: its text and finish reason.
-async function streamed(client, model, mock) {
+// `opened` (optional) is called when the stream's head and first chunk are in.
+async function streamed(client, model, mock, opened = () => {}) {
   const stream = await client.chat.completions.create({ model, messages, stream: true, mock });
+  opened();
   let text = '';
   let finish = null;
   for await (const chunk of stream) {
@@ -252,7 +254,8 @@ test('SIGTERM under load: accepted requests and streams all finish, new connecti
   const client = g.client(KEY_A);
   // Long streams (~1.2 s each) and a steady flow of short requests.
   const streams = [];
-  for (let i = 0; i < 8; i++) streams.push(streamed(client, 'fast', { tokens: 12, tokens_per_second: 10 }));
+  let open = 0;
+  for (let i = 0; i < 8; i++) streams.push(streamed(client, 'fast', { tokens: 12, tokens_per_second: 10 }, () => { open += 1; }));
   const flow = [];
   let flowing = true;
   const pump = (async () => {
@@ -261,10 +264,10 @@ test('SIGTERM under load: accepted requests and streams all finish, new connecti
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
-  // Once the streams are running (their first chunks arrived at the gateway's clients), stop the gateway.
-  for (let i = 0; i < 200 && (await metric(g, 'switchyard_in_flight_requests', 'provider="mock",model="mock-fast"')) < 8; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  // Once the streams are running (their heads and first chunks reached the SDK), stop the gateway.
+  // (Not the in-flight gauge: it counts upstream attempts, which end at a stream's first chunk.)
+  for (let i = 0; i < 1000 && open < 8; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(open, 8);
   const code = exited(g.p);
   g.p.kill('SIGTERM');
   // The listener closes: new connections are refused while the streams finish.
