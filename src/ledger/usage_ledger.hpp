@@ -11,7 +11,7 @@
 // the writer between batches (its rows are bounded by memory_rows).
 // Restoring spend and windows at startup reads on the writer before serving.
 #include <switchyard/config.hpp>
-#include <switchyard/gateway.hpp>
+#include <switchyard/usage_totals.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
