@@ -21,7 +21,7 @@
 namespace switchyard {
 
 namespace auth {
-struct KeyEntry;  // a configured client key, opaque here (Gateway::authenticate hands it out)
+struct KeyEntry;  // a configured client key, opaque here
 }
 
 // Tokens a completion used, the same for every provider (filled from the
@@ -66,7 +66,7 @@ struct LimitStatus {
   std::chrono::milliseconds reset{0};  // until the window is whole again
 };
 
-// The answer of the admission stage (Gateway::admit).
+// The answer of the admission stage (the key's Governor).
 struct Admission {
   std::shared_ptr<AdmissionTicket> ticket;  // null: nothing taken (the key has no limits and no budget)
   LimitStatus requests, tokens;
@@ -115,13 +115,6 @@ struct ChatRequest {
   boost::json::object body;             // an OpenAI chat.completions request ("model", "messages", ...)
   std::optional<std::string> api_key;   // a Switchyard key; nullopt = trusted in-process caller (no key check)
   std::string request_id;               // forwarded upstream as x-request-id when set
-  // A key Gateway::authenticate already accepted (the HTTP front-end checks
-  // keys before it reads a body): used instead of api_key, not checked again.
-  const auth::KeyEntry* key = nullptr;
-  // Set by a caller that ran Gateway::admit itself (the HTTP front-end, for
-  // the rate-limit headers): the gateway then does not admit it again.
-  bool admitted = false;
-  std::shared_ptr<AdmissionTicket> admission;
   // Set: `body` is a translation of this request (see NativeRequest).
   std::shared_ptr<const NativeRequest> native;
   CacheControl cache;

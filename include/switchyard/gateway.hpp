@@ -23,6 +23,10 @@
 
 namespace switchyard {
 
+namespace pipeline {
+class ChatPipeline;
+}
+
 // Reads a TOML config; ${ENV} references are expanded from the process
 // environment. The error says file, line, key and what is wrong.
 boost::system::result<Config, std::string> load_config_file(const std::string& path);
@@ -55,6 +59,14 @@ struct RoutingCounters {
   std::uint64_t requests = 0, attempts = 0, retries = 0, failovers = 0, ttft_timeouts = 0, stream_breaks = 0, hedges = 0, resumes = 0;
 };
 
+// Gateway::health().
+struct GatewayHealth {
+  std::string config_hash;                    // Config::source_hash of the running configuration
+  std::vector<std::string> unhealthy_routes;  // configured routes with no usable target now
+  std::string state_problem;                  // why the state backend makes /health "degraded" (empty: it does not)
+  RoutingCounters routing;
+};
+
 // What a reload did (Gateway::reload).
 struct ReloadOutcome {
   std::string config_hash;                 // the new configuration's Config::source_hash
@@ -70,6 +82,10 @@ class Gateway {
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
+
+  // Every call below runs the same pipeline as an HTTP request: the
+  // request's api_key is checked (nullopt: a trusted in-process caller), and
+  // the key's limits, budget, the response cache and the usage ledger apply.
 
   // Non-streamed completion ("stream" in the body is ignored).
   boost::asio::awaitable<result<ChatResponse>> chat(ChatRequest request);
@@ -88,25 +104,6 @@ class Gateway {
   // (~4 characters a token). The answer: {"input_tokens": N}.
   boost::asio::awaitable<result<std::string>> count_tokens(ChatRequest request);
 
-  // Checks a key ("Bearer <key>" or a bare key) before anything else is read;
-  // the handle goes into ChatRequest::key so the key is not checked twice.
-  result<const auth::KeyEntry*> authenticate(std::string_view authorization) const;
-
-  // The admission stage: the key's rate limits and budget for one request
-  // (Governor). The HTTP front-end calls it first, for the x-ratelimit-*
-  // headers, and sets ChatRequest::admitted / admission; chat() and
-  // chat_stream() admit a request that was not (an embedder's call).
-  Admission admit(const auth::KeyEntry* key, const boost::json::object& body);
-  // With [state] backend = "redis" the key's rate limits are also counted in
-  // Redis, for every replica pointed at it: admit_shared() is admit() plus one
-  // round trip (at most redis_timeout_ms; when Redis does not answer, this
-  // replica's own counters decide, or the request gets 503 with
-  // on_redis_error = "deny"). Without it, admit() is all there is.
-  bool shares_state() const noexcept;
-  boost::asio::awaitable<Admission> admit_shared(const auth::KeyEntry* key, const boost::json::object& body);
-  // Why the state backend makes /health "degraded" (empty: it does not).
-  std::string state_problem() const;
-
   // The usage ledger's totals over [from_ms, to_ms) (milliseconds since the
   // epoch, UTC), grouped by "key", "route", "provider", "model" or "day";
   // `key` non-empty: that key's rows only. Runs on the ledger's thread.
@@ -115,12 +112,14 @@ class Gateway {
   // A key's budget (spent, resets_at) and limits (limit, remaining, reset_ms) now, as JSON.
   boost::json::object key_status(const auth::KeyEntry& key) const;
 
-  // A request the front-end refused at admission (429): a ledger row for it.
-  void record_refused(const ChatRequest& request, std::string_view route, const Error& e);
-
   // Longest model name a request may ask for (longer ones get 400): names
   // become target names, log fields and metric labels.
   static constexpr std::size_t kMaxModelName = 256;
+
+  // The request pipeline (authenticate → admit → resolve → cache → route →
+  // account): the HTTP front-end's entry, with exchanges it builds from the
+  // request's head. An embedder calls chat(), chat_stream() and the others.
+  pipeline::ChatPipeline& pipeline() noexcept;
 
   // The configuration new requests get (valid until the next reload).
   const Config& config() const noexcept;
@@ -136,17 +135,11 @@ class Gateway {
   boost::system::result<ReloadOutcome, std::string> reload(Config config);
   // A failed reload the caller refused before reload() (e.g. the file did not load): counted in the metrics.
   void count_failed_reload() noexcept;
-  // Config::source_hash of the running configuration (/health).
-  const std::string& config_hash() const noexcept;
-  // Holds the current configuration alive for as long as the handle lives:
-  // take it before authenticate() when the key's handle is used across a
-  // co_await while a reload may happen (the HTTP front-end does, per request).
-  std::shared_ptr<const void> pin() const;
   std::vector<std::string> model_names() const;
   std::vector<ProviderStats> provider_stats() const;
   std::vector<TargetHealth> target_health() const;
-  std::vector<std::string> unhealthy_routes() const;  // configured routes with no usable target now
-  RoutingCounters routing_counters() const;
+  // What /health reports: the running configuration, routes with no usable target, the shared state.
+  GatewayHealth health() const;
 
   // The status dashboard's view now (GET /admin/events): totals since start
   // and today, latency quantiles, every target (health, circuit, in flight,
@@ -160,9 +153,6 @@ class Gateway {
   // Prometheus text: requests, latency and TTFT histograms, circuits, scores,
   // retries, failovers, pools and the gateway's own overhead.
   std::string metrics_text() const;
-  // The HTTP front-end reports the time each request spent inside the gateway.
-  void record_overhead(std::chrono::nanoseconds overhead) noexcept;
-
   // Closes idle upstream connections and refuses new upstream work.
   void shutdown() noexcept;
 

@@ -56,7 +56,8 @@ std::string api_of(const ChatRequest& request, bool streaming) {
 ResponseCache::ResponseCache(boost::asio::any_io_executor ex, const CacheConfig& config, Clock clock)
     : ex_(std::move(ex)), config_(config), clock_(std::move(clock)), store_(config.max_bytes) {}
 
-CachePlan ResponseCache::plan(const ChatRequest& request, const ModelRouteConfig* route, std::string_view name, bool streaming) const {
+CachePlan ResponseCache::plan(const ChatRequest& request, const auth::KeyEntry* key, const ModelRouteConfig* route, std::string_view name,
+                               bool streaming) const {
   CachePlan p;
   if (!config_.enabled || !route || !route->cache) return p;
   p.route = std::string(name);
@@ -70,7 +71,7 @@ CachePlan ResponseCache::plan(const ChatRequest& request, const ModelRouteConfig
   p.store = !c.no_store;
   p.max_age_ms = c.max_age_ms;
   p.ttl_ms = route->cache_ttl.count() > 0 ? route->cache_ttl.count() : config_.ttl.count();
-  const std::string scope = config_.per_key ? (request.key ? "key:" + request.key->name : std::string("in-process")) : std::string("global");
+  const std::string scope = config_.per_key ? (key ? "key:" + key->name : std::string("in-process")) : std::string("global");
   const auto& body = request.native ? request.native->body : request.body;
   p.key = hasher_.key(scope, api_of(request, streaming), name, body);
   if (request.native) p.other_shape_key = hasher_.key(scope, api_of(request, !streaming), name, body);

@@ -50,8 +50,10 @@ class ResponseCache {
  public:
   ResponseCache(boost::asio::any_io_executor ex, const CacheConfig& config, Clock clock);
 
-  // `route` is the route's config (nullptr: not a configured route, never cached), `name` what the client asked for.
-  CachePlan plan(const ChatRequest& request, const ModelRouteConfig* route, std::string_view name, bool streaming) const;
+  // `route` is the route's config (nullptr: not a configured route, never cached), `name` what the client asked for,
+  // `key` the client's key (per_key: its answers are its own; null: an in-process caller).
+  CachePlan plan(const ChatRequest& request, const auth::KeyEntry* key, const ModelRouteConfig* route, std::string_view name,
+                 bool streaming) const;
 
   // A stored answer for the plan (counted as a hit), or null.
   std::shared_ptr<const CachedEntry> find(const CachePlan& plan);

@@ -14,32 +14,11 @@ namespace {
 json::object window_json(const governance::WindowStatus& w) {
   return json::object{{"limit", w.limit}, {"remaining", w.remaining}, {"reset_ms", w.reset_ms}};
 }
-}  // namespace
 
-json::object Gateway::dashboard() const {
-  const Impl& impl = *impl_;
-  Generation& g = *impl.gen;
-  json::object out;
-  out["time_ms"] = Impl::now_ms();
-  out["config_hash"] = g.config.source_hash;
-  auto totals_json = [](const auto& t) {
-    return json::object{{"requests", t.requests}, {"errors", t.errors}, {"tokens", t.tokens}, {"cost_usd", t.cost_usd}};
-  };
-  out["since_start"] = totals_json(impl.since_start);
-  out["today"] = totals_json(impl.today);
-  const auto& c = g.router.counters();
-  out["routing"] = json::object{{"requests", c.requests}, {"attempts", c.attempts},   {"retries", c.retries},
-                                {"failovers", c.failovers}, {"hedges", c.hedges},     {"resumes", c.resumes},
-                                {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks}};
-  // Quantiles over every target's histograms (seconds → milliseconds); the gateway's own overhead in µs.
-  observability::FixedHistogram latency{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
-  observability::FixedHistogram ttft{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-  g.router.merge_histograms(latency, ttft);
-  out["latency"] = json::object{{"p50_ms", latency.quantile(0.5) * 1000},   {"p95_ms", latency.quantile(0.95) * 1000},
-                                {"ttft_p50_ms", ttft.quantile(0.5) * 1000}, {"ttft_p95_ms", ttft.quantile(0.95) * 1000},
-                                {"overhead_p99_us", impl.overhead.quantile(0.99) * 1e6}, {"samples", latency.count() + ttft.count()}};
+// Every target: health, circuit, in flight, quota, last failure.
+json::array targets_json(const routing::Router& router) {
   json::array targets;
-  for (const auto& s : g.router.status()) {
+  for (const auto& s : router.status()) {
     json::object t{{"provider", s.provider},
                    {"model", s.model},
                    {"score", s.score},
@@ -58,12 +37,16 @@ json::object Gateway::dashboard() const {
     if (s.quota_tokens.limit > 0) t["quota_tokens"] = window_json(s.quota_tokens);
     targets.push_back(std::move(t));
   }
-  out["targets"] = std::move(targets);
+  return targets;
+}
+
+// Routes by name: requests, failovers, hedges, resumes, cache results.
+json::array routes_json(pipeline::Generation& g, const cache::ResponseCache& cache) {
   json::array routes;
   std::set<std::string_view> configured;
   for (const auto& m : g.config.models) configured.insert(m.name);
   g.router.for_each_route([&](const std::string& name, const routing::RouteCounters& r) {
-    const auto cached = impl.cache.route_counts(name);
+    const auto cached = cache.route_counts(name);
     routes.push_back(json::object{{"route", name},
                                   {"configured", configured.count(name) > 0},
                                   {"requests", r.requests},
@@ -72,15 +55,38 @@ json::object Gateway::dashboard() const {
                                   {"resumes", r.resumes},
                                   {"cache", json::object{{"hit", cached[0]}, {"miss", cached[1]}, {"bypass", cached[2]}, {"coalesced", cached[3]}}}});
   });
-  out["routes"] = std::move(routes);
+  return routes;
+}
+}  // namespace
+
+json::object Gateway::dashboard() const {
+  const Impl& impl = *impl_;
+  pipeline::Generation& g = impl.pipeline.current();
+  json::object out;
+  out["time_ms"] = impl.account.wall_now_ms();
+  out["config_hash"] = g.config.source_hash;
+  auto totals_json = [](const auto& t) {
+    return json::object{{"requests", t.requests}, {"errors", t.errors}, {"tokens", t.tokens}, {"cost_usd", t.cost_usd}};
+  };
+  out["since_start"] = totals_json(impl.account.since_start());
+  out["today"] = totals_json(impl.account.today());
+  const auto& c = g.router.counters();
+  out["routing"] = json::object{{"requests", c.requests}, {"attempts", c.attempts},   {"retries", c.retries},
+                                {"failovers", c.failovers}, {"hedges", c.hedges},     {"resumes", c.resumes},
+                                {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks}};
+  // Quantiles over every target's histograms (seconds → milliseconds); the gateway's own overhead in µs.
+  observability::FixedHistogram latency{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+  observability::FixedHistogram ttft{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  g.router.merge_histograms(latency, ttft);
+  out["latency"] = json::object{{"p50_ms", latency.quantile(0.5) * 1000},   {"p95_ms", latency.quantile(0.95) * 1000},
+                                {"ttft_p50_ms", ttft.quantile(0.5) * 1000}, {"ttft_p95_ms", ttft.quantile(0.95) * 1000},
+                                {"overhead_p99_us", impl.account.overhead().quantile(0.99) * 1e6}, {"samples", latency.count() + ttft.count()}};
+  out["targets"] = targets_json(g.router);
+  out["routes"] = routes_json(g, impl.cache);
   out["keys"] = g.governor.status_all();
-  out["state_backend"] = json::object{{"backend", impl.redis ? "redis" : "memory"}, {"problem", state_problem()}};
+  out["state_backend"] = json::object{{"backend", impl.redis ? "redis" : "memory"}, {"problem", health().state_problem}};
   out["cache"] = json::object{{"enabled", impl.cache.enabled()}, {"entries", impl.cache.store().entries()}, {"bytes", impl.cache.store().bytes()}};
   return out;
-}
-
-asio::awaitable<json::array> Gateway::recent_requests(std::size_t n) {
-  co_return co_await impl_->ledger.recent(n);
 }
 
 }  // namespace switchyard

@@ -16,14 +16,7 @@ std::string loggable(std::string_view text) {
   return out;
 }
 
-Accounting::Accounting(observability::Logger* log, bool access_log, OverheadSink overhead)
-    : log_(log), access_log_(access_log && log), overhead_(std::move(overhead)) {}
-
-std::int64_t Accounting::overhead(Clock::time_point read, std::chrono::nanoseconds upstream) const {
-  const auto inside = std::max<Clock::duration>(Clock::duration::zero(), Clock::now() - read - upstream);
-  if (overhead_) overhead_(inside);
-  return std::chrono::duration_cast<std::chrono::microseconds>(inside).count();
-}
+Accounting::Accounting(observability::Logger* log, bool access_log) : log_(log), access_log_(access_log && log) {}
 
 void Accounting::finished(const RequestLine& request, const RequestOutcome& o, Clock::duration took) const {
   if (!access_log_) return;

@@ -1,9 +1,7 @@
 #pragma once
-// The last stage of every request: what it cost and how it ended. Records the
-// time spent inside the gateway (overhead histogram) and writes the access-log
-// line (client-supplied fields made loggable; never a key or a body). Tokens
-// and spend per target are counted by the router as answers end
-// (TargetRegistry); the usage ledger plugs in here (issue: governance).
+// The access log: one line per HTTP request with how it ended (the outcome
+// the account stage fills for an exchange, the front-end for the others;
+// client-supplied fields made loggable; never a key or a body).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -41,14 +39,9 @@ std::string loggable(std::string_view text);
 
 class Accounting {
  public:
-  using OverheadSink = std::function<void(std::chrono::nanoseconds)>;
   // `log` null or `access_log` false: no access log.
-  Accounting(observability::Logger* log, bool access_log, OverheadSink overhead);
+  Accounting(observability::Logger* log, bool access_log);
 
-  // Time inside the gateway: since `read` (the request was read) minus the
-  // wait on the provider. Recorded, and returned in microseconds (for the
-  // x-switchyard-overhead-us header and the log).
-  std::int64_t overhead(std::chrono::steady_clock::time_point read, std::chrono::nanoseconds upstream) const;
   void finished(const RequestLine& request, const RequestOutcome& outcome, std::chrono::steady_clock::duration took) const;
   // A request refused before it had a head worth logging (flood of large heads, malformed).
   void rejected(unsigned status, std::string_view request_id) const;
@@ -56,7 +49,6 @@ class Accounting {
  private:
   observability::Logger* log_;
   bool access_log_;
-  OverheadSink overhead_;
 };
 
 }  // namespace switchyard::pipeline

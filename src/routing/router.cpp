@@ -111,8 +111,8 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     auto taken = TargetRegistry::take_quota(st, tokens, wall);
     if (!taken) co_return Attempted<T>{taken.error(), std::nullopt, &st};
     quota = std::move(*taken);
-    if (shared_quota_ && (st.quota || st.provider_quota)) {
-      auto shared = co_await shared_quota_(config_.providers[st.provider_index], target.config, tokens);
+    if (quota_gate_ && (st.quota || st.provider_quota)) {
+      auto shared = co_await quota_gate_->take(config_.providers[st.provider_index], target.config, tokens);
       if (!shared) co_return Attempted<T>{shared.error(), std::nullopt, &st};  // `quota` goes: nothing used here
       quota.share(std::move(*shared));
     }

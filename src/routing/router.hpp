@@ -28,6 +28,7 @@
 #include "observability/prometheus.hpp"
 #include "providers/provider_client.hpp"
 #include "resilience/attempt_plan.hpp"
+#include "routing/quota_gate.hpp"
 #include "routing/route_resolver.hpp"
 #include "routing/target_registry.hpp"
 #include "routing/target_selection.hpp"
@@ -84,14 +85,10 @@ class Router {
   // An active health check of a provider finished: feeds all its targets.
   void on_probe(std::size_t provider_index, bool ok);
 
-  // Declared quotas counted by every replica too (the Gateway with [state]
-  // backend = "redis"): asked after this replica's own quota took the
-  // attempt, only for a target whose provider or model declares one; an error
-  // fails the attempt over like a local refusal; the function it returns is
-  // told the tokens the attempt used. Not set: quotas are per replica.
-  using SharedQuota = std::function<boost::asio::awaitable<result<std::function<void(std::uint64_t)>>>(
-      const ProviderConfig& provider, const TargetConfig* target, std::uint64_t tokens)>;
-  void set_shared_quota(SharedQuota gate) { shared_quota_ = std::move(gate); }
+  // Declared quotas counted by every replica too ([state] backend = "redis"):
+  // asked after this replica's own quota took an attempt. Not set: quotas
+  // are per replica. The gate outlives the router.
+  void set_quota_gate(QuotaGate* gate) noexcept { quota_gate_ = gate; }
 
   std::vector<TargetStatus> status() const { return registry_.status(); }
   void merge_histograms(observability::FixedHistogram& latency, observability::FixedHistogram& ttft) const {
@@ -137,7 +134,7 @@ class Router {
   };
   std::unordered_map<std::string, RouteCounters, TransparentHash, std::equal_to<>> route_requests_;
   RouteCounters unnamed_;  // the route of a request past the bound (counted in counters_ only)
-  SharedQuota shared_quota_;
+  QuotaGate* quota_gate_ = nullptr;
   std::shared_ptr<Router*> alive_;  // the quota observers' way back here, expired once the router is gone
 };
 

@@ -15,11 +15,12 @@ std::string models_json(const Gateway& gateway) {
 // "degraded" when a configured route has no usable target (all circuits open or rate-limited).
 std::string health_json(const Gateway& gateway, bool stopping) {
   boost::json::object body;
-  const auto unhealthy = gateway.unhealthy_routes();
-  const auto state = gateway.state_problem();
+  const auto health = gateway.health();
+  const auto& unhealthy = health.unhealthy_routes;
+  const auto& state = health.state_problem;
   body["status"] = stopping ? "stopping" : unhealthy.empty() && state.empty() ? "ok" : "degraded";
   if (!state.empty()) body["state_backend"] = state;
-  if (!gateway.config_hash().empty()) body["config_hash"] = gateway.config_hash();
+  if (!health.config_hash.empty()) body["config_hash"] = health.config_hash;
   if (!unhealthy.empty()) {
     boost::json::array routes;
     for (const auto& r : unhealthy) routes.emplace_back(r);
@@ -64,7 +65,7 @@ std::string providers_json(const Gateway& gateway) {
                                         {"connections_idle", p.connections_idle},
                                         {"connections_active", p.connections_active}});
   }
-  const auto c = gateway.routing_counters();
+  const auto c = gateway.health().routing;
   boost::json::object counters{{"requests", c.requests},   {"attempts", c.attempts},
                                {"retries", c.retries},     {"failovers", c.failovers},
                                {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks},

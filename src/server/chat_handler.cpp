@@ -1,5 +1,7 @@
 #include "server/chat_handler.hpp"
 
+#include "server/rate_limit_headers.hpp"
+
 #include "providers/anthropic_inbound.hpp"
 
 namespace switchyard::server {
@@ -10,39 +12,25 @@ namespace {
 void append(std::string& out, asio::const_buffer b) { out.append(static_cast<const char*>(b.data()), b.size()); }
 }  // namespace
 
-ChatHandler::ChatHandler(Gateway& gateway, observability::Logger& log, pipeline::Accounting& accounting)
-    : gateway_(gateway), log_(log), accounting_(accounting),
-      admission_([&gateway](const auth::KeyEntry* key, const boost::json::object& body) { return gateway.admit(key, body); }),
-      embeddings_budget_(gateway.config().server.max_embeddings_memory_bytes) {}
+ChatHandler::ChatHandler(pipeline::ChatPipeline& pipeline, const ServerConfig& config, observability::Logger& log)
+    : pipeline_(pipeline), log_(log), embeddings_budget_(config.max_embeddings_memory_bytes) {}
 
 namespace {
-// A ticket whose end waits for the body to be written: the gateway finishes it
-// when the answer is made; the figures are applied when the handler releases it
-// (the body written, or the client gone), so a key's concurrency slot covers the write.
-class DeferredTicket final : public AdmissionTicket {
- public:
-  explicit DeferredTicket(std::shared_ptr<AdmissionTicket> inner) : inner_(std::move(inner)) {}
-  ~DeferredTicket() override { release(); }
-  void finish(const Usage& used, double cost_usd) noexcept override {
-    if (finished_) return;
-    finished_ = true;
-    used_ = used;
-    cost_ = cost_usd;
-  }
-  void release() noexcept {
-    if (!inner_) return;
-    auto inner = std::move(inner_);
-    inner_.reset();
-    inner->finish(used_, cost_);
-  }
-
- private:
-  std::shared_ptr<AdmissionTicket> inner_;
-  Usage used_;
-  double cost_ = 0;
-  bool finished_ = false;
+// The request's outcome is the access log's while the request lasts; an exchange
+// a cache fetch still holds afterwards no longer writes to it.
+struct Detach {
+  pipeline::Exchange& ex;
+  ~Detach() { ex.outcome = nullptr; }
 };
 }  // namespace
+
+std::shared_ptr<pipeline::Exchange> ChatHandler::exchange(RequestContext& r, ChatRequest request, pipeline::Operation op, bool streaming) {
+  auto ex = std::make_shared<pipeline::Exchange>(std::move(request), op, streaming, r.read_at);
+  ex->key = r.key;  // checked from the head, before the body was read (r.pin holds its configuration)
+  ex->outcome = &r.outcome;
+  ex->request.cache = r.head.cache;
+  return ex;
+}
 
 std::size_t ChatHandler::predicted_embeddings_bytes(const boost::json::object& body) noexcept {
   std::size_t inputs = 1;
@@ -62,7 +50,7 @@ asio::awaitable<void> ChatHandler::chat_completions(RequestContext& r) {
   auto parsed = r.json.parse(r.body);
   if (!parsed) return r.respond_error(parsed.error());
   if (!parsed->is_object()) return r.respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
-  ChatRequest request{std::move(parsed->as_object()), std::nullopt, r.head.request_id, r.key};
+  ChatRequest request{std::move(parsed->as_object()), std::nullopt, r.head.request_id};
   if (auto* m = request.body.if_contains("model"); m && m->is_string()) r.outcome.model = pipeline::loggable(m->as_string());
   const auto* stream_flag = request.body.if_contains("stream");
   const bool streaming = stream_flag && stream_flag->is_bool() && stream_flag->as_bool();
@@ -80,7 +68,7 @@ asio::awaitable<void> ChatHandler::messages(RequestContext& r) {
   std::string requested_model(translated->at("model").as_string());
   r.outcome.model = pipeline::loggable(requested_model);
   const bool streaming = translated->contains("stream");
-  ChatRequest request{std::move(*translated), std::nullopt, r.head.request_id, r.key};
+  ChatRequest request{std::move(*translated), std::nullopt, r.head.request_id};
   // Kept as it came for anthropic targets (passed through); the translation serves the others.
   auto native = std::make_shared<NativeRequest>();
   native->api = NativeApi::anthropic_messages;
@@ -104,7 +92,7 @@ asio::awaitable<void> ChatHandler::responses(RequestContext& r) {
   std::string_view id = r.head.request_id;
   if (id.starts_with("req_")) id.remove_prefix(4);
   auto echo = providers::ResponsesEcho::of(parsed->as_object(), id);
-  ChatRequest request{std::move(*translated), std::nullopt, r.head.request_id, r.key};
+  ChatRequest request{std::move(*translated), std::nullopt, r.head.request_id};
   auto native = std::make_shared<NativeRequest>();
   native->api = NativeApi::openai_responses;
   native->body = std::move(parsed->as_object());
@@ -123,19 +111,13 @@ asio::awaitable<void> ChatHandler::count_tokens(RequestContext& r) {
   if (!r.head.anthropic_beta.empty()) native->headers.emplace_back("anthropic-beta", r.head.anthropic_beta);
   // A count is a request to the provider on the gateway's key: it takes from the key's request limits.
   const AnthropicDialect dialect{std::string()};
-  Admission admission;
-  if (gateway_.shares_state()) {
-    admission = co_await gateway_.admit_shared(r.key, native->body);
-    pipeline::AdmissionControl::add_headers(admission, r.headers);
-  } else {
-    admission = admission_.admit(r.key, native->body, r.headers);
-  }
-  if (admission.refused) co_return co_await r.respond_mapped(dialect.error(*admission.refused));
-  ChatRequest request{boost::json::object(), std::nullopt, r.head.request_id, r.key};
+  ChatRequest request{boost::json::object(), std::nullopt, r.head.request_id};
   request.native = std::move(native);
+  auto ex = exchange(r, std::move(request), pipeline::Operation::count_tokens, false);
+  Detach detach{*ex};
   r.watch.arm();
-  auto counted = co_await gateway_.count_tokens(std::move(request));
-  if (admission.ticket) admission.ticket->finish(Usage{}, 0);  // no tokens used, nothing spent
+  auto counted = co_await pipeline_.count_tokens(*ex);
+  add_rate_limit_headers(ex->requests, ex->tokens, r.headers);
   const bool gone = r.watch.disarm();
   if (gone) {
     r.outcome.status = static_cast<unsigned>(error::http_status_of(make_error(errc::cancelled, "")));
@@ -154,7 +136,7 @@ asio::awaitable<void> ChatHandler::embeddings(RequestContext& r) {
   auto parsed = r.json.parse(r.body);
   if (!parsed) co_return co_await r.respond_error(parsed.error());
   if (!parsed->is_object()) co_return co_await r.respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
-  ChatRequest request{std::move(parsed->as_object()), std::nullopt, r.head.request_id, r.key};
+  ChatRequest request{std::move(parsed->as_object()), std::nullopt, r.head.request_id};
   if (auto* m = request.body.if_contains("model"); m && m->is_string()) r.outcome.model = pipeline::loggable(m->as_string());
   const std::size_t predicted = predicted_embeddings_bytes(request.body);
   if (predicted > embeddings_budget_.limit()) {
@@ -175,72 +157,38 @@ asio::awaitable<void> ChatHandler::embeddings(RequestContext& r) {
 // x-switchyard-cache (a coalesced request is a hit: it cost nothing) and, on a hit, its age in seconds.
 void ChatHandler::cache_headers(RequestContext& r, CacheStatus status, std::int64_t age_ms) {
   if (status == CacheStatus::none) return;
-  r.outcome.cache = to_string(status);
   r.headers.add("x-switchyard-cache", status == CacheStatus::coalesced ? "hit" : to_string(status));
   if (status == CacheStatus::hit) r.headers.add("age", std::to_string(age_ms / 1000));
 }
 
-// The stages after authentication: admit, cache lookup, route; then the
-// answer, whole (here) or relayed (relay()).
+// One exchange, one pipeline call (admit → resolve → cache → route →
+// account); then the answer, whole (answer()) or relayed (relay()).
 asio::awaitable<void> ChatHandler::serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect_storage, Kind kind) {
   ChatDialect& dialect = std::visit([](auto& d) -> ChatDialect& { return d; }, dialect_storage);
-  const auto* model = request.body.if_contains("model");
-  const std::string_view route = model && model->is_string() ? std::string_view(model->as_string()) : std::string_view();
-  Admission admission;
-  if (gateway_.shares_state()) {  // the counters every replica shares: one round trip to Redis
-    admission = co_await gateway_.admit_shared(r.key, request.body);
-    pipeline::AdmissionControl::add_headers(admission, r.headers);
-  } else {
-    admission = admission_.admit(r.key, request.body, r.headers);
-  }
-  if (admission.refused) {
-    gateway_.record_refused(request, route, *admission.refused);
-    co_return co_await r.respond_mapped(dialect.error(*admission.refused));
-  }
-  request.admitted = true;
-  std::shared_ptr<DeferredTicket> deferred;  // embeddings: the key's slot is held until the body is written
-  if (kind == Kind::embeddings && admission.ticket) {
-    deferred = std::make_shared<DeferredTicket>(std::move(admission.ticket));
-    request.admission = deferred;
-  } else {
-    request.admission = std::move(admission.ticket);
-  }
-  request.cache = r.head.cache;
-  std::optional<ChatResponse> got;
+  auto ex = exchange(r, std::move(request), kind == Kind::embeddings ? pipeline::Operation::embeddings : pipeline::Operation::chat, streaming);
+  ex->hold_slot_to_end = kind == Kind::embeddings;  // the key's slot is held until the body is written
+  Detach detach{*ex};
   r.watch.arm();
-  if (streaming) {
-    co_await relay(r, std::move(request), dialect);
-  } else {
-    auto call = kind == Kind::embeddings ? gateway_.embeddings(std::move(request)) : gateway_.chat(std::move(request));
-    auto answer = co_await std::move(call);
-    if (answer) got = std::move(*answer);
-    else co_await r.respond_mapped(dialect.error(answer.error()));
-  }
-  if (got) {
-    dialect.set_native(got->native);
-    auto body = dialect.complete(std::move(got->body));
-    if (!body) {
-      co_await r.respond_mapped(dialect.error(body.error()));
-    } else {
-      r.outcome.provider = got->provider;
-      r.outcome.target_model = got->model;
-      r.outcome.status = 200;
-      r.outcome.input_tokens = got->usage.prompt_tokens;
-      r.outcome.output_tokens = got->usage.completion_tokens;
-      r.outcome.cost_usd = got->cost_usd;
-      r.outcome.overhead_us = accounting_.overhead(r.read_at, got->upstream_time);
-      cache_headers(r, got->cache, got->cache_age_ms);
-      const std::string overhead = std::to_string(r.outcome.overhead_us);
-      const auto m = r.meta(overhead);
-      if (!m.keep_alive) r.outcome.close = true;
-      if (!co_await r.send(r.writer.json(200, *body, m))) r.outcome.close = true;
-    }
-  }
-  if (deferred) deferred->release();
+  if (streaming) co_await relay(r, ex, dialect);
+  else co_await answer(r, *ex, dialect);
   if (r.watch.disarm()) {  // the client left: logged as 499, whatever its head said
     r.outcome.status = static_cast<unsigned>(error::http_status_of(make_error(errc::cancelled, "")));
     r.outcome.close = true;
   }
+}
+
+asio::awaitable<void> ChatHandler::answer(RequestContext& r, pipeline::Exchange& ex, ChatDialect& dialect) {
+  auto answer = co_await pipeline_.answer(ex);
+  add_rate_limit_headers(ex.requests, ex.tokens, r.headers);
+  if (!answer) co_return co_await r.respond_mapped(dialect.error(answer.error()));
+  dialect.set_native(answer->native);
+  auto body = dialect.complete(std::move(answer->body));
+  if (!body) co_return co_await r.respond_mapped(dialect.error(body.error()));
+  cache_headers(r, answer->cache, answer->cache_age_ms);
+  const std::string overhead = std::to_string(ex.overhead_us);
+  const auto m = r.meta(overhead);
+  if (!m.keep_alive) r.outcome.close = true;
+  if (!co_await r.send(r.writer.json(200, *body, m))) r.outcome.close = true;
 }
 
 // Frames `chunk` and every chunk that arrived with it (poll) into `batch`,
@@ -283,17 +231,14 @@ ChatHandler::Ended ChatHandler::frame(RequestContext& r, ChatStream& stream, Chu
 // dialect's error event and no clean end, so the client cannot mistake a cut
 // for an answer; a client that stops reading (write timeout) or leaves is
 // logged as 499.
-asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request, ChatDialect& dialect) {
-  auto opened = co_await gateway_.chat_stream(std::move(request));
+asio::awaitable<void> ChatHandler::relay(RequestContext& r, std::shared_ptr<pipeline::Exchange> ex, ChatDialect& dialect) {
+  auto opened = co_await pipeline_.stream(ex);
+  add_rate_limit_headers(ex->requests, ex->tokens, r.headers);
   if (!opened) co_return co_await r.respond_mapped(dialect.error(opened.error()));
   ChatStream& stream = *opened;
   dialect.set_native(stream.native());
-  r.outcome.provider = stream.provider();
-  r.outcome.target_model = stream.model();
-  r.outcome.status = 200;
-  r.outcome.overhead_us = accounting_.overhead(r.read_at, stream.upstream_time());
   cache_headers(r, stream.cache(), stream.cache_age_ms());
-  const std::string overhead = std::to_string(r.outcome.overhead_us);
+  const std::string overhead = std::to_string(ex->overhead_us);
   const auto m = r.meta(overhead);  // views `overhead`: keep it alive while m is used
   if (!m.keep_alive) r.outcome.close = true;
   std::string& batch = r.writer.batch();
@@ -310,12 +255,6 @@ asio::awaitable<void> ChatHandler::relay(RequestContext& r, ChatRequest request,
     ++stream_writes_;
     const bool sent = co_await r.send(asio::buffer(batch));
     batch.clear();
-    if (!sent || ended != Ended::no) {
-      const Usage used = stream.usage();  // what the stream used, however it ended
-      r.outcome.input_tokens = used.prompt_tokens;
-      r.outcome.output_tokens = used.completion_tokens;
-      r.outcome.cost_usd = stream.cost_usd();
-    }
     if (!sent) {
       r.outcome.close = true;
       r.outcome.status = error::http_status_of(make_error(errc::cancelled, ""));

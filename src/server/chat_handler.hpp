@@ -1,9 +1,12 @@
 #pragma once
-// Serves a chat request in the client's API (OpenAI chat completions or
-// Anthropic messages), and embeddings, through the pipeline's stages: (authenticated by the
-// session) → admit → (Gateway: cache lookup → route) → write, non-streamed or
-// relayed chunk by chunk → account. A client that leaves cancels the upstream.
-#include <switchyard/gateway.hpp>
+// Serves a chat request in the client's API (OpenAI chat completions,
+// Anthropic Messages, OpenAI Responses), embeddings and count_tokens: parses
+// the body, builds one exchange (the key the session checked from the head),
+// makes one pipeline call, and writes the answer from it, whole or relayed
+// chunk by chunk. It decides no admission, caching or accounting. A client
+// that leaves cancels the upstream.
+#include <switchyard/chat.hpp>
+#include <switchyard/config.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -11,8 +14,7 @@
 #include <variant>
 
 #include "observability/logger.hpp"
-#include "pipeline/accounting.hpp"
-#include "pipeline/admission.hpp"
+#include "pipeline/chat_pipeline.hpp"
 #include "server/anthropic_dialect.hpp"
 #include "server/memory_budget.hpp"
 #include "server/openai_dialect.hpp"
@@ -23,7 +25,7 @@ namespace switchyard::server {
 
 class ChatHandler {
  public:
-  ChatHandler(Gateway& gateway, observability::Logger& log, pipeline::Accounting& accounting);
+  ChatHandler(pipeline::ChatPipeline& pipeline, const ServerConfig& config, observability::Logger& log);
 
   // POST /v1/chat/completions. (Not coroutines: they parse and hand back the
   // awaitable that answers, so a request costs no extra coroutine frame.)
@@ -53,16 +55,16 @@ class ChatHandler {
   boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect, Kind kind = Kind::chat);
   // A stream's bytes framed and not yet written are written at this size at the latest.
   static constexpr std::size_t kMaxBatch = 64 * 1024;
-  boost::asio::awaitable<void> relay(RequestContext& r, ChatRequest request, ChatDialect& dialect);
+  std::shared_ptr<pipeline::Exchange> exchange(RequestContext& r, ChatRequest request, pipeline::Operation op, bool streaming);
+  boost::asio::awaitable<void> answer(RequestContext& r, pipeline::Exchange& ex, ChatDialect& dialect);
+  boost::asio::awaitable<void> relay(RequestContext& r, std::shared_ptr<pipeline::Exchange> ex, ChatDialect& dialect);
   static void cache_headers(RequestContext& r, CacheStatus status, std::int64_t age_ms);
   enum class Ended { no, clean, broken };
   Ended frame(RequestContext& r, ChatStream& stream, ChunkSource::Item& chunk, ChatDialect& dialect, std::string& batch,
               std::string& why);
 
-  Gateway& gateway_;
+  pipeline::ChatPipeline& pipeline_;
   observability::Logger& log_;
-  pipeline::Accounting& accounting_;
-  pipeline::AdmissionControl admission_;
   MemoryBudget embeddings_budget_;  // [server] max_embeddings_memory_bytes
   std::uint64_t stream_chunks_ = 0;
   std::uint64_t stream_writes_ = 0;

@@ -37,10 +37,9 @@ std::uint64_t random_seed() {
 HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log)
     : ex_(ex), gateway_(gateway), config_(gateway.config().server), log_(log), acceptor_(ex), drained_(ex), accept_backoff_(ex),
       ids_(random_seed()), parse_budget_(config_.max_json_memory_bytes), header_budget_(config_.max_header_memory_bytes),
-      authenticator_([&gateway](std::string_view authorization) { return gateway.authenticate(authorization); }, config_.admin_key,
-                     [&gateway] { return gateway.pin(); }),
-      accounting_(&log, config_.access_log, [&gateway](std::chrono::nanoseconds inside) { gateway.record_overhead(inside); }),
-      chat_(gateway, log, accounting_), feed_(ex, gateway), endpoints_(make_endpoints()),
+      authenticator_([&p = gateway.pipeline()](std::string_view authorization) { return p.authenticate(authorization); }, config_.admin_key,
+                     [&p = gateway.pipeline()] { return p.pin(); }),
+      accounting_(&log, config_.access_log), chat_(gateway.pipeline(), config_, log), feed_(ex, gateway), endpoints_(make_endpoints()),
       host_{config_, ids_, header_budget_, endpoints_, authenticator_, accounting_, parse_budget_, stopping_} {
   max_connections_ = config_.max_connections;
 }
@@ -93,6 +92,18 @@ asio::awaitable<void> HttpServer::answer_text(RequestContext& r, std::string_vie
   co_await r.respond(200, content_type, body);
 }
 
+// The gateway's series, then the front-end's own.
+std::string HttpServer::metrics_text() const {
+  observability::PrometheusWriter out;
+  out.help("switchyard_log_dropped_total", "counter", "Log lines dropped because the log's reader (stderr) did not keep up.");
+  out.sample("switchyard_log_dropped_total", {}, static_cast<double>(log_.dropped()));
+  out.help("switchyard_stream_chunks_total", "counter", "Stream chunks relayed to clients.");
+  out.sample("switchyard_stream_chunks_total", {}, static_cast<double>(chat_.stream_chunks()));
+  out.help("switchyard_stream_writes_total", "counter", "Writes that carried them (chunks that arrived together leave in one).");
+  out.sample("switchyard_stream_writes_total", {}, static_cast<double>(chat_.stream_writes()));
+  return gateway_.metrics_text() + out.text();
+}
+
 // One line per endpoint: path, method, who may call it, body, error shape, handler.
 EndpointTable HttpServer::make_endpoints() {
   auto chat = [this](RequestContext& r) { return chat_.chat_completions(r); };
@@ -103,20 +114,7 @@ EndpointTable HttpServer::make_endpoints() {
   auto models = [this](RequestContext& r) { return answer_text(r, "application/json", models_json(gateway_)); };
   auto providers = [this](RequestContext& r) { return answer_text(r, "application/json", providers_json(gateway_)); };
   auto health = [this](RequestContext& r) { return answer_text(r, "application/json", health_json(gateway_, stopping_)); };
-  auto metrics = [this](RequestContext& r) {
-    std::string text = gateway_.metrics_text();
-    text += "# HELP switchyard_log_dropped_total Log lines dropped because the log's reader (stderr) did not keep up.\n"
-            "# TYPE switchyard_log_dropped_total counter\nswitchyard_log_dropped_total ";
-    text += std::to_string(log_.dropped());
-    text += "\n# HELP switchyard_stream_chunks_total Stream chunks relayed to clients.\n"
-            "# TYPE switchyard_stream_chunks_total counter\nswitchyard_stream_chunks_total ";
-    text += std::to_string(chat_.stream_chunks());
-    text += "\n# HELP switchyard_stream_writes_total Writes that carried them (chunks that arrived together leave in one).\n"
-            "# TYPE switchyard_stream_writes_total counter\nswitchyard_stream_writes_total ";
-    text += std::to_string(chat_.stream_writes());
-    text += '\n';
-    return answer_text(r, "text/plain; version=0.0.4", std::move(text));
-  };
+  auto metrics = [this](RequestContext& r) { return answer_text(r, "text/plain; version=0.0.4", metrics_text()); };
   auto usage = [this](RequestContext& r) { return key_usage(r, gateway_); };
   auto all_usage = [this](RequestContext& r) { return admin_usage(r, gateway_); };
   auto reload = [this](RequestContext& r) { return reload_config(r); };

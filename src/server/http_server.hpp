@@ -68,6 +68,7 @@ class HttpServer {
 
  private:
   EndpointTable make_endpoints();
+  std::string metrics_text() const;
   std::size_t fit_connections_to_fd_limit();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket,
                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);

@@ -255,35 +255,33 @@ BOOST_AUTO_TEST_CASE(what_the_cache_does_for_a_request) {
   auto cache = t.make();
   ChatRequest r{obj(R"({"model":"fast","messages":[{"role":"user","content":"hi"}]})")};
   const auto cached = route(true), uncached = route(false);
-  BOOST_TEST((cache.plan(r, &uncached, "fast", false).status == CacheStatus::none));
-  BOOST_TEST((cache.plan(r, nullptr, "fast", false).status == CacheStatus::none));  // provider/model and default routes
-  auto p = cache.plan(r, &cached, "fast", false);
+  BOOST_TEST((cache.plan(r, nullptr, &uncached, "fast", false).status == CacheStatus::none));
+  BOOST_TEST((cache.plan(r, nullptr, nullptr, "fast", false).status == CacheStatus::none));  // provider/model and default routes
+  auto p = cache.plan(r, nullptr, &cached, "fast", false);
   BOOST_TEST((p.status == CacheStatus::miss && p.lookup && p.store));
   BOOST_TEST(p.ttl_ms == 3'600'000);
-  BOOST_TEST(cache.plan(r, &cached, "fast", true).key == p.key);  // chat completions: one entry for both shapes
+  BOOST_TEST(cache.plan(r, nullptr, &cached, "fast", true).key == p.key);  // chat completions: one entry for both shapes
   r.cache.no_cache = true;
-  p = cache.plan(r, &cached, "fast", false);
+  p = cache.plan(r, nullptr, &cached, "fast", false);
   BOOST_TEST((!p.lookup && p.store));
   r.cache = CacheControl{};
   r.cache.off = true;
-  BOOST_TEST((cache.plan(r, &cached, "fast", false).status == CacheStatus::bypass));
+  BOOST_TEST((cache.plan(r, nullptr, &cached, "fast", false).status == CacheStatus::bypass));
   // A native request's answer is in its own API: its two shapes are two entries.
   r.cache = CacheControl{};
   auto native = std::make_shared<NativeRequest>();
   native->body = obj(R"({"model":"fast","max_tokens":5,"messages":[{"role":"user","content":"hi"}]})");
   r.native = native;
-  BOOST_TEST(cache.plan(r, &cached, "fast", true).key != cache.plan(r, &cached, "fast", false).key);
+  BOOST_TEST(cache.plan(r, nullptr, &cached, "fast", true).key != cache.plan(r, nullptr, &cached, "fast", false).key);
   // Keys apart: scope "key" by default.
   auth::KeyEntry a{"a"}, b{"b"};
   ChatRequest ra{r.body}, rb{r.body};
-  ra.key = &a;
-  rb.key = &b;
-  BOOST_TEST(cache.plan(ra, &cached, "fast", false).key != cache.plan(rb, &cached, "fast", false).key);
+  BOOST_TEST(cache.plan(ra, &a, &cached, "fast", false).key != cache.plan(rb, &b, &cached, "fast", false).key);
   t.config.per_key = false;
   auto global = t.make();
-  BOOST_TEST(global.plan(ra, &cached, "fast", false).key == global.plan(rb, &cached, "fast", false).key);
+  BOOST_TEST(global.plan(ra, &a, &cached, "fast", false).key == global.plan(rb, &b, &cached, "fast", false).key);
   t.config.enabled = false;
-  BOOST_TEST((t.make().plan(ra, &cached, "fast", false).status == CacheStatus::none));
+  BOOST_TEST((t.make().plan(ra, nullptr, &cached, "fast", false).status == CacheStatus::none));
 }
 
 BOOST_AUTO_TEST_CASE(entries_live_for_the_routes_ttl_and_unfinished_answers_are_not_stored) {
@@ -291,7 +289,7 @@ BOOST_AUTO_TEST_CASE(entries_live_for_the_routes_ttl_and_unfinished_answers_are_
   auto cache = t.make();
   ChatRequest r{obj(R"({"model":"fast","messages":[{"role":"user","content":"hi"}]})")};
   const auto short_lived = route(true, 500);
-  const auto plan = cache.plan(r, &short_lived, "fast", false);
+  const auto plan = cache.plan(r, nullptr, &short_lived, "fast", false);
   BOOST_TEST(plan.ttl_ms == 500);
   fill(cache, plan, R"({"choices":[{"message":{"content":"x"},"finish_reason":"stop"}]})");
   BOOST_REQUIRE(cache.find(plan));
@@ -312,7 +310,7 @@ BOOST_AUTO_TEST_CASE(entries_live_for_the_routes_ttl_and_unfinished_answers_are_
   BOOST_TEST(!cache.find(plan));
   // no-store: fetched, not kept.
   r.cache.no_store = true;
-  const auto unkept = cache.plan(r, &short_lived, "fast", false);
+  const auto unkept = cache.plan(r, nullptr, &short_lived, "fast", false);
   fill(cache, unkept, R"({"choices":[{"message":{"content":"x"},"finish_reason":"stop"}]})");
   BOOST_TEST(!cache.find(plan));
 }
@@ -325,7 +323,7 @@ BOOST_AUTO_TEST_CASE(filling_and_evicting_stays_under_max_bytes) {
   std::size_t peak = 0;
   for (int i = 0; i < 2000; ++i) {
     ChatRequest r{obj(R"({"model":"fast","messages":[{"role":"user","content":"q)" + std::to_string(i) + R"("}]})")};
-    const auto plan = cache.plan(r, &cached, "fast", false);
+    const auto plan = cache.plan(r, nullptr, &cached, "fast", false);
     fill(cache, plan, R"({"choices":[{"message":{"content":")" + std::string(static_cast<std::size_t>(200 + i % 700), 'x') + R"("},"finish_reason":"stop"}]})");
     peak = std::max(peak, cache.store().bytes());
   }
@@ -334,7 +332,7 @@ BOOST_AUTO_TEST_CASE(filling_and_evicting_stays_under_max_bytes) {
   BOOST_TEST(cache.store().entries() > 10u);
   // An answer larger than a quarter of the cache is relayed but not stored.
   ChatRequest big{obj(R"({"model":"fast","messages":[{"role":"user","content":"big"}]})")};
-  const auto plan = cache.plan(big, &cached, "fast", false);
+  const auto plan = cache.plan(big, nullptr, &cached, "fast", false);
   fill(cache, plan, R"({"choices":[{"message":{"content":")" + std::string(20 * 1024, 'x') + R"("},"finish_reason":"stop"}]})");
   BOOST_TEST(!cache.find(plan));
 }
@@ -399,7 +397,7 @@ BOOST_AUTO_TEST_CASE(answers_being_fetched_hold_at_most_max_bytes_together) {
   const std::string piece(15 * 1024, 'x');
   for (int i = 0; i < 5; ++i) {
     ChatRequest r{obj(R"({"model":"fast","messages":[{"role":"user","content":"f)" + std::to_string(i) + R"("}]})")};
-    plans.push_back(cache.plan(r, &cached, "fast", true));
+    plans.push_back(cache.plan(r, nullptr, &cached, "fast", true));
     auto f = cache.start(plans.back(), true);
     f->open("p", "m", false, {});
     f->push(piece);

@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(each_retryable_failure_is_retried_then_failed_over) {
       BOOST_TEST(model_of(r) == "model-b");
       BOOST_TEST(count(h, kA) == 2u);  // tried twice
       BOOST_TEST(count(h, kB) == 1u);
-      const auto c = h.gateway().routing_counters();
+      const auto c = h.gateway().health().routing;
       BOOST_TEST(c.retries == 1u);
       BOOST_TEST(c.failovers == 1u);
     }
@@ -192,7 +192,7 @@ BOOST_AUTO_TEST_CASE(a_stream_without_a_first_token_in_time_fails_over_within_th
   BOOST_TEST(r.body.find("data: [DONE]") != std::string::npos);
   BOOST_TEST(took >= 200);
   BOOST_TEST(took < 1500);
-  BOOST_TEST(h.gateway().routing_counters().ttft_timeouts == 1u);
+  BOOST_TEST(h.gateway().health().routing.ttft_timeouts == 1u);
   // The abandoned attempt's connection was closed, not left waiting.
   BOOST_TEST(h.run(eventually([&] { return h.mock().stats().peer_closed_mid_response >= 1; })));
 }
@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_CASE(a_stream_that_breaks_after_its_first_chunk_is_not_restarted
   BOOST_TEST(r.body.find("[DONE]") == std::string::npos);
   BOOST_TEST(r.body.find("\"error\"") != std::string::npos);
   BOOST_TEST(count(h, kB) == 0u);  // no silent duplicate
-  BOOST_TEST(h.gateway().routing_counters().stream_breaks == 1u);
+  BOOST_TEST(h.gateway().health().routing.stream_breaks == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(weighted_split_within_tolerance) {
@@ -308,7 +308,7 @@ BOOST_AUTO_TEST_CASE(a_hedge_starts_the_next_target_when_the_first_is_slow_and_t
       BOOST_TEST(r.body.find("\"model\":\"model-b\"") != std::string::npos);
       BOOST_TEST(took >= 100);
       BOOST_TEST(took < 1500);
-      BOOST_TEST(h.gateway().routing_counters().hedges == 1u);
+      BOOST_TEST(h.gateway().health().routing.hedges == 1u);
       BOOST_TEST(count(h, kA) == 1u);
       BOOST_TEST(count(h, kB) == 1u);
       // the loser's connection is closed at once
@@ -320,7 +320,7 @@ BOOST_AUTO_TEST_CASE(a_hedge_starts_the_next_target_when_the_first_is_slow_and_t
 BOOST_AUTO_TEST_CASE(no_hedge_when_the_first_target_is_fast) {
   GatewayHarness h({}, three_providers([](Config& c) { c.models[0].hedge_after = milliseconds(500); }));
   for (int i = 0; i < 5; ++i) BOOST_TEST(model_of(chat(h)) == "model-a");
-  BOOST_TEST(h.gateway().routing_counters().hedges == 0u);
+  BOOST_TEST(h.gateway().health().routing.hedges == 0u);
   BOOST_TEST(count(h, kB) == 0u);
 }
 
@@ -367,7 +367,7 @@ BOOST_AUTO_TEST_CASE(with_resume_a_broken_stream_continues_from_the_next_target_
   const auto& messages = sent.at("messages").as_array();
   BOOST_TEST(messages.back().at("role").as_string() == "assistant");
   BOOST_TEST(messages.back().at("content").as_string() == "Hello from the");
-  BOOST_TEST(h.gateway().routing_counters().resumes == 1u);
+  BOOST_TEST(h.gateway().health().routing.resumes == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(with_resume_and_no_target_left_the_break_is_still_reported) {

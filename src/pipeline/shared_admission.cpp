@@ -1,12 +1,11 @@
-// Gateway's admission with [state] backend = "redis": this replica's own
-// counters first (always kept: they decide when Redis does not answer), then
-// the counters every replica shares, in one round trip.
-#include "gateway/gateway_impl.hpp"
+#include "pipeline/shared_admission.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include "auth/key_store.hpp"
+#include "governance/wall_clock.hpp"
 
-namespace switchyard {
+namespace switchyard::pipeline {
+
+namespace asio = boost::asio;
 
 namespace {
 
@@ -28,9 +27,9 @@ void set_status(Admission& a, const std::vector<std::pair<std::string, governanc
 // (one script, in the background, bounded by redis_timeout_ms).
 class SharedTicket final : public AdmissionTicket {
  public:
-  SharedTicket(std::shared_ptr<AdmissionTicket> local, asio::any_io_executor ex, governance::SharedLimiter& shared, std::string subject,
-               LimitsConfig limits, std::optional<BudgetConfig> budget, std::uint64_t reserved, std::string slot)
-      : local_(std::move(local)), ex_(std::move(ex)), shared_(shared), subject_(std::move(subject)), limits_(limits), budget_(budget),
+  SharedTicket(std::shared_ptr<AdmissionTicket> local, governance::SharedLimiter& shared, std::string subject, LimitsConfig limits,
+               std::optional<BudgetConfig> budget, std::uint64_t reserved, std::string slot)
+      : local_(std::move(local)), shared_(shared), subject_(std::move(subject)), limits_(limits), budget_(budget),
         reserved_(reserved), slot_(std::move(slot)) {}
   ~SharedTicket() override { finish(Usage{}, 0); }
   void finish(const Usage& used, double cost_usd) noexcept override {
@@ -48,7 +47,6 @@ class SharedTicket final : public AdmissionTicket {
 
  private:
   std::shared_ptr<AdmissionTicket> local_;
-  asio::any_io_executor ex_;
   governance::SharedLimiter& shared_;
   std::string subject_;
   LimitsConfig limits_;
@@ -92,77 +90,62 @@ class FallbackTicket final : public AdmissionTicket {
 
 }  // namespace
 
-bool Gateway::shares_state() const noexcept { return impl_->shared != nullptr; }
+SharedAdmission::SharedAdmission(governance::SharedLimiter& limiter, const StateConfig& state, std::string replica_id)
+    : limiter_(limiter), deny_on_error_(state.deny_on_redis_error), timeout_(state.redis_timeout), replica_id_(std::move(replica_id)) {}
 
-asio::awaitable<Admission> Gateway::admit_shared(const auth::KeyEntry* key, const boost::json::object& body) {
-  return impl_->admit_shared(key, body);
-}
-
-asio::awaitable<Admission> Gateway::Impl::admit_shared(const auth::KeyEntry* key, const boost::json::object& body) {
-  Impl& impl = *this;
-  auto& governor = gen_of(key).governor;  // the request pins its generation (the HTTP front-end, or Prepared)
+asio::awaitable<Admission> SharedAdmission::admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body) {
   Admission local = governor.admit(key, body);  // this replica's own counters: always kept, the fallback
-  if (!impl.shared || !key || local.refused || !local.ticket) co_return local;
+  if (!key || local.refused || !local.ticket) co_return local;
   const LimitsConfig* limits = governor.limits_of(*key);
   const auto budget = governor.budget_of(*key);
   if (!limits || (!limits->any() && !budget)) co_return local;
   const std::uint64_t reserved = governor.reservation(*key, body);
-  const std::string slot = impl.replica_id + ":" + std::to_string(++impl.slot_seq);
+  const std::string slot = next_slot("");
   const std::string subject = "key:" + key->name;
-  auto verdict = co_await impl.shared->admit(subject, *limits, reserved, slot, governance::wall_now_ms(), budget);
+  auto verdict = co_await limiter_.admit(subject, *limits, reserved, slot, governance::wall_now_ms(), budget);
   if (!verdict) {
-    ++impl.state_fallbacks;
+    ++fallbacks_;
     // The script may still run when Redis resumes (it was sent): its slot is given back
     // right after it (same connection, in order), not left to expire in slot_ttl.
-    if (limits->concurrent) impl.shared->finish_soon(subject, *limits, 0, 0, slot);
-    if (impl.state.deny_on_redis_error) {
-      ++impl.state_denied;
-      local.ticket->finish(Usage{}, 0);
-      local.ticket.reset();
+    if (limits->concurrent) limiter_.finish_soon(subject, *limits, 0, 0, slot);
+    if (deny_on_error_) {
+      ++denied_;
+      local.ticket.reset();  // unfinished: nothing used, its slot and reservation come back
       local.refused = make_error(errc::overloaded, "the shared rate-limit state (Redis) did not answer within " +
-                                                       std::to_string(impl.state.redis_timeout.count()) + " ms; try again");
+                                                       std::to_string(timeout_.count()) + " ms; try again");
       local.refused->retry_after = "1";
+      co_return local;
     }
     // on_redis_error = "local": this replica's own counters decided; what it uses still reaches Redis.
-    local.ticket = std::make_shared<FallbackTicket>(std::move(local.ticket), *impl.shared, subject, *limits, budget);
+    local.ticket = std::make_shared<FallbackTicket>(std::move(local.ticket), limiter_, subject, *limits, budget);
     co_return local;
   }
   set_status(local, verdict->windows);
   if (verdict->refused) {
-    local.ticket->finish(Usage{}, 0);  // what it reserved here comes back (the request stays counted: stricter, never looser)
-    local.ticket.reset();
+    local.ticket.reset();  // what it reserved here comes back (the request stays counted: stricter, never looser)
     local.refused = verdict->refused->limit == "budget" ? governor.budget_refusal(*key, verdict->budget_spent)
                                                         : governor.refusal(*key, *verdict->refused);
     co_return local;
   }
-  local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), impl.ex, *impl.shared, subject, *limits, budget, reserved, slot);
+  local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), limiter_, subject, *limits, budget, reserved, slot);
   co_return local;
 }
 
-asio::awaitable<result<void>> Gateway::Impl::admit_embedded(ChatRequest& request) {
-  if (request.admitted || !shared) co_return result<void>{};
-  auto admission = co_await admit_shared(request.key, request.body);
-  if (admission.refused) co_return std::move(*admission.refused);
-  request.admission = std::move(admission.ticket);
-  request.admitted = true;
-  co_return result<void>{};
-}
-
-asio::awaitable<result<std::function<void(std::uint64_t)>>> Gateway::Impl::shared_quota(const ProviderConfig& provider, const TargetConfig* target,
-                                                                                       std::uint64_t tokens) {
+asio::awaitable<result<routing::QuotaGate::Release>> SharedAdmission::take(const ProviderConfig& provider, const TargetConfig* target,
+                                                                           std::uint64_t tokens) {
   using Held = std::vector<std::pair<std::string, LimitsConfig>>;
   Held subjects, held;
   if (provider.limits.any()) subjects.emplace_back("provider:" + provider.name, provider.limits);
   if (target && target->limits.any()) subjects.emplace_back("target:" + provider.name + "/" + target->model, target->limits);
-  const std::string slot = replica_id + ":q" + std::to_string(++slot_seq);
-  auto give_back = [this, slot, tokens](const Held& taken, std::uint64_t used) {
-    for (const auto& [subject, limits] : taken) shared->finish_soon(subject, limits, tokens, used, slot);
+  const std::string slot = next_slot("q");
+  auto give_back = [&limiter = limiter_, slot, tokens](const Held& taken, std::uint64_t used) {
+    for (const auto& [subject, limits] : taken) limiter.finish_soon(subject, limits, tokens, used, slot);
   };
   for (const auto& [subject, limits] : subjects) {
-    auto verdict = co_await shared->admit(subject, limits, tokens, slot, governance::wall_now_ms());
+    auto verdict = co_await limiter_.admit(subject, limits, tokens, slot, governance::wall_now_ms());
     if (!verdict) {  // Redis did not answer in time: this replica's own count of the quota decided
-      ++state_fallbacks;
-      if (limits.concurrent) shared->finish_soon(subject, limits, 0, 0, slot);  // if the script still runs, its slot goes right after
+      ++fallbacks_;
+      if (limits.concurrent) limiter_.finish_soon(subject, limits, 0, 0, slot);  // if the script still runs, its slot goes right after
       continue;
     }
     if (verdict->refused) {
@@ -174,14 +157,8 @@ asio::awaitable<result<std::function<void(std::uint64_t)>>> Gateway::Impl::share
     }
     held.emplace_back(subject, limits);
   }
-  if (held.empty()) co_return std::function<void(std::uint64_t)>{};
-  co_return std::function<void(std::uint64_t)>([give_back, held](std::uint64_t used) { give_back(held, used); });
+  if (held.empty()) co_return Release{};
+  co_return Release([give_back, held](std::uint64_t used) { give_back(held, used); });
 }
 
-std::string Gateway::state_problem() const {
-  const Impl& impl = *impl_;
-  if (!impl.redis || impl.redis->healthy() || impl.redis->stats().commands == 0) return {};
-  return "the shared state (Redis) is unreachable, limits are counted per replica: " + impl.redis->last_error();
-}
-
-}  // namespace switchyard
+}  // namespace switchyard::pipeline

@@ -1,8 +1,8 @@
-#include "pipeline/admission.hpp"
+#include "server/rate_limit_headers.hpp"
 
 #include <charconv>
 
-namespace switchyard::pipeline {
+namespace switchyard::server {
 
 namespace {
 void append_number(std::string& out, long long v) {
@@ -40,13 +40,7 @@ std::string openai_duration(std::chrono::milliseconds d) {
   return out;
 }
 
-Admission AdmissionControl::admit(const auth::KeyEntry* key, const boost::json::object& body, server::ResponseHeaders& headers) const {
-  Admission a = admit_(key, body);
-  add_headers(a, headers);
-  return a;
-}
-
-void AdmissionControl::add_headers(const Admission& a, server::ResponseHeaders& headers) {
+void add_rate_limit_headers(const LimitStatus& requests, const LimitStatus& tokens, ResponseHeaders& headers) {
   auto add = [&](const LimitStatus& s, std::string_view limit, std::string_view remaining, std::string_view reset) {
     if (s.limit == 0) return;
     char buf[24];
@@ -54,8 +48,8 @@ void AdmissionControl::add_headers(const Admission& a, server::ResponseHeaders& 
     headers.add(remaining, std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, s.remaining).ptr - buf)));
     headers.add(reset, openai_duration(s.reset));
   };
-  add(a.requests, "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests");
-  add(a.tokens, "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens");
+  add(requests, "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests");
+  add(tokens, "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens");
 }
 
-}  // namespace switchyard::pipeline
+}  // namespace switchyard::server

@@ -1,0 +1,138 @@
+#include "pipeline/account_stage.hpp"
+
+#include <algorithm>
+
+#include "auth/key_store.hpp"
+#include "error/error_response.hpp"
+#include "governance/wall_clock.hpp"
+
+namespace switchyard::pipeline {
+
+namespace {
+constexpr std::int64_t kDayMs = 86'400'000;
+}
+
+AccountStage::AccountStage(UsageSink& sink, Clocks clocks) : sink_(sink), clocks_(std::move(clocks)) {}
+
+std::int64_t AccountStage::wall_now_ms() const { return clocks_.wall ? clocks_.wall() : governance::wall_now_ms(); }
+
+int AccountStage::status_of(const Error& e, bool head_sent) noexcept {
+  if (head_sent && e.code != errc::cancelled) return 200;  // the head said 200; the row's error says how it ended
+  return error::http_status_of(e);                        // 499 for a client that left
+}
+
+void AccountStage::ready(Exchange& ex, std::string_view provider, std::string_view model, std::chrono::nanoseconds upstream, CacheStatus cache) {
+  const auto now = clocks_.steady();
+  const auto inside = std::max<Clock::duration>(Clock::duration::zero(), now - ex.started - upstream);
+  overhead_.observe(std::chrono::duration<double>(inside).count());
+  ex.overhead_us = std::chrono::duration_cast<std::chrono::microseconds>(inside).count();
+  UsageRecord& r = ex.record;
+  r.provider = provider;
+  r.model = model;
+  r.upstream = upstream;
+  r.cache = cache;
+  if (ex.streaming) r.ttft_ms = std::chrono::duration<double, std::milli>(now - ex.started).count();
+  if (RequestOutcome* o = ex.outcome) {
+    o->provider = provider;
+    o->target_model = model;
+    o->status = 200;
+    o->overhead_us = ex.overhead_us;
+    if (cache != CacheStatus::none) o->cache = to_string(cache);
+  }
+}
+
+void AccountStage::bill(UsageRecord& r, const Error& e) noexcept {
+  if (r.used.reported) return;
+  r.used.prompt_tokens = std::max(r.used.prompt_tokens, e.billed_prompt_tokens);
+  r.cost_usd = std::max(r.cost_usd, e.billed_usd);
+}
+
+void AccountStage::fail(Exchange& ex, const Error& e, bool head_sent) {
+  if (ex.accounted) return;
+  UsageRecord& r = ex.record;
+  r.status = status_of(e, head_sent);
+  if (r.provider.empty()) r.provider = e.provider;
+  r.error = e;
+  finish(ex);
+}
+
+void AccountStage::finish(Exchange& ex) {
+  if (ex.accounted) return;
+  ex.accounted = true;
+  UsageRecord& r = ex.record;
+  if (r.status == 0) r.status = 200;
+  if (ex.ticket) ex.ticket->finish(r.used, r.cost_usd);
+  write_row(ex, wall_now_ms());
+  if (RequestOutcome* o = ex.outcome; o && (!r.error || r.used.total() > 0)) {
+    o->input_tokens = r.used.prompt_tokens;
+    o->output_tokens = r.used.completion_tokens;
+    o->cost_usd = r.cost_usd;
+  }
+}
+
+void AccountStage::refused(Exchange& ex, const Error& e) {
+  ++refused_total_;
+  const std::int64_t now = wall_now_ms();
+  auto& last = refused_rows_[ex.key ? ex.key->name : std::string()];
+  if (last == now / 1000) {
+    ++refused_unrecorded_;
+    ex.accounted = true;
+    return;
+  }
+  last = now / 1000;
+  ex.record.status = error::http_status_of(e);
+  ex.record.error = e;
+  finish(ex);
+}
+
+void AccountStage::write_row(const Exchange& ex, std::int64_t now_ms) {
+  const UsageRecord& r = ex.record;
+  ledger::UsageRow row;
+  row.time_ms = now_ms;
+  row.request_id = ex.request.request_id;
+  row.key = ex.key ? std::string_view(ex.key->name) : std::string_view();
+  row.route = ex.route;
+  row.provider = r.provider;
+  row.model = r.model;
+  row.status = r.status;
+  row.stream = ex.streaming;
+  row.prompt_tokens = r.used.prompt_tokens;
+  row.cached_tokens = r.used.cached_tokens;
+  row.cache_write_tokens = r.used.cache_write_tokens;
+  row.completion_tokens = r.used.completion_tokens;
+  row.reasoning_tokens = r.used.reasoning_tokens;
+  row.cost_usd = r.cost_usd;
+  const auto took = clocks_.steady() - ex.started;
+  row.latency_ms = std::chrono::duration<double, std::milli>(took).count();
+  row.ttft_ms = r.ttft_ms;
+  row.error = r.error ? std::string_view(error::code_name(*r.error)) : std::string_view();
+  // Until the answer was ready (a stream: handed out), not until its end; less the wait on the provider.
+  const double inside_us = ex.overhead_us >= 0 ? static_cast<double>(ex.overhead_us)
+                                               : std::chrono::duration<double, std::micro>(took - r.upstream).count();
+  row.overhead_us = std::max(0.0, inside_us);
+  row.cache = to_string(r.cache);
+  row.saved_usd = r.saved_usd;
+  sink_.record(row);
+  count(row);
+}
+
+void AccountStage::seed_today(const Totals& t, std::int64_t day) noexcept {
+  today_ = t;
+  today_index_ = day;
+}
+
+void AccountStage::count(const ledger::UsageRow& row) noexcept {
+  const std::int64_t day = row.time_ms / kDayMs;
+  if (day != today_index_) {
+    today_ = Totals{};
+    today_index_ = day;
+  }
+  for (Totals* t : {&since_start_, &today_}) {
+    ++t->requests;
+    t->errors += row.status >= 400 ? 1 : 0;
+    t->tokens += row.prompt_tokens + row.completion_tokens;
+    t->cost_usd += row.cost_usd;
+  }
+}
+
+}  // namespace switchyard::pipeline

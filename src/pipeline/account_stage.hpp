@@ -1,0 +1,88 @@
+#pragma once
+// The account stage, the last of every exchange: finishes its admission
+// ticket exactly once with what it used and cost, writes its one ledger row
+// through a UsageSink, counts it in the dashboard's totals, observes the
+// gateway's own overhead, and fills the access log's outcome. Requests the
+// admit stage refused are counted, and sampled into the ledger (one row a
+// second per key, so a client hammering past its limit cannot crowd out
+// real rows). Clocks are injected.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "ledger/usage_ledger.hpp"
+#include "observability/prometheus.hpp"
+#include "pipeline/exchange.hpp"
+
+namespace switchyard::pipeline {
+
+// Where ledger rows go (the usage ledger; a test's list).
+class UsageSink {
+ public:
+  virtual ~UsageSink() = default;
+  virtual void record(const ledger::UsageRow& row) noexcept = 0;
+};
+
+struct Clocks {
+  std::function<Clock::time_point()> steady = [] { return Clock::now(); };
+  std::function<std::int64_t()> wall;  // milliseconds since the epoch (empty: the system clock)
+};
+
+// Requests, errors, tokens and spend (the dashboard's "since start" and "today").
+struct Totals {
+  std::uint64_t requests = 0, errors = 0;
+  std::int64_t tokens = 0;
+  double cost_usd = 0;
+};
+
+class AccountStage {
+ public:
+  AccountStage(UsageSink& sink, Clocks clocks);
+
+  // The answer (a stream: its first chunk) is ready to go out: the time inside the
+  // gateway so far, less the wait on the provider, is observed and kept in the
+  // exchange (x-switchyard-overhead-us); the record and the access log learn the target.
+  void ready(Exchange& ex, std::string_view provider, std::string_view model, std::chrono::nanoseconds upstream, CacheStatus cache);
+  // The exchange ended (answered, failed, a stream's end, or the client left): its ticket
+  // is finished with ex.record's tokens and cost, its ledger row written. Only once.
+  void finish(Exchange& ex);
+  // Ends the exchange with `e`: the record's status is the one mapping's (499: the client
+  // left; 200 once a stream's head went out).
+  void fail(Exchange& ex, const Error& e, bool head_sent = false);
+  // A failure after the provider had the request (a client that left mid-answer): the
+  // prompt it billed (Error::billed_*) is charged, unless the provider reported usage.
+  static void bill(UsageRecord& record, const Error& e) noexcept;
+  // A request its key's limits or budget refused: counted, sampled into the ledger.
+  void refused(Exchange& ex, const Error& e);
+
+  // The status a client saw for an exchange that ended with `e`.
+  static int status_of(const Error& e, bool head_sent) noexcept;
+
+  std::int64_t wall_now_ms() const;
+  Clock::time_point now() const { return clocks_.steady(); }
+  const Totals& since_start() const noexcept { return since_start_; }
+  const Totals& today() const noexcept { return today_; }
+  // Today's figures from before a restart (the ledger's): the day's counting starts from them.
+  void seed_today(const Totals& t, std::int64_t day) noexcept;
+  const observability::FixedHistogram& overhead() const noexcept { return overhead_; }
+  std::uint64_t refused_total() const noexcept { return refused_total_; }
+  std::uint64_t refused_unrecorded() const noexcept { return refused_unrecorded_; }
+
+ private:
+  void write_row(const Exchange& ex, std::int64_t now_ms);
+  void count(const ledger::UsageRow& row) noexcept;
+
+  UsageSink& sink_;
+  Clocks clocks_;
+  Totals since_start_, today_;
+  std::int64_t today_index_ = -1;  // days since the epoch that today_ counts
+  // The second each key's last refused row was written (keys are configured: bounded).
+  std::unordered_map<std::string, std::int64_t> refused_rows_;
+  std::uint64_t refused_total_ = 0, refused_unrecorded_ = 0;
+  observability::FixedHistogram overhead_{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
+};
+
+}  // namespace switchyard::pipeline

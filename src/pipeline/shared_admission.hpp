@@ -1,0 +1,45 @@
+#pragma once
+// Admission with [state] backend = "redis": this replica's own counters
+// first (always kept: they decide when Redis does not answer), then the
+// counters every replica shares, in one round trip (at most
+// redis_timeout_ms; on_redis_error = "deny" answers 503 instead). Also the
+// router's QuotaGate for declared provider and model quotas. Used by the
+// admit stage only; nothing else knows where limits live.
+#include <switchyard/chat.hpp>
+#include <switchyard/config.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "governance/governor.hpp"
+#include "governance/shared_limiter.hpp"
+#include "routing/quota_gate.hpp"
+
+namespace switchyard::pipeline {
+
+class SharedAdmission final : public routing::QuotaGate {
+ public:
+  // `replica_id` names this replica's concurrency slots in Redis.
+  SharedAdmission(governance::SharedLimiter& limiter, const StateConfig& state, std::string replica_id);
+
+  // `governor`'s admission (the key's generation), then the shared counters'.
+  boost::asio::awaitable<Admission> admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body);
+  boost::asio::awaitable<result<Release>> take(const ProviderConfig& provider, const TargetConfig* target, std::uint64_t tokens) override;
+
+  // Admissions and quotas decided locally because Redis did not answer; requests refused for it ("deny").
+  std::uint64_t fallbacks() const noexcept { return fallbacks_; }
+  std::uint64_t denied() const noexcept { return denied_; }
+
+ private:
+  std::string next_slot(std::string_view kind) { return replica_id_ + ":" + std::string(kind) + std::to_string(++slot_seq_); }
+
+  governance::SharedLimiter& limiter_;
+  bool deny_on_error_;
+  Millis timeout_;
+  std::string replica_id_;
+  std::uint64_t slot_seq_ = 0, fallbacks_ = 0, denied_ = 0;
+};
+
+}  // namespace switchyard::pipeline
