@@ -295,19 +295,8 @@ void load_credentials(const Reader& r, const toml::table& p, const std::string& 
   }
 }
 
-// Returns false (and records a warning) when the provider's secret is unset.
-bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
-                   std::vector<std::string>& warnings) {
-  r.only_keys(p, path,
-              {"name", "type", "preset", "base_url", "api_key", "api_version", "ad_token", "responses", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
-               "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool", "limits"});
-  out.name = r.required_string(p, path, "name");
-  if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
-  if (auto type = r.string(p, path, "type")) {
-    const auto parsed = parse_provider_type(*type);
-    if (!parsed) r.fail(p.get("type"), path + ".type", "unknown provider type \"" + *type + "\" (supported: openai, anthropic, gemini, azure)");
-    out.type = *parsed;
-  }
+// base_url (or the preset's), checked and made what the vendors' SDKs make of it.
+void load_base_url(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out) {
   const std::string preset_url = preset_base_url(r, p, path, out.type);
   if (auto url = r.string(p, path, "base_url"); url && !url->empty()) out.base_url = *url;
   else if (!preset_url.empty()) out.base_url = preset_url;
@@ -330,6 +319,43 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
     if (out.type == ProviderType::azure && base.ends_with("/openai/v1")) base.resize(base.size() - 10);
     out.base_url = base;
   }
+}
+
+// Extra headers for every upstream request: names and values checked, values never printed.
+void load_headers(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out) {
+  // A value that goes into an upstream request head: no control characters
+  // (a line break would end the header). The value itself is never printed.
+  auto header_safe = [&](const toml::node* n, const std::string& where, const std::string& v) {
+    for (const char c : v) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) r.fail(n, where, "must not contain control characters such as line breaks");
+    }
+  };
+  if (const toml::table* h = r.table(p, path, "headers")) {
+    for (auto&& [k, v] : *h) {
+      const std::string where = path + ".headers." + std::string(k.str());
+      if (!v.is_string()) r.fail(&v, where, "must be a string");
+      auto value = *r.string(*h, path + ".headers", k.str());
+      header_safe(&v, where, value);
+      if (k.str().empty() || k.str().find_first_of(": \t\r\n") != std::string_view::npos) r.fail(&v, where, "is not a valid header name");
+      out.headers.emplace_back(std::string(k.str()), std::move(value));
+    }
+  }
+}
+
+// Returns false (and records a warning) when the provider's secret is unset.
+bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
+                   std::vector<std::string>& warnings) {
+  r.only_keys(p, path,
+              {"name", "type", "preset", "base_url", "api_key", "api_version", "ad_token", "responses", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
+               "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool", "limits"});
+  out.name = r.required_string(p, path, "name");
+  if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
+  if (auto type = r.string(p, path, "type")) {
+    const auto parsed = parse_provider_type(*type);
+    if (!parsed) r.fail(p.get("type"), path + ".type", "unknown provider type \"" + *type + "\" (supported: openai, anthropic, gemini, azure)");
+    out.type = *parsed;
+  }
+  load_base_url(r, p, path, out);
   if (auto v = r.boolean(p, path, "responses")) {
     if (*v && out.type != ProviderType::openai && out.type != ProviderType::azure) {
       r.fail(p.get("responses"), path + ".responses", "only openai and azure providers speak the Responses API");
@@ -344,24 +370,8 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
     out.api_version = *v;
   }
   std::vector<std::string> missing;
-  // A value that goes into an upstream request head: no control characters
-  // (a line break would end the header). The value itself is never printed.
-  auto header_safe = [&](const toml::node* n, const std::string& where, const std::string& v) {
-    for (const char c : v) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) r.fail(n, where, "must not contain control characters such as line breaks");
-    }
-  };
   load_credentials(r, p, path, out, missing);
-  if (const toml::table* h = r.table(p, path, "headers")) {
-    for (auto&& [k, v] : *h) {
-      const std::string where = path + ".headers." + std::string(k.str());
-      if (!v.is_string()) r.fail(&v, where, "must be a string");
-      auto value = *r.string(*h, path + ".headers", k.str());
-      header_safe(&v, where, value);
-      if (k.str().empty() || k.str().find_first_of(": \t\r\n") != std::string_view::npos) r.fail(&v, where, "is not a valid header name");
-      out.headers.emplace_back(std::string(k.str()), std::move(value));
-    }
-  }
+  load_headers(r, p, path, out);
   if (auto ca = r.string(p, path, "tls_ca_file")) out.tls_ca_file = *ca;
   if (auto v = r.boolean(p, path, "tls_verify")) out.tls_verify = *v;
   r.millis(p, path, "connect_timeout_ms", out.connect_timeout);

@@ -457,6 +457,40 @@ struct MockProvider::Impl {
     co_return keep ? kKeep : kClose;
   }
 
+  // What an Anthropic answer says, decided from the request (the same for a whole answer and a stream).
+  struct AnthropicReply {
+    std::string model, id, tool_name, text, signature, usage_extra;
+    int prompt_tokens = 0;
+    bool thinking = false;
+  };
+  AnthropicReply anthropic_reply(const http::request<http::string_body>& req, const boost::json::object& body, const MockBehaviour& b) {
+    AnthropicReply a;
+    a.model = body.contains("model") && body.at("model").is_string() ? std::string(body.at("model").as_string()) : "claude-mock";
+    count_prompt_tokens(body, a.prompt_tokens);
+    a.id = "msg_mock_" + std::to_string(++next_id);
+    if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
+      a.tool_name = std::string(tools->as_array()[0].at("name").as_string());
+    }
+    for (int i = 0; i < b.tokens; ++i) {
+      if (i) a.text += ' ';
+      a.text += kWords[i % std::size(kWords)];
+    }
+    const auto* thinking_v = body.if_contains("thinking");
+    a.thinking = thinking_v && thinking_v->is_object() && thinking_v->as_object().contains("type") &&
+                          thinking_v->as_object().at("type") == "enabled";
+    a.signature = "sig-mock-" + std::to_string(next_id);
+    // Prompt caching: what the request marks cacheable is "written" the first time, "read" after.
+    if (req.body().find("\"cache_control\"") != std::string::npos) {
+      std::string prefix;
+      if (const auto* sys = body.if_contains("system")) prefix += boost::json::serialize(*sys);
+      if (const auto* tools = body.if_contains("tools")) prefix += boost::json::serialize(*tools);
+      const bool seen = !cache_prefixes.insert(prefix).second;
+      if (cache_prefixes.size() > 1000) cache_prefixes.clear();
+      a.usage_extra = seen ? R"(,"cache_creation_input_tokens":0,"cache_read_input_tokens":1000)" : R"(,"cache_creation_input_tokens":1000,"cache_read_input_tokens":0)";
+    }
+    return a;
+  }
+
   // Anthropic Messages mode: the same behaviours, answered in Anthropic's
   // shapes (JSON message, or the event stream); with tools in the request the
   // answer is a tool_use block for the first tool. Returns false to close.
@@ -481,47 +515,26 @@ struct MockProvider::Impl {
           return R"({"type":"error","error":{"type":")" + type + R"(","message":"mock error with status )" + std::to_string(status) + "\"}}";
         });
     if (done != kAnswer) co_return done == kKeep;
-    const std::string model = body.contains("model") && body.at("model").is_string() ? std::string(body.at("model").as_string()) : "claude-mock";
-    int prompt_tokens = 0;
-    count_prompt_tokens(body, prompt_tokens);
-    const std::string id = "msg_mock_" + std::to_string(++next_id);
-    std::string error_frame;
-    std::string tool_name;
-    if (const auto* tools = body.if_contains("tools"); tools && tools->is_array() && !tools->as_array().empty()) {
-      tool_name = std::string(tools->as_array()[0].at("name").as_string());
-    }
-    std::string text;
-    for (int i = 0; i < b.tokens; ++i) {
-      if (i) text += ' ';
-      text += kWords[i % std::size(kWords)];
-    }
-    const auto* thinking_v = body.if_contains("thinking");
-    const bool thinking = thinking_v && thinking_v->is_object() && thinking_v->as_object().contains("type") &&
-                          thinking_v->as_object().at("type") == "enabled";
-    const std::string signature = "sig-mock-" + std::to_string(next_id);
-    // Prompt caching: what the request marks cacheable is "written" the first time, "read" after.
-    std::string usage_extra;
-    if (req.body().find("\"cache_control\"") != std::string::npos) {
-      std::string prefix;
-      if (const auto* sys = body.if_contains("system")) prefix += boost::json::serialize(*sys);
-      if (const auto* tools = body.if_contains("tools")) prefix += boost::json::serialize(*tools);
-      const bool seen = !cache_prefixes.insert(prefix).second;
-      if (cache_prefixes.size() > 1000) cache_prefixes.clear();
-      usage_extra = seen ? R"(,"cache_creation_input_tokens":0,"cache_read_input_tokens":1000)" : R"(,"cache_creation_input_tokens":1000,"cache_read_input_tokens":0)";
-    }
+    const AnthropicReply a = anthropic_reply(req, body, b);
     const auto* stream = body.if_contains("stream");
     if (!(stream && stream->is_bool() && stream->as_bool())) {
       if (!co_await pause(lowest, b.ttft)) co_return false;
-      boost::json::array content{boost::json::object{{"type", "text"}, {"text", text}}};
-      if (thinking) content.insert(content.begin(), boost::json::object{{"type", "thinking"}, {"thinking", "Let me think it over."}, {"signature", signature}});
-      if (!tool_name.empty()) content.push_back(boost::json::object{{"type", "tool_use"}, {"id", "toolu_mock_1"}, {"name", tool_name}, {"input", boost::json::object{{"city", "Paris"}}}});
-      boost::json::object msg{{"id", id}, {"type", "message"}, {"role", "assistant"}, {"model", model}, {"content", std::move(content)},
-                              {"stop_reason", tool_name.empty() ? "end_turn" : "tool_use"}, {"stop_sequence", nullptr},
-                              {"usage", boost::json::object{{"input_tokens", prompt_tokens}, {"output_tokens", b.tokens}}}};
+      boost::json::array content{boost::json::object{{"type", "text"}, {"text", a.text}}};
+      if (a.thinking) content.insert(content.begin(), boost::json::object{{"type", "thinking"}, {"thinking", "Let me think it over."}, {"signature", a.signature}});
+      if (!a.tool_name.empty()) content.push_back(boost::json::object{{"type", "tool_use"}, {"id", "toolu_mock_1"}, {"name", a.tool_name}, {"input", boost::json::object{{"city", "Paris"}}}});
+      boost::json::object msg{{"id", a.id}, {"type", "message"}, {"role", "assistant"}, {"model", a.model}, {"content", std::move(content)},
+                              {"stop_reason", a.tool_name.empty() ? "end_turn" : "tool_use"}, {"stop_sequence", nullptr},
+                              {"usage", boost::json::object{{"input_tokens", a.prompt_tokens}, {"output_tokens", b.tokens}}}};
       std::string answer = boost::json::serialize(msg);
-      if (!usage_extra.empty()) answer.insert(answer.rfind("}}"), usage_extra);  // into the usage object, last in the message
+      if (!a.usage_extra.empty()) answer.insert(answer.rfind("}}"), a.usage_extra);  // into the usage object, last in the message
       co_return co_await respond(200, std::move(answer), nullptr);
     }
+    co_return co_await anthropic_events(s, lowest, b, a, keep_alive);
+  }
+
+  // An Anthropic answer as its event stream (thinking, text, a tool_use block). Returns false to close.
+  template <class Stream>
+  asio::awaitable<bool> anthropic_events(Stream& s, beast::tcp_stream& lowest, const MockBehaviour& b, const AnthropicReply& a, bool keep_alive) {
     const Corked corked(lowest, b.burst);
     if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
     auto event = [&](std::string_view name, std::string data) -> asio::awaitable<bool> {
@@ -531,13 +544,13 @@ struct MockProvider::Impl {
       co_return !ec;
     };
     if (!co_await pause(lowest, b.ttft)) co_return stats.peer_closed_mid_response++, false;
-    if (!co_await event("message_start", R"({"type":"message_start","message":{"id":")" + id + R"(","type":"message","role":"assistant","content":[],"model":")" + model + R"(","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":)" + std::to_string(prompt_tokens) + usage_extra + R"(,"output_tokens":1}}})")) co_return false;
+    if (!co_await event("message_start", R"({"type":"message_start","message":{"id":")" + a.id + R"(","type":"message","role":"assistant","content":[],"model":")" + a.model + R"(","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":)" + std::to_string(a.prompt_tokens) + a.usage_extra + R"(,"output_tokens":1}}})")) co_return false;
     co_await event("ping", R"({"type":"ping"})");
-    const int text_index = thinking ? 1 : 0;
-    if (thinking) {
+    const int text_index = a.thinking ? 1 : 0;
+    if (a.thinking) {
       co_await event("content_block_start", R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}})");
       co_await event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me think it over."}})");
-      co_await event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":")" + signature + R"("}})");
+      co_await event("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":")" + a.signature + R"("}})");
       co_await event("content_block_stop", R"({"type":"content_block_stop","index":0})");
     }
     co_await event("content_block_start", R"({"type":"content_block_start","index":)" + std::to_string(text_index) + R"(,"content_block":{"type":"text","text":""}})");
@@ -546,20 +559,20 @@ struct MockProvider::Impl {
           word += kWords[i % std::size(kWords)];
           return event("content_block_delta", R"({"type":"content_block_delta","index":)" + std::to_string(text_index) + R"(,"delta":{"type":"text_delta","text":)" + boost::json::serialize(boost::json::value(word)) + "}}");
         }, [&] {
-          error_frame = echoed(b, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
+          const std::string error_frame = echoed(b, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})");
           return event("error", error_frame);
         })) {
       co_return false;
     }
     co_await event("content_block_stop", R"({"type":"content_block_stop","index":)" + std::to_string(text_index) + "}");
-    if (!tool_name.empty()) {
+    if (!a.tool_name.empty()) {
       const std::string ti = std::to_string(text_index + 1);
-      co_await event("content_block_start", R"({"type":"content_block_start","index":)" + ti + R"(,"content_block":{"type":"tool_use","id":"toolu_mock_1","name":)" + boost::json::serialize(boost::json::value(tool_name)) + R"(,"input":{}}})");
+      co_await event("content_block_start", R"({"type":"content_block_start","index":)" + ti + R"(,"content_block":{"type":"tool_use","id":"toolu_mock_1","name":)" + boost::json::serialize(boost::json::value(a.tool_name)) + R"(,"input":{}}})");
       co_await event("content_block_delta", R"({"type":"content_block_delta","index":)" + ti + R"(,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Pa"}})");
       co_await event("content_block_delta", R"({"type":"content_block_delta","index":)" + ti + R"(,"delta":{"type":"input_json_delta","partial_json":"ris\"}"}})");
       co_await event("content_block_stop", R"({"type":"content_block_stop","index":)" + ti + "}");
     }
-    co_await event("message_delta", R"({"type":"message_delta","delta":{"stop_reason":")" + std::string(tool_name.empty() ? "end_turn" : "tool_use") + R"(","stop_sequence":null},"usage":{"output_tokens":)" + std::to_string(b.tokens) + "}}");
+    co_await event("message_delta", R"({"type":"message_delta","delta":{"stop_reason":")" + std::string(a.tool_name.empty() ? "end_turn" : "tool_use") + R"(","stop_sequence":null},"usage":{"output_tokens":)" + std::to_string(b.tokens) + "}}");
     if (!co_await event("message_stop", R"({"type":"message_stop"})")) co_return false;
     auto [ec, n] = co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
     co_return !ec && keep_alive;
@@ -750,6 +763,23 @@ struct MockProvider::Impl {
     co_return co_await respond(200, completion_json(id, model, b.tokens, prompt_tokens), &b);
   }
 
+  // A Responses request's first function tool's name ("" none): the mock calls it.
+  static std::string first_function_tool(const boost::json::object& body) {
+    if (const auto* tools = body.if_contains("tools"); tools && tools->is_array()) {
+      for (const auto& t : tools->as_array()) {
+        if (t.is_object() && t.as_object().contains("name") && t.as_object().at("type") == "function") return std::string(t.as_object().at("name").as_string());
+      }
+    }
+    return {};
+  }
+  // A Responses request's prompt, in mock tokens: a string's length / 5, or three an input item.
+  static int responses_prompt_tokens(const boost::json::object& body) {
+    const auto* in = body.if_contains("input");
+    if (in && in->is_string()) return 1 + static_cast<int>(in->as_string().size() / 5);
+    if (in && in->is_array()) return 3 * static_cast<int>(in->as_array().size());
+    return 0;
+  }
+
   // POST /v1/responses in OpenAI's Responses shape: a message of `tokens`
   // words (and a function_call for the first function tool), whole or as
   // the semantic events; faults as for chat.
@@ -767,18 +797,8 @@ struct MockProvider::Impl {
     const auto done = co_await fail_first(s, lowest, b, keep_alive, error_body);
     if (done != kAnswer) co_return done == kKeep;
     const std::string model = body.contains("model") && body.at("model").is_string() ? std::string(body.at("model").as_string()) : "mock-model";
-    std::string tool;
-    if (const auto* tools = body.if_contains("tools"); tools && tools->is_array()) {
-      for (const auto& t : tools->as_array()) {
-        if (t.is_object() && t.as_object().contains("name") && t.as_object().at("type") == "function") {
-          tool = std::string(t.as_object().at("name").as_string());
-          break;
-        }
-      }
-    }
-    int prompt_tokens = 0;
-    if (const auto* in = body.if_contains("input"); in && in->is_string()) prompt_tokens = 1 + static_cast<int>(in->as_string().size() / 5);
-    else if (in && in->is_array()) prompt_tokens = 3 * static_cast<int>(in->as_array().size());
+    const std::string tool = first_function_tool(body);
+    const int prompt_tokens = responses_prompt_tokens(body);
     const std::string n = std::to_string(++next_id);
     const std::string id = "resp_mock_" + n, msg_id = "msg_mock_" + n, fc_id = "fc_mock_" + n;
     std::string text;
@@ -935,6 +955,92 @@ struct MockProvider::Impl {
     co_return co_await respond_json(s, lowest, 200, std::move(out), &b, keep_alive);
   }
 
+  // The path without its query; Azure OpenAI's prefixes mapped to OpenAI's paths
+  // (/openai/deployments/{deployment}/... and /openai/v1/...), `deployment` set.
+  static std::string_view openai_path(std::string_view target, std::string& deployment) {
+    std::string_view path = target.substr(0, target.find('?'));
+    if (path.starts_with("/openai/deployments/")) {
+      path.remove_prefix(20);
+      deployment = std::string(path.substr(0, path.find('/')));
+      path.remove_prefix(std::min(path.size(), deployment.size()));
+    } else if (path.starts_with("/openai/v1/")) {
+      path.remove_prefix(10);
+    } else if (path == "/openai/models") {
+      path = "/models";
+    } else if (path == "/openai/responses") {  // not deployment-scoped
+      path = "/responses";
+    }
+    return path;
+  }
+
+  // GET .../models: the providers' health probe, which sees the same faults. Returns false to close.
+  template <class Stream>
+  asio::awaitable<bool> probe_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req, bool keep_alive) {
+    const MockBehaviour b = behaviour_for(req, nullptr);
+    if (b.fault == Fault::reset || b.fault == Fault::hang) {
+      reset(lowest);
+      co_return false;
+    }
+    if (b.status != 200) {
+      co_return co_await respond_json(s, lowest, b.status, R"({"error":{"message":"mock probe failure","type":"server_error","param":null,"code":"server_error"}})", &b, keep_alive);
+    }
+    co_return co_await respond_json(s, lowest, 200, R"({"object":"list","data":[{"id":"mock-model","object":"model","created":0,"owned_by":"mock"}]})", nullptr, keep_alive);
+  }
+
+  // POST /v1/messages/count_tokens, as Anthropic: max_tokens is not a field here. Returns false to close.
+  template <class Stream>
+  asio::awaitable<bool> count_tokens_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req, bool keep_alive) {
+    boost::system::error_code jec;
+    auto parsed = boost::json::parse(req.body(), jec);
+    if (jec || !parsed.is_object() || parsed.as_object().contains("max_tokens")) {
+      co_return co_await respond_json(s, lowest, 400, R"({"type":"error","error":{"type":"invalid_request_error","message":"mock: a JSON object without max_tokens, please"}})", nullptr, keep_alive);
+    }
+    int tokens = 0;
+    count_prompt_tokens(parsed.as_object(), tokens);
+    co_return co_await respond_json(s, lowest, 200, R"({"input_tokens":)" + std::to_string(tokens) + "}", nullptr, keep_alive);
+  }
+
+  // Gemini's POST .../models/{model}:{method}; nullopt: not such a path.
+  template <class Stream>
+  asio::awaitable<std::optional<bool>> gemini_route(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
+                                                    std::string_view path, bool keep_alive) {
+    const auto models = path.find("/models/");
+    if (req.method() != http::verb::post || models == std::string_view::npos || path.find(':', models) == std::string_view::npos) co_return std::nullopt;
+    const std::string_view rest = path.substr(models + 8);
+    const std::string_view model = rest.substr(0, rest.find(':'));
+    const std::string_view method = rest.substr(rest.find(':') + 1);
+    if (method == "generateContent" || method == "streamGenerateContent") {
+      co_return co_await gemini_answer(s, lowest, req, model, method == "streamGenerateContent", keep_alive);
+    }
+    if (method == "batchEmbedContents" || method == "embedContent") {
+      co_return co_await gemini_embeddings(s, lowest, req, model, method == "batchEmbedContents", keep_alive);
+    }
+    co_return std::nullopt;
+  }
+
+  // One request, answered by the API its path names. Returns false to close the connection.
+  template <class Stream>
+  asio::awaitable<bool> dispatch(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req, bool keep_alive) {
+    std::string deployment;
+    const std::string_view path = openai_path(req.target(), deployment);
+    const bool post = req.method() == http::verb::post;
+    if (req.method() == http::verb::get && path.ends_with("/models")) co_return co_await probe_answer(s, lowest, req, keep_alive);
+    if (auto gemini = co_await gemini_route(s, lowest, req, path, keep_alive)) co_return *gemini;
+    if (post && (path == "/v1/responses" || path == "/responses")) co_return co_await responses_answer(s, lowest, req, keep_alive);
+    if (post && (path == "/v1/embeddings" || path == "/embeddings")) co_return co_await openai_embeddings(s, lowest, req, keep_alive);
+    if (post && (path == "/v1/messages/count_tokens" || path == "/messages/count_tokens")) co_return co_await count_tokens_answer(s, lowest, req, keep_alive);
+    if (req.method() == http::verb::get && path == "/_mock/last") {  // for tests that run the mock as a process
+      boost::json::object last{{"path", stats.last_path}, {"body", stats.last_body}, {"anthropic_beta", stats.last_anthropic_beta},
+                               {"requests", stats.requests}};
+      co_return co_await respond_json(s, lowest, 200, boost::json::serialize(last), nullptr, keep_alive);
+    }
+    if (post && (path == "/v1/messages" || path == "/messages")) co_return co_await anthropic_answer(s, lowest, req, keep_alive);
+    if (!post || (path != "/v1/chat/completions" && path != "/chat/completions")) {
+      co_return co_await respond_json(s, lowest, 404, R"({"error":{"message":"mock: no such route","type":"invalid_request_error","param":null,"code":"not_found"}})", nullptr, keep_alive);
+    }
+    co_return co_await openai_answer(s, lowest, req, keep_alive, deployment);
+  }
+
   template <class Stream>
   asio::awaitable<void> serve(Stream& s, beast::tcp_stream& lowest, bool& idle) {
     beast::flat_buffer buffer;
@@ -948,89 +1054,7 @@ struct MockProvider::Impl {
       if (ec) co_return;
       auto& req = parser.get();
       record(req);
-      const bool keep_alive = req.keep_alive();
-
-      auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) {
-        return respond_json(s, lowest, status, std::move(body), b, keep_alive);
-      };
-
-      std::string_view path = req.target();
-      path = path.substr(0, path.find('?'));
-      // Azure OpenAI: /openai/deployments/{deployment}/... and /openai/v1/... are OpenAI's paths.
-      std::string deployment;
-      if (path.starts_with("/openai/deployments/")) {
-        path.remove_prefix(20);
-        deployment = std::string(path.substr(0, path.find('/')));
-        path.remove_prefix(std::min(path.size(), deployment.size()));
-      } else if (path.starts_with("/openai/v1/")) {
-        path.remove_prefix(10);
-      } else if (path == "/openai/models") {
-        path = "/models";
-      } else if (path == "/openai/responses") {  // not deployment-scoped
-        path = "/responses";
-      }
-      if (req.method() == http::verb::get && path.ends_with("/models")) {
-        const MockBehaviour b = behaviour_for(req, nullptr);  // health probes see the same faults
-        if (b.fault == Fault::reset || b.fault == Fault::hang) {
-          reset(lowest);
-          co_return;
-        }
-        if (b.status != 200) {
-          if (!co_await respond(b.status, R"({"error":{"message":"mock probe failure","type":"server_error","param":null,"code":"server_error"}})", &b)) co_return;
-          continue;
-        }
-        if (!co_await respond(200, R"({"object":"list","data":[{"id":"mock-model","object":"model","created":0,"owned_by":"mock"}]})", nullptr)) co_return;
-        continue;
-      }
-      if (const auto models = path.find("/models/"); req.method() == http::verb::post && models != std::string_view::npos &&
-                                                       path.find(':', models) != std::string_view::npos) {
-        const std::string_view rest = path.substr(models + 8);
-        const std::string_view model = rest.substr(0, rest.find(':'));
-        const std::string_view method = rest.substr(rest.find(':') + 1);
-        if (method == "generateContent" || method == "streamGenerateContent") {
-          if (!co_await gemini_answer(s, lowest, req, model, method == "streamGenerateContent", keep_alive)) co_return;
-          continue;
-        }
-        if (method == "batchEmbedContents" || method == "embedContent") {
-          if (!co_await gemini_embeddings(s, lowest, req, model, method == "batchEmbedContents", keep_alive)) co_return;
-          continue;
-        }
-      }
-      if (req.method() == http::verb::post && (path == "/v1/responses" || path == "/responses")) {
-        if (!co_await responses_answer(s, lowest, req, keep_alive)) co_return;
-        continue;
-      }
-      if (req.method() == http::verb::post && (path == "/v1/embeddings" || path == "/embeddings")) {
-        if (!co_await openai_embeddings(s, lowest, req, keep_alive)) co_return;
-        continue;
-      }
-      if (req.method() == http::verb::post && (path == "/v1/messages/count_tokens" || path == "/messages/count_tokens")) {
-        boost::system::error_code jec;
-        auto parsed = boost::json::parse(req.body(), jec);
-        if (jec || !parsed.is_object() || parsed.as_object().contains("max_tokens")) {  // as Anthropic: max_tokens is not a field here
-          if (!co_await respond(400, R"({"type":"error","error":{"type":"invalid_request_error","message":"mock: a JSON object without max_tokens, please"}})", nullptr)) co_return;
-          continue;
-        }
-        int tokens = 0;
-        count_prompt_tokens(parsed.as_object(), tokens);
-        if (!co_await respond(200, R"({"input_tokens":)" + std::to_string(tokens) + "}", nullptr)) co_return;
-        continue;
-      }
-      if (req.method() == http::verb::get && path == "/_mock/last") {  // for tests that run the mock as a process
-        boost::json::object last{{"path", stats.last_path}, {"body", stats.last_body}, {"anthropic_beta", stats.last_anthropic_beta},
-                                 {"requests", stats.requests}};
-        if (!co_await respond(200, boost::json::serialize(last), nullptr)) co_return;
-        continue;
-      }
-      if (req.method() == http::verb::post && (path == "/v1/messages" || path == "/messages")) {
-        if (!co_await anthropic_answer(s, lowest, req, keep_alive)) co_return;
-        continue;
-      }
-      if (req.method() != http::verb::post || (path != "/v1/chat/completions" && path != "/chat/completions")) {
-        if (!co_await respond(404, R"({"error":{"message":"mock: no such route","type":"invalid_request_error","param":null,"code":"not_found"}})", nullptr)) co_return;
-        continue;
-      }
-      if (!co_await openai_answer(s, lowest, req, keep_alive, deployment)) co_return;
+      if (!co_await dispatch(s, lowest, req, req.keep_alive())) co_return;
     }
   }
 
