@@ -116,7 +116,7 @@ class Gateway {
   // become target names, log fields and metric labels.
   static constexpr std::size_t kMaxModelName = 256;
 
-  // The request pipeline (authenticate → admit → resolve → cache → route →
+  // The request pipeline (authenticate → resolve → admit → cache → route →
   // account): the HTTP front-end's entry, with exchanges it builds from the
   // request's head. An embedder calls chat(), chat_stream() and the others.
   pipeline::ChatPipeline& pipeline() noexcept;

@@ -20,9 +20,9 @@ enum class Access { open, client_key, admin_key };
 
 class Authenticator {
  public:
-  // `client_keys` checks "Bearer <key>" (or a bare key) against the key store (Gateway::authenticate).
+  // `client_keys` checks "Bearer <key>" (or a bare key) against the current configuration's keys (ChatPipeline::authenticate).
   using ClientKeys = std::function<result<const auth::KeyEntry*>(std::string_view authorization)>;
-  // `pin`: holds the configuration a key entry belongs to (Gateway::pin), taken before the key is checked.
+  // `pin`: holds the configuration a key entry belongs to (ChatPipeline::pin), taken before the key is checked.
   using Pin = std::function<std::shared_ptr<const void>()>;
   Authenticator(ClientKeys client_keys, std::string admin_key, Pin pin = {});
 
