@@ -72,7 +72,6 @@ asio::awaitable<std::optional<Error>> ChatPipeline::begin(Exchange& ex) {
     }
     ex.key = *key;
   }
-  ex.route = std::string(requested_model(ex));
   if (auto failed = resolve(ex)) {  // before admission: a request that cannot go anywhere takes nothing from the key
     account_.fail(ex, *failed);
     co_return failed;

@@ -67,8 +67,8 @@ std::string_view requested_model(const Exchange& ex) {
 }
 
 std::optional<Error> resolve(Exchange& ex) {
+  ex.route = requested_model(ex);  // named in the ledger row even when refused
   if (auto refused = shape_refused(ex)) return refused;
-  ex.route = std::string(requested_model(ex));
   if (ex.key && !auth::KeyStore::allows(*ex.key, ex.route)) {
     return make_error(errc::model_not_allowed, "this key may not use the model '" + ex.route + "'");
   }
