@@ -38,6 +38,19 @@ for s in c1 max64 burst64 paced1 paced100 paced1000 paced5000 translated100 tran
     map(select(.label | startswith($s + "/"))) | .[] |
     "| \($s) | \(.label | split("/") | .[1]) | \(.throughput_rps | round) | \(if .target_cpu_us_per_request then r(.target_cpu_us_per_request) else "-" end) | \(if .target_cpu_us_per_request and $ev > 0 then r(.target_cpu_us_per_request / $ev) else "-" end) | \(if $base then r(.latency.p50_us - $base.latency.p50_us) else "-" end) | \(if $base then r(.latency.p99_us - $base.latency.p99_us) else "-" end) | \(if .ttfb and $base.ttfb then "\(r(.ttfb.p50_us - $base.ttfb.p50_us)) / \(r(.ttfb.p99_us - $base.ttfb.p99_us))" else "-" end) | \(if .gap and $base.gap then "\(r(.gap.p50_us - $base.gap.p50_us)) / \(r(.gap.p99_us - $base.gap.p99_us))" else "-" end) | \(.stalls // "-") | \(.incomplete_streams // "-") | \(if .target_rss_peak_bytes then r(.target_rss_peak_bytes / 1048576) else "-" end) | \(.failed) |"' "$f"
 done
+if jq -e -s 'map(select(.label | startswith("board"))) | length > 0' "$f" > /dev/null; then
+  echo
+  echo "### The AI-gateway board's method (the mock answers in 20 ms; a sweep of connections)"
+  echo
+  echo "| connections | path | req/s | p50 µs | p99 µs | proxy CPU µs/req | failed |"
+  echo "|---|---|---|---|---|---|---|"
+  for n in 1 64 256 1024 4096; do
+    jq -rs --arg l "board$n" '
+      def r(x): (x * 10 | round) / 10;
+      map(select(.label | startswith($l + "/"))) | .[] |
+      "| \($l | ltrimstr("board")) | \(.label | split("/") | .[1]) | \(.throughput_rps | round) | \(r(.latency.p50_us)) | \(r(.latency.p99_us)) | \(if .target_cpu_us_per_request then r(.target_cpu_us_per_request) else "-" end) | \(.failed) |"' "$f"
+  done
+fi
 echo
 jq -rs '
   (map(select(.label | startswith("scale"))) | first) as $s |

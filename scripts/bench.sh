@@ -144,6 +144,17 @@ pair rate2000 --rate 2000 --connections 256 --extra '"mock":{"ttft_ms":20}' --wa
 echo "== max throughput, 64 connections, zero-delay mock (gateway alone on core 0)"
 pair max64 --connections 64 --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
 
+# The public AI-gateway board's method (onthebench.ai): an upstream that answers in 20 ms, a sweep of
+# connections; req/s and p99 at each, next to nginx with as many workers as the gateway has reactors.
+for n in 1 64 256 1024 4096; do
+  ((n * 2 + 500 > hard)) && continue
+  [[ -n "$quick" && $n -gt 256 ]] && continue
+  spread=$(( n >= 1000 ? n / 2 : 0 ))
+  echo "== the board's sweep: 20 ms upstream, $n connections"
+  pair "board$n" --connections "$n" --connect-spread-ms "$spread" --extra '"mock":{"ttft_ms":20}' \
+    --warmup-ms $(( 1000 + spread )) --duration-ms "$(d 10000 3000)"
+done
+
 echo "== a burst: an answer of 11 events arriving in one read, 64 connections"
 pair burst64 --stream --connections 64 --extra '"mock":{"tokens":8,"burst":1}' --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Switchyard needs, only those missing.
 #   scripts/setup.sh          build and run dependencies
-#   scripts/setup.sh --test   also what the tests need (Node.js and npm for the end-to-end tests, redis-server, chromium, universal-ctags)
+#   scripts/setup.sh --test   also what the tests need (Node.js and npm for the end-to-end tests, redis-server, chromium, universal-ctags, systemd)
 #   scripts/setup.sh --bench  also what scripts/bench.sh needs (taskset, jq, Google Benchmark, nginx as the reference proxy)
 #   scripts/setup.sh --fuzz   clang-14 and its libFuzzer runtime (scripts/fuzz.sh; --test includes them)
 set -euo pipefail
@@ -11,8 +11,8 @@ packages=(g++ cmake make pkg-config openssl ca-certificates
   libtomlplusplus-dev libssl-dev libjemalloc-dev libsqlite3-dev libhiredis-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # redis-server: the shared-state tests start their own, on a free port; chromium: the dashboard's browser test;
-  # universal-ctags: scripts/check_structure.sh (no function over 80 lines)
-  packages+=(nodejs npm curl redis-server chromium universal-ctags)
+  # universal-ctags: scripts/check_structure.sh (no function over 80 lines); systemd: systemd-analyze for scripts/check_unit.sh
+  packages+=(nodejs npm curl redis-server chromium universal-ctags systemd)
 fi
 if [[ "${1:-}" == "--test" || "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-14 libclang-rt-14-dev)  # libFuzzer, for scripts/fuzz.sh

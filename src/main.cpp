@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -21,14 +22,20 @@
 #include "observability/log_writer.hpp"
 #include "observability/logger.hpp"
 #include "server/http_server.hpp"
+#include "service/service_notifier.hpp"
+#include "switchyard_version.hpp"
 #include "text/url_redaction.hpp"
 
 namespace {
 
 void usage() {
   std::cout << "usage: switchyard --config FILE [--check] [--log-level debug|info|warn|error]\n"
+               "       switchyard --version\n"
                "  --config FILE   TOML configuration (see conf/switchyard.toml)\n"
-               "  --check         validate the configuration and exit (0 = valid)\n";
+               "  --check         validate the configuration and exit (0 = valid)\n"
+               "  --version       print the version and the git commit it was built from\n"
+               "Started by systemd with Type=notify ($NOTIFY_SOCKET set), it reports READY once it listens,\n"
+               "RELOADING/READY around a reload (SIGHUP) and STOPPING when it drains (SIGTERM).\n";
 }
 
 }  // namespace
@@ -45,6 +52,9 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       usage();
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "switchyard " << SWITCHYARD_VERSION << " (commit " << SWITCHYARD_COMMIT << ")\n";
       return 0;
     } else if (arg == "--config" && i + 1 < argc) {
       o.config_path = argv[++i];
@@ -71,8 +81,10 @@ using Reloader = switchyard::server::HttpServer::Reloader;
 // Reloading: SIGHUP and POST /admin/reload read the file again; a file --check
 // would refuse is refused with the same message, and the running
 // configuration keeps serving. Every outcome is logged.
-Reloader reloader(const std::string& config_path, switchyard::Gateway& gateway, switchyard::observability::Logger& log) {
-  return [&config_path, &gateway, &log]() -> boost::system::result<switchyard::ReloadOutcome, std::string> {
+// The service manager hears RELOADING before and READY after, whatever the outcome.
+Reloader reloader(const std::string& config_path, switchyard::Gateway& gateway, switchyard::observability::Logger& log,
+                  switchyard::service::ServiceNotifier& notifier) {
+  auto reload = [&config_path, &gateway, &log]() -> boost::system::result<switchyard::ReloadOutcome, std::string> {
     auto next = switchyard::load_config_file(config_path);
     if (!next) {
       gateway.count_failed_reload();
@@ -91,6 +103,12 @@ Reloader reloader(const std::string& config_path, switchyard::Gateway& gateway, 
     for (const auto& section : done->needs_restart) log.warn("config reload: " + section + " changed; it applies at the next start");
     return done;
   };
+  return [reload, &notifier]() {
+    notifier.reloading("reloading the configuration");
+    auto done = reload();
+    notifier.ready(done ? "serving; configuration " + done->config_hash.substr(0, 12) : "serving; the last reload was refused: " + done.error());
+    return done;
+  };
 }
 
 // Each SIGHUP reloads, until the signal set is cancelled (shutdown).
@@ -102,6 +120,52 @@ boost::asio::awaitable<void> reload_on_hangup(boost::asio::signal_set& hangups, 
     log.info("SIGHUP: reloading " + config_path);
     reload();
   }
+}
+
+// Runs the gateway until SIGTERM or SIGINT and its drain; the exit status.
+int serve(switchyard::Config config, const std::string& config_path, switchyard::observability::Logger& log) {
+  // One thread runs everything: tell Asio so it skips the locks it would need for several.
+  boost::asio::io_context ioc(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+  try {
+    switchyard::Gateway gateway(ioc.get_executor(), std::move(config));
+    switchyard::server::HttpServer server(ioc.get_executor(), gateway, log);
+    const auto port = server.listen();
+    const auto sc = gateway.config().server;  // a copy: a reload replaces gateway.config()
+    log.info("switchyard listening on http://" + sc.host + ":" + std::to_string(port) + " with " +
+             std::to_string(gateway.config().providers.size()) + " providers and " +
+             std::to_string(gateway.config().models.size()) + " models");
+
+    switchyard::service::ServiceNotifier notifier(std::getenv("NOTIFY_SOCKET"));
+    if (!notifier.error().empty()) log.warn(notifier.error());
+    notifier.ready("listening on " + sc.host + ":" + std::to_string(port));
+    const auto reload = reloader(config_path, gateway, log, notifier);
+    server.set_reloader(reload);
+    boost::asio::signal_set hangups(ioc, SIGHUP);
+    boost::asio::co_spawn(ioc, reload_on_hangup(hangups, reload, log, config_path), boost::asio::detached);
+
+    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    std::signal(SIGPIPE, SIG_IGN);
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+          auto [ec, sig] = co_await signals.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+          if (ec) co_return;
+          log.info("signal " + std::to_string(sig) + ": finishing in-flight requests");
+          notifier.stopping("draining in-flight requests");
+          hangups.cancel();
+          co_await server.shut_down(sc.shutdown_grace);
+          // Health checks and idle upstream connections stop; ioc.run() returns once every coroutine ended.
+          gateway.shutdown();
+        },
+        boost::asio::detached);
+    boost::asio::co_spawn(ioc, server.run(), boost::asio::detached);
+    ioc.run();
+    log.info("switchyard stopped");
+  } catch (const std::exception& e) {
+    log.error(std::string("startup failed: ") + e.what());
+    return 1;
+  }
+  return 0;
 }
 
 int main(int argc, char** argv) {
@@ -141,42 +205,5 @@ int main(int argc, char** argv) {
   if (config.providers.empty()) log.warn("no provider is enabled: every completion will fail until one is configured");
   if (config.keys.empty()) log.warn("no client key is configured: every request will get 401");
 
-  // One thread runs everything: tell Asio so it skips the locks it would need for several.
-  boost::asio::io_context ioc(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
-  try {
-    switchyard::Gateway gateway(ioc.get_executor(), std::move(config));
-    switchyard::server::HttpServer server(ioc.get_executor(), gateway, log);
-    const auto port = server.listen();
-    const auto sc = gateway.config().server;  // a copy: a reload replaces gateway.config()
-    log.info("switchyard listening on http://" + sc.host + ":" + std::to_string(port) + " with " +
-             std::to_string(gateway.config().providers.size()) + " providers and " +
-             std::to_string(gateway.config().models.size()) + " models");
-
-    const auto reload = reloader(config_path, gateway, log);
-    server.set_reloader(reload);
-    boost::asio::signal_set hangups(ioc, SIGHUP);
-    boost::asio::co_spawn(ioc, reload_on_hangup(hangups, reload, log, config_path), boost::asio::detached);
-
-    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    std::signal(SIGPIPE, SIG_IGN);
-    boost::asio::co_spawn(
-        ioc,
-        [&]() -> boost::asio::awaitable<void> {
-          auto [ec, sig] = co_await signals.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-          if (ec) co_return;
-          log.info("signal " + std::to_string(sig) + ": finishing in-flight requests");
-          hangups.cancel();
-          co_await server.shut_down(sc.shutdown_grace);
-          // Health checks and idle upstream connections stop; ioc.run() returns once every coroutine ended.
-          gateway.shutdown();
-        },
-        boost::asio::detached);
-    boost::asio::co_spawn(ioc, server.run(), boost::asio::detached);
-    ioc.run();
-    log.info("switchyard stopped");
-  } catch (const std::exception& e) {
-    log.error(std::string("startup failed: ") + e.what());
-    return 1;
-  }
-  return 0;
+  return serve(std::move(config), config_path, log);
 }
