@@ -4,6 +4,7 @@
 #   scripts/setup.sh --test   also what the tests need (Node.js and npm for the end-to-end tests, redis-server, chromium, universal-ctags, systemd)
 #   scripts/setup.sh --bench  also what scripts/bench.sh needs (taskset, jq, Google Benchmark, nginx as the reference proxy)
 #   scripts/setup.sh --fuzz   clang-14 and its libFuzzer runtime (scripts/fuzz.sh; --test includes them)
+#   scripts/setup.sh --package  also what scripts/package.sh needs (dpkg-shlibdeps for the Depends line, file)
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config openssl ca-certificates
@@ -16,6 +17,9 @@ if [[ "${1:-}" == "--test" ]]; then
 fi
 if [[ "${1:-}" == "--test" || "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-14 libclang-rt-14-dev)  # libFuzzer, for scripts/fuzz.sh
+fi
+if [[ "${1:-}" == "--package" ]]; then
+  packages+=(dpkg-dev file)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(util-linux jq libbenchmark-dev nginx-light)
