@@ -21,7 +21,7 @@ key="sy-$(openssl rand -hex 16)"
 runuser -u switchyard -- /usr/bin/switchyard-mock --listen 127.0.0.1:18492 > /dev/null 2>&1 &
 mock=$!
 # The unit's ExecStartPre and ExecStart, as systemd runs them: the switchyard user, the environment file, the state directory.
-start=(env -i PATH=/usr/bin:/bin bash -c 'set -a; . /etc/default/switchyard; set +a; cd /var/lib/switchyard; exec "$@"' _)
+start=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -c 'set -a; . /etc/default/switchyard; set +a; cd /var/lib/switchyard; exec "$@"' _)
 "${start[@]}" runuser -u switchyard -- /usr/bin/switchyard --config /etc/switchyard/switchyard.toml --check > /dev/null || fail "--check as the service"
 "${start[@]}" runuser -u switchyard -- /usr/bin/switchyard --config /etc/switchyard/switchyard.toml --log-level warn &
 gw=$!
