@@ -33,6 +33,7 @@ answer=$(curl -sf http://127.0.0.1:18491/v1/chat/completions -H "Authorization: 
 grep -q '"chat.completion"' <<< "$answer" || fail "a chat: $answer"
 [[ -f /var/lib/switchyard/usage.db ]] || fail "no usage ledger in /var/lib/switchyard"
 systemd-analyze verify /lib/systemd/system/switchyard.service 2>&1 | grep . && fail "the installed unit does not verify"
+kill "$gw" "$mock"; wait "$gw" "$mock" 2>/dev/null || true  # as prerm's `systemctl stop` would: nothing runs as the user
 apt-get purge -y -qq switchyard > /dev/null
 getent passwd switchyard > /dev/null && fail "the purge left the switchyard user"
 echo "test_package_install: installed with apt-get, served /health and a chat as the switchyard user, purged cleanly"
