@@ -106,7 +106,8 @@ Reloader reloader(const std::string& config_path, switchyard::Gateway& gateway, 
   return [reload, &notifier]() {
     notifier.reloading("reloading the configuration");
     auto done = reload();
-    notifier.ready(done ? "serving; configuration " + done->config_hash.substr(0, 12) : "serving; the last reload was refused: " + done.error());
+    // The reason goes to the log only: `systemctl status` shows STATUS to every local user.
+    notifier.ready(done ? "serving; configuration " + done->config_hash.substr(0, 12) : "serving; the last reload was refused (the reason is in the log)");
     return done;
   };
 }

@@ -22,26 +22,31 @@ void set_status(Admission& a, const std::vector<std::pair<std::string, governanc
   }
 }
 
-// A request admitted by the shared counters: finishing it finishes its local
-// ticket and gives its unused tokens and its concurrency slot back in Redis
-// (one script, in the background, bounded by redis_timeout_ms).
+// A request admitted with the shared counters: finishing it finishes its local
+// ticket, then tells Redis (one script, queued, bounded by redis_timeout_ms):
+// - admitted by Redis (`in_redis`): its unused tokens and its concurrency slot go back;
+// - admitted by this replica's own counters because Redis did not answer: its tokens
+//   and spend are added there (kept until Redis is back), so the other replicas see them.
 class SharedTicket final : public AdmissionTicket {
  public:
   SharedTicket(std::shared_ptr<AdmissionTicket> local, governance::SharedLimiter& shared, std::string subject, LimitsConfig limits,
-               std::optional<BudgetConfig> budget, std::uint64_t reserved, std::string slot)
-      : local_(std::move(local)), shared_(shared), subject_(std::move(subject)), limits_(limits), budget_(budget),
-        reserved_(reserved), slot_(std::move(slot)) {}
+               std::optional<BudgetConfig> budget, bool in_redis, std::uint64_t reserved = 0, std::string slot = {})
+      : local_(std::move(local)), shared_(shared), subject_(std::move(subject)), limits_(limits), budget_(budget), in_redis_(in_redis),
+        reserved_(reserved), slot_(std::move(slot)) {
+    if (!in_redis_) limits_.concurrent = 0;  // no slot was taken in Redis
+  }
   ~SharedTicket() override { finish(Usage{}, 0); }
   void finish(const Usage& used, double cost_usd) noexcept override {
     if (finished_) return;
     finished_ = true;
     if (local_) local_->finish(used, cost_usd);
     const bool spent = budget_ && cost_usd > 0;
-    if (!spent && !limits_.concurrent && !limits_.tokens_per_minute && !limits_.tokens_per_hour && !limits_.tokens_per_day) return;
     const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total()));
+    const bool token_limits = limits_.tokens_per_minute || limits_.tokens_per_hour || limits_.tokens_per_day;
+    if (!spent && !(in_redis_ ? limits_.concurrent || token_limits : tokens > 0)) return;
     try {
       shared_.finish_soon(subject_, limits_, reserved_, tokens, slot_, budget_, cost_usd);
-    } catch (...) {  // out of memory: the slot expires by itself
+    } catch (...) {  // out of memory: a slot expires by itself
     }
   }
 
@@ -51,40 +56,9 @@ class SharedTicket final : public AdmissionTicket {
   std::string subject_;
   LimitsConfig limits_;
   std::optional<BudgetConfig> budget_;
-  std::uint64_t reserved_;
+  bool in_redis_;
+  std::uint64_t reserved_;  // 0 for a fallback: its tokens are taken, not reconciled
   std::string slot_;
-  bool finished_ = false;
-};
-
-// A request admitted by this replica's own counters because Redis did not answer:
-// when it ends, its tokens and spend still go to the shared counters (queued, and
-// kept until Redis is back if it is still away), so the other replicas see them.
-class FallbackTicket final : public AdmissionTicket {
- public:
-  FallbackTicket(std::shared_ptr<AdmissionTicket> local, governance::SharedLimiter& shared, std::string subject, LimitsConfig limits,
-                 std::optional<BudgetConfig> budget)
-      : local_(std::move(local)), shared_(shared), subject_(std::move(subject)), limits_(limits), budget_(budget) {
-    limits_.concurrent = 0;  // no slot was taken in Redis
-  }
-  ~FallbackTicket() override { finish(Usage{}, 0); }
-  void finish(const Usage& used, double cost_usd) noexcept override {
-    if (finished_) return;
-    finished_ = true;
-    if (local_) local_->finish(used, cost_usd);
-    const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total()));
-    if (tokens == 0 && !(budget_ && cost_usd > 0)) return;
-    try {
-      shared_.finish_soon(subject_, limits_, 0, tokens, std::string(), budget_, cost_usd);  // 0 reserved: the tokens are taken
-    } catch (...) {
-    }
-  }
-
- private:
-  std::shared_ptr<AdmissionTicket> local_;
-  governance::SharedLimiter& shared_;
-  std::string subject_;
-  LimitsConfig limits_;
-  std::optional<BudgetConfig> budget_;
   bool finished_ = false;
 };
 
@@ -117,7 +91,7 @@ asio::awaitable<Admission> SharedAdmission::admit(governance::Governor& governor
       co_return local;
     }
     // on_redis_error = "local": this replica's own counters decided; what it uses still reaches Redis.
-    local.ticket = std::make_shared<FallbackTicket>(std::move(local.ticket), limiter_, subject, *limits, budget);
+    local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), limiter_, subject, *limits, budget, false);
     co_return local;
   }
   set_status(local, verdict->windows);
@@ -127,7 +101,7 @@ asio::awaitable<Admission> SharedAdmission::admit(governance::Governor& governor
                                                         : governor.refusal(*key, *verdict->refused);
     co_return local;
   }
-  local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), limiter_, subject, *limits, budget, reserved, slot);
+  local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), limiter_, subject, *limits, budget, true, reserved, slot);
   co_return local;
 }
 

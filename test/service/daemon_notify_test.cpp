@@ -142,6 +142,7 @@ BOOST_AUTO_TEST_CASE(ready_after_listening_reloading_around_sighup_stopping_on_s
   BOOST_TEST(receive(ioc, manager).starts_with("RELOADING=1"));
   const auto refused = receive(ioc, manager);
   BOOST_TEST(refused.starts_with("READY=1\nSTATUS=serving; the last reload was refused"), refused);
+  BOOST_TEST(refused.find("switchyard.toml") == std::string::npos, refused);  // the reason is in the log, not in `systemctl status`
 
   ::kill(daemon.pid, SIGTERM);
   const auto stopping = receive(ioc, manager);
