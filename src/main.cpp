@@ -7,15 +7,22 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <optional>
+#include <thread>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -123,24 +130,91 @@ boost::asio::awaitable<void> reload_on_hangup(boost::asio::signal_set& hangups, 
   }
 }
 
+// [server] workers: 0 = one per CPU the process may run on (its affinity mask).
+std::size_t worker_count(std::size_t configured) {
+  if (configured > 0) return configured;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return static_cast<std::size_t>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// The worker reactors: an io_context and a thread each (none with one worker: the main
+// io_context serves requests too), with a log writer of their own (no lock between them).
+struct Workers {
+  explicit Workers(std::size_t n, switchyard::observability::LogLevel level, switchyard::observability::LogFormat format) {
+    for (std::size_t i = 0; n > 1 && i < n; ++i) {
+      // Several threads post to a worker (a reload, a /metrics gathering): the scheduler keeps its lock.
+      contexts.push_back(std::make_unique<boost::asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO));
+      executors.push_back(contexts.back()->get_executor());
+      writers.push_back(std::make_unique<switchyard::observability::LogWriter>(STDERR_FILENO));
+      logs.push_back(std::make_unique<switchyard::observability::Logger>(level, *writers.back()));
+      logs.back()->set_format(format);
+    }
+  }
+  void start() {
+    for (auto& c : contexts) threads.emplace_back([c = c.get()] { c->run(); });
+  }
+  void join() {
+    for (auto& t : threads) t.join();
+  }
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
+  std::vector<boost::asio::any_io_executor> executors;
+  std::vector<std::unique_ptr<switchyard::observability::LogWriter>> writers;
+  std::vector<std::unique_ptr<switchyard::observability::Logger>> logs;
+  std::vector<std::thread> threads;
+};
+
+using Servers = std::vector<std::unique_ptr<switchyard::server::HttpServer>>;
+
+// Every worker's server drains at once (each on its own thread); returns when all did.
+boost::asio::awaitable<void> shut_down_all(Servers& servers, switchyard::Millis grace) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  boost::asio::steady_timer all_done(ex, boost::asio::steady_timer::time_point::max());
+  auto remaining = std::make_shared<std::size_t>(servers.size());
+  for (auto& s : servers) {
+    boost::asio::co_spawn(s->executor(), s->shut_down(grace), [ex, remaining, &all_done](std::exception_ptr, bool) {
+      boost::asio::post(ex, [remaining, &all_done] {
+        if (--*remaining == 0) all_done.cancel();
+      });
+    });
+  }
+  co_await all_done.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+}
+
 // Runs the gateway until SIGTERM or SIGINT and its drain; the exit status.
 int serve(switchyard::Config config, const std::string& config_path, switchyard::observability::Logger& log) {
-  // One thread runs everything: tell Asio so it skips the locks it would need for several.
+  // The main reactor: signals, reload, health checks; with one worker it serves requests too.
+  // Its sockets are used by its own thread only: Asio skips the I/O locks (the scheduler keeps its own).
+  const std::size_t n = worker_count(config.server.workers);
   boost::asio::io_context ioc(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+  Workers workers(n, log.min_level(), log.format());
   try {
-    switchyard::Gateway gateway(ioc.get_executor(), std::move(config));
-    switchyard::server::HttpServer server(ioc.get_executor(), gateway, log);
-    const auto port = server.listen();
+    switchyard::Gateway gateway(ioc.get_executor(), workers.executors, std::move(config));
+    Servers servers;
+    if (n == 1) servers.push_back(std::make_unique<switchyard::server::HttpServer>(ioc.get_executor(), gateway, log));
+    for (std::size_t i = 0; n > 1 && i < n; ++i) {
+      servers.push_back(std::make_unique<switchyard::server::HttpServer>(workers.executors[i], gateway, *workers.logs[i], i + 1, n));
+    }
+    const auto port = servers[0]->listen();
+    for (std::size_t i = 1; i < servers.size(); ++i) servers[i]->listen(port);
+    for (auto& s : servers) {
+      std::vector<const switchyard::server::HttpServer*> peers;
+      for (auto& p : servers) {
+        if (p != s) peers.push_back(p.get());
+      }
+      s->set_peers(std::move(peers));
+    }
     const auto sc = gateway.config().server;  // a copy: a reload replaces gateway.config()
     log.info("switchyard listening on http://" + sc.host + ":" + std::to_string(port) + " with " +
-             std::to_string(gateway.config().providers.size()) + " providers and " +
-             std::to_string(gateway.config().models.size()) + " models");
+             std::to_string(gateway.config().providers.size()) + " providers, " + std::to_string(gateway.config().models.size()) +
+             " models and " + std::to_string(n) + (n == 1 ? " worker" : " workers"));
 
     switchyard::service::ServiceNotifier notifier(std::getenv("NOTIFY_SOCKET"));
     if (!notifier.error().empty()) log.warn(notifier.error());
     notifier.ready("listening on " + sc.host + ":" + std::to_string(port));
     const auto reload = reloader(config_path, gateway, log, notifier);
-    server.set_reloader(reload);
+    for (auto& s : servers) s->set_reloader(reload, ioc.get_executor());
     boost::asio::signal_set hangups(ioc, SIGHUP);
     boost::asio::co_spawn(ioc, reload_on_hangup(hangups, reload, log, config_path), boost::asio::detached);
 
@@ -154,16 +228,20 @@ int serve(switchyard::Config config, const std::string& config_path, switchyard:
           log.info("signal " + std::to_string(sig) + ": finishing in-flight requests");
           notifier.stopping("draining in-flight requests");
           hangups.cancel();
-          co_await server.shut_down(sc.shutdown_grace);
-          // Health checks and idle upstream connections stop; ioc.run() returns once every coroutine ended.
+          co_await shut_down_all(servers, sc.shutdown_grace);
+          // Health checks and idle upstream connections stop; every run() returns once its coroutines ended.
           gateway.shutdown();
         },
         boost::asio::detached);
-    boost::asio::co_spawn(ioc, server.run(), boost::asio::detached);
+    for (auto& s : servers) boost::asio::co_spawn(s->executor(), s->run(), boost::asio::detached);
+    workers.start();
     ioc.run();
+    workers.join();
     log.info("switchyard stopped");
   } catch (const std::exception& e) {
     log.error(std::string("startup failed: ") + e.what());
+    for (auto& c : workers.contexts) c->stop();
+    workers.join();
     return 1;
   }
   return 0;

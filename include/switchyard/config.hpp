@@ -41,7 +41,10 @@ struct ServerConfig {
   Millis request_timeout{30'000};                 // whole request (headers and body) must arrive in this
   Millis write_timeout{30'000};                   // a client that does not read for this long is dropped
   Millis shutdown_grace{10'000};                  // in-flight requests get this long on SIGTERM
-  std::size_t max_connections = 10'000;           // client connections accepted at once
+  std::size_t max_connections = 10'000;           // client connections accepted at once (every worker together)
+  // Worker reactors serving requests, each a thread with its own event loop, listener (SO_REUSEPORT)
+  // and upstream pools; 0 = one per core the process may run on (its CPU affinity), 1 = a single reactor.
+  std::size_t workers = 0;
   bool access_log = true;                         // one log line per request
   bool access_log_json = false;                   // access_log_format = "json": every log line a JSON object (else logfmt)
   std::string admin_key;                          // for GET /v1/providers; empty = that endpoint is off

@@ -79,6 +79,11 @@ class Gateway {
   // Throws std::invalid_argument / std::runtime_error for a config it cannot
   // run (startup error).
   Gateway(boost::asio::any_io_executor executor, Config config);
+  // With worker reactors ([server] workers): the requests of the HTTP
+  // front-end run on `workers` (each executor run by one thread of its own,
+  // e.g. its own io_context), the reload, health checks and these calls on
+  // `executor`. Limits, budgets, quotas, health and the cache are shared by all.
+  Gateway(boost::asio::any_io_executor executor, std::vector<boost::asio::any_io_executor> workers, Config config);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
@@ -119,7 +124,11 @@ class Gateway {
   // The request pipeline (authenticate → resolve → admit → cache → route →
   // account): the HTTP front-end's entry, with exchanges it builds from the
   // request's head. An embedder calls chat(), chat_stream() and the others.
-  pipeline::ChatPipeline& pipeline() noexcept;
+  // `reactor`: 0 the main one (the executor above), 1..N the workers'; use a
+  // reactor's pipeline on its own executor only.
+  pipeline::ChatPipeline& pipeline(std::size_t reactor = 0) noexcept;
+  std::size_t reactors() const noexcept;  // 1 + the workers
+  boost::asio::any_io_executor executor(std::size_t reactor) const;
 
   // The configuration new requests get (valid until the next reload).
   const Config& config() const noexcept;
@@ -132,27 +141,36 @@ class Gateway {
   // and its targets their health and circuit state; a removed provider's
   // pool closes when its last request ends. [server], [usage], [cache] and
   // [state] apply at the next start (listed in needs_restart).
+  // Call it on the main executor. Workers install the new configuration on
+  // their own threads right after; settled() returns once every one has.
   boost::system::result<ReloadOutcome, std::string> reload(Config config);
+  boost::asio::awaitable<void> settled();
   // A failed reload the caller refused before reload() (e.g. the file did not load): counted in the metrics.
   void count_failed_reload() noexcept;
   std::vector<std::string> model_names() const;
-  std::vector<ProviderStats> provider_stats() const;
+  // The upstream pools of one reactor (call it on that reactor's executor).
+  std::vector<ProviderStats> provider_stats(std::size_t reactor = 0) const;
+  // Every reactor's pools, each read on its own executor, added up by provider.
+  boost::asio::awaitable<std::vector<ProviderStats>> pools();
   std::vector<TargetHealth> target_health() const;
   // What /health reports: the running configuration, routes with no usable target, the shared state.
-  GatewayHealth health() const;
+  // `reactor`: the one calling (its state backend connection is looked at).
+  GatewayHealth health(std::size_t reactor = 0) const;
 
   // The status dashboard's view now (GET /admin/events): totals since start
   // and today, latency quantiles, every target (health, circuit, in flight,
   // quota, last failure), routes (requests, failovers, hedges, resumes, cache
   // results), keys (limits and budget against use; names only) and the
   // state backend. Built from the same counters as /metrics.
-  boost::json::object dashboard() const;
+  boost::json::object dashboard(std::size_t reactor = 0) const;
   // The newest `n` usage-ledger rows, newest first (the dashboard's recent requests).
   boost::asio::awaitable<boost::json::array> recent_requests(std::size_t n);
 
   // Prometheus text: requests, latency and TTFT histograms, circuits, scores,
   // retries, failovers, pools and the gateway's own overhead.
+  // `pools`: from pools() (without: the main reactor's, on its executor).
   std::string metrics_text() const;
+  std::string metrics_text(const std::vector<ProviderStats>& pools) const;
   // Closes idle upstream connections and refuses new upstream work.
   void shutdown() noexcept;
 

@@ -10,23 +10,23 @@ namespace switchyard::cache {
 
 namespace asio = boost::asio;
 
-Flight::Flight(asio::any_io_executor ex, bool streaming, std::size_t max_bytes, std::shared_ptr<std::size_t> inflight,
+Flight::Flight(asio::any_io_executor ex, bool streaming, std::size_t max_bytes, std::shared_ptr<std::atomic<std::size_t>> inflight,
                std::size_t inflight_cap)
-    : streaming_(streaming), max_bytes_(max_bytes), inflight_(inflight ? std::move(inflight) : std::make_shared<std::size_t>(0)),
+    : streaming_(streaming), max_bytes_(max_bytes), inflight_(inflight ? std::move(inflight) : std::make_shared<std::atomic<std::size_t>>(0)),
       inflight_cap_(inflight_cap), news_(ex, asio::steady_timer::time_point::max()), drained_(ex, asio::steady_timer::time_point::max()) {}
 
 Flight::~Flight() { let_go(held_); }
 
 void Flight::hold(std::size_t n) {
   held_ += n;
-  *inflight_ += n;
-  if (!oversized_ && (bytes_ > max_bytes_ || *inflight_ > inflight_cap_)) oversized_ = true;  // neither stored nor shared from now on
+  const auto together = inflight_->fetch_add(n, std::memory_order_relaxed) + n;
+  if (!oversized_ && (bytes_ > max_bytes_ || together > inflight_cap_)) oversized_ = true;  // neither stored nor shared from now on
 }
 
 void Flight::let_go(std::size_t n) {
   n = std::min(n, held_);
   held_ -= n;
-  *inflight_ -= std::min(n, *inflight_);
+  inflight_->fetch_sub(n, std::memory_order_relaxed);  // n <= held_, counted in it
 }
 
 void Flight::notify() { news_.cancel(); }

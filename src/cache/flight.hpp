@@ -21,6 +21,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -36,10 +37,10 @@ class Flight {
   static constexpr std::size_t kMaxLag = 1024 * 1024;
   enum class State { running, done, failed };
 
-  // `inflight` counts the bytes every flight of the cache holds (shared); past
+  // `inflight` counts the bytes every flight of the cache holds (shared by every worker's flights); past
   // `inflight_cap` a flight stops keeping its answer (oversized), so that
   // answers being fetched never hold more than that together.
-  Flight(boost::asio::any_io_executor ex, bool streaming, std::size_t max_bytes, std::shared_ptr<std::size_t> inflight = nullptr,
+  Flight(boost::asio::any_io_executor ex, bool streaming, std::size_t max_bytes, std::shared_ptr<std::atomic<std::size_t>> inflight = nullptr,
          std::size_t inflight_cap = SIZE_MAX);
   ~Flight();
   Flight(const Flight&) = delete;
@@ -107,7 +108,7 @@ class Flight {
   std::deque<std::string> chunks_;
   UsageMarks marks_;  // OpenAI chunks (not native ones): where the usage is
   std::size_t bytes_ = 0;      // of every chunk pushed
-  std::shared_ptr<std::size_t> inflight_;  // bytes held by every flight of the cache
+  std::shared_ptr<std::atomic<std::size_t>> inflight_;  // bytes held by every flight of the cache
   std::size_t inflight_cap_;
   std::size_t held_ = 0;       // bytes this flight holds (counted in *inflight_)
   void hold(std::size_t n);

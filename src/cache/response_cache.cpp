@@ -53,8 +53,10 @@ std::string api_of(const ChatRequest& request, bool streaming) {
 }
 }  // namespace
 
-ResponseCache::ResponseCache(boost::asio::any_io_executor ex, const CacheConfig& config, Clock clock)
-    : ex_(std::move(ex)), config_(config), clock_(std::move(clock)), store_(config.max_bytes) {}
+ResponseCache::ResponseCache(boost::asio::any_io_executor ex, const CacheConfig& config, Clock clock, CacheShare share)
+    : ex_(std::move(ex)), config_(config), clock_(std::move(clock)), share_(std::move(share)) {
+  if (!share_.store) share_.store = std::make_shared<ShardedStore>(config.max_bytes, 1);
+}
 
 CachePlan ResponseCache::plan(const ChatRequest& request, const auth::KeyEntry* key, const ModelRouteConfig* route, std::string_view name,
                                bool streaming) const {
@@ -83,14 +85,14 @@ std::shared_ptr<const CachedEntry> ResponseCache::find(const CachePlan& plan) {
   const auto now = clock_();
   if (now - last_sweep_ms_ >= kSweepEveryMs) {  // expired entries go now and then, not only when looked up
     last_sweep_ms_ = now;
-    store_.sweep(now);
+    share_.store->sweep(now);
   }
-  return store_.find(plan.key, now, plan.max_age_ms);
+  return share_.store->find(plan.key, now, plan.max_age_ms);
 }
 
 std::shared_ptr<const CachedEntry> ResponseCache::find_other_shape(const CachePlan& plan, bool streaming) {
   if (!plan.lookup || plan.other_shape_key.empty()) return nullptr;
-  auto stored = store_.find(plan.other_shape_key, clock_(), plan.max_age_ms);
+  auto stored = share_.store->find(plan.other_shape_key, clock_(), plan.max_age_ms);
   if (!stored || !stored->native) return nullptr;
   auto converted = std::make_shared<CachedEntry>(*stored);
   if (streaming) {
@@ -121,13 +123,15 @@ std::shared_ptr<Flight> ResponseCache::in_flight(const CachePlan& plan) {
 std::shared_ptr<Flight> ResponseCache::start(const CachePlan& plan, bool streaming) {
   // One answer may take at most a quarter of the cache: a bigger one is relayed, not stored.
   // Answers being fetched hold at most max_bytes together: past it they are relayed, not kept.
-  auto f = std::make_shared<Flight>(ex_, streaming, std::max<std::size_t>(config_.max_bytes / 4, 1), inflight_bytes_, config_.max_bytes);
+  auto f = std::make_shared<Flight>(ex_, streaming, std::max<std::size_t>(config_.max_bytes / 4, 1), share_.inflight_bytes, config_.max_bytes);
   flights_.insert_or_assign(plan.key, f);
+  flight_count_ = flights_.size();
   return f;
 }
 
 void ResponseCache::settle(const CachePlan& plan, const std::shared_ptr<Flight>& f) {
   if (auto it = flights_.find(plan.key); it != flights_.end() && it->second == f) flights_.erase(it);
+  flight_count_ = flights_.size();
   if (!plan.store || f->state() != Flight::State::done || f->oversized()) return;
   CachedEntry e;
   if (f->streaming()) {
@@ -147,48 +151,74 @@ void ResponseCache::settle(const CachePlan& plan, const std::shared_ptr<Flight>&
   e.stored_ms = clock_();
   e.ttl_ms = plan.ttl_ms;
   if (shared_) shared_->put(plan.key, e, e.stored_ms);
-  store_.put(plan.key, std::move(e));
+  share_.store->put(plan.key, std::move(e));
 }
 
 void ResponseCache::adopt(const CachePlan& plan, CachedEntry entry) {
-  store_.put(plan.key, std::move(entry));
+  share_.store->put(plan.key, std::move(entry));
 }
 
 bool ResponseCache::held(const CachePlan& plan) const {
-  return flights_.count(plan.key) > 0 || store_.contains(plan.key);
+  return flights_.count(plan.key) > 0 || share_.store->contains(plan.key);
 }
 
 void ResponseCache::count(const std::string& route, CacheStatus status, double saved_usd) {
   if (status == CacheStatus::none) return;
   auto it = requests_.find(route);
-  if (it == requests_.end()) it = requests_.emplace(route, std::array<std::uint64_t, 4>{}).first;
+  if (it == requests_.end()) {
+    std::lock_guard lock(maps_mu_);  // a reader may be walking the map
+    it = requests_.try_emplace(route).first;
+  }
   ++it->second[slot_of(status)];
-  saved_usd_ += saved_usd;
+  if (saved_usd != 0) saved_usd_ += saved_usd;
 }
 
-void ResponseCache::write_metrics(observability::PrometheusWriter& out) const {
-  if (!config_.enabled) return;
+std::array<std::uint64_t, 4> ResponseCache::route_counts(std::string_view route) const {
+  std::lock_guard lock(maps_mu_);
+  std::array<std::uint64_t, 4> out{};
+  auto it = requests_.find(route);
+  if (it != requests_.end()) {
+    for (std::size_t i = 0; i < 4; ++i) out[i] = it->second[i];
+  }
+  return out;
+}
+
+void ResponseCache::write_metrics(observability::PrometheusWriter& out, const std::vector<const ResponseCache*>& caches) {
+  if (caches.empty() || !caches[0]->config_.enabled) return;
+  std::map<std::string, std::array<std::uint64_t, 4>, std::less<>> routes;
+  std::size_t flights = 0;
+  double saved = 0;
+  for (const auto* c : caches) {
+    std::lock_guard lock(c->maps_mu_);
+    for (const auto& [route, counts] : c->requests_) {
+      auto& sum = routes[route];
+      for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += counts[i];
+    }
+    flights += c->flight_count_;
+    saved += c->saved_usd_;
+  }
+  const ShardedStore& store = *caches[0]->share_.store;
   out.help("switchyard_cache_requests_total", "counter", "Requests to caching routes by what the response cache did.");
   static constexpr std::array<std::string_view, 4> kResults{"hit", "miss", "bypass", "coalesced"};
-  for (const auto& [route, counts] : requests_) {
+  for (const auto& [route, counts] : routes) {
     for (std::size_t i = 0; i < kResults.size(); ++i) {
       out.sample("switchyard_cache_requests_total", {{"route", route}, {"result", kResults[i]}}, static_cast<double>(counts[i]));
     }
   }
   out.help("switchyard_cache_bytes", "gauge", "Bytes of stored answers (keys, chunks and bookkeeping counted).");
-  out.sample("switchyard_cache_bytes", {}, static_cast<double>(store_.bytes()));
+  out.sample("switchyard_cache_bytes", {}, static_cast<double>(store.bytes()));
   out.help("switchyard_cache_max_bytes", "gauge", "The cache's byte budget ([cache] max_bytes).");
-  out.sample("switchyard_cache_max_bytes", {}, static_cast<double>(store_.max_bytes()));
+  out.sample("switchyard_cache_max_bytes", {}, static_cast<double>(store.max_bytes()));
   out.help("switchyard_cache_entries", "gauge", "Stored answers.");
-  out.sample("switchyard_cache_entries", {}, static_cast<double>(store_.entries()));
+  out.sample("switchyard_cache_entries", {}, static_cast<double>(store.entries()));
   out.help("switchyard_cache_evictions_total", "counter", "Answers evicted to stay within max_bytes.");
-  out.sample("switchyard_cache_evictions_total", {}, static_cast<double>(store_.evictions()));
+  out.sample("switchyard_cache_evictions_total", {}, static_cast<double>(store.evictions()));
   out.help("switchyard_cache_in_flight", "gauge", "Answers being fetched that identical requests may join.");
-  out.sample("switchyard_cache_in_flight", {}, static_cast<double>(flights_.size()));
+  out.sample("switchyard_cache_in_flight", {}, static_cast<double>(flights));
   out.help("switchyard_cache_in_flight_bytes", "gauge", "Bytes held by answers being fetched (kept to be stored; at most max_bytes together).");
-  out.sample("switchyard_cache_in_flight_bytes", {}, static_cast<double>(*inflight_bytes_));
+  out.sample("switchyard_cache_in_flight_bytes", {}, static_cast<double>(caches[0]->inflight_bytes()));
   out.help("switchyard_cache_saved_usd_total", "counter", "What hits and coalesced requests would have cost at the answering target's prices.");
-  out.sample("switchyard_cache_saved_usd_total", {}, saved_usd_);
+  out.sample("switchyard_cache_saved_usd_total", {}, saved);
 }
 
 std::optional<std::string> whole_body(const CachedEntry& entry) {

@@ -14,11 +14,15 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "cache/sharded_store.hpp"
+#include "observability/relaxed_counter.hpp"
 #include "cache/cache_key.hpp"
 #include "cache/flight.hpp"
 #include "cache/response_store.hpp"
@@ -46,9 +50,18 @@ struct CachePlan {
   bool usable() const noexcept { return status == CacheStatus::miss; }
 };
 
+// One per worker reactor (its flights wait on its timers); the stored answers
+// (`store`) and the bytes held by answers being fetched are shared by every
+// worker's cache. Identical requests are coalesced on one worker.
+struct CacheShare {
+  std::shared_ptr<ShardedStore> store;
+  std::shared_ptr<std::atomic<std::size_t>> inflight_bytes = std::make_shared<std::atomic<std::size_t>>(0);
+};
+
 class ResponseCache {
  public:
-  ResponseCache(boost::asio::any_io_executor ex, const CacheConfig& config, Clock clock);
+  // `share`: the store of every worker (empty: this cache's own, one shard).
+  ResponseCache(boost::asio::any_io_executor ex, const CacheConfig& config, Clock clock, CacheShare share = {});
 
   // `route` is the route's config (nullptr: not a configured route, never cached), `name` what the client asked for,
   // `key` the client's key (per_key: its answers are its own; null: an in-process caller).
@@ -75,28 +88,28 @@ class ResponseCache {
 
   std::int64_t now_ms() const { return clock_(); }
   void count(const std::string& route, CacheStatus status, double saved_usd = 0);
-  void write_metrics(observability::PrometheusWriter& out) const;
-  const ResponseStore& store() const noexcept { return store_; }
-  std::size_t inflight_bytes() const noexcept { return *inflight_bytes_; }
+  // The cache's series, summed over `caches` (every worker's; they share one store).
+  static void write_metrics(observability::PrometheusWriter& out, const std::vector<const ResponseCache*>& caches);
+  const ShardedStore& store() const noexcept { return *share_.store; }
+  std::size_t inflight_bytes() const noexcept { return share_.inflight_bytes->load(std::memory_order_relaxed); }
   bool enabled() const noexcept { return config_.enabled; }
   // A route's requests by what the cache did: hit, miss, bypass, coalesced (zeros for a route it never saw).
-  std::array<std::uint64_t, 4> route_counts(std::string_view route) const {
-    auto it = requests_.find(route);
-    return it == requests_.end() ? std::array<std::uint64_t, 4>{} : it->second;
-  }
+  std::array<std::uint64_t, 4> route_counts(std::string_view route) const;
 
  private:
   boost::asio::any_io_executor ex_;
   CacheConfig config_;
   Clock clock_;
-  ResponseStore store_;
+  CacheShare share_;
   std::int64_t last_sweep_ms_ = 0;
   mutable CacheKeyHasher hasher_;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
-  std::shared_ptr<std::size_t> inflight_bytes_ = std::make_shared<std::size_t>(0);  // held by answers being fetched
-  // By route (configured routes only: bounded): hit, miss, bypass, coalesced.
-  std::map<std::string, std::array<std::uint64_t, 4>, std::less<>> requests_;
-  double saved_usd_ = 0;
+  observability::RelaxedCounter<std::size_t> flight_count_;  // flights_.size(), for a reader on another thread
+  // By route (configured routes only: bounded): hit, miss, bypass, coalesced. Counted by this
+  // cache's worker; maps_mu_ is taken to add a route and by a reader on another thread.
+  std::map<std::string, std::array<observability::RelaxedCounter<std::uint64_t>, 4>, std::less<>> requests_;
+  mutable std::mutex maps_mu_;
+  observability::RelaxedCounter<double> saved_usd_;
   SharedCache* shared_ = nullptr;
 };
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "observability/relaxed_counter.hpp"
 #include "cache/cached_entry_codec.hpp"
 #include "cache/response_store.hpp"
 #include "state/redis_client.hpp"
@@ -24,7 +25,7 @@ namespace switchyard::cache {
 class SharedCache {
  public:
   struct Stats {
-    std::uint64_t hits = 0, misses = 0, errors = 0, stores = 0, store_errors = 0;
+    observability::RelaxedCounter<std::uint64_t> hits, misses, errors, stores, store_errors;  // read from any thread
   };
   // `max_entry_bytes`: larger encoded entries are neither stored nor read back (the local tier's per-answer cap).
   SharedCache(boost::asio::any_io_executor ex, state::RedisClient& redis, std::string prefix, std::chrono::milliseconds timeout,

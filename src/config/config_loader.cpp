@@ -150,7 +150,7 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   r.only_keys(*t, "server",
               {"listen", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "request_timeout_ms",
                "write_timeout_ms", "shutdown_grace_ms", "max_connections", "access_log", "access_log_format", "admin_key", "json_memory_factor",
-               "max_json_memory_bytes", "max_header_memory_bytes", "max_embeddings_memory_bytes"});
+               "max_json_memory_bytes", "max_header_memory_bytes", "max_embeddings_memory_bytes", "workers"});
   if (auto listen = r.string(*t, "server", "listen")) {
     const auto colon = listen->rfind(':');
     if (colon == std::string::npos || colon == 0) r.fail(t->get("listen"), "server.listen", "must be host:port");
@@ -179,6 +179,7 @@ void load_server(const Reader& r, const toml::table& root, ServerConfig& s) {
   r.millis(*t, "server", "write_timeout_ms", s.write_timeout);
   r.millis(*t, "server", "shutdown_grace_ms", s.shutdown_grace);
   r.size(*t, "server", "max_connections", s.max_connections);
+  r.size(*t, "server", "workers", s.workers, 0, 256);
   if (auto v = r.boolean(*t, "server", "access_log")) s.access_log = *v;
   if (auto v = r.string(*t, "server", "access_log_format")) {
     if (*v == "json") s.access_log_json = true;

@@ -4,6 +4,10 @@
 // providers) are in gateway_views.cpp, the dashboard's in dashboard_state.cpp.
 #include "gateway/gateway_impl.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <random>
 
 #include "config/config_diff.hpp"
@@ -27,13 +31,6 @@ constexpr std::int64_t kDayMs = 86'400'000;
 Config validated(Config config) {
   if (auto problem = validate(config)) throw std::invalid_argument("invalid config: " + *problem);
   return config;
-}
-
-std::unique_ptr<state::RedisClient> redis_for(const asio::any_io_executor& ex, const StateConfig& state) {
-  if (state.backend != StateBackend::redis) return nullptr;
-  auto redis = std::make_unique<state::RedisClient>(ex, std::get<state::RedisEndpoint>(state::parse_redis_url(state.redis_url)));
-  redis->start_health_checks(state.health_check_interval, state.health_check_interval);
-  return redis;
 }
 
 // Names this replica's concurrency slots in Redis.
@@ -77,30 +74,71 @@ void restore_from_ledger(ledger::UsageLedger& ledger, pipeline::AccountStage& ac
 }
 }  // namespace
 
-Gateway::Impl::Impl(asio::any_io_executor executor, Config cfg)
-    : ex(std::move(executor)), registry(providers::ConnectorRegistry::with_builtins()), state(cfg.state), checker(ex),
-      redis(redis_for(ex, state)),
-      limiter(redis ? std::make_unique<governance::SharedLimiter>(*redis, state.key_prefix, state.redis_timeout) : nullptr),
-      shared(limiter ? std::make_unique<pipeline::SharedAdmission>(*limiter, state, random_replica_id()) : nullptr), ledger(ex, cfg.usage),
-      account(sink, pipeline::Clocks{}), cache(ex, cfg.cache, &governance::wall_now_ms),
-      shared_cache(redis && cache.enabled() ? std::make_unique<cache::SharedCache>(ex, *redis, state.key_prefix, state.redis_timeout,
-                                                                                   cfg.cache.max_bytes / 4)
-                                            : nullptr),
-      admit(shared.get()), cache_stage(ex, cache, shared_cache.get(), account),
-      pipeline(std::make_shared<pipeline::Generation>(ex, std::move(cfg), registry, nullptr, shared.get()), admit, cache_stage, account) {
-  if (shared_cache) cache.set_shared(shared_cache.get());
-  watch_health(checker, pipeline.current_ptr());
-  restore_from_ledger(ledger, account, pipeline.current().governor);
+RedisStack::RedisStack(const asio::any_io_executor& ex, const StateConfig& state, const std::string& replica_id, const CacheConfig& cache_config)
+    : redis(std::make_unique<state::RedisClient>(ex, std::get<state::RedisEndpoint>(state::parse_redis_url(state.redis_url)))),
+      limiter(std::make_unique<governance::SharedLimiter>(*redis, state.key_prefix, state.redis_timeout)),
+      admission(std::make_unique<pipeline::SharedAdmission>(*limiter, state, replica_id)),
+      cache(cache_config.enabled ? std::make_unique<cache::SharedCache>(ex, *redis, state.key_prefix, state.redis_timeout, cache_config.max_bytes / 4)
+                                 : nullptr) {
+  redis->start_health_checks(state.health_check_interval, state.health_check_interval);
 }
 
-Gateway::Gateway(asio::any_io_executor executor, Config config)
-    : impl_(std::make_unique<Impl>(std::move(executor), validated(std::move(config)))) {}
+namespace {
+std::unique_ptr<RedisStack> redis_stack_for(const asio::any_io_executor& ex, const Config& cfg, const std::string& replica_id, std::size_t index) {
+  if (cfg.state.backend != StateBackend::redis) return nullptr;
+  // Each reactor's concurrency slots carry its own name: a slot is given back by the reactor that took it.
+  return std::make_unique<RedisStack>(ex, cfg.state, index == 0 ? replica_id : replica_id + "-w" + std::to_string(index), cfg.cache);
+}
+
+pipeline::SharedAdmission* admission_of(const std::unique_ptr<RedisStack>& r) { return r ? r->admission.get() : nullptr; }
+}  // namespace
+
+Reactor::Reactor(asio::any_io_executor executor, std::size_t i, ledger::UsageLedger& ledger, const std::shared_ptr<pipeline::SharedGeneration>& gen,
+                 cache::CacheShare share, const std::string& replica_id, const providers::ConnectorRegistry& registry)
+    : ex(std::move(executor)), index(i), redis(redis_stack_for(ex, gen->config, replica_id, i)), sink(ledger, i), account(sink, pipeline::Clocks{}),
+      cache(ex, gen->config.cache, &governance::wall_now_ms, std::move(share)), admit(admission_of(redis)),
+      cache_stage(ex, cache, redis ? redis->cache.get() : nullptr, account),
+      pipeline(std::make_shared<pipeline::Generation>(ex, gen, registry, nullptr, admission_of(redis)), admit, cache_stage, account) {
+  if (redis && redis->cache) cache.set_shared(redis->cache.get());
+}
+
+pipeline::SharedAdmission* Reactor::quota_gate() const noexcept { return admission_of(redis); }
+
+namespace {
+// One shard with a single reactor (exactly one LRU); with workers, enough that two of them rarely meet on a lock.
+constexpr std::size_t kCacheShardsPerWorker = 4;
+}  // namespace
+
+Gateway::Impl::Impl(asio::any_io_executor executor, std::vector<asio::any_io_executor> workers, Config cfg)
+    : ex(std::move(executor)), registry(providers::ConnectorRegistry::with_builtins()), state(cfg.state), checker(ex),
+      replica_id(random_replica_id()), ledger(ex, cfg.usage, 1 + workers.size()),
+      cache_share{std::make_shared<cache::ShardedStore>(cfg.cache.max_bytes, workers.empty() ? 1 : kCacheShardsPerWorker * workers.size())},
+      current(std::make_shared<pipeline::SharedGeneration>(std::move(cfg), nullptr)) {
+  reactors.push_back(std::make_unique<Reactor>(ex, 0, ledger, current, cache_share, replica_id, registry));
+  for (auto& w : workers) reactors.push_back(std::make_unique<Reactor>(w, reactors.size(), ledger, current, cache_share, replica_id, registry));
+  watch_health(checker, main().pipeline.current_ptr());
+  restore_from_ledger(ledger, main().account, current->governor);
+}
+
+std::shared_ptr<pipeline::SharedGeneration> Gateway::Impl::now() const {
+  std::lock_guard lock(current_mu);
+  return current;
+}
+
+Gateway::Gateway(asio::any_io_executor executor, Config config) : Gateway(std::move(executor), {}, std::move(config)) {}
+
+Gateway::Gateway(asio::any_io_executor executor, std::vector<asio::any_io_executor> workers, Config config)
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(workers), validated(std::move(config)))) {}
 
 Gateway::~Gateway() = default;
 
-pipeline::ChatPipeline& Gateway::pipeline() noexcept { return impl_->pipeline; }
+pipeline::ChatPipeline& Gateway::pipeline(std::size_t reactor) noexcept { return impl_->reactors.at(reactor)->pipeline; }
 
-const Config& Gateway::config() const noexcept { return impl_->pipeline.current().config; }
+std::size_t Gateway::reactors() const noexcept { return impl_->reactors.size(); }
+
+asio::any_io_executor Gateway::executor(std::size_t reactor) const { return impl_->reactors.at(reactor)->ex; }
+
+const Config& Gateway::config() const noexcept { return impl_->now()->config; }
 
 void Gateway::count_failed_reload() noexcept { ++impl_->reloads_failed; }
 
@@ -110,47 +148,78 @@ boost::system::result<ReloadOutcome, std::string> Gateway::reload(Config config)
     ++impl_->reloads_failed;
     return Outcome(boost::system::in_place_error, "invalid config: " + *problem);
   }
-  auto& running = impl_->pipeline.current();
+  Reactor& main = impl_->main();
+  auto& running = main.pipeline.current();
   auto d = config::diff(running.config, config);
   ReloadOutcome out{config.source_hash, std::move(d.changes), std::move(d.needs_restart)};
+  std::shared_ptr<pipeline::SharedGeneration> shared;
   try {
-    auto next = std::make_shared<pipeline::Generation>(impl_->ex, config::reloadable_part(running.config, std::move(config)), impl_->registry,
-                                                       &running, impl_->shared.get());
+    shared = std::make_shared<pipeline::SharedGeneration>(config::reloadable_part(running.config, std::move(config)), running.shared.get());
+    auto next = std::make_shared<pipeline::Generation>(main.ex, shared, impl_->registry, &running, main.quota_gate());
     // Health checks follow the new providers (their loops hold the clients they probe).
     impl_->checker.restart();
     watch_health(impl_->checker, next);
-    impl_->pipeline.install(std::move(next));  // the old generation goes when its last request does
+    main.pipeline.install(std::move(next));  // the old generation goes when its last request does
   } catch (const std::exception& e) {  // e.g. a CA file that cannot be read
     ++impl_->reloads_failed;
     return Outcome(boost::system::in_place_error, std::string("cannot apply the config: ") + e.what());
+  }
+  {
+    std::lock_guard lock(impl_->current_mu);
+    impl_->current = shared;
+  }
+  // Each worker builds its part (its clients and pools, its router) on its own thread and
+  // installs it there: nothing of a worker's generation is touched by another thread.
+  for (std::size_t i = 1; i < impl_->reactors.size(); ++i) {
+    Reactor* r = impl_->reactors[i].get();
+    asio::post(r->ex, [r, shared, &registry = impl_->registry, failed = &impl_->reloads_failed] {
+      try {
+        r->pipeline.install(std::make_shared<pipeline::Generation>(r->ex, shared, registry, &r->pipeline.current(), r->quota_gate()));
+      } catch (const std::exception&) {  // the main reactor built the same: only a resource running out gets here
+        ++*failed;
+      }
+    });
   }
   ++impl_->reloads_ok;
   return out;
 }
 
+asio::awaitable<void> Gateway::settled() {
+  // Work posted to a reactor runs in order: a no-op on each worker runs after its install.
+  for (std::size_t i = 1; i < impl_->reactors.size(); ++i) {
+    co_await asio::co_spawn(impl_->reactors[i]->ex, []() -> asio::awaitable<void> { co_return; }, asio::use_awaitable);
+  }
+}
+
 void Gateway::shutdown() noexcept {
   impl_->checker.stop();
-  if (impl_->redis) impl_->redis->close();  // its descriptor's wait would keep the io_context running
-  for (auto& c : impl_->pipeline.current().clients) c->shutdown();
+  for (auto& r : impl_->reactors) {
+    auto stop = [r = r.get()] {
+      if (r->redis) r->redis->redis->close();  // its descriptor's wait would keep the io_context running
+      for (auto& c : r->pipeline.current().clients) c->shutdown();
+    };
+    if (r->index == 0) stop();
+    else asio::post(r->ex, stop);
+  }
 }
 
 asio::awaitable<result<ChatResponse>> Gateway::chat(ChatRequest request) {
-  pipeline::Exchange ex(std::move(request), pipeline::Operation::chat, false, impl_->account.now());
-  co_return co_await impl_->pipeline.answer(ex);
+  pipeline::Exchange ex(std::move(request), pipeline::Operation::chat, false, impl_->main().account.now());
+  co_return co_await impl_->main().pipeline.answer(ex);
 }
 
 asio::awaitable<result<ChatResponse>> Gateway::embeddings(ChatRequest request) {
-  pipeline::Exchange ex(std::move(request), pipeline::Operation::embeddings, false, impl_->account.now());
-  co_return co_await impl_->pipeline.answer(ex);
+  pipeline::Exchange ex(std::move(request), pipeline::Operation::embeddings, false, impl_->main().account.now());
+  co_return co_await impl_->main().pipeline.answer(ex);
 }
 
 asio::awaitable<result<ChatStream>> Gateway::chat_stream(ChatRequest request) {
-  return impl_->pipeline.stream(std::make_shared<pipeline::Exchange>(std::move(request), pipeline::Operation::chat, true, impl_->account.now()));
+  return impl_->main().pipeline.stream(std::make_shared<pipeline::Exchange>(std::move(request), pipeline::Operation::chat, true, impl_->main().account.now()));
 }
 
 asio::awaitable<result<std::string>> Gateway::count_tokens(ChatRequest request) {
-  pipeline::Exchange ex(std::move(request), pipeline::Operation::count_tokens, false, impl_->account.now());
-  co_return co_await impl_->pipeline.count_tokens(ex);
+  pipeline::Exchange ex(std::move(request), pipeline::Operation::count_tokens, false, impl_->main().account.now());
+  co_return co_await impl_->main().pipeline.count_tokens(ex);
 }
 
 asio::awaitable<result<std::vector<UsageTotals>>> Gateway::usage(std::int64_t from_ms, std::int64_t to_ms, std::string group_by, std::string key) {

@@ -3,11 +3,23 @@
 // constructor, reload and shutdown) and read by gateway_views.cpp and
 // dashboard_state.cpp. The request path itself is pipeline/chat_pipeline.
 // Not part of the public API.
+//
+// Threading (Envoy's model): reactor 0 runs on the executor the Gateway was
+// built with (the embedder's, or the daemon's main io_context: reload, health
+// checks, the embedded API); with worker executors, reactors 1..N run on them
+// and serve the HTTP front-end. A request lives and dies on one reactor, with
+// its own generation (provider clients and pools, router), cache flights,
+// account stage and ledger ring. Shared by all and safe across threads: the
+// configuration's SharedGeneration (keys' limits and budgets, every target's
+// health and breaker), the cache's store, the ledger's writer.
 #include <switchyard/gateway.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "cache/response_cache.hpp"
 #include "cache/shared_cache.hpp"
@@ -25,36 +37,63 @@
 
 namespace switchyard {
 
-// The account stage's rows go to the usage ledger.
+// The account stage's rows go to the usage ledger, into the reactor's own ring.
 struct LedgerSink final : pipeline::UsageSink {
-  explicit LedgerSink(ledger::UsageLedger& l) : ledger(l) {}
-  void record(const ledger::UsageRow& row) noexcept override { ledger.record(row); }
+  LedgerSink(ledger::UsageLedger& l, std::size_t ring) : ledger(l), ring(ring) {}
+  void record(const ledger::UsageRow& row) noexcept override { ledger.record(row, ring); }
   ledger::UsageLedger& ledger;
+  std::size_t ring;
 };
 
-// Declared in the order they depend on each other (and so go in reverse):
-// the pipeline and its generations first, the ledger's writer (which writes
-// what is queued) after every stage that may still account a request.
+// [state] backend = "redis" on one reactor: its connection, the counters there
+// and the admission over them, the cache's shared tier (each reactor talks to
+// Redis on its own connection, never through another thread).
+struct RedisStack {
+  RedisStack(const boost::asio::any_io_executor& ex, const StateConfig& state, const std::string& replica_id, const CacheConfig& cache);
+  std::unique_ptr<state::RedisClient> redis;
+  std::unique_ptr<governance::SharedLimiter> limiter;
+  std::unique_ptr<pipeline::SharedAdmission> admission;
+  std::unique_ptr<cache::SharedCache> cache;  // with [cache] enabled
+};
+
+// One reactor's part of the pipeline (declared in the order they depend on each other).
+struct Reactor {
+  Reactor(boost::asio::any_io_executor ex, std::size_t index, ledger::UsageLedger& ledger, const std::shared_ptr<pipeline::SharedGeneration>& gen,
+          cache::CacheShare share, const std::string& replica_id, const providers::ConnectorRegistry& registry);
+  pipeline::SharedAdmission* quota_gate() const noexcept;  // the router's gate to the shared quotas (null: memory)
+  boost::asio::any_io_executor ex;
+  std::size_t index;
+  std::unique_ptr<RedisStack> redis;  // null: memory
+  LedgerSink sink;
+  pipeline::AccountStage account;
+  cache::ResponseCache cache;  // answers in flight here; the stored ones are every reactor's
+  pipeline::AdmitStage admit;
+  pipeline::CacheStage cache_stage;
+  pipeline::ChatPipeline pipeline;  // holds this reactor's current generation
+};
+
 struct Gateway::Impl {
-  Impl(boost::asio::any_io_executor executor, Config cfg);
+  Impl(boost::asio::any_io_executor executor, std::vector<boost::asio::any_io_executor> workers, Config cfg);
 
   boost::asio::any_io_executor ex;
   providers::ConnectorRegistry registry;
   StateConfig state;  // [state] as started: a reload does not move the shared state elsewhere
   health::HealthChecker checker;
-  std::uint64_t reloads_ok = 0, reloads_failed = 0;
-  // [state] backend = "redis": the connection, the counters there and the admission over them (null: memory).
-  std::unique_ptr<state::RedisClient> redis;
-  std::unique_ptr<governance::SharedLimiter> limiter;
-  std::unique_ptr<pipeline::SharedAdmission> shared;
+  std::atomic<std::uint64_t> reloads_ok{0}, reloads_failed{0};
+  std::string replica_id;
   ledger::UsageLedger ledger;
-  LedgerSink sink{ledger};
-  pipeline::AccountStage account;
-  cache::ResponseCache cache;  // answers stored and in flight
-  std::unique_ptr<cache::SharedCache> shared_cache;  // with Redis and [cache] enabled: answers shared by the replicas
-  pipeline::AdmitStage admit;
-  pipeline::CacheStage cache_stage;
-  pipeline::ChatPipeline pipeline;  // holds the current generation
+  cache::CacheShare cache_share;
+  // The configuration the views show (every reactor's shared part); replaced by a reload.
+  mutable std::mutex current_mu;
+  std::shared_ptr<pipeline::SharedGeneration> current;
+  std::shared_ptr<pipeline::SharedGeneration> now() const;
+  // [0]: the main reactor (ex); then one per worker executor. The ledger outlives them.
+  std::vector<std::unique_ptr<Reactor>> reactors;
+
+  Reactor& main() noexcept { return *reactors.front(); }
+  const Reactor& main() const noexcept { return *reactors.front(); }
+  // The reactors that serve the HTTP front-end: the workers, or the main one alone.
+  std::size_t first_worker() const noexcept { return reactors.size() > 1 ? 1 : 0; }
 };
 
 }  // namespace switchyard

@@ -2,29 +2,74 @@
 // /v1/usage show, read from the current generation and the pipeline's stages.
 #include "gateway/gateway_impl.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
 namespace switchyard {
 
-std::vector<std::string> Gateway::model_names() const { return impl_->pipeline.current().resolver.model_names(); }
+namespace asio = boost::asio;
 
-std::vector<ProviderStats> Gateway::provider_stats() const {
+using Reactors = std::vector<std::unique_ptr<Reactor>>;
+
+// Every reactor's router counters, added up.
+routing::RouterCounters routing_of(const Reactors& reactors) {
+  routing::RouterCounters sum;
+  for (const auto& r : reactors) sum += r->pipeline.tally().counters();
+  return sum;
+}
+
+namespace {
+void write_state_metrics(observability::PrometheusWriter& out, const Reactors& reactors);
+void write_front_metrics(observability::PrometheusWriter& out, const Reactors& reactors, const ledger::UsageLedger& ledger,
+                         const std::vector<ProviderStats>& pools);
+}  // namespace
+
+std::vector<std::string> Gateway::model_names() const { return impl_->now()->resolver.model_names(); }
+
+std::vector<ProviderStats> Gateway::provider_stats(std::size_t reactor) const {
   std::vector<ProviderStats> out;
-  for (const auto& c : impl_->pipeline.current().clients) {
+  for (const auto& c : impl_->reactors.at(reactor)->pipeline.current().clients) {
     const auto s = c->pool_stats();
     out.push_back(ProviderStats{c->name(), s.opened, s.reused, s.idle, s.active});
   }
   return out;
 }
 
-GatewayHealth Gateway::health() const {
-  const Impl& impl = *impl_;
-  const pipeline::Generation& g = impl.pipeline.current();
-  GatewayHealth out;
-  out.config_hash = g.config.source_hash;
-  out.unhealthy_routes = g.router.unhealthy_routes();
-  if (impl.redis && !impl.redis->healthy() && impl.redis->stats().commands > 0) {
-    out.state_problem = "the shared state (Redis) is unreachable, limits are counted per replica: " + impl.redis->last_error();
+asio::awaitable<std::vector<ProviderStats>> Gateway::pools() {
+  // Each reactor's pools are read on its own thread, then added up by provider (same order: the config's).
+  std::vector<ProviderStats> sum;
+  for (std::size_t i = 0; i < impl_->reactors.size(); ++i) {
+    auto part = co_await asio::co_spawn(impl_->reactors[i]->ex, [this, i]() -> asio::awaitable<std::vector<ProviderStats>> {
+      co_return provider_stats(i);
+    }, asio::use_awaitable);
+    for (auto& p : part) {
+      auto it = std::find_if(sum.begin(), sum.end(), [&](const ProviderStats& s) { return s.provider == p.provider; });
+      if (it == sum.end()) {
+        sum.push_back(std::move(p));
+        continue;
+      }
+      it->connections_opened += p.connections_opened;
+      it->connections_reused += p.connections_reused;
+      it->connections_idle += p.connections_idle;
+      it->connections_active += p.connections_active;
+    }
   }
-  const auto& c = g.router.counters();
+  co_return sum;
+}
+
+GatewayHealth Gateway::health(std::size_t reactor) const {
+  const Impl& impl = *impl_;
+  const auto g = impl.now();
+  GatewayHealth out;
+  out.config_hash = g->config.source_hash;
+  out.unhealthy_routes = g->targets.unhealthy_routes();
+  const auto& redis = impl.reactors.at(reactor)->redis;
+  if (redis && !redis->redis->healthy() && redis->redis->stats().commands > 0) {
+    out.state_problem = "the shared state (Redis) is unreachable, limits are counted per replica: " + redis->redis->last_error();
+  }
+  const auto c = routing_of(impl.reactors);
   out.routing = RoutingCounters{c.requests, c.attempts, c.retries, c.failovers, c.ttft_timeouts, c.stream_breaks, c.hedges, c.resumes};
   return out;
 }
@@ -38,7 +83,7 @@ boost::json::object Gateway::key_status(const auth::KeyEntry& key) const {
 
 std::vector<TargetHealth> Gateway::target_health() const {
   std::vector<TargetHealth> out;
-  for (const auto& s : impl_->pipeline.current().router.status()) {
+  for (const auto& s : impl_->now()->targets.status()) {
     TargetHealth t;
     t.provider = s.provider;
     t.model = s.model;
@@ -58,54 +103,92 @@ std::vector<TargetHealth> Gateway::target_health() const {
   return out;
 }
 
-std::string Gateway::metrics_text() const {
+std::string Gateway::metrics_text() const { return metrics_text(provider_stats(0)); }
+
+std::string Gateway::metrics_text(const std::vector<ProviderStats>& pools) const {
+  const Impl& impl = *impl_;
   observability::PrometheusWriter out;
-  const pipeline::Generation& g = impl_->pipeline.current();
-  g.router.write_metrics(out);
-  g.governor.write_metrics(out);
+  const auto g = impl.now();
+  g->targets.write_metrics(out);
+  std::vector<const routing::RouterTally*> tallies;
+  std::vector<const cache::ResponseCache*> caches;
+  for (const auto& r : impl.reactors) {
+    tallies.push_back(&r->pipeline.tally());
+    caches.push_back(&r->cache);
+  }
+  routing::RouterTally::write_metrics(out, tallies);
+  g->governor.write_metrics(out);
   out.help("switchyard_config_reloads_total", "counter", "Configuration reloads (SIGHUP, POST /admin/reload) by result.");
-  out.sample("switchyard_config_reloads_total", {{"result", "ok"}}, static_cast<double>(impl_->reloads_ok));
-  out.sample("switchyard_config_reloads_total", {{"result", "error"}}, static_cast<double>(impl_->reloads_failed));
-  impl_->cache.write_metrics(out);
-  if (impl_->redis) {
-    const auto& st = impl_->redis->stats();
-    out.help("switchyard_state_backend_up", "gauge", "1 while the shared state (Redis) is connected.");
-    out.sample("switchyard_state_backend_up", {{"backend", "redis"}}, impl_->redis->connected() ? 1 : 0);
-    out.help("switchyard_state_backend_errors_total", "counter", "Redis commands that failed, timed out or found no connection.");
-    out.sample("switchyard_state_backend_errors_total", {{"backend", "redis"}}, static_cast<double>(st.errors + st.timeouts));
-    out.help("switchyard_state_fallback_total", "counter", "Admissions decided by this replica's own counters because Redis did not answer in time.");
-    out.sample("switchyard_state_fallback_total", {}, static_cast<double>((impl_->shared ? impl_->shared->fallbacks() : 0)));
-    out.help("switchyard_state_denied_total", "counter", "Requests refused with 503 because Redis did not answer (on_redis_error = \"deny\").");
-    out.sample("switchyard_state_denied_total", {}, static_cast<double>((impl_->shared ? impl_->shared->denied() : 0)));
-  }
-  if (impl_->shared_cache) {
-    const auto& s = impl_->shared_cache->stats();
-    out.help("switchyard_cache_shared_total", "counter", "The response cache's shared tier (Redis): lookups (hit, miss, error) and stores (store, store_error).");
-    const std::pair<const char*, std::uint64_t> results[] = {{"hit", s.hits}, {"miss", s.misses}, {"error", s.errors}, {"store", s.stores}, {"store_error", s.store_errors}};
-    for (auto [result, n] : results) out.sample("switchyard_cache_shared_total", {{"result", result}}, static_cast<double>(n));
-  }
-  out.help("switchyard_ledger_rows_total", "counter", "Usage ledger rows written.");
-  out.sample("switchyard_ledger_rows_total", {}, static_cast<double>(impl_->ledger.written()));
-  out.help("switchyard_ledger_dropped_total", "counter", "Usage ledger rows dropped because the writer fell behind (the requests were served).");
-  out.sample("switchyard_ledger_dropped_total", {}, static_cast<double>(impl_->ledger.dropped()));
-  out.help("switchyard_refused_requests_total", "counter", "Requests refused by a key's limits or budget (the ledger keeps one row a second per key of them).");
-  out.sample("switchyard_refused_requests_total", {{"ledger", "row"}}, static_cast<double>(impl_->account.refused_total() - impl_->account.refused_unrecorded()));
-  out.sample("switchyard_refused_requests_total", {{"ledger", "sampled_out"}}, static_cast<double>(impl_->account.refused_unrecorded()));
-  out.help("switchyard_usage_queries_refused_total", "counter", "Usage queries answered 503 because too many were waiting already.");
-  out.sample("switchyard_usage_queries_refused_total", {}, static_cast<double>(impl_->ledger.queries_refused()));
-  out.help("switchyard_gateway_overhead_seconds", "histogram", "Time inside the gateway per request, excluding the wait on the provider.");
-  out.histogram("switchyard_gateway_overhead_seconds", {}, impl_->account.overhead());
-  out.help("switchyard_pool_connections", "gauge", "Upstream connections by state.");
-  for (const auto& c : g.clients) {
-    const auto s = c->pool_stats();
-    out.sample("switchyard_pool_connections", {{"provider", c->name()}, {"state", "idle"}}, static_cast<double>(s.idle));
-    out.sample("switchyard_pool_connections", {{"provider", c->name()}, {"state", "active"}}, static_cast<double>(s.active));
-  }
-  out.help("switchyard_pool_connections_opened_total", "counter", "Upstream connections established.");
-  for (const auto& c : g.clients) out.sample("switchyard_pool_connections_opened_total", {{"provider", c->name()}}, static_cast<double>(c->pool_stats().opened));
-  out.help("switchyard_pool_connections_reused_total", "counter", "Requests served on a pooled connection.");
-  for (const auto& c : g.clients) out.sample("switchyard_pool_connections_reused_total", {{"provider", c->name()}}, static_cast<double>(c->pool_stats().reused));
+  out.sample("switchyard_config_reloads_total", {{"result", "ok"}}, static_cast<double>(impl.reloads_ok));
+  out.sample("switchyard_config_reloads_total", {{"result", "error"}}, static_cast<double>(impl.reloads_failed));
+  cache::ResponseCache::write_metrics(out, caches);
+  write_state_metrics(out, impl.reactors);
+  write_front_metrics(out, impl.reactors, impl.ledger, pools);
   return out.text();
 }
+
+namespace {
+void write_state_metrics(observability::PrometheusWriter& out, const Reactors& reactors) {
+  if (!reactors.front()->redis) return;
+  std::uint64_t up = 0, errors = 0, fallbacks = 0, denied = 0;
+  std::uint64_t cache[5] = {};
+  for (const auto& r : reactors) {
+    const auto& st = r->redis->redis->stats();
+    up += r->redis->redis->connected() ? 1 : 0;
+    errors += st.errors + st.timeouts;
+    fallbacks += r->redis->admission->fallbacks();
+    denied += r->redis->admission->denied();
+    if (const auto& c = r->redis->cache) {
+      const auto& s = c->stats();
+      const std::uint64_t n[] = {s.hits, s.misses, s.errors, s.stores, s.store_errors};
+      for (std::size_t i = 0; i < 5; ++i) cache[i] += n[i];
+    }
+  }
+  out.help("switchyard_state_backend_up", "gauge", "1 while the shared state (Redis) is connected (every reactor's connection).");
+  out.sample("switchyard_state_backend_up", {{"backend", "redis"}}, up == reactors.size() ? 1 : 0);
+  out.help("switchyard_state_backend_errors_total", "counter", "Redis commands that failed, timed out or found no connection.");
+  out.sample("switchyard_state_backend_errors_total", {{"backend", "redis"}}, static_cast<double>(errors));
+  out.help("switchyard_state_fallback_total", "counter", "Admissions decided by this replica's own counters because Redis did not answer in time.");
+  out.sample("switchyard_state_fallback_total", {}, static_cast<double>(fallbacks));
+  out.help("switchyard_state_denied_total", "counter", "Requests refused with 503 because Redis did not answer (on_redis_error = \"deny\").");
+  out.sample("switchyard_state_denied_total", {}, static_cast<double>(denied));
+  if (reactors.front()->redis->cache) {
+    out.help("switchyard_cache_shared_total", "counter", "The response cache's shared tier (Redis): lookups (hit, miss, error) and stores (store, store_error).");
+    const char* results[] = {"hit", "miss", "error", "store", "store_error"};
+    for (std::size_t i = 0; i < 5; ++i) out.sample("switchyard_cache_shared_total", {{"result", results[i]}}, static_cast<double>(cache[i]));
+  }
+}
+
+void write_front_metrics(observability::PrometheusWriter& out, const Reactors& reactors, const ledger::UsageLedger& ledger,
+                         const std::vector<ProviderStats>& pools) {
+  out.help("switchyard_ledger_rows_total", "counter", "Usage ledger rows written.");
+  out.sample("switchyard_ledger_rows_total", {}, static_cast<double>(ledger.written()));
+  out.help("switchyard_ledger_dropped_total", "counter", "Usage ledger rows dropped because the writer fell behind (the requests were served).");
+  out.sample("switchyard_ledger_dropped_total", {}, static_cast<double>(ledger.dropped()));
+  std::uint64_t refused = 0, unrecorded = 0;
+  observability::FixedHistogram overhead = reactors.front()->account.overhead();
+  for (const auto& r : reactors) {
+    refused += r->account.refused_total();
+    unrecorded += r->account.refused_unrecorded();
+    if (r->index > 0) overhead.merge(r->account.overhead());
+  }
+  out.help("switchyard_refused_requests_total", "counter", "Requests refused by a key's limits or budget (the ledger keeps one row a second per key of them).");
+  out.sample("switchyard_refused_requests_total", {{"ledger", "row"}}, static_cast<double>(refused - unrecorded));
+  out.sample("switchyard_refused_requests_total", {{"ledger", "sampled_out"}}, static_cast<double>(unrecorded));
+  out.help("switchyard_usage_queries_refused_total", "counter", "Usage queries answered 503 because too many were waiting already.");
+  out.sample("switchyard_usage_queries_refused_total", {}, static_cast<double>(ledger.queries_refused()));
+  out.help("switchyard_gateway_overhead_seconds", "histogram", "Time inside the gateway per request, excluding the wait on the provider.");
+  out.histogram("switchyard_gateway_overhead_seconds", {}, overhead);
+  out.help("switchyard_pool_connections", "gauge", "Upstream connections by state.");
+  for (const auto& p : pools) {
+    out.sample("switchyard_pool_connections", {{"provider", p.provider}, {"state", "idle"}}, static_cast<double>(p.connections_idle));
+    out.sample("switchyard_pool_connections", {{"provider", p.provider}, {"state", "active"}}, static_cast<double>(p.connections_active));
+  }
+  out.help("switchyard_pool_connections_opened_total", "counter", "Upstream connections established.");
+  for (const auto& p : pools) out.sample("switchyard_pool_connections_opened_total", {{"provider", p.provider}}, static_cast<double>(p.connections_opened));
+  out.help("switchyard_pool_connections_reused_total", "counter", "Requests served on a pooled connection.");
+  for (const auto& p : pools) out.sample("switchyard_pool_connections_reused_total", {{"provider", p.provider}}, static_cast<double>(p.connections_reused));
+}
+}  // namespace
 
 }  // namespace switchyard

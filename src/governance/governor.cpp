@@ -1,5 +1,7 @@
 #include "governance/governor.hpp"
 
+#include <mutex>
+
 #include <chrono>
 #include <cmath>
 
@@ -13,6 +15,11 @@ struct Governor::KeyState {
     if (c.budget) budget.emplace(*c.budget);
   }
   const KeyConfig config;  // a copy: the state may outlive the configuration it was made for (a reload keeps it)
+  // Every worker reactor admits into the same key state: its figures below change under this
+  // lock, held for the decision only (no I/O, no wait). All-or-nothing over several windows,
+  // a concurrency slot and a budget cannot be one compare-and-swap; keys are distinct, so
+  // workers only meet here when they admit the same key at the same moment.
+  mutable std::mutex mu;
   KeyLimiter limiter;
   std::optional<KeyBudget> budget;
   double expected_output = 256;  // recent answers' completion tokens (EWMA)
@@ -54,10 +61,15 @@ void KeyTicket::finish(const Usage& used, double cost_usd) noexcept {
   // The key's current state: a reload may have replaced the one this ticket was admitted by.
   std::shared_ptr<Governor::KeyState> live;
   Governor::KeyState* key = &key_;
-  while (auto next = key->successor.lock()) {
+  for (;;) {
+    std::unique_lock lock(key->mu);
+    auto next = key->successor.lock();
+    if (!next) break;
+    lock.unlock();
     live = std::move(next);
     key = live.get();
   }
+  std::lock_guard lock(key->mu);
   key->limiter.finish(reserved_, total, now);
   if (key->budget) {
     key->budget->release(reserved_usd_);
@@ -156,6 +168,7 @@ void Governor::adopt(Governor& previous) {
     auto it = before.find(k->config.name);
     if (it == before.end()) continue;
     KeyState& old = *it->second;
+    std::lock_guard lock(old.mu);  // workers may be admitting into it now
     if (old.config.limits == k->config.limits && old.config.budget == k->config.budget) {
       k = it->second;  // the very same counters, in-flight slots included
       continue;
@@ -199,9 +212,10 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
   KeyState& k = *states_[key->index];
   if (!k.limiter.limited() && !k.budget) return out;
   const Ms now = now_();
+  std::lock_guard lock(k.mu);
   if (k.budget && k.budget->exhausted(now)) {
     const double spent = k.budget->spent(now);
-    out.refused = budget_refusal(*key, spent);
+    out.refused = budget_refusal_locked(k, spent, now);
     if (spent < k.budget->config().usd) {  // room left, but held by requests in flight: it frees as they end
       out.refused->message = "key '" + k.config.name + "': budget of $" + std::to_string(k.budget->config().usd) + " per " +
                              std::string(to_string(k.budget->config().period)) + ": $" + std::to_string(spent) +
@@ -218,7 +232,7 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
     }
     const std::uint64_t reserved = k.limiter.limits_tokens() ? prompt + output : 0;
     if (auto refusal = k.limiter.admit(reserved, now)) {
-      out.refused = this->refusal(*key, *refusal);
+      out.refused = refusal_locked(k, *refusal);
     } else {
       const double reserved_usd =
           prices ? (static_cast<double>(prompt) * prices->input_price + static_cast<double>(output) * prices->output_price) / 1e6 : 0;
@@ -239,7 +253,13 @@ const TargetConfig* Governor::prices_of(const boost::json::object& body) const {
 std::uint64_t Governor::reservation(const auth::KeyEntry& key, const boost::json::object& body) const {
   if (key.index >= states_.size()) return 0;
   const KeyState& k = *states_[key.index];
-  return k.limiter.limits_tokens() ? estimate_tokens(body, static_cast<std::uint64_t>(k.expected_output)) : 0;
+  if (!k.limiter.limits_tokens()) return 0;
+  double expected = 0;
+  {
+    std::lock_guard lock(k.mu);
+    expected = k.expected_output;
+  }
+  return estimate_tokens(body, static_cast<std::uint64_t>(expected));
 }
 
 const LimitsConfig* Governor::limits_of(const auth::KeyEntry& key) const {
@@ -253,8 +273,12 @@ std::optional<BudgetConfig> Governor::budget_of(const auth::KeyEntry& key) const
 
 Error Governor::budget_refusal(const auth::KeyEntry& key, double spent) {
   KeyState& k = *states_.at(key.index);
+  std::lock_guard lock(k.mu);
+  return budget_refusal_locked(k, spent, now_());
+}
+
+Error Governor::budget_refusal_locked(KeyState& k, double spent, Ms now) {
   ++k.rejections["budget"];
-  const Ms now = now_();
   const auto& b = *k.config.budget;
   const Ms resets = b.period == BudgetPeriod::total ? std::numeric_limits<Ms>::max() : period_end(b.period, now);
   Error e = make_error(errc::budget_exceeded, "key '" + k.config.name + "': budget of $" + std::to_string(b.usd) + " per " +
@@ -266,6 +290,11 @@ Error Governor::budget_refusal(const auth::KeyEntry& key, double spent) {
 
 Error Governor::refusal(const auth::KeyEntry& key, const LimitRefusal& refusal) {
   KeyState& k = *states_.at(key.index);
+  std::lock_guard lock(k.mu);
+  return refusal_locked(k, refusal);
+}
+
+Error Governor::refusal_locked(KeyState& k, const LimitRefusal& refusal) {
   ++k.rejections[refusal.limit];
   Error e = make_error(errc::rate_limited, "key '" + k.config.name + "': " + refusal.limit +
                                                (refusal.ever ? "" : "; shorten the request or lower max_tokens"));
@@ -285,6 +314,7 @@ void Governor::restore(const Totals& totals) {
     const auto used = totals(from, to);
     for (auto& k : states_) {
       auto it = used.find(k->config.name);
+      std::lock_guard lock(k->mu);
       if (it != used.end()) k->limiter.preload(window, KeyLimiter::Used{it->second.requests, it->second.tokens}, from, now);
     }
   };
@@ -303,6 +333,7 @@ void Governor::restore(const Totals& totals) {
       by_period[period] = totals(from, now);
     }
     const auto& spent = by_period[period];
+    std::lock_guard lock(k->mu);
     if (auto it = spent.find(k->config.name); it != spent.end()) k->budget->spend(it->second.cost_usd, now);
   }
 }
@@ -312,6 +343,7 @@ boost::json::object Governor::status(const auth::KeyEntry& key) {
   if (key.index >= states_.size()) return out;
   KeyState& k = *states_[key.index];
   const Ms now = now_();
+  std::lock_guard lock(k.mu);
   if (k.budget) {
     const auto& b = k.budget->config();
     out["budget"] = boost::json::object{{"usd", b.usd}, {"period", to_string(b.period)}, {"spent_usd", k.budget->spent(now)},
@@ -346,14 +378,17 @@ Ms Governor::period_start_of(const auth::KeyEntry& key) {
 void Governor::write_metrics(observability::PrometheusWriter& out) const {
   out.help("switchyard_limit_rejections_total", "counter", "Requests refused with 429 by a key's limit or budget.");
   for (const auto& k : states_) {
+    std::lock_guard lock(k->mu);
     for (const auto& [limit, n] : k->rejections) out.sample("switchyard_limit_rejections_total", {{"key", k->config.name}, {"limit", limit}}, static_cast<double>(n));
   }
   out.help("switchyard_key_cost_usd_total", "counter", "Spend by key with limits or a budget (answers ended, priced at the answering targets' prices).");
   for (const auto& k : states_) {
+    std::lock_guard lock(k->mu);
     if (k->limiter.limited() || k->budget) out.sample("switchyard_key_cost_usd_total", {{"key", k->config.name}}, k->cost_usd);
   }
   out.help("switchyard_key_tokens_total", "counter", "Tokens by key (prompt and completion).");
   for (const auto& k : states_) {
+    std::lock_guard lock(k->mu);
     if (k->limiter.limited() || k->budget) out.sample("switchyard_key_tokens_total", {{"key", k->config.name}}, static_cast<double>(k->tokens.total()));
   }
 }

@@ -96,6 +96,8 @@ class Governor {
 
  private:
   const TargetConfig* prices_of(const boost::json::object& body) const;  // through pricer_
+  Error refusal_locked(KeyState& k, const LimitRefusal& refusal);  // k.mu held
+  Error budget_refusal_locked(KeyState& k, double spent, Ms now);  // k.mu held
 
   const std::vector<KeyConfig>& keys_;
   Clock now_;

@@ -1,9 +1,11 @@
 #pragma once
-// Per-target health metrics in a fixed table of slots. Each slot is written by
-// the reactor that owns it and read by anyone (the router, the status
-// endpoint, a future metrics thread) without locks: every field is an atomic.
-// Slots are created at startup for configured targets, or on first use for
-// explicit "provider/model" targets (bounded), never per request.
+// Per-target health metrics in a fixed table of slots, one table for every
+// worker reactor. A slot is written by every worker's requests to its target
+// and read by anyone (the routers, the status endpoint, /metrics) without
+// locks: every field is an atomic. Slots are created at startup for
+// configured targets, or on first use for explicit "provider/model" targets
+// (bounded), never per request: only making, finding and freeing a slot
+// takes the table's lock.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <deque>
 #include <vector>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -44,11 +47,9 @@ class ModelHealthMetrics {
 
  private:
   struct Bucket {
-    std::atomic<std::int64_t> second{-1};
-    std::atomic<std::uint64_t> requests{0};
-    std::atomic<std::uint64_t> errors{0};
+    std::atomic<std::uint64_t> word{0};  // second, requests, errors (health_table.cpp)
   };
-  Bucket& bucket(std::int64_t second) noexcept;
+  void count(std::int64_t second, bool error) noexcept;
   static void ewma(std::atomic<double>& slot, double sample) noexcept;
 
   std::array<Bucket, kBuckets> buckets_{};
@@ -69,7 +70,10 @@ class HealthTable {
   const ModelHealthMetrics* find(const std::string& provider, std::string_view model) const;
   // Frees the slot of (provider, model) for another pair (its figures are reset).
   void release(const std::string& provider, std::string_view model);
-  std::size_t size() const noexcept { return index_.size(); }
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return index_.size();
+  }
 
   void for_each(const std::function<void(const std::string& provider, const std::string& model,
                                          const ModelHealthMetrics&)>& f) const;
@@ -80,6 +84,7 @@ class HealthTable {
     ModelHealthMetrics metrics;
   };
   std::size_t max_slots_;
+  mutable std::mutex mu_;  // the index and the free list, not the slots' figures
   std::deque<Entry> entries_;  // stable addresses
   std::vector<Entry*> free_;   // released entries, reused before new ones
   std::unordered_map<std::string, Entry*> index_;

@@ -116,9 +116,20 @@ struct UsageLedger::Reader {
   }
 };
 
-UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config)
-    : ex_(std::move(ex)), config_(config), db_(std::make_unique<Db>()), ring_(std::max<std::size_t>(config.queue_rows, 16)),
-      jobs_(std::make_unique<Jobs>()) {
+// One producer's rows: it fills slots at tail, the writer empties them at head.
+struct UsageLedger::Ring {
+  explicit Ring(std::size_t n) : slots(n) {}
+  std::vector<Slot> slots;
+  alignas(64) std::atomic<std::uint64_t> head{0};       // next slot the writer reads
+  std::atomic<std::uint64_t> committed{0};              // positions written and committed (head moves before the commit)
+  alignas(64) std::atomic<std::uint64_t> tail{0};       // next slot record() fills (the producer's line)
+};
+
+UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config, std::size_t producers)
+    : ex_(std::move(ex)), config_(config), db_(std::make_unique<Db>()), jobs_(std::make_unique<Jobs>()) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(producers, 1); ++i) {
+    rings_.push_back(std::make_unique<Ring>(std::max<std::size_t>(config.queue_rows, 16)));
+  }
   const std::string path = config_.path.empty() ? ":memory:" : config_.path;
   if (!config_.path.empty()) {
     std::error_code ec;  // the directory ("data/") is made on first use
@@ -191,12 +202,19 @@ bool UsageLedger::submit_query(std::function<void(sqlite3*)> job) {
     return true;
   }
   // Read-your-writes: the query waits (at most 2 s) until the rows recorded before it are committed.
-  const auto upto = tail_.load(std::memory_order_acquire);
+  std::vector<std::uint64_t> upto;
+  for (const auto& r : rings_) upto.push_back(r->tail.load(std::memory_order_acquire));
   {
     std::lock_guard lock(reader_->mutex);
-    reader_->queue.push_back([this, upto, counted = std::move(counted)](sqlite3* db) {
+    reader_->queue.push_back([this, upto = std::move(upto), counted = std::move(counted)](sqlite3* db) {
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-      while (committed_.load(std::memory_order_acquire) < upto && std::chrono::steady_clock::now() < deadline) {
+      auto behind = [&] {
+        for (std::size_t i = 0; i < upto.size(); ++i) {
+          if (rings_[i]->committed.load(std::memory_order_acquire) < upto[i]) return true;
+        }
+        return false;
+      };
+      while (behind() && std::chrono::steady_clock::now() < deadline) {
         jobs_->wake.notify_one();  // the writer drains now rather than after its idle pause
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
@@ -221,13 +239,14 @@ void UsageLedger::reader_loop() {
   }
 }
 
-bool UsageLedger::record(const UsageRow& r) noexcept {
-  const auto tail = tail_.load(std::memory_order_relaxed);
-  if (tail - head_.load(std::memory_order_acquire) >= ring_.size()) {
+bool UsageLedger::record(const UsageRow& r, std::size_t producer) noexcept {
+  Ring& ring = *rings_[producer < rings_.size() ? producer : 0];
+  const auto tail = ring.tail.load(std::memory_order_relaxed);
+  if (tail - ring.head.load(std::memory_order_acquire) >= ring.slots.size()) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  Slot& s = ring_[tail % ring_.size()];
+  Slot& s = ring.slots[tail % ring.slots.size()];
   s.time_ms = r.time_ms;
   s.request_id.set(r.request_id);
   s.key.set(r.key);
@@ -248,19 +267,32 @@ bool UsageLedger::record(const UsageRow& r) noexcept {
   s.overhead = r.overhead_us;
   s.cache.set(r.cache);
   s.saved = r.saved_usd;
-  tail_.store(tail + 1, std::memory_order_release);
+  ring.tail.store(tail + 1, std::memory_order_release);
   return true;
 }
 
-// Writes every queued row in one transaction; returns how many.
+// Writes every queued row of every ring in one transaction; returns how many.
 std::size_t UsageLedger::drain() {
-  const auto head = head_.load(std::memory_order_relaxed);
-  const auto tail = tail_.load(std::memory_order_acquire);
-  if (head == tail) return 0;
+  std::vector<std::uint64_t> tails;
+  std::uint64_t rows = 0;
+  for (const auto& r : rings_) {
+    tails.push_back(r->tail.load(std::memory_order_acquire));
+    rows += tails.back() - r->head.load(std::memory_order_relaxed);
+  }
+  if (rows == 0) return 0;
   sqlite3_exec(db_->db, "BEGIN", nullptr, nullptr, nullptr);
+  for (std::size_t k = 0; k < rings_.size(); ++k) write_ring(*rings_[k], tails[k]);
+  sqlite3_exec(db_->db, "COMMIT", nullptr, nullptr, nullptr);
+  written_.fetch_add(rows, std::memory_order_relaxed);
+  for (std::size_t k = 0; k < rings_.size(); ++k) rings_[k]->committed.store(tails[k], std::memory_order_release);
+  return static_cast<std::size_t>(rows);
+}
+
+// Inserts a ring's rows up to `tail` (inside drain's transaction).
+void UsageLedger::write_ring(Ring& ring, std::uint64_t tail) {
   auto* st = db_->insert;
-  for (auto i = head; i != tail; ++i) {
-    const Slot& s = ring_[i % ring_.size()];
+  for (auto i = ring.head.load(std::memory_order_relaxed); i != tail; ++i) {
+    const Slot& s = ring.slots[i % ring.slots.size()];
     // SQLITE_STATIC: the slot is not reused before sqlite3_step is done with it.
     auto text = [&](int col, std::string_view v) { sqlite3_bind_text(st, col, v.data(), static_cast<int>(v.size()), SQLITE_STATIC); };
     sqlite3_bind_int64(st, 1, s.time_ms);
@@ -286,12 +318,8 @@ std::size_t UsageLedger::drain() {
     sqlite3_bind_double(st, 20, s.saved);
     sqlite3_step(st);
     sqlite3_reset(st);
-    head_.store(i + 1, std::memory_order_release);  // the slot is free again
+    ring.head.store(i + 1, std::memory_order_release);  // the slot is free again
   }
-  sqlite3_exec(db_->db, "COMMIT", nullptr, nullptr, nullptr);
-  written_.fetch_add(tail - head, std::memory_order_relaxed);
-  committed_.store(tail, std::memory_order_release);
-  return static_cast<std::size_t>(tail - head);
 }
 
 void UsageLedger::run_jobs() {

@@ -2,8 +2,8 @@
 // The usage ledger: one row per request in SQLite (WAL mode), written by one
 // writer thread in batched transactions. The io_context never waits on it:
 // record() copies the row into a fixed ring (no allocation, no lock: one
-// producer, the io thread; one consumer, the writer) and returns; a full ring
-// drops the row and counts it. Queries (the usage API, the dashboard) run on
+// ring per producer, each worker reactor; one consumer, the writer, which
+// drains every ring) and returns; a full ring drops the row and counts it. Queries (the usage API, the dashboard) run on
 // a reader thread with a connection of its own (SQLite's WAL lets it read
 // while the writer writes), so a slow query never holds rows back; at most
 // kMaxQueuedQueries wait at once (more are refused: the usage API answers
@@ -63,13 +63,14 @@ class UsageLedger {
  public:
   // Opens (creates) the database and starts the writer thread. Throws
   // std::runtime_error when the file cannot be opened (startup error).
-  UsageLedger(boost::asio::any_io_executor ex, const UsageConfig& config);
+  // `producers`: how many threads record rows (each with its own ring of queue_rows).
+  UsageLedger(boost::asio::any_io_executor ex, const UsageConfig& config, std::size_t producers = 1);
   ~UsageLedger();  // writes what is queued, then stops
   UsageLedger(const UsageLedger&) = delete;
   UsageLedger& operator=(const UsageLedger&) = delete;
 
-  // Queues a row; false when the queue is full (the row is dropped and counted).
-  bool record(const UsageRow& row) noexcept;
+  // Queues a row in producer `ring`'s ring (one thread per ring); false when it is full (the row is dropped and counted).
+  bool record(const UsageRow& row, std::size_t ring = 0) noexcept;
   std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
   std::uint64_t written() const noexcept { return written_.load(std::memory_order_relaxed); }
 
@@ -92,6 +93,8 @@ class UsageLedger {
   struct Db;
   void writer_loop();
   std::size_t drain();
+  struct Ring;
+  void write_ring(Ring& ring, std::uint64_t tail);
   void run_jobs();
   void prune_if_due();  // the writer thread's
   // Queues a query for the reader (the writer, in memory); false when too many wait.
@@ -102,12 +105,9 @@ class UsageLedger {
   boost::asio::any_io_executor ex_;
   UsageConfig config_;
   std::unique_ptr<Db> db_;
-  std::vector<Slot> ring_;
-  std::atomic<std::uint64_t> head_{0};  // next slot the writer reads
-  std::atomic<std::uint64_t> tail_{0};  // next slot record() fills
+  std::vector<std::unique_ptr<Ring>> rings_;
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> written_{0};
-  std::atomic<std::uint64_t> committed_{0};  // ring positions written and committed (head_ moves before the commit)
   std::atomic<std::size_t> queued_queries_{0};
   std::atomic<std::uint64_t> queries_refused_{0};
   std::atomic<bool> stopping_{false};

@@ -36,6 +36,7 @@ class Logger {
   void set_format(LogFormat f) noexcept { format_ = f; }
   LogFormat format() const noexcept { return format_; }
   bool enabled(LogLevel level) const noexcept { return level >= min_level_; }
+  LogLevel min_level() const noexcept { return min_level_; }
   void log(LogLevel level, std::string_view message) { record(level, message, {}); }
   // A message with fields: `key=value` pairs in logfmt, members in JSON.
   void record(LogLevel level, std::string_view message, std::initializer_list<LogField> fields);

@@ -10,12 +10,14 @@ FixedHistogram::FixedHistogram(std::initializer_list<double> bounds_seconds) {
   }
 }
 
+FixedHistogram::FixedHistogram(const FixedHistogram& o) noexcept : bounds_(o.bounds_), size_(o.size_) { merge(o); }
+
 void FixedHistogram::observe(double seconds) noexcept {
   std::size_t i = 0;
   while (i < size_ && seconds > bounds_[i]) ++i;
   if (i < size_) counts_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
-  sum_.store(sum_.load(std::memory_order_relaxed) + seconds, std::memory_order_relaxed);  // one writer per reactor
+  sum_.fetch_add(seconds, std::memory_order_relaxed);  // a target's histograms are written by every worker
 }
 
 void FixedHistogram::merge(const FixedHistogram& other) noexcept {

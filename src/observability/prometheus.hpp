@@ -18,6 +18,8 @@ class FixedHistogram {
   static constexpr std::size_t kMaxBuckets = 16;
   // Upper bounds in seconds, ascending (at most kMaxBuckets).
   explicit FixedHistogram(std::initializer_list<double> bounds_seconds);
+  FixedHistogram(const FixedHistogram& o) noexcept;  // a snapshot of o
+  FixedHistogram& operator=(const FixedHistogram&) = delete;
 
   void observe(double seconds) noexcept;
   // Adds another histogram's counts (same bounds), e.g. folding a retired series into another.

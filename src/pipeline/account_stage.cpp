@@ -117,17 +117,17 @@ void AccountStage::write_row(const Exchange& ex, std::int64_t now_ms) {
 }
 
 void AccountStage::seed_today(const Totals& t, std::int64_t day) noexcept {
-  today_ = t;
+  today_.set(t);
   today_index_ = day;
 }
 
 void AccountStage::count(const ledger::UsageRow& row) noexcept {
   const std::int64_t day = row.time_ms / kDayMs;
   if (day != today_index_) {
-    today_ = Totals{};
+    today_.set(Totals{});
     today_index_ = day;
   }
-  for (Totals* t : {&since_start_, &today_}) {
+  for (Tally* t : {&since_start_, &today_}) {
     ++t->requests;
     t->errors += row.status >= 400 ? 1 : 0;
     t->tokens += row.prompt_tokens + row.completion_tokens;

@@ -15,6 +15,7 @@
 
 #include "ledger/usage_ledger.hpp"
 #include "observability/prometheus.hpp"
+#include "observability/relaxed_counter.hpp"
 #include "pipeline/exchange.hpp"
 
 namespace switchyard::pipeline {
@@ -36,6 +37,13 @@ struct Totals {
   std::uint64_t requests = 0, errors = 0;
   std::int64_t tokens = 0;
   double cost_usd = 0;
+  Totals& operator+=(const Totals& o) noexcept {
+    requests += o.requests;
+    errors += o.errors;
+    tokens += o.tokens;
+    cost_usd += o.cost_usd;
+    return *this;
+  }
 };
 
 class AccountStage {
@@ -63,13 +71,27 @@ class AccountStage {
 
   std::int64_t wall_now_ms() const;
   Clock::time_point now() const { return clocks_.steady(); }
-  const Totals& since_start() const noexcept { return since_start_; }
-  const Totals& today() const noexcept { return today_; }
+  // Read from any thread (each worker reactor has its own stage; the views add them up).
+  Totals since_start() const noexcept { return since_start_.get(); }
+  Totals today() const noexcept { return today_.get(); }
   // Today's figures from before a restart (the ledger's): the day's counting starts from them.
   void seed_today(const Totals& t, std::int64_t day) noexcept;
   const observability::FixedHistogram& overhead() const noexcept { return overhead_; }
   std::uint64_t refused_total() const noexcept { return refused_total_; }
   std::uint64_t refused_unrecorded() const noexcept { return refused_unrecorded_; }
+  // A worker's figures: written by that worker only, read by any thread.
+  struct Tally {
+    observability::RelaxedCounter<std::uint64_t> requests, errors;
+    observability::RelaxedCounter<std::int64_t> tokens;
+    observability::RelaxedCounter<double> cost_usd;
+    Totals get() const noexcept { return Totals{requests, errors, tokens, cost_usd}; }
+    void set(const Totals& t) noexcept {
+      requests = t.requests;
+      errors = t.errors;
+      tokens = t.tokens;
+      cost_usd = t.cost_usd;
+    }
+  };
 
  private:
   void write_row(const Exchange& ex, std::int64_t now_ms);
@@ -77,11 +99,11 @@ class AccountStage {
 
   UsageSink& sink_;
   Clocks clocks_;
-  Totals since_start_, today_;
+  Tally since_start_, today_;
   std::int64_t today_index_ = -1;  // days since the epoch that today_ counts
   // The second each key's last refused row was written (keys are configured: bounded).
   std::unordered_map<std::string, std::int64_t> refused_rows_;
-  std::uint64_t refused_total_ = 0, refused_unrecorded_ = 0;
+  observability::RelaxedCounter<std::uint64_t> refused_total_, refused_unrecorded_;
   observability::FixedHistogram overhead_{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };
 

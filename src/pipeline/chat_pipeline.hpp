@@ -37,7 +37,7 @@ namespace switchyard::pipeline {
 class ChatPipeline {
  public:
   ChatPipeline(std::shared_ptr<Generation> first, AdmitStage& admit, CacheStage& cache, AccountStage& account)
-      : current_(std::move(first)), admit_(admit), cache_(cache), account_(account) {}
+      : current_(std::move(first)), tally_(current_->tally), admit_(admit), cache_(cache), account_(account) {}
 
   // The configuration new exchanges get; a reload installs the next one (exchanges
   // already started keep theirs).
@@ -58,6 +58,8 @@ class ChatPipeline {
   boost::asio::awaitable<result<std::string>> count_tokens(Exchange& ex);
 
   AccountStage& account() noexcept { return account_; }
+  // This reactor's router counters (every generation's router here counts into them; any thread may read).
+  const routing::RouterTally& tally() const noexcept { return *tally_; }
 
  private:
   // authenticate → resolve → admit: the error that ended the exchange (accounted), or nothing.
@@ -65,6 +67,7 @@ class ChatPipeline {
   boost::asio::awaitable<result<std::string>> count(Exchange& ex);
 
   std::shared_ptr<Generation> current_;
+  std::shared_ptr<routing::RouterTally> tally_;
   AdmitStage& admit_;
   CacheStage& cache_;
   AccountStage& account_;

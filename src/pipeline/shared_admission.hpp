@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "observability/relaxed_counter.hpp"
 #include "governance/governor.hpp"
 #include "governance/shared_limiter.hpp"
 #include "routing/quota_gate.hpp"
@@ -39,7 +40,8 @@ class SharedAdmission final : public routing::QuotaGate {
   bool deny_on_error_;
   Millis timeout_;
   std::string replica_id_;
-  std::uint64_t slot_seq_ = 0, fallbacks_ = 0, denied_ = 0;
+  std::uint64_t slot_seq_ = 0;
+  observability::RelaxedCounter<std::uint64_t> fallbacks_, denied_;  // read from any thread
 };
 
 }  // namespace switchyard::pipeline

@@ -6,7 +6,7 @@
 namespace switchyard::routing {
 
 FirstChunkGate::FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
-                               const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets,
+                               const TargetConfig* prices, observability::RelaxedCounter<std::uint64_t>& stream_breaks, const std::vector<std::string>& secrets,
                                QuotaHold quota, std::int64_t prompt_estimate)
     : inner_(std::move(inner)), first_(first), target_(target), use_(target), prices_(prices), stream_breaks_(stream_breaks),
       secrets_(secrets), quota_(std::move(quota)), prompt_estimate_(prompt_estimate) {}
@@ -41,6 +41,7 @@ ChunkSource::Item FirstChunkGate::after(Item r) {
     ++stream_breaks_;
     const auto now = std::chrono::steady_clock::now();
     target_->health->on_failure(now, false, std::nullopt);
+    auto held = lock_state(*target_);
     target_->breaker.on_failure(now);
   }
   if (!r || !*r) count_usage();  // the end: counted before the client sees it
@@ -51,7 +52,10 @@ void FirstChunkGate::count_usage() noexcept {
   if (counted_) return;
   counted_ = true;
   const Usage used = usage();
-  target_->account(used, prices_);
+  {
+    auto held = lock_state(*target_);
+    target_->account(used, prices_);
+  }
   quota_.finish(static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.total())));
 }
 

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "observability/relaxed_counter.hpp"
 #include "routing/target_registry.hpp"
 
 namespace switchyard::routing {
@@ -27,7 +28,7 @@ class FirstChunkGate final : public ChunkSource {
  public:
   // `stream_breaks` counts breaks after the first chunk; `secrets` outlives the gate.
   FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
-                 const TargetConfig* prices, std::uint64_t& stream_breaks, const std::vector<std::string>& secrets,
+                 const TargetConfig* prices, observability::RelaxedCounter<std::uint64_t>& stream_breaks, const std::vector<std::string>& secrets,
                  QuotaHold quota = {}, std::int64_t prompt_estimate = 0);
   ~FirstChunkGate() override;
   FirstChunkGate(const FirstChunkGate&) = delete;
@@ -50,7 +51,7 @@ class FirstChunkGate final : public ChunkSource {
   TargetState* target_;
   TargetUse use_;
   const TargetConfig* prices_;
-  std::uint64_t& stream_breaks_;
+  observability::RelaxedCounter<std::uint64_t>& stream_breaks_;
   const std::vector<std::string>& secrets_;
   QuotaHold quota_;  // the declared quotas this stream holds, reconciled when it ends
   std::int64_t prompt_estimate_;

@@ -46,8 +46,12 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 class StateGate final : public resilience::TargetGate {
  public:
   explicit StateGate(const std::vector<TargetState*>& states) : states_(states) {}
-  bool allow(std::size_t t, Clock::time_point now) override { return states_[t]->breaker.allow(now); }
+  bool allow(std::size_t t, Clock::time_point now) override {
+    auto held = lock_state(*states_[t]);
+    return states_[t]->breaker.allow(now);
+  }
   bool is_open(std::size_t t, Clock::time_point now) const override {
+    auto held = lock_state(*states_[t]);
     return states_[t]->breaker.state(now) == resilience::CircuitState::open;
   }
 
@@ -60,13 +64,9 @@ using FirstChunk = std::pair<std::unique_ptr<ChunkSource>, std::optional<std::st
 }  // namespace
 
 Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::shared_ptr<providers::ProviderClient>>& clients,
-               Router* previous)
-    : ex_(std::move(ex)), config_(config), clients_(clients), registry_(config, previous ? &previous->registry_ : nullptr),
-      rng_(std::random_device{}()) {
-  if (previous) {  // the counters are Prometheus counters: a reload does not reset them
-    counters_ = previous->counters_;
-    route_requests_ = previous->route_requests_;
-  }
+               TargetRegistry& targets, std::shared_ptr<RouterTally> tally)
+    : ex_(std::move(ex)), config_(config), clients_(clients), registry_(targets), rng_(std::random_device{}()),
+      tally_(tally ? std::move(tally) : std::make_shared<RouterTally>()), counters_(tally_->live()) {
   // What providers' headers say of their quota feeds the targets' states.
   // (Through a token: a client may outlive this router, e.g. when a test builds another.)
   alive_ = std::make_shared<Router*>(this);
@@ -87,16 +87,12 @@ Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::
   }
 }
 
-Router::~Router() = default;
-
-RouteCounters* Router::count_request(std::string_view route, bool configured) {
-  ++counters_.requests;
-  RouteCounters* c = &unnamed_;
-  if (auto it = route_requests_.find(route); it != route_requests_.end()) c = &it->second;
-  else if (configured || route_requests_.size() < 1024) c = &route_requests_.emplace(std::string(route), RouteCounters{}).first->second;
-  ++c->requests;
-  return c;
+Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::shared_ptr<providers::ProviderClient>>& clients)
+    : Router(std::move(ex), config, clients, *std::make_unique<TargetRegistry>(config).release(), nullptr) {
+  owned_.reset(&registry_);
 }
+
+Router::~Router() = default;
 
 // One try on one target, with its bookkeeping: in-flight count, health
 // sample, breaker outcome and histograms. A cancelled try (client gone, lost
@@ -105,10 +101,12 @@ template <class T, class Attempt>
 asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens) {
   // The target's and its provider's declared quotas: taken for the attempt, reconciled when it ends.
   QuotaHold quota;
+  auto held = lock_state(st);
   if (st.quota || st.provider_quota || st.exhausted_until > 0) {
     const auto wall = static_cast<governance::Ms>(
         governance::wall_now_ms());
     auto taken = TargetRegistry::take_quota(st, tokens, wall);
+    held.unlock();
     if (!taken) co_return Attempted<T>{taken.error(), std::nullopt, &st};
     quota = std::move(*taken);
     if (quota_gate_ && (st.quota || st.provider_quota)) {
@@ -117,6 +115,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
       quota.share(std::move(*shared));
     }
   }
+  if (held.owns_lock()) held.unlock();
   ++counters_.attempts;
   st.health->on_start();
   struct Finish {
@@ -124,7 +123,9 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     bool outcome = false;
     ~Finish() {
       st.health->on_finish();
-      if (!outcome) st.breaker.release_probe();
+      if (outcome) return;
+      auto held = lock_state(st);
+      st.breaker.release_probe();
     }
   } finish{st};
   const auto t0 = Clock::now();
@@ -135,10 +136,12 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
   if (outcome.value) {
     finish.outcome = true;
     st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
+    held.lock();
     st.breaker.on_success(t1);
     ++st.by_status[200];
+    if constexpr (std::is_same_v<T, ChatResponse>) st.account(outcome.value->usage, target.prices());
+    held.unlock();
     if constexpr (std::is_same_v<T, ChatResponse>) {
-      st.account(outcome.value->usage, target.prices());
       outcome.value->cost_usd = cost_of(outcome.value->usage, target.prices());
       quota.finish(static_cast<std::uint64_t>(std::max<std::int64_t>(0, outcome.value->usage.total())));
     }
@@ -148,8 +151,11 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
   }
   const Error& e = outcome.value.error();
   if (e.code != errc::cancelled) {
-    ++counters_.failures[error::code_name(e)];
-    st.last_error = std::string(error::code_name(e)) + ": " + e.message.substr(0, 200);
+    tally_->count_failure(error::code_name(e));
+    auto message = std::string(error::code_name(e)) + ": " + e.message.substr(0, 200);
+    held.lock();
+    st.last_error = std::move(message);
+    held.unlock();
   }
   if (e.code != errc::cancelled && resilience::counts_against_target(e)) {
     finish.outcome = true;
@@ -158,7 +164,9 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     std::optional<double> avoid_ms;
     if (rate_limit) avoid_ms = retry_after ? static_cast<double>(retry_after->count()) : 1000.0;
     st.health->on_failure(t1, rate_limit, avoid_ms);
+    held.lock();
     st.breaker.on_failure(t1);
+    held.unlock();
   }
   co_return outcome;
 }
@@ -230,14 +238,16 @@ void Router::charge_unreported(ChatResponse& answer, const boost::json::object& 
   answer.usage.prompt_tokens = estimate;
   if (!target) return;
   answer.cost_usd = cost_of(answer.usage, target->prices());
-  if (answered) answered->account(extra, target->prices());
+  if (!answered) return;
+  auto held = lock_state(*answered);
+  answered->account(extra, target->prices());
 }
 
 // Carries out the attempt plan: each step is a try (maybe hedged) or a wait.
 template <class T, class Attempt>
 asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
                                        const std::vector<std::string>* exclude, Operation op) {
-  RouteCounters* route = count_request(plan.route, plan.route_config != nullptr);
+  RouteCounters* route = tally_->count_request(plan.route, plan.route_config != nullptr);
   const auto started = Clock::now();
   Selection sel;
   if (auto ok = select_targets(registry_, plan, request.body, op, exclude, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); }, sel);
@@ -278,7 +288,10 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
   auto& failure = steps.error();
   if (!failure) co_return make_error(errc::no_target, "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later");
   // Counted under the target that failed last (a client that left is not an answer).
-  if (failure->code != errc::cancelled && last_state) ++last_state->by_status[error::http_status_of(*failure)];
+  if (failure->code != errc::cancelled && last_state) {
+    auto held = lock_state(*last_state);
+    ++last_state->by_status[error::http_status_of(*failure)];
+  }
   // A whole request whose client left while a provider had it: the provider bills the prompt
   // (and whatever it generates); the key is charged the prompt, as estimated, never nothing.
   if constexpr (std::is_same_v<T, ChatResponse>) {
@@ -287,6 +300,7 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
       billed.prompt_tokens = static_cast<std::int64_t>(governance::estimate_prompt_tokens(request.body));
       failure->billed_prompt_tokens = billed.prompt_tokens;
       failure->billed_usd = cost_of(billed, last_target->prices());
+      auto held = lock_state(*last_state);
       last_state->account(billed, last_target->prices());
     }
   }
@@ -336,8 +350,7 @@ asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, C
   auto resume = [this, stable](ChatRequest& continuation, const std::vector<std::string>& exclude) -> asio::awaitable<result<ChatStream>> {
     auto resumed = co_await chat_stream_excluding(stable, continuation, exclude);
     if (resumed) {
-      ++counters_.resumes;
-      if (auto it = route_requests_.find(stable.route); it != route_requests_.end()) ++it->second.resumes;
+      tally_->count_resume(stable.route);
     }
     co_return resumed;
   };
@@ -390,24 +403,6 @@ void Router::on_probe(std::size_t provider_index, bool ok) {
   ++counters_.health_checks;
   if (!ok) ++counters_.health_check_failures;
   registry_.on_probe(provider_index, ok, Clock::now());
-}
-
-void Router::write_metrics(observability::PrometheusWriter& out) const {
-  registry_.write_metrics(out);
-  out.help("switchyard_route_requests_total", "counter", "Requests by the model (route) the client asked for.");
-  for (const auto& [route, c] : route_requests_) out.sample("switchyard_route_requests_total", {{"route", route}}, static_cast<double>(c.requests));
-  const std::pair<const char*, std::uint64_t> counters[] = {
-      {"switchyard_upstream_attempts_total", counters_.attempts}, {"switchyard_retries_total", counters_.retries},
-      {"switchyard_failovers_total", counters_.failovers},         {"switchyard_ttft_timeouts_total", counters_.ttft_timeouts},
-      {"switchyard_stream_breaks_total", counters_.stream_breaks}, {"switchyard_hedges_total", counters_.hedges},
-      {"switchyard_resumes_total", counters_.resumes},             {"switchyard_health_checks_total", counters_.health_checks},
-      {"switchyard_health_check_failures_total", counters_.health_check_failures}};
-  for (const auto& [name, value] : counters) {
-    out.help(name, "counter", "Router events.");
-    out.sample(name, {}, static_cast<double>(value));
-  }
-  out.help("switchyard_upstream_failures_total", "counter", "Failed upstream tries by reason (the error code a client would see).");
-  for (const auto& [reason, n] : counters_.failures) out.sample("switchyard_upstream_failures_total", {{"reason", reason}}, static_cast<double>(n));
 }
 
 }  // namespace switchyard::routing

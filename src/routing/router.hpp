@@ -30,31 +30,13 @@
 #include "resilience/attempt_plan.hpp"
 #include "routing/quota_gate.hpp"
 #include "routing/route_resolver.hpp"
+#include "routing/router_tally.hpp"
 #include "routing/target_registry.hpp"
 #include "routing/target_selection.hpp"
 
 namespace switchyard::routing {
 
 // One route's share of the counters below (the dashboard's routes table).
-struct RouteCounters {
-  std::uint64_t requests = 0, failovers = 0, hedges = 0, resumes = 0;
-};
-
-struct RouterCounters {
-  std::uint64_t requests = 0;
-  std::uint64_t attempts = 0;       // upstream calls
-  std::uint64_t retries = 0;        // attempts on a target already tried for this request
-  std::uint64_t failovers = 0;      // moves to another target
-  std::uint64_t ttft_timeouts = 0;
-  std::uint64_t stream_breaks = 0;  // streams that failed after their first chunk
-  std::uint64_t hedges = 0;         // second targets started because the first was slow
-  std::uint64_t resumes = 0;        // broken streams continued from another target
-  std::uint64_t health_checks = 0;  // active probes finished
-  std::uint64_t health_check_failures = 0;
-  // Failed upstream tries by the error's code (upstream_connect_timeout, upstream_stalled, ...).
-  std::map<std::string_view, std::uint64_t> failures;
-};
-
 // What one try produced, besides the result: time to first chunk for
 // streams, and which target produced it.
 template <class T>
@@ -66,12 +48,14 @@ struct Attempted {
 
 class Router {
  public:
-  // `clients` are indexed like config.providers; both must outlive the router.
-  // `previous`: the router of the configuration this one replaces (a reload):
-  // its counters continue here and unchanged targets keep their state
-  // (TargetRegistry); it keeps serving the requests that started with it.
-  Router(boost::asio::any_io_executor ex, const Config& config,
-         std::vector<std::shared_ptr<providers::ProviderClient>>& clients, Router* previous = nullptr);
+  // `clients` are indexed like config.providers (this reactor's: their pools);
+  // `targets`: every target's state, shared by the routers of every worker
+  // reactor; all must outlive the router. `previous`: this reactor's router of
+  // `tally`: the reactor's counters (they outlive a reload: one per reactor).
+  Router(boost::asio::any_io_executor ex, const Config& config, std::vector<std::shared_ptr<providers::ProviderClient>>& clients,
+         TargetRegistry& targets, std::shared_ptr<RouterTally> tally);
+  // A router of its own (tests, a single reactor): its own target states and counters.
+  Router(boost::asio::any_io_executor ex, const Config& config, std::vector<std::shared_ptr<providers::ProviderClient>>& clients);
   ~Router();
 
   boost::asio::awaitable<result<ChatResponse>> chat(const RoutePlan& plan, ChatRequest& request);
@@ -96,14 +80,8 @@ class Router {
   }
   // Configured routes none of whose targets is usable now (circuit open or rate-limited).
   std::vector<std::string> unhealthy_routes() const { return registry_.unhealthy_routes(); }
-  const RouterCounters& counters() const noexcept { return counters_; }
-  // By the name the client asked for (configured routes, and up to 1,024 others).
-  template <class F>
-  void for_each_route(F&& f) const {
-    for (const auto& [route, c] : route_requests_) f(route, c);
-  }
-  // Per-target series (TargetRegistry), requests per route and the counters above, in Prometheus text format.
-  void write_metrics(observability::PrometheusWriter& out) const;
+  const RouterTally& tally() const noexcept { return *tally_; }
+  RouterCounters counters() const { return tally_->counters(); }
 
  private:
   template <class T, class Attempt>
@@ -119,21 +97,16 @@ class Router {
   boost::asio::awaitable<result<std::pair<std::unique_ptr<ChunkSource>, std::optional<std::string_view>>>> first_chunk(
       const Target& target, TargetState& st, ChatRequest& request, Millis stall, Millis ttft_timeout, const NativeRequest* native);
   const NativeRequest* native_for(const RoutePlan& plan, const ChatRequest& request, const TargetState& st) const;
-  RouteCounters* count_request(std::string_view route, bool configured);
 
   boost::asio::any_io_executor ex_;
   const Config& config_;
   std::vector<std::shared_ptr<providers::ProviderClient>>& clients_;
-  TargetRegistry registry_;
+  std::unique_ptr<TargetRegistry> owned_;  // the second constructor's
+  TargetRegistry& registry_;
   std::vector<std::string> secrets_;  // provider keys and header values: redacted from every error
   std::mt19937_64 rng_;
-  RouterCounters counters_;
-  struct TransparentHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, RouteCounters, TransparentHash, std::equal_to<>> route_requests_;
-  RouteCounters unnamed_;  // the route of a request past the bound (counted in counters_ only)
+  std::shared_ptr<RouterTally> tally_;
+  RouterCounters& counters_;  // tally_'s, counted by this reactor
   QuotaGate* quota_gate_ = nullptr;
   std::shared_ptr<Router*> alive_;  // the quota observers' way back here, expired once the router is gone
 };

@@ -58,6 +58,9 @@ void QuotaHold::finish(std::uint64_t used_tokens) noexcept {
   if (!provider_ && !target_) return;
   const auto now = static_cast<governance::Ms>(
       governance::wall_now_ms());
+  if (!provider_ && !target_) return;
+  std::unique_lock<std::mutex> lock;
+  if (guard_) lock = std::unique_lock<std::mutex>(*guard_);
   if (provider_) provider_->finish(reserved_, used_tokens, now);
   if (target_) target_->finish(reserved_, used_tokens, now);
   provider_ = target_ = nullptr;
@@ -84,11 +87,12 @@ result<QuotaHold> TargetRegistry::take_quota(TargetState& st, std::uint64_t toke
   }
   if (st.provider_quota) st.provider_quota->admit(tokens, now);
   if (st.quota) st.quota->admit(tokens, now);
-  return QuotaHold(st.provider_quota, st.quota.get(), tokens);
+  return QuotaHold(st.provider_quota, st.quota.get(), tokens, st.guard);
 }
 
 void TargetRegistry::learn(std::size_t provider_index, std::string_view model, const providers::QuotaReport& report, governance::Ms now) {
   if (provider_index >= config_.providers.size()) return;
+  auto lock = this->lock();
   auto it = states_.find(config_.providers[provider_index].name + '/' + std::string(model));
   if (it == states_.end()) return;
   TargetState& st = *it->second;
@@ -96,14 +100,14 @@ void TargetRegistry::learn(std::size_t provider_index, std::string_view model, c
   if (report.requests_remaining && *report.requests_remaining == 0) until = std::max(until, now + std::max<governance::Ms>(report.requests_reset_ms, 1000));
   if (report.tokens_remaining && *report.tokens_remaining == 0) until = std::max(until, now + std::max<governance::Ms>(report.tokens_reset_ms, 1000));
   st.exhausted_until = until;
-  if (until > 0) has_quotas_ = true;  // from now on, selection looks at quotas
+  if (until > 0) has_quotas_.store(true, std::memory_order_relaxed);  // from now on, selection looks at quotas
 }
 
 TargetRegistry::TargetRegistry(const Config& config, TargetRegistry* previous)
     : config_(config), table_(previous ? previous->table_ : std::make_shared<health::HealthTable>()) {
   for (const auto& p : config_.providers) {
     provider_quotas_.push_back(p.limits.any() ? std::make_unique<governance::KeyLimiter>(p.limits) : nullptr);
-    has_quotas_ = has_quotas_ || p.limits.any();
+    if (p.limits.any()) has_quotas_.store(true, std::memory_order_relaxed);
   }
   for (const auto& route : config_.models) {
     for (const auto& t : route.targets) {
@@ -121,6 +125,7 @@ TargetRegistry::TargetRegistry(const Config& config, TargetRegistry* previous)
 // already: same table, same "provider/model".) Requests of the old
 // configuration still running report to its copies, not to these.
 void TargetRegistry::adopt(TargetRegistry& previous) {
+  auto held = previous.lock();  // its requests keep running on the workers
   const auto wall = static_cast<governance::Ms>(governance::wall_now_ms());
   auto same_provider = [&](std::size_t now_index, std::size_t then_index) {
     return now_index < config_.providers.size() && then_index < previous.config_.providers.size() &&
@@ -176,6 +181,7 @@ TargetState* TargetRegistry::state_for(const Target& target) {
   auto* slot = table_->slot(provider, target.model);
   if (!slot) return nullptr;  // table full
   auto state = std::make_unique<TargetState>();
+  state->guard = &mu_;
   state->provider = provider;
   state->model = std::string(target.model);
   state->provider_index = target.provider;
@@ -184,7 +190,7 @@ TargetState* TargetRegistry::state_for(const Target& target) {
   state->provider_quota = provider_quotas_[target.provider].get();
   if (target.config && target.config->limits.any()) {
     state->quota = std::make_unique<governance::KeyLimiter>(target.config->limits);
-    has_quotas_ = true;
+    has_quotas_.store(true, std::memory_order_relaxed);
   }
   auto* raw = state.get();
   states_.emplace(std::move(key), std::move(state));
@@ -201,6 +207,7 @@ TargetState& TargetRegistry::other_of(std::size_t provider_index) {
   auto& slot = others_[provider_index];
   if (!slot) {
     slot = std::make_unique<TargetState>();
+    slot->guard = &mu_;
     slot->provider = config_.providers[provider_index].name;
     slot->model = "other";
     slot->provider_index = provider_index;
@@ -231,6 +238,7 @@ TargetView TargetRegistry::view_of(const TargetState& state, health::TimePoint n
 }
 
 void TargetRegistry::on_probe(std::size_t provider_index, bool ok, health::TimePoint now) {
+  auto held = lock();
   for (auto& [key, st] : states_) {
     if (st->provider_index != provider_index) continue;
     if (ok) {
@@ -245,6 +253,7 @@ void TargetRegistry::on_probe(std::size_t provider_index, bool ok, health::TimeP
 std::vector<TargetStatus> TargetRegistry::status() const {
   std::vector<TargetStatus> out;
   const auto now = std::chrono::steady_clock::now();
+  auto held = lock();
   for (const auto& [key, st] : states_) {
     TargetStatus s;
     s.provider = st->provider;
@@ -271,6 +280,7 @@ std::vector<TargetStatus> TargetRegistry::status() const {
 }
 
 void TargetRegistry::merge_histograms(observability::FixedHistogram& latency, observability::FixedHistogram& ttft) const {
+  auto held = lock();
   for (const auto& [key, st] : states_) {
     latency.merge(st->latency);
     ttft.merge(st->ttft);
@@ -284,6 +294,7 @@ void TargetRegistry::merge_histograms(observability::FixedHistogram& latency, ob
 std::vector<std::string> TargetRegistry::unhealthy_routes() const {
   std::vector<std::string> out;
   const auto now = std::chrono::steady_clock::now();
+  auto held = lock();
   for (const auto& route : config_.models) {
     bool usable = false;
     for (const auto& t : route.targets) {
@@ -299,6 +310,7 @@ std::vector<std::string> TargetRegistry::unhealthy_routes() const {
 
 void TargetRegistry::write_metrics(observability::PrometheusWriter& out) const {
   const auto now = std::chrono::steady_clock::now();
+  auto held = lock();
   std::vector<const TargetState*> targets;
   for (const auto& [key, st] : states_) targets.push_back(st.get());
   std::sort(targets.begin(), targets.end(), [](auto* a, auto* b) { return std::tie(a->provider, a->model) < std::tie(b->provider, b->model); });

@@ -10,7 +10,9 @@
 #include <functional>
 #include <list>
 #include <map>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,17 +40,19 @@ double cost_of(const Usage& used, const TargetConfig* prices) noexcept;
 class QuotaHold {
  public:
   QuotaHold() = default;
-  QuotaHold(governance::KeyLimiter* provider, governance::KeyLimiter* target, std::uint64_t reserved) noexcept
-      : provider_(provider), target_(target), reserved_(reserved) {}
+  // `guard`: the registry's lock, under which the quotas change.
+  QuotaHold(governance::KeyLimiter* provider, governance::KeyLimiter* target, std::uint64_t reserved, std::mutex* guard) noexcept
+      : provider_(provider), target_(target), reserved_(reserved), guard_(guard) {}
   QuotaHold(QuotaHold&& o) noexcept
       : provider_(std::exchange(o.provider_, nullptr)), target_(std::exchange(o.target_, nullptr)), reserved_(o.reserved_),
-        shared_(std::exchange(o.shared_, nullptr)) {}
+        guard_(o.guard_), shared_(std::exchange(o.shared_, nullptr)) {}
   QuotaHold& operator=(QuotaHold&& o) noexcept {
     if (this != &o) {
       finish(0);
       provider_ = std::exchange(o.provider_, nullptr);
       target_ = std::exchange(o.target_, nullptr);
       reserved_ = o.reserved_;
+      guard_ = o.guard_;
       shared_ = std::exchange(o.shared_, nullptr);
     }
     return *this;
@@ -62,10 +66,15 @@ class QuotaHold {
   governance::KeyLimiter* provider_ = nullptr;
   governance::KeyLimiter* target_ = nullptr;
   std::uint64_t reserved_ = 0;
+  std::mutex* guard_ = nullptr;
   std::function<void(std::uint64_t)> shared_;
 };
 
+// Every worker reactor's requests use the same target states. The health slot
+// is lock-free (atomics); everything else here changes under `guard` (its
+// registry's lock, lock_state()), held for bookkeeping only, never across a wait.
 struct TargetState {
+  std::mutex* guard = nullptr;
   std::string provider, model;
   std::size_t provider_index = 0;
   health::ModelHealthMetrics* health = nullptr;
@@ -77,7 +86,7 @@ struct TargetState {
   double cost_usd = 0;  // the same answers priced with their route's input_price / output_price
   bool adhoc = false;
   std::list<TargetState*>::iterator lru;
-  std::uint32_t users = 0;  // requests and open streams using this state: never retired while > 0
+  std::atomic<std::uint32_t> users{0};  // requests and open streams using this state: never retired while > 0
   std::unique_ptr<governance::KeyLimiter> quota;  // the target's declared quota (a configured target with limits)
   governance::KeyLimiter* provider_quota = nullptr;  // its provider's, shared by the provider's targets
   governance::Ms exhausted_until = 0;  // the provider's headers said no quota is left until then
@@ -89,16 +98,19 @@ struct TargetState {
   void account(const Usage& used, const TargetConfig* prices) noexcept;
 };
 
+// The lock a target state's bookkeeping changes under.
+[[nodiscard]] inline std::unique_lock<std::mutex> lock_state(const TargetState& st) { return std::unique_lock<std::mutex>(*st.guard); }
+
 // Holds a target state in use (not retired) for as long as it lives.
 class TargetUse {
  public:
   explicit TargetUse(TargetState* s = nullptr) noexcept : s_(s) {
-    if (s_) ++s_->users;
+    if (s_) s_->users.fetch_add(1, std::memory_order_relaxed);
   }
   TargetUse(TargetUse&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   TargetUse& operator=(TargetUse&&) = delete;
   ~TargetUse() {
-    if (s_) --s_->users;
+    if (s_) s_->users.fetch_sub(1, std::memory_order_relaxed);
   }
 
  private:
@@ -126,6 +138,10 @@ class TargetRegistry {
   TargetRegistry(const TargetRegistry&) = delete;
   TargetRegistry& operator=(const TargetRegistry&) = delete;
 
+  // The lock every target state of this registry changes under (see TargetState):
+  // state_for, view_of, quota_refusal and take_quota are called with it held.
+  [[nodiscard]] std::unique_lock<std::mutex> lock() const { return std::unique_lock<std::mutex>(mu_); }
+
   // The target's state; made on first use for a provider/model target.
   // nullptr when the ad-hoc LRU is full of targets in use, or the health table is full.
   TargetState* state_for(const Target& target);
@@ -134,7 +150,7 @@ class TargetRegistry {
 
   // Declared quotas: whether any exists, whether this target's (and its
   // provider's) can take a request of `tokens` now, and taking it.
-  bool has_quotas() const noexcept { return has_quotas_; }
+  bool has_quotas() const noexcept { return has_quotas_.load(std::memory_order_relaxed); }
   static std::optional<governance::LimitRefusal> quota_refusal(TargetState& st, std::uint64_t tokens, governance::Ms now);
   static result<QuotaHold> take_quota(TargetState& st, std::uint64_t tokens, governance::Ms now);
   // What a provider's response headers said of its quota for `model`: at zero
@@ -158,13 +174,14 @@ class TargetRegistry {
   void adopt(TargetRegistry& previous);
 
   const Config& config_;
+  mutable std::mutex mu_;
   std::shared_ptr<health::HealthTable> table_;  // shared with the registries of earlier configurations
   std::unordered_map<std::string, std::unique_ptr<TargetState>> states_;  // "provider/model"
   std::unordered_map<const TargetConfig*, TargetState*> by_config_;       // configured targets, without a key string
   std::list<TargetState*> adhoc_lru_;                                      // ad-hoc targets, most recently used first
   std::map<std::size_t, std::unique_ptr<TargetState>> others_;             // per provider: retired ad-hoc targets' counts
   std::vector<std::unique_ptr<governance::KeyLimiter>> provider_quotas_;   // by provider index (null: no quota)
-  bool has_quotas_ = false;
+  std::atomic<bool> has_quotas_{false};
 };
 
 }  // namespace switchyard::routing

@@ -30,6 +30,7 @@ result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, con
   const auto now = std::chrono::steady_clock::now();
   out.states.resize(targets.size());
   out.uses.reserve(targets.size());
+  auto held = registry.lock();  // the states below are shared with every worker
   health::PeerBaseline peers;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     out.states[i] = registry.state_for(targets[i]);
@@ -61,6 +62,7 @@ result<void> select_targets(TargetRegistry& registry, const RoutePlan& plan, con
       if (!quota_wait || refusal->retry_after_ms < quota_wait->retry_after_ms) quota_wait = std::move(refusal);
     }
   }
+  held.unlock();
   const Strategy strategy = plan.route_config ? plan.route_config->strategy : Strategy::failover;
   const auto needs = needs_of(body, op);
   const auto order = order_targets(strategy, views, needs, random);

@@ -13,9 +13,9 @@ std::string models_json(const Gateway& gateway) {
 }
 
 // "degraded" when a configured route has no usable target (all circuits open or rate-limited).
-std::string health_json(const Gateway& gateway, bool stopping) {
+std::string health_json(const Gateway& gateway, bool stopping, std::size_t reactor) {
   boost::json::object body;
-  const auto health = gateway.health();
+  const auto health = gateway.health(reactor);
   const auto& unhealthy = health.unhealthy_routes;
   const auto& state = health.state_problem;
   body["status"] = stopping ? "stopping" : unhealthy.empty() && state.empty() ? "ok" : "degraded";
@@ -37,7 +37,7 @@ std::string reload_json(const ReloadOutcome& done) {
       {"status", "reloaded"}, {"config_hash", done.config_hash}, {"changes", std::move(changes)}, {"needs_restart", std::move(restart)}});
 }
 
-std::string providers_json(const Gateway& gateway) {
+std::string providers_json(const Gateway& gateway, const std::vector<ProviderStats>& pool_stats, std::size_t reactor) {
   boost::json::array targets;
   for (const auto& t : gateway.target_health()) {
     targets.push_back(boost::json::object{{"provider", t.provider},
@@ -58,14 +58,14 @@ std::string providers_json(const Gateway& gateway) {
     if (!quota.empty()) targets.back().as_object()["quota"] = std::move(quota);
   }
   boost::json::array pools;
-  for (const auto& p : gateway.provider_stats()) {
+  for (const auto& p : pool_stats) {
     pools.push_back(boost::json::object{{"provider", p.provider},
                                         {"connections_opened", p.connections_opened},
                                         {"connections_reused", p.connections_reused},
                                         {"connections_idle", p.connections_idle},
                                         {"connections_active", p.connections_active}});
   }
-  const auto c = gateway.health().routing;
+  const auto c = gateway.health(reactor).routing;
   boost::json::object counters{{"requests", c.requests},   {"attempts", c.attempts},
                                {"retries", c.retries},     {"failovers", c.failovers},
                                {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks},

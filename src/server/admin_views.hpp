@@ -10,9 +10,10 @@ namespace switchyard::server {
 std::string models_json(const Gateway& gateway);
 // "ok"; "degraded" when a configured route has no usable target (all circuits
 // open or rate-limited); "stopping" while the server drains.
-std::string health_json(const Gateway& gateway, bool stopping);
+std::string health_json(const Gateway& gateway, bool stopping, std::size_t reactor = 0);
 // Targets' health, pools and routing counters.
-std::string providers_json(const Gateway& gateway);
+// `pool_stats`: Gateway::pools().
+std::string providers_json(const Gateway& gateway, const std::vector<ProviderStats>& pool_stats, std::size_t reactor = 0);
 // POST /admin/reload's answer: {"status": "reloaded", "config_hash", "changes": [...], "needs_restart": [...]}.
 std::string reload_json(const ReloadOutcome& done);
 

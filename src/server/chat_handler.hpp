@@ -13,6 +13,7 @@
 
 #include <variant>
 
+#include "observability/relaxed_counter.hpp"
 #include "observability/logger.hpp"
 #include "pipeline/chat_pipeline.hpp"
 #include "server/anthropic_dialect.hpp"
@@ -25,7 +26,8 @@ namespace switchyard::server {
 
 class ChatHandler {
  public:
-  ChatHandler(pipeline::ChatPipeline& pipeline, const ServerConfig& config, observability::Logger& log);
+  // `servers`: how many workers' handlers share max_embeddings_memory_bytes (each gets its part).
+  ChatHandler(pipeline::ChatPipeline& pipeline, const ServerConfig& config, observability::Logger& log, std::size_t servers = 1);
 
   // POST /v1/chat/completions. (Not coroutines: they parse and hand back the
   // awaitable that answers, so a request costs no extra coroutine frame.)
@@ -66,8 +68,8 @@ class ChatHandler {
   pipeline::ChatPipeline& pipeline_;
   observability::Logger& log_;
   MemoryBudget embeddings_budget_;  // [server] max_embeddings_memory_bytes
-  std::uint64_t stream_chunks_ = 0;
-  std::uint64_t stream_writes_ = 0;
+  observability::RelaxedCounter<std::uint64_t> stream_chunks_;  // read by another worker's /metrics
+  observability::RelaxedCounter<std::uint64_t> stream_writes_;
 };
 
 }  // namespace switchyard::server

@@ -10,7 +10,7 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 void DashboardFeed::sample() {
-  const auto now = gateway_.dashboard();
+  const auto now = gateway_.dashboard(reactor_);
   json::object s{{"time_ms", now.at("time_ms")}, {"since_start", now.at("since_start")}, {"routing", now.at("routing")}};
   json::array targets;
   for (const auto& t : now.at("targets").as_array()) {
@@ -43,7 +43,7 @@ void DashboardFeed::stop() {
 }
 
 asio::awaitable<json::object> DashboardFeed::event(bool with_history) {
-  auto out = gateway_.dashboard();
+  auto out = gateway_.dashboard(reactor_);
   out["recent"] = co_await gateway_.recent_requests(100);
   if (with_history) {
     json::array history;

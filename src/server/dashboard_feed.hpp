@@ -23,7 +23,8 @@ class DashboardFeed {
   static constexpr std::chrono::seconds kSampleEvery{5};
   static constexpr std::size_t kSamples = 180;  // 15 minutes
 
-  DashboardFeed(boost::asio::any_io_executor ex, Gateway& gateway) : gateway_(gateway), tick_(std::move(ex)) {}
+  DashboardFeed(boost::asio::any_io_executor ex, Gateway& gateway, std::size_t reactor = 0)
+      : gateway_(gateway), reactor_(reactor), tick_(std::move(ex)) {}
 
   // Samples every kSampleEvery until stop().
   boost::asio::awaitable<void> run();
@@ -37,6 +38,7 @@ class DashboardFeed {
 
  private:
   Gateway& gateway_;
+  std::size_t reactor_;
   boost::asio::steady_timer tick_;
   bool stopped_ = false;
   std::deque<boost::json::object> samples_;

@@ -1,5 +1,7 @@
 #include "server/http_server.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/json/serialize.hpp>
 
 #include "ui/dashboard_page.hpp"
@@ -34,21 +36,29 @@ std::uint64_t random_seed() {
 }
 }  // namespace
 
-HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log)
-    : ex_(ex), gateway_(gateway), config_(gateway.config().server), log_(log), acceptor_(ex), drained_(ex), accept_backoff_(ex),
-      ids_(random_seed()), parse_budget_(config_.max_json_memory_bytes), header_budget_(config_.max_header_memory_bytes),
-      authenticator_([&p = gateway.pipeline()](std::string_view authorization) { return p.authenticate(authorization); }, config_.admin_key,
-                     [&p = gateway.pipeline()] { return p.pin(); }),
-      accounting_(&log, config_.access_log), chat_(gateway.pipeline(), config_, log), feed_(ex, gateway), endpoints_(make_endpoints()),
+HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log, std::size_t reactor, std::size_t servers)
+    : ex_(ex), gateway_(gateway), reactor_(reactor), servers_(std::max<std::size_t>(servers, 1)), config_(gateway.config().server), log_(log),
+      acceptor_(ex), drained_(ex), accept_backoff_(ex), ids_(random_seed()),
+      parse_budget_(config_.max_json_memory_bytes / servers_), header_budget_(config_.max_header_memory_bytes / servers_),
+      authenticator_([&p = gateway.pipeline(reactor)](std::string_view authorization) { return p.authenticate(authorization); }, config_.admin_key,
+                     [&p = gateway.pipeline(reactor)] { return p.pin(); }),
+      accounting_(&log, config_.access_log), chat_(gateway.pipeline(reactor), config_, log, servers_), feed_(ex, gateway, reactor),
+      endpoints_(make_endpoints()),
       host_{config_, ids_, header_budget_, endpoints_, authenticator_, accounting_, parse_budget_, stopping_} {
-  max_connections_ = config_.max_connections;
+  max_connections_ = std::max<std::size_t>(config_.max_connections / servers_, 1);
 }
 
-void HttpServer::set_reloader(Reloader reloader) { reloader_ = std::move(reloader); }
+void HttpServer::set_reloader(Reloader reloader, asio::any_io_executor main) {
+  reloader_ = std::move(reloader);
+  main_ = main ? std::move(main) : ex_;
+}
 
 asio::awaitable<void> HttpServer::reload_config(RequestContext& r) {
   if (!reloader_) co_return co_await r.respond_error(make_error(errc::not_found, "reloading needs the daemon's --config file"));
-  auto done = reloader_();
+  // The reload runs where every other one does (the main reactor), then each worker installs it.
+  using Outcome = boost::system::result<ReloadOutcome, std::string>;
+  auto done = co_await asio::co_spawn(main_, [this]() -> asio::awaitable<Outcome> { co_return reloader_(); }, asio::use_awaitable);
+  co_await gateway_.settled();
   if (!done) co_return co_await r.respond_error(make_error(errc::invalid_config, done.error() + "; the running configuration is kept"));
   co_await r.respond(200, "application/json", reload_json(*done));
 }
@@ -92,16 +102,23 @@ asio::awaitable<void> HttpServer::answer_text(RequestContext& r, std::string_vie
   co_await r.respond(200, content_type, body);
 }
 
-// The gateway's series, then the front-end's own.
-std::string HttpServer::metrics_text() const {
+// The gateway's series, then the front-end's own (every worker's server added up).
+asio::awaitable<std::string> HttpServer::metrics_text() const {
+  const auto pools = co_await gateway_.pools();
+  std::uint64_t log_dropped = log_.dropped(), chunks = chat_.stream_chunks(), writes = chat_.stream_writes();
+  for (const auto* p : peers_) {
+    if (&p->log_ != &log_) log_dropped += p->log_.dropped();
+    chunks += p->chat_.stream_chunks();
+    writes += p->chat_.stream_writes();
+  }
   observability::PrometheusWriter out;
   out.help("switchyard_log_dropped_total", "counter", "Log lines dropped because the log's reader (stderr) did not keep up.");
-  out.sample("switchyard_log_dropped_total", {}, static_cast<double>(log_.dropped()));
+  out.sample("switchyard_log_dropped_total", {}, static_cast<double>(log_dropped));
   out.help("switchyard_stream_chunks_total", "counter", "Stream chunks relayed to clients.");
-  out.sample("switchyard_stream_chunks_total", {}, static_cast<double>(chat_.stream_chunks()));
+  out.sample("switchyard_stream_chunks_total", {}, static_cast<double>(chunks));
   out.help("switchyard_stream_writes_total", "counter", "Writes that carried them (chunks that arrived together leave in one).");
-  out.sample("switchyard_stream_writes_total", {}, static_cast<double>(chat_.stream_writes()));
-  return gateway_.metrics_text() + out.text();
+  out.sample("switchyard_stream_writes_total", {}, static_cast<double>(writes));
+  co_return gateway_.metrics_text(pools) + out.text();
 }
 
 // One line per endpoint: path, method, who may call it, body, error shape, handler.
@@ -112,9 +129,12 @@ EndpointTable HttpServer::make_endpoints() {
   auto count_tokens = [this](RequestContext& r) { return chat_.count_tokens(r); };
   auto responses = [this](RequestContext& r) { return chat_.responses(r); };
   auto models = [this](RequestContext& r) { return answer_text(r, "application/json", models_json(gateway_)); };
-  auto providers = [this](RequestContext& r) { return answer_text(r, "application/json", providers_json(gateway_)); };
-  auto health = [this](RequestContext& r) { return answer_text(r, "application/json", health_json(gateway_, stopping_)); };
-  auto metrics = [this](RequestContext& r) { return answer_text(r, "text/plain; version=0.0.4", metrics_text()); };
+  auto providers = [this](RequestContext& r) -> asio::awaitable<void> {
+    const auto pools = co_await gateway_.pools();
+    co_await answer_text(r, "application/json", providers_json(gateway_, pools, reactor_));
+  };
+  auto health = [this](RequestContext& r) { return answer_text(r, "application/json", health_json(gateway_, stopping_, reactor_)); };
+  auto metrics = [this](RequestContext& r) -> asio::awaitable<void> { co_await answer_text(r, "text/plain; version=0.0.4", co_await metrics_text()); };
   auto usage = [this](RequestContext& r) { return key_usage(r, gateway_); };
   auto all_usage = [this](RequestContext& r) { return admin_usage(r, gateway_); };
   auto reload = [this](RequestContext& r) { return reload_config(r); };
@@ -166,12 +186,18 @@ std::size_t HttpServer::fit_connections_to_fd_limit() {
   return config_.max_connections;
 }
 
-std::uint16_t HttpServer::listen() {
-  max_connections_ = fit_connections_to_fd_limit();
+std::uint16_t HttpServer::listen(std::optional<std::uint16_t> port) {
+  max_connections_ = std::max<std::size_t>(fit_connections_to_fd_limit() / servers_, 1);
   const auto address = asio::ip::make_address(config_.host);
-  const tcp::endpoint ep(address, config_.port);
+  const tcp::endpoint ep(address, port.value_or(config_.port));
   acceptor_.open(ep.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  if (servers_ > 1) {  // one listener per worker on the same port; the kernel spreads connections over them
+    const int on = 1;
+    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+      throw boost::system::system_error(boost::system::error_code(errno, boost::system::system_category()), "SO_REUSEPORT");
+    }
+  }
   acceptor_.bind(ep);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   return acceptor_.local_endpoint().port();

@@ -19,6 +19,8 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "observability/logger.hpp"
 #include "pipeline/accounting.hpp"
@@ -34,11 +36,19 @@ namespace switchyard::server {
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::any_io_executor ex, Gateway& gateway, observability::Logger& log);
+  // `reactor`: the gateway's reactor whose executor `ex` is (its pipeline serves
+  // this server's requests); `servers`: how many servers (one per worker) share
+  // the port, the connection limit and the memory budgets.
+  HttpServer(boost::asio::any_io_executor ex, Gateway& gateway, observability::Logger& log, std::size_t reactor = 0, std::size_t servers = 1);
 
-  // Binds to config().server host:port (port 0 picks one); returns the bound
-  // port. Throws boost::system::system_error when it cannot bind.
-  std::uint16_t listen();
+  // Binds to config().server host:port (port 0 picks one; `port` set: that
+  // one, the port another worker's server bound); with several servers each
+  // has its own listener on the port (SO_REUSEPORT: the kernel spreads the
+  // connections). Returns the bound port. Throws boost::system::system_error
+  // when it cannot bind.
+  std::uint16_t listen(std::optional<std::uint16_t> port = std::nullopt);
+  // The other workers' servers, whose front-end counters /metrics adds up (set before run()).
+  void set_peers(std::vector<const HttpServer*> peers) { peers_ = std::move(peers); }
 
   // Accepts until stop().
   boost::asio::awaitable<void> run();
@@ -58,9 +68,11 @@ class HttpServer {
 
   // POST /admin/reload (admin key) calls this: reads the config file again and
   // hands it to Gateway::reload (the daemon sets it; without one the endpoint says so).
+  // It runs on `main` (the gateway's main executor) and the answer waits until every worker took the new configuration.
   using Reloader = std::function<boost::system::result<ReloadOutcome, std::string>()>;
-  void set_reloader(Reloader reloader);
+  void set_reloader(Reloader reloader, boost::asio::any_io_executor main = {});
 
+  const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
   std::size_t open_connections() const noexcept { return sessions_.size(); }
   // Connections accepted at once: max_connections, or fewer when the
   // open-file limit cannot hold two descriptors per connection (set by listen()).
@@ -68,7 +80,7 @@ class HttpServer {
 
  private:
   EndpointTable make_endpoints();
-  std::string metrics_text() const;
+  boost::asio::awaitable<std::string> metrics_text() const;
   std::size_t fit_connections_to_fd_limit();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket,
                                       std::shared_ptr<boost::asio::cancellation_signal> cancel);
@@ -80,6 +92,10 @@ class HttpServer {
 
   boost::asio::any_io_executor ex_;
   Gateway& gateway_;
+  std::size_t reactor_;
+  std::size_t servers_;
+  std::vector<const HttpServer*> peers_;
+  boost::asio::any_io_executor main_;
   const ServerConfig config_;  // as started: a reload keeps the listener's settings
   Reloader reloader_;
   observability::Logger& log_;

@@ -9,6 +9,7 @@
 //
 // hiredis 0.14 (Debian 12) has no TLS: a rediss:// URL is refused by
 // parse_redis_url (redis_url.hpp) with a message saying so.
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -25,6 +26,7 @@
 #include <variant>
 #include <vector>
 
+#include "observability/relaxed_counter.hpp"
 #include "state/redis_url.hpp"
 
 struct redisAsyncContext;
@@ -43,7 +45,8 @@ struct RedisReply {
 class RedisClient {
  public:
   struct Stats {
-    std::uint64_t connects = 0, connect_failures = 0, disconnects = 0, commands = 0, timeouts = 0, errors = 0;
+    // Counted by the client's reactor, read from any thread.
+    observability::RelaxedCounter<std::uint64_t> connects, connect_failures, disconnects, commands, timeouts, errors;
   };
 
   RedisClient(boost::asio::any_io_executor ex, RedisEndpoint endpoint);
@@ -115,7 +118,7 @@ class RedisClient {
   boost::asio::any_io_executor ex_;
   RedisEndpoint endpoint_;
   redisAsyncContext* ctx_ = nullptr;
-  State state_ = State::idle;
+  std::atomic<State> state_{State::idle};  // read by connected() / healthy() from any thread
   std::shared_ptr<Watch> watch_;  // the descriptor of the live connection (shared with its pending waits)
   std::vector<boost::asio::steady_timer*> waiters_;  // coroutines waiting for the connection (each its own deadline)
   Resolver resolver_;
@@ -124,7 +127,7 @@ class RedisClient {
   std::function<void()> on_connect_;
   std::vector<std::vector<std::string>> connect_commands_;
   std::shared_ptr<boost::asio::steady_timer> health_tick_;  // the health loop's wait (shared with it), cancelled by close()
-  bool ping_failed_ = false;
+  std::atomic<bool> ping_failed_{false};
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   std::string last_error_;

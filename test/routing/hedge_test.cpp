@@ -49,7 +49,8 @@ struct Fixture {
   // Runs one non-streamed request; returns it and how long it took.
   std::pair<result<ChatResponse>, milliseconds> chat() {
     routing::RouteResolver resolver(config);
-    routing::Router router(ioc.get_executor(), config, clients);
+    routing::TargetRegistry targets(config);
+    routing::Router router(ioc.get_executor(), config, clients, targets, nullptr);
     auto plan = resolver.resolve("fast");
     BOOST_REQUIRE(plan);
     ChatRequest request{boost::json::parse(R"({"model":"fast","messages":[{"role":"user","content":"hi"}]})").as_object(), std::nullopt, "r1"};
