@@ -193,8 +193,9 @@ int serve(switchyard::Config config, const std::string& config_path, switchyard:
     switchyard::Gateway gateway(ioc.get_executor(), workers.executors, std::move(config));
     Servers servers;
     if (n == 1) servers.push_back(std::make_unique<switchyard::server::HttpServer>(ioc.get_executor(), gateway, log));
+    const auto budgets = switchyard::server::HttpServer::budgets_for(gateway.config().server);  // one for every worker
     for (std::size_t i = 0; n > 1 && i < n; ++i) {
-      servers.push_back(std::make_unique<switchyard::server::HttpServer>(workers.executors[i], gateway, *workers.logs[i], i + 1, n));
+      servers.push_back(std::make_unique<switchyard::server::HttpServer>(workers.executors[i], gateway, *workers.logs[i], i + 1, n, budgets));
     }
     const auto port = servers[0]->listen();
     for (std::size_t i = 1; i < servers.size(); ++i) servers[i]->listen(port);

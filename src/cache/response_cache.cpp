@@ -129,9 +129,22 @@ std::shared_ptr<Flight> ResponseCache::start(const CachePlan& plan, bool streami
   return f;
 }
 
+bool ResponseCache::claim(const CachePlan& plan) { return !share_.board || share_.board->claim(plan.key); }
+
+boost::asio::awaitable<FlightBoard::Outcome> ResponseCache::wait_elsewhere(const CachePlan& plan) {
+  if (!share_.board) co_return FlightBoard::Outcome{};
+  co_return co_await share_.board->wait(plan.key);
+}
+
 void ResponseCache::settle(const CachePlan& plan, const std::shared_ptr<Flight>& f) {
   if (auto it = flights_.find(plan.key); it != flights_.end() && it->second == f) flights_.erase(it);
   flight_count_ = flights_.size();
+  store(plan, *f);
+  if (share_.board) share_.board->end(plan.key, f->state() == Flight::State::failed ? &f->error() : nullptr);
+}
+
+void ResponseCache::store(const CachePlan& plan, const Flight& flight) {
+  const Flight* f = &flight;
   if (!plan.store || f->state() != Flight::State::done || f->oversized()) return;
   CachedEntry e;
   if (f->streaming()) {

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cache/flight_board.hpp"
 #include "cache/sharded_store.hpp"
 #include "observability/relaxed_counter.hpp"
 #include "cache/cache_key.hpp"
@@ -55,6 +56,7 @@ struct CachePlan {
 // worker's cache. Identical requests are coalesced on one worker.
 struct CacheShare {
   std::shared_ptr<ShardedStore> store;
+  std::shared_ptr<FlightBoard> board;  // with several workers: their fetches in flight (null: one reactor)
   std::shared_ptr<std::atomic<std::size_t>> inflight_bytes = std::make_shared<std::atomic<std::size_t>>(0);
 };
 
@@ -73,11 +75,20 @@ class ResponseCache {
   // The stored answer of a native request's other shape, converted to the plan's own
   // (a whole Messages / Responses answer as its events, a stored stream as the whole answer), or null.
   std::shared_ptr<const CachedEntry> find_other_shape(const CachePlan& plan, bool streaming);
+ private:
+  void store(const CachePlan& plan, const Flight& flight);
+
+ public:
   // The fetch in flight for the plan's key that a new reader may join, or null.
   std::shared_ptr<Flight> in_flight(const CachePlan& plan);
-  // A new fetch for the plan's key, registered for followers.
+  // Whether this worker may fetch the plan's key: true unless another worker is fetching it now
+  // (then wait_elsewhere() and look again). A claim is ended by settle().
+  bool claim(const CachePlan& plan);
+  boost::asio::awaitable<FlightBoard::Outcome> wait_elsewhere(const CachePlan& plan);
+  // A new fetch for the plan's key (claimed), registered for followers.
   std::shared_ptr<Flight> start(const CachePlan& plan, bool streaming);
-  // The fetch ended: stored when it finished cleanly (and the plan allows), unregistered.
+  // The fetch ended: stored when it finished cleanly (and the plan allows), unregistered,
+  // then the requests waiting for it on other workers wake.
   void settle(const CachePlan& plan, const std::shared_ptr<Flight>& flight);
   // The second tier (Redis, shared by replicas): stored answers are written
   // there too; adopt() takes one read from there into this replica's store.

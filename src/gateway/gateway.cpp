@@ -94,8 +94,10 @@ pipeline::SharedAdmission* admission_of(const std::unique_ptr<RedisStack>& r) { 
 }  // namespace
 
 Reactor::Reactor(asio::any_io_executor executor, std::size_t i, ledger::UsageLedger& ledger, const std::shared_ptr<pipeline::SharedGeneration>& gen,
-                 cache::CacheShare share, const std::string& replica_id, const providers::ConnectorRegistry& registry)
-    : ex(std::move(executor)), index(i), redis(redis_stack_for(ex, gen->config, replica_id, i)), sink(ledger, i), account(sink, pipeline::Clocks{}),
+                 cache::CacheShare share, std::shared_ptr<pipeline::RefusedSampler> sampler, const std::string& replica_id,
+                 const providers::ConnectorRegistry& registry)
+    : ex(std::move(executor)), index(i), redis(redis_stack_for(ex, gen->config, replica_id, i)), sink(ledger, i),
+      account(sink, pipeline::Clocks{}, std::move(sampler)),
       cache(ex, gen->config.cache, &governance::wall_now_ms, std::move(share)), admit(admission_of(redis)),
       cache_stage(ex, cache, redis ? redis->cache.get() : nullptr, account),
       pipeline(std::make_shared<pipeline::Generation>(ex, gen, registry, nullptr, admission_of(redis)), admit, cache_stage, account) {
@@ -112,10 +114,11 @@ constexpr std::size_t kCacheShardsPerWorker = 4;
 Gateway::Impl::Impl(asio::any_io_executor executor, std::vector<asio::any_io_executor> workers, Config cfg)
     : ex(std::move(executor)), registry(providers::ConnectorRegistry::with_builtins()), state(cfg.state), checker(ex),
       replica_id(random_replica_id()), ledger(ex, cfg.usage, 1 + workers.size()),
-      cache_share{std::make_shared<cache::ShardedStore>(cfg.cache.max_bytes, workers.empty() ? 1 : kCacheShardsPerWorker * workers.size())},
+      cache_share{std::make_shared<cache::ShardedStore>(cfg.cache.max_bytes, workers.empty() ? 1 : kCacheShardsPerWorker * workers.size()),
+                  workers.empty() ? nullptr : std::make_shared<cache::FlightBoard>()},
       current(std::make_shared<pipeline::SharedGeneration>(std::move(cfg), nullptr)) {
-  reactors.push_back(std::make_unique<Reactor>(ex, 0, ledger, current, cache_share, replica_id, registry));
-  for (auto& w : workers) reactors.push_back(std::make_unique<Reactor>(w, reactors.size(), ledger, current, cache_share, replica_id, registry));
+  reactors.push_back(std::make_unique<Reactor>(ex, 0, ledger, current, cache_share, refused, replica_id, registry));
+  for (auto& w : workers) reactors.push_back(std::make_unique<Reactor>(w, reactors.size(), ledger, current, cache_share, refused, replica_id, registry));
   watch_health(checker, main().pipeline.current_ptr());
   restore_from_ledger(ledger, main().account, current->governor);
 }

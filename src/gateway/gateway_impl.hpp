@@ -59,7 +59,8 @@ struct RedisStack {
 // One reactor's part of the pipeline (declared in the order they depend on each other).
 struct Reactor {
   Reactor(boost::asio::any_io_executor ex, std::size_t index, ledger::UsageLedger& ledger, const std::shared_ptr<pipeline::SharedGeneration>& gen,
-          cache::CacheShare share, const std::string& replica_id, const providers::ConnectorRegistry& registry);
+          cache::CacheShare share, std::shared_ptr<pipeline::RefusedSampler> sampler, const std::string& replica_id,
+          const providers::ConnectorRegistry& registry);
   pipeline::SharedAdmission* quota_gate() const noexcept;  // the router's gate to the shared quotas (null: memory)
   boost::asio::any_io_executor ex;
   std::size_t index;
@@ -83,6 +84,7 @@ struct Gateway::Impl {
   std::string replica_id;
   ledger::UsageLedger ledger;
   cache::CacheShare cache_share;
+  std::shared_ptr<pipeline::RefusedSampler> refused = std::make_shared<pipeline::RefusedSampler>();
   // The configuration the views show (every reactor's shared part); replaced by a reload.
   mutable std::mutex current_mu;
   std::shared_ptr<pipeline::SharedGeneration> current;

@@ -1,5 +1,7 @@
 #include "ledger/usage_ledger.hpp"
 
+#include <boost/asio/this_coro.hpp>
+
 #include <boost/json.hpp>
 #include "governance/wall_clock.hpp"
 
@@ -436,9 +438,11 @@ struct Handoff {
 }  // namespace
 
 asio::awaitable<std::optional<std::vector<UsageTotals>>> UsageLedger::totals(Ms from, Ms to, GroupBy group, std::string key_filter) {
-  auto handoff = std::make_shared<Handoff>(ex_);
+  // The answer comes back to the asking coroutine's own executor (whichever worker it runs on).
+  const auto ex = co_await asio::this_coro::executor;
+  auto handoff = std::make_shared<Handoff>(ex);
   handoff->timer.expires_after(std::chrono::seconds(30));
-  const bool queued = submit_query([handoff, from, to, group, key_filter, ex = ex_](sqlite3* db) {
+  const bool queued = submit_query([handoff, from, to, group, key_filter, ex](sqlite3* db) {
     auto r = query_totals(db, from, to, group, key_filter);
     asio::post(ex, [handoff, r = std::move(r)]() mutable {
       handoff->result = std::move(r);
@@ -495,9 +499,10 @@ struct RecentHandoff {
 }  // namespace
 
 asio::awaitable<boost::json::array> UsageLedger::recent(std::size_t limit) {
-  auto handoff = std::make_shared<RecentHandoff>(ex_);
+  const auto ex = co_await asio::this_coro::executor;
+  auto handoff = std::make_shared<RecentHandoff>(ex);
   handoff->timer.expires_after(std::chrono::seconds(30));
-  const bool queued = submit_query([handoff, limit, ex = ex_](sqlite3* db) {
+  const bool queued = submit_query([handoff, limit, ex](sqlite3* db) {
     auto r = query_recent(db, limit);
     asio::post(ex, [handoff, r = std::move(r)]() mutable {
       handoff->result = std::move(r);
@@ -510,11 +515,12 @@ asio::awaitable<boost::json::array> UsageLedger::recent(std::size_t limit) {
 }
 
 asio::awaitable<void> UsageLedger::flush() {
-  auto handoff = std::make_shared<Handoff>(ex_);
+  const auto ex = co_await asio::this_coro::executor;
+  auto handoff = std::make_shared<Handoff>(ex);
   handoff->timer.expires_after(std::chrono::seconds(30));
   {
     std::lock_guard lock(jobs_->mutex);
-    jobs_->queue.push_back([handoff, ex = ex_](sqlite3*) { asio::post(ex, [handoff] { handoff->timer.cancel(); }); });
+    jobs_->queue.push_back([handoff, ex](sqlite3*) { asio::post(ex, [handoff] { handoff->timer.cancel(); }); });
   }
   jobs_->wake.notify_one();
   co_await handoff->timer.async_wait(asio::as_tuple(asio::use_awaitable));

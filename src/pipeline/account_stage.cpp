@@ -12,7 +12,8 @@ namespace {
 constexpr std::int64_t kDayMs = 86'400'000;
 }
 
-AccountStage::AccountStage(UsageSink& sink, Clocks clocks) : sink_(sink), clocks_(std::move(clocks)) {}
+AccountStage::AccountStage(UsageSink& sink, Clocks clocks, std::shared_ptr<RefusedSampler> sampler)
+    : sink_(sink), clocks_(std::move(clocks)), sampler_(sampler ? std::move(sampler) : std::make_shared<RefusedSampler>()) {}
 
 std::int64_t AccountStage::wall_now_ms() const { return clocks_.wall ? clocks_.wall() : governance::wall_now_ms(); }
 
@@ -73,13 +74,11 @@ void AccountStage::finish(Exchange& ex) {
 void AccountStage::refused(Exchange& ex, const Error& e) {
   ++refused_total_;
   const std::int64_t now = wall_now_ms();
-  auto& last = refused_rows_[ex.key ? ex.key->name : std::string()];
-  if (last == now / 1000) {
+  if (!sampler_->first_in(ex.key ? ex.key->name : std::string(), now / 1000)) {
     ++refused_unrecorded_;
     ex.accounted = true;
     return;
   }
-  last = now / 1000;
   ex.record.status = error::http_status_of(e);
   ex.record.error = e;
   finish(ex);

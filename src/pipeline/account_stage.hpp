@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +27,24 @@ class UsageSink {
  public:
   virtual ~UsageSink() = default;
   virtual void record(const ledger::UsageRow& row) noexcept = 0;
+};
+
+// Which second each key's last refused row was written in: one row a second per key
+// whichever worker refused it (the stages of every reactor share one sampler).
+class RefusedSampler {
+ public:
+  // True when this is the key's first refusal in `second` (its row is written).
+  bool first_in(const std::string& key, std::int64_t second) {
+    std::lock_guard lock(mu_);
+    auto& last = seconds_[key];  // keys are configured: bounded
+    if (last == second) return false;
+    last = second;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::int64_t> seconds_;
 };
 
 struct Clocks {
@@ -48,7 +68,8 @@ struct Totals {
 
 class AccountStage {
  public:
-  AccountStage(UsageSink& sink, Clocks clocks);
+  // `sampler`: shared with the other reactors' stages (null: this stage's own).
+  AccountStage(UsageSink& sink, Clocks clocks, std::shared_ptr<RefusedSampler> sampler = nullptr);
 
   // The answer (a stream: its first chunk) is ready to go out: the time inside the
   // gateway so far, less the wait on the provider, is observed and kept in the
@@ -101,8 +122,7 @@ class AccountStage {
   Clocks clocks_;
   Tally since_start_, today_;
   std::int64_t today_index_ = -1;  // days since the epoch that today_ counts
-  // The second each key's last refused row was written (keys are configured: bounded).
-  std::unordered_map<std::string, std::int64_t> refused_rows_;
+  std::shared_ptr<RefusedSampler> sampler_;
   observability::RelaxedCounter<std::uint64_t> refused_total_, refused_unrecorded_;
   observability::FixedHistogram overhead_{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };

@@ -58,6 +58,36 @@ void CacheStage::account_follower(Exchange& ex, const cache::Flight& flight, con
   else account_.finish(ex);
 }
 
+void CacheStage::account_elsewhere(Exchange& ex, const cache::CachedEntry* entry, const Error* failed, std::chrono::nanoseconds waited) {
+  const double saved = entry ? entry->cost_usd : 0;
+  cache_.count(ex.cache.route, CacheStatus::coalesced, saved);
+  ex.record.cache = CacheStatus::coalesced;
+  ex.record.upstream = waited;
+  ex.record.saved_usd = saved;
+  if (entry) {
+    account_.ready(ex, entry->provider, entry->model, waited, CacheStatus::coalesced);
+    account_.finish(ex);
+  } else {
+    account_.fail(ex, *failed);  // the leader's provider billed the leader, not this request
+  }
+}
+
+asio::awaitable<std::optional<Error>> CacheStage::wait_elsewhere(Exchange& ex, std::optional<std::chrono::nanoseconds>& waited) {
+  const auto from = account_.now();
+  auto outcome = co_await cache_.wait_elsewhere(ex.cache);
+  using How = cache::FlightBoard::Outcome::How;
+  std::optional<Error> end;
+  if (outcome.how == How::client_left) end = make_error(errc::cancelled, "the client left");
+  else if (outcome.how == How::timed_out) end = make_error(errc::upstream_timeout, "an identical request being answered on another worker took too long");
+  else if (outcome.failed && outcome.failed->code != errc::cancelled) end = std::move(outcome.failed);  // its leader's client left: fetch here
+  if (end) {
+    account_elsewhere(ex, nullptr, &*end, since(from, account_.now()));
+    co_return end;
+  }
+  waited = since(from, account_.now());
+  co_return std::nullopt;
+}
+
 asio::awaitable<void> CacheStage::fetch_stream(cache::Flight& f, Exchange& ex, std::optional<Error>& failed) {
   auto stream = co_await ex.gen->router.chat_stream(ex.plan, ex.request);
   if (!stream) {
@@ -123,20 +153,26 @@ asio::awaitable<void> CacheStage::from_shared(const cache::CachePlan& plan) {
 asio::awaitable<result<ChatResponse>> CacheStage::answer(Exchange& ex) {
   const cache::CachePlan& plan = ex.cache;
   co_await from_shared(plan);
+  std::optional<std::chrono::nanoseconds> elsewhere;  // set once this request waited for another worker's fetch
   for (;;) {
     auto entry = cache_.find(plan);
     if (!entry) entry = cache_.find_other_shape(plan, false);  // a native stream stored: its whole answer
     if (entry) {
       if (auto body = cache::whole_body(*entry)) {
-        account_hit(ex, *entry);
+        if (elsewhere) account_elsewhere(ex, entry.get(), nullptr, *elsewhere);
+        else account_hit(ex, *entry);
         ChatResponse out{std::move(*body), entry->provider, entry->model};
         out.native = entry->native;
-        out.cache = CacheStatus::hit;
+        out.cache = elsewhere ? CacheStatus::coalesced : CacheStatus::hit;
         out.cache_age_ms = age_of(*entry, cache_.now_ms());
         co_return out;
       }
     }
     auto flight = cache_.in_flight(plan);
+    if (!flight && !cache_.claim(plan)) {  // another worker fetches it
+      if (auto end = co_await wait_elsewhere(ex, elsewhere)) co_return *end;
+      continue;
+    }
     if (!flight) {
       // The leader fetches in its own coroutine (no hop through the reactor); if its
       // client leaves, the fetch ends cancelled and a waiting follower takes over.
@@ -241,17 +277,23 @@ asio::awaitable<result<ChatStream>> CacheStage::read_flight(std::shared_ptr<Exch
 asio::awaitable<result<ChatStream>> CacheStage::stream(std::shared_ptr<Exchange> ex) {
   const bool include_usage = providers::wants_usage(ex->request.body);
   co_await from_shared(ex->cache);
+  std::optional<std::chrono::nanoseconds> elsewhere;  // set once this request waited for another worker's fetch
   for (;;) {
     auto entry = cache_.find(ex->cache);
     if (!entry) entry = cache_.find_other_shape(ex->cache, true);  // a native whole answer stored: its events
     if (entry) {
-      account_hit(*ex, *entry);
+      if (elsewhere) account_elsewhere(*ex, entry.get(), nullptr, *elsewhere);
+      else account_hit(*ex, *entry);
       ChatStream out(cache::entry_reader(entry, include_usage), entry->provider, entry->model);
       out.set_native(entry->native);
-      out.set_cache(CacheStatus::hit, age_of(*entry, cache_.now_ms()));
+      out.set_cache(elsewhere ? CacheStatus::coalesced : CacheStatus::hit, age_of(*entry, cache_.now_ms()));
       co_return out;
     }
     auto flight = cache_.in_flight(ex->cache);
+    if (!flight && !cache_.claim(ex->cache)) {  // another worker fetches it
+      if (auto end = co_await wait_elsewhere(*ex, elsewhere)) co_return *end;
+      continue;
+    }
     if (!flight || flight->streaming()) co_return co_await read_flight(ex, std::move(flight));
     bool retry = false;
     auto replayed = co_await replay_whole(*ex, std::move(flight), retry);

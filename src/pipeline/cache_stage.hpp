@@ -39,6 +39,11 @@ class CacheStage {
   void account_hit(Exchange& ex, const cache::CachedEntry& entry);
   // A follower that waited for a whole answer: its exchange ends with what the leader's flight brought.
   void account_follower(Exchange& ex, const cache::Flight& flight, const Error* failed, std::chrono::nanoseconds waited);
+  // A request that waited for another worker's fetch: its stored answer (`entry`), or its failure.
+  void account_elsewhere(Exchange& ex, const cache::CachedEntry* entry, const Error* failed, std::chrono::nanoseconds waited);
+  // Waits for another worker's fetch of the exchange's key: the error that ended the exchange
+  // (accounted), or nothing (`waited` set: look in the store again).
+  boost::asio::awaitable<std::optional<Error>> wait_elsewhere(Exchange& ex, std::optional<std::chrono::nanoseconds>& waited);
   // The leader's fetch: routes the exchange, fills the flight, stores the answer, accounts the exchange.
   boost::asio::awaitable<void> fetch(std::shared_ptr<cache::Flight> flight, Exchange& ex, std::shared_ptr<Exchange> keep);
   boost::asio::awaitable<void> fetch_stream(cache::Flight& f, Exchange& ex, std::optional<Error>& failed);

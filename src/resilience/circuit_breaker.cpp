@@ -43,7 +43,10 @@ void CircuitBreaker::roll_window(TimePoint now) noexcept {
 
 void CircuitBreaker::enter(CircuitState state, TimePoint now) noexcept {
   state_ = state;
-  if (state == CircuitState::open) opened_at_ = now;
+  if (state == CircuitState::open) {
+    opened_at_ = now;
+    ++opens_;
+  }
   probes_in_flight_ = 0;
   consecutive_failures_ = 0;
   window_start_ = now;

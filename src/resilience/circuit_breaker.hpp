@@ -39,6 +39,8 @@ class CircuitBreaker {
   // An active health check succeeded: an open or half-open circuit closes early.
   void on_probe_success(TimePoint now) noexcept;
   CircuitState state(TimePoint now) const noexcept;
+  // Times it opened (closed or half-open → open) since it was made.
+  std::uint64_t opens() const noexcept { return opens_; }
 
  private:
   void enter(CircuitState state, TimePoint now) noexcept;  // with fresh counters
@@ -52,6 +54,7 @@ class CircuitBreaker {
   TimePoint window_start_{};
   int window_requests_ = 0;
   int window_failures_ = 0;
+  std::uint64_t opens_ = 0;
 };
 
 }  // namespace switchyard::resilience

@@ -339,6 +339,8 @@ void TargetRegistry::write_metrics(observability::PrometheusWriter& out) const {
   }
   out.help("switchyard_cost_usd_total", "counter", "Spend by target: tokens times the route's input_price / output_price (per million tokens).");
   for (const auto* t : counted) out.sample("switchyard_cost_usd_total", {{"provider", t->provider}, {"model", t->model}}, t->cost_usd);
+  out.help("switchyard_circuit_opens_total", "counter", "Times a target's circuit opened (failures seen by every worker count into one breaker).");
+  for (const auto* t : targets) out.sample("switchyard_circuit_opens_total", {{"provider", t->provider}, {"model", t->model}}, static_cast<double>(t->breaker.opens()));
   out.help("switchyard_circuit_state", "gauge", "0 closed, 1 half-open, 2 open.");
   for (const auto* t : targets) {
     const auto c = t->breaker.state(now);

@@ -12,8 +12,8 @@ namespace {
 void append(std::string& out, asio::const_buffer b) { out.append(static_cast<const char*>(b.data()), b.size()); }
 }  // namespace
 
-ChatHandler::ChatHandler(pipeline::ChatPipeline& pipeline, const ServerConfig& config, observability::Logger& log, std::size_t servers)
-    : pipeline_(pipeline), log_(log), embeddings_budget_(config.max_embeddings_memory_bytes / std::max<std::size_t>(servers, 1)) {}
+ChatHandler::ChatHandler(pipeline::ChatPipeline& pipeline, observability::Logger& log, MemoryBudget& embeddings_budget)
+    : pipeline_(pipeline), log_(log), embeddings_budget_(embeddings_budget) {}
 
 namespace {
 // The request's outcome is the access log's while the request lasts; an exchange

@@ -26,8 +26,8 @@ namespace switchyard::server {
 
 class ChatHandler {
  public:
-  // `servers`: how many workers' handlers share max_embeddings_memory_bytes (each gets its part).
-  ChatHandler(pipeline::ChatPipeline& pipeline, const ServerConfig& config, observability::Logger& log, std::size_t servers = 1);
+  // `embeddings_budget`: [server] max_embeddings_memory_bytes (shared by every worker's handler).
+  ChatHandler(pipeline::ChatPipeline& pipeline, observability::Logger& log, MemoryBudget& embeddings_budget);
 
   // POST /v1/chat/completions. (Not coroutines: they parse and hand back the
   // awaitable that answers, so a request costs no extra coroutine frame.)
@@ -67,7 +67,7 @@ class ChatHandler {
 
   pipeline::ChatPipeline& pipeline_;
   observability::Logger& log_;
-  MemoryBudget embeddings_budget_;  // [server] max_embeddings_memory_bytes
+  MemoryBudget& embeddings_budget_;  // [server] max_embeddings_memory_bytes
   observability::RelaxedCounter<std::uint64_t> stream_chunks_;  // read by another worker's /metrics
   observability::RelaxedCounter<std::uint64_t> stream_writes_;
 };

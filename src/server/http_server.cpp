@@ -36,15 +36,19 @@ std::uint64_t random_seed() {
 }
 }  // namespace
 
-HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log, std::size_t reactor, std::size_t servers)
+std::shared_ptr<FrontBudgets> HttpServer::budgets_for(const ServerConfig& c) {
+  return std::make_shared<FrontBudgets>(c.max_json_memory_bytes, c.max_header_memory_bytes, c.max_embeddings_memory_bytes);
+}
+
+HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability::Logger& log, std::size_t reactor, std::size_t servers,
+                       std::shared_ptr<FrontBudgets> budgets)
     : ex_(ex), gateway_(gateway), reactor_(reactor), servers_(std::max<std::size_t>(servers, 1)), config_(gateway.config().server), log_(log),
-      acceptor_(ex), drained_(ex), accept_backoff_(ex), ids_(random_seed()),
-      parse_budget_(config_.max_json_memory_bytes / servers_), header_budget_(config_.max_header_memory_bytes / servers_),
+      acceptor_(ex), drained_(ex), accept_backoff_(ex), ids_(random_seed()), budgets_(budgets ? std::move(budgets) : budgets_for(config_)),
       authenticator_([&p = gateway.pipeline(reactor)](std::string_view authorization) { return p.authenticate(authorization); }, config_.admin_key,
                      [&p = gateway.pipeline(reactor)] { return p.pin(); }),
-      accounting_(&log, config_.access_log), chat_(gateway.pipeline(reactor), config_, log, servers_), feed_(ex, gateway, reactor),
+      accounting_(&log, config_.access_log), chat_(gateway.pipeline(reactor), log, budgets_->embeddings), feed_(ex, gateway, reactor),
       endpoints_(make_endpoints()),
-      host_{config_, ids_, header_budget_, endpoints_, authenticator_, accounting_, parse_budget_, stopping_} {
+      host_{config_, ids_, budgets_->header, endpoints_, authenticator_, accounting_, budgets_->parse, stopping_} {
   max_connections_ = std::max<std::size_t>(config_.max_connections / servers_, 1);
 }
 
@@ -277,11 +281,13 @@ asio::awaitable<bool> HttpServer::drain(Millis grace) {
 asio::awaitable<void> HttpServer::session(tcp::socket socket, std::shared_ptr<asio::cancellation_signal> cancel) {
   HttpSession self(host_, std::move(socket), std::move(cancel));
   auto entry = sessions_.insert(sessions_.end(), &self);
+  open_count_ = sessions_.size();
   struct Unregister {
     HttpServer& server;
     std::list<HttpSession*>::iterator it;
     ~Unregister() {
       server.sessions_.erase(it);
+      server.open_count_ = server.sessions_.size();
       if (server.stopping_ && server.sessions_.empty()) server.drained_.cancel();
     }
   } unregister{*this, entry};

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "observability/logger.hpp"
+#include "observability/relaxed_counter.hpp"
 #include "pipeline/accounting.hpp"
 #include "pipeline/authenticator.hpp"
 #include "server/chat_handler.hpp"
@@ -38,8 +39,11 @@ class HttpServer {
  public:
   // `reactor`: the gateway's reactor whose executor `ex` is (its pipeline serves
   // this server's requests); `servers`: how many servers (one per worker) share
-  // the port, the connection limit and the memory budgets.
-  HttpServer(boost::asio::any_io_executor ex, Gateway& gateway, observability::Logger& log, std::size_t reactor = 0, std::size_t servers = 1);
+  // the port and the connection limit; `budgets`: the memory budgets they
+  // share (null: this server's own, from the config).
+  HttpServer(boost::asio::any_io_executor ex, Gateway& gateway, observability::Logger& log, std::size_t reactor = 0, std::size_t servers = 1,
+             std::shared_ptr<FrontBudgets> budgets = nullptr);
+  static std::shared_ptr<FrontBudgets> budgets_for(const ServerConfig& config);
 
   // Binds to config().server host:port (port 0 picks one; `port` set: that
   // one, the port another worker's server bound); with several servers each
@@ -73,7 +77,7 @@ class HttpServer {
   void set_reloader(Reloader reloader, boost::asio::any_io_executor main = {});
 
   const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
-  std::size_t open_connections() const noexcept { return sessions_.size(); }
+  std::size_t open_connections() const noexcept { return open_count_; }  // any thread
   // Connections accepted at once: max_connections, or fewer when the
   // open-file limit cannot hold two descriptors per connection (set by listen()).
   std::size_t max_connections() const noexcept { return max_connections_; }
@@ -106,8 +110,7 @@ class HttpServer {
   std::uint64_t accept_failures_ = 0;
   std::size_t max_connections_ = 0;
   RequestIdGenerator ids_;
-  MemoryBudget parse_budget_;   // parsed request JSON of every connection together
-  MemoryBudget header_budget_;  // request heads over 2 KiB being read, every connection together
+  std::shared_ptr<FrontBudgets> budgets_;
   pipeline::Authenticator authenticator_;
   pipeline::Accounting accounting_;
   ChatHandler chat_;
@@ -116,6 +119,7 @@ class HttpServer {
   bool stopping_ = false;
   SessionHost host_;
   std::list<HttpSession*> sessions_;
+  observability::RelaxedCounter<std::size_t> open_count_;  // sessions_.size(), for other threads
 };
 
 }  // namespace switchyard::server

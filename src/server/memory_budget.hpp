@@ -3,6 +3,7 @@
 // of memory (request headers beyond the first read, parsed request JSON).
 // One io_context, so a plain counter; components charge it through a
 // Reservation, which gives its bytes back when it goes away.
+#include <atomic>
 #include <cstddef>
 #include <utility>
 
@@ -14,13 +15,20 @@ class MemoryBudget {
   MemoryBudget(const MemoryBudget&) = delete;
   MemoryBudget& operator=(const MemoryBudget&) = delete;
 
+  // Every worker's connections take from the same budget: compare-and-swap, no lock.
   bool try_take(std::size_t n) noexcept {
-    if (n > limit_ - used_) return false;
-    used_ += n;
+    auto used = used_.load(std::memory_order_relaxed);
+    do {
+      if (n > limit_ - used) return false;
+    } while (!used_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
     return true;
   }
-  void give_back(std::size_t n) noexcept { used_ -= n < used_ ? n : used_; }
-  std::size_t used() const noexcept { return used_; }
+  void give_back(std::size_t n) noexcept {
+    auto used = used_.load(std::memory_order_relaxed);
+    while (!used_.compare_exchange_weak(used, n < used ? used - n : 0, std::memory_order_relaxed)) {
+    }
+  }
+  std::size_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
   std::size_t limit() const noexcept { return limit_; }
 
   // Bytes taken from a budget, given back on destruction.
@@ -58,7 +66,17 @@ class MemoryBudget {
 
  private:
   std::size_t limit_;
-  std::size_t used_ = 0;
+  std::atomic<std::size_t> used_{0};
+};
+
+// The front-end's memory budgets ([server] max_json_memory_bytes,
+// max_header_memory_bytes, max_embeddings_memory_bytes), one set shared by
+// every worker's server.
+struct FrontBudgets {
+  FrontBudgets(std::size_t json, std::size_t headers, std::size_t embeddings) : parse(json), header(headers), embeddings(embeddings) {}
+  MemoryBudget parse;       // parsed request JSON of every connection together
+  MemoryBudget header;      // request heads over 2 KiB being read, every connection together
+  MemoryBudget embeddings;  // embeddings answers being made and written
 };
 
 }  // namespace switchyard::server

@@ -405,6 +405,10 @@ BOOST_AUTO_TEST_CASE(when_every_reader_leaves_the_fetch_is_cancelled_and_nothing
   mo.defaults.tokens = 100;
   mo.defaults.tokens_per_second = 10;  // 10 s
   GatewayHarness h(mo, caching());
+  if (h.workers() > 1) {  // the readers of one flight are on one worker; a request on another waits for the answer instead
+    BOOST_TEST_MESSAGE("a flight's readers are one worker's: checked with one worker");
+    return;
+  }
   const auto body = body_for("fast", "everyone leaves", true);
   h.run([&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;

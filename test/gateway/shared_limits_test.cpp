@@ -72,7 +72,9 @@ BOOST_AUTO_TEST_CASE(three_gateways_on_one_redis_let_exactly_the_limit_through) 
   BOOST_TEST(done == 30);
   BOOST_TEST(ok == 10);  // not 30: one limit for the three replicas
   BOOST_TEST(refused == 20);
-  BOOST_TEST(over_http_ok < 10);  // spread: the other replicas got some of the 10 too
+  // Spread: the other replicas got some of the 10 too (with worker threads the HTTP
+  // replica answers in parallel and may take all 10: still 10 in all).
+  if (h.workers() == 1) BOOST_TEST(over_http_ok < 10);
   BOOST_TEST(h.mock().stats().requests == 10u);
 }
 
@@ -234,8 +236,10 @@ BOOST_AUTO_TEST_CASE(a_cache_entry_written_through_one_replica_is_a_hit_on_anoth
   auto first = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", body, auth_headers()));
   BOOST_REQUIRE(first.status == 200u);
   BOOST_TEST(std::string(first.headers["x-switchyard-cache"]) == "miss");
+  // The store reaches Redis in the background (on the worker that answered, with workers).
+  BOOST_TEST(h.run(eventually([&] { return metric(h.gateway().metrics_text(), R"(switchyard_cache_shared_total{result="store"})") == 1; })));
   h.run([&]() -> asio::awaitable<void> {
-    // The store reaches Redis in the background: the other replica asks until it is there.
+    // The other replica asks until it is there.
     std::optional<ChatResponse> hit;
     for (int i = 0; i < 100 && !hit; ++i) {
       auto r = co_await b.chat(embedded(body));

@@ -132,11 +132,19 @@ BOOST_AUTO_TEST_CASE(many_requests_reuse_few_upstream_connections) {
     }
     c.close();
   }());
-  BOOST_TEST(h.mock().stats().connections_accepted == 1u);
   BOOST_TEST(h.mock().stats().requests == 40u);
-  auto stats = h.gateway().provider_stats();
-  BOOST_TEST(stats[0].connections_opened == 1u);
-  BOOST_TEST(stats[0].connections_reused == 39u);
+  auto stats = h.run(h.gateway().pools());  // every worker's pools added up
+  if (h.workers() == 1) {
+    BOOST_TEST(h.mock().stats().connections_accepted == 1u);
+    BOOST_TEST(stats[0].connections_opened == 1u);
+    BOOST_TEST(stats[0].connections_reused == 39u);
+  } else {
+    // The mock runs on another thread than the gateway's worker: a stream's [DONE] may be read
+    // before the mock wrote its chunked body's last bytes, and that connection is then closed
+    // rather than waited for (UpstreamExchange::finish_now). Whole answers always reuse.
+    BOOST_TEST(stats[0].connections_opened + stats[0].connections_reused == 40u);
+    BOOST_TEST(stats[0].connections_reused >= 20u);
+  }
 
   // 32 concurrent requests through a pool capped at 4: at most 4 upstream connections.
   h.run([&]() -> asio::awaitable<void> {
@@ -149,7 +157,9 @@ BOOST_AUTO_TEST_CASE(many_requests_reuse_few_upstream_connections) {
     };
     co_await (one() && one() && one() && one() && one() && one() && one() && one());
   }());
-  BOOST_TEST(h.mock().stats().connections_accepted <= 4u);
+  // (Each worker has its own pool, capped at 4: at most 4 a worker.)
+  if (h.workers() == 1) BOOST_TEST(h.mock().stats().connections_accepted <= 4u);
+  else BOOST_TEST(h.mock().stats().connections_accepted - stats[0].connections_opened <= 4u * h.workers());
   BOOST_TEST(h.mock().stats().requests == 72u);
 }
 
@@ -193,7 +203,7 @@ BOOST_AUTO_TEST_CASE(a_client_that_stops_reading_a_stream_pauses_the_upstream_an
     // The client reads nothing more but stays connected: the buffers fill, the
     // gateway's writes block, and after the write timeout it drops the client
     // and the upstream.
-    const bool dropped = co_await eventually([&] { return h.server().open_connections() == 0; }, std::chrono::seconds(10));
+    const bool dropped = co_await eventually([&] { return h.open_connections() == 0; }, std::chrono::seconds(10));
     BOOST_TEST(dropped);
     BOOST_TEST(co_await eventually([&] { return h.mock().open_connections() == 0; }, std::chrono::seconds(3)));
     BOOST_TEST(h.mock().stats().peer_closed_mid_response == 1u);
@@ -388,6 +398,10 @@ BOOST_AUTO_TEST_CASE(pool_exhaustion_is_a_503_not_a_hang) {
     c.providers[0].pool.max_waiters = 1;
     c.providers[0].pool.queue_timeout = milliseconds(200);
   });
+  if (h.workers() > 1) {  // each worker has its own pool: three connections may land on three of them
+    BOOST_TEST_MESSAGE("a pool's limit is per worker: checked with one worker");
+    return;
+  }
   h.run([&]() -> asio::awaitable<void> {
     using namespace asio::experimental::awaitable_operators;
     // One request holds the only connection for 1 s; one waits 200 ms and gives up; one finds the queue full.
@@ -462,13 +476,12 @@ BOOST_AUTO_TEST_CASE(stop_lets_in_flight_requests_finish_and_closes_idle_connect
     auto busy = http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers());
     auto stopper = [&]() -> asio::awaitable<bool> {
       co_await eventually([&] { return h.mock().stats().requests == 1; });
-      h.server().stop();
-      co_return co_await h.server().drain(std::chrono::seconds(5));
+      co_return co_await h.stop_and_drain(std::chrono::seconds(5));
     };
     auto [r, drained] = co_await (std::move(busy) && stopper());
     BOOST_TEST(r.status == 200u);
     BOOST_TEST(drained);
-    BOOST_TEST(h.server().open_connections() == 0u);
+    BOOST_TEST(h.open_connections() == 0u);
   }());
 }
 
@@ -483,7 +496,7 @@ BOOST_AUTO_TEST_CASE(shutdown_cancels_what_outlives_the_grace_period_and_streams
     auto stopper = [&]() -> asio::awaitable<std::pair<bool, milliseconds>> {
       co_await eventually([&] { return h.mock().stats().requests == 1; });
       const auto t0 = std::chrono::steady_clock::now();
-      const bool closed = co_await h.server().shut_down(milliseconds(200));
+      const bool closed = co_await h.shut_down(milliseconds(200));
       co_return std::make_pair(closed, std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0));
     };
     auto [r, stopped] = co_await (std::move(streaming) && stopper());
@@ -494,7 +507,7 @@ BOOST_AUTO_TEST_CASE(shutdown_cancels_what_outlives_the_grace_period_and_streams
     BOOST_TEST(r.body.find("\"content\"") != std::string::npos);  // it was streaming
     BOOST_TEST(r.body.find("[DONE]") == std::string::npos);       // no clean end: the client can tell
     BOOST_TEST(r.body.find("\"error\"") != std::string::npos);     // the error event
-    BOOST_TEST(h.server().open_connections() == 0u);
+    BOOST_TEST(h.open_connections() == 0u);
   }());
 }
 

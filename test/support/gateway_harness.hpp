@@ -1,16 +1,24 @@
 #pragma once
 // Runs the real gateway (Gateway + HttpServer) and a real mock provider on
-// loopback ports, in-process on one io_context.
+// loopback ports, in-process on one io_context; with SWITCHYARD_TEST_WORKERS=N
+// (N > 1) the HTTP front-end runs on N worker reactors, each an io_context on
+// a thread of its own with its own listener on the port, as the daemon does
+// with [server] workers = N (the test's coroutines, the mock and the main
+// reactor stay on the test's io_context).
 #include <switchyard/config.hpp>
 #include <switchyard/gateway.hpp>
 
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 #include <cstdio>
 #include <functional>
 #include <vector>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "mock/mock_provider.hpp"
 #include "observability/logger.hpp"
@@ -121,7 +129,8 @@ inline void mock_fleet(Config& c, std::initializer_list<const char*> names, cons
 class GatewayHarness {
  public:
   // (Constructor, destructor and the HTTP runner are compiled once, in test/support/gateway_harness.cpp.)
-  explicit GatewayHarness(mock::MockOptions mock_options = {}, std::function<void(Config&)> tweak = {});
+  // `workers`: worker reactors for the HTTP front-end (0: SWITCHYARD_TEST_WORKERS, else one).
+  explicit GatewayHarness(mock::MockOptions mock_options = {}, std::function<void(Config&)> tweak = {}, std::size_t workers = 0);
   ~GatewayHarness();
 
   template <class T>
@@ -137,23 +146,37 @@ class GatewayHarness {
   std::uint16_t port() const { return port_; }
   mock::MockProvider& mock() { return mock_; }
   Gateway& gateway() { return *gateway_; }
-  server::HttpServer& server() { return *server_; }
-  const std::string& log_text() const { return log_text_; }
+  std::size_t workers() const { return servers_.size(); }
+  // Every server's open connections (any thread).
+  std::size_t open_connections() const;
+  // Every server stops accepting and drains (each on its own reactor); true when all closed.
+  asio::awaitable<bool> stop_and_drain(std::chrono::milliseconds grace);
+  asio::awaitable<bool> shut_down(std::chrono::milliseconds grace);
+  // What was logged so far (a copy: workers may be logging).
+  std::string log_text() {
+    std::lock_guard lock(log_mu_);
+    return log_text_;
+  }
 
  private:
   asio::io_context ioc_{1};
   std::string log_text_;
   // Warnings show in a failing test's output, and are kept for tests that check what was logged.
   // (Info lines are only the access log, which mock_config() turns off.)
+  std::mutex log_mu_;  // workers log from their threads
   observability::Logger log_{observability::LogLevel::info, [this](std::string_view line) {
+                               std::lock_guard lock(log_mu_);
                                log_text_.append(line);
                                log_text_ += '\n';
                                std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
                              }};
   mock::MockProvider mock_;
   std::uint16_t mock_port_ = 0;
+  std::vector<std::unique_ptr<asio::io_context>> worker_contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> worker_guards_;
+  std::vector<std::thread> worker_threads_;
   std::unique_ptr<Gateway> gateway_;
-  std::unique_ptr<server::HttpServer> server_;
+  std::vector<std::unique_ptr<server::HttpServer>> servers_;
   std::uint16_t port_ = 0;
 };
 

@@ -58,11 +58,16 @@ BOOST_AUTO_TEST_CASE(https_upstream_verified_against_the_test_ca) {
     p.base_url = "https://localhost:" + p.base_url.substr(p.base_url.rfind(':') + 1);
     p.tls_ca_file = pki.file("ca.pem");
   });
-  auto r = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body(), auth_headers()));
-  BOOST_TEST(r.status == 200u);
-  auto s = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers()));
-  BOOST_TEST(s.status == 200u);
-  BOOST_TEST(s.body.find("data: [DONE]") != std::string::npos);
+  // One client connection (one worker, one pool), two requests.
+  h.run([&]() -> asio::awaitable<void> {
+    TestClient c(co_await asio::this_coro::executor);
+    BOOST_REQUIRE(!co_await c.connect(h.port()));
+    auto r = co_await c.call(verb::post, "/v1/chat/completions", chat_body(), auth_headers());
+    BOOST_TEST(r.status == 200u);
+    auto s = co_await c.call(verb::post, "/v1/chat/completions", chat_body("fast", true), auth_headers());
+    BOOST_TEST(s.status == 200u);
+    BOOST_TEST(s.body.find("data: [DONE]") != std::string::npos);
+  }());
   BOOST_TEST(h.mock().stats().connections_accepted == 1u);  // the TLS connection was reused
 }
 
