@@ -12,6 +12,8 @@ phase() { echo "test.sh: $1 done at ${SECONDS} s"; }  # where the 10 minutes go
 phase "setup"
 ./scripts/fuzz.sh "${SWITCHYARD_FUZZ_SECONDS:-4}"
 phase "fuzz"
+./scripts/tsan.sh
+phase "thread sanitizer (the state every worker shares)"
 ./scripts/build.sh sanitize
 phase "sanitizer build"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"

@@ -46,7 +46,7 @@ void FlightBoard::end(const std::string& key, const Error* failed) {
   }
 }
 
-asio::awaitable<FlightBoard::Outcome> FlightBoard::wait(const std::string& key, std::chrono::milliseconds limit) {
+asio::awaitable<FlightBoard::Outcome> FlightBoard::wait(std::string key, std::chrono::milliseconds limit) {
   auto w = std::make_shared<Waiter>(co_await asio::this_coro::executor);
   {
     std::lock_guard lock(mu_);

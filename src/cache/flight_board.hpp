@@ -37,7 +37,7 @@ class FlightBoard {
     std::optional<Error> failed;  // the fetch's failure (ended): every waiter gets it, as followers on its worker do
   };
   // Waits until the fetch of `key` in flight elsewhere ends (at once when none is).
-  boost::asio::awaitable<Outcome> wait(const std::string& key, std::chrono::milliseconds limit = kMaxWait);
+  boost::asio::awaitable<Outcome> wait(std::string key, std::chrono::milliseconds limit = kMaxWait);
 
   std::size_t in_flight() const;
 

@@ -209,10 +209,18 @@ std::string seconds_text(Ms ms) { return std::to_string(std::max<Ms>(1, (ms + 99
 Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& body) {
   Admission out;
   if (!key || key->index >= states_.size()) return out;
-  KeyState& k = *states_[key->index];
-  if (!k.limiter.limited() && !k.budget) return out;
+  if (!states_[key->index]->limiter.limited() && !states_[key->index]->budget) return out;
   const Ms now = now_();
-  std::lock_guard lock(k.mu);
+  // The key's live state: a reload that changed its limits made a successor, and a worker
+  // still on the old configuration admits into it (the new limits count every request).
+  std::shared_ptr<KeyState> live = states_[key->index];
+  std::unique_lock lock(live->mu);
+  while (auto next = live->successor.lock()) {
+    lock.unlock();
+    live = std::move(next);
+    lock = std::unique_lock(live->mu);
+  }
+  KeyState& k = *live;
   if (k.budget && k.budget->exhausted(now)) {
     const double spent = k.budget->spent(now);
     out.refused = budget_refusal_locked(k, spent, now);
@@ -237,7 +245,7 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
       const double reserved_usd =
           prices ? (static_cast<double>(prompt) * prices->input_price + static_cast<double>(output) * prices->output_price) / 1e6 : 0;
       if (k.budget) k.budget->reserve(reserved_usd);
-      out.ticket = std::make_shared<KeyTicket>(states_[key->index], reserved, reserved_usd, now_);
+      out.ticket = std::make_shared<KeyTicket>(live, reserved, reserved_usd, now_);
     }
   }
   out.requests = status_of(k.limiter.requests(now));

@@ -1,5 +1,8 @@
 #include "state/redis_client.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,6 +19,39 @@
 
 
 namespace switchyard::state {
+
+namespace {
+// Blocks SIGPIPE on this thread while hiredis writes (it sends without
+// MSG_NOSIGNAL), and consumes one raised meanwhile, as libpq does: the
+// embedding process need not ignore SIGPIPE, and no other thread is affected.
+class NoSigpipe {
+ public:
+  NoSigpipe() noexcept {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~NoSigpipe() {
+    sigset_t pending;
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      sigtimedwait(&pipe_, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  NoSigpipe(const NoSigpipe&) = delete;
+  NoSigpipe& operator=(const NoSigpipe&) = delete;
+
+ private:
+  sigset_t pipe_, old_;
+  bool was_pending_ = false;
+};
+}  // namespace
+
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
@@ -250,7 +286,10 @@ void RedisClient::arm(bool write) {
   watch_->sd.async_wait(what, [this, write, w = watch_, alive = alive_](boost::system::error_code ec) {
     (write ? w->write_armed : w->read_armed) = false;
     if (ec || !*alive || !w->open || !ctx_ || watch_ != w) return;
-    if (write) redisAsyncHandleWrite(ctx_);
+    if (write) {
+      const NoSigpipe quiet;  // hiredis writes with send(..., 0): a closed connection must not kill the process
+      redisAsyncHandleWrite(ctx_);
+    }
     else redisAsyncHandleRead(ctx_);  // may call back into us (replies, a disconnect)
     if (*alive && watch_ == w && w->open && (write ? w->writing : w->reading)) arm(write);
   });
