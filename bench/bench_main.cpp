@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
 #include "load_generator.hpp"
 #include "process_stats.hpp"
 
@@ -39,7 +41,7 @@ void usage() {
       "  --requests-per-connection N   each connection sends N requests, then stops\n"
       "  --stall-ms N           chunk gaps over N ms count as stalls\n"
       "  --connect-spread-ms N  spread connection starts over N ms\n"
-      "  --pid PID              report this process's CPU per request and RSS (the gateway)\n"
+      "  --pid PID[,PID...]     report these processes' CPU per request and RSS, added up (the gateway; nginx's workers)\n"
       "  --label TEXT           name of this run in the output\n"
       "  --json FILE            append the result as one JSON line to FILE\n";
 }
@@ -57,7 +59,7 @@ boost::json::object histogram_json(const switchyard::observability::LatencyHisto
 int main(int argc, char** argv) {
   LoadOptions o;
   std::string url, json_file, label = "run";
-  int pid = 0;
+  std::vector<int> pids;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     auto next = [&]() -> std::string {
@@ -81,7 +83,14 @@ int main(int argc, char** argv) {
     else if (a == "--requests-per-connection") o.requests_per_connection = std::stoul(next());
     else if (a == "--stall-ms") o.stall_gap = std::chrono::milliseconds(std::stol(next()));
     else if (a == "--connect-spread-ms") o.connect_spread = std::chrono::milliseconds(std::stol(next()));
-    else if (a == "--pid") pid = std::stoi(next());
+    else if (a == "--pid") {
+      std::string list = next();
+      for (std::size_t at = 0; at <= list.size();) {
+        const auto comma = std::min(list.find(',', at), list.size());
+        if (comma > at) pids.push_back(std::stoi(list.substr(at, comma - at)));
+        at = comma + 1;
+      }
+    }
     else if (a == "--label") label = next();
     else if (a == "--json") json_file = next();
     else { std::cerr << "switchyard-bench: unknown option " << a << "\n"; usage(); return 2; }
@@ -105,21 +114,35 @@ int main(int argc, char** argv) {
     report = co_await run_load(o);
     done = true;
   }, asio::detached);
-  if (pid > 0) {
+  // Every listed process's CPU and RSS, added up; and this load generator's own CPU (its share of the machine).
+  auto sample = [&pids]() -> std::optional<ProcessSample> {
+    ProcessSample sum;
+    for (int p : pids) {
+      auto s = sample_process(p);
+      if (!s) return std::nullopt;
+      sum.cpu_seconds += s->cpu_seconds;
+      sum.rss_bytes += s->rss_bytes;
+    }
+    return sum;
+  };
+  std::optional<ProcessSample> self_start, self_end;
+  if (!pids.empty()) {
     asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
       asio::steady_timer t(ioc);
-      if (auto s = sample_process(pid)) rss_start = s->rss_bytes;
+      if (auto s = sample()) rss_start = s->rss_bytes;
       if (o.requests_per_connection == 0) {
         t.expires_after(o.warmup);
         co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
       }
-      cpu_start = sample_process(pid);
+      cpu_start = sample();
+      self_start = sample_process(static_cast<int>(getpid()));
       while (!done) {
-        if (auto s = sample_process(pid)) rss_peak = std::max(rss_peak, s->rss_bytes);
+        if (auto s = sample()) rss_peak = std::max(rss_peak, s->rss_bytes);
         t.expires_after(std::chrono::milliseconds(100));
         co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
       }
-      end_sample = sample_process(pid);
+      end_sample = sample();
+      self_end = sample_process(static_cast<int>(getpid()));
     }, asio::detached);
   }
   ioc.run();
@@ -148,6 +171,9 @@ int main(int argc, char** argv) {
     out["target_rss_start_bytes"] = rss_start;
     out["target_rss_peak_bytes"] = rss_peak;
     out["target_rss_end_bytes"] = end_sample->rss_bytes;
+    if (self_start && self_end) {
+      out["load_generator_cpu_us_per_request"] = (self_end->cpu_seconds - self_start->cpu_seconds) * 1e6 / static_cast<double>(report.ok);
+    }
   }
 
   std::printf("%-28s ok=%-8llu failed=%-5llu %9.0f req/s  p50=%8.1fus p99=%8.1fus p99.9=%8.1fus max=%9.1fus",

@@ -5,7 +5,12 @@ f="$1"
 commit=$(basename "$f" .json | sed 's/.*-//')
 echo "## Bench $(basename "$f" .json)"
 echo
-echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), gateway pinned alone on core 0; mock and load generator on core 1."
+workers=$(basename "$f" .json | sed -n 's/.*-w\([0-9]*\)$/\1/p'); workers=${workers:-1}
+if ((workers > 1)); then
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), gateway with $workers workers and nginx with $workers worker processes on cores 0-$((workers - 1)); mock and load generator on core $(( $(nproc) - 1 )) (shared with a worker when the workers take every core)."
+else
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), gateway pinned alone on core 0; mock and load generator on core 1."
+fi
 echo
 echo "### Latency and throughput (µs; added = through the gateway minus direct to the mock)"
 echo
@@ -42,13 +47,13 @@ if jq -e -s 'map(select(.label | startswith("board"))) | length > 0' "$f" > /dev
   echo
   echo "### The AI-gateway board's method (the mock answers in 20 ms; a sweep of connections)"
   echo
-  echo "| connections | path | req/s | p50 µs | p99 µs | proxy CPU µs/req | failed |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| connections | path | req/s | p50 µs | p99 µs | proxy CPU µs/req | load generator CPU µs/req | failed |"
+  echo "|---|---|---|---|---|---|---|---|"
   for n in 1 64 256 1024 4096; do
     jq -rs --arg l "board$n" '
       def r(x): (x * 10 | round) / 10;
       map(select(.label | startswith($l + "/"))) | .[] |
-      "| \($l | ltrimstr("board")) | \(.label | split("/") | .[1]) | \(.throughput_rps | round) | \(r(.latency.p50_us)) | \(r(.latency.p99_us)) | \(if .target_cpu_us_per_request then r(.target_cpu_us_per_request) else "-" end) | \(.failed) |"' "$f"
+      "| \($l | ltrimstr("board")) | \(.label | split("/") | .[1]) | \(.throughput_rps | round) | \(r(.latency.p50_us)) | \(r(.latency.p99_us)) | \(if .target_cpu_us_per_request then r(.target_cpu_us_per_request) else "-" end) | \(if .load_generator_cpu_us_per_request then r(.load_generator_cpu_us_per_request) else "-" end) | \(.failed) |"' "$f"
   done
 fi
 echo

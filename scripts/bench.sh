@@ -9,6 +9,10 @@
 #   scripts/bench.sh                 full run (about 10 minutes)
 #   scripts/bench.sh --quick         a 1-minute subset
 #   scripts/bench.sh --only REGEX    only the scenarios whose name matches (e.g. 'paced100|burst64')
+#   scripts/bench.sh --workers N     the gateway with [server] workers = N (default 1) and nginx with
+#                                    worker_processes N, both pinned to cores 0..N-1; the load generator
+#                                    and the mock stay on the last core (so with N = the core count
+#                                    they share a core with a worker: the summary shows their CPU)
 #   SWITCHYARD_BENCH_BUILD=DIR scripts/bench.sh ...   the binaries in DIR instead of a fresh build/release
 #   scripts/bench.sh --target URL    compare another OpenAI-compatible gateway instead of switchyard;
 #                                    point it at the mock on 127.0.0.1:19090 (send --key KEY if it needs one)
@@ -17,14 +21,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=""; target=""; target_key=""; only=""
+quick=""; target=""; target_key=""; only=""; workers=1
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
+    --workers) workers="$2"; shift ;;
     --target) target="$2"; shift ;;
     --key) target_key="$2"; shift ;;
     --only) only="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--only REGEX] [--target URL [--key KEY]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--only REGEX] [--workers N] [--target URL [--key KEY]]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -36,7 +41,7 @@ B="${SWITCHYARD_BENCH_BUILD:-build/release}"
 mkdir -p bench/results
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
-out="bench/results/${stamp}-${commit}"
+out="bench/results/${stamp}-${commit}$( ((workers > 1)) && echo "-w$workers" || true)"
 json="$out.json"; : > "$json"
 
 hard=$(ulimit -Hn); ulimit -n "$hard"
@@ -56,15 +61,19 @@ wait_port() {  # bounded wait for a listening port
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 cores=$(nproc)
-pin_gw=(taskset -c 0); pin_other=(taskset -c 1)
+pin_gw=(taskset -c 0); pin_other=(taskset -c $((cores - 1)))
+((workers > 1)) && pin_gw=(taskset -c "0-$((workers < cores ? workers - 1 : cores - 1))")
 if ((cores < 2)); then pin_gw=(); pin_other=(); fi
+# The gateway's configuration with its workers (bench.toml is for one).
+gw_config=$(mktemp /tmp/switchyard-bench-XXXXXX.toml)
+sed "s/^\[server\]$/[server]\nworkers = $workers/" bench/bench.toml > "$gw_config"
 
 "${pin_other[@]}" "$B/switchyard-mock" --listen "127.0.0.1:$mock_port" --hang-limit-ms 60000 > /dev/null &
 pids+=($!); wait_port "$mock_port"
 
 if [[ -z "$target" ]]; then
   SWITCHYARD_LISTEN="127.0.0.1:$gw_port" SWITCHYARD_MOCK_ADDR="127.0.0.1:$mock_port" \
-    "${pin_gw[@]}" "$B/switchyard" --config bench/bench.toml --log-level warn &
+    "${pin_gw[@]}" "$B/switchyard" --config "$gw_config" --log-level warn &
   gw_pid=$!; pids+=($gw_pid); wait_port "$gw_port"
   gw_url="http://127.0.0.1:$gw_port/v1/chat/completions"; gw_key="$key"; gw_name="switchyard"
 else
@@ -78,8 +87,8 @@ nginx_url=""; nginx_pid=""
 if command -v nginx > /dev/null && [[ -z "$target" ]]; then
   nginx_dir=$(mktemp -d /tmp/switchyard-bench-nginx.XXXXXX)
   cat > "$nginx_dir/nginx.conf" <<NGINX
-worker_processes 1;
-worker_cpu_affinity $( ((cores < 2)) && echo auto || echo 01);
+worker_processes $workers;
+worker_cpu_affinity $( ((cores < 2 || workers > 1)) && echo auto || echo 01);
 worker_rlimit_nofile $hard;
 pid $nginx_dir/nginx.pid;
 error_log $nginx_dir/error.log error;
@@ -106,6 +115,9 @@ NGINX
   "${pin_gw[@]}" nginx -c "$nginx_dir/nginx.conf" -p "$nginx_dir" -g 'daemon off;' 2> "$nginx_dir/stderr" &
   pids+=($!); wait_port "$nginx_port"
   nginx_pid=$(pgrep -P "${pids[-1]}" | head -1)  # the worker: where the proxying happens
+  if ((workers > 1)); then  # several workers: the process stats follow the master and its workers
+    nginx_pid=$(pgrep -P "${pids[-1]}" | paste -sd, -)
+  fi
   nginx_url="http://127.0.0.1:$nginx_port/v1/chat/completions"
 fi
 idle_rss_kb=""; [[ -n "$gw_pid" ]] && idle_rss_kb=$(rss_kb "$gw_pid")
@@ -129,7 +141,7 @@ pair() {  # pair NAME ARGS... : the same run direct, through the gateway and thr
 
 echo "== overhead at concurrency 1, zero-delay mock"
 pair c1 --connections 1 --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
-if [[ -n "$gw_pid" && ${#pin_gw[@]} -gt 0 ]]; then
+if [[ -n "$gw_pid" && ${#pin_gw[@]} -gt 0 && $workers == 1 ]]; then
   # On a VM, waking a process on another core costs ~40 µs per hop, and a request through the
   # gateway makes four such hops: measure once more with everything on one core.
   echo "== overhead at concurrency 1, everything on core 1"
