@@ -255,9 +255,12 @@ std::vector<std::string> native_events(std::string_view body) {
 std::optional<std::string> native_whole(const std::vector<std::string>& events) {
   if (events.empty()) return std::nullopt;
   try {
-    const std::string_view first = events.front();
-    if (first.find("message_start") != std::string_view::npos) return message_of(events);
-    if (first.find("response.") != std::string_view::npos) return response_of(events);
+    // The first event's own type decides (not its text: a response's fields may contain "message_start").
+    const auto head = object_of(events.front());
+    if (!head) return std::nullopt;
+    const auto type = str(*head, "type");
+    if (type == "message_start") return message_of(events);
+    if (type.starts_with("response.")) return response_of(events);
   } catch (const std::exception&) {
   }
   return std::nullopt;

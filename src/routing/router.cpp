@@ -88,8 +88,12 @@ Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::
 }
 
 Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::shared_ptr<providers::ProviderClient>>& clients)
-    : Router(std::move(ex), config, clients, *std::make_unique<TargetRegistry>(config).release(), nullptr) {
-  owned_.reset(&registry_);
+    : Router(std::move(ex), config, clients, std::make_unique<TargetRegistry>(config)) {}
+
+Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::shared_ptr<providers::ProviderClient>>& clients,
+               std::unique_ptr<TargetRegistry> owned)
+    : Router(std::move(ex), config, clients, *owned, nullptr) {
+  owned_ = std::move(owned);  // kept alive with the router (the delegated constructor only references it)
 }
 
 Router::~Router() = default;

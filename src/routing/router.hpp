@@ -84,6 +84,8 @@ class Router {
   RouterCounters counters() const { return tally_->counters(); }
 
  private:
+  Router(boost::asio::any_io_executor ex, const Config& config, std::vector<std::shared_ptr<providers::ProviderClient>>& clients,
+         std::unique_ptr<TargetRegistry> owned);
   template <class T, class Attempt>
   boost::asio::awaitable<result<T>> run(const RoutePlan& plan, ChatRequest& request, Attempt attempt,
                                         const std::vector<std::string>* exclude = nullptr, Operation op = Operation::chat);
