@@ -1,5 +1,6 @@
 #include "governance/governor.hpp"
 
+#include <atomic>
 #include <mutex>
 
 #include <chrono>
@@ -29,6 +30,7 @@ struct Governor::KeyState {
   // A reload that changed this key's limits or budget made a new state: tickets admitted
   // here finish there (their slot, tokens and spend count against the limits in force).
   std::weak_ptr<KeyState> successor;
+  std::atomic<bool> replaced{false};  // successor is set: read without the lock on the unlimited key's fast path
 };
 
 namespace {
@@ -178,6 +180,7 @@ void Governor::adopt(Governor& previous) {
     if (k->budget && old.budget && k->budget->config().period == old.budget->config().period) k->budget->spend(old.budget->spent(now), now);
     if (k->budget && old.budget) k->budget->reserve(old.budget->reserved());
     old.successor = k;
+    old.replaced.store(true, std::memory_order_release);
     k->expected_output = old.expected_output;
     k->cost_usd = old.cost_usd;
     k->tokens = old.tokens;
@@ -209,7 +212,8 @@ std::string seconds_text(Ms ms) { return std::to_string(std::max<Ms>(1, (ms + 99
 Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& body) {
   Admission out;
   if (!key || key->index >= states_.size()) return out;
-  if (!states_[key->index]->limiter.limited() && !states_[key->index]->budget) return out;
+  const KeyState& first = *states_[key->index];
+  if (!first.limiter.limited() && !first.budget && !first.replaced.load(std::memory_order_acquire)) return out;
   const Ms now = now_();
   // The key's live state: a reload that changed its limits made a successor, and a worker
   // still on the old configuration admits into it (the new limits count every request).
@@ -221,6 +225,7 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
     lock = std::unique_lock(live->mu);
   }
   KeyState& k = *live;
+  if (!k.limiter.limited() && !k.budget) return out;  // a reload may have left the key unlimited
   if (k.budget && k.budget->exhausted(now)) {
     const double spent = k.budget->spent(now);
     out.refused = budget_refusal_locked(k, spent, now);

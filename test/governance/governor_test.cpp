@@ -230,6 +230,22 @@ BOOST_AUTO_TEST_CASE(a_reloaded_governor_takes_over_the_keys_by_name) {
   BOOST_TEST(status.at("budget").at("spent_usd").as_double() == 0.75);
 }
 
+// A worker that has not installed the new configuration yet admits through the old governor:
+// a key the reload gave limits (none before) counts those requests against its new limits.
+BOOST_AUTO_TEST_CASE(a_request_admitted_through_the_old_configuration_counts_against_the_new_limits) {
+  Keys before(LimitsConfig{});
+  auto old_gov = before.governor();
+  BOOST_TEST(!old_gov.admit(&before.entries[0], body).ticket);  // unlimited: nothing taken
+  Keys after(LimitsConfig{.requests_per_minute = 3});
+  after.now = before.now;
+  auto next = after.governor();
+  next.adopt(old_gov);
+  for (int i = 0; i < 2; ++i) BOOST_TEST(!old_gov.admit(&before.entries[0], body).refused);  // counted in the new state
+  BOOST_TEST(!next.admit(&after.entries[0], body).refused);
+  BOOST_TEST(next.admit(&after.entries[0], body).refused.has_value());  // 2 + 1: the new limit, whoever admitted
+  BOOST_TEST(old_gov.admit(&before.entries[0], body).refused.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(requests_running_across_a_reload_keep_their_slots_and_their_spend_counts) {
   // concurrent = 1 became 3 running after a reload changed the key's limits while its
   // streams ran, and the spend of those streams was lost from the budget.
