@@ -8,6 +8,7 @@
 
 #include "auth/key_store.hpp"
 #include "governance/wall_clock.hpp"
+#include "text/utc_time.hpp"
 
 namespace switchyard::governance {
 
@@ -195,15 +196,7 @@ LimitStatus status_of(const WindowStatus& w) { return LimitStatus{w.limit, w.rem
 
 std::string utc_text(Ms at) {
   if (at == std::numeric_limits<Ms>::max()) return "never";
-  const std::chrono::sys_seconds t{std::chrono::seconds(at / 1000)};
-  const auto day = std::chrono::floor<std::chrono::days>(t);
-  const std::chrono::year_month_day ymd{day};
-  const std::chrono::hh_mm_ss hms{t - day};
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<long long>(hms.hours().count()), static_cast<long long>(hms.minutes().count()),
-                static_cast<long long>(hms.seconds().count()));
-  return buf;
+  return text::utc_time_text(at / 1000);
 }
 
 std::string seconds_text(Ms ms) { return std::to_string(std::max<Ms>(1, (ms + 999) / 1000)); }

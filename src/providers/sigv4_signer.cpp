@@ -5,11 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
-#include <cstdio>
 #include <map>
 
 #include "text/hex.hpp"
+#include "text/utc_time.hpp"
 
 namespace switchyard::providers {
 
@@ -67,17 +66,6 @@ std::string canonical_query(std::string_view query) {
   return out;
 }
 
-std::string amz_date_of(std::int64_t unix_seconds) {
-  const std::chrono::sys_seconds t{std::chrono::seconds(unix_seconds)};
-  const auto day = std::chrono::floor<std::chrono::days>(t);
-  const std::chrono::year_month_day ymd{day};
-  const std::chrono::hh_mm_ss hms{t - day};
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02lld%02lld%02lldZ", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<long long>(hms.hours().count()), static_cast<long long>(hms.minutes().count()),
-                static_cast<long long>(hms.seconds().count()));
-  return buf;
-}
 }  // namespace
 
 std::string sha256_hex(std::string_view bytes) {
@@ -125,7 +113,7 @@ std::string aws_canonical_uri(std::string_view wire_path) {
 SigV4Signature sign_v4(const SigV4Request& r, const AwsCredentials& c, std::string_view region, std::string_view service,
                        std::int64_t unix_seconds) {
   SigV4Signature s;
-  s.amz_date = amz_date_of(unix_seconds);
+  s.amz_date = text::utc_time_text(unix_seconds, true);
   const std::string date = s.amz_date.substr(0, 8);
   std::map<std::string, std::string> headers;  // sorted by lower-case name; repeated ones joined with ','
   auto add = [&headers](std::string name, std::string_view value) {
