@@ -65,10 +65,11 @@ async function mock() {
 }
 
 // A gateway config: `keys` is [[name, key, limits-or-null]], `routes` names routing to the mock.
-function config({ keys, routes = ['fast'], extra = '', grace = 10000, port = 0 }) {
+// `workers`: [server] workers (unset: one per core, the daemon's default).
+function config({ keys, routes = ['fast'], extra = '', grace = 10000, port = 0, workers }) {
   let text = `
 [server]
-listen = "127.0.0.1:${port}"
+listen = "127.0.0.1:${port}"${workers ? `\nworkers = ${workers}` : ''}
 admin_key = "${ADMIN}"
 shutdown_grace_ms = ${grace}
 [[providers]]
@@ -124,7 +125,9 @@ async function statusOf(g, key, model = 'fast') {
 
 test('POST /admin/reload: new key at once, removed key 401, changed limit applies, routes change, pools kept', async () => {
   await mock();
-  const g = await gateway(config({ keys: [['a', KEY_A, '{ requests_per_minute = 100 }'], ['b', KEY_B, null]] }));
+  // One worker: "the unchanged provider kept its pool" is then one pool's count (each worker has its own;
+  // a request landing first on another worker after the reload would open that worker's first connection).
+  const g = await gateway(config({ keys: [['a', KEY_A, '{ requests_per_minute = 100 }'], ['b', KEY_B, null]], workers: 1 }));
   try {
     for (let i = 0; i < 4; i++) assert.equal(await statusOf(g, KEY_A), 200);
     assert.equal(await statusOf(g, KEY_B), 200);
@@ -139,7 +142,7 @@ test('POST /admin/reload: new key at once, removed key 401, changed limit applie
     assert.equal(anonymous.status, 401);
 
     // a: limit lowered to 3 a minute (it already made 4); b removed; c added; a new route.
-    writeFileSync(g.file, config({ keys: [['a', KEY_A, '{ requests_per_minute = 3 }'], ['c', KEY_C, null]], routes: ['fast', 'newer'] }));
+    writeFileSync(g.file, config({ keys: [['a', KEY_A, '{ requests_per_minute = 3 }'], ['c', KEY_C, null]], routes: ['fast', 'newer'] , workers: 1 }));
     const done = await reload(g);
     assert.equal(done.status, 200);
     assert.equal(done.body.status, 'reloaded');
@@ -157,7 +160,7 @@ test('POST /admin/reload: new key at once, removed key 401, changed limit applie
     assert.equal(await metric(g, 'switchyard_config_reloads_total', 'result="ok"'), 1);
 
     // A file --check would refuse: the same message (file:line), and the running configuration keeps serving.
-    writeFileSync(g.file, config({ keys: [['c', KEY_C, '{ requests_per_minute = "ten" }']] }));
+    writeFileSync(g.file, config({ keys: [['c', KEY_C, '{ requests_per_minute = "ten" }']] , workers: 1 }));
     const refused = await reload(g);
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error.code, 'invalid_config');
@@ -168,7 +171,7 @@ test('POST /admin/reload: new key at once, removed key 401, changed limit applie
     await logged(g, /config reload refused: .*gateway\.toml:\d+/);
 
     // A [server] change is reported as needing a restart, the rest applies.
-    writeFileSync(g.file, config({ keys: [['c', KEY_C, null]], grace: 5000 }));
+    writeFileSync(g.file, config({ keys: [['c', KEY_C, null]], grace: 5000 , workers: 1 }));
     const partly = await reload(g);
     assert.equal(partly.status, 200);
     assert.deepEqual(partly.body.needs_restart, ['[server]']);
@@ -177,7 +180,7 @@ test('POST /admin/reload: new key at once, removed key 401, changed limit applie
     assert.equal(await statusOf(g, KEY_C, 'newer'), 404);
 
     // SIGHUP does the same.
-    writeFileSync(g.file, config({ keys: [['c', KEY_C, null], ['a', KEY_A, null]], grace: 5000 }));
+    writeFileSync(g.file, config({ keys: [['c', KEY_C, null], ['a', KEY_A, null]], grace: 5000 , workers: 1 }));
     const hashNow = (await (await fetch(`${g.base}/health`)).json()).config_hash;
     g.p.kill('SIGHUP');
     for (let i = 0; i < 500 && (await (await fetch(`${g.base}/health`)).json()).config_hash === hashNow; i++) {
