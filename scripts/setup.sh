@@ -9,7 +9,7 @@ set -euo pipefail
 
 packages=(g++ cmake make pkg-config openssl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
-  libtomlplusplus-dev libssl-dev libjemalloc-dev libsqlite3-dev libhiredis-dev)
+  libtomlplusplus-dev libssl-dev libjemalloc-dev libsqlite3-dev libhiredis-dev zlib1g-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # redis-server: the shared-state tests start their own, on a free port; chromium: the dashboard's browser test;
   # universal-ctags: scripts/check_structure.sh (no function over 80 lines); systemd: systemd-analyze for scripts/check_unit.sh
