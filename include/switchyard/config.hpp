@@ -17,11 +17,11 @@ namespace switchyard {
 using Millis = std::chrono::milliseconds;
 
 // The wire format a provider speaks.
-enum class ProviderType { openai, anthropic, gemini, azure };
+enum class ProviderType { openai, anthropic, gemini, azure, bedrock, vertex };
 // How a route orders its targets for each request (routing/target_selector.hpp).
 enum class Strategy { failover, weighted, lowest_cost, lowest_latency, health };
 
-std::string_view to_string(ProviderType type) noexcept;  // "openai", "anthropic", "gemini", "azure"
+std::string_view to_string(ProviderType type) noexcept;  // "openai", "anthropic", "gemini", "azure", "bedrock", "vertex"
 std::optional<ProviderType> parse_provider_type(std::string_view name) noexcept;
 std::string_view to_string(Strategy strategy) noexcept;  // "failover", "weighted", "lowest-cost", "lowest-latency", "health"
 std::optional<Strategy> parse_strategy(std::string_view name) noexcept;
@@ -86,6 +86,19 @@ struct ProviderConfig {
   std::string api_version = "2024-10-21";
   std::string ad_token;                // type "azure": an Entra ID token sent as a bearer token instead of the api-key header
   bool responses = false;              // types "openai"/"azure": speaks the Responses API (/responses): such requests pass through
+  // type "bedrock": the AWS region and credentials (when the config gives none, or their variables are
+  // unset: the environment's AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, then ~/.aws/credentials)
+  std::string region;
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;           // temporary credentials; empty: none
+  // type "vertex": the Google Cloud project and location ("global" uses the global host), and either a
+  // service-account JSON file (its token_uri honoured) or a bearer token used as is
+  std::string project;
+  std::string location;
+  std::string credentials_file;
+  std::string access_token;
+  std::string credential_source;       // where the credentials came from ("config", "environment", a file): --check shows it
   std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
   std::string tls_ca_file;             // extra CA bundle; empty = system store
   bool tls_verify = true;

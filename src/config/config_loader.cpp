@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "text/hex.hpp"
+#include "config/aws_credentials.hpp"
 
 #include <toml++/toml.h>
 
@@ -24,6 +25,7 @@ struct LoadError : std::runtime_error {
 class Reader {
  public:
   Reader(std::string source, const EnvLookup& env) : source_(std::move(source)), env_(env) {}
+  const EnvLookup& env() const noexcept { return env_; }
 
   [[noreturn]] void fail(const toml::node* node, const std::string& key, const std::string& what) const {
     std::ostringstream os;
@@ -298,7 +300,11 @@ void load_credentials(const Reader& r, const toml::table& p, const std::string& 
 
 // base_url (or the preset's), checked and made what the vendors' SDKs make of it.
 void load_base_url(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out) {
-  const std::string preset_url = preset_base_url(r, p, path, out.type);
+  std::string preset_url = preset_base_url(r, p, path, out.type);
+  if (out.type == ProviderType::bedrock && !out.region.empty()) preset_url = "https://bedrock-runtime." + out.region + ".amazonaws.com";
+  if (out.type == ProviderType::vertex) {
+    preset_url = out.location == "global" ? std::string("https://aiplatform.googleapis.com") : "https://" + out.location + "-aiplatform.googleapis.com";
+  }
   if (auto url = r.string(p, path, "base_url"); url && !url->empty()) out.base_url = *url;
   else if (!preset_url.empty()) out.base_url = preset_url;
   else r.fail(&p, path + ".base_url", "is required (or give a preset)");
@@ -343,19 +349,87 @@ void load_headers(const Reader& r, const toml::table& p, const std::string& path
   }
 }
 
+// A variable-expanded string whose unset variables make it absent (empty), not an error.
+std::string optional_secret(const Reader& r, const toml::table& p, const std::string& path, std::string_view key) {
+  std::vector<std::string> unset;
+  auto v = r.string(p, path, key, &unset);
+  if (!v || !unset.empty()) return {};
+  for (const char c : *v) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) r.fail(p.get(key), path + "." + std::string(key), "must not contain control characters such as line breaks");
+  }
+  return *v;
+}
+
+// The keys of types "bedrock" and "vertex" (refused on other types). Returns
+// why the provider cannot be used (no credentials found), or empty.
+std::string load_cloud(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out, const EnvLookup& env) {
+  const bool bedrock = out.type == ProviderType::bedrock, vertex = out.type == ProviderType::vertex;
+  for (const char* k : {"region", "access_key_id", "secret_access_key", "session_token"}) {
+    if (!bedrock && p.get(k)) r.fail(p.get(k), path + "." + k, "is for type \"bedrock\" only");
+  }
+  for (const char* k : {"project", "location", "credentials_file", "access_token"}) {
+    if (!vertex && p.get(k)) r.fail(p.get(k), path + "." + k, "is for type \"vertex\" only");
+  }
+  auto name_ok = [&](const char* key, const std::string& v) {
+    if (v.empty() || v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      r.fail(p.get(key), path + "." + key, "must be a name such as \"us-east-1\" (lower-case letters, digits, '-')");
+    }
+  };
+  if (bedrock) {
+    if (auto v = r.string(p, path, "region")) out.region = *v;
+    if (out.region.empty()) out.region = env("AWS_REGION").value_or(env("AWS_DEFAULT_REGION").value_or(""));
+    if (out.region.empty()) r.fail(&p, path + ".region", "is required (or set AWS_REGION)");
+    name_ok("region", out.region);
+    out.access_key_id = optional_secret(r, p, path, "access_key_id");
+    out.secret_access_key = optional_secret(r, p, path, "secret_access_key");
+    out.session_token = optional_secret(r, p, path, "session_token");
+    if (!out.api_key.empty()) {  // a Bedrock API key (bearer): no signing
+      out.credential_source = "api_key (bearer)";
+    } else if (!out.access_key_id.empty() && !out.secret_access_key.empty()) {
+      out.credential_source = "config";
+    } else if (auto found = discover_aws_credentials(env)) {
+      out.access_key_id = found->access_key_id;
+      out.secret_access_key = found->secret_access_key;
+      out.session_token = found->session_token;
+      out.credential_source = found->source;
+    } else {
+      return "no AWS credentials (access_key_id/secret_access_key, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws/credentials)";
+    }
+  }
+  if (vertex) {
+    out.project = r.required_string(p, path, "project");
+    if (out.project.empty() || out.project.find_first_of("/?#%: \t\r\n") != std::string::npos) {
+      r.fail(p.get("project"), path + ".project", "must be a Google Cloud project id");
+    }
+    out.location = "us-central1";
+    if (auto v = r.string(p, path, "location")) out.location = *v;
+    name_ok("location", out.location);
+    out.credentials_file = optional_secret(r, p, path, "credentials_file");
+    out.access_token = optional_secret(r, p, path, "access_token");
+    if (!out.access_token.empty()) out.credential_source = "access_token";
+    else if (!out.credentials_file.empty()) out.credential_source = out.credentials_file;
+    else return "no Google credentials (credentials_file or access_token; their variables unset)";
+  }
+  return {};
+}
+
 // Returns false (and records a warning) when the provider's secret is unset.
 bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
                    std::vector<std::string>& warnings) {
   r.only_keys(p, path,
               {"name", "type", "preset", "base_url", "api_key", "api_version", "ad_token", "responses", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
-               "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool", "limits"});
+               "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool", "limits", "region",
+               "access_key_id", "secret_access_key", "session_token", "project", "location", "credentials_file", "access_token"});
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
   if (auto type = r.string(p, path, "type")) {
     const auto parsed = parse_provider_type(*type);
-    if (!parsed) r.fail(p.get("type"), path + ".type", "unknown provider type \"" + *type + "\" (supported: openai, anthropic, gemini, azure)");
+    if (!parsed) r.fail(p.get("type"), path + ".type", "unknown provider type \"" + *type + "\" (supported: openai, anthropic, gemini, azure, bedrock, vertex)");
     out.type = *parsed;
   }
+  std::vector<std::string> missing;
+  load_credentials(r, p, path, out, missing);
+  const std::string unusable = load_cloud(r, p, path, out, r.env());
   load_base_url(r, p, path, out);
   if (auto v = r.boolean(p, path, "responses")) {
     if (*v && out.type != ProviderType::openai && out.type != ProviderType::azure) {
@@ -370,8 +444,6 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
     }
     out.api_version = *v;
   }
-  std::vector<std::string> missing;
-  load_credentials(r, p, path, out, missing);
   load_headers(r, p, path, out);
   if (auto ca = r.string(p, path, "tls_ca_file")) out.tls_ca_file = *ca;
   if (auto v = r.boolean(p, path, "tls_verify")) out.tls_verify = *v;
@@ -387,6 +459,11 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
                        " is not set");
     return false;
   }
+  if (!unusable.empty()) {
+    warnings.push_back("provider '" + out.name + "' skipped: " + unusable);
+    return false;
+  }
+  if (out.credential_source.empty() && !out.api_key.empty()) out.credential_source = "api_key";
   return true;
 }
 

@@ -12,7 +12,7 @@ namespace switchyard {
 namespace {
 constexpr std::pair<std::string_view, ProviderType> kTypes[] = {
     {"openai", ProviderType::openai}, {"anthropic", ProviderType::anthropic}, {"gemini", ProviderType::gemini},
-    {"azure", ProviderType::azure}};
+    {"azure", ProviderType::azure}, {"bedrock", ProviderType::bedrock}, {"vertex", ProviderType::vertex}};
 constexpr std::pair<std::string_view, BudgetPeriod> kPeriods[] = {
     {"day", BudgetPeriod::day}, {"week", BudgetPeriod::week}, {"month", BudgetPeriod::month}, {"total", BudgetPeriod::total}};
 constexpr std::pair<std::string_view, Strategy> kStrategies[] = {
@@ -82,6 +82,22 @@ Problem check_provider(const ProviderConfig& p, const std::string& at) {
   if (p.type == ProviderType::azure &&
       (p.api_version.empty() || p.api_version.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)) {
     return at + ".api_version: must be a dated version such as \"2024-10-21\" or \"v1\"";
+  }
+  if (p.type == ProviderType::bedrock) {
+    if (p.region.empty() || p.region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      return at + ".region: type \"bedrock\" needs an AWS region such as \"us-east-1\"";
+    }
+    if (p.api_key.empty() && (p.access_key_id.empty() || p.secret_access_key.empty())) {
+      return at + ": type \"bedrock\" needs access_key_id and secret_access_key (or a Bedrock API key in api_key)";
+    }
+    for (const auto* v : {&p.access_key_id, &p.secret_access_key, &p.session_token}) {
+      if (has_control_chars(*v)) return at + ": AWS credentials must not contain control characters";
+    }
+  }
+  if (p.type == ProviderType::vertex) {
+    if (p.project.empty()) return at + ".project: type \"vertex\" needs a Google Cloud project";
+    if (p.credentials_file.empty() && p.access_token.empty()) return at + ": type \"vertex\" needs credentials_file or access_token";
+    if (has_control_chars(p.access_token)) return at + ".access_token: must not contain control characters";
   }
   for (const auto& [name, value] : p.headers) {
     if (name.empty() || name.find_first_of(": \t\r\n") != std::string::npos) return at + ".headers: \"" + name + "\" is not a valid header name";

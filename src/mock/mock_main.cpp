@@ -26,6 +26,7 @@ void usage() {
                "  --hang-limit-ms N      hangs and stalls end after this (default 300000)\n"
                "  --comments             keep-alive comment lines in OpenAI streams, as OpenRouter sends\n"
                "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
+               "  --aws-secret SECRET    Bedrock paths (/model/...) require a SigV4 signature made with this secret\n"
                "Per request: x-mock-status, x-mock-retry-after, x-mock-ttft-ms, x-mock-tps, x-mock-tokens,\n"
                "x-mock-fault, x-mock-comments headers, or a \"mock\": {...} object in the JSON body with the same keys.\n"
                "APIs by path: /v1/chat/completions (OpenAI), /v1/messages (Anthropic),\n"
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
         options.tls_cert_file = value();
       } else if (arg == "--tls-key") {
         options.tls_key_file = value();
+      } else if (arg == "--aws-secret") {
+        options.aws_secret_access_key = value();
       } else {
         std::cerr << "switchyard-mock: unknown option " << arg << "\n";
         usage();

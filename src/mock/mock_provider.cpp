@@ -1,4 +1,6 @@
 #include "mock/mock_provider.hpp"
+#include "mock/mock_bedrock.hpp"
+#include "text/base64.hpp"
 
 #include "providers/embeddings.hpp"
 
@@ -494,9 +496,17 @@ struct MockProvider::Impl {
   // Anthropic Messages mode: the same behaviours, answered in Anthropic's
   // shapes (JSON message, or the event stream); with tools in the request the
   // answer is a tool_use block for the first tool. Returns false to close.
+  // Bedrock's InvokeModel for an Anthropic model: the model comes from the
+  // path, streaming from the operation, and a stream's events are EventStream
+  // `chunk` frames carrying each event's JSON in base64.
+  struct BedrockInvoke {
+    std::string model;
+    bool stream = false;
+  };
+
   template <class Stream>
   asio::awaitable<bool> anthropic_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
-                                         bool keep_alive) {
+                                         bool keep_alive, const BedrockInvoke* bedrock = nullptr) {
     auto respond = [&](unsigned status, std::string body, const MockBehaviour* b) {
       return respond_json(s, lowest, status, std::move(body), b, keep_alive);
     };
@@ -515,9 +525,11 @@ struct MockProvider::Impl {
           return R"({"type":"error","error":{"type":")" + type + R"(","message":"mock error with status )" + std::to_string(status) + "\"}}";
         });
     if (done != kAnswer) co_return done == kKeep;
-    const AnthropicReply a = anthropic_reply(req, body, b);
+    AnthropicReply a = anthropic_reply(req, body, b);
+    if (bedrock) a.model = bedrock->model;
     const auto* stream = body.if_contains("stream");
-    if (!(stream && stream->is_bool() && stream->as_bool())) {
+    const bool streamed = bedrock ? bedrock->stream : stream && stream->is_bool() && stream->as_bool();
+    if (!streamed) {
       if (!co_await pause(lowest, b.ttft)) co_return false;
       boost::json::array content{boost::json::object{{"type", "text"}, {"text", a.text}}};
       if (a.thinking) content.insert(content.begin(), boost::json::object{{"type", "thinking"}, {"thinking", "Let me think it over."}, {"signature", a.signature}});
@@ -529,16 +541,28 @@ struct MockProvider::Impl {
       if (!a.usage_extra.empty()) answer.insert(answer.rfind("}}"), a.usage_extra);  // into the usage object, last in the message
       co_return co_await respond(200, std::move(answer), nullptr);
     }
-    co_return co_await anthropic_events(s, lowest, b, a, keep_alive);
+    co_return co_await anthropic_events(s, lowest, b, a, keep_alive, bedrock != nullptr);
   }
 
   // An Anthropic answer as its event stream (thinking, text, a tool_use block). Returns false to close.
   template <class Stream>
-  asio::awaitable<bool> anthropic_events(Stream& s, beast::tcp_stream& lowest, const MockBehaviour& b, const AnthropicReply& a, bool keep_alive) {
+  asio::awaitable<bool> anthropic_events(Stream& s, beast::tcp_stream& lowest, const MockBehaviour& b, const AnthropicReply& a, bool keep_alive,
+                                         bool bedrock = false) {
     const Corked corked(lowest, b.burst);
-    if (!co_await open_event_stream(s, lowest, keep_alive)) co_return false;
+    if (!co_await open_event_stream(s, lowest, keep_alive, bedrock ? "application/vnd.amazon.eventstream" : "text/event-stream")) co_return false;
     auto event = [&](std::string_view name, std::string data) -> asio::awaitable<bool> {
-      const std::string frame = "event: " + std::string(name) + "\ndata: " + data + "\n\n";
+      std::string frame;
+      if (!bedrock) {
+        frame = "event: " + std::string(name) + "\ndata: " + data + "\n\n";
+      } else if (name == "error") {  // Bedrock ends a stream with an exception frame, not an error event
+        frame = exception_frame("throttlingException", "Too many requests, please wait before trying again.");
+      } else if (name != "ping") {
+        std::string payload = R"({"bytes":")";
+        text::append_base64(payload, data);
+        payload += R"(","p":"abcdefghij"})";  // Bedrock's padding member
+        frame = event_frame("chunk", payload);
+      }
+      if (frame.empty()) co_return true;
       lowest.expires_after(std::chrono::seconds(30));
       auto [ec, n] = co_await asio::async_write(s, http::make_chunk(asio::buffer(frame)), use_nothrow);
       co_return !ec;
@@ -683,9 +707,10 @@ struct MockProvider::Impl {
 
   // Starts a chunked text/event-stream response.
   template <class Stream>
-  asio::awaitable<bool> open_event_stream(Stream& s, beast::tcp_stream& lowest, bool keep_alive) {
+  asio::awaitable<bool> open_event_stream(Stream& s, beast::tcp_stream& lowest, bool keep_alive,
+                                          std::string_view content_type = "text/event-stream") {
     http::response<http::empty_body> head{http::status::ok, 11};
-    head.set(http::field::content_type, "text/event-stream");
+    head.set(http::field::content_type, content_type);
     head.set(http::field::cache_control, "no-cache");
     head.chunked(true);
     head.keep_alive(keep_alive);
@@ -702,7 +727,10 @@ struct MockProvider::Impl {
     stats.last_path = std::string(req.target());
     stats.last_body = req.body();
     stats.last_authorization.clear();
-    if (auto it = req.find(http::field::authorization); it != req.end()) stats.last_authorization = std::string(it->value());
+    if (auto it = req.find(http::field::authorization); it != req.end()) {
+      const std::string akid = sigv4_access_key_id(it->value());  // a signature changes every time: the key it names
+      stats.last_authorization = akid.empty() ? std::string(it->value()) : "aws4 " + akid;
+    }
     else if (auto key = req.find("x-api-key"); key != req.end()) stats.last_authorization = "x-api-key " + std::string(key->value());
     else if (auto goog = req.find("x-goog-api-key"); goog != req.end()) stats.last_authorization = "x-goog-api-key " + std::string(goog->value());
     else if (auto azure = req.find("api-key"); azure != req.end()) stats.last_authorization = "api-key " + std::string(azure->value());
@@ -1000,6 +1028,178 @@ struct MockProvider::Impl {
     co_return co_await respond_json(s, lowest, 200, R"({"input_tokens":)" + std::to_string(tokens) + "}", nullptr, keep_alive);
   }
 
+  // AWS's error shape: the code in x-amzn-ErrorType, {"message"} in the body.
+  template <class Stream>
+  static asio::awaitable<bool> aws_error(Stream& s, beast::tcp_stream& lowest, unsigned status, std::string_view code,
+                                         std::string_view message, bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, "application/json");
+    res.set("x-amzn-ErrorType", std::string(code) + ":http://internal.amazon.com/coral/com.amazon.bedrock/");
+    res.set("x-amzn-RequestId", "mock-request-id");
+    res.body() = boost::json::serialize(boost::json::object{{"message", message}});
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    lowest.expires_after(std::chrono::seconds(30));
+    auto [ec, n] = co_await http::async_write(s, res, use_nothrow);
+    co_return !ec && keep_alive;
+  }
+
+  // POST /model/{modelId}/{converse|converse-stream|invoke|invoke-with-response-stream}:
+  // Bedrock Runtime. With options.aws_secret_access_key set, every request must
+  // carry a SigV4 signature made with it (else 403, as AWS answers).
+  template <class Stream>
+  asio::awaitable<bool> bedrock_route(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
+                                      std::string_view path, bool keep_alive) {
+    std::string_view rest = path.substr(7);
+    const auto slash = rest.rfind('/');
+    if (req.method() != http::verb::post || slash == std::string_view::npos) {
+      co_return co_await aws_error(s, lowest, 404, "UnknownOperationException", "mock: no such Bedrock operation", keep_alive);
+    }
+    std::string model;  // the model id, percent-decoded
+    for (std::size_t i = 0; i < slash; ++i) {
+      if (rest[i] == '%' && i + 2 < slash) {
+        model += static_cast<char>(std::stoi(std::string(rest.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        model += rest[i];
+      }
+    }
+    const std::string_view op = rest.substr(slash + 1);
+    const auto auth = req.find(http::field::authorization);
+    const bool bearer = auth != req.end() && auth->value().starts_with("Bearer ");
+    if (!options.aws_secret_access_key.empty() && !bearer) {
+      SignedRequest signed_request{req.method_string(), req.target(), req.body(), [&](std::string_view name) -> std::optional<std::string> {
+                                     auto it = req.find(name);
+                                     if (it == req.end()) return std::nullopt;
+                                     return std::string(it->value());
+                                   }};
+      const std::string why = check_sigv4(signed_request, options.aws_secret_access_key, "bedrock", static_cast<std::int64_t>(std::time(nullptr)));
+      if (!why.empty()) co_return co_await aws_error(s, lowest, 403, "InvalidSignatureException", "mock: " + why, keep_alive);
+    }
+    if (op == "converse" || op == "converse-stream") co_return co_await converse_answer(s, lowest, req, op == "converse-stream", keep_alive);
+    if (op != "invoke" && op != "invoke-with-response-stream") {
+      co_return co_await aws_error(s, lowest, 404, "UnknownOperationException", "mock: no such Bedrock operation", keep_alive);
+    }
+    boost::system::error_code jec;
+    auto parsed = boost::json::parse(req.body(), jec);
+    if (jec || !parsed.is_object()) co_return co_await aws_error(s, lowest, 400, "ValidationException", "mock: the body is not a JSON object", keep_alive);
+    const auto& body = parsed.as_object();
+    if (model.find("anthropic.") != std::string::npos) {
+      // What Bedrock refuses in an Anthropic body: a model or stream field, a missing or wrong anthropic_version.
+      const auto* version = body.if_contains("anthropic_version");
+      if (body.contains("model") || body.contains("stream") || !version || *version != "bedrock-2023-05-31") {
+        co_return co_await aws_error(s, lowest, 400, "ValidationException",
+                                     "mock: an InvokeModel body for Anthropic has anthropic_version bedrock-2023-05-31 and no model or stream", keep_alive);
+      }
+      if (const auto* betas = body.if_contains("anthropic_beta")) stats.last_anthropic_beta = boost::json::serialize(*betas);
+      const BedrockInvoke call{model, op == "invoke-with-response-stream"};
+      co_return co_await anthropic_answer(s, lowest, req, keep_alive, &call);
+    }
+    if (op != "invoke") co_return co_await aws_error(s, lowest, 400, "ValidationException", "mock: streams are for Anthropic models", keep_alive);
+    // Embeddings: Titan ({"inputText"} → {"embedding","inputTextTokenCount"}) and Cohere ({"texts"} → {"embeddings"}).
+    auto vector = [](std::string_view text, int dims) {
+      boost::json::array a;
+      for (double x : mock_embedding(text, dims)) a.push_back(x);
+      return a;
+    };
+    if (model.find("cohere.embed") != std::string::npos) {
+      const auto* texts = body.if_contains("texts");
+      if (!texts || !texts->is_array()) co_return co_await aws_error(s, lowest, 400, "ValidationException", "mock: texts is required", keep_alive);
+      boost::json::array out;
+      for (const auto& t : texts->as_array()) out.push_back(vector(t.is_string() ? std::string_view(t.as_string()) : "", 1024));
+      boost::json::object answer{{"embeddings", std::move(out)}, {"id", "mock"}, {"response_type", "embeddings_floats"}};
+      std::string text_answer = boost::json::serialize(answer);  // named: no braced lists inside co_await (GCC 12)
+      co_return co_await respond_json(s, lowest, 200, std::move(text_answer), nullptr, keep_alive);
+    }
+    const auto* text = body.if_contains("inputText");
+    if (!text || !text->is_string()) co_return co_await aws_error(s, lowest, 400, "ValidationException", "mock: inputText is required", keep_alive);
+    int dims = 1024;
+    if (const auto* d = body.if_contains("dimensions"); d && d->is_int64()) dims = static_cast<int>(std::clamp<std::int64_t>(d->as_int64(), 1, 8192));
+    boost::json::object out{{"embedding", vector(text->as_string(), dims)}, {"inputTextTokenCount", static_cast<std::int64_t>(text->as_string().size() / 4 + 1)}};
+    co_return co_await respond_json(s, lowest, 200, boost::json::serialize(out), nullptr, keep_alive);
+  }
+
+  // Converse / ConverseStream: the same behaviours in Bedrock's shapes; with
+  // a toolConfig the answer calls the first tool; fault error-after:N sends a
+  // throttlingException frame after N words. Returns false to close.
+  template <class Stream>
+  asio::awaitable<bool> converse_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
+                                        bool stream, bool keep_alive) {
+    boost::system::error_code jec;
+    auto parsed = boost::json::parse(req.body(), jec);
+    if (jec || !parsed.is_object() || !parsed.as_object().contains("messages") || parsed.as_object().contains("model")) {
+      co_return co_await aws_error(s, lowest, 400, "ValidationException", "mock: a Converse body has messages and no model", keep_alive);
+    }
+    const auto& body = parsed.as_object();
+    MockBehaviour b = behaviour_for(req, &body);
+    if (b.fail_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < b.fail_rate) b.status = b.fail_status;
+    if (b.fault == Fault::reset) {
+      reset(lowest);
+      co_return false;
+    }
+    if (b.status != 200) {
+      if (!co_await pause(lowest, b.ttft)) co_return false;
+      co_return co_await aws_error(s, lowest, b.status, aws_error_code(b.status), "mock error with status " + std::to_string(b.status), keep_alive);
+    }
+    const int prompt_tokens = converse_prompt_tokens(body);
+    const std::string tool = converse_first_tool(body);
+    const std::string usage = R"({"inputTokens":)" + std::to_string(prompt_tokens) + R"(,"outputTokens":)" + std::to_string(b.tokens) +
+                              R"(,"totalTokens":)" + std::to_string(prompt_tokens + b.tokens) + "}";
+    const std::string_view stop = tool.empty() ? "end_turn" : "tool_use";
+    if (!stream) {
+      if (!co_await pause(lowest, b.ttft)) co_return false;
+      std::string text;
+      for (int i = 0; i < b.tokens; ++i) {
+        if (i) text += ' ';
+        text += kWords[i % std::size(kWords)];
+      }
+      boost::json::array content{boost::json::object{{"text", text}}};
+      if (!tool.empty()) {
+        content.push_back(boost::json::object{{"toolUse", boost::json::object{{"toolUseId", "tooluse_mock_1"}, {"name", tool}, {"input", boost::json::object{{"city", "Paris"}}}}}});
+      }
+      std::string answer = boost::json::serialize(boost::json::object{
+          {"output", boost::json::object{{"message", boost::json::object{{"role", "assistant"}, {"content", std::move(content)}}}}},
+          {"stopReason", stop}, {"metrics", boost::json::object{{"latencyMs", 1}}}});
+      answer.insert(answer.size() - 1, R"(,"usage":)" + usage);
+      co_return co_await respond_json(s, lowest, 200, std::move(answer), nullptr, keep_alive);
+    }
+    const Corked corked(lowest, b.burst);
+    if (!co_await open_event_stream(s, lowest, keep_alive, "application/vnd.amazon.eventstream")) co_return false;
+    auto send = [&](std::string frame) -> asio::awaitable<bool> {
+      lowest.expires_after(std::chrono::seconds(30));
+      auto [ec, n] = co_await asio::async_write(s, http::make_chunk(asio::buffer(frame)), use_nothrow);
+      if (!ec) stats.stream_bytes_sent += frame.size();
+      co_return !ec;
+    };
+    if (!co_await pause(lowest, b.ttft)) co_return stats.peer_closed_mid_response++, false;
+    if (b.fault == Fault::error_after && b.fault_after == 0) {  // throttled before the first event
+      co_await send(exception_frame("throttlingException", "Too many requests, please wait before trying again."));
+      co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+      co_return false;
+    }
+    if (!co_await send(event_frame("messageStart", R"({"role":"assistant"})"))) co_return false;
+    if (!co_await stream_words(s, lowest, b, [&](int i) {
+          std::string word = i ? " " : "";
+          word += kWords[i % std::size(kWords)];
+          return send(event_frame("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":)" + boost::json::serialize(boost::json::value(word)) + R"(},"p":"abcdefg"})"));
+        }, [&] {
+          return send(exception_frame("throttlingException", "Too many requests, please wait before trying again."));
+        })) {
+      co_return false;
+    }
+    co_await send(event_frame("contentBlockStop", R"({"contentBlockIndex":0})"));
+    if (!tool.empty()) {
+      co_await send(event_frame("contentBlockStart", R"({"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"tooluse_mock_1","name":)" + boost::json::serialize(boost::json::value(tool)) + "}}}"));
+      co_await send(event_frame("contentBlockDelta", R"({"contentBlockIndex":1,"delta":{"toolUse":{"input":"{\"city\": \"Pa"}}})"));
+      co_await send(event_frame("contentBlockDelta", R"({"contentBlockIndex":1,"delta":{"toolUse":{"input":"ris\"}"}}})"));
+      co_await send(event_frame("contentBlockStop", R"({"contentBlockIndex":1})"));
+    }
+    co_await send(event_frame("messageStop", R"({"stopReason":")" + std::string(stop) + "\"}"));
+    if (!co_await send(event_frame("metadata", R"({"usage":)" + usage + R"(,"metrics":{"latencyMs":1}})"))) co_return false;
+    auto [ec, n] = co_await asio::async_write(s, http::make_chunk_last(), use_nothrow);
+    co_return !ec && keep_alive;
+  }
+
   // Gemini's POST .../models/{model}:{method}; nullopt: not such a path.
   template <class Stream>
   asio::awaitable<std::optional<bool>> gemini_route(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
@@ -1025,6 +1225,7 @@ struct MockProvider::Impl {
     const std::string_view path = openai_path(req.target(), deployment);
     const bool post = req.method() == http::verb::post;
     if (req.method() == http::verb::get && path.ends_with("/models")) co_return co_await probe_answer(s, lowest, req, keep_alive);
+    if (path.starts_with("/model/")) co_return co_await bedrock_route(s, lowest, req, path, keep_alive);
     if (auto gemini = co_await gemini_route(s, lowest, req, path, keep_alive)) co_return *gemini;
     if (post && (path == "/v1/responses" || path == "/responses")) co_return co_await responses_answer(s, lowest, req, keep_alive);
     if (post && (path == "/v1/embeddings" || path == "/embeddings")) co_return co_await openai_embeddings(s, lowest, req, keep_alive);

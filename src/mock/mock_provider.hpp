@@ -21,6 +21,13 @@
 // `api-key` header is recorded as "api-key <key>"; fault "content-filter" is Azure's 400.
 // POST /v1/responses answers in the Responses API's shapes (a function_call for
 // the first function tool), whole or as its semantic events.
+// Bedrock Runtime (POST /model/{modelId}/converse, /converse-stream, /invoke,
+// /invoke-with-response-stream): Converse answers and ConverseStream EventStream
+// frames (a throttlingException frame for error-after:N), Anthropic models'
+// InvokeModel in Anthropic's shapes (stream chunks base64 in EventStream
+// frames; the body must have anthropic_version and no model or stream), Titan
+// and Cohere embeddings; errors in AWS's shape (x-amzn-ErrorType). SigV4 is
+// checked when aws_secret_access_key is set; stats record "aws4 <access key id>".
 // GET /_mock/last answers the last request's path, body and anthropic-beta header
 // (for tests that run the mock as a process); POST /v1/messages/count_tokens counts.
 // The request path picks the API: /chat/completions (OpenAI), /messages
@@ -84,6 +91,9 @@ struct MockOptions {
   std::string tls_cert_file;  // both set = serve HTTPS
   std::string tls_key_file;
   Millis hang_limit{300'000};  // a hang/stall ends after this even if the client stays
+  // Bedrock (POST /model/{id}/...): when set, requests must be SigV4-signed with this secret (any
+  // access key id, any region), else 403 InvalidSignatureException; a bearer key (Bedrock API key) is taken as is.
+  std::string aws_secret_access_key;
 };
 
 struct MockStats {

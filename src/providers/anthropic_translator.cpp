@@ -81,16 +81,16 @@ json::array cached_system_blocks(const json::object& in) {
   return marked ? blocks : json::array{};
 }
 
-// reasoning_effort → a thinking budget in tokens (0: no thinking).
-std::int64_t thinking_budget(std::string_view effort) {
+
+}  // namespace
+
+std::int64_t anthropic_thinking_budget(std::string_view effort) {
   if (effort == "minimal" || effort == "low") return 1024;
   if (effort == "medium") return 4096;
   if (effort == "high") return 16384;
   if (effort == "xhigh" || effort == "max") return 32768;
   return 0;  // "none" or unknown
 }
-
-}  // namespace
 
 void read_prompt_usage(const json::object& u, Usage& out) {
   out.cached_tokens = int_or_zero(u, "cache_read_input_tokens");
@@ -196,7 +196,7 @@ result<json::object> openai_to_anthropic_request(const json::object& in, std::st
   // reasoning_effort → extended thinking with a budget; Anthropic wants the
   // budget under max_tokens and no sampling changes while thinking.
   if (const auto* e = in.if_contains("reasoning_effort"); e && e->is_string()) {
-    if (const auto budget = thinking_budget(e->as_string()); budget > 0) {
+    if (const auto budget = anthropic_thinking_budget(e->as_string()); budget > 0) {
       out["thinking"] = json::object{{"type", "enabled"}, {"budget_tokens", budget}};
       if (out["max_tokens"].as_int64() <= budget) out["max_tokens"] = budget + max_tokens;
       out.erase("temperature");

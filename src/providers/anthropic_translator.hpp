@@ -29,6 +29,9 @@ result<boost::json::object> openai_to_anthropic_request(const boost::json::objec
 // `usage` receives the message's usage.
 result<std::string> anthropic_to_openai_response(std::string_view anthropic_body, std::string_view model, Usage& usage);
 
+// reasoning_effort ("low", "medium", "high", ...) → a thinking budget in tokens (0: no thinking).
+std::int64_t anthropic_thinking_budget(std::string_view effort);
+
 std::string_view anthropic_finish_reason(std::string_view stop_reason) noexcept;
 
 // Maps an Anthropic error type to the HTTP status it stands for (overloaded_error → 529, ...).

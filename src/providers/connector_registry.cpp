@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "providers/anthropic_client.hpp"
+#include "providers/bedrock_client.hpp"
 #include "providers/gemini_client.hpp"
 #include "providers/openai_client.hpp"
 
@@ -22,6 +23,11 @@ std::string chat_url_of(const ProviderConfig& config, std::string_view model) {
       auto path = OpenAiClient::path_for(config, "chat/completions", model);
       return base + (path ? *path : "/chat/completions");
     }
+    case ProviderType::bedrock: {
+      auto path = bedrock_path(model, "converse");
+      return base + (path ? *path : "/model/?/converse");
+    }
+    case ProviderType::vertex: break;
   }
   return base;
 }
@@ -39,6 +45,9 @@ ConnectorRegistry ConnectorRegistry::with_builtins() {
   });
   r.add("gemini", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
     return std::make_unique<GeminiClient>(ex, cfg);
+  });
+  r.add("bedrock", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
+    return std::make_unique<BedrockClient>(ex, cfg);
   });
   return r;
 }

@@ -148,35 +148,22 @@ result<std::string> openai_to_gemini_embeddings(const json::object& body, std::s
   return json::serialize(json::object{{"requests", std::move(requests)}});
 }
 
-result<std::string> gemini_to_openai_embeddings(std::string_view body, std::string_view model, bool base64, std::size_t expected,
-                                                std::int64_t prompt_tokens) {
-  boost::system::error_code ec;
-  auto v = json::parse(body, ec);
-  if (ec || !v.is_object()) return make_error(errc::upstream_bad_response, "Gemini embeddings answer is not a JSON object");
-  const auto* list = v.as_object().if_contains("embeddings");
-  if (!list || !list->is_array()) return make_error(errc::upstream_bad_response, "Gemini embeddings answer has no 'embeddings' array");
-  if (list->as_array().size() != expected) {
-    return make_error(errc::upstream_bad_response, "Gemini returned " + std::to_string(list->as_array().size()) + " embeddings for " +
-                                                       std::to_string(expected) + " inputs");
-  }
+result<std::string> openai_embeddings_list(const std::vector<const json::array*>& vectors, std::string_view model, bool base64,
+                                           std::int64_t prompt_tokens) {
   std::string out = "{\"object\":\"list\",\"data\":[";
   std::size_t index = 0;
-  for (const auto& e : list->as_array()) {
-    const auto* values = e.is_object() ? e.as_object().if_contains("values") : nullptr;
-    if (!values || !values->is_array()) return make_error(errc::upstream_bad_response, "a Gemini embedding has no 'values' array");
+  for (const auto* values : vectors) {
     if (index) out += ',';
     out += "{\"object\":\"embedding\",\"index\":";
     out += std::to_string(index++);
     out += ",\"embedding\":";
     if (base64) {
       out += '"';
-      if (!append_float32_base64(out, values->as_array())) {
-        return make_error(errc::upstream_bad_response, "a Gemini embedding has values that are not numbers");
-      }
+      if (!append_float32_base64(out, *values)) return make_error(errc::upstream_bad_response, "sent an embedding with values that are not numbers");
       out += '"';
     } else {
-      for (const auto& x : values->as_array()) {
-        if (!x.is_number()) return make_error(errc::upstream_bad_response, "a Gemini embedding has values that are not numbers");
+      for (const auto& x : *values) {
+        if (!x.is_number()) return make_error(errc::upstream_bad_response, "sent an embedding with values that are not numbers");
       }
       out += json::serialize(*values);
     }
@@ -190,6 +177,26 @@ result<std::string> gemini_to_openai_embeddings(std::string_view body, std::stri
   out += std::to_string(prompt_tokens);
   out += "}}";
   return out;
+}
+
+result<std::string> gemini_to_openai_embeddings(std::string_view body, std::string_view model, bool base64, std::size_t expected,
+                                                std::int64_t prompt_tokens) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return make_error(errc::upstream_bad_response, "Gemini embeddings answer is not a JSON object");
+  const auto* list = v.as_object().if_contains("embeddings");
+  if (!list || !list->is_array()) return make_error(errc::upstream_bad_response, "Gemini embeddings answer has no 'embeddings' array");
+  if (list->as_array().size() != expected) {
+    return make_error(errc::upstream_bad_response, "Gemini returned " + std::to_string(list->as_array().size()) + " embeddings for " +
+                                                       std::to_string(expected) + " inputs");
+  }
+  std::vector<const json::array*> vectors;
+  for (const auto& e : list->as_array()) {
+    const auto* values = e.is_object() ? e.as_object().if_contains("values") : nullptr;
+    if (!values || !values->is_array()) return make_error(errc::upstream_bad_response, "a Gemini embedding has no 'values' array");
+    vectors.push_back(&values->as_array());
+  }
+  return openai_embeddings_list(vectors, model, base64, prompt_tokens);
 }
 
 }  // namespace switchyard::providers

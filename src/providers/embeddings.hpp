@@ -40,6 +40,10 @@ bool append_float32_base64(std::string& out, const boost::json::array& values);
 // OpenAI-compatible servers ignore encoding_format); else passed on as it is.
 result<std::string> embeddings_for_client(std::string body, bool base64, const std::string& provider);
 
+// OpenAI's embeddings list from vectors of numbers (encoded as base64 float32 when `base64`).
+result<std::string> openai_embeddings_list(const std::vector<const boost::json::array*>& vectors, std::string_view model, bool base64,
+                                           std::int64_t prompt_tokens);
+
 // Gemini: the batchEmbedContents request for an OpenAI embeddings request
 // (text inputs only; `dimensions` → outputDimensionality).
 result<std::string> openai_to_gemini_embeddings(const boost::json::object& body, std::string_view model);

@@ -64,6 +64,7 @@ HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig
 upstream::UpstreamExchange::RequestBuffers HttpProvider::request(std::string_view body, std::string_view request_id,
                                                                  std::string& head, const NativeRequest* native) const {
   head.clear();
+  authorize(std::string_view(head_prefix_).substr(5, head_prefix_.find(' ', 5) - 5), body, head);
   append_request_headers(head, body.size(), request_id, native);
   return {asio::buffer(head_prefix_), asio::buffer(head), asio::buffer(body)};
 }
@@ -76,8 +77,14 @@ upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_
   head += "POST ";
   head += endpoint_.path_prefix;
   head += path;
+  const std::size_t path_at = 5;
+  const std::size_t path_size = head.size() - path_at;
   head += " HTTP/1.1\r\n";
   head += fixed_headers_;
+  {
+    const std::string wire_path = head.substr(path_at, path_size);
+    authorize(wire_path, body, head);
+  }
   append_request_headers(head, body.size(), request_id, native);
   return {asio::buffer(head), asio::const_buffer(), asio::buffer(body)};
 }
@@ -98,7 +105,8 @@ asio::awaitable<result<std::string>> HttpProvider::post(std::string_view path, s
 
 asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvider::post_stream(std::string_view path,
                                                                                               std::string_view body,
-                                                                                              const ChatCall& call) const {
+                                                                                              const ChatCall& call,
+                                                                                              std::string_view content_type) const {
   std::string head;
   const auto req = path.empty() ? request(body, call.request_id, head, call.native) : request_to(path, body, call.request_id, head, call.native);
   auto ex = exchange(call.read_timeout);
@@ -106,8 +114,8 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
   observe_headers(*ex, call.model);
   if (ex->status() / 100 != 2) co_return co_await read_error(*ex);
   auto ct = ex->headers().find(http::field::content_type);
-  if (ct == ex->headers().end() || ct->value().find("text/event-stream") == std::string_view::npos) {
-    co_return make_error(errc::upstream_bad_response, "answered a stream request without text/event-stream", config_.name);
+  if (ct == ex->headers().end() || ct->value().find(content_type) == std::string_view::npos) {
+    co_return make_error(errc::upstream_bad_response, "answered a stream request without " + std::string(content_type), config_.name);
   }
   co_return std::move(ex);
 }

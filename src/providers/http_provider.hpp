@@ -49,8 +49,15 @@ class HttpProvider : public ProviderClient {
   // whole 2xx answer; an error status becomes the provider's Error.
   boost::asio::awaitable<result<std::string>> post(std::string_view path, std::string_view body, const ChatCall& call) const;
   // POSTs a stream request; the exchange once a 2xx text/event-stream answer began.
-  boost::asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> post_stream(std::string_view path, std::string_view body,
-                                                                                         const ChatCall& call) const;
+  // `content_type`: the stream's media type (Bedrock: application/vnd.amazon.eventstream).
+  boost::asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> post_stream(
+      std::string_view path, std::string_view body, const ChatCall& call, std::string_view content_type = "text/event-stream") const;
+  // Headers computed per request from what is sent (e.g. an AWS signature),
+  // appended to `head`: the request line's path as sent (`wire_path`, base
+  // URL's path included, query included) and the body. Nothing by default.
+  virtual void authorize(std::string_view wire_path, std::string_view body, std::string& head) const {
+    (void)wire_path, (void)body, (void)head;
+  }
   boost::asio::awaitable<Error> read_error(upstream::UpstreamExchange& exchange) const;
   // Passes what the response headers say of the provider's quota to the observer.
   void observe_headers(const upstream::UpstreamExchange& exchange, std::string_view model) const;

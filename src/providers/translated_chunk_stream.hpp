@@ -22,7 +22,8 @@
 
 namespace switchyard::providers {
 
-template <class Translator>
+// Reader: SseEventReader (SSE bodies) or EventStreamReader (AWS EventStream bodies).
+template <class Translator, class Reader = upstream::SseEventReader>
 class TranslatedChunkStream final : public ChunkSource {
  public:
   TranslatedChunkStream(std::unique_ptr<upstream::UpstreamExchange> exchange, std::string provider, Translator translator)
@@ -61,7 +62,7 @@ class TranslatedChunkStream final : public ChunkSource {
 
  private:
   // Queues the chunks an event translates to; the error that ends the stream, if any.
-  std::optional<Item> translate(upstream::SseEventReader::Item ev) {
+  std::optional<Item> translate(typename Reader::Item ev) {
     if (!ev) {
       ended_ = true;
       return Item(ev.error());
@@ -77,7 +78,7 @@ class TranslatedChunkStream final : public ChunkSource {
     return std::nullopt;
   }
 
-  upstream::SseEventReader reader_;
+  Reader reader_;
   Translator translator_;
   std::vector<std::string> out_;
   std::deque<std::string> pending_;

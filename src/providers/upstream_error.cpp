@@ -132,6 +132,10 @@ Error error_from_upstream(unsigned status, std::string_view body, std::string_vi
   std::string detail;
   if (!ec && read_error_object(v, e, secret)) {
     detail = e.message;
+  } else if (const auto* m = !ec && v.is_object() ? v.as_object().if_contains("message") : nullptr; m && m->is_string()) {
+    detail = snippet(m->as_string(), secret);  // AWS's shape: {"message": "..."}
+  } else if (const auto* m2 = !ec && v.is_object() ? v.as_object().if_contains("Message") : nullptr; m2 && m2->is_string()) {
+    detail = snippet(m2->as_string(), secret);
   } else if (!body.empty()) {
     detail = snippet(body, secret);
   }

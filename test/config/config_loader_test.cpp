@@ -340,7 +340,7 @@ preset = "gemini"
   expect_error("[[providers]]\nname = \"x\"\npreset = \"nope\"\n", {"providers[0].preset", "nope"});
   expect_error("[[providers]]\nname = \"x\"\npreset = \"anthropic\"\n", {"providers[0].preset", "is for type \"anthropic\", not \"openai\""});
   expect_error("[[providers]]\nname = \"x\"\ntype = \"gemini\"\npreset = \"openrouter\"\n", {"providers[0].preset", "not \"gemini\""});
-  expect_error("[[providers]]\nname = \"x\"\ntype = \"vertex\"\n", {"providers[0].type", "supported: openai, anthropic, gemini, azure"});
+  expect_error("[[providers]]\nname = \"x\"\ntype = \"nope\"\n", {"providers[0].type", "supported: openai, anthropic, gemini, azure, bedrock, vertex"});
   expect_error("[[providers]]\nname = \"x\"\n", {"providers[0].base_url", "required"});
 }
 
@@ -431,11 +431,11 @@ BOOST_AUTO_TEST_CASE(enum_names_round_trip) {
   for (auto s : {Strategy::failover, Strategy::weighted, Strategy::lowest_cost, Strategy::lowest_latency, Strategy::health}) {
     BOOST_TEST((parse_strategy(to_string(s)) == s));
   }
-  for (auto t : {ProviderType::openai, ProviderType::anthropic, ProviderType::gemini}) {
+  for (auto t : {ProviderType::openai, ProviderType::anthropic, ProviderType::gemini, ProviderType::azure, ProviderType::bedrock, ProviderType::vertex}) {
     BOOST_TEST((parse_provider_type(to_string(t)) == t));
   }
   BOOST_TEST(!parse_strategy("lowest_cost").has_value());  // the TOML spelling is lowest-cost
-  BOOST_TEST(!parse_provider_type("vertex").has_value());
+  BOOST_TEST(!parse_provider_type("aws").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(key_limits_and_budgets_load_as_a_subtable_or_inline) {
@@ -552,4 +552,64 @@ BOOST_AUTO_TEST_CASE(a_loaded_file_carries_its_sha256) {
   // printf '[server]\nlisten = "127.0.0.1:0"\n' | sha256sum
   BOOST_TEST(loaded->source_hash == "92c56d136d19455159b453ab555440c7b46a806433735eb3e9148f322edc59bf");
   std::filesystem::remove(path);
+}
+
+BOOST_AUTO_TEST_CASE(bedrock_credentials_from_the_config_the_environment_or_the_credentials_file) {
+  const std::string head = "[[providers]]\nname = \"bedrock\"\ntype = \"bedrock\"\nregion = \"eu-west-3\"\n";
+  const std::string keys = "access_key_id = \"${AWS_ACCESS_KEY_ID}\"\nsecret_access_key = \"${AWS_SECRET_ACCESS_KEY}\"\nsession_token = \"${AWS_SESSION_TOKEN}\"\n";
+  {  // the config's own (the contract's form), session token optional
+    auto r = load_config_string(head + keys, "t.toml", env({{"AWS_ACCESS_KEY_ID", "AKID1"}, {"AWS_SECRET_ACCESS_KEY", "secret1"}}));
+    BOOST_REQUIRE(r);
+    const auto& p = r->providers.at(0);
+    BOOST_TEST(p.base_url == "https://bedrock-runtime.eu-west-3.amazonaws.com");
+    BOOST_TEST(p.access_key_id == "AKID1");
+    BOOST_TEST(p.session_token.empty());
+    BOOST_TEST(p.credential_source == "config");
+  }
+  {  // no keys in the config: the environment (a session token read too)
+    auto r = load_config_string(head, "t.toml", env({{"AWS_ACCESS_KEY_ID", "AKID2"}, {"AWS_SECRET_ACCESS_KEY", "secret2"}, {"AWS_SESSION_TOKEN", "tok"}}));
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->providers.at(0).secret_access_key == "secret2");
+    BOOST_TEST(r->providers.at(0).session_token == "tok");
+    BOOST_TEST(r->providers.at(0).credential_source == "environment");
+  }
+  {  // then the shared credentials file, at AWS_PROFILE
+    const std::string file = "/tmp/switchyard-aws-credentials-test";
+    {
+      std::ofstream out(file);
+      out << "[default]\naws_access_key_id = AKIDDEF\naws_secret_access_key = def\n\n[work]\naws_access_key_id=AKIDWORK\n"
+             "aws_secret_access_key = work-secret\naws_session_token = work-token\n";
+    }
+    auto r = load_config_string(head + keys, "t.toml", env({{"AWS_SHARED_CREDENTIALS_FILE", file}, {"AWS_PROFILE", "work"}}));
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->providers.at(0).access_key_id == "AKIDWORK");
+    BOOST_TEST(r->providers.at(0).session_token == "work-token");
+    BOOST_TEST(r->providers.at(0).credential_source == file + " [work]");
+    std::remove(file.c_str());
+  }
+  {  // none anywhere: skipped with a warning that says where it looked
+    auto r = load_config_string(head + keys + "[[models]]\nname = \"m\"\ntargets = [{ provider = \"bedrock\", model = \"amazon.nova-lite-v1:0\" }]\n",
+                                "t.toml", env({{"HOME", "/nonexistent"}}));
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->providers.empty());
+    BOOST_TEST(r->warnings.at(0).find("no AWS credentials") != std::string::npos);
+  }
+  {  // a Bedrock API key: bearer, no signing
+    auto r = load_config_string(head + "api_key = \"bedrock-api-key-1\"\n", "t.toml", env({}));
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->providers.at(0).credential_source == "api_key (bearer)");
+  }
+  expect_error("[[providers]]\nname = \"b\"\ntype = \"bedrock\"\naccess_key_id = \"a\"\nsecret_access_key = \"b\"\n", {"providers[0].region", "AWS_REGION"}, {});
+  expect_error("[[providers]]\nname = \"b\"\ntype = \"openai\"\nregion = \"us-east-1\"\napi_key = \"k\"\n", {"providers[0].region", "for type \"bedrock\" only"});
+  expect_error(head + "region2 = 1\n", {"region2"});
+}
+
+BOOST_AUTO_TEST_CASE(vertex_hosts_follow_the_location) {
+  auto r = load_config_string("[[providers]]\nname = \"v\"\ntype = \"vertex\"\nproject = \"p1\"\nlocation = \"global\"\naccess_token = \"ya29.x\"\n"
+                              "[[providers]]\nname = \"w\"\ntype = \"vertex\"\nproject = \"p1\"\nlocation = \"europe-west4\"\naccess_token = \"ya29.x\"\n",
+                              "t.toml", env({}));
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->providers.at(0).base_url == "https://aiplatform.googleapis.com");
+  BOOST_TEST(r->providers.at(1).base_url == "https://europe-west4-aiplatform.googleapis.com");
+  expect_error("[[providers]]\nname = \"v\"\ntype = \"vertex\"\naccess_token = \"t\"\n", {"providers[0].project"});
 }
