@@ -278,7 +278,9 @@ int main(int argc, char** argv) {
         }
       }
       std::cout << "  " << p.name << " (" << switchyard::to_string(p.type) << "): POST "
-                << switchyard::text::redact_url(switchyard::providers::chat_url_of(p, model)) << "\n";
+                << switchyard::text::redact_url(switchyard::providers::chat_url_of(p, model));
+      if (!p.credential_source.empty()) std::cout << "  (credentials: " << p.credential_source << ")";  // where from, never the secret
+      std::cout << "\n";
     }
     return 0;
   }

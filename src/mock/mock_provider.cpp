@@ -1,5 +1,6 @@
 #include "mock/mock_provider.hpp"
 #include "mock/mock_bedrock.hpp"
+#include "providers/google_service_account.hpp"
 #include "text/base64.hpp"
 
 #include "providers/embeddings.hpp"
@@ -222,6 +223,7 @@ struct MockProvider::Impl {
 
   std::map<std::string, MockBehaviour> by_key;
   std::set<std::string> cache_prefixes;  // Anthropic prompt caching: the cacheable prefixes seen
+  std::set<std::string> issued_tokens;   // Vertex: the access tokens /token handed out
   std::mt19937_64 rng{12345};  // seeded: a fail_rate run is repeatable
 
   MockBehaviour behaviour_for(const http::request<http::string_body>& req, const boost::json::object* body) {
@@ -502,6 +504,7 @@ struct MockProvider::Impl {
   struct BedrockInvoke {
     std::string model;
     bool stream = false;
+    bool eventstream = true;  // Bedrock's framing; false: SSE (Vertex's streamRawPredict)
   };
 
   template <class Stream>
@@ -541,7 +544,7 @@ struct MockProvider::Impl {
       if (!a.usage_extra.empty()) answer.insert(answer.rfind("}}"), a.usage_extra);  // into the usage object, last in the message
       co_return co_await respond(200, std::move(answer), nullptr);
     }
-    co_return co_await anthropic_events(s, lowest, b, a, keep_alive, bedrock != nullptr);
+    co_return co_await anthropic_events(s, lowest, b, a, keep_alive, bedrock != nullptr && bedrock->eventstream);
   }
 
   // An Anthropic answer as its event stream (thinking, text, a tool_use block). Returns false to close.
@@ -1200,6 +1203,98 @@ struct MockProvider::Impl {
     co_return !ec && keep_alive;
   }
 
+  // POST /token: Google's OAuth token endpoint for service accounts. With
+  // google_public_key_pem set, the JWT assertion must be signed by its key
+  // (RS256) and name the cloud-platform scope; the answer is a fresh token.
+  template <class Stream>
+  asio::awaitable<bool> token_answer(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req, bool keep_alive) {
+    ++stats.token_requests;
+    const std::string_view body = req.body();
+    const std::string_view grant = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
+    std::string error;
+    if (!body.starts_with(grant)) error = "unsupported_grant_type";
+    const std::string_view jwt = body.substr(std::min(body.size(), grant.size()));
+    if (error.empty() && !options.google_public_key_pem.empty() && !providers::verify_rs256_jwt(jwt, options.google_public_key_pem)) error = "invalid_grant";
+    if (error.empty() && options.defaults.fault == Fault::reset) {
+      reset(lowest);
+      co_return false;
+    }
+    if (!error.empty() || options.token_status != 200) {
+      const unsigned status = error.empty() ? options.token_status : 400u;
+      boost::json::object e{{"error", error.empty() ? "server_error" : error}, {"error_description", "mock: the assertion was refused"}};
+      std::string text = boost::json::serialize(e);
+      co_return co_await respond_json(s, lowest, status, std::move(text), nullptr, keep_alive);
+    }
+    if (!co_await pause(lowest, options.token_delay)) co_return false;
+    const std::string token = "ya29.mock-" + std::to_string(++next_id);
+    issued_tokens.insert(token);
+    boost::json::object answer{{"access_token", token}, {"expires_in", 3599}, {"token_type", "Bearer"}};
+    std::string text = boost::json::serialize(answer);
+    co_return co_await respond_json(s, lowest, 200, std::move(text), nullptr, keep_alive);
+  }
+
+  // Vertex AI: .../publishers/{google|anthropic}/models/{model}:{method}.
+  // With google_public_key_pem set, the bearer token must be one /token issued
+  // (else 401 UNAUTHENTICATED). Google models answer as Gemini (and :predict
+  // with embeddings); Anthropic models take Anthropic's body with
+  // anthropic_version "vertex-2023-10-16" and no model. nullopt: not Vertex.
+  template <class Stream>
+  asio::awaitable<std::optional<bool>> vertex_route(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
+                                                    std::string_view path, bool keep_alive) {
+    const auto at = path.find("/publishers/");
+    std::string_view rest = path.substr(at + 12);
+    const std::string_view publisher = rest.substr(0, rest.find('/'));
+    const auto models = rest.find("/models/");
+    if (models == std::string_view::npos) co_return std::nullopt;
+    rest.remove_prefix(models + 8);
+    const auto colon = rest.find(':');
+    if (colon == std::string_view::npos) co_return std::nullopt;
+    const std::string model(rest.substr(0, colon));
+    const std::string_view method = rest.substr(colon + 1);
+    if (!options.google_public_key_pem.empty()) {
+      auto auth = req.find(http::field::authorization);
+      const std::string token = auth == req.end() || !auth->value().starts_with("Bearer ") ? "" : std::string(auth->value().substr(7));
+      if (!issued_tokens.count(token)) {
+        co_return co_await respond_json(s, lowest, 401, R"({"error":{"code":401,"message":"mock: Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}})", nullptr, keep_alive);
+      }
+    }
+    if (publisher == "anthropic") {
+      boost::system::error_code jec;
+      auto parsed = boost::json::parse(req.body(), jec);
+      const auto* version = !jec && parsed.is_object() ? parsed.as_object().if_contains("anthropic_version") : nullptr;
+      if (!version || *version != "vertex-2023-10-16" || parsed.as_object().contains("model")) {
+        co_return co_await respond_json(s, lowest, 400, R"({"error":{"code":400,"message":"mock: anthropic_version vertex-2023-10-16 and no model, please","status":"INVALID_ARGUMENT"}})", nullptr, keep_alive);
+      }
+      const BedrockInvoke call{model, method == "streamRawPredict", false};
+      co_return co_await anthropic_answer(s, lowest, req, keep_alive, &call);
+    }
+    if (method == "predict") {
+      boost::system::error_code jec;
+      auto parsed = boost::json::parse(req.body(), jec);
+      const auto* instances = !jec && parsed.is_object() ? parsed.as_object().if_contains("instances") : nullptr;
+      if (!instances || !instances->is_array()) {
+        co_return co_await respond_json(s, lowest, 400, R"({"error":{"code":400,"message":"mock: instances, please","status":"INVALID_ARGUMENT"}})", nullptr, keep_alive);
+      }
+      int dims = 768;
+      if (const auto* p = parsed.as_object().if_contains("parameters"); p && p->is_object()) {
+        if (const auto* d = p->as_object().if_contains("outputDimensionality"); d && d->is_int64()) dims = static_cast<int>(d->as_int64());
+      }
+      boost::json::array predictions;
+      for (const auto& i : instances->as_array()) {
+        const auto* c = i.is_object() ? i.as_object().if_contains("content") : nullptr;
+        const std::string_view text = c && c->is_string() ? std::string_view(c->as_string()) : "";
+        boost::json::array values;
+        for (double x : mock_embedding(text, dims)) values.push_back(x);
+        predictions.push_back(boost::json::object{{"embeddings", boost::json::object{{"values", std::move(values)},
+            {"statistics", boost::json::object{{"token_count", static_cast<std::int64_t>(text.size() / 4 + 1)}, {"truncated", false}}}}}});
+      }
+      boost::json::object answer{{"predictions", std::move(predictions)}};
+      std::string text = boost::json::serialize(answer);
+      co_return co_await respond_json(s, lowest, 200, std::move(text), nullptr, keep_alive);
+    }
+    co_return co_await gemini_route(s, lowest, req, path, keep_alive);
+  }
+
   // Gemini's POST .../models/{model}:{method}; nullopt: not such a path.
   template <class Stream>
   asio::awaitable<std::optional<bool>> gemini_route(Stream& s, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
@@ -1226,6 +1321,10 @@ struct MockProvider::Impl {
     const bool post = req.method() == http::verb::post;
     if (req.method() == http::verb::get && path.ends_with("/models")) co_return co_await probe_answer(s, lowest, req, keep_alive);
     if (path.starts_with("/model/")) co_return co_await bedrock_route(s, lowest, req, path, keep_alive);
+    if (post && path == "/token") co_return co_await token_answer(s, lowest, req, keep_alive);
+    if (path.find("/publishers/") != std::string_view::npos) {
+      if (auto vertex = co_await vertex_route(s, lowest, req, path, keep_alive)) co_return *vertex;
+    }
     if (auto gemini = co_await gemini_route(s, lowest, req, path, keep_alive)) co_return *gemini;
     if (post && (path == "/v1/responses" || path == "/responses")) co_return co_await responses_answer(s, lowest, req, keep_alive);
     if (post && (path == "/v1/embeddings" || path == "/embeddings")) co_return co_await openai_embeddings(s, lowest, req, keep_alive);

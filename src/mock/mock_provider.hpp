@@ -28,6 +28,9 @@
 // frames; the body must have anthropic_version and no model or stream), Titan
 // and Cohere embeddings; errors in AWS's shape (x-amzn-ErrorType). SigV4 is
 // checked when aws_secret_access_key is set; stats record "aws4 <access key id>".
+// Vertex AI (…/publishers/google|anthropic/models/{model}:{method}) with
+// POST /token playing Google's OAuth endpoint (the JWT checked against
+// google_public_key_pem; Vertex paths then take only the tokens it issued).
 // GET /_mock/last answers the last request's path, body and anthropic-beta header
 // (for tests that run the mock as a process); POST /v1/messages/count_tokens counts.
 // The request path picks the API: /chat/completions (OpenAI), /messages
@@ -94,6 +97,11 @@ struct MockOptions {
   // Bedrock (POST /model/{id}/...): when set, requests must be SigV4-signed with this secret (any
   // access key id, any region), else 403 InvalidSignatureException; a bearer key (Bedrock API key) is taken as is.
   std::string aws_secret_access_key;
+  // Vertex (…/publishers/{google|anthropic}/models/…) and POST /token: when set, /token checks the
+  // JWT assertion's RS256 signature with this public key, and Vertex paths take only tokens it issued.
+  std::string google_public_key_pem;
+  unsigned token_status = 200;  // /token answers this status instead (a failing token endpoint)
+  Millis token_delay{0};        // /token answers after this (to see concurrent requests share one exchange)
 };
 
 struct MockStats {
@@ -108,6 +116,7 @@ struct MockStats {
   std::string last_request_id;
   std::string last_anthropic_beta;  // the anthropic-beta header, "" when none
   std::map<std::string, std::uint64_t> requests_by_authorization;  // who asked: one entry per provider key
+  std::uint64_t token_requests = 0;  // POST /token (Google OAuth) received
 };
 
 class MockProvider {

@@ -4,6 +4,7 @@
 
 #include "providers/anthropic_client.hpp"
 #include "providers/bedrock_client.hpp"
+#include "providers/vertex_client.hpp"
 #include "providers/gemini_client.hpp"
 #include "providers/openai_client.hpp"
 
@@ -27,7 +28,11 @@ std::string chat_url_of(const ProviderConfig& config, std::string_view model) {
       auto path = bedrock_path(model, "converse");
       return base + (path ? *path : "/model/?/converse");
     }
-    case ProviderType::vertex: break;
+    case ProviderType::vertex: {
+      const bool claude = vertex_anthropic_model(model);
+      return base + "/v1/projects/" + config.project + "/locations/" + config.location + "/publishers/" + (claude ? "anthropic" : "google") +
+             "/models/" + std::string(model) + (claude ? ":rawPredict" : ":generateContent");
+    }
   }
   return base;
 }
@@ -45,6 +50,9 @@ ConnectorRegistry ConnectorRegistry::with_builtins() {
   });
   r.add("gemini", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
     return std::make_unique<GeminiClient>(ex, cfg);
+  });
+  r.add("vertex", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
+    return std::make_unique<VertexClient>(ex, cfg);
   });
   r.add("bedrock", [](const boost::asio::any_io_executor& ex, const ProviderConfig& cfg) {
     return std::make_unique<BedrockClient>(ex, cfg);

@@ -11,6 +11,7 @@
 
 #include "error/error_response.hpp"
 #include "providers/bedrock_invoke.hpp"
+#include "providers/vertex_client.hpp"
 #include "providers/upstream_error.hpp"
 #include "resilience/retry_policy.hpp"
 #include "routing/first_chunk_gate.hpp"
@@ -318,7 +319,8 @@ const NativeRequest* Router::native_for(const RoutePlan& plan, const ChatRequest
   if (!request.native || (plan.route_config && plan.route_config->resume)) return nullptr;
   const auto& p = config_.providers[st.provider_index];
   const bool speaks = request.native->api == NativeApi::anthropic_messages
-                          ? p.type == ProviderType::anthropic || (p.type == ProviderType::bedrock && providers::bedrock_anthropic_model(st.model))
+                          ? p.type == ProviderType::anthropic || (p.type == ProviderType::bedrock && providers::bedrock_anthropic_model(st.model)) ||
+                                (p.type == ProviderType::vertex && providers::vertex_anthropic_model(st.model))
                           : (p.type == ProviderType::openai || p.type == ProviderType::azure) && p.responses;
   return speaks ? request.native.get() : nullptr;
 }
