@@ -76,6 +76,14 @@ struct PoolConfig {
   bool operator==(const PoolConfig&) const = default;
 };
 
+// One of a provider's several keys (api_keys / [[providers.keys]]).
+struct ProviderKey {
+  std::string key;
+  double weight = 1;       // share of requests, relative to the other keys
+  LimitsConfig limits;     // this key's own quota at the provider: a key at it is skipped
+  bool operator==(const ProviderKey&) const = default;
+};
+
 struct ProviderConfig {
   std::string name;
   ProviderType type = ProviderType::openai;
@@ -98,6 +106,8 @@ struct ProviderConfig {
   std::string location;
   std::string credentials_file;
   std::string access_token;
+  std::vector<ProviderKey> keys;       // several keys (types openai, azure, anthropic, gemini): spread by weight; api_key is then empty
+  Millis key_cooldown{60'000};         // a key the provider refused (401/403) is set aside this long, then tried again
   std::string credential_source;       // where the credentials came from ("config", "environment", a file): --check shows it
   std::vector<std::pair<std::string, std::string>> headers;  // extra upstream headers
   std::string tls_ca_file;             // extra CA bundle; empty = system store

@@ -39,6 +39,17 @@ struct ProviderStats {
   std::size_t connections_active = 0;
 };
 
+// One of a provider's several keys (GET /v1/providers, /metrics): by index and
+// fingerprint (the first 8 hex digits of its SHA-256), never the key.
+struct ProviderKeyStatus {
+  std::string provider;
+  std::size_t index = 0;
+  std::string fingerprint;
+  double weight = 1;
+  std::string state;  // "ok", "set_aside" (refused: 401/403), "resting" (429), "at_limit"
+  std::uint64_t requests = 0, refusals = 0, throttles = 0;
+};
+
 // One target's health as the router sees it (GET /v1/providers).
 struct TargetHealth {
   std::string provider, model;
@@ -153,6 +164,7 @@ class Gateway {
   // Every reactor's pools, each read on its own executor, added up by provider.
   boost::asio::awaitable<std::vector<ProviderStats>> pools();
   std::vector<TargetHealth> target_health() const;
+  std::vector<ProviderKeyStatus> provider_keys() const;
   // What /health reports: the running configuration, routes with no usable target, the shared state.
   // `reactor`: the one calling (its state backend connection is looked at).
   GatewayHealth health(std::size_t reactor = 0) const;

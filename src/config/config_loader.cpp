@@ -413,13 +413,67 @@ std::string load_cloud(const Reader& r, const toml::table& p, const std::string&
   return {};
 }
 
+constexpr std::size_t providers_max_keys() { return 64; }  // KeyPool::kMaxKeys
+
+// api_keys = ["...", ...] or [[providers.keys]] { key, weight, limits }: several keys.
+// Keys whose variable is unset are left out (named in `unset`); `declared`
+// says whether the provider declared keys at all.
+void load_key_pool(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out, bool& declared,
+                   std::vector<std::string>& unset) {
+  const toml::node* list = p.get("api_keys");
+  const toml::array* tables = r.array_of_tables(p, "keys");
+  declared = list || tables;
+  if (!declared) return;
+  const toml::node* first = list ? list : p.get("keys");
+  if (list && tables) r.fail(first, path + ".api_keys", "give api_keys or [[providers.keys]], not both");
+  if (p.get("api_key")) r.fail(p.get("api_key"), path + ".api_key", "give one api_key, or several keys (api_keys / [[providers.keys]]), not both");
+  if (out.type == ProviderType::bedrock || out.type == ProviderType::vertex) {
+    r.fail(first, path + (list ? ".api_keys" : ".keys"), "several keys are for types openai, azure, anthropic and gemini");
+  }
+  auto add = [&](const toml::node& n, const std::string& where, ProviderKey key) {
+    if (!n.is_string()) r.fail(&n, where, "must be a string");
+    auto ex = expand_env(n.as_string()->get(), r.env());
+    if (!ex.error.empty()) r.fail(&n, where, ex.error);
+    if (!ex.missing.empty()) {
+      unset.push_back(ex.missing.front());
+      return;
+    }
+    for (const char c : ex.value) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) r.fail(&n, where, "must not contain control characters such as line breaks");
+    }
+    if (ex.value.empty()) r.fail(&n, where, "must not be empty");
+    key.key = std::move(ex.value);
+    out.keys.push_back(std::move(key));
+  };
+  std::size_t i = 0;
+  if (list) {
+    if (!list->is_array() || list->as_array()->empty()) r.fail(list, path + ".api_keys", "must be a non-empty array of strings");
+    for (auto&& item : *list->as_array()) add(item, path + ".api_keys[" + std::to_string(i++) + "]", ProviderKey{});
+  } else {
+    for (auto&& node : *tables) {
+      const std::string kp = path + ".keys[" + std::to_string(i++) + "]";
+      const auto& t = *node.as_table();
+      r.only_keys(t, kp, {"key", "weight", "limits"});
+      ProviderKey key;
+      if (auto w = r.number(t, kp, "weight", 0.001, 1'000'000.0)) key.weight = *w;
+      key.limits = load_limits(r, t, kp);
+      if (key.limits.concurrent) r.fail(t.get("limits"), kp + ".limits.concurrent", "is not a key's limit (requests and tokens per minute/hour/day are)");
+      const toml::node* k = t.get("key");
+      if (!k) r.fail(&t, kp + ".key", "is required");
+      add(*k, kp + ".key", std::move(key));
+    }
+  }
+  if (i > providers_max_keys()) r.fail(first, path, "at most " + std::to_string(providers_max_keys()) + " keys");
+}
+
 // Returns false (and records a warning) when the provider's secret is unset.
 bool load_provider(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out,
                    std::vector<std::string>& warnings) {
   r.only_keys(p, path,
               {"name", "type", "preset", "base_url", "api_key", "api_version", "ad_token", "responses", "headers", "tls_ca_file", "tls_verify", "connect_timeout_ms",
                "response_timeout_ms", "read_timeout_ms", "max_response_bytes", "health_check_interval_ms", "pool", "limits", "region",
-               "access_key_id", "secret_access_key", "session_token", "project", "location", "credentials_file", "access_token"});
+               "access_key_id", "secret_access_key", "session_token", "project", "location", "credentials_file", "access_token",
+               "api_keys", "keys", "key_cooldown_ms"});
   out.name = r.required_string(p, path, "name");
   if (out.name.find('/') != std::string::npos) r.fail(p.get("name"), path + ".name", "must not contain '/'");
   if (auto type = r.string(p, path, "type")) {
@@ -429,6 +483,16 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
   }
   std::vector<std::string> missing;
   load_credentials(r, p, path, out, missing);
+  bool pooled = false;
+  std::vector<std::string> unset_keys;
+  load_key_pool(r, p, path, out, pooled, unset_keys);
+  if (pooled) {
+    if (out.keys.empty()) missing.push_back(unset_keys.front());
+    else {
+      for (const auto& v : unset_keys) warnings.push_back("provider '" + out.name + "': a key left out: environment variable " + v + " is not set");
+    }
+  }
+  r.millis(p, path, "key_cooldown_ms", out.key_cooldown);
   const std::string unusable = load_cloud(r, p, path, out, r.env());
   load_base_url(r, p, path, out);
   if (auto v = r.boolean(p, path, "responses")) {
@@ -464,6 +528,7 @@ bool load_provider(const Reader& r, const toml::table& p, const std::string& pat
     return false;
   }
   if (out.credential_source.empty() && !out.api_key.empty()) out.credential_source = "api_key";
+  if (!out.keys.empty()) out.credential_source = std::to_string(out.keys.size()) + " keys";
   return true;
 }
 

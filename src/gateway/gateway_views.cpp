@@ -1,5 +1,6 @@
 // Gateway's views: what /metrics, /health, /v1/models, /v1/providers and
 // /v1/usage show, read from the current generation and the pipeline's stages.
+#include "governance/wall_clock.hpp"
 #include "gateway/gateway_impl.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -103,6 +104,19 @@ std::vector<TargetHealth> Gateway::target_health() const {
   return out;
 }
 
+std::vector<ProviderKeyStatus> Gateway::provider_keys() const {
+  std::vector<ProviderKeyStatus> out;
+  const auto g = impl_->now();
+  const auto now = governance::wall_now_ms();
+  for (std::size_t i = 0; i < g->key_pools.size() && i < g->config.providers.size(); ++i) {
+    if (!g->key_pools[i]) continue;
+    for (const auto& k : g->key_pools[i]->view(now)) {
+      out.push_back(ProviderKeyStatus{g->config.providers[i].name, k.index, k.fingerprint, k.weight, k.state, k.requests, k.refusals, k.throttles});
+    }
+  }
+  return out;
+}
+
 std::string Gateway::metrics_text() const { return metrics_text(provider_stats(0)); }
 
 std::string Gateway::metrics_text(const std::vector<ProviderStats>& pools) const {
@@ -124,6 +138,18 @@ std::string Gateway::metrics_text(const std::vector<ProviderStats>& pools) const
   cache::ResponseCache::write_metrics(out, caches);
   write_state_metrics(out, impl.reactors);
   write_front_metrics(out, impl.reactors, impl.ledger, pools);
+  const auto keys = provider_keys();
+  if (!keys.empty()) {
+    auto label = [](const ProviderKeyStatus& k) { return "#" + std::to_string(k.index) + " " + k.fingerprint; };
+    out.help("switchyard_provider_key_requests_total", "counter", "Requests sent with each of a provider's keys (by index and fingerprint).");
+    for (const auto& k : keys) out.sample("switchyard_provider_key_requests_total", {{"provider", k.provider}, {"key", label(k)}}, static_cast<double>(k.requests));
+    out.help("switchyard_provider_key_refusals_total", "counter", "401/403 answers to a key: it was set aside for key_cooldown_ms.");
+    for (const auto& k : keys) out.sample("switchyard_provider_key_refusals_total", {{"provider", k.provider}, {"key", label(k)}}, static_cast<double>(k.refusals));
+    out.help("switchyard_provider_key_throttles_total", "counter", "429 answers to a key: the request moved to the next key.");
+    for (const auto& k : keys) out.sample("switchyard_provider_key_throttles_total", {{"provider", k.provider}, {"key", label(k)}}, static_cast<double>(k.throttles));
+    out.help("switchyard_provider_key_usable", "gauge", "1 when the key takes requests now, 0 when set aside, resting or at its limits.");
+    for (const auto& k : keys) out.sample("switchyard_provider_key_usable", {{"provider", k.provider}, {"key", label(k)}}, k.state == "ok" ? 1.0 : 0.0);
+  }
   return out.text();
 }
 

@@ -21,6 +21,7 @@
 #include "auth/key_store.hpp"
 #include "governance/governor.hpp"
 #include "providers/connector_registry.hpp"
+#include "providers/key_pool.hpp"
 #include "routing/route_resolver.hpp"
 #include "routing/router.hpp"
 #include "routing/target_registry.hpp"
@@ -39,6 +40,9 @@ struct SharedGeneration {
   routing::RouteResolver resolver;
   routing::TargetRegistry targets;
   governance::Governor governor;
+  // Per provider (the config's order): its key pool when it has several keys, else null. Shared by
+  // every reactor's client of it; kept across a reload that leaves the provider's keys unchanged.
+  std::vector<std::shared_ptr<providers::KeyPool>> key_pools;
 };
 
 struct Generation : std::enable_shared_from_this<Generation> {

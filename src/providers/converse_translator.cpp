@@ -113,6 +113,24 @@ void add_tool_config(const json::object& in, json::object& out) {
   out["toolConfig"] = std::move(config);
 }
 
+// Whether a system or developer message (or a part of one) carries a cache_control mark.
+bool system_marked(const json::object& in) {
+  const auto* msgs = in.if_contains("messages");
+  if (!msgs || !msgs->is_array()) return false;
+  for (const auto& mv : msgs->as_array()) {
+    const auto* m = mv.if_object();
+    const auto* role = m ? m->if_contains("role") : nullptr;
+    if (!role || !(*role == "system" || *role == "developer")) continue;
+    if (m->contains("cache_control")) return true;
+    if (const auto* c = m->if_contains("content"); c && c->is_array()) {
+      for (const auto& p : c->as_array()) {
+        if (p.is_object() && p.as_object().contains("cache_control")) return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Usage converse_usage(const json::object& u) {
@@ -197,17 +215,7 @@ result<json::object> openai_to_converse_request(const json::object& in, std::str
       return {};
     });
     if (!walked) return walked.error();
-    if (const auto* msgs = in.if_contains("messages"); msgs && msgs->is_array()) {
-      for (const auto& mv : msgs->as_array()) {
-        const auto* m = mv.if_object();
-        const auto* role = m ? m->if_contains("role") : nullptr;
-        if (!role || !(*role == "system" || *role == "developer")) continue;
-        if (m->contains("cache_control")) system_cached = true;
-        if (const auto* c = m->if_contains("content"); c && c->is_array()) {
-          for (const auto& p : c->as_array()) system_cached |= p.is_object() && p.as_object().contains("cache_control");
-        }
-      }
-    }
+    system_cached = system_marked(in);
     if (!system.empty()) {
       json::array blocks{json::object{{"text", system}}};
       if (system_cached) blocks.push_back(json::object{{"cachePoint", json::object{{"type", "default"}}}});

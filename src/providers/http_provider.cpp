@@ -44,8 +44,18 @@ HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig
   if (!ep) throw std::invalid_argument("provider '" + config_.name + "': " + ep.error().message);
   endpoint_ = std::move(*ep);
   std::string fixed = "Host: " + endpoint_.host_header + "\r\nUser-Agent: switchyard/0.1\r\n";
-  Headers all = auth;
+  Headers all;
+  for (const auto& h : auth) {
+    if (!config_.keys.empty() && h.second.empty()) continue;  // the one-key header, empty: the pool's keys go per request
+    all.push_back(h);
+  }
   all.insert(all.end(), config_.headers.begin(), config_.headers.end());
+  switch (config_.type) {
+    case ProviderType::anthropic: key_header_ = "x-api-key: "; break;
+    case ProviderType::gemini: key_header_ = "x-goog-api-key: "; break;
+    case ProviderType::azure: key_header_ = "api-key: "; break;
+    default: key_header_ = "Authorization: Bearer "; break;
+  }
   for (const auto& [k, v] : all) {
     if (has_line_break(k) || has_line_break(v) || k.find(':') != std::string::npos || k.empty()) {
       throw std::invalid_argument("provider '" + config_.name + "': invalid header '" + k + "' (or a line break in its key)");
@@ -61,9 +71,17 @@ HttpProvider::HttpProvider(const asio::any_io_executor& ex, const ProviderConfig
                                                      tls_.get());
 }
 
+void HttpProvider::append_key(std::string& head, std::string_view key) const {
+  if (key.empty()) return;
+  head += key_header_;
+  head += key;
+  head += "\r\n";
+}
+
 upstream::UpstreamExchange::RequestBuffers HttpProvider::request(std::string_view body, std::string_view request_id,
-                                                                 std::string& head, const NativeRequest* native) const {
+                                                                 std::string& head, const NativeRequest* native, std::string_view key) const {
   head.clear();
+  append_key(head, key);
   authorize(std::string_view(head_prefix_).substr(5, head_prefix_.find(' ', 5) - 5), body, head);
   append_request_headers(head, body.size(), request_id, native);
   return {asio::buffer(head_prefix_), asio::buffer(head), asio::buffer(body)};
@@ -71,7 +89,7 @@ upstream::UpstreamExchange::RequestBuffers HttpProvider::request(std::string_vie
 
 upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_view path, std::string_view body,
                                                                     std::string_view request_id, std::string& head,
-                                                                    const NativeRequest* native) const {
+                                                                    const NativeRequest* native, std::string_view key) const {
   // The whole head in one string: the request line varies per request.
   head.clear();
   head += "POST ";
@@ -85,6 +103,7 @@ upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_
     const std::string wire_path = head.substr(path_at, path_size);
     authorize(wire_path, body, head);
   }
+  append_key(head, key);
   append_request_headers(head, body.size(), request_id, native);
   return {asio::buffer(head), asio::const_buffer(), asio::buffer(body)};
 }
@@ -93,24 +112,71 @@ upstream::ExchangeTimeouts HttpProvider::timeouts(Millis read_override) const {
   return {config_.response_timeout, read_override.count() > 0 ? read_override : config_.read_timeout};
 }
 
-asio::awaitable<result<std::string>> HttpProvider::post(std::string_view path, std::string_view body, const ChatCall& call) const {
+asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvider::send(std::string_view path, std::string_view body,
+                                                                                       const ChatCall& call) const {
   std::string head;
-  const auto req = path.empty() ? request(body, call.request_id, head, call.native) : request_to(path, body, call.request_id, head, call.native);
-  upstream::UpstreamExchange ex(*pool_, timeouts(call.read_timeout), config_.name);
-  if (auto started = co_await ex.start(req); !started) co_return started.error();
-  observe_headers(ex, call.model);
-  if (ex.status() / 100 != 2) co_return co_await read_error(ex);
-  co_return co_await ex.read_all(config_.max_response_bytes);
+  if (!keys_) {
+    const auto req = path.empty() ? request(body, call.request_id, head, call.native) : request_to(path, body, call.request_id, head, call.native);
+    auto ex = exchange(call.read_timeout);
+    if (auto started = co_await ex->start(req); !started) co_return started.error();
+    co_return std::move(ex);
+  }
+  const double tokens = static_cast<double>(body.size()) / 4;  // the estimate a key's token limits count
+  std::uint64_t tried = 0;
+  std::optional<Error> last;
+  for (;;) {
+    const auto now = governance::wall_now_ms();
+    auto pick = keys_->pick(now, tried, tokens);
+    if (!pick) {
+      if (last) {
+        // Every key refused: the provider cannot be used with what it was given (a 502 the router fails over), not the client's doing.
+        if (last->upstream_status == 401 || last->upstream_status == 403) {
+          last->message = "refused every key: " + last->message;
+          last->upstream_status = 502;
+        }
+        co_return std::move(*last);
+      }
+      Error e = make_error(errc::quota_exhausted, "every key of the provider is set aside (refused), resting (429) or at its limits", config_.name);
+      co_return e;
+    }
+    tried |= std::uint64_t{1} << pick->index;
+    const auto req = path.empty() ? request(body, call.request_id, head, call.native, pick->key)
+                                  : request_to(path, body, call.request_id, head, call.native, pick->key);
+    auto ex = exchange(call.read_timeout);
+    if (auto started = co_await ex->start(req); !started) co_return started.error();
+    const unsigned status = ex->status();
+    if (status != 401 && status != 403 && status != 429) {
+      keys_->succeeded(pick->index);
+      co_return std::move(ex);
+    }
+    observe_headers(*ex, call.model);
+    std::int64_t retry_after_ms = 0;
+    if (auto it = ex->headers().find(http::field::retry_after); it != ex->headers().end()) {
+      retry_after_ms = static_cast<std::int64_t>(std::atof(std::string(it->value().substr(0, 16)).c_str()) * 1000);
+    }
+    Error e = co_await read_error(*ex);  // the body read: the connection is reusable
+    e.message = "key #" + std::to_string(pick->index) + " (" + KeyPool::fingerprint(pick->key) + ") " + e.message;
+    if (status == 429) keys_->throttled(pick->index, now, retry_after_ms);
+    else keys_->refused(pick->index, now);
+    last = std::move(e);
+  }
+}
+
+asio::awaitable<result<std::string>> HttpProvider::post(std::string_view path, std::string_view body, const ChatCall& call) const {
+  auto ex = co_await send(path, body, call);
+  if (!ex) co_return ex.error();
+  observe_headers(**ex, call.model);
+  if ((*ex)->status() / 100 != 2) co_return co_await read_error(**ex);
+  co_return co_await (*ex)->read_all(config_.max_response_bytes);
 }
 
 asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvider::post_stream(std::string_view path,
                                                                                               std::string_view body,
                                                                                               const ChatCall& call,
                                                                                               std::string_view content_type) const {
-  std::string head;
-  const auto req = path.empty() ? request(body, call.request_id, head, call.native) : request_to(path, body, call.request_id, head, call.native);
-  auto ex = exchange(call.read_timeout);
-  if (auto started = co_await ex->start(req); !started) co_return started.error();
+  auto sent = co_await send(path, body, call);
+  if (!sent) co_return sent.error();
+  auto ex = std::move(*sent);
   observe_headers(*ex, call.model);
   if (ex->status() / 100 != 2) co_return co_await read_error(*ex);
   auto ct = ex->headers().find(http::field::content_type);

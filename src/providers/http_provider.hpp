@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "providers/key_pool.hpp"
 #include "providers/provider_client.hpp"
 #include "upstream/connection_pool.hpp"
 #include "upstream/endpoint.hpp"
@@ -32,6 +33,7 @@ class HttpProvider : public ProviderClient {
 
   const std::string& name() const noexcept override { return config_.name; }
   boost::asio::awaitable<result<void>> probe() override;  // GET <base_url><probe_path>
+  void use_keys(std::shared_ptr<KeyPool> pool) override { keys_ = std::move(pool); }
   upstream::PoolStats pool_stats() const override { return pool_->stats(); }
   void shutdown() noexcept override { pool_->close(); }
 
@@ -39,11 +41,12 @@ class HttpProvider : public ProviderClient {
   // The head (request line and fixed headers) + per-request headers in `head` + the body.
   // `native`: the client's headers for a provider of its own API are added.
   upstream::UpstreamExchange::RequestBuffers request(std::string_view body, std::string_view request_id,
-                                                     std::string& head, const NativeRequest* native = nullptr) const;
+                                                     std::string& head, const NativeRequest* native = nullptr,
+                                                     std::string_view key = {}) const;
   // The same for a path chosen per request (e.g. Gemini's /models/{model}:generateContent).
   upstream::UpstreamExchange::RequestBuffers request_to(std::string_view path, std::string_view body,
                                                         std::string_view request_id, std::string& head,
-                                                        const NativeRequest* native = nullptr) const;
+                                                        const NativeRequest* native = nullptr, std::string_view key = {}) const;
   upstream::ExchangeTimeouts timeouts(Millis read_override) const;
   // POSTs `body` to `path` (empty: the adapter's fixed path) and reads the
   // whole 2xx answer; an error status becomes the provider's Error.
@@ -70,6 +73,15 @@ class HttpProvider : public ProviderClient {
   upstream::Endpoint endpoint_;
 
  private:
+  // Sends the request with a key of the pool (or the provider's one key):
+  // a key refused (401/403) or throttled (429) is noted and the next key
+  // tried, before the answer goes back to the router. The exchange, started.
+  boost::asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> send(std::string_view path, std::string_view body,
+                                                                                   const ChatCall& call) const;
+  void append_key(std::string& head, std::string_view key) const;
+
+  std::shared_ptr<KeyPool> keys_;
+  std::string key_header_;  // "Authorization: Bearer ", "x-api-key: ", ... (for a pool's keys)
   std::string fixed_headers_;  // host, user agent, auth, configured headers, content type
   std::string head_prefix_;
   std::string probe_request_;

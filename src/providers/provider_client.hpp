@@ -53,6 +53,8 @@ class ProviderClient {
     (void)call;
     co_return make_error(errc::invalid_request, "provider '" + name() + "' does not count tokens", name());
   }
+  // The provider's several keys (shared by every worker's client of it): each request takes one.
+  virtual void use_keys(std::shared_ptr<class KeyPool> pool) { (void)pool; }
   // A cheap request that proves the provider answers (active health checks).
   virtual boost::asio::awaitable<result<void>> probe() = 0;
   virtual upstream::PoolStats pool_stats() const = 0;

@@ -83,6 +83,10 @@ Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::
   for (const auto& p : config_.providers) {
     if (!p.api_key.empty()) secrets_.push_back(p.api_key);
     if (!p.ad_token.empty()) secrets_.push_back(p.ad_token);
+    for (const auto& k : p.keys) secrets_.push_back(k.key);
+    for (const auto* v : {&p.secret_access_key, &p.session_token, &p.access_token}) {
+      if (!v->empty()) secrets_.push_back(*v);
+    }
     for (const auto& [name, value] : p.headers) {
       if (value.size() >= 8) secrets_.push_back(value);
     }

@@ -65,12 +65,17 @@ std::string providers_json(const Gateway& gateway, const std::vector<ProviderSta
                                         {"connections_idle", p.connections_idle},
                                         {"connections_active", p.connections_active}});
   }
+  boost::json::array keys;
+  for (const auto& k : gateway.provider_keys()) {
+    keys.push_back(boost::json::object{{"provider", k.provider}, {"index", k.index}, {"fingerprint", k.fingerprint}, {"weight", k.weight},
+                                       {"state", k.state}, {"requests", k.requests}, {"refusals", k.refusals}, {"throttles", k.throttles}});
+  }
   const auto c = gateway.health(reactor).routing;
   boost::json::object counters{{"requests", c.requests},   {"attempts", c.attempts},
                                {"retries", c.retries},     {"failovers", c.failovers},
                                {"ttft_timeouts", c.ttft_timeouts}, {"stream_breaks", c.stream_breaks},
                                {"hedges", c.hedges},       {"resumes", c.resumes}};
-  return boost::json::serialize(boost::json::object{{"targets", std::move(targets)}, {"pools", std::move(pools)}, {"routing", std::move(counters)}});
+  return boost::json::serialize(boost::json::object{{"targets", std::move(targets)}, {"pools", std::move(pools)}, {"keys", std::move(keys)}, {"routing", std::move(counters)}});
 }
 
 }  // namespace switchyard::server

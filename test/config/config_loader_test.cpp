@@ -613,3 +613,37 @@ BOOST_AUTO_TEST_CASE(vertex_hosts_follow_the_location) {
   BOOST_TEST(r->providers.at(1).base_url == "https://europe-west4-aiplatform.googleapis.com");
   expect_error("[[providers]]\nname = \"v\"\ntype = \"vertex\"\naccess_token = \"t\"\n", {"providers[0].project"});
 }
+
+BOOST_AUTO_TEST_CASE(several_keys_per_provider) {
+  const std::string head = "[[providers]]\nname = \"openai\"\nbase_url = \"https://api.openai.com/v1\"\n";
+  {
+    auto r = load_config_string(head + "api_keys = [\"${K1}\", \"${K2}\", \"${K3}\"]\n", "t.toml", env({{"K1", "sk-1"}, {"K2", "sk-2"}}));
+    BOOST_REQUIRE(r);
+    const auto& p = r->providers.at(0);
+    BOOST_REQUIRE_EQUAL(p.keys.size(), 2u);  // K3 unset: left out, with a warning
+    BOOST_TEST(p.keys[1].key == "sk-2");
+    BOOST_TEST(p.api_key.empty());
+    BOOST_TEST(r->warnings.at(0).find("K3") != std::string::npos);
+  }
+  {
+    auto r = load_config_string(head + "key_cooldown_ms = 5000\n[[providers.keys]]\nkey = \"${K1}\"\nweight = 3\n"
+                                       "limits = { requests_per_minute = 500, tokens_per_minute = 200000 }\n[[providers.keys]]\nkey = \"sk-two\"\n",
+                                "t.toml", env({{"K1", "sk-1"}}));
+    BOOST_REQUIRE(r);
+    const auto& p = r->providers.at(0);
+    BOOST_REQUIRE_EQUAL(p.keys.size(), 2u);
+    BOOST_TEST(p.keys[0].weight == 3.0);
+    BOOST_TEST(p.keys[0].limits.tokens_per_minute == 200000u);
+    BOOST_TEST(p.keys[1].weight == 1.0);
+    BOOST_TEST(p.key_cooldown.count() == 5000);
+  }
+  {  // every key's variable unset: the provider is skipped, as with one key
+    auto r = load_config_string(head + "api_keys = [\"${K1}\"]\n", "t.toml", env({}));
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->providers.empty());
+  }
+  expect_error(head + "api_key = \"sk-0\"\napi_keys = [\"sk-1\"]\n", {"test.toml:", "providers[0].api_key", "not both"});
+  expect_error(head + "api_keys = []\n", {"providers[0].api_keys", "non-empty"});
+  expect_error(head + "[[providers.keys]]\nweight = 2\n", {"providers[0].keys[0].key", "required"});
+  expect_error(head + "[[providers.keys]]\nkey = \"a\"\nweight = -1\n", {"providers[0].keys[0].weight"});
+}
