@@ -11,6 +11,8 @@
 #include "providers/responses_translator.hpp"
 #include "providers/anthropic_translator.hpp"
 #include "providers/gemini_translator.hpp"
+#include "providers/gemini_inbound.hpp"
+#include "providers/converse_translator.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace switchyard::providers;
@@ -22,6 +24,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)anthropic_message_usage(text);
   (void)gemini_to_openai_embeddings(text, "m", size % 2 == 0, size % 5, 1);
   (void)embeddings_for_client(text, size % 3 != 0, "p");
+  (void)openai_response_to_gemini(text, "m");
+  (void)openai_embeddings_to_gemini(text, size % 2 == 0);
+  (void)converse_to_openai_response(text, "m", usage);
+  (void)gemini_response_usage(text);
+  (void)parse_gemini_path(text);
+  {
+    OpenAiToGeminiStream stream("m");
+    std::string out;
+    (void)stream.on_chunk(text, out);
+    (void)stream.on_chunk(text, out);
+    stream.on_end(out);
+  }
   const auto echo = ResponsesEcho::of(boost::json::object(), "x");
   (void)chat_response_to_responses(text, echo);
   (void)responses_body_usage(text);
@@ -38,6 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& o = v.as_object();
   try {
     (void)openai_to_anthropic_request(o, "m");
+    (void)gemini_request_to_openai(o, "m", size % 2 == 0);  // the Gemini-ingress request reader
+    (void)gemini_embed_to_openai(o, "m", size % 2 == 0);
+    (void)openai_to_converse_request(o, size % 2 ? "anthropic.claude-x" : "amazon.nova-lite-v1:0");
     (void)openai_to_gemini_request(o);
     (void)anthropic_request_to_openai(o);
     (void)read_embedding_request(o);

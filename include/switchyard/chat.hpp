@@ -77,6 +77,7 @@ struct Admission {
 enum class NativeApi {
   anthropic_messages,  // spoken by anthropic providers
   openai_responses,    // spoken by openai / azure providers declared `responses = true`
+  gemini_generate,     // Gemini's generateContent: spoken by gemini providers and vertex providers' Gemini models
 };
 
 // The client's request in its own API (Anthropic Messages, OpenAI

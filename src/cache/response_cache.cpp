@@ -41,7 +41,9 @@ std::size_t slot_of(CacheStatus s) noexcept {
 // headers that change the answer.
 std::string api_of(const ChatRequest& request, bool streaming) {
   if (!request.native) return "chat";
-  std::string api = request.native->api == NativeApi::anthropic_messages ? "messages" : "responses";
+  std::string api = request.native->api == NativeApi::anthropic_messages ? "messages"
+                    : request.native->api == NativeApi::gemini_generate  ? "gemini"
+                                                                          : "responses";
   api += streaming ? "/stream" : "/whole";
   for (const auto& [name, value] : request.native->headers) {
     api += '|';

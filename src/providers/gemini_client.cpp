@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "providers/embeddings.hpp"
+#include "providers/event_passthrough.hpp"
 #include "providers/gemini_translator.hpp"
 #include "providers/openai_usage.hpp"
 #include "providers/translated_chunk_stream.hpp"
@@ -38,6 +39,15 @@ GeminiClient::GeminiClient(const asio::any_io_executor& ex, const ProviderConfig
 asio::awaitable<result<ChatResponse>> GeminiClient::chat_completion(ChatCall call) {
   auto path = gemini_path(call.model, "generateContent");
   if (!path) co_return path.error();
+  if (call.native) {  // a Gemini client's own request: sent as it came, answered as it comes
+    const auto started_at = std::chrono::steady_clock::now();
+    auto body = co_await post(*path, boost::json::serialize(call.native->body), call);
+    if (!body) co_return body.error();
+    const Usage usage = gemini_response_usage(*body);
+    ChatResponse r{std::move(*body), config_.name, std::string(call.model), std::chrono::steady_clock::now() - started_at, usage};
+    r.native = true;
+    co_return r;
+  }
   auto translated = openai_to_gemini_request(call.body);
   if (!translated) co_return translated.error();
   const std::string body_text = boost::json::serialize(*translated);
@@ -54,6 +64,11 @@ asio::awaitable<result<ChatResponse>> GeminiClient::chat_completion(ChatCall cal
 asio::awaitable<result<std::unique_ptr<ChunkSource>>> GeminiClient::chat_completion_stream(ChatCall call) {
   auto path = gemini_path(call.model, "streamGenerateContent?alt=sse");
   if (!path) co_return path.error();
+  if (call.native) {
+    auto ex = co_await post_stream(*path, boost::json::serialize(call.native->body), call);
+    if (!ex) co_return ex.error();
+    co_return std::make_unique<TranslatedChunkStream<EventPassthrough<GeminiEvents>>>(std::move(*ex), config_.name, EventPassthrough<GeminiEvents>());
+  }
   auto translated = openai_to_gemini_request(call.body);
   if (!translated) co_return translated.error();
   const std::string body_text = boost::json::serialize(*translated);

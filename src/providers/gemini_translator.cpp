@@ -52,7 +52,9 @@ std::int64_t count(const json::object& o, std::string_view key) {
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
-Usage usage_of(const json::object& meta) {
+}  // namespace
+
+Usage gemini_usage(const json::object& meta) {
   Usage u;
   u.prompt_tokens = count(meta, "promptTokenCount") + count(meta, "toolUsePromptTokenCount");
   u.cached_tokens = count(meta, "cachedContentTokenCount");
@@ -61,6 +63,8 @@ Usage usage_of(const json::object& meta) {
   u.reported = true;
   return u;
 }
+
+namespace {
 
 const json::object* first_candidate(const json::object& response) {
   const auto* c = response.if_contains("candidates");
@@ -270,7 +274,7 @@ result<std::string> gemini_to_openai_response(std::string_view body, std::string
     const auto& r = v.as_object();
     if (const auto* err = r.if_contains("error"); err && err->is_object()) return error_of(err->as_object());
     usage = Usage{};
-    if (const auto* meta = r.if_contains("usageMetadata"); meta && meta->is_object()) usage = usage_of(meta->as_object());
+    if (const auto* meta = r.if_contains("usageMetadata"); meta && meta->is_object()) usage = gemini_usage(meta->as_object());
     Answer answer;
     std::string_view finish;
     if (const auto* candidate = first_candidate(r)) {
@@ -322,7 +326,7 @@ result<void> GeminiStreamTranslator::translate(const json::object& frame, std::v
     out.push_back(out_.chunk(R"({"role":"assistant","content":""})"));
     started_ = true;
   }
-  if (const auto* meta = frame.if_contains("usageMetadata"); meta && meta->is_object()) usage_ = usage_of(meta->as_object());
+  if (const auto* meta = frame.if_contains("usageMetadata"); meta && meta->is_object()) usage_ = gemini_usage(meta->as_object());
   const auto* candidate = first_candidate(frame);
   if (!candidate) {
     if (!block_reason(frame).empty() && !finished_) {
@@ -350,6 +354,35 @@ result<void> GeminiStreamTranslator::translate(const json::object& frame, std::v
 result<void> GeminiStreamTranslator::on_end(std::vector<std::string>& out) {
   if (!finished_) return make_error(errc::upstream_reset, "ended the stream before a finishReason");
   if (out_.include_usage()) out.push_back(out_.usage_chunk(usage_));
+  return {};
+}
+
+Usage gemini_response_usage(std::string_view body) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  const auto* meta = !ec && v.is_object() ? v.as_object().if_contains("usageMetadata") : nullptr;
+  if (!meta || !meta->is_object()) return Usage{};
+  return gemini_usage(meta->as_object());
+}
+
+result<void> GeminiEvents::read(std::string_view, std::string_view data, Usage& usage, bool& finished) const {
+  boost::system::error_code ec;
+  auto v = json::parse(data, ec);
+  if (ec || !v.is_object()) return make_error(errc::upstream_bad_response, "sent an unparsable stream frame");
+  const auto& frame = v.as_object();
+  if (const auto* e = frame.if_contains("error"); e && e->is_object()) {
+    Error err = make_error(errc::upstream_status, "failed mid-stream");
+    const auto* code = e->as_object().if_contains("code");
+    err.upstream_status = code && code->is_int64() ? static_cast<int>(code->as_int64()) : 500;
+    if (const auto* m = e->as_object().if_contains("message"); m && m->is_string()) err.message += ": " + std::string(m->as_string());
+    return err;
+  }
+  if (const auto* meta = frame.if_contains("usageMetadata"); meta && meta->is_object()) usage = gemini_usage(meta->as_object());
+  if (const auto* cands = frame.if_contains("candidates"); cands && cands->is_array()) {
+    for (const auto& c : cands->as_array()) {
+      if (c.is_object() && c.as_object().contains("finishReason")) finished = true;
+    }
+  }
   return {};
 }
 

@@ -39,6 +39,19 @@ std::string_view gemini_finish_reason(std::string_view reason, bool called_tools
 // Maps a Google RPC status ("RESOURCE_EXHAUSTED", ...) to its HTTP status.
 int gemini_error_status(std::string_view status) noexcept;
 
+// usageMetadata → Usage (thoughts counted as reasoning tokens, cached content as cached tokens).
+Usage gemini_usage(const boost::json::object& usage_metadata);
+// The usage of a whole GenerateContentResponse (reported = false when it has none).
+Usage gemini_response_usage(std::string_view body);
+
+// What a passed-through Gemini stream tells the gateway (EventPassthrough's
+// Reader): usage from usageMetadata, an error frame's Error, the end at a
+// frame with a finishReason (the body ending before one is a cut stream).
+struct GeminiEvents {
+  static constexpr const char* kLast = "a frame with a finishReason";
+  result<void> read(std::string_view event, std::string_view data, Usage& usage, bool& finished) const;
+};
+
 class GeminiStreamTranslator {
  public:
   GeminiStreamTranslator(std::string_view model, bool include_usage) : out_("chatcmpl-gemini", model, include_usage) {}

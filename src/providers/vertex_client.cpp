@@ -8,6 +8,7 @@
 #include "providers/anthropic_passthrough.hpp"
 #include "providers/anthropic_translator.hpp"
 #include "providers/embeddings.hpp"
+#include "providers/event_passthrough.hpp"
 #include "providers/gemini_translator.hpp"
 #include "providers/openai_usage.hpp"
 #include "providers/translated_chunk_stream.hpp"
@@ -115,6 +116,14 @@ asio::awaitable<result<ChatResponse>> VertexClient::chat_completion(ChatCall cal
     if (!openai) co_return with_provider(openai.error(), config_.name);
     co_return ChatResponse{std::move(*openai), config_.name, std::string(call.model), std::chrono::steady_clock::now() - started_at, usage};
   }
+  if (call.native) {  // a Gemini client's own request: sent as it came (Vertex takes the same body)
+    auto body = co_await post(model_path("google", call.model, "generateContent"), json::serialize(call.native->body), call);
+    if (!body) co_return body.error();
+    usage = gemini_response_usage(*body);
+    ChatResponse r{std::move(*body), config_.name, std::string(call.model), std::chrono::steady_clock::now() - started_at, usage};
+    r.native = true;
+    co_return r;
+  }
   auto translated = openai_to_gemini_request(call.body);
   if (!translated) co_return translated.error();
   auto body = co_await post(model_path("google", call.model, "generateContent"), json::serialize(*translated), call);
@@ -140,6 +149,11 @@ asio::awaitable<result<std::unique_ptr<ChunkSource>>> VertexClient::chat_complet
     if (!ex) co_return ex.error();
     co_return std::make_unique<TranslatedChunkStream<AnthropicStreamTranslator>>(
         std::move(*ex), config_.name, AnthropicStreamTranslator(std::string(call.model), wants_usage(call.body)));
+  }
+  if (call.native) {
+    auto ex = co_await post_stream(model_path("google", call.model, "streamGenerateContent?alt=sse"), json::serialize(call.native->body), call);
+    if (!ex) co_return ex.error();
+    co_return std::make_unique<TranslatedChunkStream<EventPassthrough<GeminiEvents>>>(std::move(*ex), config_.name, EventPassthrough<GeminiEvents>());
   }
   auto translated = openai_to_gemini_request(call.body);
   if (!translated) co_return translated.error();

@@ -322,10 +322,17 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
 const NativeRequest* Router::native_for(const RoutePlan& plan, const ChatRequest& request, const TargetState& st) const {
   if (!request.native || (plan.route_config && plan.route_config->resume)) return nullptr;
   const auto& p = config_.providers[st.provider_index];
-  const bool speaks = request.native->api == NativeApi::anthropic_messages
-                          ? p.type == ProviderType::anthropic || (p.type == ProviderType::bedrock && providers::bedrock_anthropic_model(st.model)) ||
-                                (p.type == ProviderType::vertex && providers::vertex_anthropic_model(st.model))
-                          : (p.type == ProviderType::openai || p.type == ProviderType::azure) && p.responses;
+  bool speaks = false;
+  switch (request.native->api) {
+    case NativeApi::anthropic_messages:
+      speaks = p.type == ProviderType::anthropic || (p.type == ProviderType::bedrock && providers::bedrock_anthropic_model(st.model)) ||
+               (p.type == ProviderType::vertex && providers::vertex_anthropic_model(st.model));
+      break;
+    case NativeApi::openai_responses: speaks = (p.type == ProviderType::openai || p.type == ProviderType::azure) && p.responses; break;
+    case NativeApi::gemini_generate:
+      speaks = p.type == ProviderType::gemini || (p.type == ProviderType::vertex && !providers::vertex_anthropic_model(st.model));
+      break;
+  }
   return speaks ? request.native.get() : nullptr;
 }
 

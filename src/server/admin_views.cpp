@@ -4,12 +4,28 @@
 
 namespace switchyard::server {
 
+namespace {
+boost::json::array gemini_models(const Gateway& gateway) {
+  boost::json::array models;
+  for (const auto& name : gateway.model_names()) {
+    models.push_back(boost::json::object{{"name", "models/" + name}, {"displayName", name}, {"version", "switchyard"},
+                                         {"supportedGenerationMethods", boost::json::array{"generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents"}}});
+  }
+  return models;
+}
+}  // namespace
+
+// OpenAI's list ("data"), with Google's ("models") beside it: the GenAI SDK lists GET /v1/models too.
 std::string models_json(const Gateway& gateway) {
   boost::json::array data;
   for (const auto& name : gateway.model_names()) {
     data.push_back(boost::json::object{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "switchyard"}});
   }
-  return boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
+  return boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}, {"models", gemini_models(gateway)}});
+}
+
+std::string gemini_models_json(const Gateway& gateway) {
+  return boost::json::serialize(boost::json::object{{"models", gemini_models(gateway)}});
 }
 
 // "degraded" when a configured route has no usable target (all circuits open or rate-limited).

@@ -18,7 +18,7 @@
 namespace switchyard::server {
 
 // The error body shape of a client API.
-enum class ErrorShape { openai, anthropic };
+enum class ErrorShape { openai, anthropic, google };
 
 // The one mapping (error::to_http_error), in the shape of the client's API.
 error::HttpError shaped_error(const Error& e, ErrorShape shape);

@@ -136,7 +136,11 @@ asio::awaitable<void> ChatHandler::embeddings(RequestContext& r) {
   auto parsed = r.json.parse(r.body);
   if (!parsed) co_return co_await r.respond_error(parsed.error());
   if (!parsed->is_object()) co_return co_await r.respond_error(make_error(errc::invalid_request, "the request body must be a JSON object"));
-  ChatRequest request{std::move(parsed->as_object()), std::nullopt, r.head.request_id};
+  co_await embed(r, std::move(parsed->as_object()), Dialect(std::in_place_type<OpenAiDialect>));
+}
+
+asio::awaitable<void> ChatHandler::embed(RequestContext& r, boost::json::object body, Dialect dialect) {
+  ChatRequest request{std::move(body), std::nullopt, r.head.request_id};
   if (auto* m = request.body.if_contains("model"); m && m->is_string()) r.outcome.model = pipeline::loggable(m->as_string());
   const std::size_t predicted = predicted_embeddings_bytes(request.body);
   if (predicted > embeddings_budget_.limit()) {
@@ -151,7 +155,44 @@ asio::awaitable<void> ChatHandler::embeddings(RequestContext& r) {
     e.retry_after = "1";
     co_return co_await r.respond_error(e);
   }
-  co_await serve(r, std::move(request), false, Dialect(std::in_place_type<OpenAiDialect>), Kind::embeddings);
+  co_await serve(r, std::move(request), false, std::move(dialect), Kind::embeddings);
+}
+
+// Google's Gemini API inbound: generateContent (streamed with
+// streamGenerateContent) translated to a chat request for the router (kept
+// as it came for Gemini and Vertex-Gemini targets), embedContent and
+// batchEmbedContents to embeddings, countTokens estimated (~4 characters a token).
+asio::awaitable<void> ChatHandler::gemini(RequestContext& r) {
+  auto call = providers::parse_gemini_path(r.head.path());
+  if (!call) co_return co_await r.respond_error(make_error(errc::not_found, "use /v1beta/models/{model}:{method}"));
+  r.outcome.model = pipeline::loggable(call->model);
+  auto parsed = r.json.parse(r.body);
+  if (!parsed) co_return co_await r.respond_error(parsed.error());
+  if (!parsed->is_object()) co_return co_await r.respond_error(make_error(errc::invalid_json, "the request body is not a JSON object"));
+  const auto& m = call->method;
+  if (m == "embedContent" || m == "batchEmbedContents") {
+    const bool batch = m == "batchEmbedContents";
+    auto body = providers::gemini_embed_to_openai(parsed->as_object(), call->model, batch);
+    if (!body) co_return co_await r.respond_error(body.error());
+    co_return co_await embed(r, std::move(*body), Dialect(std::in_place_type<GeminiEmbedDialect>, batch));
+  }
+  if (m == "countTokens") {
+    const auto* c = parsed->as_object().if_contains("contents");
+    const std::size_t chars = c ? boost::json::serialize(*c).size() : 0;
+    co_return co_await r.respond_json(200, "{\"totalTokens\":" + std::to_string(std::max<std::size_t>(1, chars / 4)) + "}");
+  }
+  if (m != "generateContent" && m != "streamGenerateContent") {
+    co_return co_await r.respond_error(make_error(errc::not_found, "unknown method '" + pipeline::loggable(m) + "'"));
+  }
+  const bool streaming = m == "streamGenerateContent";
+  auto translated = providers::gemini_request_to_openai(parsed->as_object(), call->model, streaming);
+  if (!translated) co_return co_await r.respond_error(translated.error());
+  ChatRequest request{std::move(*translated), std::nullopt, r.head.request_id};
+  auto native = std::make_shared<NativeRequest>();  // as it came, for Gemini and Vertex-Gemini targets
+  native->api = NativeApi::gemini_generate;
+  native->body = std::move(parsed->as_object());
+  request.native = std::move(native);
+  co_await serve(r, std::move(request), streaming, Dialect(std::in_place_type<GeminiDialect>, call->model));
 }
 
 // x-switchyard-cache (a coalesced request is a hit: it cost nothing) and, on a hit, its age in seconds.

@@ -17,6 +17,7 @@
 #include "observability/logger.hpp"
 #include "pipeline/chat_pipeline.hpp"
 #include "server/anthropic_dialect.hpp"
+#include "server/gemini_dialect.hpp"
 #include "server/memory_budget.hpp"
 #include "server/openai_dialect.hpp"
 #include "server/responses_dialect.hpp"
@@ -40,6 +41,8 @@ class ChatHandler {
   boost::asio::awaitable<void> count_tokens(RequestContext& r);
   // POST /v1/embeddings (OpenAI's shape; never streamed, never cached)
   boost::asio::awaitable<void> embeddings(RequestContext& r);
+  // POST /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents}
+  boost::asio::awaitable<void> gemini(RequestContext& r);
 
   // What an embeddings answer to `body` may take in memory while it is made and
   // written: inputs x dimensions (3072 when unset) x 16 bytes, plus 64 KiB.
@@ -52,9 +55,11 @@ class ChatHandler {
   std::uint64_t stream_writes() const noexcept { return stream_writes_; }
 
  private:
-  using Dialect = std::variant<OpenAiDialect, AnthropicDialect, ResponsesDialect>;
+  using Dialect = std::variant<OpenAiDialect, AnthropicDialect, ResponsesDialect, GeminiDialect, GeminiEmbedDialect>;
   enum class Kind { chat, embeddings };
   boost::asio::awaitable<void> serve(RequestContext& r, ChatRequest request, bool streaming, Dialect dialect, Kind kind = Kind::chat);
+  // Embeddings (OpenAI's request in `body`) answered in `dialect`'s shape, within the embeddings memory budget.
+  boost::asio::awaitable<void> embed(RequestContext& r, boost::json::object body, Dialect dialect);
   // A stream's bytes framed and not yet written are written at this size at the latest.
   static constexpr std::size_t kMaxBatch = 64 * 1024;
   std::shared_ptr<pipeline::Exchange> exchange(RequestContext& r, ChatRequest request, pipeline::Operation op, bool streaming);

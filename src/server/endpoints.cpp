@@ -6,6 +6,9 @@ const EndpointSpec* EndpointTable::find(std::string_view path) const noexcept {
   for (const auto& s : specs_) {
     if (s.path == path) return &s;
   }
+  for (const auto& s : specs_) {
+    if (s.prefix && path.size() > s.path.size() && path.starts_with(s.path)) return &s;
+  }
   return nullptr;
 }
 

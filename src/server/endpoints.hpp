@@ -25,6 +25,7 @@ struct EndpointSpec {
   bool takes_body = false;          // a POST with a JSON body
   ErrorShape shape = ErrorShape::openai;
   Handler handler;
+  bool prefix = false;              // `path` is a prefix (e.g. /v1beta/models/ for /v1beta/models/{model}:{method})
 };
 
 class EndpointTable {

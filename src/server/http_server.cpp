@@ -132,6 +132,8 @@ EndpointTable HttpServer::make_endpoints() {
   auto embeddings = [this](RequestContext& r) { return chat_.embeddings(r); };
   auto count_tokens = [this](RequestContext& r) { return chat_.count_tokens(r); };
   auto responses = [this](RequestContext& r) { return chat_.responses(r); };
+  auto gemini = [this](RequestContext& r) { return chat_.gemini(r); };
+  auto gemini_models = [this](RequestContext& r) { return answer_text(r, "application/json", gemini_models_json(gateway_)); };
   auto models = [this](RequestContext& r) { return answer_text(r, "application/json", models_json(gateway_)); };
   auto providers = [this](RequestContext& r) -> asio::awaitable<void> {
     const auto pools = co_await gateway_.pools();
@@ -155,6 +157,9 @@ EndpointTable HttpServer::make_endpoints() {
       {"/responses", verb::post, Access::client_key, true, ErrorShape::openai, responses},
       {"/v1/embeddings", verb::post, Access::client_key, true, ErrorShape::openai, embeddings},
       {"/embeddings", verb::post, Access::client_key, true, ErrorShape::openai, embeddings},
+      {"/v1beta/models/", verb::post, Access::client_key, true, ErrorShape::google, gemini, true},
+      {"/v1/models/", verb::post, Access::client_key, true, ErrorShape::google, gemini, true},  // the GenAI SDK's GA paths
+      {"/v1beta/models", verb::get, Access::client_key, false, ErrorShape::google, gemini_models},
       {"/v1/models", verb::get, Access::client_key, false, ErrorShape::openai, models},
       {"/models", verb::get, Access::client_key, false, ErrorShape::openai, models},
       {"/v1/providers", verb::get, Access::admin_key, false, ErrorShape::openai, providers},

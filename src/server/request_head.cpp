@@ -40,6 +40,22 @@ std::optional<FramingRejection> check_framing(const RequestHeader& header) {
   return std::nullopt;
 }
 
+namespace {
+// The value of a `key` query parameter (Google's clients may send the key so), empty when none.
+std::string_view query_key(std::string_view target) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    if (param.starts_with("key=")) return param.substr(4);
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+  }
+  return {};
+}
+}  // namespace
+
 RequestHead read_request_head(const RequestHeader& header, bool keep_alive, bool chunked,
                               std::uint64_t content_length) {
   RequestHead h;
@@ -50,6 +66,8 @@ RequestHead read_request_head(const RequestHeader& header, bool keep_alive, bool
   h.keep_alive = keep_alive;
   if (auto it = header.find(http::field::authorization); it != header.end()) h.authorization = std::string(it->value());
   else if (auto xk = header.find("x-api-key"); xk != header.end()) h.authorization = std::string(xk->value());
+  else if (auto gk = header.find("x-goog-api-key"); gk != header.end()) h.authorization = std::string(gk->value());
+  else if (auto q = query_key(header.target()); !q.empty()) h.authorization = std::string(q);  // Google's ?key= (redacted from logs)
   if (auto it = header.find("x-request-id"); it != header.end() && acceptable_request_id(it->value())) {
     h.request_id = std::string(it->value());
   }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
 
 const GATEWAY = process.env.SWITCHYARD_BIN;
 const MOCK = process.env.SWITCHYARD_MOCK_BIN;
@@ -17,6 +18,7 @@ let baseURL;
 const procs = [];
 let client;
 let claude;
+let genai;
 let mockURL;
 
 // Starts a process and resolves with the first stdout/stderr line matching `re`.
@@ -107,6 +109,8 @@ limits = { requests_per_minute = 60 }
   baseURL = `http://127.0.0.1:${port}/v1`;
   client = new OpenAI({ apiKey: KEY, baseURL, maxRetries: 0, timeout: 10000 });
   claude = new Anthropic({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}`, maxRetries: 0, timeout: 10000 });
+  // Google's GenAI SDK (what Gemini CLI is built on), pointed at the gateway as GOOGLE_GEMINI_BASE_URL would.
+  genai = new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: `http://127.0.0.1:${port}` } });
 });
 
 after(() => { for (const p of procs) p.kill('SIGTERM'); });
@@ -543,4 +547,49 @@ test('over its rate limit a key gets a RateLimitError with Retry-After, and the 
   const r = await patient.chat.completions.create({ model: 'fast', messages });
   assert.equal(r.choices[0].message.content, expected);
   assert.ok(Date.now() - t0 >= 300, 'the answer came after a wait');
+});
+
+// Google's GenAI SDK: its own API (/v1beta/models/{model}:generateContent and
+// :streamGenerateContent?alt=sse, x-goog-api-key) against OpenAI-, Anthropic-
+// and Gemini-backed routes; the Gemini-backed one passes through natively.
+for (const [route, why] of [['fast', 'an OpenAI-backed route'], ['claude-fast', 'an Anthropic-backed route'], ['gemini-fast', 'a Gemini-backed route (native)']]) {
+  test(`the @google/genai SDK generates and streams through ${why}`, async () => {
+    const r = await genai.models.generateContent({ model: route, contents: 'Say hello', config: { systemInstruction: 'Be brief.', maxOutputTokens: 64 } });
+    assert.equal(r.text, expected);
+    assert.equal(r.candidates[0].finishReason, 'STOP');
+    assert.ok(r.usageMetadata.candidatesTokenCount > 0, JSON.stringify(r.usageMetadata));
+    let text = '';
+    let last;
+    for await (const chunk of await genai.models.generateContentStream({ model: route, contents: 'Say hello' })) {
+      text += chunk.text ?? '';
+      last = chunk;
+    }
+    assert.equal(text, expected);
+    assert.equal(last.candidates[0].finishReason, 'STOP');
+    assert.ok(last.usageMetadata.totalTokenCount > 0);
+  });
+}
+
+test('the @google/genai SDK gets a function call from an Anthropic-backed route, and embeds', async () => {
+  const r = await genai.models.generateContent({
+    model: 'claude-fast', contents: 'Weather in Paris?',
+    config: { tools: [{ functionDeclarations: [{ name: 'get_weather', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } } } }] }] },
+  });
+  assert.equal(r.functionCalls?.[0]?.name, 'get_weather');
+  const e = await genai.models.embedContent({ model: 'embed', contents: ['first', 'second'] });
+  assert.equal(e.embeddings.length, 2);
+  assert.ok(e.embeddings[0].values.length > 0);
+  const list = await genai.models.list();
+  const names = [];
+  for await (const m of list) names.push(m.name);
+  assert.ok(names.includes('models/fast'), names.join(','));
+});
+
+test('the @google/genai SDK with a wrong key gets Google\'s 401 shape', async () => {
+  const bad = new GoogleGenAI({ apiKey: 'sy-wrong-key-000000000', httpOptions: { baseUrl: baseURL.replace(/\/v1$/, '') } });
+  await assert.rejects(bad.models.generateContent({ model: 'fast', contents: 'hi' }), (e) => {
+    assert.equal(e.status, 401);
+    assert.match(e.message, /UNAUTHENTICATED/);
+    return true;
+  });
 });
