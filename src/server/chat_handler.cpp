@@ -1,5 +1,7 @@
 #include "server/chat_handler.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include "server/rate_limit_headers.hpp"
 
 #include "providers/anthropic_inbound.hpp"
