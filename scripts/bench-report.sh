@@ -33,12 +33,12 @@ echo "tokens + 3 events a stream: role, tokens, finish, [DONE]). Added = through
 echo
 echo "| scenario | path | req/s | CPU µs/req | CPU µs/event | added p50 µs | added p99 µs | added TTFB p50 / p99 µs | added gap p50 / p99 µs | stalls | incomplete | RSS peak MB | failed |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-for s in c1 max64 burst64 paced1 paced100 paced1000 paced5000 translated100 translated1000 translatedburst64; do
-  case "$s" in burst64|translatedburst64) ev=11 ;; paced*|translated1*) ev=67 ;; *) ev=0 ;; esac
+for s in c1 max64 burst64 paced1 paced100 paced1000 paced5000 translated100 translated1000 bedrock100 bedrock1000 translatedburst64; do
+  case "$s" in burst64|translatedburst64) ev=11 ;; paced*|translated1*|bedrock1*) ev=67 ;; *) ev=0 ;; esac
   jq -rs --arg s "$s" --argjson ev "$ev" '
     def r(x): (x * 10 | round) / 10;
     (map(select(.label == ($s + "/direct"))) | first) as $d |
-    ((map(select(.label == ("paced" + ($s | ltrimstr("translated")) + "/direct"))) | first) // (map(select(.label == "burst64/direct")) | first)) as $dt |
+    ((map(select(.label == ("paced" + ($s | ltrimstr("translated") | ltrimstr("bedrock")) + "/direct"))) | first) // (map(select(.label == "burst64/direct")) | first)) as $dt |
     (if $d then $d else $dt end) as $base |
     map(select(.label | startswith($s + "/"))) | .[] |
     "| \($s) | \(.label | split("/") | .[1]) | \(.throughput_rps | round) | \(if .target_cpu_us_per_request then r(.target_cpu_us_per_request) else "-" end) | \(if .target_cpu_us_per_request and $ev > 0 then r(.target_cpu_us_per_request / $ev) else "-" end) | \(if $base then r(.latency.p50_us - $base.latency.p50_us) else "-" end) | \(if $base then r(.latency.p99_us - $base.latency.p99_us) else "-" end) | \(if .ttfb and $base.ttfb then "\(r(.ttfb.p50_us - $base.ttfb.p50_us)) / \(r(.ttfb.p99_us - $base.ttfb.p99_us))" else "-" end) | \(if .gap and $base.gap then "\(r(.gap.p50_us - $base.gap.p50_us)) / \(r(.gap.p99_us - $base.gap.p99_us))" else "-" end) | \(.stalls // "-") | \(.incomplete_streams // "-") | \(if .target_rss_peak_bytes then r(.target_rss_peak_bytes / 1048576) else "-" end) | \(.failed) |"' "$f"

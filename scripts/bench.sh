@@ -188,6 +188,13 @@ if [[ -n "$gw_pid" ]]; then
     run "translated$n/$gw_name" "$gw_url" "$gw_key" --model anthropic --stream --connections "$n" --connect-spread-ms "$spread" \
       --stall-ms 1000 --extra "$paced" --warmup-ms $(( 1500 + spread )) --duration-ms "$(d 10000 4000)"
   done
+  # And through a Bedrock target: ConverseStream's EventStream frames decoded and translated.
+  for n in 100 1000; do
+    spread=$(( n >= 1000 ? n : 0 ))
+    echo "== paced streams from Bedrock's ConverseStream (EventStream): $n concurrent"
+    run "bedrock$n/$gw_name" "$gw_url" "$gw_key" --model bedrock --stream --connections "$n" --connect-spread-ms "$spread" \
+      --stall-ms 1000 --extra "$paced" --warmup-ms $(( 1500 + spread )) --duration-ms "$(d 10000 4000)"
+  done
   run "translatedburst64/$gw_name" "$gw_url" "$gw_key" --model anthropic-burst --stream --connections 64 \
     --warmup-ms 1000 --duration-ms "$(d 10000 3000)"
 fi
