@@ -119,6 +119,7 @@ void VertexTokenSource::shutdown() noexcept {
 }
 
 std::uint64_t VertexTokenSource::exchanges() const noexcept { return state_->exchanges; }
+bool VertexTokenSource::refreshing() const noexcept { return state_->flight != nullptr; }
 
 asio::awaitable<result<std::string>> VertexTokenSource::token() {
   auto s = state_;

@@ -34,6 +34,7 @@ class VertexTokenSource {
 
   boost::asio::awaitable<result<std::string>> token();
   std::uint64_t exchanges() const noexcept;  // token requests sent
+  bool refreshing() const noexcept;          // an exchange is in flight
   void shutdown() noexcept;
 
   struct State;

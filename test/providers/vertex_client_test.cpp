@@ -15,6 +15,7 @@
 
 #include <fstream>
 
+#include "providers/vertex_token_source.hpp"
 #include "support/gateway_harness.hpp"
 
 using namespace switchyard;
@@ -171,6 +172,41 @@ BOOST_AUTO_TEST_CASE(a_failing_token_endpoint_is_a_clear_error_and_fails_over) {
   auto f = h.run(http_call(h.port(), verb::post, "/v1/chat/completions", chat_body("both"), auth_headers()));
   BOOST_REQUIRE_EQUAL(f.status, 200u);
   BOOST_TEST(h.mock().stats().last_authorization == "Bearer key-openai");
+}
+
+BOOST_AUTO_TEST_CASE(a_token_near_its_expiry_is_used_while_one_refresh_runs) {
+  // The token source alone, on the harness's reactor, with a clock the test moves.
+  auto mo = vertex_mock();
+  mo.token_delay = Millis(1000);
+  std::string base;
+  GatewayHarness h(mo, [&](Config& c) { base = c.providers[0].base_url.substr(0, c.providers[0].base_url.size() - 3); }, 1);
+  ProviderConfig pc;
+  pc.name = "vertex";
+  std::ifstream in(credentials_file(base, key().private_pem));
+  auto account = providers::read_service_account(std::string(std::istreambuf_iterator<char>(in), {}));
+  BOOST_REQUIRE(account);
+  std::int64_t now = 1'000'000;
+  providers::VertexTokenSource tokens(h.ioc().get_executor(), pc, *account, [&] { return now; });
+  std::string first, during, after;
+  h.run([&]() -> asio::awaitable<void> {
+    auto t = co_await tokens.token();  // none yet: waits for the one exchange
+    first = t ? *t : t.error().message;
+    now += 3599 - 200;                 // 200 s left: under the 5 minutes
+    const auto asked = std::chrono::steady_clock::now();
+    auto t2 = co_await tokens.token();  // still valid: answered at once, a refresh starts behind it
+    during = t2 ? *t2 : t2.error().message;
+    const bool quick = std::chrono::steady_clock::now() - asked < std::chrono::milliseconds(500);
+    BOOST_TEST(quick);  // did not wait for the 1 s exchange
+    co_await eventually([&] { return tokens.exchanges() == 2; }, std::chrono::seconds(5));
+    co_await eventually([&] { return !tokens.refreshing(); }, std::chrono::seconds(5));  // its answer came (after 1 s)
+    auto t3 = co_await tokens.token();
+    after = t3 ? *t3 : t3.error().message;
+  }());
+  BOOST_TEST(first.starts_with("ya29.mock-"));
+  BOOST_TEST(during == first);
+  BOOST_TEST(after.starts_with("ya29.mock-"));
+  BOOST_TEST(after != first);
+  BOOST_TEST(tokens.exchanges() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
