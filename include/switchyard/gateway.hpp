@@ -48,6 +48,7 @@ struct ProviderKeyStatus {
   double weight = 1;
   std::string state;  // "ok", "set_aside" (refused: 401/403), "resting" (429), "at_limit"
   std::uint64_t requests = 0, refusals = 0, throttles = 0;
+  std::string last_refusal;  // what the provider said when it last refused the key (the key itself redacted)
 };
 
 // One target's health as the router sees it (GET /v1/providers).

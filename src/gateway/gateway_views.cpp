@@ -111,7 +111,7 @@ std::vector<ProviderKeyStatus> Gateway::provider_keys() const {
   for (std::size_t i = 0; i < g->key_pools.size() && i < g->config.providers.size(); ++i) {
     if (!g->key_pools[i]) continue;
     for (const auto& k : g->key_pools[i]->view(now)) {
-      out.push_back(ProviderKeyStatus{g->config.providers[i].name, k.index, k.fingerprint, k.weight, k.state, k.requests, k.refusals, k.throttles});
+      out.push_back(ProviderKeyStatus{g->config.providers[i].name, k.index, k.fingerprint, k.weight, k.state, k.requests, k.refusals, k.throttles, k.last_refusal});
     }
   }
   return out;

@@ -1,10 +1,15 @@
 #include "pipeline/generation.hpp"
 
+#include "providers/key_quota.hpp"
+
 namespace switchyard::pipeline {
 
 namespace {
 std::vector<std::shared_ptr<providers::ProviderClient>> make_clients(const boost::asio::any_io_executor& ex, const SharedGeneration& shared,
-                                                                     const providers::ConnectorRegistry& registry, const Generation* previous) {
+                                                                     const providers::ConnectorRegistry& registry, const Generation* previous,
+                                                                     routing::QuotaGate* quotas) {
+  // The reactor's shared admission counts quotas and keys' limits in Redis; null without Redis.
+  auto* key_quota = dynamic_cast<providers::KeyQuota*>(quotas);
   const Config& config = shared.config;
   std::vector<std::shared_ptr<providers::ProviderClient>> out;
   for (std::size_t j = 0; j < config.providers.size(); ++j) {
@@ -15,7 +20,7 @@ std::vector<std::shared_ptr<providers::ProviderClient>> make_clients(const boost
     }
     if (!kept) {
       kept = std::shared_ptr<providers::ProviderClient>(registry.make(ex, p));
-      if (j < shared.key_pools.size() && shared.key_pools[j]) kept->use_keys(shared.key_pools[j]);
+      if (j < shared.key_pools.size() && shared.key_pools[j]) kept->use_keys(shared.key_pools[j], key_quota);
     }
     out.push_back(std::move(kept));
   }
@@ -48,7 +53,7 @@ Generation::Generation(const boost::asio::any_io_executor& ex, std::shared_ptr<S
                        const providers::ConnectorRegistry& registry, Generation* previous, routing::QuotaGate* quotas,
                        std::shared_ptr<routing::RouterTally> tally_of_reactor)
     : shared(std::move(shared_part)), config(shared->config), keys(config.keys, this), resolver(shared->resolver),
-      clients(make_clients(ex, *shared, registry, previous)),
+      clients(make_clients(ex, *shared, registry, previous, quotas)),
       tally(tally_of_reactor ? std::move(tally_of_reactor) : previous ? previous->tally : std::make_shared<routing::RouterTally>()),
       router(ex, config, clients, shared->targets, tally), governor(shared->governor) {
   router.set_quota_gate(quotas);

@@ -135,4 +135,17 @@ asio::awaitable<result<routing::QuotaGate::Release>> SharedAdmission::take(const
   co_return Release([give_back, held](std::uint64_t used) { give_back(held, used); });
 }
 
+asio::awaitable<std::int64_t> SharedAdmission::take_key(std::string_view provider, std::string_view fingerprint, const LimitsConfig& limits,
+                                                         std::uint64_t tokens) {
+  const std::string subject = "key:" + std::string(provider) + "#" + std::string(fingerprint);
+  const std::string slot = next_slot("k");
+  auto verdict = co_await limiter_.admit(subject, limits, tokens, slot, governance::wall_now_ms());
+  if (!verdict) {  // Redis did not answer in time: the key pool's own count decided
+    ++fallbacks_;
+    co_return 0;
+  }
+  if (verdict->refused) co_return std::max<governance::Ms>(1, verdict->refused->ever ? verdict->refused->retry_after_ms : 60'000);
+  co_return 0;  // the estimate is what a key's token window counts: nothing to reconcile, no slot (keys have no concurrency limit)
+}
+
 }  // namespace switchyard::pipeline

@@ -16,11 +16,12 @@
 #include "observability/relaxed_counter.hpp"
 #include "governance/governor.hpp"
 #include "governance/shared_limiter.hpp"
+#include "providers/key_quota.hpp"
 #include "routing/quota_gate.hpp"
 
 namespace switchyard::pipeline {
 
-class SharedAdmission final : public routing::QuotaGate {
+class SharedAdmission final : public routing::QuotaGate, public providers::KeyQuota {
  public:
   // `replica_id` names this replica's concurrency slots in Redis.
   SharedAdmission(governance::SharedLimiter& limiter, const StateConfig& state, std::string replica_id);
@@ -28,6 +29,9 @@ class SharedAdmission final : public routing::QuotaGate {
   // `governor`'s admission (the key's generation), then the shared counters'.
   boost::asio::awaitable<Admission> admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body);
   boost::asio::awaitable<result<Release>> take(const ProviderConfig& provider, const TargetConfig* target, std::uint64_t tokens) override;
+  // A provider key's declared limits, every replica together (subject "key:<provider>#<fingerprint>").
+  boost::asio::awaitable<std::int64_t> take_key(std::string_view provider, std::string_view fingerprint, const LimitsConfig& limits,
+                                                std::uint64_t tokens) override;
 
   // Admissions and quotas decided locally because Redis did not answer; requests refused for it ("deny").
   std::uint64_t fallbacks() const noexcept { return fallbacks_; }

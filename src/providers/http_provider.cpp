@@ -140,6 +140,13 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
       co_return e;
     }
     tried |= std::uint64_t{1} << pick->index;
+    if (key_quota_ && pick->limits.any()) {  // the key's limits, every replica together
+      const auto wait_ms = co_await key_quota_->take_key(config_.name, pick->fingerprint, pick->limits, static_cast<std::uint64_t>(tokens));
+      if (wait_ms > 0) {
+        keys_->rest(pick->index, now, wait_ms);
+        continue;
+      }
+    }
     const auto req = path.empty() ? request(body, call.request_id, head, call.native, pick->key)
                                   : request_to(path, body, call.request_id, head, call.native, pick->key);
     auto ex = exchange(call.read_timeout);
@@ -156,8 +163,12 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
     }
     Error e = co_await read_error(*ex);  // the body read: the connection is reusable
     e.message = "key #" + std::to_string(pick->index) + " (" + KeyPool::fingerprint(pick->key) + ") " + e.message;
-    if (status == 429) keys_->throttled(pick->index, now, retry_after_ms);
-    else keys_->refused(pick->index, now);
+    if (status == 429) {
+      keys_->throttled(pick->index, now, retry_after_ms);
+    } else {
+      keys_->refused(pick->index, now);
+      keys_->note_refusal(pick->index, e.message);
+    }
     last = std::move(e);
   }
 }

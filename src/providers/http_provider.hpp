@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "providers/key_pool.hpp"
+#include "providers/key_quota.hpp"
 #include "providers/provider_client.hpp"
 #include "upstream/connection_pool.hpp"
 #include "upstream/endpoint.hpp"
@@ -33,7 +34,10 @@ class HttpProvider : public ProviderClient {
 
   const std::string& name() const noexcept override { return config_.name; }
   boost::asio::awaitable<result<void>> probe() override;  // GET <base_url><probe_path>
-  void use_keys(std::shared_ptr<KeyPool> pool) override { keys_ = std::move(pool); }
+  void use_keys(std::shared_ptr<KeyPool> pool, KeyQuota* shared) override {
+    keys_ = std::move(pool);
+    key_quota_ = shared;
+  }
   upstream::PoolStats pool_stats() const override { return pool_->stats(); }
   void shutdown() noexcept override { pool_->close(); }
 
@@ -81,6 +85,7 @@ class HttpProvider : public ProviderClient {
   void append_key(std::string& head, std::string_view key) const;
 
   std::shared_ptr<KeyPool> keys_;
+  KeyQuota* key_quota_ = nullptr;  // the reactor's shared admission (outlives its generations' clients)
   std::string key_header_;  // "Authorization: Bearer ", "x-api-key: ", ... (for a pool's keys)
   std::string fixed_headers_;  // host, user agent, auth, configured headers, content type
   std::string head_prefix_;

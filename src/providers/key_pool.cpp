@@ -2,6 +2,8 @@
 
 #include "providers/sigv4_signer.hpp"
 
+#include <algorithm>
+
 namespace switchyard::providers {
 
 using governance::SlidingWindow;
@@ -37,6 +39,7 @@ KeyPool::KeyPool(const std::vector<ProviderKey>& keys, std::int64_t cooldown_ms)
     key.secret = k.key;
     key.fingerprint = fingerprint(k.key);
     key.weight = k.weight > 0 ? k.weight : 1;
+    key.limits = k.limits;
     if (k.limits.any()) key.windows = std::make_shared<Windows>(k.limits);
     keys_.push_back(std::move(key));
   }
@@ -78,7 +81,7 @@ std::optional<KeyPool::Pick> KeyPool::pick(std::int64_t now, std::uint64_t tried
     Windows::take(w.tpd, tokens, now);
   }
   if (best->set_aside_until != 0 && best->set_aside_until <= now) best->set_aside_until = 0;  // its cooldown is over: tried again
-  return Pick{best_index, best->secret};
+  return Pick{best_index, best->secret, best->fingerprint, best->limits};
 }
 
 bool KeyPool::refused(std::size_t index, std::int64_t now) {
@@ -100,6 +103,21 @@ void KeyPool::throttled(std::size_t index, std::int64_t now, std::int64_t retry_
   k.resting_until = now + (retry_after_ms > 0 ? std::min<std::int64_t>(retry_after_ms, 3'600'000) : 1'000);
 }
 
+void KeyPool::note_refusal(std::size_t index, std::string reason) {
+  std::lock_guard lock(mu_);
+  if (index >= keys_.size()) return;
+  for (const auto& k : keys_) {  // never a key in what is shown
+    for (auto pos = reason.find(k.secret); !k.secret.empty() && pos != std::string::npos; pos = reason.find(k.secret)) reason.replace(pos, k.secret.size(), "[redacted]");
+  }
+  if (reason.size() > 300) reason.resize(300);
+  keys_[index].last_refusal = std::move(reason);
+}
+
+void KeyPool::rest(std::size_t index, std::int64_t now, std::int64_t wait_ms) {
+  std::lock_guard lock(mu_);
+  if (index < keys_.size()) keys_[index].resting_until = now + std::clamp<std::int64_t>(wait_ms, 1, 86'400'000);
+}
+
 void KeyPool::succeeded(std::size_t index) {
   std::lock_guard lock(mu_);
   if (index < keys_.size()) keys_[index].set_aside_logged = false;  // working again: a later refusal is news
@@ -114,7 +132,7 @@ std::vector<KeyPool::KeyView> KeyPool::view(std::int64_t now) const {
     if (k.set_aside_until > now) state = "set_aside";
     else if (k.resting_until > now) state = "resting";
     else if (at_limit(k, now, 1)) state = "at_limit";
-    out.push_back(KeyView{i, k.fingerprint, k.weight, state, k.requests, k.refusals, k.throttles});
+    out.push_back(KeyView{i, k.fingerprint, k.weight, state, k.requests, k.refusals, k.throttles, k.last_refusal});
   }
   return out;
 }

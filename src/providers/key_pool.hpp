@@ -36,6 +36,8 @@ class KeyPool {
   struct Pick {
     std::size_t index;
     std::string key;
+    std::string fingerprint;
+    LimitsConfig limits;  // the key's declared limits (for the shared count)
   };
   // The key for a request now; `tried`: a bit per key this request already
   // used; `tokens`: the request's estimated tokens (for token limits).
@@ -46,6 +48,10 @@ class KeyPool {
   // The provider answered 429 with this key: it rests `retry_after_ms` (0: a second).
   void throttled(std::size_t index, std::int64_t now_ms, std::int64_t retry_after_ms);
   void succeeded(std::size_t index);
+  // The key's limits, counted across replicas, cannot take a request for `wait_ms`: it rests (not a 429).
+  void rest(std::size_t index, std::int64_t now_ms, std::int64_t wait_ms);
+  // The provider refused the key (401/403) and said why: kept (redacted, cut) for /v1/providers.
+  void note_refusal(std::size_t index, std::string reason);
 
   struct KeyView {
     std::size_t index;
@@ -53,6 +59,7 @@ class KeyPool {
     double weight;
     std::string state;  // "ok", "set_aside", "resting", "at_limit"
     std::uint64_t requests, refusals, throttles;
+    std::string last_refusal;  // what the provider said the last time it refused the key
   };
   std::vector<KeyView> view(std::int64_t now_ms) const;
   std::size_t size() const noexcept { return keys_.size(); }
@@ -70,6 +77,8 @@ class KeyPool {
     std::int64_t set_aside_until = 0, resting_until = 0;
     bool set_aside_logged = false;
     std::uint64_t requests = 0, refusals = 0, throttles = 0;
+    std::string last_refusal;
+    LimitsConfig limits;
     std::shared_ptr<Windows> windows;  // null without limits
   };
   bool at_limit(Key& k, std::int64_t now, double tokens) const;

@@ -54,7 +54,8 @@ class ProviderClient {
     co_return make_error(errc::invalid_request, "provider '" + name() + "' does not count tokens", name());
   }
   // The provider's several keys (shared by every worker's client of it): each request takes one.
-  virtual void use_keys(std::shared_ptr<class KeyPool> pool) { (void)pool; }
+  // `shared`: the keys' declared limits counted across replicas (Redis), or null.
+  virtual void use_keys(std::shared_ptr<class KeyPool> pool, class KeyQuota* shared) { (void)pool, (void)shared; }
   // A cheap request that proves the provider answers (active health checks).
   virtual boost::asio::awaitable<result<void>> probe() = 0;
   virtual upstream::PoolStats pool_stats() const = 0;

@@ -85,6 +85,7 @@ std::string providers_json(const Gateway& gateway, const std::vector<ProviderSta
   for (const auto& k : gateway.provider_keys()) {
     keys.push_back(boost::json::object{{"provider", k.provider}, {"index", k.index}, {"fingerprint", k.fingerprint}, {"weight", k.weight},
                                        {"state", k.state}, {"requests", k.requests}, {"refusals", k.refusals}, {"throttles", k.throttles}});
+    if (!k.last_refusal.empty()) keys.back().as_object()["last_refusal"] = k.last_refusal;
   }
   const auto c = gateway.health(reactor).routing;
   boost::json::object counters{{"requests", c.requests},   {"attempts", c.attempts},

@@ -319,6 +319,36 @@ BOOST_AUTO_TEST_CASE(a_provider_quota_is_shared_by_three_gateways) {
   BOOST_TEST(h.mock().stats().requests == 5u);
 }
 
+BOOST_AUTO_TEST_CASE(a_provider_keys_limits_are_shared_by_three_gateways) {
+  RedisServer redis;
+  GatewayHarness h({}, [&](Config& c) {
+    on_redis_only(c, redis);
+    auto& p = c.providers[0];
+    p.api_key.clear();
+    p.keys = {ProviderKey{"sk-shared-key-one-0001"}, ProviderKey{"sk-shared-key-two-0002"}};
+    for (auto& k : p.keys) k.limits.requests_per_minute = 2;
+  });
+  Gateway b(h.ioc().get_executor(), h.gateway().config()), c(h.ioc().get_executor(), h.gateway().config());
+  const std::string body = chat_body();
+  int ok = 0, exhausted = 0, done = 0;
+  for (int i = 0; i < 3; ++i) {
+    for (Gateway* g : {&h.gateway(), &b, &c}) {
+      asio::co_spawn(h.ioc(), g->chat(embedded(body)), [&](std::exception_ptr, result<ChatResponse> r) {
+        if (r) ++ok;
+        else if (r.error().code == errc::quota_exhausted || r.error().code == errc::no_target) ++exhausted;
+        else BOOST_TEST_MESSAGE("unexpected: " << r.error().message);
+        ++done;
+      });
+    }
+  }
+  h.run([&]() -> asio::awaitable<void> { co_await eventually([&] { return done == 9; }, std::chrono::seconds(15)); }());
+  BOOST_TEST(ok == 4);  // two keys x 2 a minute, not 2 x 2 per gateway
+  BOOST_TEST(exhausted == 5);
+  BOOST_TEST(h.mock().stats().requests == 4u);
+  BOOST_TEST(h.mock().stats().requests_by_authorization.at("Bearer sk-shared-key-one-0001") == 2u);
+  BOOST_TEST(h.mock().stats().requests_by_authorization.at("Bearer sk-shared-key-two-0002") == 2u);
+}
+
 // A load balancer reading /health sends a degraded replica no traffic: three replicas
 // must find Redis again by themselves, with no request sent.
 BOOST_AUTO_TEST_CASE(every_replica_is_healthy_again_after_redis_returns_with_no_traffic) {

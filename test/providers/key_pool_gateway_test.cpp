@@ -28,6 +28,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_and_a_rate_limited_key_move_requests_to_the_next_
   });
   mock::MockBehaviour revoked;
   revoked.status = 401;
+  revoked.echo_key = true;  // the provider repeats the key in its error: never shown
   mock::MockBehaviour limited;
   limited.status = 429;
   limited.retry_after = "30";
@@ -50,6 +51,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_and_a_rate_limited_key_move_requests_to_the_next_
   BOOST_REQUIRE_EQUAL(keys.size(), 3u);
   BOOST_TEST(keys[0].at("state").as_string() == "set_aside");
   BOOST_TEST(keys[0].at("fingerprint").as_string() == providers::KeyPool::fingerprint("sk-revoked-0000000001"));
+  BOOST_TEST(keys[0].at("last_refusal").as_string().find("401") != std::string::npos);  // why, as the provider said
   BOOST_TEST(keys[1].at("state").as_string() == "resting");
   BOOST_TEST(keys[2].at("state").as_string() == "ok");
   auto m = h.run(http_call(h.port(), verb::get, "/metrics", ""));
