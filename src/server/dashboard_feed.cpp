@@ -31,6 +31,7 @@ void DashboardFeed::sample() {
 asio::awaitable<void> DashboardFeed::run() {
   while (!stopped_) {
     sample();
+    if (keys_) keys_->look(gateway_.provider_keys());
     tick_.expires_after(kSampleEvery);
     auto [ec] = co_await tick_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) break;

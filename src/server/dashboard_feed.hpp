@@ -10,6 +10,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include "server/key_watch.hpp"
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -23,8 +25,9 @@ class DashboardFeed {
   static constexpr std::chrono::seconds kSampleEvery{5};
   static constexpr std::size_t kSamples = 180;  // 15 minutes
 
-  DashboardFeed(boost::asio::any_io_executor ex, Gateway& gateway, std::size_t reactor = 0)
-      : gateway_(gateway), reactor_(reactor), tick_(std::move(ex)) {}
+  // `keys`: logs the providers' keys' changes at every tick (the main worker's feed only), or null.
+  DashboardFeed(boost::asio::any_io_executor ex, Gateway& gateway, std::size_t reactor = 0, KeyWatch* keys = nullptr)
+      : gateway_(gateway), reactor_(reactor), keys_(keys), tick_(std::move(ex)) {}
 
   // Samples every kSampleEvery until stop().
   boost::asio::awaitable<void> run();
@@ -39,6 +42,7 @@ class DashboardFeed {
  private:
   Gateway& gateway_;
   std::size_t reactor_;
+  KeyWatch* keys_;
   boost::asio::steady_timer tick_;
   bool stopped_ = false;
   std::deque<boost::json::object> samples_;

@@ -46,7 +46,7 @@ HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability
       acceptor_(ex), drained_(ex), accept_backoff_(ex), ids_(random_seed()), budgets_(budgets ? std::move(budgets) : budgets_for(config_)),
       authenticator_([&p = gateway.pipeline(reactor)](std::string_view authorization) { return p.authenticate(authorization); }, config_.admin_key,
                      [&p = gateway.pipeline(reactor)] { return p.pin(); }),
-      accounting_(&log, config_.access_log), chat_(gateway.pipeline(reactor), log, budgets_->embeddings), feed_(ex, gateway, reactor),
+      accounting_(&log, config_.access_log), chat_(gateway.pipeline(reactor), log, budgets_->embeddings), key_watch_(log), feed_(ex, gateway, reactor, reactor == 0 ? &key_watch_ : nullptr),
       endpoints_(make_endpoints()),
       host_{config_, ids_, budgets_->header, endpoints_, authenticator_, accounting_, budgets_->parse, stopping_} {
   max_connections_ = std::max<std::size_t>(config_.max_connections / servers_, 1);

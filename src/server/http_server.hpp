@@ -114,6 +114,7 @@ class HttpServer {
   pipeline::Authenticator authenticator_;
   pipeline::Accounting accounting_;
   ChatHandler chat_;
+  KeyWatch key_watch_;  // before feed_, which uses it
   DashboardFeed feed_;
   EndpointTable endpoints_;
   bool stopping_ = false;
