@@ -174,6 +174,15 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
 }
 
 asio::awaitable<result<std::string>> HttpProvider::post(std::string_view path, std::string_view body, const ChatCall& call) const {
+  if (!keys_) {  // one key: the exchange on this frame, as before key pools (no allocation on the hot path)
+    std::string head;
+    const auto req = path.empty() ? request(body, call.request_id, head, call.native) : request_to(path, body, call.request_id, head, call.native);
+    upstream::UpstreamExchange one(*pool_, timeouts(call.read_timeout), config_.name);
+    if (auto started = co_await one.start(req); !started) co_return started.error();
+    observe_headers(one, call.model);
+    if (one.status() / 100 != 2) co_return co_await read_error(one);
+    co_return co_await one.read_all(config_.max_response_bytes);
+  }
   auto ex = co_await send(path, body, call);
   if (!ex) co_return ex.error();
   observe_headers(**ex, call.model);
