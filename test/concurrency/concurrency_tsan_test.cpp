@@ -8,6 +8,8 @@
 #define BOOST_TEST_MODULE concurrency_tsan
 #include <boost/test/unit_test.hpp>
 
+#include "providers/key_pool.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -293,4 +295,27 @@ BOOST_AUTO_TEST_CASE(memory_budgets_shared_by_four_threads_never_pass_their_limi
   });
   BOOST_TEST(peak.load() <= 1000u);
   BOOST_TEST(budget.used() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_pool_shared_by_four_workers_counts_every_pick_and_limit) {
+  ProviderKey limited{"sk-limited"};
+  limited.limits.requests_per_minute = 100;
+  providers::KeyPool pool({ProviderKey{"sk-a", 2}, limited, ProviderKey{"sk-refused"}});
+  std::atomic<int> picks{0}, on_limited{0};
+  together([&](int t) {
+    for (int i = 0; i < 500; ++i) {
+      const std::int64_t now = 1'000'000 + i;
+      auto p = pool.pick(now, 0, 10);
+      if (!p) continue;
+      ++picks;
+      if (p->index == 1) ++on_limited;
+      if (p->index == 2) pool.refused(2, now);  // workers refuse the same key at once
+      if (t == 0 && i % 50 == 0) (void)pool.view(now);
+    }
+  });
+  BOOST_TEST(picks.load() == 2000);
+  BOOST_TEST(on_limited.load() <= 100);  // its limit, whatever thread picked
+  const auto v = pool.view(1'000'600);
+  BOOST_TEST(v[0].requests + v[1].requests + v[2].requests == 2000u);
+  BOOST_TEST(v[2].state == "set_aside");
 }
