@@ -20,8 +20,12 @@ namespace switchyard::providers {
 
 class EventStreamReader {
  public:
+  // A message larger than this breaks the stream: what SSE events are held to (SseEventReader::kMaxEvent),
+  // not AWS's 24 MiB, so that an upstream that lies cannot make each stream hold 24 MiB.
+  static constexpr std::size_t kMaxMessage = 1024 * 1024;
+
   EventStreamReader(std::unique_ptr<upstream::UpstreamExchange> exchange, std::string provider)
-      : exchange_(std::move(exchange)), provider_(std::move(provider)) {}
+      : exchange_(std::move(exchange)), provider_(std::move(provider)), decoder_(kMaxMessage) {}
 
   using Item = result<std::optional<EventStreamMessage>>;
 

@@ -298,7 +298,12 @@ result<void> OpenAiToGeminiStream::on_chunk(std::string_view chunk, std::string&
           auto& call = calls_[index];
           if (const auto* fn = tc.if_contains("function"); fn && fn->is_object()) {
             if (const auto* n = fn->as_object().if_contains("name"); n && n->is_string()) call.name = std::string(n->as_string());
-            if (const auto* a = fn->as_object().if_contains("arguments"); a && a->is_string()) call.arguments += std::string_view(a->as_string());
+            if (const auto* a = fn->as_object().if_contains("arguments"); a && a->is_string()) {
+              if (call.arguments.size() + a->as_string().size() > kMaxCallArguments) {
+                return make_error(errc::upstream_bad_response, "sent tool-call arguments over 8 MiB");
+              }
+              call.arguments += std::string_view(a->as_string());
+            }
           }
         }
       }

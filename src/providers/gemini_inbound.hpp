@@ -43,6 +43,8 @@ result<std::string> openai_embeddings_to_gemini(std::string_view openai_body, bo
 // finishReason and usageMetadata.
 class OpenAiToGeminiStream {
  public:
+  // A function call goes out whole (Gemini's shape): its arguments are held until the end, at most this much.
+  static constexpr std::size_t kMaxCallArguments = 8 * 1024 * 1024;
   explicit OpenAiToGeminiStream(std::string model) : model_(std::move(model)) {}
   result<void> on_chunk(std::string_view chunk_json, std::string& out);
   void on_end(std::string& out);
