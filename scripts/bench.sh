@@ -181,19 +181,16 @@ for n in 1 100 1000 5000; do
     --warmup-ms $(( 1500 + spread )) --duration-ms "$(d 10000 4000)"
 done
 if [[ -n "$gw_pid" ]]; then
-  # The same through an Anthropic-type target: Anthropic events translated to OpenAI chunks.
-  for n in 100 1000; do
-    spread=$(( n >= 1000 ? n : 0 ))
-    echo "== paced streams translated from Anthropic's API: $n concurrent"
-    run "translated$n/$gw_name" "$gw_url" "$gw_key" --model anthropic --stream --connections "$n" --connect-spread-ms "$spread" \
-      --stall-ms 1000 --extra "$paced" --warmup-ms $(( 1500 + spread )) --duration-ms "$(d 10000 4000)"
-  done
-  # And through a Bedrock target: ConverseStream's EventStream frames decoded and translated.
-  for n in 100 1000; do
-    spread=$(( n >= 1000 ? n : 0 ))
-    echo "== paced streams from Bedrock's ConverseStream (EventStream): $n concurrent"
-    run "bedrock$n/$gw_name" "$gw_url" "$gw_key" --model bedrock --stream --connections "$n" --connect-spread-ms "$spread" \
-      --stall-ms 1000 --extra "$paced" --warmup-ms $(( 1500 + spread )) --duration-ms "$(d 10000 4000)"
+  # The same through an Anthropic-type target (Anthropic events translated to OpenAI chunks) and a
+  # Bedrock target (ConverseStream's EventStream frames decoded and translated; SigV4 on each request).
+  for kind in "translated anthropic Anthropic's API" "bedrock bedrock Bedrock's ConverseStream (EventStream)"; do
+    read -r prefix model what <<< "$kind"
+    for n in 100 1000; do
+      spread=$(( n >= 1000 ? n : 0 ))
+      echo "== paced streams from $what: $n concurrent"
+      run "$prefix$n/$gw_name" "$gw_url" "$gw_key" --model "$model" --stream --connections "$n" --connect-spread-ms "$spread" \
+        --stall-ms 1000 --extra "$paced" --warmup-ms $(( 1500 + spread )) --duration-ms "$(d 10000 4000)"
+    done
   done
   run "translatedburst64/$gw_name" "$gw_url" "$gw_key" --model anthropic-burst --stream --connections 64 \
     --warmup-ms 1000 --duration-ms "$(d 10000 3000)"

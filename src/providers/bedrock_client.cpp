@@ -44,7 +44,9 @@ result<std::string> bedrock_path(std::string_view model, std::string_view operat
 BedrockClient::BedrockClient(const asio::any_io_executor& ex, const ProviderConfig& config, Clock clock)
     : HttpProvider(ex, config, "", auth_headers(config)),
       credentials_{config.access_key_id, config.secret_access_key, config.session_token},
-      clock_(clock ? std::move(clock) : Clock([] { return static_cast<std::int64_t>(std::time(nullptr)); })) {}
+      clock_(clock ? std::move(clock) : Clock([] { return static_cast<std::int64_t>(std::time(nullptr)); })) {
+  authorizes_ = config.api_key.empty();  // SigV4 per request; a Bedrock API key is a fixed header
+}
 
 void BedrockClient::authorize(std::string_view wire_path, std::string_view body, std::string& head) const {
   if (!config_.api_key.empty()) return;

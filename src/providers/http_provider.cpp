@@ -82,7 +82,7 @@ upstream::UpstreamExchange::RequestBuffers HttpProvider::request(std::string_vie
                                                                  std::string& head, const NativeRequest* native, std::string_view key) const {
   head.clear();
   append_key(head, key);
-  authorize(std::string_view(head_prefix_).substr(5, head_prefix_.find(' ', 5) - 5), body, head);
+  if (authorizes_) authorize(std::string_view(head_prefix_).substr(5, head_prefix_.find(' ', 5) - 5), body, head);
   append_request_headers(head, body.size(), request_id, native);
   return {asio::buffer(head_prefix_), asio::buffer(head), asio::buffer(body)};
 }
@@ -99,7 +99,7 @@ upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_
   const std::size_t path_size = head.size() - path_at;
   head += " HTTP/1.1\r\n";
   head += fixed_headers_;
-  {
+  if (authorizes_) {  // a copy: authorize() appends to `head`, which may move
     const std::string wire_path = head.substr(path_at, path_size);
     authorize(wire_path, body, head);
   }

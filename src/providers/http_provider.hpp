@@ -62,9 +62,11 @@ class HttpProvider : public ProviderClient {
   // Headers computed per request from what is sent (e.g. an AWS signature),
   // appended to `head`: the request line's path as sent (`wire_path`, base
   // URL's path included, query included) and the body. Nothing by default.
+  // Called only when `authorizes_` is set (by the adapters that override it): other providers pay nothing for it.
   virtual void authorize(std::string_view wire_path, std::string_view body, std::string& head) const {
     (void)wire_path, (void)body, (void)head;
   }
+  bool authorizes_ = false;
   boost::asio::awaitable<Error> read_error(upstream::UpstreamExchange& exchange) const;
   // Passes what the response headers say of the provider's quota to the observer.
   void observe_headers(const upstream::UpstreamExchange& exchange, std::string_view model) const;

@@ -58,6 +58,7 @@ bool vertex_anthropic_model(std::string_view model) noexcept { return model.subs
 
 VertexClient::VertexClient(const asio::any_io_executor& ex, const ProviderConfig& config, VertexTokenSource::Clock clock)
     : HttpProvider(ex, config, "", {}) {
+  authorizes_ = true;  // the bearer token of the moment
   if (!config.access_token.empty()) bearer_ = config.access_token;
   else tokens_ = std::make_unique<VertexTokenSource>(ex, config, load_account(config), std::move(clock));
 }

@@ -39,6 +39,8 @@ struct VertexTokenSource::State {
   std::unique_ptr<upstream::ConnectionPool> pool;
   std::optional<AccessToken> cached;
   std::shared_ptr<Flight> flight;
+  std::optional<Error> failed;      // the last exchange's failure, answered for a second without a new exchange
+  std::int64_t failed_at = 0;
   std::uint64_t exchanges = 0;
 };
 
@@ -76,7 +78,13 @@ asio::awaitable<result<AccessToken>> exchange(std::shared_ptr<VertexTokenSource:
 
 asio::awaitable<void> fly(std::shared_ptr<VertexTokenSource::State> s, std::shared_ptr<Flight> f) {
   auto outcome = co_await exchange(s);
-  if (outcome) s->cached = *outcome;
+  if (outcome) {
+    s->cached = *outcome;
+    s->failed.reset();
+  } else {
+    s->failed = outcome.error();
+    s->failed_at = s->clock();
+  }
   f->outcome = std::move(outcome);
   if (s->flight == f) s->flight.reset();
   f->done.cancel();
@@ -129,6 +137,8 @@ asio::awaitable<result<std::string>> VertexTokenSource::token() {
     start(s);
     co_return s->cached->token;
   }
+  // A token endpoint that just failed is not asked again by every request: its error stands for a second.
+  if (s->failed && !s->flight && now - s->failed_at < 1) co_return *s->failed;
   auto f = start(s);
   if (!f->outcome) co_await f->done.async_wait(asio::as_tuple(asio::use_awaitable));
   if (!f->outcome) co_return token_error(s->provider, "the token exchange was abandoned");

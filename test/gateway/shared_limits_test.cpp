@@ -136,6 +136,30 @@ ChatRequest embedded(const std::string& body) {
   r.api_key = kClientKey;
   return r;
 }
+
+// `rounds` chat requests through each gateway at once (embedded calls on the harness's reactor):
+// how many succeeded and how many were refused for a quota.
+struct Outcomes {
+  int ok = 0, exhausted = 0;
+};
+Outcomes spread_over(GatewayHarness& h, std::initializer_list<Gateway*> gateways, int rounds) {
+  const std::string body = chat_body();
+  Outcomes o;
+  int done = 0;
+  const int total = rounds * static_cast<int>(gateways.size());
+  for (int i = 0; i < rounds; ++i) {
+    for (Gateway* g : gateways) {
+      asio::co_spawn(h.ioc(), g->chat(embedded(body)), [&](std::exception_ptr, result<ChatResponse> r) {
+        if (r) ++o.ok;
+        else if (r.error().code == errc::quota_exhausted || r.error().code == errc::no_target) ++o.exhausted;
+        else BOOST_TEST_MESSAGE("unexpected: " << r.error().message);
+        ++done;
+      });
+    }
+  }
+  h.run([&]() -> asio::awaitable<void> { co_await eventually([&] { return done == total; }, std::chrono::seconds(15)); }());
+  return o;
+}
 }  // namespace
 
 // Tokens: each request reserves max_tokens (100) against 1,000 a minute shared
@@ -301,19 +325,7 @@ BOOST_AUTO_TEST_CASE(a_provider_quota_is_shared_by_three_gateways) {
     c.providers[0].limits.requests_per_minute = 5;
   });
   Gateway b(h.ioc().get_executor(), h.gateway().config()), c(h.ioc().get_executor(), h.gateway().config());
-  const std::string body = chat_body();
-  int ok = 0, exhausted = 0, done = 0;
-  for (int i = 0; i < 5; ++i) {
-    for (Gateway* g : {&h.gateway(), &b, &c}) {
-      asio::co_spawn(h.ioc(), g->chat(embedded(body)), [&](std::exception_ptr, result<ChatResponse> r) {
-        if (r) ++ok;
-        else if (r.error().code == errc::quota_exhausted || r.error().code == errc::no_target) ++exhausted;
-        else BOOST_TEST_MESSAGE("unexpected: " << r.error().message);
-        ++done;
-      });
-    }
-  }
-  h.run([&]() -> asio::awaitable<void> { co_await eventually([&] { return done == 15; }, std::chrono::seconds(15)); }());
+  const auto [ok, exhausted] = spread_over(h, {&h.gateway(), &b, &c}, 5);
   BOOST_TEST(ok == 5);  // not 15
   BOOST_TEST(exhausted == 10);
   BOOST_TEST(h.mock().stats().requests == 5u);
@@ -329,19 +341,7 @@ BOOST_AUTO_TEST_CASE(a_provider_keys_limits_are_shared_by_three_gateways) {
     for (auto& k : p.keys) k.limits.requests_per_minute = 2;
   });
   Gateway b(h.ioc().get_executor(), h.gateway().config()), c(h.ioc().get_executor(), h.gateway().config());
-  const std::string body = chat_body();
-  int ok = 0, exhausted = 0, done = 0;
-  for (int i = 0; i < 3; ++i) {
-    for (Gateway* g : {&h.gateway(), &b, &c}) {
-      asio::co_spawn(h.ioc(), g->chat(embedded(body)), [&](std::exception_ptr, result<ChatResponse> r) {
-        if (r) ++ok;
-        else if (r.error().code == errc::quota_exhausted || r.error().code == errc::no_target) ++exhausted;
-        else BOOST_TEST_MESSAGE("unexpected: " << r.error().message);
-        ++done;
-      });
-    }
-  }
-  h.run([&]() -> asio::awaitable<void> { co_await eventually([&] { return done == 9; }, std::chrono::seconds(15)); }());
+  const auto [ok, exhausted] = spread_over(h, {&h.gateway(), &b, &c}, 3);
   BOOST_TEST(ok == 4);  // two keys x 2 a minute, not 2 x 2 per gateway
   BOOST_TEST(exhausted == 5);
   BOOST_TEST(h.mock().stats().requests == 4u);

@@ -209,4 +209,31 @@ BOOST_AUTO_TEST_CASE(a_token_near_its_expiry_is_used_while_one_refresh_runs) {
   BOOST_TEST(tokens.exchanges() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_failed_exchange_answers_for_a_second_without_asking_again) {
+  auto mo = vertex_mock();
+  mo.token_status = 503;
+  std::string base;
+  GatewayHarness h(mo, [&](Config& c) { base = c.providers[0].base_url.substr(0, c.providers[0].base_url.size() - 3); }, 1);
+  ProviderConfig pc;
+  pc.name = "vertex";
+  std::ifstream in(credentials_file(base, key().private_pem));
+  auto account = providers::read_service_account(std::string(std::istreambuf_iterator<char>(in), {}));
+  BOOST_REQUIRE(account);
+  std::int64_t now = 1'000'000;
+  providers::VertexTokenSource tokens(h.ioc().get_executor(), pc, *account, [&] { return now; });
+  std::vector<std::string> errors;
+  h.run([&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 3; ++i) {
+      auto t = co_await tokens.token();
+      errors.push_back(t ? "a token?" : t.error().message);
+    }
+    now += 1;  // a second later the endpoint is asked again
+    auto t = co_await tokens.token();
+    errors.push_back(t ? "a token?" : t.error().message);
+  }());
+  BOOST_TEST(tokens.exchanges() == 2u);
+  BOOST_TEST(h.mock().stats().token_requests == 2u);
+  for (const auto& e : errors) BOOST_TEST(e.find("could not get a Google access token") != std::string::npos, e);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
