@@ -119,6 +119,9 @@ struct ChatRequest {
   // Set: `body` is a translation of this request (see NativeRequest).
   std::shared_ptr<const NativeRequest> native;
   CacheControl cache;
+  // The end user the request is made for (their limits, budget and ledger rows): empty = the
+  // body's "user" / "safety_identifier" (Anthropic: metadata.user_id), if any.
+  std::string user;
 };
 
 struct ChatResponse {

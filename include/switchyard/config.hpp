@@ -188,11 +188,61 @@ struct BudgetConfig {
 struct KeyConfig {
   std::string name;
   std::string key;
-  std::vector<std::string> models;  // globs; empty = every model
+  std::vector<std::string> models;  // globs; empty = every model (a team's keys: the team's models)
   LimitsConfig limits;
   std::optional<BudgetConfig> budget;
   bool server_tools = true;         // may use tools the provider runs (priced from the provider's usage; see README)
+  std::string team;                 // the [[teams]] entry it belongs to ("" = none): its limits and budget apply too
+  // Keys made through the admin API (kept in the store): only their SHA-256 digest is known
+  // (`key` is empty); a rotated key's previous digest works until `previous_until_ms`.
+  std::string key_sha256;           // 32 raw bytes
+  std::string previous_sha256;
+  std::int64_t previous_until_ms = 0;
+  std::int64_t expires_at_ms = 0;   // 0 = never
+  bool managed = false;             // made through the admin API (not the file)
   bool operator==(const KeyConfig&) const = default;
+};
+
+// A team ([[teams]] or the admin API): a budget and limits over all its keys
+// together, the models its keys may use, and each end user's own share.
+struct TeamConfig {
+  std::string name;
+  std::vector<std::string> models;  // globs; empty = every model
+  LimitsConfig limits;
+  std::optional<BudgetConfig> budget;
+  LimitsConfig user_limits;                // per (team, end user)
+  std::optional<BudgetConfig> user_budget; // user_limits' budget_usd and period
+  bool managed = false;
+  bool operator==(const TeamConfig&) const = default;
+};
+
+// Where keys, teams and the usage ledger are kept ([store]).
+enum class StoreBackend { sqlite, postgres };
+struct StoreConfig {
+  StoreBackend backend = StoreBackend::sqlite;  // sqlite: the [usage] path's file
+  std::string postgres_url;                     // libpq URI, for backend = "postgres"
+  std::string spool_dir = "data/spool";         // ledger rows kept here while the database is unreachable
+  std::size_t spool_max_bytes = 256u << 20;     // more rows than this are dropped (counted)
+  Millis connect_timeout{5000};                 // connect_timeout_ms
+  Millis poll_interval{1000};                   // poll_ms: the change feed is also read this often (a missed NOTIFY)
+  bool operator==(const StoreConfig&) const = default;
+};
+
+// [auth.jwt]: clients may send an identity provider's JWT as the bearer.
+struct JwtConfig {
+  std::string issuer, audience;
+  std::string jwks_url, jwks_file;  // one of them
+  std::string team_claim = "groups";
+  std::string user_claim = "sub";
+  std::string admin_claim;                // a JWT whose admin_claim holds one of admin_values may use /admin
+  std::vector<std::string> admin_values;
+  Millis jwks_refresh{600'000};           // jwks_refresh_ms
+  Millis leeway{60'000};                  // leeway_ms, for exp and nbf
+  bool operator==(const JwtConfig&) const = default;
+};
+struct AuthConfig {
+  std::optional<JwtConfig> jwt;
+  bool operator==(const AuthConfig&) const = default;
 };
 
 // The usage ledger ([usage]): one row per request in SQLite.
@@ -232,11 +282,14 @@ struct Config {
   std::vector<ProviderConfig> providers;
   std::vector<ModelRouteConfig> models;
   std::vector<KeyConfig> keys;
+  std::vector<TeamConfig> teams;
   std::string default_provider;       // unknown models go here as-is; empty = 404
   ResilienceConfig resilience;
   UsageConfig usage;
   CacheConfig cache;
   StateConfig state;
+  StoreConfig store;
+  AuthConfig auth;
   std::vector<std::string> warnings;  // skipped providers/keys, for one log line each
   std::string source_hash;            // SHA-256 (hex) of the file it was read from (what `sha256sum` prints); "" when built by hand
 };

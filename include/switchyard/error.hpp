@@ -42,6 +42,10 @@ enum class errc {
   quota_exhausted,       // 429: a target's (or its provider's) declared quota cannot take the request now
   shutting_down,         // 503: the gateway is shutting down and starts no new upstream work
   invalid_config,        // 400: a configuration to reload was refused (the running one keeps serving)
+  invalid_field,         // 400: an admin API body's field is wrong (code "invalid_request_error")
+  conflict,              // 409: the name is taken (an admin API create)
+  forbidden,             // 403: authenticated, but not allowed (a JWT naming no configured team)
+  unavailable,           // 503: a dependency (the store) cannot be reached now
   cancelled,             // client went away
   internal,              // 500
 };
@@ -60,6 +64,7 @@ struct Error {
   int upstream_status = 0;     // HTTP status the upstream returned, if any
   std::string upstream_error;  // the upstream's own JSON `error` object, serialized, when it sent one
   std::string retry_after;     // the upstream's Retry-After header, passed back on 429/503
+  std::string level;           // a limit or budget refusal: whose ("key", "team", "user"); the body's error.level
   // A request the provider had already been sent when it ended (the client
   // left before the answer): what it will bill nonetheless, charged to the
   // key and the ledger (the prompt, as the gateway estimated it, at the target's prices).

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <set>
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
@@ -206,41 +207,55 @@ void load_pool(const Reader& r, const toml::table& p, const std::string& path, P
   if (auto v = r.integer(*t, pp, "peek_after_idle_ms", 0, 3'600'000)) pool.peek_after_idle = Millis(*v);
 }
 
-// A `limits` table (a key's, a provider's quota or a target's quota); 0 = no limit.
-LimitsConfig load_limits(const Reader& r, const toml::table& owner, const std::string& path) {
+// The windows and concurrency of a limits table; 0 = no limit. `extra`: other keys the table may hold.
+LimitsConfig read_limits(const Reader& r, const toml::table& l, const std::string& lp, std::initializer_list<std::string_view> extra = {}) {
   LimitsConfig lim;
-  const toml::table* l = r.table(owner, path, "limits");
-  if (!l) return lim;
-  const std::string lp = path + ".limits";
-  r.only_keys(*l, lp, {"requests_per_minute", "requests_per_hour", "requests_per_day", "tokens_per_minute", "tokens_per_hour",
-                       "tokens_per_day", "concurrent"});
+  std::vector<std::string_view> allowed{"requests_per_minute", "requests_per_hour", "requests_per_day", "tokens_per_minute", "tokens_per_hour",
+                                        "tokens_per_day", "concurrent"};
+  allowed.insert(allowed.end(), extra.begin(), extra.end());
+  for (auto&& [k, v] : l) {
+    if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    r.fail(&v, lp + "." + std::string(k.str()), "unknown key (allowed: " + list + ")");
+  }
   const std::pair<const char*, std::uint64_t*> windows[] = {
       {"requests_per_minute", &lim.requests_per_minute}, {"requests_per_hour", &lim.requests_per_hour},
       {"requests_per_day", &lim.requests_per_day},       {"tokens_per_minute", &lim.tokens_per_minute},
       {"tokens_per_hour", &lim.tokens_per_hour},         {"tokens_per_day", &lim.tokens_per_day}};
   for (auto [name, slot] : windows) {
-    if (auto v = r.integer(*l, lp, name, 1, 1'000'000'000'000)) *slot = static_cast<std::uint64_t>(*v);
+    if (auto v = r.integer(l, lp, name, 1, 1'000'000'000'000)) *slot = static_cast<std::uint64_t>(*v);
   }
-  if (auto v = r.integer(*l, lp, "concurrent", 1, 1'000'000)) lim.concurrent = static_cast<std::uint32_t>(*v);
+  if (auto v = r.integer(l, lp, "concurrent", 1, 1'000'000)) lim.concurrent = static_cast<std::uint32_t>(*v);
   return lim;
 }
 
+// A `limits` table (a key's, a team's, a provider's quota or a target's quota).
+LimitsConfig load_limits(const Reader& r, const toml::table& owner, const std::string& path) {
+  const toml::table* l = r.table(owner, path, "limits");
+  return l ? read_limits(r, *l, path + ".limits") : LimitsConfig{};
+}
+
+BudgetPeriod read_period(const Reader& r, const toml::table& b, const std::string& bp) {
+  auto period = r.string(b, bp, "period");
+  if (!period) return BudgetPeriod::month;
+  const auto parsed = parse_budget_period(*period);
+  if (!parsed) r.fail(b.get("period"), bp + ".period", "unknown period \"" + *period + "\" (day, week, month, total)");
+  return *parsed;
+}
+
 // budget = { usd, period }.
-void load_budget(const Reader& r, const toml::table& k, const std::string& path, KeyConfig& key) {
+std::optional<BudgetConfig> load_budget(const Reader& r, const toml::table& k, const std::string& path) {
   const toml::table* b = r.table(k, path, "budget");
-  if (!b) return;
+  if (!b) return std::nullopt;
   const std::string bp = path + ".budget";
   r.only_keys(*b, bp, {"usd", "period"});
   BudgetConfig budget;
   const auto usd = r.number(*b, bp, "usd", 0.000001, 1e12);
   if (!usd) r.fail(b, bp + ".usd", "is required (dollars per period, above 0)");
   budget.usd = *usd;
-  if (auto period = r.string(*b, bp, "period")) {
-    const auto parsed = parse_budget_period(*period);
-    if (!parsed) r.fail(b->get("period"), bp + ".period", "unknown period \"" + *period + "\" (day, week, month, total)");
-    budget.period = *parsed;
-  }
-  key.budget = budget;
+  budget.period = read_period(r, *b, bp);
+  return budget;
 }
 
 // Presets fill the base URL of well-known vendors; each fits one type. "" when none is given.
@@ -662,12 +677,13 @@ void load_keys(const Reader& r, const toml::table& root, Config& cfg) {
   for (auto&& node : *ks) {
     const std::string path = "keys[" + std::to_string(i++) + "]";
     const toml::table& k = *node.as_table();
-    r.only_keys(k, path, {"name", "key", "models", "limits", "budget", "server_tools"});
+    r.only_keys(k, path, {"name", "key", "models", "limits", "budget", "server_tools", "team"});
     KeyConfig key;
     key.name = r.required_string(k, path, "name");
     if (auto v = r.boolean(k, path, "server_tools")) key.server_tools = *v;
     key.limits = load_limits(r, k, path);
-    load_budget(r, k, path, key);
+    key.budget = load_budget(r, k, path);
+    if (auto team = r.string(k, path, "team")) key.team = *team;
     std::vector<std::string> missing;
     auto secret = r.string(k, path, "key", &missing);
     key.models = r.string_list(k, path, "models");
@@ -686,6 +702,82 @@ void load_keys(const Reader& r, const toml::table& root, Config& cfg) {
   }
 }
 
+// [[teams]]: name, models, budget, limits, user_limits (the limits' keys and budget_usd, period).
+void load_teams(const Reader& r, const toml::table& root, Config& cfg) {
+  const toml::array* ts = r.array_of_tables(root, "teams");
+  if (!ts) return;
+  std::size_t i = 0;
+  for (auto&& node : *ts) {
+    const std::string path = "teams[" + std::to_string(i++) + "]";
+    const toml::table& t = *node.as_table();
+    r.only_keys(t, path, {"name", "models", "limits", "budget", "user_limits"});
+    TeamConfig team;
+    team.name = r.required_string(t, path, "name");
+    team.models = r.string_list(t, path, "models");
+    team.limits = load_limits(r, t, path);
+    team.budget = load_budget(r, t, path);
+    if (const toml::table* u = r.table(t, path, "user_limits")) {
+      const std::string up = path + ".user_limits";
+      team.user_limits = read_limits(r, *u, up, {"budget_usd", "period"});
+      if (auto usd = r.number(*u, up, "budget_usd", 0.000001, 1e12)) team.user_budget = BudgetConfig{*usd, read_period(r, *u, up)};
+      else if (u->get("period")) r.fail(u->get("period"), up + ".period", "applies to budget_usd, which is not set");
+    }
+    for (const auto& q : cfg.teams) {
+      if (q.name == team.name) r.fail(&node, path + ".name", "duplicate team name \"" + team.name + "\"");
+    }
+    cfg.teams.push_back(std::move(team));
+  }
+}
+
+// [store]: where keys, teams and the ledger live.
+void load_store(const Reader& r, const toml::table& root, StoreConfig& store) {
+  const toml::table* st = r.table(root, "", "store");
+  if (!st) return;
+  r.only_keys(*st, "store", {"backend", "postgres_url", "spool_dir", "spool_max_bytes", "connect_timeout_ms", "poll_ms"});
+  if (auto b = r.string(*st, "store", "backend")) {
+    if (*b != "sqlite" && *b != "postgres") r.fail(st->get("backend"), "store.backend", "must be \"sqlite\" or \"postgres\"");
+    store.backend = *b == "postgres" ? StoreBackend::postgres : StoreBackend::sqlite;
+  }
+  std::vector<std::string> missing;  // unset while backend = "sqlite": not needed
+  if (auto u = r.string(*st, "store", "postgres_url", &missing); u && missing.empty()) store.postgres_url = *u;
+  if (store.backend == StoreBackend::postgres && store.postgres_url.empty()) {
+    r.fail(st, "store.postgres_url", missing.empty() ? "is required with backend = \"postgres\"" : "environment variable " + missing.front() + " is not set");
+  }
+  if (auto d = r.string(*st, "store", "spool_dir")) store.spool_dir = *d;
+  r.size(*st, "store", "spool_max_bytes", store.spool_max_bytes, 1 << 20, std::int64_t(1) << 40);
+  r.millis(*st, "store", "connect_timeout_ms", store.connect_timeout);
+  if (auto v = r.integer(*st, "store", "poll_ms", 100, 60'000)) store.poll_interval = Millis(*v);
+}
+
+// [auth.jwt]: an identity provider's tokens as bearers.
+void load_auth(const Reader& r, const toml::table& root, AuthConfig& auth) {
+  const toml::table* a = r.table(root, "", "auth");
+  if (!a) return;
+  r.only_keys(*a, "auth", {"jwt"});
+  const toml::table* j = r.table(*a, "auth", "jwt");
+  if (!j) return;
+  const std::string jp = "auth.jwt";
+  r.only_keys(*j, jp, {"issuer", "audience", "jwks_url", "jwks_file", "team_claim", "user_claim", "admin_claim", "admin_values",
+                       "jwks_refresh_ms", "leeway_ms"});
+  JwtConfig jwt;
+  jwt.issuer = r.required_string(*j, jp, "issuer");
+  jwt.audience = r.required_string(*j, jp, "audience");
+  if (auto u = r.string(*j, jp, "jwks_url")) jwt.jwks_url = *u;
+  if (auto f = r.string(*j, jp, "jwks_file")) jwt.jwks_file = *f;
+  if (jwt.jwks_url.empty() == jwt.jwks_file.empty()) r.fail(j, jp + ".jwks_url", "give jwks_url or jwks_file (one of them)");
+  if (!jwt.jwks_url.empty() && !jwt.jwks_url.starts_with("https://") && !jwt.jwks_url.starts_with("http://")) {
+    r.fail(j->get("jwks_url"), jp + ".jwks_url", "must be an http:// or https:// URL");
+  }
+  if (auto c = r.string(*j, jp, "team_claim")) jwt.team_claim = *c;
+  if (auto c = r.string(*j, jp, "user_claim")) jwt.user_claim = *c;
+  if (auto c = r.string(*j, jp, "admin_claim")) jwt.admin_claim = *c;
+  jwt.admin_values = r.string_list(*j, jp, "admin_values");
+  if (jwt.admin_claim.empty() != jwt.admin_values.empty()) r.fail(j, jp + ".admin_claim", "admin_claim and admin_values go together");
+  if (auto v = r.integer(*j, jp, "jwks_refresh_ms", 10'000, 86'400'000)) jwt.jwks_refresh = Millis(*v);
+  if (auto v = r.integer(*j, jp, "leeway_ms", 0, 600'000)) jwt.leeway = Millis(*v);
+  auth.jwt = std::move(jwt);
+}
+
 // A budget is spent in dollars: without any price, nothing would ever count against it.
 void warn_unpriced_budgets(Config& cfg) {
   bool priced = false;
@@ -700,7 +792,7 @@ void warn_unpriced_budgets(Config& cfg) {
 
 Config load(const Reader& r, const toml::table& root) {
   Config cfg;
-  r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "usage", "cache", "state"});
+  r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "teams", "usage", "cache", "state", "store", "auth"});
   if (const toml::table* st = r.table(root, "", "state")) {
     r.only_keys(*st, "state", {"backend", "redis_url", "redis_timeout_ms", "health_check_ms", "on_redis_error", "key_prefix"});
     if (auto b = r.string(*st, "state", "backend")) {
@@ -744,7 +836,10 @@ Config load(const Reader& r, const toml::table& root) {
       if (load_route(r, node, "models[" + std::to_string(i++) + "]", cfg, skipped, route)) cfg.models.push_back(std::move(route));
     }
   }
+  load_teams(r, root, cfg);
   load_keys(r, root, cfg);
+  load_store(r, root, cfg.store);
+  load_auth(r, root, cfg.auth);
   warn_unpriced_budgets(cfg);
   // What no single key shows (and what a hand-built config must pass too).
   if (auto problem = validate(cfg)) throw LoadError(r.source() + ": " + *problem);

@@ -57,6 +57,46 @@ Problem check_name(std::string_view name, const std::string& at, std::size_t max
   return std::nullopt;
 }
 
+Problem check_budget(const std::optional<BudgetConfig>& b, const std::string& at) {
+  if (b && (!(b->usd > 0) || to_string(b->period).empty())) return at + ": usd must be above 0 and period one of day, week, month, total";
+  return std::nullopt;
+}
+
+Problem check_teams(const std::vector<TeamConfig>& teams) {
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < teams.size(); ++i) {
+    const auto& t = teams[i];
+    const std::string at = "teams[" + (t.name.empty() ? std::to_string(i) : t.name) + "]";
+    if (auto bad = check_name(t.name, at + ".name", 64)) return bad;
+    if (!names.insert(t.name).second) return at + ".name: duplicate team name \"" + t.name + "\"";
+    if (auto bad = check_budget(t.budget, at + ".budget")) return bad;
+    if (auto bad = check_budget(t.user_budget, at + ".user_limits.budget_usd")) return bad;
+  }
+  return std::nullopt;
+}
+
+// Keys: names unique; a key from the file has its secret, one made through the admin API its digest.
+Problem check_keys(const Config& config) {
+  std::set<std::string> key_names, key_values, teams;
+  for (const auto& t : config.teams) teams.insert(t.name);
+  for (std::size_t i = 0; i < config.keys.size(); ++i) {
+    const auto& k = config.keys[i];
+    const std::string at = "keys[" + (k.name.empty() ? std::to_string(i) : k.name) + "]";
+    if (k.name.empty()) return at + ".name: must not be empty";
+    if (auto bad = check_name(k.name, at + ".name", 64)) return bad;
+    if (k.key.empty() && k.key_sha256.size() == 32) {
+      if (!key_values.insert(k.key_sha256).second) return at + ".key: the same key is used by another entry";
+    } else {
+      if (k.key.size() < 8 || has_control_chars(k.key)) return at + ".key: must be at least 8 characters, without control characters";
+      if (!key_values.insert(k.key).second) return at + ".key: the same key is used by another entry";
+    }
+    if (!key_names.insert(k.name).second) return at + ".name: duplicate key name \"" + k.name + "\"";
+    if (auto bad = check_budget(k.budget, at + ".budget")) return bad;
+    if (!k.team.empty() && !teams.count(k.team)) return at + ".team: no team named \"" + k.team + "\"";
+  }
+  return std::nullopt;
+}
+
 Problem check_server(const ServerConfig& s) {
   if (s.max_body_bytes == 0) return "server.max_body_bytes: must be above 0";
   if (s.max_header_bytes < 1024) return "server.max_header_bytes: must be at least 1024";
@@ -174,19 +214,8 @@ std::optional<std::string> validate(const Config& config) {
     if (m.cache_ttl.count() < 0) return at + ".cache_ttl_ms: must not be negative";
     if (!routes.insert(m.name).second) return at + ".name: duplicate model name \"" + m.name + "\"";
   }
-  std::set<std::string> key_names, key_values;
-  for (std::size_t i = 0; i < config.keys.size(); ++i) {
-    const auto& k = config.keys[i];
-    const std::string at = "keys[" + (k.name.empty() ? std::to_string(i) : k.name) + "]";
-    if (k.name.empty()) return at + ".name: must not be empty";
-    if (auto bad = check_name(k.name, at + ".name", 64)) return bad;
-    if (k.key.size() < 8 || has_control_chars(k.key)) return at + ".key: must be at least 8 characters, without control characters";
-    if (!key_names.insert(k.name).second) return at + ".name: duplicate key name \"" + k.name + "\"";
-    if (!key_values.insert(k.key).second) return at + ".key: the same key is used by another entry";
-    if (k.budget && (!(k.budget->usd > 0) || to_string(k.budget->period).empty())) {
-      return at + ".budget: usd must be above 0 and period one of day, week, month, total";
-    }
-  }
+  if (auto problem = check_teams(config.teams)) return problem;
+  if (auto problem = check_keys(config)) return problem;
   if (!config.default_provider.empty() && !providers.count(config.default_provider)) {
     return "routing.default_provider: no provider named \"" + config.default_provider + "\"";
   }

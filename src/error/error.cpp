@@ -53,6 +53,10 @@ std::string_view to_string(errc e) noexcept {
     case errc::rate_limited: return "rate limit exceeded";
     case errc::budget_exceeded: return "budget exceeded";
     case errc::quota_exhausted: return "provider quota exhausted";
+    case errc::invalid_field: return "invalid field";
+    case errc::conflict: return "conflict";
+    case errc::forbidden: return "forbidden";
+    case errc::unavailable: return "unavailable";
     case errc::cancelled: return "cancelled";
     case errc::internal: return "internal error";
   }

@@ -42,6 +42,10 @@ Shape shape_of(const Error& e) {
     case errc::rate_limited: return {429, "rate_limit_error", "rate_limit_exceeded"};
     case errc::budget_exceeded: return {429, "insufficient_quota", "budget_exceeded"};
     case errc::quota_exhausted: return {429, "rate_limit_error", "quota_exhausted"};
+    case errc::invalid_field: return {400, "invalid_request_error", "invalid_request_error"};
+    case errc::conflict: return {409, "invalid_request_error", "conflict"};
+    case errc::forbidden: return {403, "permission_error", "forbidden"};
+    case errc::unavailable: return {503, "server_error", "unavailable"};
     case errc::cancelled: return {499, "cancelled", "client_closed_request"};
     case errc::upstream_status: {
       // An upstream 4xx is the caller's problem and goes back as it was
@@ -90,6 +94,7 @@ boost::json::object build_error_object(const Error& e, const Shape& s) {
   obj["type"] = s.type;
   obj["param"] = nullptr;
   obj["code"] = s.code;
+  if (!e.level.empty()) obj["level"] = e.level;  // which of key, team, end user refused
   return obj;
 }
 

@@ -62,9 +62,11 @@ void restore_from_ledger(ledger::UsageLedger& ledger, pipeline::AccountStage& ac
     today.cost_usd += t.cost_usd;
   }
   account.seed_today(today, now / kDayMs);
-  governor.restore([&ledger](governance::Ms from, governance::Ms to) {
+  governor.restore([&ledger](governance::Ms from, governance::Ms to, governance::Level level) {
     std::map<std::string, governance::Governor::KeyUsage> out;
-    for (const auto& t : ledger.totals_now(from, to, ledger::GroupBy::key, {})) {
+    const auto by = level == governance::Level::key ? ledger::GroupBy::key : level == governance::Level::team ? ledger::GroupBy::team : ledger::GroupBy::team_user;
+    for (const auto& t : ledger.totals_now(from, to, by, {})) {
+      if (t.group.empty()) continue;  // rows with no team (or no user)
       // Refused requests took nothing from the windows: an exact window does not count them.
       out[t.group] = governance::Governor::KeyUsage{t.requests - std::min(t.refused, t.requests),
                                                     static_cast<std::uint64_t>(t.prompt_tokens + t.completion_tokens), t.cost_usd};

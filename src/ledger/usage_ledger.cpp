@@ -39,7 +39,8 @@ struct Text {
 };
 
 constexpr std::pair<std::string_view, GroupBy> kGroups[] = {
-    {"key", GroupBy::key}, {"route", GroupBy::route}, {"provider", GroupBy::provider}, {"model", GroupBy::model}, {"day", GroupBy::day}};
+    {"key", GroupBy::key},     {"route", GroupBy::route}, {"provider", GroupBy::provider}, {"model", GroupBy::model},
+    {"day", GroupBy::day},     {"team", GroupBy::team},   {"user", GroupBy::user}};
 
 const char* group_column(GroupBy g) {
   switch (g) {
@@ -47,6 +48,9 @@ const char* group_column(GroupBy g) {
     case GroupBy::route: return "route";
     case GroupBy::provider: return "provider";
     case GroupBy::model: return "model";
+    case GroupBy::team: return "team";
+    case GroupBy::user: return "user";
+    case GroupBy::team_user: return "team || char(31) || user";
     case GroupBy::day: return "strftime('%Y-%m-%d', time_ms / 1000, 'unixepoch')";
   }
   return "key";
@@ -76,6 +80,8 @@ struct UsageLedger::Slot {
   Text<128> model;
   Text<48> error;
   Text<12> cache;
+  Text<64> team;
+  Text<256> user;
   int status = 0;
   bool stream = false;
   std::int64_t prompt = 0, cached = 0, cache_write = 0, completion = 0, reasoning = 0;
@@ -150,13 +156,14 @@ UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config, st
       "CREATE INDEX IF NOT EXISTS usage_time ON usage(time_ms);"
       "CREATE INDEX IF NOT EXISTS usage_key_time ON usage(key, time_ms);");
   // A file from before the overhead or cache columns: add them (an error here means it is there already).
-  for (const char* column : {"overhead_us REAL", "cache TEXT", "saved_usd REAL"}) {
+  for (const char* column : {"overhead_us REAL", "cache TEXT", "saved_usd REAL", "team TEXT", "user TEXT"}) {
     sqlite3_exec(db_->db, (std::string("ALTER TABLE usage ADD COLUMN ") + column).c_str(), nullptr, nullptr, nullptr);
   }
+  db_->exec("CREATE INDEX IF NOT EXISTS usage_team_time ON usage(team, time_ms);");
   if (sqlite3_prepare_v2(db_->db,
                          "INSERT INTO usage(time_ms, request_id, key, route, provider, model, status, stream, prompt_tokens, cached_tokens,"
-                         " cache_write_tokens, completion_tokens, reasoning_tokens, cost_usd, latency_ms, ttft_ms, error, overhead_us, cache, saved_usd)"
-                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         " cache_write_tokens, completion_tokens, reasoning_tokens, cost_usd, latency_ms, ttft_ms, error, overhead_us, cache, saved_usd,"
+                         " team, user) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &db_->insert, nullptr) != SQLITE_OK) {
     throw std::runtime_error(std::string("usage ledger: ") + sqlite3_errmsg(db_->db));
   }
@@ -269,6 +276,8 @@ bool UsageLedger::record(const UsageRow& r, std::size_t producer) noexcept {
   s.overhead = r.overhead_us;
   s.cache.set(r.cache);
   s.saved = r.saved_usd;
+  s.team.set(r.team);
+  s.user.set(r.user);
   ring.tail.store(tail + 1, std::memory_order_release);
   return true;
 }
@@ -318,6 +327,10 @@ void UsageLedger::write_ring(Ring& ring, std::uint64_t tail) {
     if (s.cache.size > 0) text(19, s.cache.view());
     else sqlite3_bind_null(st, 19);
     sqlite3_bind_double(st, 20, s.saved);
+    if (s.team.size > 0) text(21, s.team.view());
+    else sqlite3_bind_null(st, 21);
+    if (s.user.size > 0) text(22, s.user.view());
+    else sqlite3_bind_null(st, 22);
     sqlite3_step(st);
     sqlite3_reset(st);
     ring.head.store(i + 1, std::memory_order_release);  // the slot is free again

@@ -51,11 +51,13 @@ struct UsageRow {
   double ttft_ms = 0;  // streams: time to first chunk
   double overhead_us = 0;  // time inside the gateway core, excluding the wait on the provider
   double saved_usd = 0;    // a hit or coalesced request: what the answer cost when it was fetched
+  std::string_view team, user;  // the key's team and the end user ("" = none)
 };
 
 using UsageTotals = switchyard::UsageTotals;
 
-enum class GroupBy { key, route, provider, model, day };
+// team_user: "team\x1fuser" (restoring end users' windows and spend; not a usage API grouping).
+enum class GroupBy { key, route, provider, model, day, team, user, team_user };
 std::optional<GroupBy> parse_group_by(std::string_view name) noexcept;
 std::string_view to_string(GroupBy g) noexcept;
 

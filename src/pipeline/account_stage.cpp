@@ -111,6 +111,8 @@ void AccountStage::write_row(const Exchange& ex, std::int64_t now_ms) {
   row.overhead_us = std::max(0.0, inside_us);
   row.cache = to_string(r.cache);
   row.saved_usd = r.saved_usd;
+  if (ex.key) row.team = ex.key->team;
+  row.user = ex.user;
   sink_.record(row);
   count(row);
 }

@@ -30,8 +30,8 @@ class HeldTicket final : public AdmissionTicket {
 
 boost::asio::awaitable<std::optional<Error>> AdmitStage::admit(Exchange& ex, governance::Governor& governor, const boost::json::object& body) {
   Admission a;
-  if (shared_) a = co_await shared_->admit(governor, ex.key, body);  // (not in a ?: — GCC 12 destroys such a temporary twice)
-  else a = governor.admit(ex.key, body);
+  if (shared_) a = co_await shared_->admit(governor, ex.key, body, ex.user);  // (not in a ?: — GCC 12 destroys such a temporary twice)
+  else a = governor.admit(ex.key, body, ex.user);
   ex.requests = a.requests;
   ex.tokens = a.tokens;
   if (a.refused) co_return std::move(a.refused);

@@ -1,5 +1,7 @@
 #include "pipeline/chat_pipeline.hpp"
 
+#include "pipeline/end_user.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include "pipeline/resolve_stage.hpp"
@@ -77,6 +79,14 @@ asio::awaitable<std::optional<Error>> ChatPipeline::begin(Exchange& ex) {
     co_return failed;
   }
   const auto& body = ex.op == Operation::count_tokens ? ex.request.native->body : ex.request.body;
+  if (ex.user.empty()) {
+    auto user = end_user_of(ex.request.user, body);
+    if (!user) {
+      account_.fail(ex, user.error());
+      co_return user.error();
+    }
+    ex.user = std::move(*user);
+  }
   if (auto refused = co_await admit_.admit(ex, ex.gen->governor, body)) {
     account_.refused(ex, *refused);
     co_return refused;

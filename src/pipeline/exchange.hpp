@@ -59,6 +59,7 @@ struct Exchange {
   // head (HTTP), else from request.api_key; `gen` pins the configuration the key belongs to.
   const auth::KeyEntry* key = nullptr;
   std::shared_ptr<Generation> gen;
+  std::string user;  // the end user (request.user, a JWT's user claim, or the body's user field); "" = none
 
   // admit: what the request took from its key, and the tightest windows (limit 0: none).
   std::shared_ptr<AdmissionTicket> ticket;

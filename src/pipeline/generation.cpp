@@ -44,7 +44,7 @@ std::vector<std::shared_ptr<providers::KeyPool>> make_key_pools(const Config& co
 
 SharedGeneration::SharedGeneration(Config cfg, SharedGeneration* previous, governance::Governor::Clock clock)
     : config(std::move(cfg)), resolver(config), targets(config, previous ? &previous->targets : nullptr),
-      governor(config.keys, std::move(clock)), key_pools(make_key_pools(config, previous)) {
+      governor(config.keys, config.teams, std::move(clock)), key_pools(make_key_pools(config, previous)) {
   governor.set_pricer([this](std::string_view model) { return resolver.priciest(model); });
   if (previous) governor.adopt(previous->governor);
 }
@@ -52,7 +52,7 @@ SharedGeneration::SharedGeneration(Config cfg, SharedGeneration* previous, gover
 Generation::Generation(const boost::asio::any_io_executor& ex, std::shared_ptr<SharedGeneration> shared_part,
                        const providers::ConnectorRegistry& registry, Generation* previous, routing::QuotaGate* quotas,
                        std::shared_ptr<routing::RouterTally> tally_of_reactor)
-    : shared(std::move(shared_part)), config(shared->config), keys(config.keys, this), resolver(shared->resolver),
+    : shared(std::move(shared_part)), config(shared->config), keys(config.keys, this, config.teams, shared->governor.clock()), resolver(shared->resolver),
       clients(make_clients(ex, *shared, registry, previous, quotas)),
       tally(tally_of_reactor ? std::move(tally_of_reactor) : previous ? previous->tally : std::make_shared<routing::RouterTally>()),
       router(ex, config, clients, shared->targets, tally), governor(shared->governor) {

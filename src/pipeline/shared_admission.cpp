@@ -67,8 +67,9 @@ class SharedTicket final : public AdmissionTicket {
 SharedAdmission::SharedAdmission(governance::SharedLimiter& limiter, const StateConfig& state, std::string replica_id)
     : limiter_(limiter), deny_on_error_(state.deny_on_redis_error), timeout_(state.redis_timeout), replica_id_(std::move(replica_id)) {}
 
-asio::awaitable<Admission> SharedAdmission::admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body) {
-  Admission local = governor.admit(key, body);  // this replica's own counters: always kept, the fallback
+asio::awaitable<Admission> SharedAdmission::admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body,
+                                                  std::string user) {
+  Admission local = governor.admit(key, body, user);  // this replica's own counters: always kept, the fallback
   if (!key || local.refused || !local.ticket) co_return local;
   const LimitsConfig* limits = governor.limits_of(*key);
   const auto budget = governor.budget_of(*key);

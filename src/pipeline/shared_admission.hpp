@@ -27,7 +27,9 @@ class SharedAdmission final : public routing::QuotaGate, public providers::KeyQu
   SharedAdmission(governance::SharedLimiter& limiter, const StateConfig& state, std::string replica_id);
 
   // `governor`'s admission (the key's generation), then the shared counters'.
-  boost::asio::awaitable<Admission> admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body);
+  // `user`: the end user (their team's user_limits; counted by this replica: team and user levels are not in Redis yet).
+  boost::asio::awaitable<Admission> admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body,
+                                          std::string user);
   boost::asio::awaitable<result<Release>> take(const ProviderConfig& provider, const TargetConfig* target, std::uint64_t tokens) override;
   // A provider key's declared limits, every replica together (subject "key:<provider>#<fingerprint>").
   boost::asio::awaitable<std::int64_t> take_key(std::string_view provider, std::string_view fingerprint, const LimitsConfig& limits,

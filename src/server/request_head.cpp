@@ -74,6 +74,7 @@ RequestHead read_request_head(const RequestHeader& header, bool keep_alive, bool
   if (auto it = header.find(http::field::expect); it != header.end() && boost::beast::iequals(trimmed(it->value()), "100-continue")) {
     h.expect_continue = true;
   }
+  if (auto it = header.find("x-switchyard-user"); it != header.end()) h.end_user = std::string(it->value());
   // Anthropic's feature flags, forwarded to anthropic providers with a passed-through /v1/messages request.
   if (auto it = header.find("anthropic-beta"); it != header.end() && it->value().size() <= 1024) {
     const std::string_view v = it->value();

@@ -31,6 +31,7 @@ struct RequestHead {
   std::string authorization;  // Authorization, else x-api-key ("" when neither)
   std::string request_id;     // the client's x-request-id when acceptable, else ""
   CacheControl cache;         // Cache-Control / x-switchyard-cache: what the response cache may do
+  std::string end_user;       // x-switchyard-user: the end user the request is made for (checked by the pipeline)
   std::string anthropic_beta;  // anthropic-beta (≤ 1 KiB, printable), for a passed-through /v1/messages request
   bool expect_continue = false;
   bool has_body = false;      // a Content-Length above 0, or chunked

@@ -88,12 +88,12 @@ boost::asio::awaitable<void> admin_usage(RequestContext& r, Gateway& gateway) {
   if (!params) co_return co_await r.respond_error(make_error(errc::invalid_request, "the query string is not valid"));
   std::string group = "key", format = "json", from_text, to_text;
   for (const auto& p : params->params()) {
-    if (p.key == "group_by") group = p.value;
+    if (p.key == "group_by" || p.key == "group") group = p.value;
     else if (p.key == "format") format = p.value;
     else if (p.key == "from") from_text = p.value;
     else if (p.key == "to") to_text = p.value;
   }
-  if (!ledger::parse_group_by(group)) co_return co_await r.respond_error(make_error(errc::invalid_request, "group_by must be key, route, provider, model or day"));
+  if (!ledger::parse_group_by(group)) co_return co_await r.respond_error(make_error(errc::invalid_request, "group_by must be key, team, user, route, provider, model or day"));
   if (format != "json" && format != "csv") co_return co_await r.respond_error(make_error(errc::invalid_request, "format must be json or csv"));
   const std::int64_t now = now_ms();
   const auto to = to_text.empty() ? std::optional<std::int64_t>(now + 1) : parse_time(to_text);

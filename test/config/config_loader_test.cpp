@@ -647,3 +647,61 @@ BOOST_AUTO_TEST_CASE(several_keys_per_provider) {
   expect_error(head + "[[providers.keys]]\nweight = 2\n", {"providers[0].keys[0].key", "required"});
   expect_error(head + "[[providers.keys]]\nkey = \"a\"\nweight = -1\n", {"providers[0].keys[0].weight"});
 }
+
+// Issue 28's contract: [store], [[teams]], a key's team, [auth.jwt].
+BOOST_AUTO_TEST_CASE(organisations_teams_store_and_jwt) {
+  const std::string text = R"(
+[store]
+backend = "postgres"
+postgres_url = "${SWITCHYARD_POSTGRES_URL}"
+spool_dir = "${SWITCHYARD_DATA:-data}/spool"
+
+[[teams]]
+name = "search"
+models = ["fast", "openai/*"]
+budget = { usd = 500.0, period = "month" }
+limits = { requests_per_minute = 600, tokens_per_minute = 400000 }
+user_limits = { requests_per_minute = 20, budget_usd = 5.0, period = "day" }
+
+[[keys]]
+name = "search-api"
+key = "${SEARCH_KEY}"
+team = "search"
+
+[auth.jwt]
+issuer = "https://login.example.com/"
+audience = "switchyard"
+jwks_url = "https://login.example.com/.well-known/jwks.json"
+team_claim = "groups"
+user_claim = "sub"
+)";
+  auto r = load_config_string(text, "t.toml", env({{"SWITCHYARD_POSTGRES_URL", "postgresql://sy:pw@127.0.0.1:5432/sy"}, {"SEARCH_KEY", "sk-search-0001"}}));
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error()));
+  BOOST_TEST((r->store.backend == StoreBackend::postgres));
+  BOOST_TEST(r->store.postgres_url == "postgresql://sy:pw@127.0.0.1:5432/sy");
+  BOOST_TEST(r->store.spool_dir == "data/spool");
+  BOOST_REQUIRE_EQUAL(r->teams.size(), 1u);
+  const auto& t = r->teams[0];
+  BOOST_TEST(t.models == (std::vector<std::string>{"fast", "openai/*"}));
+  BOOST_TEST(t.budget->usd == 500.0);
+  BOOST_TEST((t.budget->period == BudgetPeriod::month));
+  BOOST_TEST(t.limits.tokens_per_minute == 400000u);
+  BOOST_TEST(t.user_limits.requests_per_minute == 20u);
+  BOOST_TEST(t.user_budget->usd == 5.0);
+  BOOST_TEST((t.user_budget->period == BudgetPeriod::day));
+  BOOST_TEST(r->keys.at(0).team == "search");
+  BOOST_REQUIRE(r->auth.jwt.has_value());
+  BOOST_TEST(r->auth.jwt->issuer == "https://login.example.com/");
+  BOOST_TEST(r->auth.jwt->team_claim == "groups");
+  BOOST_TEST(r->auth.jwt->jwks_refresh.count() == 600000);
+  // SQLite (the default) needs no URL, even when the variable is unset.
+  auto sqlite = load_config_string("[store]\nbackend = \"sqlite\"\npostgres_url = \"${SWITCHYARD_POSTGRES_URL}\"\n", "t.toml", env({}));
+  BOOST_REQUIRE(sqlite);
+  BOOST_TEST((sqlite->store.backend == StoreBackend::sqlite));
+  expect_error("[store]\nbackend = \"postgres\"\n", {"store.postgres_url", "required"});
+  expect_error("[[keys]]\nname = \"a\"\nkey = \"sk-aaaaaaaa\"\nteam = \"nope\"\n", {"keys[a].team", "no team named \"nope\""});
+  expect_error("[[teams]]\nname = \"x\"\nuser_limits = { period = \"day\" }\n", {"teams[0].user_limits.period", "budget_usd"});
+  expect_error("[[teams]]\nname = \"x\"\nuser_limits = { requests = 1 }\n", {"teams[0].user_limits.requests", "unknown key"});
+  expect_error("[auth.jwt]\nissuer = \"i\"\naudience = \"a\"\n", {"auth.jwt.jwks_url", "one of them"});
+  expect_error("[[teams]]\nname = \"x\"\n[[teams]]\nname = \"x\"\n", {"duplicate team name"});
+}

@@ -143,9 +143,9 @@ BOOST_AUTO_TEST_CASE(a_restart_restores_the_hour_so_that_no_client_waits_past_it
       // The ledger: ten admitted requests 40 minutes before the restart.
       const Ms used_at = k.now - 40 * 60'000;
       auto g = k.governor();
-      g.restore([&](Ms from, Ms to) {
+      g.restore([&](Ms from, Ms to, Level level) {
         std::map<std::string, Governor::KeyUsage> out;
-        if (used_at >= from && used_at < to) out["team-a"] = Governor::KeyUsage{10, 0, 0};
+        if (level == Level::key && used_at >= from && used_at < to) out["team-a"] = Governor::KeyUsage{10, 0, 0};
         return out;
       });
       auto refused = g.admit(&k.entries[0], body);
