@@ -21,6 +21,10 @@
 #include <string>
 #include <vector>
 
+namespace switchyard::org {
+class Organisation;
+}
+
 namespace switchyard {
 
 namespace pipeline {
@@ -155,8 +159,12 @@ class Gateway {
   // [state] apply at the next start (listed in needs_restart).
   // Call it on the main executor. Workers install the new configuration on
   // their own threads right after; settled() returns once every one has.
+  // Keys and teams made through the admin API (kept in [store]) join the
+  // file's: `config` is the file's part.
   boost::system::result<ReloadOutcome, std::string> reload(Config config);
   boost::asio::awaitable<void> settled();
+  // The admin API's keys, teams and audit (call it on the main executor).
+  org::Organisation& organisation() noexcept;
   // A failed reload the caller refused before reload() (e.g. the file did not load): counted in the metrics.
   void count_failed_reload() noexcept;
   std::vector<std::string> model_names() const;
@@ -188,6 +196,8 @@ class Gateway {
   void shutdown() noexcept;
 
  private:
+  // Installs a configuration (the file's merged with the store's) on every reactor.
+  boost::system::result<ReloadOutcome, std::string> install(Config config);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -4,6 +4,8 @@
 // providers) are in gateway_views.cpp, the dashboard's in dashboard_state.cpp.
 #include "gateway/gateway_impl.hpp"
 
+#include "org/sqlite_org_store.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -109,16 +111,47 @@ Reactor::Reactor(asio::any_io_executor executor, std::size_t i, ledger::UsageLed
 pipeline::SharedAdmission* Reactor::quota_gate() const noexcept { return admission_of(redis); }
 
 namespace {
+// The admin API's keys and teams, read before the first request: the running configuration is the file's and theirs.
+std::unique_ptr<org::Organisation> open_organisation(const Config& cfg) {
+  auto store = std::make_unique<org::SqliteOrgStore>(cfg.usage.path);
+  auto snapshot = store->load_now();
+  if (!snapshot) throw std::runtime_error(snapshot.error().message);
+  auto out = std::make_unique<org::Organisation>(std::move(store), [] { return static_cast<std::int64_t>(governance::wall_now_ms()); });
+  out->set_file(cfg);
+  out->adopt(std::move(*snapshot));
+  if (auto problem = validate(out->merged())) throw std::invalid_argument("the key store's keys and teams do not fit the configuration: " + *problem);
+  return out;
+}
+
+// A key's or team's limits, budget and spend now (the admin API's "status").
+boost::json::object account_status(pipeline::SharedGeneration& g, std::string_view kind, std::string_view name) {
+  if (kind == "key") {
+    for (std::size_t i = 0; i < g.config.keys.size(); ++i) {
+      if (g.config.keys[i].name != name) continue;
+      auto out = g.governor.status(auth::KeyEntry{g.config.keys[i].name, {}, i});
+      out.erase("key");
+      return out;
+    }
+  }
+  for (std::size_t i = 0; kind == "team" && i < g.config.teams.size(); ++i) {
+    if (g.config.teams[i].name != name) continue;
+    auto out = g.governor.team_status(i);
+    out.erase("team");
+    return out;
+  }
+  return {};
+}
+
 // One shard with a single reactor (exactly one LRU); with workers, enough that two of them rarely meet on a lock.
 constexpr std::size_t kCacheShardsPerWorker = 4;
 }  // namespace
 
 Gateway::Impl::Impl(asio::any_io_executor executor, std::vector<asio::any_io_executor> workers, Config cfg)
     : ex(std::move(executor)), registry(providers::ConnectorRegistry::with_builtins()), state(cfg.state), checker(ex),
-      replica_id(random_replica_id()), ledger(ex, cfg.usage, 1 + workers.size()),
+      replica_id(random_replica_id()), ledger(ex, cfg.usage, 1 + workers.size()), org(open_organisation(cfg)),
       cache_share{std::make_shared<cache::ShardedStore>(cfg.cache.max_bytes, workers.empty() ? 1 : kCacheShardsPerWorker * workers.size()),
                   workers.empty() ? nullptr : std::make_shared<cache::FlightBoard>()},
-      current(std::make_shared<pipeline::SharedGeneration>(std::move(cfg), nullptr)) {
+      current(std::make_shared<pipeline::SharedGeneration>(org->merged(), nullptr)) {
   reactors.push_back(std::make_unique<Reactor>(ex, 0, ledger, current, cache_share, refused, replica_id, registry));
   for (auto& w : workers) reactors.push_back(std::make_unique<Reactor>(w, reactors.size(), ledger, current, cache_share, refused, replica_id, registry));
   watch_health(checker, main().pipeline.current_ptr());
@@ -133,7 +166,16 @@ std::shared_ptr<pipeline::SharedGeneration> Gateway::Impl::now() const {
 Gateway::Gateway(asio::any_io_executor executor, Config config) : Gateway(std::move(executor), {}, std::move(config)) {}
 
 Gateway::Gateway(asio::any_io_executor executor, std::vector<asio::any_io_executor> workers, Config config)
-    : impl_(std::make_unique<Impl>(std::move(executor), std::move(workers), validated(std::move(config)))) {}
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(workers), validated(std::move(config)))) {
+  // An admin API change installs the file's configuration with the store's keys and teams, as a reload does.
+  impl_->org->set_apply(
+      [this](Config merged) -> result<void> {
+        auto done = install(std::move(merged));
+        if (!done) return make_error(errc::invalid_field, done.error());
+        return {};
+      },
+      [this](std::string_view kind, std::string_view name) { return account_status(*impl_->now(), kind, name); });
+}
 
 Gateway::~Gateway() = default;
 
@@ -148,6 +190,20 @@ const Config& Gateway::config() const noexcept { return impl_->now()->config; }
 void Gateway::count_failed_reload() noexcept { ++impl_->reloads_failed; }
 
 boost::system::result<ReloadOutcome, std::string> Gateway::reload(Config config) {
+  if (auto problem = validate(config)) {
+    ++impl_->reloads_failed;
+    return boost::system::result<ReloadOutcome, std::string>(boost::system::in_place_error, "invalid config: " + *problem);
+  }
+  const Config previous = impl_->org->file();
+  impl_->org->set_file(config);
+  auto done = install(impl_->org->merged());
+  if (!done) impl_->org->set_file(previous);  // the running configuration is kept, and the file it came from
+  return done;
+}
+
+org::Organisation& Gateway::organisation() noexcept { return *impl_->org; }
+
+boost::system::result<ReloadOutcome, std::string> Gateway::install(Config config) {
   using Outcome = boost::system::result<ReloadOutcome, std::string>;
   if (auto problem = validate(config)) {
     ++impl_->reloads_failed;

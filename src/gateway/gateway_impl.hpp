@@ -26,6 +26,7 @@
 #include "governance/shared_limiter.hpp"
 #include "health/health_checker.hpp"
 #include "ledger/usage_ledger.hpp"
+#include "org/organisation.hpp"
 #include "pipeline/account_stage.hpp"
 #include "pipeline/admit_stage.hpp"
 #include "pipeline/cache_stage.hpp"
@@ -83,6 +84,7 @@ struct Gateway::Impl {
   std::atomic<std::uint64_t> reloads_ok{0}, reloads_failed{0};
   std::string replica_id;
   ledger::UsageLedger ledger;
+  std::unique_ptr<org::Organisation> org;  // the admin API's keys and teams (the file's part is set at each reload)
   cache::CacheShare cache_share;
   std::shared_ptr<pipeline::RefusedSampler> refused = std::make_shared<pipeline::RefusedSampler>();
   // The configuration the views show (every reactor's shared part); replaced by a reload.

@@ -159,7 +159,6 @@ UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config, st
   for (const char* column : {"overhead_us REAL", "cache TEXT", "saved_usd REAL", "team TEXT", "user TEXT"}) {
     sqlite3_exec(db_->db, (std::string("ALTER TABLE usage ADD COLUMN ") + column).c_str(), nullptr, nullptr, nullptr);
   }
-  db_->exec("CREATE INDEX IF NOT EXISTS usage_team_time ON usage(team, time_ms);");
   if (sqlite3_prepare_v2(db_->db,
                          "INSERT INTO usage(time_ms, request_id, key, route, provider, model, status, stream, prompt_tokens, cached_tokens,"
                          " cache_write_tokens, completion_tokens, reasoning_tokens, cost_usd, latency_ms, ttft_ms, error, overhead_us, cache, saved_usd,"

@@ -31,7 +31,8 @@ struct EndpointSpec {
 class EndpointTable {
  public:
   explicit EndpointTable(std::vector<EndpointSpec> specs) : specs_(std::move(specs)) {}
-  const EndpointSpec* find(std::string_view path) const noexcept;
+  // The line for `path` and `method` (a path may have a line per method); else a line of the path.
+  const EndpointSpec* find(std::string_view path, boost::beast::http::verb method) const noexcept;
   // The endpoint's method, or HEAD for a GET endpoint.
   static bool method_allowed(const EndpointSpec& spec, boost::beast::http::verb method) noexcept;
 

@@ -17,6 +17,7 @@
 
 #include <sys/resource.h>
 
+#include "server/admin_api.hpp"
 #include "server/admin_views.hpp"
 #include "server/usage_views.hpp"
 
@@ -46,7 +47,7 @@ HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability
       acceptor_(ex), drained_(ex), accept_backoff_(ex), ids_(random_seed()), budgets_(budgets ? std::move(budgets) : budgets_for(config_)),
       authenticator_([&p = gateway.pipeline(reactor)](std::string_view authorization) { return p.authenticate(authorization); }, config_.admin_key,
                      [&p = gateway.pipeline(reactor)] { return p.pin(); }),
-      accounting_(&log, config_.access_log), chat_(gateway.pipeline(reactor), log, budgets_->embeddings), key_watch_(log), feed_(ex, gateway, reactor, reactor == 0 ? &key_watch_ : nullptr),
+      accounting_(&log, config_.access_log), chat_(gateway.pipeline(reactor), log, budgets_->embeddings), key_watch_(log), admin_(gateway, gateway.executor(0)), feed_(ex, gateway, reactor, reactor == 0 ? &key_watch_ : nullptr),
       endpoints_(make_endpoints()),
       host_{config_, ids_, budgets_->header, endpoints_, authenticator_, accounting_, budgets_->parse, stopping_} {
   max_connections_ = std::max<std::size_t>(config_.max_connections / servers_, 1);
@@ -146,7 +147,7 @@ EndpointTable HttpServer::make_endpoints() {
   auto reload = [this](RequestContext& r) { return reload_config(r); };
   auto ui = [this](RequestContext& r) { return dashboard_page(r); };
   auto events = [this](RequestContext& r) { return dashboard_events(r); };
-  return EndpointTable({
+  std::vector<EndpointSpec> table{
       {"/v1/chat/completions", verb::post, Access::client_key, true, ErrorShape::openai, chat},
       {"/chat/completions", verb::post, Access::client_key, true, ErrorShape::openai, chat},
       {"/v1/messages", verb::post, Access::client_key, true, ErrorShape::anthropic, messages},
@@ -170,7 +171,9 @@ EndpointTable HttpServer::make_endpoints() {
       {"/admin/reload", verb::post, Access::admin_key, false, ErrorShape::openai, reload},
       {"/admin/events", verb::get, Access::admin_key, false, ErrorShape::openai, events},
       {"/ui", verb::get, Access::open, false, ErrorShape::openai, ui},
-  });
+  };
+  for (auto& spec : admin_.endpoints()) table.push_back(std::move(spec));
+  return EndpointTable(std::move(table));
 }
 
 std::size_t HttpServer::fit_connections_to_fd_limit() {

@@ -26,6 +26,7 @@
 #include "observability/relaxed_counter.hpp"
 #include "pipeline/accounting.hpp"
 #include "pipeline/authenticator.hpp"
+#include "server/admin_api.hpp"
 #include "server/chat_handler.hpp"
 #include "server/dashboard_feed.hpp"
 #include "server/endpoints.hpp"
@@ -115,6 +116,7 @@ class HttpServer {
   pipeline::Accounting accounting_;
   ChatHandler chat_;
   KeyWatch key_watch_;  // before feed_, which uses it
+  AdminApi admin_;      // before endpoints_, which it adds to
   DashboardFeed feed_;
   EndpointTable endpoints_;
   bool stopping_ = false;

@@ -217,7 +217,7 @@ asio::awaitable<bool> HttpSession::serve(RequestParser& parser, boost::system::e
     r.head = read_request_head(parser.get().base(), parser.keep_alive(), parser.chunked(), parser.content_length().value_or(0));
   }
   if (r.head.request_id.empty()) r.head.request_id = host_.ids.next();
-  const EndpointSpec* spec = parser.is_header_done() ? host_.endpoints.find(r.head.path()) : nullptr;
+  const EndpointSpec* spec = parser.is_header_done() ? host_.endpoints.find(r.head.path(), r.head.method) : nullptr;
   if (spec) r.shape = spec->shape;
   if (hec) co_return co_await refuse_bad_head(r, hec);
   if (auto bad = check_framing(parser.get().base())) {

@@ -61,6 +61,7 @@ struct RequestContext {
   ErrorShape shape = ErrorShape::openai;   // errors in the client's API shape
   const auth::KeyEntry* key = nullptr;     // the authenticated client key, if any
   std::shared_ptr<const void> pin;         // the configuration `key` belongs to, held until the request ends (a reload may come)
+  std::string admin_subject;               // an administrator's JWT subject (empty: the admin key)
   std::string end_user;                    // a JWT's user claim (empty: the request names its end user itself)
   std::string_view body;                   // the request body, once read
   std::chrono::steady_clock::time_point read_at{};  // when the whole request had been read

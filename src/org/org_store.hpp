@@ -1,0 +1,40 @@
+#pragma once
+// Where keys and teams made through the admin API, and the audit of admin
+// actions, are kept: one interface, two backends (org/sqlite_org_store: one
+// file, the default; org/postgres_org_store: one database for every
+// replica). Each change is written with its audit row in one transaction.
+// Schema versions are migrated by the store itself at open.
+#include <switchyard/error.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "org/org_records.hpp"
+
+namespace switchyard::org {
+
+struct Snapshot {
+  std::vector<ManagedKey> keys;    // revoked ones included (the API lists them)
+  std::vector<ManagedTeam> teams;
+  std::int64_t version = 0;        // grows with every change (another replica's included)
+};
+
+class OrgStore {
+ public:
+  virtual ~OrgStore() = default;
+  // Everything, read before the gateway serves (blocking: startup only).
+  virtual result<Snapshot> load_now() = 0;
+  virtual boost::asio::awaitable<result<Snapshot>> load() = 0;
+  // The version only (cheap): a replica polls it to notice another's change.
+  virtual boost::asio::awaitable<result<std::int64_t>> version() = 0;
+  virtual boost::asio::awaitable<result<void>> put_key(ManagedKey key, AuditEntry audit) = 0;
+  virtual boost::asio::awaitable<result<void>> put_team(ManagedTeam team, AuditEntry audit) = 0;
+  virtual boost::asio::awaitable<result<void>> delete_team(std::string name, AuditEntry audit) = 0;
+  // The newest `limit` audit rows, newest first.
+  virtual boost::asio::awaitable<result<std::vector<AuditEntry>>> audit_log(std::size_t limit) = 0;
+};
+
+}  // namespace switchyard::org
