@@ -200,6 +200,7 @@ struct KeyConfig {
   std::int64_t previous_until_ms = 0;
   std::int64_t expires_at_ms = 0;   // 0 = never
   bool managed = false;             // made through the admin API (not the file)
+  bool jwt = false;                 // "jwt:<team>": what a team's JWT bearers are counted as (no secret; [auth.jwt])
   bool operator==(const KeyConfig&) const = default;
 };
 

@@ -29,6 +29,7 @@ namespace switchyard {
 
 namespace pipeline {
 class ChatPipeline;
+class JwtGate;
 }
 
 // Reads a TOML config; ${ENV} references are expanded from the process
@@ -165,6 +166,8 @@ class Gateway {
   boost::asio::awaitable<void> settled();
   // The admin API's keys, teams and audit (call it on the main executor).
   org::Organisation& organisation() noexcept;
+  // [auth.jwt]'s verifier (null without it), shared by every reactor.
+  const pipeline::JwtGate* jwt_gate() const noexcept;
   // A failed reload the caller refused before reload() (e.g. the file did not load): counted in the metrics.
   void count_failed_reload() noexcept;
   std::vector<std::string> model_names() const;

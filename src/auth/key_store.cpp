@@ -27,6 +27,7 @@ KeyStore::~KeyStore() = default;
 
 KeyStore::KeyStore(const std::vector<KeyConfig>& keys, const void* owner, const std::vector<TeamConfig>& teams, WallClock now)
     : sha_(std::make_shared<DigestState>()), now_(std::move(now)) {
+  for (const auto& t : teams) team_names_.push_back(t.name);
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const auto& k = keys[i];
     KeyEntry entry{k.name, k.models, i, owner};
@@ -36,6 +37,10 @@ KeyStore::KeyStore(const std::vector<KeyConfig>& keys, const void* owner, const 
       entry.team = k.team;
       entry.team_index = t;
       entry.team_globs = teams[t].models;
+    }
+    if (k.jwt) {
+      jwt_entries_.emplace(k.team, std::move(entry));
+      continue;
     }
     if (!k.previous_sha256.empty()) {  // a rotated key's old secret: until its grace ends (or the key's own end)
       KeyEntry old = entry;
@@ -93,6 +98,11 @@ result<const KeyEntry*> KeyStore::authenticate(std::string_view header) const {
     if (now >= until) return make_error(errc::invalid_key, "API key expired");
   }
   return &it->second;
+}
+
+const KeyEntry* KeyStore::jwt_entry(std::string_view team) const {
+  auto it = jwt_entries_.find(std::string(team));
+  return it == jwt_entries_.end() ? nullptr : &it->second;
 }
 
 namespace {

@@ -43,6 +43,9 @@ class KeyStore {
   static std::string sha256(std::string_view key);
 
   std::size_t size() const noexcept { return keys_.size(); }
+  // What a team's JWT bearers are counted as (the config's "jwt:<team>" key); null when none.
+  const KeyEntry* jwt_entry(std::string_view team) const;
+  const std::vector<std::string>& team_names() const noexcept { return team_names_; }
 
  private:
   // SHA-256 through a digest context fetched once and reused: OpenSSL 3's
@@ -53,6 +56,8 @@ class KeyStore {
   struct DigestState;
   std::shared_ptr<DigestState> sha_;
   WallClock now_;
+  std::unordered_map<std::string, KeyEntry> jwt_entries_;  // by team
+  std::vector<std::string> team_names_;
 };
 
 }  // namespace switchyard::auth

@@ -84,7 +84,9 @@ Problem check_keys(const Config& config) {
     const std::string at = "keys[" + (k.name.empty() ? std::to_string(i) : k.name) + "]";
     if (k.name.empty()) return at + ".name: must not be empty";
     if (auto bad = check_name(k.name, at + ".name", 64)) return bad;
-    if (k.key.empty() && k.key_sha256.size() == 32) {
+    if (k.jwt) {
+      // a team's JWT identity: no secret of its own
+    } else if (k.key.empty() && k.key_sha256.size() == 32) {
       if (!key_values.insert(k.key_sha256).second) return at + ".key: the same key is used by another entry";
     } else {
       if (k.key.size() < 8 || has_control_chars(k.key)) return at + ".key: must be at least 8 characters, without control characters";

@@ -175,7 +175,14 @@ Gateway::Gateway(asio::any_io_executor executor, std::vector<asio::any_io_execut
         return {};
       },
       [this](std::string_view kind, std::string_view name) { return account_status(*impl_->now(), kind, name); });
+  if (const auto& jwt = impl_->now()->config.auth.jwt) {
+    impl_->jwks = std::make_unique<auth::JwksSource>(impl_->ex, *jwt);
+    impl_->jwt = std::make_unique<pipeline::JwtGate>(*impl_->jwks, *jwt);
+    for (auto& r : impl_->reactors) r->pipeline.set_jwt_gate(impl_->jwt.get());
+  }
 }
+
+const pipeline::JwtGate* Gateway::jwt_gate() const noexcept { return impl_->jwt.get(); }
 
 Gateway::~Gateway() = default;
 
@@ -253,6 +260,7 @@ asio::awaitable<void> Gateway::settled() {
 }
 
 void Gateway::shutdown() noexcept {
+  if (impl_->jwks) impl_->jwks->stop();
   impl_->checker.stop();
   for (auto& r : impl_->reactors) {
     auto stop = [r = r.get()] {

@@ -27,6 +27,7 @@
 #include "health/health_checker.hpp"
 #include "ledger/usage_ledger.hpp"
 #include "org/organisation.hpp"
+#include "pipeline/jwt_gate.hpp"
 #include "pipeline/account_stage.hpp"
 #include "pipeline/admit_stage.hpp"
 #include "pipeline/cache_stage.hpp"
@@ -85,6 +86,8 @@ struct Gateway::Impl {
   std::string replica_id;
   ledger::UsageLedger ledger;
   std::unique_ptr<org::Organisation> org;  // the admin API's keys and teams (the file's part is set at each reload)
+  std::unique_ptr<auth::JwksSource> jwks;  // [auth.jwt] (as started: a change applies at the next start)
+  std::unique_ptr<pipeline::JwtGate> jwt;
   cache::CacheShare cache_share;
   std::shared_ptr<pipeline::RefusedSampler> refused = std::make_shared<pipeline::RefusedSampler>();
   // The configuration the views show (every reactor's shared part); replaced by a reload.

@@ -1322,6 +1322,10 @@ struct MockProvider::Impl {
     if (req.method() == http::verb::get && path.ends_with("/models")) co_return co_await probe_answer(s, lowest, req, keep_alive);
     if (path.starts_with("/model/")) co_return co_await bedrock_route(s, lowest, req, path, keep_alive);
     if (post && path == "/token") co_return co_await token_answer(s, lowest, req, keep_alive);
+    if (req.method() == http::verb::get && path == "/jwks.json" && !options.jwks.empty()) {
+      ++stats.jwks_requests;
+      co_return co_await respond_json(s, lowest, 200, options.jwks, nullptr, keep_alive);
+    }
     if (path.find("/publishers/") != std::string_view::npos) {
       if (auto vertex = co_await vertex_route(s, lowest, req, path, keep_alive)) co_return *vertex;
     }
@@ -1421,6 +1425,8 @@ void MockProvider::stop() {
 void MockProvider::set_behaviour_for(const std::string& authorization, MockBehaviour behaviour) {
   impl_->by_key[authorization] = std::move(behaviour);
 }
+
+void MockProvider::set_jwks(std::string jwks) { impl_->options.jwks = std::move(jwks); }
 
 void MockProvider::clear_behaviour_for(const std::string& authorization) { impl_->by_key.erase(authorization); }
 

@@ -102,6 +102,7 @@ struct MockOptions {
   std::string google_public_key_pem;
   unsigned token_status = 200;  // /token answers this status instead (a failing token endpoint)
   Millis token_delay{0};        // /token answers after this (to see concurrent requests share one exchange)
+  std::string jwks;             // GET /jwks.json answers it (an identity provider's key set); "" = 404
 };
 
 struct MockStats {
@@ -117,6 +118,7 @@ struct MockStats {
   std::string last_anthropic_beta;  // the anthropic-beta header, "" when none
   std::map<std::string, std::uint64_t> requests_by_authorization;  // who asked: one entry per provider key
   std::uint64_t token_requests = 0;  // POST /token (Google OAuth) received
+  std::uint64_t jwks_requests = 0;   // GET /jwks.json received
 };
 
 class MockProvider {
@@ -134,6 +136,8 @@ class MockProvider {
   // key), so one mock can play several providers; headers and the body still override.
   void set_behaviour_for(const std::string& authorization, MockBehaviour behaviour);
   void clear_behaviour_for(const std::string& authorization);
+  // What GET /jwks.json answers from now on (an identity provider rotating its keys).
+  void set_jwks(std::string jwks);
 
   const MockStats& stats() const noexcept { return stats_; }
   std::size_t open_connections() const noexcept { return stats_.connections_accepted - stats_.connections_closed; }

@@ -23,6 +23,15 @@ Config merge(const Config& file, const Snapshot& store) {
     for (const auto& f : file.keys) shadowed = shadowed || f.name == k.name;
     if (!shadowed && k.revoked_ms == 0) out.keys.push_back(to_key_config(k));
   }
+  if (file.auth.jwt) {  // a team's JWT bearers are counted as its key "jwt:<team>" (ledger rows, limits of none of its own)
+    for (const auto& t : out.teams) {
+      KeyConfig k;
+      k.name = "jwt:" + t.name;
+      k.team = t.name;
+      k.jwt = true;
+      out.keys.push_back(std::move(k));
+    }
+  }
   return out;
 }
 

@@ -5,6 +5,8 @@
 // metrics). The admin key is compared in constant time.
 #include <switchyard/error.hpp>
 
+#include "pipeline/jwt_gate.hpp"
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,23 +22,26 @@ enum class Access { open, client_key, admin_key };
 
 class Authenticator {
  public:
-  // `client_keys` checks "Bearer <key>" (or a bare key) against the current configuration's keys (ChatPipeline::authenticate).
-  using ClientKeys = std::function<result<const auth::KeyEntry*>(std::string_view authorization)>;
+  // `client_keys` checks "Bearer <key>" (or a bare key, or a JWT) against the current configuration's keys (ChatPipeline::authenticate).
+  using ClientKeys = std::function<result<Identity>(std::string_view authorization)>;
+  // An administrator's JWT ([auth.jwt] admin_claim): its subject, or why not. Empty: only the admin key.
+  using JwtAdmin = std::function<result<std::string>(std::string_view token)>;
   // `pin`: holds the configuration a key entry belongs to (ChatPipeline::pin), taken before the key is checked.
   using Pin = std::function<std::shared_ptr<const void>()>;
-  Authenticator(ClientKeys client_keys, std::string admin_key, Pin pin = {});
+  Authenticator(ClientKeys client_keys, std::string admin_key, Pin pin = {}, JwtAdmin jwt_admin = {});
 
   // What keeps the entries check() hands out valid (the request holds it to its end).
   std::shared_ptr<const void> pin() const { return pin_ ? pin_() : nullptr; }
 
-  // The client key entry for Access::client_key; nullptr for the other kinds
-  // when they pass. `what` names the endpoint in the errors ("/v1/providers").
-  result<const auth::KeyEntry*> check(Access access, std::string_view authorization, std::string_view what) const;
+  // Who called: the client key (and a JWT's end user) for Access::client_key, the admin
+  // (a JWT's subject, or the admin key) for admin_key. `what` names the endpoint in the errors.
+  result<Identity> check(Access access, std::string_view authorization, std::string_view what) const;
 
  private:
   ClientKeys client_keys_;
   std::string admin_key_;
   Pin pin_;
+  JwtAdmin jwt_admin_;
 };
 
 }  // namespace switchyard::pipeline

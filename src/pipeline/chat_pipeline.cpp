@@ -1,6 +1,7 @@
 #include "pipeline/chat_pipeline.hpp"
 
 #include "pipeline/end_user.hpp"
+#include "auth/jwt_verifier.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -60,19 +61,29 @@ class AccountedChunkSource final : public ChunkSource {
 };
 }  // namespace
 
-result<const auth::KeyEntry*> ChatPipeline::authenticate(std::string_view authorization) const {
-  return current_->keys.authenticate(authorization);
+result<Identity> ChatPipeline::identify(std::string_view authorization, const Generation& gen) const {
+  auto key = gen.keys.authenticate(authorization);
+  if (key) return Identity{*key};
+  if (!jwt_) return key.error();
+  std::string_view token = authorization;
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  if (token.size() > 7 && (token.starts_with("Bearer ") || token.starts_with("bearer "))) token.remove_prefix(7);
+  if (!auth::looks_like_jwt(token)) return key.error();
+  return jwt_->identify(token, gen.keys);
 }
+
+result<Identity> ChatPipeline::authenticate(std::string_view authorization) const { return identify(authorization, *current_); }
 
 asio::awaitable<std::optional<Error>> ChatPipeline::begin(Exchange& ex) {
   if (!ex.gen) ex.gen = ex.key ? Generation::of(*ex.key).shared_from_this() : current_;
-  if (!ex.key && ex.request.api_key) {  // an embedder's key
-    auto key = ex.gen->keys.authenticate(*ex.request.api_key);
-    if (!key) {
-      account_.fail(ex, key.error());
-      co_return key.error();
+  if (!ex.key && ex.request.api_key) {  // an embedder's key (or JWT)
+    auto id = identify(*ex.request.api_key, *ex.gen);
+    if (!id) {
+      account_.fail(ex, id.error());
+      co_return id.error();
     }
-    ex.key = *key;
+    ex.key = id->key;
+    if (!id->user.empty()) ex.user = std::move(id->user);
   }
   if (auto failed = resolve(ex)) {  // before admission: a request that cannot go anywhere takes nothing from the key
     account_.fail(ex, *failed);

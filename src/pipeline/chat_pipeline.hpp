@@ -31,6 +31,7 @@
 #include "pipeline/cache_stage.hpp"
 #include "pipeline/exchange.hpp"
 #include "pipeline/generation.hpp"
+#include "pipeline/jwt_gate.hpp"
 
 namespace switchyard::pipeline {
 
@@ -46,8 +47,10 @@ class ChatPipeline {
   const std::shared_ptr<Generation>& current_ptr() const noexcept { return current_; }
   // Holds the current configuration alive (take it before authenticate()).
   std::shared_ptr<const void> pin() const { return current_; }
-  // "Bearer <key>" or a bare key, against the current configuration's keys.
-  result<const auth::KeyEntry*> authenticate(std::string_view authorization) const;
+  // "Bearer <key>" or a bare key, against the current configuration's keys; or an identity
+  // provider's JWT (with set_jwt_gate), counted as its team's key.
+  result<Identity> authenticate(std::string_view authorization) const;
+  void set_jwt_gate(const JwtGate* gate) noexcept { jwt_ = gate; }
 
   // A whole answer (chat or embeddings, by ex.op).
   boost::asio::awaitable<result<ChatResponse>> answer(Exchange& ex);
@@ -71,6 +74,8 @@ class ChatPipeline {
   AdmitStage& admit_;
   CacheStage& cache_;
   AccountStage& account_;
+  const JwtGate* jwt_ = nullptr;
+  result<Identity> identify(std::string_view authorization, const Generation& gen) const;
 };
 
 }  // namespace switchyard::pipeline

@@ -31,16 +31,6 @@ std::string_view string_of(const json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view{};
 }
 
-bool base64url_decode(std::string_view in, std::string& out) {
-  std::string b64(in);
-  for (auto& c : b64) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-  }
-  while (b64.size() % 4) b64 += '=';
-  return text::decode_base64(b64, out);
-}
-
 }  // namespace
 
 result<ServiceAccount> read_service_account(std::string_view text) {
@@ -60,16 +50,7 @@ result<ServiceAccount> read_service_account(std::string_view text) {
   return a;
 }
 
-std::string base64url(std::string_view bytes) {
-  std::string out;
-  text::append_base64(out, bytes);
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (auto& c : out) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
-  }
-  return out;
-}
+std::string base64url(std::string_view bytes) { return text::base64url(bytes); }
 
 result<std::string> sign_jwt_assertion(const ServiceAccount& a, std::int64_t iat) {
   json::object header{{"alg", "RS256"}, {"typ", "JWT"}};
@@ -124,7 +105,7 @@ bool verify_rs256_jwt(std::string_view jwt, std::string_view public_pem) {
   const auto last = jwt.rfind('.');
   if (last == std::string_view::npos || jwt.find('.') == last) return false;
   std::string sig;
-  if (!base64url_decode(jwt.substr(last + 1), sig)) return false;
+  if (!text::decode_base64url(jwt.substr(last + 1), sig)) return false;
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size())));
   std::unique_ptr<EVP_PKEY, KeyFree> key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());

@@ -37,6 +37,15 @@ std::uint64_t random_seed() {
 }
 }  // namespace
 
+namespace {
+// An administrator's JWT ([auth.jwt] admin_claim and admin_values); none without them.
+pipeline::Authenticator::JwtAdmin jwt_admin(Gateway& gateway, std::size_t reactor) {
+  const auto* gate = gateway.jwt_gate();
+  if (!gate || !gateway.config().auth.jwt || gateway.config().auth.jwt->admin_claim.empty()) return {};
+  return [gate, &p = gateway.pipeline(reactor)](std::string_view token) { return gate->administrator(token, p.current().keys.team_names()); };
+}
+}  // namespace
+
 std::shared_ptr<FrontBudgets> HttpServer::budgets_for(const ServerConfig& c) {
   return std::make_shared<FrontBudgets>(c.max_json_memory_bytes, c.max_header_memory_bytes, c.max_embeddings_memory_bytes);
 }
@@ -46,7 +55,7 @@ HttpServer::HttpServer(asio::any_io_executor ex, Gateway& gateway, observability
     : ex_(ex), gateway_(gateway), reactor_(reactor), servers_(std::max<std::size_t>(servers, 1)), config_(gateway.config().server), log_(log),
       acceptor_(ex), drained_(ex), accept_backoff_(ex), ids_(random_seed()), budgets_(budgets ? std::move(budgets) : budgets_for(config_)),
       authenticator_([&p = gateway.pipeline(reactor)](std::string_view authorization) { return p.authenticate(authorization); }, config_.admin_key,
-                     [&p = gateway.pipeline(reactor)] { return p.pin(); }),
+                     [&p = gateway.pipeline(reactor)] { return p.pin(); }, jwt_admin(gateway, reactor)),
       accounting_(&log, config_.access_log), chat_(gateway.pipeline(reactor), log, budgets_->embeddings), key_watch_(log), admin_(gateway, gateway.executor(0)), feed_(ex, gateway, reactor, reactor == 0 ? &key_watch_ : nullptr),
       endpoints_(make_endpoints()),
       host_{config_, ids_, budgets_->header, endpoints_, authenticator_, accounting_, budgets_->parse, stopping_} {

@@ -151,9 +151,11 @@ std::optional<Error> HttpSession::check_access(RequestContext& r, const Endpoint
     return make_error(errc::method_not_allowed, "use " + std::string(http::to_string(spec->method)) + " for " + std::string(path));
   }
   if (spec->access == pipeline::Access::client_key) r.pin = host_.authenticator.pin();
-  auto key = host_.authenticator.check(spec->access, r.head.authorization, path);
-  if (!key) return key.error();
-  r.key = *key;
+  auto id = host_.authenticator.check(spec->access, r.head.authorization, path);
+  if (!id) return id.error();
+  r.key = id->key;
+  r.end_user = std::move(id->user);
+  r.admin_subject = std::move(id->admin_subject);
   if (r.key) r.outcome.key = r.key->name;
   if (!spec->takes_body && r.head.has_body) return make_error(errc::invalid_request, "this endpoint takes no request body");
   if (content_length > host_.config.max_body_bytes) {

@@ -69,4 +69,26 @@ bool decode_base64(std::string_view text, std::string& out) {
   return true;
 }
 
+std::string base64url(std::string_view bytes) {
+  std::string out;
+  append_base64(out, bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (auto& c : out) {
+    if (c == '+') c = '-';
+    else if (c == '/') c = '_';
+  }
+  return out;
+}
+
+bool decode_base64url(std::string_view text, std::string& out) {
+  std::string b64(text);
+  for (auto& c : b64) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+    else if (c == '+' || c == '/') return false;  // not base64url's alphabet
+  }
+  while (b64.size() % 4) b64 += '=';
+  return decode_base64(b64, out);
+}
+
 }  // namespace switchyard::text

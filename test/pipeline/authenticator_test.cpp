@@ -15,8 +15,8 @@ const auth::KeyEntry team{"team-a", {}};
 
 Authenticator make(std::string admin_key) {
   return Authenticator(
-      [](std::string_view authorization) -> result<const auth::KeyEntry*> {
-        if (authorization == "Bearer sk-good") return &team;
+      [](std::string_view authorization) -> result<pipeline::Identity> {
+        if (authorization == "Bearer sk-good") return pipeline::Identity{&team};
         return make_error(errc::invalid_key, "invalid API key");
       },
       std::move(admin_key));
@@ -29,14 +29,14 @@ BOOST_AUTO_TEST_CASE(open_endpoints_need_no_key) {
   auto a = make("");
   auto r = a.check(Access::open, "", "/health");
   BOOST_REQUIRE(r.has_value());
-  BOOST_TEST(*r == nullptr);
+  BOOST_TEST(r->key == nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(client_endpoints_hand_out_the_key_entry_or_the_key_stores_error) {
   auto a = make("admin-secret-key");
   auto ok = a.check(Access::client_key, "Bearer sk-good", "/v1/chat/completions");
   BOOST_REQUIRE(ok.has_value());
-  BOOST_TEST((*ok)->name == "team-a");
+  BOOST_TEST(ok->key->name == "team-a");
   auto bad = a.check(Access::client_key, "Bearer sk-bad", "/v1/chat/completions");
   BOOST_REQUIRE(bad.has_error());
   BOOST_TEST((bad.error().code == errc::invalid_key));
