@@ -113,6 +113,9 @@ pipeline::SharedAdmission* Reactor::quota_gate() const noexcept { return admissi
 namespace {
 // The admin API's keys and teams, read before the first request: the running configuration is the file's and theirs.
 std::unique_ptr<org::Organisation> open_organisation(const Config& cfg) {
+  if (cfg.store.backend == StoreBackend::postgres) {
+    throw std::invalid_argument("[store] backend = \"postgres\" is not available in this version yet; use \"sqlite\" (the default)");
+  }
   auto store = std::make_unique<org::SqliteOrgStore>(cfg.usage.path);
   auto snapshot = store->load_now();
   if (!snapshot) throw std::runtime_error(snapshot.error().message);
