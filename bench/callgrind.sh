@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Counts the gateway's instructions per request under valgrind's callgrind:
 # repeatable where wall-clock figures on a shared VM are not.
-#   bench/callgrind.sh [BUILD_DIR] [REQUESTS] [--stream] [--limits] [--burst|--paced] [--anthropic] [--cached|--cachemiss]
+#   bench/callgrind.sh [BUILD_DIR] [REQUESTS] [--stream] [--limits|--team] [--burst|--paced] [--anthropic] [--cached|--cachemiss]
 # --limits: with the key that has every rate limit and a budget (bench/bench.toml).
+# --team: the same key in a team with every limit and a budget, for an end user with limits and a budget.
 # --burst: the mock sends each stream's events together (one upstream read).
 # --paced: 2.5 ms between events, so that each arrives in a read of its own (a wake-up per event, as in real streams).
 # --anthropic: an Anthropic-type target (bench.toml): the stream is translated;
@@ -17,6 +18,7 @@ for a in "${@:3}"; do
   case "$a" in
     --stream) stream=--stream ;;
     --limits) key=sy-bench-limited-0123456789 ;;
+    --team) key=sy-bench-team-0123456789; extra=(--extra '"user":"bench-user"') ;;
     --burst) extra=(--extra '"mock":{"burst":1}'); [[ $model == anthropic-plain ]] && model=anthropic-burst ;;
     --paced) extra=(--extra '"mock":{"tokens_per_second":400}') ;;
     --anthropic) model=anthropic-plain; [[ ${#extra[@]} -gt 0 ]] && model=anthropic-burst ;;

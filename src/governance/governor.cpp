@@ -389,6 +389,30 @@ std::optional<BudgetConfig> Governor::budget_of(const auth::KeyEntry& key) const
   return states_[key.index]->budget_config;
 }
 
+std::vector<Governor::SharedLevel> Governor::upper_levels(const auth::KeyEntry& key, std::string_view user) const {
+  std::vector<SharedLevel> out;
+  if (key.team_index >= team_configs_.size()) return out;
+  const TeamConfig& t = team_configs_[key.team_index];
+  if (t.limits.any() || t.budget) out.push_back(SharedLevel{Level::team, "team:" + t.name, t.limits, t.budget, key.team_index, {}});
+  if (!user.empty() && (t.user_limits.any() || t.user_budget)) {
+    out.push_back(SharedLevel{Level::user, "user:" + t.name + '\x1f' + std::string(user), t.user_limits, t.user_budget, key.team_index, std::string(user)});
+  }
+  return out;
+}
+
+Error Governor::level_refusal(const SharedLevel& level, const LimitRefusal& refusal) {
+  auto account = level.level == Level::team ? teams_.at(level.team) : user_account(level.team, level.user);
+  auto lock = lock_live(account);
+  return refusal_locked(*account, refusal);
+}
+
+Error Governor::level_budget_refusal(const SharedLevel& level, double spent) {
+  auto account = level.level == Level::team ? teams_.at(level.team) : user_account(level.team, level.user);
+  auto lock = lock_live(account);
+  if (!account->budget) return make_error(errc::budget_exceeded, account->label() + ": budget spent");
+  return budget_refusal_locked(*account, spent, now_());
+}
+
 Error Governor::budget_refusal(const auth::KeyEntry& key, double spent) {
   Account& k = *states_.at(key.index);
   std::lock_guard lock(k.mu);

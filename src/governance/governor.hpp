@@ -72,6 +72,20 @@ class Governor {
   const LimitsConfig* limits_of(const auth::KeyEntry& key) const;
   // The key's budget, if it has one (for the shared counters).
   std::optional<BudgetConfig> budget_of(const auth::KeyEntry& key) const;
+  // The team and end-user levels above a key that have limits or a budget, as the shared
+  // counters (Redis) name them: subject "team:<name>" / "user:<team>\x1f<user>".
+  struct SharedLevel {
+    Level level;
+    std::string subject;
+    LimitsConfig limits;
+    std::optional<BudgetConfig> budget;
+    std::size_t team = 0;  // index into Config::teams
+    std::string user;
+  };
+  std::vector<SharedLevel> upper_levels(const auth::KeyEntry& key, std::string_view user) const;
+  // A refusal of one of them by the shared counters, counted and worded as the level's own.
+  Error level_refusal(const SharedLevel& level, const LimitRefusal& refusal);
+  Error level_budget_refusal(const SharedLevel& level, double spent);
   // A refusal by the shared counters, counted like the key's own and worded the same.
   Error refusal(const auth::KeyEntry& key, const LimitRefusal& refusal);
   // The shared budget is spent (`spent` in this period, every replica together): the key's own 429, worded the same.

@@ -1,6 +1,8 @@
 #include "pipeline/shared_admission.hpp"
 
 #include "auth/key_store.hpp"
+
+#include <algorithm>
 #include "governance/wall_clock.hpp"
 
 namespace switchyard::pipeline {
@@ -67,42 +69,67 @@ class SharedTicket final : public AdmissionTicket {
 SharedAdmission::SharedAdmission(governance::SharedLimiter& limiter, const StateConfig& state, std::string replica_id)
     : limiter_(limiter), deny_on_error_(state.deny_on_redis_error), timeout_(state.redis_timeout), replica_id_(std::move(replica_id)) {}
 
-asio::awaitable<Admission> SharedAdmission::admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body,
-                                                  std::string user) {
-  Admission local = governor.admit(key, body, user);  // this replica's own counters: always kept, the fallback
-  if (!key || local.refused || !local.ticket) co_return local;
-  const LimitsConfig* limits = governor.limits_of(*key);
-  const auto budget = governor.budget_of(*key);
-  if (!limits || (!limits->any() && !budget)) co_return local;
-  const std::uint64_t reserved = governor.reservation(*key, body);
+// One level's shared counters (a key's, its team's, its end user's): the local ticket is wrapped
+// so its end reaches Redis. False: refused (local.refused set) or denied; stop there.
+asio::awaitable<bool> SharedAdmission::admit_level(Admission& local, const std::string& subject, const LimitsConfig& limits,
+                                                   const std::optional<BudgetConfig>& budget, std::uint64_t reserved, const Refuse& refuse) {
   const std::string slot = next_slot("");
-  const std::string subject = "key:" + key->name;
-  auto verdict = co_await limiter_.admit(subject, *limits, reserved, slot, governance::wall_now_ms(), budget);
+  auto verdict = co_await limiter_.admit(subject, limits, reserved, slot, governance::wall_now_ms(), budget);
   if (!verdict) {
     ++fallbacks_;
     // The script may still run when Redis resumes (it was sent): its slot is given back
     // right after it (same connection, in order), not left to expire in slot_ttl.
-    if (limits->concurrent) limiter_.finish_soon(subject, *limits, 0, 0, slot);
+    if (limits.concurrent) limiter_.finish_soon(subject, limits, 0, 0, slot);
     if (deny_on_error_) {
       ++denied_;
       local.ticket.reset();  // unfinished: nothing used, its slot and reservation come back
       local.refused = make_error(errc::overloaded, "the shared rate-limit state (Redis) did not answer within " +
                                                        std::to_string(timeout_.count()) + " ms; try again");
       local.refused->retry_after = "1";
-      co_return local;
+      co_return false;
     }
     // on_redis_error = "local": this replica's own counters decided; what it uses still reaches Redis.
-    local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), limiter_, subject, *limits, budget, false);
-    co_return local;
+    local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), limiter_, subject, limits, budget, false);
+    co_return true;
   }
   set_status(local, verdict->windows);
   if (verdict->refused) {
-    local.ticket.reset();  // what it reserved here comes back (the request stays counted: stricter, never looser)
-    local.refused = verdict->refused->limit == "budget" ? governor.budget_refusal(*key, verdict->budget_spent)
-                                                        : governor.refusal(*key, *verdict->refused);
-    co_return local;
+    local.ticket.reset();  // what the levels before took comes back (the request stays counted: stricter, never looser)
+    local.refused = refuse(*verdict);
+    co_return false;
   }
-  local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), limiter_, subject, *limits, budget, true, reserved, slot);
+  local.ticket = std::make_shared<SharedTicket>(std::move(local.ticket), limiter_, subject, limits, budget, true, reserved, slot);
+  co_return true;
+}
+
+asio::awaitable<Admission> SharedAdmission::admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body,
+                                                  std::string user) {
+  Admission local = governor.admit(key, body, user);  // this replica's own counters: always kept, the fallback
+  if (!key || local.refused || !local.ticket) co_return local;
+  // Most specific first: the end user's, the team's, then the key's. A refusal gives back the
+  // tokens and slots the levels before took; their request counts stay (Redis windows are not
+  // rolled back: stricter, never looser), so a user over their share never eats the team's.
+  auto levels = governor.upper_levels(*key, user);
+  std::reverse(levels.begin(), levels.end());
+  for (const auto& level : levels) {
+    const std::uint64_t level_reserved = level.limits.tokens_per_minute || level.limits.tokens_per_hour || level.limits.tokens_per_day
+                                             ? governance::estimate_tokens(body, 256) : 0;
+    const Refuse refuse = [&](const governance::SharedLimiter::Verdict& v) {
+      return v.refused->limit == "budget" ? governor.level_budget_refusal(level, v.budget_spent) : governor.level_refusal(level, *v.refused);
+    };
+    const bool admitted = co_await admit_level(local, level.subject, level.limits, level.budget, level_reserved, refuse);
+    if (!admitted) co_return local;
+  }
+  const LimitsConfig* limits = governor.limits_of(*key);
+  const auto budget = governor.budget_of(*key);
+  if (limits && (limits->any() || budget)) {
+    const Refuse refuse = [&](const governance::SharedLimiter::Verdict& v) {
+      return v.refused->limit == "budget" ? governor.budget_refusal(*key, v.budget_spent) : governor.refusal(*key, *v.refused);
+    };
+    const std::string subject = "key:" + key->name;
+    const bool admitted = co_await admit_level(local, subject, *limits, budget, governor.reservation(*key, body), refuse);
+    if (!admitted) co_return local;
+  }
   co_return local;
 }
 

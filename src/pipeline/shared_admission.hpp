@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "observability/relaxed_counter.hpp"
@@ -27,7 +28,7 @@ class SharedAdmission final : public routing::QuotaGate, public providers::KeyQu
   SharedAdmission(governance::SharedLimiter& limiter, const StateConfig& state, std::string replica_id);
 
   // `governor`'s admission (the key's generation), then the shared counters'.
-  // `user`: the end user (their team's user_limits; counted by this replica: team and user levels are not in Redis yet).
+  // `user`: the end user. The key's, its team's and the (team, user)'s shared counters, one script each.
   boost::asio::awaitable<Admission> admit(governance::Governor& governor, const auth::KeyEntry* key, const boost::json::object& body,
                                           std::string user);
   boost::asio::awaitable<result<Release>> take(const ProviderConfig& provider, const TargetConfig* target, std::uint64_t tokens) override;
@@ -40,6 +41,9 @@ class SharedAdmission final : public routing::QuotaGate, public providers::KeyQu
   std::uint64_t denied() const noexcept { return denied_; }
 
  private:
+  using Refuse = std::function<Error(const governance::SharedLimiter::Verdict&)>;
+  boost::asio::awaitable<bool> admit_level(Admission& local, const std::string& subject, const LimitsConfig& limits,
+                                           const std::optional<BudgetConfig>& budget, std::uint64_t reserved, const Refuse& refuse);
   std::string next_slot(std::string_view kind) { return replica_id_ + ":" + std::string(kind) + std::to_string(++slot_seq_); }
 
   governance::SharedLimiter& limiter_;

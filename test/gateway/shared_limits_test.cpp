@@ -349,6 +349,49 @@ BOOST_AUTO_TEST_CASE(a_provider_keys_limits_are_shared_by_three_gateways) {
   BOOST_TEST(h.mock().stats().requests_by_authorization.at("Bearer sk-shared-key-two-0002") == 2u);
 }
 
+// A team's limit and its end users' are one for three replicas, as a key's are; the level
+// that refused is named.
+BOOST_AUTO_TEST_CASE(team_and_user_limits_are_shared_by_three_gateways) {
+  RedisServer redis;
+  GatewayHarness h({}, [&](Config& c) {
+    on_redis_only(c, redis);
+    TeamConfig team{"search", {}, {}, std::nullopt, {}, std::nullopt};
+    team.limits.requests_per_minute = 6;
+    team.user_limits.requests_per_minute = 2;
+    c.teams.push_back(team);
+    c.keys[0].team = "search";
+  });
+  Gateway b(h.ioc().get_executor(), h.gateway().config()), c(h.ioc().get_executor(), h.gateway().config());
+  int ok = 0, by_team = 0, by_user = 0, done = 0;
+  auto ask = [&](Gateway& g, const std::string& user) {
+    ChatRequest r = embedded(chat_body());
+    r.user = user;
+    asio::co_spawn(h.ioc(), g.chat(std::move(r)), [&](std::exception_ptr, result<ChatResponse> a) {
+      if (a) ++ok;
+      else if (a.error().level == "team") ++by_team;
+      else if (a.error().level == "user") ++by_user;
+      ++done;
+    });
+  };
+  // alice asks 3 times through each replica: her 2 a minute in all.
+  for (int i = 0; i < 3; ++i) {
+    for (Gateway* g : {&h.gateway(), &b, &c}) ask(*g, "alice");
+  }
+  h.run([&]() -> asio::awaitable<void> { co_await eventually([&] { return done == 9; }, std::chrono::seconds(15)); }());
+  BOOST_TEST(ok == 2);
+  BOOST_TEST(by_user == 7);
+  // Then nine other users, once each: the team's 6 a minute in all (alice's 2 among them).
+  done = 0;
+  int n = 0;
+  for (int i = 0; i < 3; ++i) {
+    for (Gateway* g : {&h.gateway(), &b, &c}) ask(*g, "user-" + std::to_string(n++));
+  }
+  h.run([&]() -> asio::awaitable<void> { co_await eventually([&] { return done == 9; }, std::chrono::seconds(15)); }());
+  BOOST_TEST(ok == 6);
+  BOOST_TEST(by_team == 5);
+  BOOST_TEST(h.mock().stats().requests == 6u);
+}
+
 // A load balancer reading /health sends a degraded replica no traffic: three replicas
 // must find Redis again by themselves, with no request sent.
 BOOST_AUTO_TEST_CASE(every_replica_is_healthy_again_after_redis_returns_with_no_traffic) {
