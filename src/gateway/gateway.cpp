@@ -6,7 +6,9 @@
 
 #include "org/sqlite_org_store.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -126,6 +128,19 @@ std::unique_ptr<org::Organisation> open_organisation(const Config& cfg) {
   return out;
 }
 
+// Re-reads the store when its version moved (another process changed it) and installs the
+// result; until stopped (the Gateway's destructor or shutdown()).
+asio::awaitable<void> poll_store(std::shared_ptr<StorePoll> p, org::Organisation& org, Millis every) {
+  while (!p->stopped) {
+    p->timer.expires_after(every);
+    co_await p->timer.async_wait(asio::as_tuple(asio::use_awaitable));  // cancelled: stopped (checked next)
+    if (p->stopped) co_return;
+    auto changed = co_await org.refresh();
+    if (!changed) ++p->failures;
+    else if (*changed) ++p->refreshes;
+  }
+}
+
 // A key's or team's limits, budget and spend now (the admin API's "status").
 boost::json::object account_status(pipeline::SharedGeneration& g, std::string_view kind, std::string_view name) {
   if (kind == "key") {
@@ -178,6 +193,10 @@ Gateway::Gateway(asio::any_io_executor executor, std::vector<asio::any_io_execut
         return {};
       },
       [this](std::string_view kind, std::string_view name) { return account_status(*impl_->now(), kind, name); });
+  if (!impl_->now()->config.usage.path.empty()) {  // a file: another daemon may change it
+    impl_->store_poll = std::make_shared<StorePoll>(impl_->ex);
+    asio::co_spawn(impl_->ex, poll_store(impl_->store_poll, *impl_->org, impl_->now()->config.store.poll_interval), asio::detached);
+  }
   if (const auto& jwt = impl_->now()->config.auth.jwt) {
     impl_->jwks = std::make_unique<auth::JwksSource>(impl_->ex, *jwt);
     impl_->jwt = std::make_unique<pipeline::JwtGate>(*impl_->jwks, *jwt);
@@ -187,7 +206,12 @@ Gateway::Gateway(asio::any_io_executor executor, std::vector<asio::any_io_execut
 
 const pipeline::JwtGate* Gateway::jwt_gate() const noexcept { return impl_->jwt.get(); }
 
-Gateway::~Gateway() = default;
+Gateway::~Gateway() {
+  if (impl_ && impl_->store_poll) {
+    impl_->store_poll->stopped = true;
+    impl_->store_poll->timer.cancel();
+  }
+}
 
 pipeline::ChatPipeline& Gateway::pipeline(std::size_t reactor) noexcept { return impl_->reactors.at(reactor)->pipeline; }
 
@@ -263,6 +287,10 @@ asio::awaitable<void> Gateway::settled() {
 }
 
 void Gateway::shutdown() noexcept {
+  if (impl_->store_poll) {
+    impl_->store_poll->stopped = true;
+    impl_->store_poll->timer.cancel();
+  }
   if (impl_->jwks) impl_->jwks->stop();
   impl_->checker.stop();
   for (auto& r : impl_->reactors) {

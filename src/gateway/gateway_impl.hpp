@@ -15,6 +15,7 @@
 #include <switchyard/gateway.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <memory>
@@ -75,6 +76,14 @@ struct Reactor {
   pipeline::ChatPipeline pipeline;  // holds this reactor's current generation
 };
 
+// Another process's change to the key store (one file, several daemons): read every [store] poll_ms.
+struct StorePoll {
+  explicit StorePoll(const boost::asio::any_io_executor& ex) : timer(ex) {}
+  boost::asio::steady_timer timer;
+  bool stopped = false;
+  std::uint64_t refreshes = 0, failures = 0;
+};
+
 struct Gateway::Impl {
   Impl(boost::asio::any_io_executor executor, std::vector<boost::asio::any_io_executor> workers, Config cfg);
 
@@ -88,6 +97,7 @@ struct Gateway::Impl {
   std::unique_ptr<org::Organisation> org;  // the admin API's keys and teams (the file's part is set at each reload)
   std::unique_ptr<auth::JwksSource> jwks;  // [auth.jwt] (as started: a change applies at the next start)
   std::unique_ptr<pipeline::JwtGate> jwt;
+  std::shared_ptr<StorePoll> store_poll;
   cache::CacheShare cache_share;
   std::shared_ptr<pipeline::RefusedSampler> refused = std::make_shared<pipeline::RefusedSampler>();
   // The configuration the views show (every reactor's shared part); replaced by a reload.

@@ -184,3 +184,32 @@ BOOST_AUTO_TEST_CASE(keys_and_teams_made_through_the_api_survive_a_restart) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Two daemons on one store file: a key made through one is usable on the other within a
+// second, and a key revoked through one is refused by the other within a second.
+BOOST_AUTO_TEST_SUITE(admin_api_replicas)
+
+BOOST_AUTO_TEST_CASE(two_gateways_on_one_store_see_each_others_changes_within_a_second) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sy-replicas-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto on_file = [&](Config& c) {
+    with_admin(c);
+    c.usage.path = (dir / "usage.db").string();
+    c.store.poll_interval = Millis(200);
+  };
+  GatewayHarness a({}, on_file), b({}, on_file);
+  Admin admin_a{a}, admin_b{b};
+  const std::string secret(json_of(admin_a.call(verb::post, "/admin/keys", R"({"name":"shared"})")).at("key").as_string());
+  BOOST_TEST(admin_a.chat(secret).status == 200u);
+  const auto made = std::chrono::steady_clock::now();
+  BOOST_TEST(b.run(eventually([&] { return admin_b.chat(secret).status == 200; }, std::chrono::seconds(2))));
+  BOOST_TEST((std::chrono::steady_clock::now() - made < std::chrono::seconds(1)));
+  BOOST_TEST(admin_b.call(verb::delete_, "/admin/keys/shared").status == 200u);
+  BOOST_TEST(admin_b.chat(secret).status == 401u);  // at once where it was revoked
+  const auto revoked = std::chrono::steady_clock::now();
+  BOOST_TEST(a.run(eventually([&] { return admin_a.chat(secret).status == 401; }, std::chrono::seconds(2))));
+  BOOST_TEST((std::chrono::steady_clock::now() - revoked < std::chrono::seconds(1)));
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
