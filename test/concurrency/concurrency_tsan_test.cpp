@@ -86,6 +86,41 @@ BOOST_AUTO_TEST_CASE(four_threads_admitting_one_key_take_exactly_its_limit) {
   BOOST_TEST(refused.load() == 300);
 }
 
+// Four keys of one team on four threads, each for users of its own and one user they all
+// share: the team's limit and the shared user's are exact; the user table grows while read.
+BOOST_AUTO_TEST_CASE(four_threads_admitting_one_team_and_its_users_take_exactly_their_limits) {
+  std::vector<KeyConfig> keys;
+  std::vector<TeamConfig> teams{TeamConfig{"t", {}, LimitsConfig{.requests_per_minute = 200}, std::nullopt,
+                                           LimitsConfig{.requests_per_minute = 20}, std::nullopt}};
+  std::vector<auth::KeyEntry> entries;
+  for (int i = 0; i < 4; ++i) {
+    keys.push_back(key_with(LimitsConfig{}));
+    keys.back().name = "k" + std::to_string(i);
+    keys.back().team = "t";
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auth::KeyEntry e{keys[i].name, {}, i};
+    e.team = "t";
+    e.team_index = 0;
+    entries.push_back(e);
+  }
+  governance::Governor governor(keys, teams, [] { return governance::Ms{1'000'000}; });
+  std::atomic<int> admitted{0}, shared_user{0};
+  together([&](int t) {
+    for (int i = 0; i < 100; ++i) {
+      const bool shared = i % 2 == 0;
+      const std::string user = shared ? "everyone" : "u" + std::to_string(t) + "-" + std::to_string(i);
+      auto a = governor.admit(&entries[static_cast<std::size_t>(t)], chat_body(), user);
+      if (a.refused) continue;
+      ++admitted;
+      if (shared) ++shared_user;
+      a.ticket->finish(Usage{}, 0);
+    }
+  });
+  BOOST_TEST(admitted.load() == 200);      // the team's 200 a minute, over its four keys
+  BOOST_TEST(shared_user.load() == 20);    // the one user's 20, over four keys and threads
+}
+
 BOOST_AUTO_TEST_CASE(a_budget_spent_from_four_threads_is_spent_once) {
   TargetConfig prices;
   prices.output_price = 100'000;  // $0.10 an output token: max_tokens 10 reserves $1 a request
