@@ -30,12 +30,15 @@ ConfigDiff diff(const Config& running, const Config& next) {
   compare(running.providers, next.providers, "provider", d.changes);
   compare(running.models, next.models, "route", d.changes);
   compare(running.keys, next.keys, "key", d.changes);
+  compare(running.teams, next.teams, "team", d.changes);
   if (running.default_provider != next.default_provider) d.changes.emplace_back("default_provider changed");
   if (!(running.resilience == next.resilience)) d.changes.emplace_back("[routing] changed");
   if (!(running.server == next.server)) d.needs_restart.emplace_back("[server]");
   if (!(running.usage == next.usage)) d.needs_restart.emplace_back("[usage]");
   if (!(running.cache == next.cache)) d.needs_restart.emplace_back("[cache]");
   if (!(running.state == next.state)) d.needs_restart.emplace_back("[state]");
+  if (!(running.store == next.store)) d.needs_restart.emplace_back("[store]");
+  if (!(running.auth == next.auth)) d.needs_restart.emplace_back("[auth]");
   return d;
 }
 
@@ -44,6 +47,8 @@ Config reloadable_part(const Config& running, Config next) {
   next.usage = running.usage;
   next.cache = running.cache;
   next.state = running.state;
+  next.store = running.store;
+  next.auth = running.auth;
   return next;
 }
 

@@ -525,12 +525,15 @@ BOOST_AUTO_TEST_CASE(config_diff_names_what_a_reload_changes) {
   b.providers.erase(b.providers.begin());
   b.server.port = 9999;
   b.cache.enabled = true;
+  b.teams.push_back(TeamConfig{"search"});
+  b.auth.jwt = JwtConfig{};
   const auto d = config::diff(a, b);
   std::vector<std::string> changes = d.changes;
   std::sort(changes.begin(), changes.end());
-  const std::vector<std::string> expected{"key 'k1' changed", "key 'k2' added", "provider 'p1' removed", "provider 'p2' changed", "route 'fast' changed"};
+  const std::vector<std::string> expected{"key 'k1' changed", "key 'k2' added", "provider 'p1' removed", "provider 'p2' changed", "route 'fast' changed",
+                                          "team 'search' added"};
   BOOST_TEST(changes == expected, boost::test_tools::per_element());
-  const std::vector<std::string> restart{"[server]", "[cache]"};
+  const std::vector<std::string> restart{"[server]", "[cache]", "[auth]"};
   BOOST_TEST(d.needs_restart == restart, boost::test_tools::per_element());
   for (const auto& c : d.changes) BOOST_TEST(c.find("secret") == std::string::npos);  // names, never key values
   // What a reload runs: the new routes and keys, the running listener and cache.
