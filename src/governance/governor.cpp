@@ -44,7 +44,8 @@ struct Governor::Account {
   double expected_output = 256;  // recent answers' completion tokens (EWMA)
   double cost_usd = 0;
   Usage tokens;
-  Ms last_used = 0;
+  Ms last_used = 0;                  // a user's: under the user table's lock (its forgetting order)
+  std::atomic<Ms> last_seen{0};      // a key's last admission (to the second), read without the lock
   std::map<std::string, std::uint64_t> rejections;  // by limit ("60 requests per minute", "budget")
   // A reload that changed the limits or budget made a new account: tickets admitted here
   // finish there (their slot, tokens and spend count against the limits in force).
@@ -127,6 +128,7 @@ void carry_over(Governor::Account& next, Governor::Account& old, Ms now) {
   next.tokens = old.tokens;
   next.rejections = old.rejections;
   next.last_used = old.last_used;
+  next.last_seen.store(old.last_seen.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -303,10 +305,11 @@ Admission Governor::admit(const auth::KeyEntry* key, const boost::json::object& 
     const TeamConfig& t = team_configs_[key->team_index];
     if (!user.empty() && (t.user_limits.any() || t.user_budget)) chain[n++] = user_account(key->team_index, user);
   }
+  const Ms now = now_();
+  if (Account& k = *chain[0]; now - k.last_seen.load(std::memory_order_relaxed) >= 1000) k.last_seen.store(now, std::memory_order_relaxed);
   bool any = false;
   for (std::size_t i = 0; i < n; ++i) any = any || governed(chain[i]);
   if (!any) return out;  // nothing limits this request: the fast path
-  const Ms now = now_();
   // Locked in the order key, team, user (every admission takes them so: no deadlock).
   std::unique_lock<std::mutex> locks[3];
   for (std::size_t i = 0; i < n; ++i) locks[i] = lock_live(chain[i]);
@@ -519,6 +522,7 @@ void describe(Governor::Account& k, Ms now, boost::json::object& out, const std:
   }
   out["limits"] = std::move(limits);
   out["spend_usd"] = k.cost_usd;  // since this process started (the ledger has the history)
+  if (const Ms seen = k.last_seen.load(std::memory_order_relaxed); seen > 0) out["last_used_at"] = utc(seen);
 }
 }  // namespace
 

@@ -79,6 +79,8 @@ BOOST_AUTO_TEST_CASE(a_key_made_through_the_api_works_at_once_and_its_team_limit
   BOOST_TEST(one.at("metadata").at("owner").as_string() == "ana");
   BOOST_TEST(one.at("team").as_string() == "search");
   BOOST_TEST(one.at("status").at("limits").as_object().empty());  // the key's own: none (the team's are the team's)
+  BOOST_TEST(std::string(one.at("status").at("last_used_at").as_string()).ends_with("Z"));  // it was used above
+  BOOST_TEST(!json_of(a.call(verb::get, "/admin/keys/test")).at("status").as_object().contains("last_used_at"));  // never used
   auto t = json_of(a.call(verb::get, "/admin/teams/search"));
   BOOST_TEST(t.at("status").at("limits").at("requests_per_minute").at("remaining").as_int64() == 0);
 }
