@@ -34,12 +34,28 @@ org::Actor actor_of(RequestContext& r) {
   return org::Actor{r.admin_subject.empty() ? "admin-key" : "jwt:" + r.admin_subject, ec ? std::string() : peer.address().to_string()};
 }
 
+// A path segment with its %XX escapes decoded (a client may send '@' or ':' as %40, %3A);
+// a bad escape is kept as it is (no name has '%': it is not found).
+std::string decoded(std::string_view segment) {
+  std::string out;
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+    if (segment[i] == '%' && i + 2 < segment.size() && hex(segment[i + 1]) >= 0 && hex(segment[i + 2]) >= 0) {
+      out += static_cast<char>(hex(segment[i + 1]) * 16 + hex(segment[i + 2]));
+      i += 2;
+    } else {
+      out += segment[i];
+    }
+  }
+  return out;
+}
+
 // "/admin/keys/{name}[/rotate]" → {name, rest}.
 std::pair<std::string, std::string> split_name(std::string_view path, std::string_view base) {
   std::string_view rest = path.substr(base.size());
   const auto slash = rest.find('/');
-  if (slash == std::string_view::npos) return {std::string(rest), {}};
-  return {std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
+  if (slash == std::string_view::npos) return {decoded(rest), {}};
+  return {decoded(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
 }
 
 template <class T>

@@ -158,6 +158,9 @@ BOOST_AUTO_TEST_CASE(bad_bodies_conflicts_and_file_names_are_clear_errors) {
   BOOST_TEST(entries[0].at("actor").as_string() == "admin-key");
   BOOST_TEST(entries[0].at("address").as_string() == "127.0.0.1");
   BOOST_TEST(audit.body.find("sk-sy-") == std::string::npos);
+  BOOST_TEST(a.call(verb::post, "/admin/keys", R"({"name":"ana@search"})").status == 201u);
+  BOOST_TEST(a.call(verb::get, "/admin/keys/ana%40search").status == 200u);  // an escaped '@' in the path
+  BOOST_TEST(a.call(verb::get, "/admin/keys/ana%4").status == 404u);
 }
 
 BOOST_AUTO_TEST_CASE(keys_and_teams_made_through_the_api_survive_a_restart) {
