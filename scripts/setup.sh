@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Switchyard needs, only those missing.
 #   scripts/setup.sh          build and run dependencies
-#   scripts/setup.sh --test   also what the tests need (Node.js and npm for the end-to-end tests, redis-server, chromium, universal-ctags, systemd)
+#   scripts/setup.sh --test   also what the tests need (Node.js and npm for the end-to-end tests, redis-server, chromium, universal-ctags, systemd, postgresql)
 #   scripts/setup.sh --bench  also what scripts/bench.sh needs (taskset, jq, Google Benchmark, nginx as the reference proxy)
 #   scripts/setup.sh --fuzz   clang-14 and its libFuzzer runtime (scripts/fuzz.sh; --test includes them)
 #   scripts/setup.sh --package  also what scripts/package.sh needs (dpkg-shlibdeps for the Depends line, file)
@@ -9,11 +9,12 @@ set -euo pipefail
 
 packages=(g++ cmake make pkg-config openssl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
-  libtomlplusplus-dev libssl-dev libjemalloc-dev libsqlite3-dev libhiredis-dev zlib1g-dev)
+  libtomlplusplus-dev libssl-dev libjemalloc-dev libsqlite3-dev libhiredis-dev libpq-dev zlib1g-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # redis-server: the shared-state tests start their own, on a free port; chromium: the dashboard's browser test;
-  # universal-ctags: scripts/check_structure.sh (no function over 80 lines); systemd: systemd-analyze for scripts/check_unit.sh
-  packages+=(nodejs npm curl redis-server chromium universal-ctags systemd)
+  # universal-ctags: scripts/check_structure.sh (no function over 80 lines); systemd: systemd-analyze for scripts/check_unit.sh;
+  # postgresql: the shared-store tests start their own server (initdb into a temporary directory, a free port)
+  packages+=(nodejs npm curl redis-server chromium universal-ctags systemd postgresql)
 fi
 if [[ "${1:-}" == "--test" || "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-14 libclang-rt-14-dev)  # libFuzzer, for scripts/fuzz.sh

@@ -4,6 +4,8 @@
 // providers) are in gateway_views.cpp, the dashboard's in dashboard_state.cpp.
 #include "gateway/gateway_impl.hpp"
 
+#include "ledger/postgres_ledger.hpp"
+#include "org/postgres_org_store.hpp"
 #include "org/sqlite_org_store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -56,7 +58,7 @@ void watch_health(health::HealthChecker& checker, const std::shared_ptr<pipeline
 }
 
 // A restart forgets neither today's figures (the dashboard's "spend today"), nor spend, nor what the windows had counted.
-void restore_from_ledger(ledger::UsageLedger& ledger, pipeline::AccountStage& account, governance::Governor& governor) {
+void restore_from_ledger(ledger::Ledger& ledger, pipeline::AccountStage& account, governance::Governor& governor) {
   const auto now = account.wall_now_ms();
   pipeline::Totals today;
   for (const auto& t : ledger.totals_now(now / kDayMs * kDayMs, now + 1, ledger::GroupBy::day, {})) {
@@ -99,7 +101,7 @@ std::unique_ptr<RedisStack> redis_stack_for(const asio::any_io_executor& ex, con
 pipeline::SharedAdmission* admission_of(const std::unique_ptr<RedisStack>& r) { return r ? r->admission.get() : nullptr; }
 }  // namespace
 
-Reactor::Reactor(asio::any_io_executor executor, std::size_t i, ledger::UsageLedger& ledger, const std::shared_ptr<pipeline::SharedGeneration>& gen,
+Reactor::Reactor(asio::any_io_executor executor, std::size_t i, ledger::Ledger& ledger, const std::shared_ptr<pipeline::SharedGeneration>& gen,
                  cache::CacheShare share, std::shared_ptr<pipeline::RefusedSampler> sampler, const std::string& replica_id,
                  const providers::ConnectorRegistry& registry)
     : ex(std::move(executor)), index(i), redis(redis_stack_for(ex, gen->config, replica_id, i)), sink(ledger, i),
@@ -114,26 +116,30 @@ pipeline::SharedAdmission* Reactor::quota_gate() const noexcept { return admissi
 
 namespace {
 // The admin API's keys and teams, read before the first request: the running configuration is the file's and theirs.
-std::unique_ptr<org::Organisation> open_organisation(const Config& cfg) {
-  if (cfg.store.backend == StoreBackend::postgres) {
-    throw std::invalid_argument("[store] backend = \"postgres\" is not available in this version yet; use \"sqlite\" (the default)");
-  }
-  auto store = std::make_unique<org::SqliteOrgStore>(cfg.usage.path);
+std::unique_ptr<org::Organisation> open_organisation(const asio::any_io_executor& ex, const Config& cfg) {
+  std::unique_ptr<org::OrgStore> store;
+  if (cfg.store.backend == StoreBackend::postgres) store = std::make_unique<org::PostgresOrgStore>(ex, cfg.store);
+  else store = std::make_unique<org::SqliteOrgStore>(ex, cfg.usage.path);
   auto snapshot = store->load_now();
   if (!snapshot) throw std::runtime_error(snapshot.error().message);
-  auto out = std::make_unique<org::Organisation>(std::move(store), [] { return static_cast<std::int64_t>(governance::wall_now_ms()); });
+  auto out = std::make_unique<org::Organisation>(ex, std::move(store), [] { return static_cast<std::int64_t>(governance::wall_now_ms()); });
   out->set_file(cfg);
   out->adopt(std::move(*snapshot));
   if (auto problem = validate(out->merged())) throw std::invalid_argument("the key store's keys and teams do not fit the configuration: " + *problem);
   return out;
 }
 
+// The usage ledger of [store]'s backend: the [usage] path's SQLite file, or the shared database.
+std::unique_ptr<ledger::Ledger> open_ledger(const asio::any_io_executor& ex, const Config& cfg, std::size_t producers) {
+  if (cfg.store.backend == StoreBackend::postgres) return std::make_unique<ledger::PostgresLedger>(ex, cfg.usage, cfg.store, producers);
+  return std::make_unique<ledger::UsageLedger>(ex, cfg.usage, producers);
+}
+
 // Re-reads the store when its version moved (another process changed it) and installs the
-// result; until stopped (the Gateway's destructor or shutdown()).
+// result; until stopped (the Gateway's destructor or shutdown(), which also stop the store's wait).
 asio::awaitable<void> poll_store(std::shared_ptr<StorePoll> p, org::Organisation& org, Millis every) {
   while (!p->stopped) {
-    p->timer.expires_after(every);
-    co_await p->timer.async_wait(asio::as_tuple(asio::use_awaitable));  // cancelled: stopped (checked next)
+    co_await org.wait_change(every);  // a notification, or `every`
     if (p->stopped) co_return;
     auto changed = co_await org.refresh();
     if (!changed) ++p->failures;
@@ -166,14 +172,14 @@ constexpr std::size_t kCacheShardsPerWorker = 4;
 
 Gateway::Impl::Impl(asio::any_io_executor executor, std::vector<asio::any_io_executor> workers, Config cfg)
     : ex(std::move(executor)), registry(providers::ConnectorRegistry::with_builtins()), state(cfg.state), checker(ex),
-      replica_id(random_replica_id()), ledger(ex, cfg.usage, 1 + workers.size()), org(open_organisation(cfg)),
+      replica_id(random_replica_id()), ledger(open_ledger(ex, cfg, 1 + workers.size())), org(open_organisation(ex, cfg)),
       cache_share{std::make_shared<cache::ShardedStore>(cfg.cache.max_bytes, workers.empty() ? 1 : kCacheShardsPerWorker * workers.size()),
                   workers.empty() ? nullptr : std::make_shared<cache::FlightBoard>()},
       current(std::make_shared<pipeline::SharedGeneration>(org->merged(), nullptr)) {
-  reactors.push_back(std::make_unique<Reactor>(ex, 0, ledger, current, cache_share, refused, replica_id, registry));
-  for (auto& w : workers) reactors.push_back(std::make_unique<Reactor>(w, reactors.size(), ledger, current, cache_share, refused, replica_id, registry));
+  reactors.push_back(std::make_unique<Reactor>(ex, 0, *ledger, current, cache_share, refused, replica_id, registry));
+  for (auto& w : workers) reactors.push_back(std::make_unique<Reactor>(w, reactors.size(), *ledger, current, cache_share, refused, replica_id, registry));
   watch_health(checker, main().pipeline.current_ptr());
-  restore_from_ledger(ledger, main().account, current->governor);
+  restore_from_ledger(*ledger, main().account, current->governor);
 }
 
 std::shared_ptr<pipeline::SharedGeneration> Gateway::Impl::now() const {
@@ -193,8 +199,9 @@ Gateway::Gateway(asio::any_io_executor executor, std::vector<asio::any_io_execut
         return {};
       },
       [this](std::string_view kind, std::string_view name) { return account_status(*impl_->now(), kind, name); });
-  if (!impl_->now()->config.usage.path.empty()) {  // a file: another daemon may change it
-    impl_->store_poll = std::make_shared<StorePoll>(impl_->ex);
+  const auto& started = impl_->now()->config;
+  if (!started.usage.path.empty() || started.store.backend == StoreBackend::postgres) {  // another daemon may change it
+    impl_->store_poll = std::make_shared<StorePoll>();
     asio::co_spawn(impl_->ex, poll_store(impl_->store_poll, *impl_->org, impl_->now()->config.store.poll_interval), asio::detached);
   }
   if (const auto& jwt = impl_->now()->config.auth.jwt) {
@@ -209,7 +216,7 @@ const pipeline::JwtGate* Gateway::jwt_gate() const noexcept { return impl_->jwt.
 Gateway::~Gateway() {
   if (impl_ && impl_->store_poll) {
     impl_->store_poll->stopped = true;
-    impl_->store_poll->timer.cancel();
+    impl_->org->stop();
   }
 }
 
@@ -289,10 +296,11 @@ asio::awaitable<void> Gateway::settled() {
 void Gateway::shutdown() noexcept {
   if (impl_->store_poll) {
     impl_->store_poll->stopped = true;
-    impl_->store_poll->timer.cancel();
+    impl_->org->stop();
   }
   if (impl_->jwks) impl_->jwks->stop();
   impl_->checker.stop();
+  impl_->ledger->shutdown();
   for (auto& r : impl_->reactors) {
     auto stop = [r = r.get()] {
       if (r->redis) r->redis->redis->close();  // its descriptor's wait would keep the io_context running
@@ -324,7 +332,7 @@ asio::awaitable<result<std::string>> Gateway::count_tokens(ChatRequest request) 
 
 asio::awaitable<result<std::vector<UsageTotals>>> Gateway::usage(std::int64_t from_ms, std::int64_t to_ms, std::string group_by, std::string key) {
   const auto group = ledger::parse_group_by(group_by).value_or(ledger::GroupBy::key);
-  auto rows = co_await impl_->ledger.totals(from_ms, to_ms, group, std::move(key));
+  auto rows = co_await impl_->ledger->totals(from_ms, to_ms, group, std::move(key));
   if (!rows) {
     Error e = make_error(errc::overloaded, "too many usage queries are running; retry shortly");
     e.retry_after = "1";
@@ -333,6 +341,6 @@ asio::awaitable<result<std::vector<UsageTotals>>> Gateway::usage(std::int64_t fr
   co_return std::move(*rows);
 }
 
-asio::awaitable<boost::json::array> Gateway::recent_requests(std::size_t n) { co_return co_await impl_->ledger.recent(n); }
+asio::awaitable<boost::json::array> Gateway::recent_requests(std::size_t n) { co_return co_await impl_->ledger->recent(n); }
 
 }  // namespace switchyard

@@ -42,9 +42,9 @@ namespace switchyard {
 
 // The account stage's rows go to the usage ledger, into the reactor's own ring.
 struct LedgerSink final : pipeline::UsageSink {
-  LedgerSink(ledger::UsageLedger& l, std::size_t ring) : ledger(l), ring(ring) {}
+  LedgerSink(ledger::Ledger& l, std::size_t ring) : ledger(l), ring(ring) {}
   void record(const ledger::UsageRow& row) noexcept override { ledger.record(row, ring); }
-  ledger::UsageLedger& ledger;
+  ledger::Ledger& ledger;
   std::size_t ring;
 };
 
@@ -61,7 +61,7 @@ struct RedisStack {
 
 // One reactor's part of the pipeline (declared in the order they depend on each other).
 struct Reactor {
-  Reactor(boost::asio::any_io_executor ex, std::size_t index, ledger::UsageLedger& ledger, const std::shared_ptr<pipeline::SharedGeneration>& gen,
+  Reactor(boost::asio::any_io_executor ex, std::size_t index, ledger::Ledger& ledger, const std::shared_ptr<pipeline::SharedGeneration>& gen,
           cache::CacheShare share, std::shared_ptr<pipeline::RefusedSampler> sampler, const std::string& replica_id,
           const providers::ConnectorRegistry& registry);
   pipeline::SharedAdmission* quota_gate() const noexcept;  // the router's gate to the shared quotas (null: memory)
@@ -76,10 +76,9 @@ struct Reactor {
   pipeline::ChatPipeline pipeline;  // holds this reactor's current generation
 };
 
-// Another process's change to the key store (one file, several daemons): read every [store] poll_ms.
+// Another process's change to the key store (one file or one database, several daemons):
+// read on its notification (PostgreSQL) or every [store] poll_ms.
 struct StorePoll {
-  explicit StorePoll(const boost::asio::any_io_executor& ex) : timer(ex) {}
-  boost::asio::steady_timer timer;
   bool stopped = false;
   std::uint64_t refreshes = 0, failures = 0;
 };
@@ -93,7 +92,7 @@ struct Gateway::Impl {
   health::HealthChecker checker;
   std::atomic<std::uint64_t> reloads_ok{0}, reloads_failed{0};
   std::string replica_id;
-  ledger::UsageLedger ledger;
+  std::unique_ptr<ledger::Ledger> ledger;  // SQLite (ledger/usage_ledger) or PostgreSQL (ledger/postgres_ledger)
   std::unique_ptr<org::Organisation> org;  // the admin API's keys and teams (the file's part is set at each reload)
   std::unique_ptr<auth::JwksSource> jwks;  // [auth.jwt] (as started: a change applies at the next start)
   std::unique_ptr<pipeline::JwtGate> jwt;

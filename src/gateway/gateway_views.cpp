@@ -2,6 +2,7 @@
 // /v1/usage show, read from the current generation and the pipeline's stages.
 #include "governance/wall_clock.hpp"
 #include "gateway/gateway_impl.hpp"
+#include "ledger/postgres_ledger.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -23,7 +24,7 @@ routing::RouterCounters routing_of(const Reactors& reactors) {
 
 namespace {
 void write_state_metrics(observability::PrometheusWriter& out, const Reactors& reactors);
-void write_front_metrics(observability::PrometheusWriter& out, const Reactors& reactors, const ledger::UsageLedger& ledger,
+void write_front_metrics(observability::PrometheusWriter& out, const Reactors& reactors, const ledger::Ledger& ledger,
                          const std::vector<ProviderStats>& pools);
 }  // namespace
 
@@ -137,7 +138,7 @@ std::string Gateway::metrics_text(const std::vector<ProviderStats>& pools) const
   out.sample("switchyard_config_reloads_total", {{"result", "error"}}, static_cast<double>(impl.reloads_failed));
   cache::ResponseCache::write_metrics(out, caches);
   write_state_metrics(out, impl.reactors);
-  write_front_metrics(out, impl.reactors, impl.ledger, pools);
+  write_front_metrics(out, impl.reactors, *impl.ledger, pools);
   const auto keys = provider_keys();
   if (!keys.empty()) {
     auto label = [](const ProviderKeyStatus& k) { return "#" + std::to_string(k.index) + " " + k.fingerprint; };
@@ -185,12 +186,29 @@ void write_state_metrics(observability::PrometheusWriter& out, const Reactors& r
   }
 }
 
-void write_front_metrics(observability::PrometheusWriter& out, const Reactors& reactors, const ledger::UsageLedger& ledger,
+// [store] backend = "postgres": the shared database's connection and the spool kept while it is away.
+void write_spool_metrics(observability::PrometheusWriter& out, const ledger::PostgresLedger::Stats& s) {
+  out.help("switchyard_store_connected", "gauge", "1 while the ledger's connection to the shared database works.");
+  out.sample("switchyard_store_connected", {}, s.connected.load() ? 1.0 : 0.0);
+  out.help("switchyard_ledger_spooled_rows_total", "counter", "Ledger rows written to the spool directory while the database was away.");
+  out.sample("switchyard_ledger_spooled_rows_total", {}, static_cast<double>(s.spooled_rows.load()));
+  out.help("switchyard_ledger_replayed_rows_total", "counter", "Spooled ledger rows now in the database.");
+  out.sample("switchyard_ledger_replayed_rows_total", {}, static_cast<double>(s.replayed_rows.load()));
+  out.help("switchyard_ledger_spool_dropped_rows_total", "counter", "Ledger rows lost because the spool was full or unwritable (also in switchyard_ledger_dropped_total).");
+  out.sample("switchyard_ledger_spool_dropped_rows_total", {}, static_cast<double>(s.spool_dropped_rows.load()));
+  out.help("switchyard_ledger_spool_bytes", "gauge", "Bytes in the spool directory, waiting for the database.");
+  out.sample("switchyard_ledger_spool_bytes", {}, static_cast<double>(s.spool_bytes.load()));
+  out.help("switchyard_ledger_write_failures_total", "counter", "Ledger statements that failed (the database away or refusing).");
+  out.sample("switchyard_ledger_write_failures_total", {}, static_cast<double>(s.failures.load()));
+}
+
+void write_front_metrics(observability::PrometheusWriter& out, const Reactors& reactors, const ledger::Ledger& ledger,
                          const std::vector<ProviderStats>& pools) {
   out.help("switchyard_ledger_rows_total", "counter", "Usage ledger rows written.");
   out.sample("switchyard_ledger_rows_total", {}, static_cast<double>(ledger.written()));
   out.help("switchyard_ledger_dropped_total", "counter", "Usage ledger rows dropped because the writer fell behind (the requests were served).");
   out.sample("switchyard_ledger_dropped_total", {}, static_cast<double>(ledger.dropped()));
+  if (const auto* shared = dynamic_cast<const ledger::PostgresLedger*>(&ledger)) write_spool_metrics(out, shared->stats());
   std::uint64_t refused = 0, unrecorded = 0;
   observability::FixedHistogram overhead = reactors.front()->account.overhead();
   for (const auto& r : reactors) {

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include "governance/wall_clock.hpp"
+#include "ledger/row_ring.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -27,17 +28,6 @@ namespace switchyard::ledger {
 namespace asio = boost::asio;
 
 namespace {
-template <std::size_t N>
-struct Text {
-  std::array<char, N> bytes;
-  std::uint16_t size = 0;
-  void set(std::string_view s) noexcept {
-    size = static_cast<std::uint16_t>(std::min(s.size(), N));
-    if (size > 0) std::memcpy(bytes.data(), s.data(), size);
-  }
-  std::string_view view() const noexcept { return {bytes.data(), size}; }
-};
-
 constexpr std::pair<std::string_view, GroupBy> kGroups[] = {
     {"key", GroupBy::key},     {"route", GroupBy::route}, {"provider", GroupBy::provider}, {"model", GroupBy::model},
     {"day", GroupBy::day},     {"team", GroupBy::team},   {"user", GroupBy::user}};
@@ -70,23 +60,6 @@ std::string_view to_string(GroupBy g) noexcept {
   }
   return {};
 }
-
-struct UsageLedger::Slot {
-  Ms time_ms = 0;
-  Text<64> request_id;
-  Text<64> key;
-  Text<256> route;
-  Text<64> provider;
-  Text<128> model;
-  Text<48> error;
-  Text<12> cache;
-  Text<64> team;
-  Text<256> user;
-  int status = 0;
-  bool stream = false;
-  std::int64_t prompt = 0, cached = 0, cache_write = 0, completion = 0, reasoning = 0;
-  double cost = 0, latency = 0, ttft = 0, overhead = 0, saved = 0;
-};
 
 struct UsageLedger::Db {
   sqlite3* db = nullptr;
@@ -124,19 +97,10 @@ struct UsageLedger::Reader {
   }
 };
 
-// One producer's rows: it fills slots at tail, the writer empties them at head.
-struct UsageLedger::Ring {
-  explicit Ring(std::size_t n) : slots(n) {}
-  std::vector<Slot> slots;
-  alignas(64) std::atomic<std::uint64_t> head{0};       // next slot the writer reads
-  std::atomic<std::uint64_t> committed{0};              // positions written and committed (head moves before the commit)
-  alignas(64) std::atomic<std::uint64_t> tail{0};       // next slot record() fills (the producer's line)
-};
-
 UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config, std::size_t producers)
     : ex_(std::move(ex)), config_(config), db_(std::make_unique<Db>()), jobs_(std::make_unique<Jobs>()) {
   for (std::size_t i = 0; i < std::max<std::size_t>(producers, 1); ++i) {
-    rings_.push_back(std::make_unique<Ring>(std::max<std::size_t>(config.queue_rows, 16)));
+    rings_.push_back(std::make_unique<RowRing>(std::max<std::size_t>(config.queue_rows, 16)));
   }
   const std::string path = config_.path.empty() ? ":memory:" : config_.path;
   if (!config_.path.empty()) {
@@ -248,37 +212,9 @@ void UsageLedger::reader_loop() {
 }
 
 bool UsageLedger::record(const UsageRow& r, std::size_t producer) noexcept {
-  Ring& ring = *rings_[producer < rings_.size() ? producer : 0];
-  const auto tail = ring.tail.load(std::memory_order_relaxed);
-  if (tail - ring.head.load(std::memory_order_acquire) >= ring.slots.size()) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  Slot& s = ring.slots[tail % ring.slots.size()];
-  s.time_ms = r.time_ms;
-  s.request_id.set(r.request_id);
-  s.key.set(r.key);
-  s.route.set(r.route);
-  s.provider.set(r.provider);
-  s.model.set(r.model);
-  s.error.set(r.error);
-  s.status = r.status;
-  s.stream = r.stream;
-  s.prompt = r.prompt_tokens;
-  s.cached = r.cached_tokens;
-  s.cache_write = r.cache_write_tokens;
-  s.completion = r.completion_tokens;
-  s.reasoning = r.reasoning_tokens;
-  s.cost = r.cost_usd;
-  s.latency = r.latency_ms;
-  s.ttft = r.ttft_ms;
-  s.overhead = r.overhead_us;
-  s.cache.set(r.cache);
-  s.saved = r.saved_usd;
-  s.team.set(r.team);
-  s.user.set(r.user);
-  ring.tail.store(tail + 1, std::memory_order_release);
-  return true;
+  if (rings_[producer < rings_.size() ? producer : 0]->push(r)) return true;
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  return false;
 }
 
 // Writes every queued row of every ring in one transaction; returns how many.
@@ -299,10 +235,10 @@ std::size_t UsageLedger::drain() {
 }
 
 // Inserts a ring's rows up to `tail` (inside drain's transaction).
-void UsageLedger::write_ring(Ring& ring, std::uint64_t tail) {
+void UsageLedger::write_ring(RowRing& ring, std::uint64_t tail) {
   auto* st = db_->insert;
   for (auto i = ring.head.load(std::memory_order_relaxed); i != tail; ++i) {
-    const Slot& s = ring.slots[i % ring.slots.size()];
+    const RowSlot& s = ring.at(i);
     // SQLITE_STATIC: the slot is not reused before sqlite3_step is done with it.
     auto text = [&](int col, std::string_view v) { sqlite3_bind_text(st, col, v.data(), static_cast<int>(v.size()), SQLITE_STATIC); };
     sqlite3_bind_int64(st, 1, s.time_ms);

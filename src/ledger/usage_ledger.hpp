@@ -30,38 +30,18 @@
 
 #include <boost/json/array.hpp>
 
+#include "ledger/ledger.hpp"
 #include "ledger/prune_schedule.hpp"
 
 struct sqlite3;
 
 namespace switchyard::ledger {
+struct RowRing;
+}
 
-using Ms = std::int64_t;  // milliseconds since the epoch, UTC
+namespace switchyard::ledger {
 
-// One request, as the ledger stores it. Text fields are truncated to their buffer.
-struct UsageRow {
-  Ms time_ms = 0;
-  std::string_view request_id, key, route, provider, model, error;
-  std::string_view cache;  // the response cache's verdict: "" (route not cached), hit, miss, coalesced, bypass
-  int status = 0;
-  bool stream = false;
-  std::int64_t prompt_tokens = 0, cached_tokens = 0, cache_write_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
-  double cost_usd = 0;
-  double latency_ms = 0;
-  double ttft_ms = 0;  // streams: time to first chunk
-  double overhead_us = 0;  // time inside the gateway core, excluding the wait on the provider
-  double saved_usd = 0;    // a hit or coalesced request: what the answer cost when it was fetched
-  std::string_view team, user;  // the key's team and the end user ("" = none)
-};
-
-using UsageTotals = switchyard::UsageTotals;
-
-// team_user: "team\x1fuser" (restoring end users' windows and spend; not a usage API grouping).
-enum class GroupBy { key, route, provider, model, day, team, user, team_user };
-std::optional<GroupBy> parse_group_by(std::string_view name) noexcept;
-std::string_view to_string(GroupBy g) noexcept;
-
-class UsageLedger {
+class UsageLedger final : public Ledger {
  public:
   // Opens (creates) the database and starts the writer thread. Throws
   // std::runtime_error when the file cannot be opened (startup error).
@@ -72,31 +52,28 @@ class UsageLedger {
   UsageLedger& operator=(const UsageLedger&) = delete;
 
   // Queues a row in producer `ring`'s ring (one thread per ring); false when it is full (the row is dropped and counted).
-  bool record(const UsageRow& row, std::size_t ring = 0) noexcept;
-  std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
-  std::uint64_t written() const noexcept { return written_.load(std::memory_order_relaxed); }
+  bool record(const UsageRow& row, std::size_t ring = 0) noexcept override;
+  std::uint64_t dropped() const noexcept override { return dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t written() const noexcept override { return written_.load(std::memory_order_relaxed); }
 
-  static constexpr std::size_t kMaxQueuedQueries = 8;
   // Totals over [from, to) grouped; key_filter non-empty: that key's rows only.
   // Rows recorded before the call are counted. nullopt: kMaxQueuedQueries are
   // waiting already, or the answer took over 30 s.
-  boost::asio::awaitable<std::optional<std::vector<UsageTotals>>> totals(Ms from, Ms to, GroupBy group, std::string key_filter);
+  boost::asio::awaitable<std::optional<std::vector<UsageTotals>>> totals(Ms from, Ms to, GroupBy group, std::string key_filter) override;
   // The newest `limit` rows (at most 1,000), newest first: {time_ms, request_id, key, route, provider, model,
   // status, stream, prompt_tokens, completion_tokens, cost_usd, latency_ms, cache, error}. Empty when busy.
-  boost::asio::awaitable<boost::json::array> recent(std::size_t limit);
-  std::uint64_t queries_refused() const noexcept { return queries_refused_.load(std::memory_order_relaxed); }
+  boost::asio::awaitable<boost::json::array> recent(std::size_t limit) override;
+  std::uint64_t queries_refused() const noexcept override { return queries_refused_.load(std::memory_order_relaxed); }
   // The same, blocking (startup: restoring budgets and windows before serving).
-  std::vector<UsageTotals> totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter);
+  std::vector<UsageTotals> totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter) override;
   // Waits until every row queued so far is written (tests, shutdown).
-  boost::asio::awaitable<void> flush();
+  boost::asio::awaitable<void> flush() override;
 
  private:
-  struct Slot;
   struct Db;
   void writer_loop();
   std::size_t drain();
-  struct Ring;
-  void write_ring(Ring& ring, std::uint64_t tail);
+  void write_ring(RowRing& ring, std::uint64_t tail);
   void run_jobs();
   void prune_if_due();  // the writer thread's
   // Queues a query for the reader (the writer, in memory); false when too many wait.
@@ -107,7 +84,7 @@ class UsageLedger {
   boost::asio::any_io_executor ex_;
   UsageConfig config_;
   std::unique_ptr<Db> db_;
-  std::vector<std::unique_ptr<Ring>> rings_;
+  std::vector<std::unique_ptr<RowRing>> rings_;
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::size_t> queued_queries_{0};

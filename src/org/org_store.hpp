@@ -8,6 +8,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ class OrgStore {
   virtual boost::asio::awaitable<result<void>> delete_team(std::string name, AuditEntry audit) = 0;
   // The newest `limit` audit rows, newest first.
   virtual boost::asio::awaitable<result<std::vector<AuditEntry>>> audit_log(std::size_t limit) = 0;
+  // Returns when the store may have changed (another replica's notification) or after `max`;
+  // at once after stop(). Touches nothing of the store once it waited (it may be gone by then).
+  virtual boost::asio::awaitable<void> wait_change(std::chrono::milliseconds max) = 0;
+  virtual void stop() = 0;  // ends every wait_change (shutting down)
 };
 
 }  // namespace switchyard::org

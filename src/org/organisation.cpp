@@ -46,9 +46,14 @@ Error not_found(std::string_view kind, std::string_view name) {
 }
 
 Error conflict(std::string what) { return make_error(errc::conflict, std::move(what)); }
+
+// Changes take turns: each reads what the one before it wrote.
+std::chrono::steady_clock::time_point turn_deadline() { return std::chrono::steady_clock::now() + std::chrono::seconds(15); }
+Error busy() { return make_error(errc::unavailable, "the key store is busy with other changes; retry shortly"); }
 }  // namespace
 
-Organisation::Organisation(std::unique_ptr<OrgStore> store, Clock now) : store_(std::move(store)), now_(std::move(now)) {}
+Organisation::Organisation(boost::asio::any_io_executor ex, std::unique_ptr<OrgStore> store, Clock now)
+    : store_(std::move(store)), now_(std::move(now)), turns_(std::move(ex)) {}
 Organisation::~Organisation() = default;
 
 boost::asio::awaitable<result<void>> Organisation::load() {
@@ -59,6 +64,8 @@ boost::asio::awaitable<result<void>> Organisation::load() {
 }
 
 boost::asio::awaitable<result<bool>> Organisation::refresh() {
+  const auto turn = co_await turns_.take(turn_deadline());
+  if (!turn) co_return busy();
   auto v = co_await store_->version();
   if (!v) co_return v.error();
   if (*v == snapshot_.version) co_return false;
@@ -173,6 +180,8 @@ json::object Organisation::team_view(const TeamConfig& t, std::int64_t created_m
 // Keys.
 
 boost::asio::awaitable<result<json::object>> Organisation::create_key(json::object body, Actor actor) {
+  const auto turn = co_await turns_.take(turn_deadline());
+  if (!turn) co_return busy();
   const std::int64_t now = now_();
   auto key = read_key_request(body, ManagedKey{}, true, now);
   if (!key) co_return key.error();
@@ -191,6 +200,8 @@ boost::asio::awaitable<result<json::object>> Organisation::create_key(json::obje
 }
 
 boost::asio::awaitable<result<json::object>> Organisation::update_key(std::string name, json::object body, Actor actor) {
+  const auto turn = co_await turns_.take(turn_deadline());
+  if (!turn) co_return busy();
   if (file_has_key(name)) co_return conflict("the key '" + name + "' is in the configuration file: change it there");
   const ManagedKey* current = find_key(name);
   if (!current || current->revoked_ms) co_return not_found("key", name);
@@ -208,6 +219,8 @@ boost::asio::awaitable<result<json::object>> Organisation::update_key(std::strin
 }
 
 boost::asio::awaitable<result<json::object>> Organisation::revoke_key(std::string name, Actor actor) {
+  const auto turn = co_await turns_.take(turn_deadline());
+  if (!turn) co_return busy();
   if (file_has_key(name)) co_return conflict("the key '" + name + "' is in the configuration file: remove it there");
   const ManagedKey* current = find_key(name);
   if (!current || current->revoked_ms) co_return not_found("key", name);
@@ -222,6 +235,8 @@ boost::asio::awaitable<result<json::object>> Organisation::revoke_key(std::strin
 }
 
 boost::asio::awaitable<result<json::object>> Organisation::rotate_key(std::string name, json::object body, Actor actor) {
+  const auto turn = co_await turns_.take(turn_deadline());
+  if (!turn) co_return busy();
   if (file_has_key(name)) co_return conflict("the key '" + name + "' is in the configuration file: change it there");
   const ManagedKey* current = find_key(name);
   if (!current || current->revoked_ms) co_return not_found("key", name);
@@ -268,6 +283,8 @@ json::array Organisation::keys() const {
 // Teams.
 
 boost::asio::awaitable<result<json::object>> Organisation::create_team(json::object body, Actor actor) {
+  const auto turn = co_await turns_.take(turn_deadline());
+  if (!turn) co_return busy();
   auto team = read_team_request(body, TeamConfig{}, true);
   if (!team) co_return team.error();
   if (file_has_team(team->name)) co_return conflict("a team named '" + team->name + "' is in the configuration file");
@@ -280,6 +297,8 @@ boost::asio::awaitable<result<json::object>> Organisation::create_team(json::obj
 }
 
 boost::asio::awaitable<result<json::object>> Organisation::update_team(std::string name, json::object body, Actor actor) {
+  const auto turn = co_await turns_.take(turn_deadline());
+  if (!turn) co_return busy();
   if (file_has_team(name)) co_return conflict("the team '" + name + "' is in the configuration file: change it there");
   const ManagedTeam* current = find_team(name);
   if (!current) co_return not_found("team", name);
@@ -293,6 +312,8 @@ boost::asio::awaitable<result<json::object>> Organisation::update_team(std::stri
 }
 
 boost::asio::awaitable<result<json::object>> Organisation::delete_team(std::string name, Actor actor) {
+  const auto turn = co_await turns_.take(turn_deadline());
+  if (!turn) co_return busy();
   if (file_has_team(name)) co_return conflict("the team '" + name + "' is in the configuration file: remove it there");
   const ManagedTeam* current = find_team(name);
   if (!current) co_return not_found("team", name);

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "org/org_store.hpp"
+#include "sync/async_turns.hpp"
 
 namespace switchyard::org {
 
@@ -39,7 +40,7 @@ class Organisation {
   // The running status of a key or team by name ({budget: {spent_usd...}, limits, spend_usd}), or an empty object.
   using Status = std::function<boost::json::object(std::string_view kind, std::string_view name)>;
 
-  Organisation(std::unique_ptr<OrgStore> store, Clock now);
+  Organisation(boost::asio::any_io_executor ex, std::unique_ptr<OrgStore> store, Clock now);
   ~Organisation();
 
   // The file's configuration (at start and after each reload): what the store's entries join.
@@ -56,6 +57,9 @@ class Organisation {
   // The store changed elsewhere (another replica): re-read and apply; false when nothing changed.
   boost::asio::awaitable<result<bool>> refresh();
   Config merged() const { return merge(file_, snapshot_); }
+  // Until the store may have changed (a notification from PostgreSQL) or `max` (see OrgStore).
+  boost::asio::awaitable<void> wait_change(std::chrono::milliseconds max) { return store_->wait_change(max); }
+  void stop() { store_->stop(); }
   const Snapshot& snapshot() const noexcept { return snapshot_; }
 
   // POST /admin/keys: 201 {the key's view, "key": the secret (shown once)}.
@@ -93,6 +97,7 @@ class Organisation {
   Snapshot snapshot_;
   Apply apply_;
   Status status_;
+  sync::AsyncTurns turns_;  // one change at a time (a store in PostgreSQL answers later)
 };
 
 }  // namespace switchyard::org

@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -46,7 +49,7 @@ void exec_or_throw(sqlite3* db, const char* sql) {
 }
 }  // namespace
 
-SqliteOrgStore::SqliteOrgStore(const std::string& path) {
+SqliteOrgStore::SqliteOrgStore(boost::asio::any_io_executor ex, const std::string& path) : pause_(std::make_shared<boost::asio::steady_timer>(ex)) {
   if (!path.empty()) {
     std::error_code ec;
     const auto dir = std::filesystem::path(path).parent_path();
@@ -117,6 +120,12 @@ result<std::int64_t> SqliteOrgStore::read_version() {
 }
 
 boost::asio::awaitable<result<std::int64_t>> SqliteOrgStore::version() { co_return read_version(); }
+
+boost::asio::awaitable<void> SqliteOrgStore::wait_change(std::chrono::milliseconds max) {
+  auto pause = pause_;  // (the store may be gone when the wait ends)
+  pause->expires_after(max);
+  co_await pause->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+}
 
 result<void> SqliteOrgStore::write(const char* sql, const std::string& name, const std::string& doc, const AuditEntry& audit) {
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return failure(db_, "writing");

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "ledger/usage_ledger.hpp"
+#include "ledger/ledger.hpp"
 #include "observability/prometheus.hpp"
 #include "observability/relaxed_counter.hpp"
 #include "pipeline/exchange.hpp"

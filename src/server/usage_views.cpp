@@ -8,7 +8,7 @@
 #include <cstdio>
 
 #include "auth/key_store.hpp"
-#include "ledger/usage_ledger.hpp"
+#include "ledger/ledger.hpp"
 #include "governance/wall_clock.hpp"
 
 namespace switchyard::server {

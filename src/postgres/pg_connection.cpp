@@ -1,0 +1,241 @@
+#include "postgres/pg_connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+#include <cstdlib>
+
+#include "text/url_redaction.hpp"
+
+namespace switchyard::postgres {
+
+namespace asio = boost::asio;
+using Descriptor = asio::posix::stream_descriptor;
+
+namespace {
+std::string trimmed(const char* message) {
+  std::string s = message ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s.empty() ? "unknown error" : s;
+}
+
+struct ResultFree {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using OwnedResult = std::unique_ptr<PGresult, ResultFree>;
+}  // namespace
+
+PgRows::PgRows(pg_result* res) : res_(res, [](pg_result* r) { PQclear(r); }) {}
+
+std::size_t PgRows::rows() const noexcept { return res_ ? static_cast<std::size_t>(PQntuples(res_.get())) : 0; }
+
+std::size_t PgRows::columns() const noexcept { return res_ ? static_cast<std::size_t>(PQnfields(res_.get())) : 0; }
+
+std::string_view PgRows::text(std::size_t row, std::size_t column) const noexcept {
+  if (row >= rows() || column >= columns()) return {};
+  const int r = static_cast<int>(row), c = static_cast<int>(column);
+  return {PQgetvalue(res_.get(), r, c), static_cast<std::size_t>(PQgetlength(res_.get(), r, c))};
+}
+
+std::int64_t PgRows::integer(std::size_t row, std::size_t column) const noexcept {
+  const auto t = text(row, column);
+  std::int64_t v = 0;
+  std::from_chars(t.data(), t.data() + t.size(), v);
+  return v;
+}
+
+double PgRows::real(std::size_t row, std::size_t column) const noexcept {
+  const std::string t(text(row, column));
+  return t.empty() ? 0.0 : std::strtod(t.c_str(), nullptr);
+}
+
+bool PgRows::boolean(std::size_t row, std::size_t column) const noexcept { return text(row, column) == "t"; }
+
+PgConnection::PgConnection(asio::any_io_executor ex, std::string url, Millis connect_timeout, Millis statement_timeout)
+    : ex_(std::move(ex)), url_(std::move(url)), connect_timeout_(connect_timeout), statement_timeout_(statement_timeout), socket_(ex_), turns_(ex_) {}
+
+PgConnection::~PgConnection() { close(); }
+
+void PgConnection::close() noexcept {
+  if (socket_.is_open()) {
+    boost::system::error_code ec;
+    socket_.cancel(ec);
+    (void)socket_.release();  // libpq closes its socket itself
+  }
+  if (conn_) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+}
+
+Error PgConnection::fail(std::string what) {
+  last_error_ = "PostgreSQL (" + text::redact_url(url_) + "): " + what + (conn_ ? ": " + trimmed(PQerrorMessage(conn_)) : "");
+  close();
+  return make_error(errc::unavailable, last_error_);
+}
+
+// libpq may open another socket while connecting (the next address): watched again at every step.
+void PgConnection::watch_socket() {
+  if (socket_.is_open()) {
+    boost::system::error_code ec;
+    socket_.cancel(ec);
+    (void)socket_.release();
+  }
+  const int fd = conn_ ? PQsocket(conn_) : -1;
+  boost::system::error_code ec;
+  if (fd >= 0) socket_.assign(fd, ec);
+}
+
+asio::awaitable<bool> PgConnection::wait(bool write) {
+  if (!socket_.is_open()) co_return false;
+  auto [ec] = co_await socket_.async_wait(write ? Descriptor::wait_write : Descriptor::wait_read, asio::as_tuple(asio::use_awaitable));
+  co_return !ec;
+}
+
+asio::awaitable<result<void>> PgConnection::connect_steps() {
+  close();
+  conn_ = PQconnectStart(url_.c_str());
+  if (!conn_ || PQstatus(conn_) == CONNECTION_BAD) co_return fail("cannot connect");
+  PQsetnonblocking(conn_, 1);
+  auto step = PGRES_POLLING_WRITING;  // as libpq's documentation says to begin
+  for (;;) {
+    watch_socket();
+    if (step == PGRES_POLLING_OK) break;
+    if (step == PGRES_POLLING_FAILED) co_return fail("cannot connect");
+    const bool ready = co_await wait(step == PGRES_POLLING_WRITING);
+    if (!ready) co_return fail("cannot connect");
+    step = PQconnectPoll(conn_);
+  }
+  co_return result<void>{};
+}
+
+asio::awaitable<result<void>> PgConnection::connect() {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer limit(ex_);
+  limit.expires_after(connect_timeout_);
+  auto raced = co_await (connect_steps() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (raced.index() == 1) co_return fail("no connection within " + std::to_string(connect_timeout_.count()) + " ms");
+  auto done = std::get<0>(std::move(raced));
+  if (done) ++connects_;
+  co_return done;
+}
+
+asio::awaitable<result<PgRows>> PgConnection::run(const std::string& sql, const Params& params) {
+  int sent = 0;
+  if (params.empty()) {
+    sent = PQsendQuery(conn_, sql.c_str());
+  } else {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    for (const auto& p : params) {
+      values.push_back(p.c_str());
+      lengths.push_back(static_cast<int>(p.size()));
+    }
+    sent = PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), lengths.data(), nullptr, 0);
+  }
+  if (!sent) co_return fail("cannot send a statement");
+  for (int flushed = PQflush(conn_); flushed != 0; flushed = PQflush(conn_)) {
+    if (flushed < 0) co_return fail("cannot send a statement");
+    const bool ready = co_await wait(true);
+    if (!ready || !PQconsumeInput(conn_)) co_return fail("cannot send a statement");
+  }
+  OwnedResult last;
+  std::string statement_error;
+  for (;;) {
+    if (!PQconsumeInput(conn_)) co_return fail("lost the connection");
+    bool done = false;
+    while (!done && !PQisBusy(conn_)) {
+      OwnedResult r(PQgetResult(conn_));
+      if (!r) done = true;
+      else if (PQresultStatus(r.get()) == PGRES_FATAL_ERROR && statement_error.empty()) statement_error = trimmed(PQresultErrorMessage(r.get()));
+      else if (r) last = std::move(r);
+    }
+    if (done) break;
+    const bool ready = co_await wait(false);
+    if (!ready) co_return fail("lost the connection");
+  }
+  while (PGnotify* n = PQnotifies(conn_)) {
+    PQfreemem(n);
+    notified_ = true;
+  }
+  if (PQstatus(conn_) == CONNECTION_BAD) co_return fail("lost the connection");
+  if (!statement_error.empty()) {
+    last_error_ = "PostgreSQL: " + statement_error;
+    co_return make_error(errc::unavailable, last_error_);
+  }
+  co_return PgRows(last.release());
+}
+
+asio::awaitable<result<PgRows>> PgConnection::run_query(std::string sql, Params params) {
+  using namespace asio::experimental::awaitable_operators;
+  const auto self = shared_from_this();
+  const auto turn = co_await turns_.take(std::chrono::steady_clock::now() + connect_timeout_ + statement_timeout_);
+  if (!turn) co_return make_error(errc::unavailable, "PostgreSQL: the connection stayed busy");
+  if (!conn_) {
+    auto up = co_await connect();
+    if (!up) co_return up.error();
+  }
+  asio::steady_timer limit(ex_);
+  limit.expires_after(statement_timeout_);
+  auto raced = co_await (run(sql, params) || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (raced.index() == 1) co_return fail("no answer within " + std::to_string(statement_timeout_.count()) + " ms");
+  co_return std::get<0>(std::move(raced));
+}
+
+asio::awaitable<result<bool>> PgConnection::wait_notification(Millis max) {
+  using namespace asio::experimental::awaitable_operators;
+  const auto self = shared_from_this();
+  const auto deadline = std::chrono::steady_clock::now() + max;
+  const auto turn = co_await turns_.take(deadline);
+  if (!turn) co_return false;
+  auto listen = [this]() -> asio::awaitable<result<bool>> {
+    for (;;) {
+      if (!conn_) co_return fail("not connected");
+      if (!PQconsumeInput(conn_)) co_return fail("lost the connection");
+      while (PGnotify* n = PQnotifies(conn_)) {
+        PQfreemem(n);
+        notified_ = true;
+      }
+      if (notified_) co_return true;
+      const bool ready = co_await wait(false);
+      if (!ready) co_return fail("lost the connection");
+    }
+  };
+  if (notified_) {
+    notified_ = false;
+    co_return true;
+  }
+  asio::steady_timer limit(ex_, deadline);
+  auto raced = co_await (listen() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (raced.index() == 1) co_return false;
+  auto got = std::get<0>(std::move(raced));
+  if (got && *got) notified_ = false;
+  co_return got;
+}
+
+result<PgRows> query_blocking(const std::string& url, const std::string& sql, const Params& params, Millis timeout) {
+  const std::string seconds = std::to_string(std::max<std::int64_t>(2, (timeout.count() + 999) / 1000));
+  const char* keys[] = {"dbname", "connect_timeout", nullptr};
+  const char* values[] = {url.c_str(), seconds.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, 1);
+  struct Finish {
+    PGconn* c;
+    ~Finish() { PQfinish(c); }
+  } finish{conn};
+  const std::string where = "PostgreSQL (" + text::redact_url(url) + "): ";
+  if (!conn || PQstatus(conn) != CONNECTION_OK) return make_error(errc::unavailable, where + "cannot connect: " + trimmed(conn ? PQerrorMessage(conn) : nullptr));
+  std::vector<const char*> v;
+  for (const auto& p : params) v.push_back(p.c_str());
+  OwnedResult r(params.empty() ? PQexec(conn, sql.c_str()) : PQexecParams(conn, sql.c_str(), static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0));
+  const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return make_error(errc::unavailable, where + trimmed(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn)));
+  }
+  return PgRows(r.release());
+}
+
+}  // namespace switchyard::postgres
