@@ -2,6 +2,9 @@
 
 #include <libpq-fe.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -61,11 +64,8 @@ PgConnection::PgConnection(asio::any_io_executor ex, std::string url, Millis con
 PgConnection::~PgConnection() { close(); }
 
 void PgConnection::close() noexcept {
-  if (socket_.is_open()) {
-    boost::system::error_code ec;
-    socket_.cancel(ec);
-    (void)socket_.release();  // libpq closes its socket itself
-  }
+  boost::system::error_code ec;
+  socket_.close(ec);  // our duplicate of libpq's descriptor (see watch_socket)
   if (conn_) {
     PQfinish(conn_);
     conn_ = nullptr;
@@ -79,16 +79,22 @@ Error PgConnection::fail(std::string what) {
 }
 
 // libpq may open another socket while connecting (the next address): watched again at every step.
+// Asio watches a duplicate of libpq's descriptor, never libpq's own: libpq closes its socket
+// by itself when the connection breaks, and the number may then be reused at once by another
+// socket; deregistering that number would silence the other socket's waits. Our duplicate's
+// number stays ours until we close it.
 void PgConnection::watch_socket() {
-  if (socket_.is_open()) {
-    boost::system::error_code ec;
-    socket_.cancel(ec);
-    (void)socket_.release();
-  }
-  const int fd = conn_ ? PQsocket(conn_) : -1;
   boost::system::error_code ec;
-  if (fd >= 0) socket_.assign(fd, ec);
+  socket_.close(ec);
+  const int fd = conn_ ? PQsocket(conn_) : -1;
+  if (fd < 0) return;
+  const int mine = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (mine >= 0) socket_.assign(mine, ec);
+  if (ec && mine >= 0) ::close(mine);
 }
+
+// libpq dropped the connection by itself (its socket closed, the status bad).
+bool PgConnection::broken() const noexcept { return !conn_ || PQstatus(conn_) == CONNECTION_BAD || PQsocket(conn_) < 0; }
 
 asio::awaitable<bool> PgConnection::wait(bool write) {
   if (!socket_.is_open()) co_return false;
@@ -146,7 +152,7 @@ asio::awaitable<result<PgRows>> PgConnection::run(const std::string& sql, const 
   OwnedResult last;
   std::string statement_error;
   for (;;) {
-    if (!PQconsumeInput(conn_)) co_return fail("lost the connection");
+    if (!PQconsumeInput(conn_) || broken()) co_return fail("lost the connection");
     bool done = false;
     while (!done && !PQisBusy(conn_)) {
       OwnedResult r(PQgetResult(conn_));
@@ -195,7 +201,7 @@ asio::awaitable<result<bool>> PgConnection::wait_notification(Millis max) {
   auto listen = [this]() -> asio::awaitable<result<bool>> {
     for (;;) {
       if (!conn_) co_return fail("not connected");
-      if (!PQconsumeInput(conn_)) co_return fail("lost the connection");
+      if (!PQconsumeInput(conn_) || broken()) co_return fail("lost the connection");
       while (PGnotify* n = PQnotifies(conn_)) {
         PQfreemem(n);
         notified_ = true;

@@ -83,6 +83,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   boost::asio::awaitable<result<PgRows>> run(const std::string& sql, const Params& params);
   boost::asio::awaitable<bool> wait(bool write);  // false: the socket failed
   void watch_socket();
+  bool broken() const noexcept;
   Error fail(std::string what);  // closes the connection; the error names what failed, never the URL's password
 
   boost::asio::any_io_executor ex_;
