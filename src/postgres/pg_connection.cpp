@@ -3,10 +3,10 @@
 #include <libpq-fe.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <charconv>
@@ -59,7 +59,7 @@ double PgRows::real(std::size_t row, std::size_t column) const noexcept {
 bool PgRows::boolean(std::size_t row, std::size_t column) const noexcept { return text(row, column) == "t"; }
 
 PgConnection::PgConnection(asio::any_io_executor ex, std::string url, Millis connect_timeout, Millis statement_timeout)
-    : ex_(std::move(ex)), url_(std::move(url)), connect_timeout_(connect_timeout), statement_timeout_(statement_timeout), socket_(ex_), turns_(ex_) {}
+    : ex_(std::move(ex)), url_(std::move(url)), connect_timeout_(connect_timeout), statement_timeout_(statement_timeout), socket_(ex_), guard_(ex_), turns_(ex_) {}
 
 PgConnection::~PgConnection() { close(); }
 
@@ -96,14 +96,34 @@ void PgConnection::watch_socket() {
 // libpq dropped the connection by itself (its socket closed, the status bad).
 bool PgConnection::broken() const noexcept { return !conn_ || PQstatus(conn_) == CONNECTION_BAD || PQsocket(conn_) < 0; }
 
-asio::awaitable<bool> PgConnection::wait(bool write) {
-  if (!socket_.is_open()) co_return false;
+// Until the socket is ready, the deadline passes (the guard timer cancels the wait), or it fails.
+// Asio's epoll reactor is edge-triggered and a descriptor wait is never speculative: readiness
+// that came while no wait was pending (between our wakeup and libpq's read, say) would be an edge
+// gone by, and the wait would last for ever. So the socket's level is checked first (poll, no
+// timeout); what comes after that check raises a new edge, which finds this wait queued.
+asio::awaitable<PgConnection::Ready> PgConnection::wait(bool write, Deadline deadline) {
+  if (!socket_.is_open()) co_return Ready::failed;
+  pollfd level{socket_.native_handle(), static_cast<short>(write ? POLLOUT : POLLIN), 0};
+  if (::poll(&level, 1, 0) > 0) co_return (level.revents & POLLNVAL) ? Ready::failed : Ready::yes;
+  if (std::chrono::steady_clock::now() >= deadline) co_return Ready::timed_out;
+  const auto generation = ++wait_generation_;
+  guard_.expires_at(deadline);
+  guard_.async_wait([weak = weak_from_this(), generation](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->wait_generation_ != generation) return;  // that wait is over already
+    boost::system::error_code ignored;
+    self->socket_.cancel(ignored);
+  });
   auto [ec] = co_await socket_.async_wait(write ? Descriptor::wait_write : Descriptor::wait_read, asio::as_tuple(asio::use_awaitable));
-  co_return !ec;
+  ++wait_generation_;
+  guard_.cancel();
+  if (!ec) co_return Ready::yes;
+  co_return std::chrono::steady_clock::now() >= deadline ? Ready::timed_out : Ready::failed;
 }
 
-asio::awaitable<result<void>> PgConnection::connect_steps() {
+asio::awaitable<result<void>> PgConnection::connect() {
   close();
+  const auto deadline = std::chrono::steady_clock::now() + connect_timeout_;
   conn_ = PQconnectStart(url_.c_str());
   if (!conn_ || PQstatus(conn_) == CONNECTION_BAD) co_return fail("cannot connect");
   PQsetnonblocking(conn_, 1);
@@ -112,25 +132,16 @@ asio::awaitable<result<void>> PgConnection::connect_steps() {
     watch_socket();
     if (step == PGRES_POLLING_OK) break;
     if (step == PGRES_POLLING_FAILED) co_return fail("cannot connect");
-    const bool ready = co_await wait(step == PGRES_POLLING_WRITING);
-    if (!ready) co_return fail("cannot connect");
+    const auto ready = co_await wait(step == PGRES_POLLING_WRITING, deadline);
+    if (ready == Ready::timed_out) co_return fail("no connection within " + std::to_string(connect_timeout_.count()) + " ms");
+    if (ready == Ready::failed) co_return fail("cannot connect");
     step = PQconnectPoll(conn_);
   }
+  ++connects_;
   co_return result<void>{};
 }
 
-asio::awaitable<result<void>> PgConnection::connect() {
-  using namespace asio::experimental::awaitable_operators;
-  asio::steady_timer limit(ex_);
-  limit.expires_after(connect_timeout_);
-  auto raced = co_await (connect_steps() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
-  if (raced.index() == 1) co_return fail("no connection within " + std::to_string(connect_timeout_.count()) + " ms");
-  auto done = std::get<0>(std::move(raced));
-  if (done) ++connects_;
-  co_return done;
-}
-
-asio::awaitable<result<PgRows>> PgConnection::run(const std::string& sql, const Params& params) {
+asio::awaitable<result<PgRows>> PgConnection::run(const std::string& sql, const Params& params, Deadline deadline) {
   int sent = 0;
   if (params.empty()) {
     sent = PQsendQuery(conn_, sql.c_str());
@@ -146,23 +157,27 @@ asio::awaitable<result<PgRows>> PgConnection::run(const std::string& sql, const 
   if (!sent) co_return fail("cannot send a statement");
   for (int flushed = PQflush(conn_); flushed != 0; flushed = PQflush(conn_)) {
     if (flushed < 0) co_return fail("cannot send a statement");
-    const bool ready = co_await wait(true);
-    if (!ready || !PQconsumeInput(conn_)) co_return fail("cannot send a statement");
+    const auto ready = co_await wait(true, deadline);
+    if (ready == Ready::timed_out) co_return fail(no_answer());
+    if (ready == Ready::failed || !PQconsumeInput(conn_)) co_return fail("cannot send a statement");
   }
   OwnedResult last;
   std::string statement_error;
   for (;;) {
     if (!PQconsumeInput(conn_) || broken()) co_return fail("lost the connection");
     bool done = false;
-    while (!done && !PQisBusy(conn_)) {
+    // (PQisBusy is false on a broken connection too; PQgetResult would then wait in poll(), blocking the thread.)
+    while (!done && !broken() && !PQisBusy(conn_)) {
       OwnedResult r(PQgetResult(conn_));
       if (!r) done = true;
       else if (PQresultStatus(r.get()) == PGRES_FATAL_ERROR && statement_error.empty()) statement_error = trimmed(PQresultErrorMessage(r.get()));
       else if (r) last = std::move(r);
     }
     if (done) break;
-    const bool ready = co_await wait(false);
-    if (!ready) co_return fail("lost the connection");
+    if (broken()) co_return fail("lost the connection");
+    const auto ready = co_await wait(false, deadline);
+    if (ready == Ready::timed_out) co_return fail(no_answer());
+    if (ready == Ready::failed) co_return fail("lost the connection");
   }
   while (PGnotify* n = PQnotifies(conn_)) {
     PQfreemem(n);
@@ -176,8 +191,9 @@ asio::awaitable<result<PgRows>> PgConnection::run(const std::string& sql, const 
   co_return PgRows(last.release());
 }
 
+std::string PgConnection::no_answer() const { return "no answer within " + std::to_string(statement_timeout_.count()) + " ms"; }
+
 asio::awaitable<result<PgRows>> PgConnection::run_query(std::string sql, Params params) {
-  using namespace asio::experimental::awaitable_operators;
   const auto self = shared_from_this();
   const auto turn = co_await turns_.take(std::chrono::steady_clock::now() + connect_timeout_ + statement_timeout_);
   if (!turn) co_return make_error(errc::unavailable, "PostgreSQL: the connection stayed busy");
@@ -185,42 +201,30 @@ asio::awaitable<result<PgRows>> PgConnection::run_query(std::string sql, Params 
     auto up = co_await connect();
     if (!up) co_return up.error();
   }
-  asio::steady_timer limit(ex_);
-  limit.expires_after(statement_timeout_);
-  auto raced = co_await (run(sql, params) || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
-  if (raced.index() == 1) co_return fail("no answer within " + std::to_string(statement_timeout_.count()) + " ms");
-  co_return std::get<0>(std::move(raced));
+  co_return co_await run(sql, params, std::chrono::steady_clock::now() + statement_timeout_);
 }
 
 asio::awaitable<result<bool>> PgConnection::wait_notification(Millis max) {
-  using namespace asio::experimental::awaitable_operators;
   const auto self = shared_from_this();
   const auto deadline = std::chrono::steady_clock::now() + max;
   const auto turn = co_await turns_.take(deadline);
   if (!turn) co_return false;
-  auto listen = [this]() -> asio::awaitable<result<bool>> {
-    for (;;) {
-      if (!conn_) co_return fail("not connected");
-      if (!PQconsumeInput(conn_) || broken()) co_return fail("lost the connection");
-      while (PGnotify* n = PQnotifies(conn_)) {
-        PQfreemem(n);
-        notified_ = true;
-      }
-      if (notified_) co_return true;
-      const bool ready = co_await wait(false);
-      if (!ready) co_return fail("lost the connection");
+  for (;;) {
+    if (notified_) {
+      notified_ = false;
+      co_return true;
     }
-  };
-  if (notified_) {
-    notified_ = false;
-    co_return true;
+    if (!conn_) co_return fail("not connected");
+    if (!PQconsumeInput(conn_) || broken()) co_return fail("lost the connection");
+    while (PGnotify* n = PQnotifies(conn_)) {
+      PQfreemem(n);
+      notified_ = true;
+    }
+    if (notified_) continue;
+    const auto ready = co_await wait(false, deadline);
+    if (ready == Ready::timed_out) co_return false;
+    if (ready == Ready::failed) co_return fail("lost the connection");
   }
-  asio::steady_timer limit(ex_, deadline);
-  auto raced = co_await (listen() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
-  if (raced.index() == 1) co_return false;
-  auto got = std::get<0>(std::move(raced));
-  if (got && *got) notified_ = false;
-  co_return got;
 }
 
 result<PgRows> query_blocking(const std::string& url, const std::string& sql, const Params& params, Millis timeout) {

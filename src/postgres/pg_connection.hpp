@@ -77,13 +77,15 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   std::uint64_t connects() const noexcept { return connects_; }
 
  private:
+  using Deadline = std::chrono::steady_clock::time_point;
+  enum class Ready { yes, timed_out, failed };
   boost::asio::awaitable<result<PgRows>> run_query(std::string sql, Params params);
   boost::asio::awaitable<result<void>> connect();
-  boost::asio::awaitable<result<void>> connect_steps();
-  boost::asio::awaitable<result<PgRows>> run(const std::string& sql, const Params& params);
-  boost::asio::awaitable<bool> wait(bool write);  // false: the socket failed
+  boost::asio::awaitable<result<PgRows>> run(const std::string& sql, const Params& params, Deadline deadline);
+  boost::asio::awaitable<Ready> wait(bool write, Deadline deadline);
   void watch_socket();
   bool broken() const noexcept;
+  std::string no_answer() const;
   Error fail(std::string what);  // closes the connection; the error names what failed, never the URL's password
 
   boost::asio::any_io_executor ex_;
@@ -91,6 +93,8 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   Millis connect_timeout_, statement_timeout_;
   pg_conn* conn_ = nullptr;
   boost::asio::posix::stream_descriptor socket_;
+  boost::asio::steady_timer guard_;      // ends a wait at its deadline (cancels the socket's wait)
+  std::uint64_t wait_generation_ = 0;    // which wait the guard is for
   sync::AsyncTurns turns_;  // one statement at a time
   bool notified_ = false;
   std::string last_error_;
