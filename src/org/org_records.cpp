@@ -1,5 +1,9 @@
 #include "org/org_records.hpp"
 
+#include <boost/json/parse.hpp>
+
+#include "org/org_store.hpp"
+
 #include <boost/json/value.hpp>
 
 #include "text/hex.hpp"
@@ -179,6 +183,22 @@ KeyConfig to_key_config(const ManagedKey& k) {
   c.expires_at_ms = k.expires_ms;
   c.managed = true;
   return c;
+}
+
+result<void> add_stored_row(Snapshot& out, bool is_key, std::string_view document, std::string_view table) {
+  boost::system::error_code ec;
+  auto doc = json::parse(document, ec);
+  if (ec || !doc.is_object()) return make_error(errc::internal, "the key store: a damaged row in " + std::string(table));
+  if (is_key) {
+    auto k = key_from_document(doc.as_object());
+    if (!k) return k.error();
+    out.keys.push_back(std::move(*k));
+  } else {
+    auto t = team_from_document(doc.as_object());
+    if (!t) return t.error();
+    out.teams.push_back(std::move(*t));
+  }
+  return {};
 }
 
 }  // namespace switchyard::org

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "org/org_records.hpp"
@@ -22,6 +23,9 @@ struct Snapshot {
   std::vector<ManagedTeam> teams;
   std::int64_t version = 0;        // grows with every change (another replica's included)
 };
+
+// Adds one stored row (a key's or a team's JSON document, from `table`) to `out`; a damaged row is an error.
+result<void> add_stored_row(Snapshot& out, bool is_key, std::string_view document, std::string_view table);
 
 class OrgStore {
  public:

@@ -31,18 +31,7 @@ result<Snapshot> snapshot_from(const postgres::PgRows& rows) {
       out.version = rows.integer(i, 1);
       continue;
     }
-    boost::system::error_code ec;
-    auto doc = json::parse(rows.text(i, 1), ec);
-    if (ec || !doc.is_object()) return make_error(errc::internal, "the key store: a damaged row in " + std::string(kind == "k" ? "sy_keys" : "sy_teams"));
-    if (kind == "k") {
-      auto k = key_from_document(doc.as_object());
-      if (!k) return k.error();
-      out.keys.push_back(std::move(*k));
-    } else {
-      auto t = team_from_document(doc.as_object());
-      if (!t) return t.error();
-      out.teams.push_back(std::move(*t));
-    }
+    if (auto added = add_stored_row(out, kind == "k", rows.text(i, 1), kind == "k" ? "sy_keys" : "sy_teams"); !added) return added.error();
   }
   return out;
 }

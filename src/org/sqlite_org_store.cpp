@@ -92,18 +92,8 @@ result<Snapshot> SqliteOrgStore::load_now() {
     if (!st.st) return failure(db_, "reading");
     int rc = 0;
     while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) {
-      boost::system::error_code ec;
-      auto doc = json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0)), ec);
-      if (ec || !doc.is_object()) return make_error(errc::internal, std::string("the key store: a damaged row in ") + table);
-      if (table == std::string_view("sy_keys")) {
-        auto k = key_from_document(doc.as_object());
-        if (!k) return k.error();
-        out.keys.push_back(std::move(*k));
-      } else {
-        auto t = team_from_document(doc.as_object());
-        if (!t) return t.error();
-        out.teams.push_back(std::move(*t));
-      }
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0));
+      if (auto added = add_stored_row(out, table == std::string_view("sy_keys"), text ? text : "", table); !added) return added.error();
     }
     if (rc != SQLITE_DONE) return failure(db_, "reading");
   }

@@ -19,6 +19,8 @@
 
 #include "governance/wall_clock.hpp"
 #include "support/gateway_harness.hpp"
+#include "postgres/pg_connection.hpp"
+#include "support/free_port.hpp"
 #include "support/postgres_server.hpp"
 
 using namespace switchyard;
@@ -72,6 +74,51 @@ std::uint64_t ledger_requests(GatewayHarness& h, const std::string& key) { retur
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(shared_store)
+
+// postgres/pg_connection against the real server: a statement's error leaves the connection
+// usable, a slow statement ends at its deadline (and the next one connects again),
+// notifications arrive, nothing listening fails fast, and no message shows the password.
+BOOST_AUTO_TEST_CASE(a_connection_on_the_io_context_keeps_every_wait_bounded) {
+  const auto url = shared_postgres().fresh_database();
+  asio::io_context io;
+  using postgres::PgConnection;
+  auto db = std::make_shared<PgConnection>(io.get_executor(), url, Millis(2000), Millis(500));
+  auto listener = std::make_shared<PgConnection>(io.get_executor(), url, Millis(2000), Millis(500));
+  auto dead = std::make_shared<PgConnection>(io.get_executor(), "postgresql://sy:s3cret-pw@127.0.0.1:" + std::to_string(free_port()) + "/x",
+                                             Millis(2000), Millis(500));
+  run_async(io, [&]() -> asio::awaitable<void> {
+    auto bad = co_await db->query("SELECT * FROM no_such_table");
+    BOOST_TEST(!bad);
+    BOOST_TEST(bad.error().message.find("no_such_table") != std::string::npos);
+    postgres::Params params{"41"};
+    auto good = co_await db->query("SELECT $1::int + 1", std::move(params));
+    BOOST_REQUIRE(good);
+    BOOST_TEST(good->integer(0, 0) == 42);
+    BOOST_TEST(db->connects() == 1u);  // the error did not cost the connection
+    const auto t0 = std::chrono::steady_clock::now();
+    auto slow = co_await db->query("SELECT pg_sleep(5)");
+    BOOST_TEST(!slow);
+    BOOST_TEST(slow.error().message.find("no answer within 500 ms") != std::string::npos);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2)));
+    auto again = co_await db->query("SELECT 1");
+    BOOST_TEST(static_cast<bool>(again));
+    BOOST_TEST(db->connects() == 2u);
+    // LISTEN / NOTIFY: a notification wakes the listener; without one, the wait ends at its time.
+    BOOST_REQUIRE(co_await listener->query("LISTEN sy_test"));
+    auto none = co_await listener->wait_notification(Millis(100));
+    BOOST_TEST((none && !*none));
+    BOOST_REQUIRE(co_await db->query("NOTIFY sy_test"));
+    auto some = co_await listener->wait_notification(Millis(2000));
+    BOOST_TEST((some && *some));
+    // Nothing listening: a clear error at once, without the password.
+    auto refused = co_await dead->query("SELECT 1");
+    BOOST_TEST(!refused);
+    BOOST_TEST(refused.error().message.find("s3cret-pw") == std::string::npos);
+    BOOST_TEST(refused.error().message.find("cannot connect") != std::string::npos);
+  }(), std::chrono::seconds(20));
+  db->close();
+  listener->close();
+}
 
 BOOST_AUTO_TEST_CASE(two_gateways_on_one_database_see_each_others_keys_within_a_second) {
   const auto url = shared_postgres().fresh_database();
