@@ -85,6 +85,15 @@ json::object Gateway::dashboard(std::size_t reactor) const {
   }
   out["since_start"] = totals_json(since_start);
   out["today"] = totals_json(today);
+  if (const auto fleet = impl.ledger->fleet_today()) {  // a shared ledger: every replica's rows (a few seconds old)
+    pipeline::Totals all;
+    all.requests = fleet->requests;
+    all.errors = fleet->errors;
+    all.tokens = fleet->prompt_tokens + fleet->completion_tokens;
+    all.cost_usd = fleet->cost_usd;
+    out["today"] = totals_json(all);
+    out["today_scope"] = "every replica";
+  }
   const auto c = routing_of(impl.reactors);
   out["routing"] = json::object{{"requests", c.requests.get()}, {"attempts", c.attempts.get()},   {"retries", c.retries.get()},
                                 {"failovers", c.failovers.get()}, {"hedges", c.hedges.get()},     {"resumes", c.resumes.get()},

@@ -65,6 +65,9 @@ class Ledger {
   // The gateway is shutting down: write what is queued, then stop working in the background
   // (rows recorded later are still kept: see each backend).
   virtual void shutdown() {}
+  // Today's totals (UTC day) over every replica's rows, as last read (a shared ledger only; a
+  // few seconds old at most); nullopt: this replica's own figures are the whole truth.
+  virtual std::optional<UsageTotals> fleet_today() const { return std::nullopt; }
 };
 
 }  // namespace switchyard::ledger

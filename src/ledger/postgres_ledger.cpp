@@ -126,6 +126,9 @@ struct PostgresLedger::Core {
   asio::steady_timer ship_tick, send_tick;
   std::vector<std::shared_ptr<asio::steady_timer>> settle_waiters;
   PruneSchedule prune{std::chrono::hours(1)};
+  Clock::time_point today_read{};
+  mutable std::mutex today_mu;  // the dashboard reads it from any thread
+  std::optional<UsageTotals> today;
   std::atomic<std::uint64_t> ring_dropped{0}, written{0}, queries_refused{0};
   std::atomic<std::size_t> queued_queries{0};
   Stats stats;
@@ -329,6 +332,26 @@ asio::awaitable<bool> send_one(std::shared_ptr<PostgresLedger::Core> c) {
   co_return true;
 }
 
+// Today's totals over every replica's rows (the dashboard's "today").
+asio::awaitable<void> read_fleet_today(std::shared_ptr<PostgresLedger::Core> c) {
+  const Ms now = governance::wall_now_ms();
+  const Ms day = now / 86'400'000 * 86'400'000;
+  auto sql = totals_sql(GroupBy::day, false);
+  auto params = totals_params(day, now + 86'400'000, {});
+  auto rows = co_await c->reader->query(std::move(sql), std::move(params));
+  if (!rows) co_return;
+  UsageTotals sum;
+  for (const auto& t : totals_of(*rows)) {
+    sum.requests += t.requests;
+    sum.errors += t.errors;
+    sum.prompt_tokens += t.prompt_tokens;
+    sum.completion_tokens += t.completion_tokens;
+    sum.cost_usd += t.cost_usd;
+  }
+  std::lock_guard lock(c->today_mu);
+  c->today = sum;
+}
+
 asio::awaitable<void> send_loop(std::shared_ptr<PostgresLedger::Core> c) {
   while (!c->stopped) {
     if (!c->up) {
@@ -353,6 +376,11 @@ asio::awaitable<void> send_loop(std::shared_ptr<PostgresLedger::Core> c) {
       const auto cutoff = governance::wall_now_ms() - static_cast<Ms>(c->usage.retention_days) * 86'400'000;
       postgres::Params params{std::to_string(cutoff)};
       (void)co_await c->writer->query("DELETE FROM sy_usage WHERE time_ms < $1::bigint", std::move(params));
+      continue;
+    }
+    if (Clock::now() - c->today_read >= std::chrono::seconds(2)) {
+      c->today_read = Clock::now();
+      co_await read_fleet_today(c);
       continue;
     }
     c->send_tick.expires_after(std::chrono::seconds(1));  // the shipper wakes it sooner
@@ -438,6 +466,11 @@ std::vector<UsageTotals> PostgresLedger::totals_now(Ms from, Ms to, GroupBy grou
 }
 
 asio::awaitable<void> PostgresLedger::flush() { co_await asio::co_spawn(core_->ex, settle(core_), asio::use_awaitable); }
+
+std::optional<UsageTotals> PostgresLedger::fleet_today() const {
+  std::lock_guard lock(core_->today_mu);
+  return core_->today;
+}
 
 void PostgresLedger::shutdown() {
   asio::co_spawn(

@@ -27,6 +27,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 
 #include "ledger/ledger.hpp"
 
@@ -61,6 +62,8 @@ class PostgresLedger final : public Ledger {
   // Writes what is queued (at most 5 s), then ends the shipper and the sender; rows recorded
   // after that (requests still draining) are spooled at destruction, replayed at the next start.
   void shutdown() override;
+  // Read every 2 s by the sender while it has nothing to write.
+  std::optional<UsageTotals> fleet_today() const override;
   const Stats& stats() const noexcept;
 
   struct Core;  // (public for the coroutines in the source file)

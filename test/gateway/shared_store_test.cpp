@@ -180,6 +180,11 @@ BOOST_AUTO_TEST_CASE(ledger_totals_across_replicas_equal_the_requests_made) {
     }
     BOOST_TEST(requests == 12u);
   }
+  // The dashboard's "today" is every replica's (read from the shared ledger every 2 s).
+  BOOST_TEST(a.run(eventually([&] {
+    const auto d = a.gateway().dashboard(0);
+    return d.contains("today_scope") && d.at("today").at("requests").to_number<std::uint64_t>() == 12u;
+  }, std::chrono::seconds(6))));
   std::filesystem::remove_all(spool_dir("a2"));
   std::filesystem::remove_all(spool_dir("b2"));
 }
