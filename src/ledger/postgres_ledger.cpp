@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <deque>
+#include <list>
 #include <random>
 #include <stdexcept>
 
@@ -27,7 +28,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr std::size_t kBatchRows = 1000;
-constexpr std::size_t kMaxPending = 16;  // batches waiting in memory for the sender
+constexpr std::size_t kMaxPending = 16;  // batches waiting in memory for a sender
+constexpr std::size_t kWriters = 3;      // senders, each on a connection of its own (one insert at a time each)
 constexpr std::chrono::milliseconds kStatementTimeout{5000};
 constexpr std::chrono::seconds kRetry{1};
 constexpr const char* kInsert =
@@ -104,11 +106,13 @@ struct Batch {
 struct PostgresLedger::Core {
   Core(asio::any_io_executor e, const UsageConfig& u, const StoreConfig& s, std::size_t producers)
       : ex(std::move(e)), usage(u), store(s), spool(s.spool_dir, s.spool_max_bytes),
-        writer(std::make_shared<postgres::PgConnection>(ex, s.postgres_url, s.connect_timeout, kStatementTimeout)),
         reader(std::make_shared<postgres::PgConnection>(ex, s.postgres_url, s.connect_timeout, kStatementTimeout)),
         instance(instance_id()), ship_tick(ex), send_tick(ex) {
     for (std::size_t i = 0; i < std::max<std::size_t>(producers, 1); ++i) {
       rings.push_back(std::make_unique<RowRing>(std::max<std::size_t>(usage.queue_rows, 16)));
+    }
+    for (std::size_t i = 0; i < kWriters; ++i) {
+      writers.push_back(std::make_shared<postgres::PgConnection>(ex, s.postgres_url, s.connect_timeout, kStatementTimeout));
     }
   }
 
@@ -116,12 +120,14 @@ struct PostgresLedger::Core {
   UsageConfig usage;
   StoreConfig store;
   LedgerSpool spool;
-  std::shared_ptr<postgres::PgConnection> writer, reader;
+  std::vector<std::shared_ptr<postgres::PgConnection>> writers;  // one per sender
+  std::shared_ptr<postgres::PgConnection> reader;
   std::vector<std::unique_ptr<RowRing>> rings;
   std::string instance;
   std::uint64_t sequence = 0;
-  std::deque<Batch> pending;  // front: the one being sent
-  bool stopped = false, up = true, sending = false;
+  std::deque<Batch> pending;  // drained, waiting for a sender
+  std::list<Batch> inflight;  // being sent (spooled by stop(): written once either way)
+  bool stopped = false, up = true;
   Clock::time_point next_attempt{};
   asio::steady_timer ship_tick, send_tick;
   std::vector<std::shared_ptr<asio::steady_timer>> settle_waiters;
@@ -211,7 +217,7 @@ struct PostgresLedger::Core {
   bool settled(std::uint64_t target) const {
     std::uint64_t heads = 0;
     for (const auto& r : rings) heads += r->head.load(std::memory_order_acquire);
-    return heads >= target && pending.empty() && !sending;
+    return heads >= target && pending.empty() && inflight.empty();
   }
 
   std::uint64_t recorded() const {
@@ -226,18 +232,20 @@ struct PostgresLedger::Core {
       ship_tick.cancel();
       send_tick.cancel();
       notify_settled();
-      writer->close();
+      for (auto& w : writers) w->close();
       reader->close();
     }
     for (auto& b : pending) to_spool(b);
     pending.clear();
+    for (auto& b : inflight) to_spool(b);
+    inflight.clear();
     for (auto b = take_batch(); b.rows > 0; b = take_batch()) to_spool(b);
   }
 };
 
 namespace {
 asio::awaitable<void> ship_loop(std::shared_ptr<PostgresLedger::Core> c);
-asio::awaitable<void> send_loop(std::shared_ptr<PostgresLedger::Core> c);
+asio::awaitable<void> send_loop(std::shared_ptr<PostgresLedger::Core> c, std::size_t i);
 }  // namespace
 
 PostgresLedger::PostgresLedger(asio::any_io_executor ex, const UsageConfig& usage, const StoreConfig& store, std::size_t producers)
@@ -254,7 +262,7 @@ PostgresLedger::PostgresLedger(asio::any_io_executor ex, const UsageConfig& usag
   core_->update_spool_stats();
   core_->stats.connected = true;
   asio::co_spawn(ex, ship_loop(core_), asio::detached);
-  asio::co_spawn(ex, send_loop(core_), asio::detached);
+  for (std::size_t i = 0; i < kWriters; ++i) asio::co_spawn(ex, send_loop(core_, i), asio::detached);
 }
 
 PostgresLedger::~PostgresLedger() { core_->stop(); }
@@ -285,49 +293,60 @@ asio::awaitable<void> ship_loop(std::shared_ptr<PostgresLedger::Core> c) {
   }
 }
 
-// One step of the sender: a pending batch, else the spool's oldest. false: nothing to do.
-asio::awaitable<bool> send_one(std::shared_ptr<PostgresLedger::Core> c) {
-  const bool from_spool = c->pending.empty();
-  std::optional<LedgerSpool::Batch> spooled;
-  std::string rows_json;
-  std::uint64_t rows = 0;
-  if (!from_spool) {
-    rows_json = c->pending.front().rows_json;
-    rows = c->pending.front().rows;
-  } else {
-    spooled = c->spool.oldest();
-    if (!spooled) co_return false;
-    auto text = c->spool.read(*spooled);
-    if (!text) {  // unreadable: counted as lost
-      c->stats.spool_dropped_rows += spooled->rows;
-      c->spool.remove(*spooled);
-      c->update_spool_stats();
+// The spool's oldest batch, replayed by sender 0 only (a file is never sent twice at once). false: none.
+asio::awaitable<bool> replay_one(std::shared_ptr<PostgresLedger::Core> c) {
+  auto spooled = c->spool.oldest();
+  if (!spooled) co_return false;
+  auto text = c->spool.read(*spooled);
+  bool written = false;
+  if (text) {
+    postgres::Params params{std::move(*text)};
+    auto done = co_await c->writers[0]->query(kInsert, std::move(params));
+    if (c->stopped) co_return false;
+    if (!done && !c->writers[0]->connected()) {  // the database went away again: kept for the next try
+      ++c->stats.failures;
+      c->went_down();
       co_return true;
     }
-    rows_json = std::move(*text);
-    rows = spooled->rows;
+    written = static_cast<bool>(done);
   }
-  c->sending = true;
-  postgres::Params params{std::move(rows_json)};
-  auto done = co_await c->writer->query(kInsert, std::move(params));
-  c->sending = false;
-  if (c->stopped) co_return false;  // stop() spooled the pending batch: written once either way
-  if (!done && c->writer->connected()) {
+  if (written) {
+    c->written += spooled->rows;
+    c->stats.replayed_rows += spooled->rows;
+  } else {  // unreadable, or refused by a database that is there (never expected: the schema is ours): counted as lost
+    ++c->stats.failures;
+    c->stats.spool_dropped_rows += spooled->rows;
+  }
+  c->spool.remove(*spooled);
+  c->update_spool_stats();
+  c->notify_settled();
+  co_return true;
+}
+
+// One step of sender `i`: a pending batch, else (sender 0) the spool's oldest. false: nothing to do.
+asio::awaitable<bool> send_one(std::shared_ptr<PostgresLedger::Core> c, std::size_t i) {
+  if (c->pending.empty()) {
+    if (i != 0) co_return false;
+    co_return co_await replay_one(c);
+  }
+  c->inflight.push_back(std::move(c->pending.front()));
+  c->pending.pop_front();
+  const auto batch = std::prev(c->inflight.end());
+  postgres::Params params{batch->rows_json};
+  auto done = co_await c->writers[i]->query(kInsert, std::move(params));
+  if (c->stopped) co_return false;  // stop() spooled what was in flight
+  if (done) {
+    c->written += batch->rows;
+  } else if (c->writers[i]->connected()) {
     // The database is there but refuses these rows (never expected: the schema is ours): counted, not retried forever.
     ++c->stats.failures;
-    c->stats.spool_dropped_rows += rows;
-  } else if (!done) {
-    ++c->stats.failures;
-    c->went_down();
-    c->notify_settled();
-    co_return true;
+    c->stats.spool_dropped_rows += batch->rows;
   } else {
-    c->written += rows;
-    if (from_spool) c->stats.replayed_rows += rows;
+    ++c->stats.failures;
+    c->to_spool(*batch);  // its answer lost with the connection: replayed, written once either way
+    c->went_down();
   }
-  if (from_spool) c->spool.remove(*spooled);
-  else c->pending.pop_front();
-  c->update_spool_stats();
+  c->inflight.erase(batch);
   c->notify_settled();
   co_return true;
 }
@@ -352,14 +371,16 @@ asio::awaitable<void> read_fleet_today(std::shared_ptr<PostgresLedger::Core> c) 
   c->today = sum;
 }
 
-asio::awaitable<void> send_loop(std::shared_ptr<PostgresLedger::Core> c) {
+// Sender `i` (of kWriters): sender 0 also reconnects after a failure, replays the spool, prunes
+// and reads the fleet's figures; the others wait while the database is away.
+asio::awaitable<void> send_loop(std::shared_ptr<PostgresLedger::Core> c, std::size_t i) {
   while (!c->stopped) {
     if (!c->up) {
-      c->send_tick.expires_at(c->next_attempt);
+      c->send_tick.expires_at(i == 0 ? c->next_attempt : Clock::now() + kRetry);
       co_await c->send_tick.async_wait(asio::as_tuple(asio::use_awaitable));
       if (c->stopped) co_return;
-      if (Clock::now() < c->next_attempt) continue;  // woken by the shipper: not time yet
-      auto ping = co_await c->writer->query("SELECT 1");
+      if (i != 0 || Clock::now() < c->next_attempt) continue;  // woken by the shipper: not time yet
+      auto ping = co_await c->writers[0]->query("SELECT 1");
       if (c->stopped) co_return;
       if (!ping) {
         c->next_attempt = Clock::now() + kRetry;
@@ -368,17 +389,17 @@ asio::awaitable<void> send_loop(std::shared_ptr<PostgresLedger::Core> c) {
       c->up = true;
       c->stats.connected = true;
     }
-    const bool worked = co_await send_one(c);
+    const bool worked = co_await send_one(c, i);
     if (c->stopped) co_return;
     if (worked) continue;
-    if (c->usage.retention_days > 0 && c->prune.due(Clock::now())) {
+    if (i == 0 && c->usage.retention_days > 0 && c->prune.due(Clock::now())) {
       c->prune.done(Clock::now());
       const auto cutoff = governance::wall_now_ms() - static_cast<Ms>(c->usage.retention_days) * 86'400'000;
       postgres::Params params{std::to_string(cutoff)};
-      (void)co_await c->writer->query("DELETE FROM sy_usage WHERE time_ms < $1::bigint", std::move(params));
+      (void)co_await c->writers[0]->query("DELETE FROM sy_usage WHERE time_ms < $1::bigint", std::move(params));
       continue;
     }
-    if (Clock::now() - c->today_read >= std::chrono::seconds(2)) {
+    if (i == 0 && Clock::now() - c->today_read >= std::chrono::seconds(2)) {
       c->today_read = Clock::now();
       co_await read_fleet_today(c);
       continue;

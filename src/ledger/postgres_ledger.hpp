@@ -6,9 +6,10 @@
 // Rows go from the request path into fixed rings (ledger/row_ring: no lock,
 // no allocation), exactly as with SQLite. The shipper, a coroutine on the
 // gateway's main io_context, drains the rings every 10 ms (100 ms when idle)
-// into batches of up to 1,000 rows (a JSON array each); the sender inserts a
-// batch in one statement (json_populate_recordset) through libpq's
-// asynchronous API (postgres/pg_connection), never blocking a thread.
+// into batches of up to 1,000 rows (a JSON array each); three senders, each
+// on a connection of its own, insert a batch in one statement
+// (json_populate_recordset) through libpq's asynchronous API
+// (postgres/pg_connection), never blocking a thread.
 // Each row carries its own id (this process's random instance id and a
 // sequence number), and the insert skips ids the table has (ON CONFLICT DO
 // NOTHING): a batch sent twice (its answer lost with the connection) is
@@ -16,9 +17,9 @@
 //
 // The database away (or slow past the statement timeout): batches go to the
 // spool directory (ledger/ledger_spool, bounded by spool_max_bytes; beyond,
-// rows are dropped and counted), the sender tries again every second and,
-// once it is back, replays the spool oldest first. At most 16 batches wait
-// in memory for the sender; more go to the spool. At exit every row not yet
+// rows are dropped and counted), the first sender tries again every second
+// and, once it is back, replays the spool oldest first. At most 16 batches
+// wait in memory for a sender; more go to the spool (and are replayed). At exit every row not yet
 // written is spooled (replayed at the next start, before budgets are
 // restored).
 #include <switchyard/config.hpp>
