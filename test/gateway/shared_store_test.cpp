@@ -9,11 +9,17 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <atomic>
+#include <fstream>
 #include <filesystem>
 #include <thread>
 
@@ -26,6 +32,8 @@
 using namespace switchyard;
 using namespace switchyard::test;
 using http::verb;
+
+extern char** environ;
 
 namespace {
 constexpr const char* kAdmin = "admin-key-0123456789";
@@ -158,6 +166,85 @@ BOOST_AUTO_TEST_CASE(two_gateways_on_one_database_see_each_others_keys_within_a_
   BOOST_TEST(on_a >= 3u);
   std::filesystem::remove_all(spool_dir("a1"));
   std::filesystem::remove_all(spool_dir("b1"));
+}
+
+// A second gateway in a process of its own (the daemon binary) on the same database.
+struct DaemonProcess {
+  pid_t pid = -1;
+  std::uint16_t port = free_port();
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("sy-daemon-" + std::to_string(::getpid()));
+  explicit DaemonProcess(const std::string& url) {
+    const char* binary = std::getenv("SWITCHYARD_BIN");
+    BOOST_REQUIRE_MESSAGE(binary, "SWITCHYARD_BIN names the daemon (set by ctest)");
+    std::filesystem::create_directories(dir);
+    const auto config = (dir / "switchyard.toml").string();
+    std::ofstream(config) << "[server]\nlisten = \"127.0.0.1:" << port << "\"\nadmin_key = \"" << kAdmin << "\"\n[usage]\npath = \"\"\n"
+                          << "[store]\nbackend = \"postgres\"\npostgres_url = \"" << url << "\"\nspool_dir = \"" << (dir / "spool").string()
+                          << "\"\npoll_ms = 500\n";
+    std::vector<std::string> args{binary, "--config", config, "--log-level", "error"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    BOOST_REQUIRE(::posix_spawn(&pid, binary, nullptr, nullptr, argv.data(), environ) == 0);
+  }
+  ~DaemonProcess() {
+    if (pid > 0) {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+    std::filesystem::remove_all(dir);
+  }
+};
+
+// Asks `path` on `port` with `key` until the answer's status is `status`; how long that took
+// (nullopt: not within `limit`). Awaited throughout: no nested run of the io_context.
+asio::awaitable<std::optional<std::chrono::milliseconds>> until_status(std::uint16_t port, std::string key, unsigned status,
+                                                                       std::chrono::milliseconds limit, std::string path = "/v1/usage") {
+  const auto t0 = std::chrono::steady_clock::now();
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (;;) {
+    auto headers = auth_headers(key);
+    auto r = co_await http_call(port, verb::get, path, "", std::move(headers));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    if (r.status == status) co_return took;
+    if (took > limit) co_return std::nullopt;
+    pause.expires_after(std::chrono::milliseconds(20));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(keys_made_rotated_and_revoked_in_one_process_hold_in_another_within_a_second) {
+  const auto url = shared_postgres().fresh_database();
+  GatewayHarness a({}, on_postgres(url, spool_dir("a4")));
+  DaemonProcess b(url);
+  Admin admin_a{a};
+  auto on_b = [&](verb v, const std::string& path, const std::string& body = "") {
+    Headers headers{{"authorization", "Bearer " + std::string(kAdmin)}, {"content-type", "application/json"}};
+    return a.run(http_call(b.port, v, path, body, headers));
+  };
+  BOOST_REQUIRE(a.run(until_status(b.port, "", 200, std::chrono::seconds(20), "/health"), std::chrono::seconds(30)));  // the daemon is up
+  // Made in process B: usable through A within a second.
+  const auto made = on_b(verb::post, "/admin/keys", R"({"name":"cross"})");
+  BOOST_REQUIRE_EQUAL(made.status, 201u);
+  const auto secret = admin_a.secret_of(made);
+  const auto seen = a.run(until_status(a.port(), secret, 200, std::chrono::seconds(3)));
+  BOOST_REQUIRE(seen);
+  BOOST_TEST(seen->count() < 1000);
+  // Rotated through A (60 s of grace): the new secret works in B within a second, the old one still does.
+  const auto rotated = admin_a.call(verb::post, "/admin/keys/cross/rotate", R"({"grace_s":60})");
+  BOOST_REQUIRE_EQUAL(rotated.status, 200u);
+  const auto fresh = admin_a.secret_of(rotated);
+  const auto rotated_seen = a.run(until_status(b.port, fresh, 200, std::chrono::seconds(3)));
+  BOOST_REQUIRE(rotated_seen);
+  BOOST_TEST(rotated_seen->count() < 1000);
+  BOOST_TEST(a.run(until_status(b.port, secret, 200, std::chrono::seconds(1))).has_value());
+  // Revoked in B: refused through A within a second.
+  BOOST_TEST(on_b(verb::delete_, "/admin/keys/cross").status == 200u);
+  const auto revoked_seen = a.run(until_status(a.port(), fresh, 401, std::chrono::seconds(3)));
+  BOOST_REQUIRE(revoked_seen);
+  BOOST_TEST(revoked_seen->count() < 1000);
+  BOOST_TEST(a.run(until_status(a.port(), secret, 401, std::chrono::seconds(1))).has_value());
+  std::filesystem::remove_all(spool_dir("a4"));
 }
 
 BOOST_AUTO_TEST_CASE(ledger_totals_across_replicas_equal_the_requests_made) {
