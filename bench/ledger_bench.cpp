@@ -33,6 +33,21 @@ ledger::UsageRow bench_row() {
   return row;
 }
 
+// Records `rate` rows a second (0: as fast as it can) for `seconds` from `t0` into `ledger`.
+void record_at_rate(ledger::Ledger& ledger, double rate, double seconds, std::chrono::steady_clock::time_point t0, std::atomic<std::uint64_t>& recorded) {
+  auto row = bench_row();
+  const auto end = t0 + std::chrono::duration<double>(seconds);
+  for (auto now = t0; now < end; now = std::chrono::steady_clock::now()) {
+    const double due = rate > 0 ? std::chrono::duration<double>(now - t0).count() * rate : static_cast<double>(recorded + 1000);
+    while (static_cast<double>(recorded) < due) {
+      row.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      ledger.record(row);
+      ++recorded;
+    }
+    if (rate > 0) std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+}
+
 // Records `rate` rows a second (0: as fast as it can) for `seconds` from its own thread, as a
 // reactor would; the io_context runs the shipper and the sender here. Returns when all are written.
 int postgres_bench(double rate, double seconds, const std::string& url) {
@@ -47,17 +62,7 @@ int postgres_bench(double rate, double seconds, const std::string& url) {
   std::atomic<bool> done{false};
   const auto t0 = std::chrono::steady_clock::now();
   std::thread producer([&] {
-    auto row = bench_row();
-    const auto end = t0 + std::chrono::duration<double>(seconds);
-    for (auto now = t0; now < end; now = std::chrono::steady_clock::now()) {
-      const double due = rate > 0 ? std::chrono::duration<double>(now - t0).count() * rate : static_cast<double>(recorded + 1000);
-      while (static_cast<double>(recorded) < due) {
-        row.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-        ledger.record(row);
-        ++recorded;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
-    }
+    record_at_rate(ledger, rate, seconds, t0, recorded);
     done = true;
   });
   const auto limit = t0 + std::chrono::duration<double>(seconds + 60);
@@ -84,30 +89,20 @@ int main(int argc, char** argv) {
   boost::asio::io_context ioc;
   UsageConfig config;
   config.path = path;
-  std::uint64_t recorded = 0;
+  std::atomic<std::uint64_t> recorded{0};
   const auto t0 = std::chrono::steady_clock::now();
   {
     ledger::UsageLedger ledger(ioc.get_executor(), config);
-    auto row = bench_row();
-    const auto end = t0 + std::chrono::duration<double>(seconds);
-    for (auto now = t0; now < end; now = std::chrono::steady_clock::now()) {
-      const double due = rate > 0 ? std::chrono::duration<double>(now - t0).count() * rate : static_cast<double>(recorded + 1000);
-      while (static_cast<double>(recorded) < due) {
-        row.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-        ledger.record(row);
-        ++recorded;
-      }
-      if (rate > 0) std::this_thread::sleep_for(std::chrono::microseconds(500));
-    }
+    record_at_rate(ledger, rate, seconds, t0, recorded);
     const auto written_before_close = ledger.written();
     const auto dropped = ledger.dropped();
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("recorded %llu rows in %.2f s (%.0f rows/s asked): written %llu by then, dropped %llu\n",
-                static_cast<unsigned long long>(recorded), took, rate, static_cast<unsigned long long>(written_before_close),
+                static_cast<unsigned long long>(recorded.load()), took, rate, static_cast<unsigned long long>(written_before_close),
                 static_cast<unsigned long long>(dropped));
   }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("all written after %.2f s: %.0f rows/s\n", total, static_cast<double>(recorded) / total);
+  std::printf("all written after %.2f s: %.0f rows/s\n", total, static_cast<double>(recorded.load()) / total);
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
