@@ -278,6 +278,42 @@ struct StateConfig {
   bool operator==(const StateConfig&) const = default;
 };
 
+// [telemetry]: OpenTelemetry traces, POSTed as OTLP/HTTP JSON to {otlp_endpoint}/v1/traces.
+struct TelemetryConfig {
+  std::string otlp_endpoint;                 // "" = off (the default)
+  std::string service_name = "switchyard";   // the resource's service.name
+  double sample_ratio = 1.0;                 // head sampling of requests without a traceparent (one with it: its sampled flag)
+  std::vector<std::pair<std::string, std::string>> headers;  // sent with every export (values never printed)
+  bool capture_content = false;              // true: prompts and answers as span events
+  std::size_t queue_spans = 8192;            // spans waiting for the exporter; beyond: dropped and counted
+  std::size_t batch_spans = 512;             // an export carries at most this many (or what one second gathered)
+  Millis export_timeout{10'000};             // export_timeout_ms: one POST
+  Millis retry_for{30'000};                  // retry_ms: a failed batch is retried this long, then dropped (counted)
+  bool operator==(const TelemetryConfig&) const = default;
+};
+
+// [alerting]: where firings and resolutions go.
+struct AlertingConfig {
+  std::string webhook_url;       // "" = listed at /admin/alerts and counted, not sent
+  bool slack = true;             // format: "slack" ({"text": ...}) | "json" (the alert object)
+  int cooldown_s = 300;          // a repeat firing of the same alert is not sent sooner; resolutions always are
+  Millis evaluate_every{5'000};  // evaluate_ms: how often the rules are evaluated
+  int webhook_attempts = 3;      // tries per notification (backoff 1 s, 2 s, ...), each bounded by 5 s
+  bool operator==(const AlertingConfig&) const = default;
+};
+
+enum class AlertKind { error_rate, latency_p99, ttft_p99, circuit_open, no_target, budget, quota, spend_rate };
+// [[alerts]]: one rule.
+struct AlertRule {
+  std::string name;
+  AlertKind kind = AlertKind::error_rate;
+  double threshold = 0;          // error_rate: a ratio; latency_p99/ttft_p99: ms; budget/quota: a fraction;
+                                 // circuit_open: open targets; no_target: requests; spend_rate: USD per hour
+  int window_s = 60;
+  std::string provider, route, key, team;  // selector: only what matches ("" = any)
+  bool operator==(const AlertRule&) const = default;
+};
+
 struct Config {
   ServerConfig server;
   std::vector<ProviderConfig> providers;
@@ -291,6 +327,9 @@ struct Config {
   StateConfig state;
   StoreConfig store;
   AuthConfig auth;
+  TelemetryConfig telemetry;
+  AlertingConfig alerting;
+  std::vector<AlertRule> alerts;
   std::vector<std::string> warnings;  // skipped providers/keys, for one log line each
   std::string source_hash;            // SHA-256 (hex) of the file it was read from (what `sha256sum` prints); "" when built by hand
 };

@@ -33,12 +33,14 @@ ConfigDiff diff(const Config& running, const Config& next) {
   compare(running.teams, next.teams, "team", d.changes);
   if (running.default_provider != next.default_provider) d.changes.emplace_back("default_provider changed");
   if (!(running.resilience == next.resilience)) d.changes.emplace_back("[routing] changed");
+  if (!(running.alerting == next.alerting) || running.alerts != next.alerts) d.changes.emplace_back("alerts changed");
   if (!(running.server == next.server)) d.needs_restart.emplace_back("[server]");
   if (!(running.usage == next.usage)) d.needs_restart.emplace_back("[usage]");
   if (!(running.cache == next.cache)) d.needs_restart.emplace_back("[cache]");
   if (!(running.state == next.state)) d.needs_restart.emplace_back("[state]");
   if (!(running.store == next.store)) d.needs_restart.emplace_back("[store]");
   if (!(running.auth == next.auth)) d.needs_restart.emplace_back("[auth]");
+  if (!(running.telemetry == next.telemetry)) d.needs_restart.emplace_back("[telemetry]");
   return d;
 }
 
@@ -49,6 +51,7 @@ Config reloadable_part(const Config& running, Config next) {
   next.state = running.state;
   next.store = running.store;
   next.auth = running.auth;
+  next.telemetry = running.telemetry;
   return next;
 }
 

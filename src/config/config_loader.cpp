@@ -343,9 +343,10 @@ void load_base_url(const Reader& r, const toml::table& p, const std::string& pat
   }
 }
 
-// Extra headers for every upstream request: names and values checked, values never printed.
-void load_headers(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out) {
-  // A value that goes into an upstream request head: no control characters
+// Extra headers (a provider's, the trace exporter's): names and values checked, values never printed.
+std::vector<std::pair<std::string, std::string>> read_headers(const Reader& r, const toml::table& p, const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> out;
+  // A value that goes into a request head: no control characters
   // (a line break would end the header). The value itself is never printed.
   auto header_safe = [&](const toml::node* n, const std::string& where, const std::string& v) {
     for (const char c : v) {
@@ -359,9 +360,15 @@ void load_headers(const Reader& r, const toml::table& p, const std::string& path
       auto value = *r.string(*h, path + ".headers", k.str());
       header_safe(&v, where, value);
       if (k.str().empty() || k.str().find_first_of(": \t\r\n") != std::string_view::npos) r.fail(&v, where, "is not a valid header name");
-      out.headers.emplace_back(std::string(k.str()), std::move(value));
+      out.emplace_back(std::string(k.str()), std::move(value));
     }
   }
+  return out;
+}
+
+void load_headers(const Reader& r, const toml::table& p, const std::string& path, ProviderConfig& out) {
+  auto headers = read_headers(r, p, path);
+  out.headers.insert(out.headers.end(), std::make_move_iterator(headers.begin()), std::make_move_iterator(headers.end()));
 }
 
 // A variable-expanded string whose unset variables make it absent (empty), not an error.
@@ -749,6 +756,84 @@ void load_store(const Reader& r, const toml::table& root, StoreConfig& store) {
   if (auto v = r.integer(*st, "store", "poll_ms", 100, 60'000)) store.poll_interval = Millis(*v);
 }
 
+// [telemetry]: the OTLP trace exporter.
+void load_telemetry(const Reader& r, const toml::table& root, TelemetryConfig& t) {
+  const toml::table* tt = r.table(root, "", "telemetry");
+  if (!tt) return;
+  r.only_keys(*tt, "telemetry", {"otlp_endpoint", "service_name", "sample_ratio", "headers", "capture_content", "queue_spans", "batch_spans",
+                                 "export_timeout_ms", "retry_ms"});
+  if (auto e = r.string(*tt, "telemetry", "otlp_endpoint")) {
+    t.otlp_endpoint = *e;
+    while (t.otlp_endpoint.ends_with('/')) t.otlp_endpoint.pop_back();
+    if (!t.otlp_endpoint.empty() && !t.otlp_endpoint.starts_with("http://") && !t.otlp_endpoint.starts_with("https://")) {
+      r.fail(tt->get("otlp_endpoint"), "telemetry.otlp_endpoint", "must be an http:// or https:// URL (OTLP/HTTP), or \"\" for off");
+    }
+  }
+  if (auto n = r.string(*tt, "telemetry", "service_name")) {
+    if (n->empty()) r.fail(tt->get("service_name"), "telemetry.service_name", "must not be empty");
+    t.service_name = *n;
+  }
+  if (auto v = r.number(*tt, "telemetry", "sample_ratio", 0.0, 1.0)) t.sample_ratio = *v;
+  t.headers = read_headers(r, *tt, "telemetry");
+  if (auto v = r.boolean(*tt, "telemetry", "capture_content")) t.capture_content = *v;
+  r.size(*tt, "telemetry", "queue_spans", t.queue_spans, 16, 10'000'000);
+  r.size(*tt, "telemetry", "batch_spans", t.batch_spans, 1, 100'000);
+  r.millis(*tt, "telemetry", "export_timeout_ms", t.export_timeout);
+  if (auto v = r.integer(*tt, "telemetry", "retry_ms", 10'000, 3'600'000)) t.retry_for = Millis(*v);
+}
+
+// [alerting] and [[alerts]]: rules over the health table, the governor and the ledger.
+void load_alerting(const Reader& r, const toml::table& root, Config& cfg) {
+  if (const toml::table* a = r.table(root, "", "alerting")) {
+    r.only_keys(*a, "alerting", {"webhook_url", "format", "cooldown_s", "evaluate_ms", "webhook_attempts"});
+    cfg.alerting.webhook_url = optional_secret(r, *a, "alerting", "webhook_url");  // an unset variable: not sent
+    if (!cfg.alerting.webhook_url.empty() && !cfg.alerting.webhook_url.starts_with("http://") && !cfg.alerting.webhook_url.starts_with("https://")) {
+      r.fail(a->get("webhook_url"), "alerting.webhook_url", "must be an http:// or https:// URL");
+    }
+    if (auto f = r.string(*a, "alerting", "format")) {
+      if (*f != "slack" && *f != "json") r.fail(a->get("format"), "alerting.format", "must be \"slack\" or \"json\"");
+      cfg.alerting.slack = *f == "slack";
+    }
+    if (auto v = r.integer(*a, "alerting", "cooldown_s", 0, 7 * 86'400)) cfg.alerting.cooldown_s = static_cast<int>(*v);
+    if (auto v = r.integer(*a, "alerting", "evaluate_ms", 100, 3'600'000)) cfg.alerting.evaluate_every = Millis(*v);
+    if (auto v = r.integer(*a, "alerting", "webhook_attempts", 1, 10)) cfg.alerting.webhook_attempts = static_cast<int>(*v);
+  }
+  const toml::array* rules = r.array_of_tables(root, "alerts");
+  if (!rules) return;
+  static constexpr std::pair<std::string_view, AlertKind> kinds[] = {
+      {"error_rate", AlertKind::error_rate}, {"latency_p99", AlertKind::latency_p99}, {"ttft_p99", AlertKind::ttft_p99},
+      {"circuit_open", AlertKind::circuit_open}, {"no_target", AlertKind::no_target}, {"budget", AlertKind::budget},
+      {"quota", AlertKind::quota}, {"spend_rate", AlertKind::spend_rate}};
+  std::size_t i = 0;
+  for (auto&& node : *rules) {
+    const std::string path = "alerts[" + std::to_string(i++) + "]";
+    const toml::table& t = *node.as_table();
+    r.only_keys(t, path, {"name", "kind", "threshold", "window_s", "selector"});
+    AlertRule rule;
+    rule.name = r.required_string(t, path, "name");
+    const std::string kind = r.required_string(t, path, "kind");
+    bool known = false;
+    for (const auto& [n, k] : kinds) {
+      if (n == kind) rule.kind = k, known = true;
+    }
+    if (!known) r.fail(t.get("kind"), path + ".kind", "must be one of error_rate, latency_p99, ttft_p99, circuit_open, no_target, budget, quota, spend_rate");
+    auto threshold = r.number(t, path, "threshold", 0, 1e12);
+    if (!threshold) r.fail(&t, path + ".threshold", "is required");
+    rule.threshold = *threshold;
+    if (auto v = r.integer(t, path, "window_s", 5, 31 * 86'400)) rule.window_s = static_cast<int>(*v);
+    if (const toml::table* sel = r.table(t, path, "selector")) {
+      r.only_keys(*sel, path + ".selector", {"provider", "route", "key", "team"});
+      for (auto [k, out] : {std::pair{"provider", &rule.provider}, {"route", &rule.route}, {"key", &rule.key}, {"team", &rule.team}}) {
+        if (auto v = r.string(*sel, path + ".selector", k)) *out = *v;
+      }
+    }
+    for (const auto& other : cfg.alerts) {
+      if (other.name == rule.name) r.fail(t.get("name"), path + ".name", "\"" + rule.name + "\" is used by another alert");
+    }
+    cfg.alerts.push_back(std::move(rule));
+  }
+}
+
 // [auth.jwt]: an identity provider's tokens as bearers.
 void load_auth(const Reader& r, const toml::table& root, AuthConfig& auth) {
   const toml::table* a = r.table(root, "", "auth");
@@ -792,7 +877,7 @@ void warn_unpriced_budgets(Config& cfg) {
 
 Config load(const Reader& r, const toml::table& root) {
   Config cfg;
-  r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "teams", "usage", "cache", "state", "store", "auth"});
+  r.only_keys(root, "", {"server", "routing", "providers", "models", "keys", "teams", "usage", "cache", "state", "store", "auth", "telemetry", "alerting", "alerts"});
   if (const toml::table* st = r.table(root, "", "state")) {
     r.only_keys(*st, "state", {"backend", "redis_url", "redis_timeout_ms", "health_check_ms", "on_redis_error", "key_prefix"});
     if (auto b = r.string(*st, "state", "backend")) {
@@ -840,6 +925,8 @@ Config load(const Reader& r, const toml::table& root) {
   load_keys(r, root, cfg);
   load_store(r, root, cfg.store);
   load_auth(r, root, cfg.auth);
+  load_telemetry(r, root, cfg.telemetry);
+  load_alerting(r, root, cfg);
   warn_unpriced_budgets(cfg);
   // What no single key shows (and what a hand-built config must pass too).
   if (auto problem = validate(cfg)) throw LoadError(r.source() + ": " + *problem);

@@ -176,8 +176,10 @@ Gateway::Impl::Impl(asio::any_io_executor executor, std::vector<asio::any_io_exe
       cache_share{std::make_shared<cache::ShardedStore>(cfg.cache.max_bytes, workers.empty() ? 1 : kCacheShardsPerWorker * workers.size()),
                   workers.empty() ? nullptr : std::make_shared<cache::FlightBoard>()},
       current(std::make_shared<pipeline::SharedGeneration>(org->merged(), nullptr)) {
+  tracer = std::make_unique<telemetry::Tracer>(cfg.telemetry, telemetry::Resource{cfg.telemetry.service_name, SWITCHYARD_VERSION_TEXT, replica_id});
   reactors.push_back(std::make_unique<Reactor>(ex, 0, *ledger, current, cache_share, refused, replica_id, registry));
   for (auto& w : workers) reactors.push_back(std::make_unique<Reactor>(w, reactors.size(), *ledger, current, cache_share, refused, replica_id, registry));
+  for (auto& r : reactors) r->pipeline.set_tracer(tracer.get());
   watch_health(checker, main().pipeline.current_ptr());
   restore_from_ledger(*ledger, main().account, current->governor);
 }
@@ -301,6 +303,8 @@ void Gateway::shutdown() noexcept {
   if (impl_->jwks) impl_->jwks->stop();
   impl_->checker.stop();
   impl_->ledger->shutdown();
+  // Every request has ended (the servers drained): their spans go out within the grace period.
+  impl_->tracer->shutdown(std::min<Millis>(impl_->now()->config.server.shutdown_grace, Millis(5'000)));
   for (auto& r : impl_->reactors) {
     auto stop = [r = r.get()] {
       if (r->redis) r->redis->redis->close();  // its descriptor's wait would keep the io_context running

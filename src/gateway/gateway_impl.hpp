@@ -37,6 +37,7 @@
 #include "pipeline/shared_admission.hpp"
 #include "providers/connector_registry.hpp"
 #include "state/redis_client.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace switchyard {
 
@@ -99,6 +100,7 @@ struct Gateway::Impl {
   std::shared_ptr<StorePoll> store_poll;
   cache::CacheShare cache_share;
   std::shared_ptr<pipeline::RefusedSampler> refused = std::make_shared<pipeline::RefusedSampler>();
+  std::unique_ptr<telemetry::Tracer> tracer;  // [telemetry] (as started); outlives the reactors' exchanges
   // The configuration the views show (every reactor's shared part); replaced by a reload.
   mutable std::mutex current_mu;
   std::shared_ptr<pipeline::SharedGeneration> current;

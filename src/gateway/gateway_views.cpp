@@ -23,6 +23,7 @@ routing::RouterCounters routing_of(const Reactors& reactors) {
 }
 
 namespace {
+void write_telemetry_metrics(observability::PrometheusWriter& out, telemetry::Tracer& tracer);
 void write_state_metrics(observability::PrometheusWriter& out, const Reactors& reactors);
 void write_front_metrics(observability::PrometheusWriter& out, const Reactors& reactors, const ledger::Ledger& ledger,
                          const std::vector<ProviderStats>& pools);
@@ -139,6 +140,7 @@ std::string Gateway::metrics_text(const std::vector<ProviderStats>& pools) const
   cache::ResponseCache::write_metrics(out, caches);
   write_state_metrics(out, impl.reactors);
   write_front_metrics(out, impl.reactors, *impl.ledger, pools);
+  if (impl.tracer->enabled()) write_telemetry_metrics(out, *impl.tracer);
   const auto keys = provider_keys();
   if (!keys.empty()) {
     auto label = [](const ProviderKeyStatus& k) { return "#" + std::to_string(k.index) + " " + k.fingerprint; };
@@ -184,6 +186,23 @@ void write_state_metrics(observability::PrometheusWriter& out, const Reactors& r
     const char* results[] = {"hit", "miss", "error", "store", "store_error"};
     for (std::size_t i = 0; i < 5; ++i) out.sample("switchyard_cache_shared_total", {{"result", results[i]}}, static_cast<double>(cache[i]));
   }
+}
+
+// [telemetry]: the trace exporter's spans, batches and losses.
+void write_telemetry_metrics(observability::PrometheusWriter& out, telemetry::Tracer& tracer) {
+  const auto& c = tracer.counters();
+  out.help("switchyard_telemetry_traces_total", "counter", "Requests sampled for tracing.");
+  out.sample("switchyard_telemetry_traces_total", {}, static_cast<double>(c.traces.load()));
+  out.help("switchyard_telemetry_spans_exported_total", "counter", "Spans the OTLP collector accepted.");
+  out.sample("switchyard_telemetry_spans_exported_total", {}, static_cast<double>(c.exported.load()));
+  out.help("switchyard_telemetry_spans_dropped_total", "counter",
+           "Spans lost: the queue was full (reason=queue_full), or a batch was refused or retried past retry_ms or not flushed at shutdown (reason=export).");
+  out.sample("switchyard_telemetry_spans_dropped_total", {{"reason", "queue_full"}}, static_cast<double>(c.dropped_queue.load()));
+  out.sample("switchyard_telemetry_spans_dropped_total", {{"reason", "export"}}, static_cast<double>(c.dropped_export.load()));
+  out.help("switchyard_telemetry_export_failures_total", "counter", "OTLP export POSTs that failed (each retry counts).");
+  out.sample("switchyard_telemetry_export_failures_total", {}, static_cast<double>(c.export_failures.load()));
+  out.help("switchyard_telemetry_queue_spans", "gauge", "Spans waiting for the exporter.");
+  out.sample("switchyard_telemetry_queue_spans", {}, static_cast<double>(tracer.queue().size()));
 }
 
 // [store] backend = "postgres": the shared database's connection and the spool kept while it is away.

@@ -742,6 +742,9 @@ struct MockProvider::Impl {
     if (auto it = req.find("x-request-id"); it != req.end()) stats.last_request_id = std::string(it->value());
     stats.last_anthropic_beta.clear();
     if (auto it = req.find("anthropic-beta"); it != req.end()) stats.last_anthropic_beta = std::string(it->value());
+    stats.last_traceparent.clear();
+    if (auto it = req.find("traceparent"); it != req.end()) stats.last_traceparent = std::string(it->value());
+    if (!stats.last_traceparent.empty()) stats.traceparents.push_back(stats.last_traceparent);
   }
 
   // POST /v1/chat/completions, answered in OpenAI's format. False: close the connection.

@@ -116,6 +116,8 @@ struct MockStats {
   std::string last_body;
   std::string last_request_id;
   std::string last_anthropic_beta;  // the anthropic-beta header, "" when none
+  std::string last_traceparent;     // the W3C traceparent header, "" when none
+  std::vector<std::string> traceparents;  // every traceparent received, in order
   std::map<std::string, std::uint64_t> requests_by_authorization;  // who asked: one entry per provider key
   std::uint64_t token_requests = 0;  // POST /token (Google OAuth) received
   std::uint64_t jwks_requests = 0;   // GET /jwks.json received

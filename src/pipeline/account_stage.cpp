@@ -5,6 +5,7 @@
 #include "auth/key_store.hpp"
 #include "error/error_response.hpp"
 #include "governance/wall_clock.hpp"
+#include "routing/attempt_span.hpp"
 
 namespace switchyard::pipeline {
 
@@ -64,6 +65,7 @@ void AccountStage::finish(Exchange& ex) {
   if (r.status == 0) r.status = 200;
   if (ex.ticket) ex.ticket->finish(r.used, r.cost_usd);
   write_row(ex, wall_now_ms());
+  if (ex.trace) end_trace(ex);
   if (RequestOutcome* o = ex.outcome; o && (!r.error || r.used.total() > 0)) {
     o->input_tokens = r.used.prompt_tokens;
     o->output_tokens = r.used.completion_tokens;
@@ -77,6 +79,9 @@ void AccountStage::refused(Exchange& ex, const Error& e) {
   if (!sampler_->first_in(ex.key ? ex.key->name : std::string(), now / 1000)) {
     ++refused_unrecorded_;
     ex.accounted = true;
+    ex.record.status = error::http_status_of(e);
+    ex.record.error = e;
+    if (ex.trace) end_trace(ex);
     return;
   }
   ex.record.status = error::http_status_of(e);
@@ -115,6 +120,38 @@ void AccountStage::write_row(const Exchange& ex, std::int64_t now_ms) {
   row.user = ex.user;
   sink_.record(row);
   count(row);
+}
+
+void AccountStage::end_trace(Exchange& ex) {
+  telemetry::RequestTrace& t = *ex.trace;
+  telemetry::Span& s = t.server();
+  const UsageRecord& r = ex.record;
+  s.set("http.response.status_code", static_cast<std::int64_t>(r.status));
+  if (!ex.request.request_id.empty()) s.set("switchyard.request_id", ex.request.request_id);
+  if (!ex.route.empty()) s.set("switchyard.route", ex.route);
+  if (ex.key) {
+    s.set("switchyard.key", ex.key->name);  // the key's name, never the key
+    if (!ex.key->team.empty()) s.set("switchyard.team", ex.key->team);
+  }
+  if (r.cache != CacheStatus::none) s.set("switchyard.cache", std::string(to_string(r.cache)));
+  if (!r.provider.empty()) s.set("switchyard.provider", r.provider);
+  if (!r.model.empty()) s.set("gen_ai.response.model", r.model);
+  s.set("switchyard.stream", ex.streaming);
+  if (r.used.total() > 0) routing::usage_attributes(s, r.used);
+  if (r.cost_usd > 0) s.set("switchyard.cost_usd", r.cost_usd);
+  if (r.error) {
+    s.set("error.type", std::string(error::code_name(*r.error)));
+    if (r.status >= 500 || (r.status == 200 && r.error->code != errc::cancelled)) {  // a 4xx is the client's; a broken stream is ours
+      s.status = telemetry::SpanStatus::error;
+      s.status_message = r.error->message.substr(0, 200);
+    }
+  }
+  if (auto held = t.held()) {
+    telemetry::Span& answering = t.attempt(*held);
+    routing::usage_attributes(answering, r.used);
+    if (r.error && r.error->code != errc::cancelled) routing::error_attributes(answering, *r.error);
+  }
+  t.finish(telemetry::wall_now_ns());
 }
 
 void AccountStage::seed_today(const Totals& t, std::int64_t day) noexcept {

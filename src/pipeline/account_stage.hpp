@@ -116,6 +116,8 @@ class AccountStage {
 
  private:
   void write_row(const Exchange& ex, std::int64_t now_ms);
+  // A sampled exchange's SERVER span gets how it ended; it and a stream's answering attempt go out.
+  void end_trace(Exchange& ex);
   void count(const ledger::UsageRow& row) noexcept;
 
   UsageSink& sink_;

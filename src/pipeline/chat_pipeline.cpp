@@ -6,12 +6,31 @@
 #include <boost/json/serialize.hpp>
 
 #include "pipeline/resolve_stage.hpp"
+#include "routing/attempt_span.hpp"
 
 namespace switchyard::pipeline {
 
 namespace asio = boost::asio;
 
 namespace {
+constexpr std::size_t kMaxCapturedBytes = 64 * 1024;  // capture_content: at most this much of a prompt or an answer
+
+std::string capped(std::string text) {
+  if (text.size() > kMaxCapturedBytes) text.resize(kMaxCapturedBytes);
+  return text;
+}
+
+// capture_content: the prompt as the client sent it (messages, a Gemini request's contents, a Responses input).
+void capture_prompt(telemetry::RequestTrace& trace, const Exchange& ex) {
+  const auto& body = ex.request.native ? ex.request.native->body : ex.request.body;
+  for (const char* k : {"messages", "contents", "input"}) {
+    if (const auto* v = body.if_contains(k)) {
+      trace.event("gen_ai.content.prompt", {{"gen_ai.input.messages", capped(boost::json::serialize(*v))}});
+      return;
+    }
+  }
+}
+
 // A stream accounted when it ends (its last byte, a break, or the client
 // dropping it): the exchange's ticket finished with the tokens it used and
 // their cost, its ledger row written. Holds the exchange (and with it the
@@ -40,6 +59,7 @@ class AccountedChunkSource final : public ChunkSource {
 
  private:
   Item after(Item r) {
+    if (r && *r && ex_->trace) observe(**r);
     if (!r) {
       const Error e = r.error();
       end(&e);
@@ -48,8 +68,17 @@ class AccountedChunkSource final : public ChunkSource {
     }
     return r;
   }
+  // A traced stream: its finish reasons, and (capture_content) its chunks as they went out.
+  void observe(std::string_view chunk) {
+    routing::collect_finish_reasons(chunk, ex_->trace->finish_reasons());
+    if (ex_->trace->capture_content() && captured_.size() < kMaxCapturedBytes) {
+      captured_.append(chunk.substr(0, kMaxCapturedBytes - captured_.size()));
+      captured_ += '\n';
+    }
+  }
   void end(const Error* e) {
     if (ex_->accounted) return;
+    if (ex_->trace && !captured_.empty()) ex_->trace->event("gen_ai.content.completion", {{"gen_ai.output.messages", std::move(captured_)}});
     ex_->record.used = inner_.usage();
     ex_->record.cost_usd = inner_.cost_usd();
     if (e) account_.fail(*ex_, *e, true);
@@ -58,6 +87,7 @@ class AccountedChunkSource final : public ChunkSource {
   std::shared_ptr<Exchange> ex_;  // declared first: released after the stream (which uses its router and targets)
   AccountStage& account_;
   ChatStream inner_;
+  std::string captured_;
 };
 }  // namespace
 
@@ -74,7 +104,16 @@ result<Identity> ChatPipeline::identify(std::string_view authorization, const Ge
 
 result<Identity> ChatPipeline::authenticate(std::string_view authorization) const { return identify(authorization, *current_); }
 
+// The SERVER span starts when the request had been read (ex.started), on the wall clock.
+void ChatPipeline::start_trace(Exchange& ex) const {
+  const auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(account_.now() - ex.started).count();
+  std::string name = ex.entry;
+  if (name.empty()) name = ex.op == Operation::embeddings ? "switchyard.embeddings" : ex.op == Operation::count_tokens ? "switchyard.count_tokens" : "switchyard.chat";
+  ex.trace = tracer_->start(ex.traceparent, ex.tracestate, std::move(name), telemetry::wall_now_ns() - since);
+}
+
 asio::awaitable<std::optional<Error>> ChatPipeline::begin(Exchange& ex) {
+  if (tracer_ && tracer_->enabled() && !ex.trace) start_trace(ex);
   if (!ex.gen) ex.gen = ex.key ? Generation::of(*ex.key).shared_from_this() : current_;
   if (!ex.key && ex.request.api_key) {  // an embedder's key (or JWT)
     auto id = identify(*ex.request.api_key, *ex.gen);
@@ -89,6 +128,9 @@ asio::awaitable<std::optional<Error>> ChatPipeline::begin(Exchange& ex) {
     account_.fail(ex, *failed);
     co_return failed;
   }
+  ex.plan.trace = ex.trace.get();
+  if (!ex.trace) ex.plan.traceparent = ex.traceparent;  // not sampled here: the client's context goes on as it came
+  else if (ex.trace->capture_content()) capture_prompt(*ex.trace, ex);
   const auto& body = ex.op == Operation::count_tokens ? ex.request.native->body : ex.request.body;
   if (ex.user.empty()) {
     auto user = end_user_of(ex.request.user, body);
@@ -117,6 +159,7 @@ asio::awaitable<result<ChatResponse>> ChatPipeline::answer(Exchange& ex) {
     co_return answer;
   }
   answer->cache = ex.cache.status;
+  if (ex.trace && ex.trace->capture_content()) ex.trace->event("gen_ai.content.completion", {{"gen_ai.output.messages", capped(answer->body)}});
   account_.ready(ex, answer->provider, answer->model, answer->upstream_time, ex.cache.status);
   ex.record.used = answer->usage;
   ex.record.cost_usd = answer->cost_usd;

@@ -32,6 +32,7 @@
 #include "pipeline/exchange.hpp"
 #include "pipeline/generation.hpp"
 #include "pipeline/jwt_gate.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace switchyard::pipeline {
 
@@ -51,6 +52,8 @@ class ChatPipeline {
   // provider's JWT (with set_jwt_gate), counted as its team's key.
   result<Identity> authenticate(std::string_view authorization) const;
   void set_jwt_gate(const JwtGate* gate) noexcept { jwt_ = gate; }
+  // [telemetry]: sampled exchanges get a trace (a SERVER span, a CLIENT span per attempt). Outlives the pipeline.
+  void set_tracer(telemetry::Tracer* tracer) noexcept { tracer_ = tracer; }
 
   // A whole answer (chat or embeddings, by ex.op).
   boost::asio::awaitable<result<ChatResponse>> answer(Exchange& ex);
@@ -75,6 +78,8 @@ class ChatPipeline {
   CacheStage& cache_;
   AccountStage& account_;
   const JwtGate* jwt_ = nullptr;
+  telemetry::Tracer* tracer_ = nullptr;
+  void start_trace(Exchange& ex) const;
   result<Identity> identify(std::string_view authorization, const Generation& gen) const;
 };
 

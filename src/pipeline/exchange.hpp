@@ -19,6 +19,7 @@
 #include "cache/response_cache.hpp"
 #include "pipeline/accounting.hpp"
 #include "routing/route_resolver.hpp"
+#include "telemetry/request_trace.hpp"
 
 namespace switchyard::auth {
 struct KeyEntry;
@@ -73,6 +74,11 @@ struct Exchange {
   routing::RoutePlan plan;
 
   cache::CachePlan cache;
+
+  // trace: the front-end's W3C trace context and the SERVER span's name ("POST /v1/chat/completions";
+  // "" for the embedded API); the request's spans when it is sampled ([telemetry]), else null.
+  std::string traceparent, tracestate, entry;
+  std::unique_ptr<telemetry::RequestTrace> trace;
 
   // account: filled once, when the exchange ended (`accounted`).
   UsageRecord record;

@@ -17,7 +17,8 @@ constexpr std::size_t kMaxErrorBody = 64 * 1024;
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 // The headers that change per request, and the empty line that ends the head.
-void append_request_headers(std::string& head, std::size_t body_size, std::string_view request_id, const NativeRequest* native) {
+void append_request_headers(std::string& head, std::size_t body_size, std::string_view request_id, const NativeRequest* native,
+                            std::string_view traceparent) {
   if (native) {  // the client's own headers for a provider of its API (checked when they were read)
     for (const auto& [k, v] : native->headers) {
       head += k;
@@ -25,6 +26,11 @@ void append_request_headers(std::string& head, std::size_t body_size, std::strin
       head += v;
       head += "\r\n";
     }
+  }
+  if (!traceparent.empty()) {
+    head += "traceparent: ";
+    head += traceparent;
+    head += "\r\n";
   }
   if (!request_id.empty()) {
     head += "x-request-id: ";
@@ -79,17 +85,19 @@ void HttpProvider::append_key(std::string& head, std::string_view key) const {
 }
 
 upstream::UpstreamExchange::RequestBuffers HttpProvider::request(std::string_view body, std::string_view request_id,
-                                                                 std::string& head, const NativeRequest* native, std::string_view key) const {
+                                                                 std::string& head, const NativeRequest* native, std::string_view key,
+                                                                 std::string_view traceparent) const {
   head.clear();
   append_key(head, key);
   if (authorizes_) authorize(std::string_view(head_prefix_).substr(5, head_prefix_.find(' ', 5) - 5), body, head);
-  append_request_headers(head, body.size(), request_id, native);
+  append_request_headers(head, body.size(), request_id, native, traceparent);
   return {asio::buffer(head_prefix_), asio::buffer(head), asio::buffer(body)};
 }
 
 upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_view path, std::string_view body,
                                                                     std::string_view request_id, std::string& head,
-                                                                    const NativeRequest* native, std::string_view key) const {
+                                                                    const NativeRequest* native, std::string_view key,
+                                                                    std::string_view traceparent) const {
   // The whole head in one string: the request line varies per request.
   head.clear();
   head += "POST ";
@@ -104,7 +112,7 @@ upstream::UpstreamExchange::RequestBuffers HttpProvider::request_to(std::string_
     authorize(wire_path, body, head);
   }
   append_key(head, key);
-  append_request_headers(head, body.size(), request_id, native);
+  append_request_headers(head, body.size(), request_id, native, traceparent);
   return {asio::buffer(head), asio::const_buffer(), asio::buffer(body)};
 }
 
@@ -116,7 +124,8 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
                                                                                        const ChatCall& call) const {
   std::string head;
   if (!keys_) {
-    const auto req = path.empty() ? request(body, call.request_id, head, call.native) : request_to(path, body, call.request_id, head, call.native);
+    const auto req = path.empty() ? request(body, call.request_id, head, call.native, {}, call.traceparent)
+                                    : request_to(path, body, call.request_id, head, call.native, {}, call.traceparent);
     auto ex = exchange(call.read_timeout);
     if (auto started = co_await ex->start(req); !started) co_return started.error();
     co_return std::move(ex);
@@ -147,8 +156,8 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
         continue;
       }
     }
-    const auto req = path.empty() ? request(body, call.request_id, head, call.native, pick->key)
-                                  : request_to(path, body, call.request_id, head, call.native, pick->key);
+    const auto req = path.empty() ? request(body, call.request_id, head, call.native, pick->key, call.traceparent)
+                                  : request_to(path, body, call.request_id, head, call.native, pick->key, call.traceparent);
     auto ex = exchange(call.read_timeout);
     if (auto started = co_await ex->start(req); !started) co_return started.error();
     const unsigned status = ex->status();
@@ -176,7 +185,8 @@ asio::awaitable<result<std::unique_ptr<upstream::UpstreamExchange>>> HttpProvide
 asio::awaitable<result<std::string>> HttpProvider::post(std::string_view path, std::string_view body, const ChatCall& call) const {
   if (!keys_) {  // one key: the exchange on this frame, as before key pools (no allocation on the hot path)
     std::string head;
-    const auto req = path.empty() ? request(body, call.request_id, head, call.native) : request_to(path, body, call.request_id, head, call.native);
+    const auto req = path.empty() ? request(body, call.request_id, head, call.native, {}, call.traceparent)
+                                    : request_to(path, body, call.request_id, head, call.native, {}, call.traceparent);
     upstream::UpstreamExchange one(*pool_, timeouts(call.read_timeout), config_.name);
     if (auto started = co_await one.start(req); !started) co_return started.error();
     observe_headers(one, call.model);

@@ -46,11 +46,12 @@ class HttpProvider : public ProviderClient {
   // `native`: the client's headers for a provider of its own API are added.
   upstream::UpstreamExchange::RequestBuffers request(std::string_view body, std::string_view request_id,
                                                      std::string& head, const NativeRequest* native = nullptr,
-                                                     std::string_view key = {}) const;
+                                                     std::string_view key = {}, std::string_view traceparent = {}) const;
   // The same for a path chosen per request (e.g. Gemini's /models/{model}:generateContent).
   upstream::UpstreamExchange::RequestBuffers request_to(std::string_view path, std::string_view body,
                                                         std::string_view request_id, std::string& head,
-                                                        const NativeRequest* native = nullptr, std::string_view key = {}) const;
+                                                        const NativeRequest* native = nullptr, std::string_view key = {},
+                                                        std::string_view traceparent = {}) const;
   upstream::ExchangeTimeouts timeouts(Millis read_override) const;
   // POSTs `body` to `path` (empty: the adapter's fixed path) and reads the
   // whole 2xx answer; an error status becomes the provider's Error.

@@ -31,6 +31,7 @@ struct ChatCall {
   Millis read_timeout{0};        // longest gap between body bytes / stream chunks; 0 = the provider's own
   // Set when this provider speaks the client's API: send it instead of translating `body`, answer untouched.
   const NativeRequest* native = nullptr;
+  std::string_view traceparent;  // W3C trace context for the provider ("" = none)
 };
 
 class ProviderClient {

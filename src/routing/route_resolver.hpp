@@ -13,6 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
+namespace switchyard::telemetry {
+class RequestTrace;
+}
+
 namespace switchyard::routing {
 
 struct Target {
@@ -33,6 +37,10 @@ class RoutePlan {
  public:
   std::string_view route;  // the route's name, or the model as asked
   const ModelRouteConfig* route_config = nullptr;  // nullptr for provider/model and default routes
+  // A sampled request's spans (each attempt a CLIENT span); null: not traced. The exchange owns it.
+  telemetry::RequestTrace* trace = nullptr;
+  // Not traced: the client's traceparent, forwarded to the provider as it came ("" = none).
+  std::string_view traceparent;
   std::span<const Target> targets() const noexcept {
     return configured_ ? std::span<const Target>(*configured_) : std::span<const Target>(&single_, 1);
   }

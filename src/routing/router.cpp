@@ -107,8 +107,41 @@ Router::~Router() = default;
 // One try on one target, with its bookkeeping: in-flight count, health
 // sample, breaker outcome and histograms. A cancelled try (client gone, lost
 // hedge race) records nothing and gives back a half-open probe slot.
+AttemptTrace Router::trace_attempt(const Target& target, const TargetState& st, const RunContext& run) const {
+  AttemptTrace at;
+  at.traceparent = run.plan.traceparent;
+  if (!run.plan.trace) return at;
+  at.trace = run.plan.trace;
+  at.span = begin_attempt_span(*at.trace, AttemptStart{config_.providers[st.provider_index], target.model, run.plan.route, run.request.body,
+                                                      run.op == Operation::embeddings, run.stream, native_for(run.plan, run.request, st)});
+  at.own_traceparent = at.trace->traceparent(at.span);
+  at.traceparent = at.own_traceparent;
+  return at;
+}
+
+template <class T>
+void Router::end_attempt(AttemptTrace& at, const Attempted<T>& outcome, resilience::CircuitState before, resilience::CircuitState after) {
+  if (!at.trace) return;
+  telemetry::Span& span = at.trace->attempt(at.span);
+  if (before != after) {
+    span.events.push_back(telemetry::SpanEvent{telemetry::wall_now_ns(), "circuit_breaker",
+                                               {{"switchyard.breaker.from", std::string(resilience::to_string(before))},
+                                                {"switchyard.breaker.to", std::string(resilience::to_string(after))}}});
+  }
+  if (!outcome.value) {
+    error_attributes(span, outcome.value.error());
+  } else if constexpr (std::is_same_v<T, ChatResponse>) {
+    answer_attributes(span, *outcome.value);
+  } else {
+    at.trace->hold(at.span);  // a stream: its usage and finish reasons come with its end
+    return;
+  }
+  at.trace->end_attempt(at.span, telemetry::wall_now_ns());
+}
+
 template <class T, class Attempt>
-asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens) {
+asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens,
+                                               const RunContext& run) {
   // The target's and its provider's declared quotas: taken for the attempt, reconciled when it ends.
   QuotaHold quota;
   auto held = lock_state(st);
@@ -138,16 +171,20 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
       st.breaker.release_probe();
     }
   } finish{st};
+  AttemptTrace at = trace_attempt(target, st, run);
   const auto t0 = Clock::now();
-  Attempted<T> outcome = co_await attempt(target, st, quota);
+  Attempted<T> outcome = co_await attempt(target, st, quota, at);
   const auto t1 = Clock::now();
   outcome.state = &st;
   if (!outcome.value) outcome.value = providers::redacted(outcome.value.error(), secrets_);
+  resilience::CircuitState before{}, after{};
   if (outcome.value) {
     finish.outcome = true;
     st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
     held.lock();
+    before = st.breaker.state(t1);
     st.breaker.on_success(t1);
+    after = st.breaker.state(t1);
     ++st.by_status[200];
     if constexpr (std::is_same_v<T, ChatResponse>) st.account(outcome.value->usage, target.prices());
     held.unlock();
@@ -157,6 +194,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     }
     if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
     else st.latency.observe(ms_between(t0, t1) / 1000.0);
+    end_attempt(at, outcome, before, after);
     co_return outcome;
   }
   const Error& e = outcome.value.error();
@@ -175,9 +213,12 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     if (rate_limit) avoid_ms = retry_after ? static_cast<double>(retry_after->count()) : 1000.0;
     st.health->on_failure(t1, rate_limit, avoid_ms);
     held.lock();
+    before = st.breaker.state(t1);
     st.breaker.on_failure(t1);
+    after = st.breaker.state(t1);
     held.unlock();
   }
+  end_attempt(at, outcome, before, after);
   co_return outcome;
 }
 
@@ -189,7 +230,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
 // to answer. Both failed: the first try's error stands (the route's first choice).
 template <class T, class Attempt>
 asio::awaitable<Attempted<T>> Router::hedged(Attempt& attempt, std::span<const Target> targets, const Selection& sel,
-                                             const resilience::PlanStep& step, resilience::AttemptPlan& plan) {
+                                             const resilience::PlanStep& step, resilience::AttemptPlan& plan, const RunContext& run) {
   using namespace asio::experimental::awaitable_operators;
   const Target& target = targets[step.target];
   TargetState& st = *sel.states[step.target];
@@ -201,7 +242,7 @@ asio::awaitable<Attempted<T>> Router::hedged(Attempt& attempt, std::span<const T
   asio::steady_timer first_waits(ex_), hedge_waits(ex_);
   std::optional<Attempted<T>> first_failure;
   auto first = [&]() -> asio::awaitable<Attempted<T>> {
-    auto r = co_await recorded<T>(attempt, target, st, sel.tokens);
+    auto r = co_await recorded<T>(attempt, target, st, sel.tokens, run);
     if (r.value || !hedge_started || hedge_arm == Arm::failed) co_return r;
     first_arm = Arm::failed;
     first_failure = std::move(r);
@@ -217,7 +258,8 @@ asio::awaitable<Attempted<T>> Router::hedged(Attempt& attempt, std::span<const T
     if (plan.start_hedge(Clock::now())) {
       ++counters_.hedges;
       hedge_started = true;
-      auto r = co_await recorded<T>(attempt, hedge_target, hedge_state, sel.tokens);
+      if (run.plan.trace) run.plan.trace->event("hedge", {{"switchyard.target", hedge_state.provider + "/" + hedge_state.model}});
+      auto r = co_await recorded<T>(attempt, hedge_target, hedge_state, sel.tokens, run);
       if (r.value) co_return r;
       hedge_arm = Arm::failed;
       if (first_arm == Arm::failed) co_return std::move(*first_failure);
@@ -270,6 +312,7 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
   resilience::AttemptPlan steps(std::move(sel.order), retry, started + retry.budget, gate,
                                 [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); });
   asio::steady_timer backoff(ex_);
+  const RunContext ctx{plan, request, op, std::is_same_v<T, ChatStream>};
   TargetState* last_state = nullptr;
   const Target* last_target = nullptr;
   for (;;) {
@@ -282,11 +325,15 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
     }
     if (step.retry) ++counters_.retries;
     if (step.failover) ++counters_.failovers, ++route->failovers;
+    if (plan.trace && (step.retry || step.failover)) {
+      const TargetState& next = *sel.states[step.target];
+      plan.trace->event(step.failover ? "failover" : "retry", {{"switchyard.target", next.provider + "/" + next.model}});
+    }
     Attempted<T> outcome;
     const auto hedges_before = counters_.hedges;
     last_target = &targets[step.target];
-    if (step.hedge) outcome = co_await hedged<T>(attempt, targets, sel, step, steps);
-    else outcome = co_await recorded<T>(attempt, targets[step.target], *sel.states[step.target], sel.tokens);
+    if (step.hedge) outcome = co_await hedged<T>(attempt, targets, sel, step, steps, ctx);
+    else outcome = co_await recorded<T>(attempt, targets[step.target], *sel.states[step.target], sel.tokens, ctx);
     route->hedges += counters_.hedges - hedges_before;
     if (outcome.value) {
       if constexpr (std::is_same_v<T, ChatResponse>) charge_unreported(*outcome.value, request.body, targets, sel, outcome.state);
@@ -338,19 +385,19 @@ const NativeRequest* Router::native_for(const RoutePlan& plan, const ChatRequest
 
 asio::awaitable<result<ChatResponse>> Router::chat(const RoutePlan& plan, ChatRequest& request) {
   const Millis stall = plan.route_config ? plan.route_config->stall_timeout : Millis(0);
-  co_return co_await run<ChatResponse>(plan, request, [&](const Target& target, TargetState& st, QuotaHold&) -> asio::awaitable<Attempted<ChatResponse>> {
+  co_return co_await run<ChatResponse>(plan, request, [&](const Target& target, TargetState& st, QuotaHold&, const AttemptTrace& at) -> asio::awaitable<Attempted<ChatResponse>> {
     auto& client = *clients_[st.provider_index];
     const auto* native = native_for(plan, request, st);
-    auto r = co_await client.chat_completion(providers::ChatCall{request.body, target.model, request.request_id, stall, native});
+    auto r = co_await client.chat_completion(providers::ChatCall{request.body, target.model, request.request_id, stall, native, at.traceparent});
     if (r) r->native = native != nullptr;
     co_return Attempted<ChatResponse>{std::move(r), std::nullopt};
   });
 }
 
 asio::awaitable<result<ChatResponse>> Router::embeddings(const RoutePlan& plan, ChatRequest& request) {
-  co_return co_await run<ChatResponse>(plan, request, [&](const Target& target, TargetState& st, QuotaHold&) -> asio::awaitable<Attempted<ChatResponse>> {
+  co_return co_await run<ChatResponse>(plan, request, [&](const Target& target, TargetState& st, QuotaHold&, const AttemptTrace& at) -> asio::awaitable<Attempted<ChatResponse>> {
     auto& client = *clients_[st.provider_index];
-    auto r = co_await client.embeddings(providers::ChatCall{request.body, target.model, request.request_id, Millis(0)});
+    auto r = co_await client.embeddings(providers::ChatCall{request.body, target.model, request.request_id, Millis(0), nullptr, at.traceparent});
     co_return Attempted<ChatResponse>{std::move(r), std::nullopt};
   }, nullptr, Operation::embeddings);
 }
@@ -366,6 +413,7 @@ asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, C
   const std::string provider = first->provider(), model = first->model();
   const auto upstream_time = first->upstream_time();
   auto resume = [this, stable](ChatRequest& continuation, const std::vector<std::string>& exclude) -> asio::awaitable<result<ChatStream>> {
+    if (stable.trace) stable.trace->event("resume", {{"switchyard.excluded", static_cast<std::int64_t>(exclude.size())}});
     auto resumed = co_await chat_stream_excluding(stable, continuation, exclude);
     if (resumed) {
       tally_->count_resume(stable.route);
@@ -379,11 +427,11 @@ asio::awaitable<result<ChatStream>> Router::chat_stream(const RoutePlan& plan, C
 
 // Opens a stream and waits for its first chunk, within the TTFT timeout.
 asio::awaitable<result<FirstChunk>> Router::first_chunk(const Target& target, TargetState& st, ChatRequest& request, Millis stall,
-                                                        Millis ttft_timeout, const NativeRequest* native) {
+                                                        Millis ttft_timeout, const NativeRequest* native, std::string_view traceparent) {
   using namespace asio::experimental::awaitable_operators;
   auto& client = *clients_[st.provider_index];
   auto open = [&]() -> asio::awaitable<result<FirstChunk>> {
-    auto source = co_await client.chat_completion_stream(providers::ChatCall{request.body, target.model, request.request_id, stall, native});
+    auto source = co_await client.chat_completion_stream(providers::ChatCall{request.body, target.model, request.request_id, stall, native, traceparent});
     if (!source) co_return source.error();
     auto first = co_await (*source)->next();
     if (!first) co_return first.error();
@@ -401,13 +449,14 @@ asio::awaitable<result<ChatStream>> Router::chat_stream_excluding(const RoutePla
                                                                  const std::vector<std::string>& exclude) {
   const Millis stall = plan.route_config ? plan.route_config->stall_timeout : Millis(0);
   const Millis ttft_timeout = plan.route_config ? plan.route_config->ttft_timeout : Millis(0);
-  co_return co_await run<ChatStream>(plan, request, [&](const Target& target, TargetState& st, QuotaHold& quota) -> asio::awaitable<Attempted<ChatStream>> {
+  co_return co_await run<ChatStream>(plan, request, [&](const Target& target, TargetState& st, QuotaHold& quota, const AttemptTrace& at) -> asio::awaitable<Attempted<ChatStream>> {
     // The client's 200 waits for the first chunk, so a provider that fails before it can still be failed over.
     const auto t0 = Clock::now();
     const auto* native = native_for(plan, request, st);
-    auto got = co_await first_chunk(target, st, request, stall, ttft_timeout, native);
+    auto got = co_await first_chunk(target, st, request, stall, ttft_timeout, native, at.traceparent);
     if (!got) co_return Attempted<ChatStream>{got.error(), std::nullopt};
     const auto ttft = Clock::now() - t0;
+    if (at.trace && got->second) first_chunk_attributes(at.trace->attempt(at.span), *got->second, ms_between(t0, Clock::now()));
     const auto prompt = static_cast<std::int64_t>(governance::estimate_prompt_tokens(request.body));
     ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.prices(), counters_.stream_breaks, secrets_,
                                                        std::move(quota), prompt),

@@ -28,6 +28,7 @@
 #include "observability/prometheus.hpp"
 #include "providers/provider_client.hpp"
 #include "resilience/attempt_plan.hpp"
+#include "routing/attempt_span.hpp"
 #include "routing/quota_gate.hpp"
 #include "routing/route_resolver.hpp"
 #include "routing/router_tally.hpp"
@@ -91,13 +92,27 @@ class Router {
                                         const std::vector<std::string>* exclude = nullptr, Operation op = Operation::chat);
   static void charge_unreported(ChatResponse& answer, const boost::json::object& body, std::span<const Target> targets,
                                 const Selection& sel, TargetState* answered);
+  // What every attempt of one run shares: the plan (its trace), the request, the operation.
+  struct RunContext {
+    const RoutePlan& plan;
+    const ChatRequest& request;
+    Operation op;
+    bool stream;
+  };
   template <class T, class Attempt>
-  boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens);
+  boost::asio::awaitable<Attempted<T>> recorded(Attempt& attempt, const Target& target, TargetState& st, std::uint64_t tokens,
+                                                const RunContext& run);
   template <class T, class Attempt>
   boost::asio::awaitable<Attempted<T>> hedged(Attempt& attempt, std::span<const Target> targets, const Selection& sel,
-                                              const resilience::PlanStep& step, resilience::AttemptPlan& plan);
+                                              const resilience::PlanStep& step, resilience::AttemptPlan& plan, const RunContext& run);
+  // The attempt's span (a sampled request) and the traceparent its provider gets.
+  AttemptTrace trace_attempt(const Target& target, const TargetState& st, const RunContext& run) const;
+  // The attempt's span ends (a stream's answering attempt is held until the stream ends).
+  template <class T>
+  static void end_attempt(AttemptTrace& at, const Attempted<T>& outcome, resilience::CircuitState before, resilience::CircuitState after);
   boost::asio::awaitable<result<std::pair<std::unique_ptr<ChunkSource>, std::optional<std::string_view>>>> first_chunk(
-      const Target& target, TargetState& st, ChatRequest& request, Millis stall, Millis ttft_timeout, const NativeRequest* native);
+      const Target& target, TargetState& st, ChatRequest& request, Millis stall, Millis ttft_timeout, const NativeRequest* native,
+      std::string_view traceparent);
   const NativeRequest* native_for(const RoutePlan& plan, const ChatRequest& request, const TargetState& st) const;
 
   boost::asio::any_io_executor ex_;

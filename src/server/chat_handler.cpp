@@ -31,6 +31,9 @@ std::shared_ptr<pipeline::Exchange> ChatHandler::exchange(RequestContext& r, Cha
   ex->key = r.key;  // checked from the head, before the body was read (r.pin holds its configuration)
   ex->outcome = &r.outcome;
   ex->request.cache = r.head.cache;
+  ex->traceparent = r.head.traceparent;
+  ex->tracestate = r.head.tracestate;
+  ex->entry = r.head.method_text + " " + std::string(r.head.path());
   if (!r.end_user.empty()) ex->user = r.end_user;  // a JWT's user claim: the identity provider's word, not the client's
   else if (ex->request.user.empty()) ex->request.user = r.head.end_user;
   return ex;

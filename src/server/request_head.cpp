@@ -1,5 +1,7 @@
 #include "server/request_head.hpp"
 
+#include <tuple>
+
 #include "server/cache_control.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -81,6 +83,14 @@ RequestHead read_request_head(const RequestHeader& header, bool keep_alive, bool
     bool printable = true;
     for (char c : v) printable = printable && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
     if (printable) h.anthropic_beta = std::string(v);
+  }
+  // W3C trace context: kept when short and printable (the tracer parses traceparent strictly); one header of each.
+  for (auto [name, out, limit] : {std::tuple{"traceparent", &h.traceparent, std::size_t(128)}, {"tracestate", &h.tracestate, std::size_t(512)}}) {
+    auto it = header.find(name);
+    if (it == header.end() || it->value().size() > limit || header.count(name) != 1) continue;
+    bool printable = true;
+    for (char c : it->value()) printable = printable && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+    if (printable) *out = std::string(it->value());
   }
   {
     const auto cc = header.find(http::field::cache_control);

@@ -33,6 +33,7 @@ struct RequestHead {
   CacheControl cache;         // Cache-Control / x-switchyard-cache: what the response cache may do
   std::string end_user;       // x-switchyard-user: the end user the request is made for (checked by the pipeline)
   std::string anthropic_beta;  // anthropic-beta (≤ 1 KiB, printable), for a passed-through /v1/messages request
+  std::string traceparent, tracestate;  // W3C trace context (≤ 128 and 512 bytes, printable), else ""
   bool expect_continue = false;
   bool has_body = false;      // a Content-Length above 0, or chunked
 

@@ -1,0 +1,46 @@
+#include "telemetry/tracer.hpp"
+
+#include "telemetry/span_exporter.hpp"
+
+namespace switchyard::telemetry {
+
+Tracer::Tracer(const TelemetryConfig& config, Resource resource, bool export_spans)
+    : config_(config), enabled_(!config.otlp_endpoint.empty()), queue_(config.queue_spans) {
+  if (enabled_ && export_spans) exporter_ = std::make_unique<SpanExporter>(config_, std::move(resource), queue_, counters_);
+}
+
+Tracer::~Tracer() { shutdown(Millis(0)); }
+
+std::unique_ptr<RequestTrace> Tracer::start(std::string_view traceparent, std::string_view tracestate, std::string name,
+                                            std::int64_t start_ns) {
+  if (!enabled_) return nullptr;
+  Span s;
+  s.kind = SpanKind::server;
+  s.name = std::move(name);
+  s.start_ns = start_ns;
+  s.id = new_span_id();
+  if (auto parent = parse_traceparent(traceparent)) {
+    if (!parent->sampled()) return nullptr;  // parent-based: the client's decision stands
+    s.trace = parent->trace;
+    s.parent = parent->parent;
+    s.remote_parent = true;
+    s.flags = parent->flags;
+    if (tracestate.size() <= 512) s.trace_state = std::string(tracestate);
+  } else {
+    if (config_.sample_ratio < 1.0 && sample_draw() >= config_.sample_ratio) return nullptr;
+    s.trace = new_trace_id();
+    s.flags = 1;
+  }
+  counters_.traces.fetch_add(1, std::memory_order_relaxed);
+  return std::make_unique<RequestTrace>(*this, std::move(s));
+}
+
+void Tracer::submit(Span&& span) noexcept {
+  if (!queue_.push(std::move(span))) counters_.dropped_queue.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Tracer::shutdown(Millis grace) {
+  if (exporter_) exporter_->stop(grace);
+}
+
+}  // namespace switchyard::telemetry
