@@ -14,7 +14,8 @@ if [[ "${1:-}" == "--test" ]]; then
   # redis-server: the shared-state tests start their own, on a free port; chromium: the dashboard's browser test;
   # universal-ctags: scripts/check_structure.sh (no function over 80 lines); systemd: systemd-analyze for scripts/check_unit.sh;
   # postgresql: the shared-store tests start their own server (initdb into a temporary directory, a free port)
-  packages+=(nodejs npm curl redis-server chromium universal-ctags systemd postgresql)
+  # prometheus: `promtool check rules` / `test rules` on conf/prometheus (the alerting rules shipped)
+  packages+=(nodejs npm curl redis-server chromium universal-ctags systemd postgresql prometheus)
 fi
 if [[ "${1:-}" == "--test" || "${1:-}" == "--fuzz" ]]; then
   packages+=(clang-14 libclang-rt-14-dev)  # libFuzzer, for scripts/fuzz.sh

@@ -194,14 +194,22 @@ class Gateway {
   // retries, failovers, pools and the gateway's own overhead.
   // `pools`: from pools() (without: the main reactor's, on its executor).
   std::string metrics_text() const;
+  // GET /admin/alerts: every [[alerts]] rule with its state, value, threshold and since when.
+  std::string alerts_json() const;
+  // GET /admin/sla: the SLA report over [from_ms, to_ms) from the ledger, grouped by "route",
+  // "provider", "key" or "team": requests, availability, failovers, latency and TTFT quantiles,
+  // error classes, spend; JSON ({"rows": [...]}) or CSV. An error: a bad group, or the ledger busy (503).
+  boost::asio::awaitable<result<std::string>> sla_report(std::int64_t from_ms, std::int64_t to_ms, std::string group, bool csv);
   std::string metrics_text(const std::vector<ProviderStats>& pools) const;
   // Closes idle upstream connections and refuses new upstream work.
   void shutdown() noexcept;
 
+  // The composition's parts (src/gateway/gateway_impl.hpp; not part of the embeddable API).
+  struct Impl;
+
  private:
   // Installs a configuration (the file's merged with the store's) on every reactor.
   boost::system::result<ReloadOutcome, std::string> install(Config config);
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

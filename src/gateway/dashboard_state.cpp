@@ -110,6 +110,7 @@ json::object Gateway::dashboard(std::size_t reactor) const {
   out["targets"] = targets_json(g->targets);
   out["routes"] = routes_json(g->config, impl.reactors);
   out["keys"] = g->governor.status_all();
+  out["alerts"] = json::parse(alerts_json()).at("alerts");
   out["state_backend"] = json::object{{"backend", impl.main().redis ? "redis" : "memory"}, {"problem", health(reactor).state_problem}};
   const auto& store = impl.main().cache.store();
   out["cache"] = json::object{{"enabled", impl.main().cache.enabled()}, {"entries", store.entries()}, {"bytes", store.bytes()}};

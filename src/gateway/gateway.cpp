@@ -206,6 +206,7 @@ Gateway::Gateway(asio::any_io_executor executor, std::vector<asio::any_io_execut
     impl_->store_poll = std::make_shared<StorePoll>();
     asio::co_spawn(impl_->ex, poll_store(impl_->store_poll, *impl_->org, impl_->now()->config.store.poll_interval), asio::detached);
   }
+  impl_->start_alerts(impl_->now()->config);
   if (const auto& jwt = impl_->now()->config.auth.jwt) {
     impl_->jwks = std::make_unique<auth::JwksSource>(impl_->ex, *jwt);
     impl_->jwt = std::make_unique<pipeline::JwtGate>(*impl_->jwks, *jwt);
@@ -216,6 +217,7 @@ Gateway::Gateway(asio::any_io_executor executor, std::vector<asio::any_io_execut
 const pipeline::JwtGate* Gateway::jwt_gate() const noexcept { return impl_->jwt.get(); }
 
 Gateway::~Gateway() {
+  if (impl_) impl_->stop_alerts();
   if (impl_ && impl_->store_poll) {
     impl_->store_poll->stopped = true;
     impl_->org->stop();
@@ -272,6 +274,7 @@ boost::system::result<ReloadOutcome, std::string> Gateway::install(Config config
     std::lock_guard lock(impl_->current_mu);
     impl_->current = shared;
   }
+  if (!impl_->alerts || !impl_->alerts->stopped) impl_->start_alerts(shared->config);
   // Each worker builds its part (its clients and pools, its router) on its own thread and
   // installs it there: nothing of a worker's generation is touched by another thread.
   for (std::size_t i = 1; i < impl_->reactors.size(); ++i) {
@@ -301,6 +304,7 @@ void Gateway::shutdown() noexcept {
     impl_->org->stop();
   }
   if (impl_->jwks) impl_->jwks->stop();
+  impl_->stop_alerts();
   impl_->checker.stop();
   impl_->ledger->shutdown();
   // Every request has ended (the servers drained): their spans go out within the grace period.
@@ -343,6 +347,19 @@ asio::awaitable<result<std::vector<UsageTotals>>> Gateway::usage(std::int64_t fr
     co_return e;
   }
   co_return std::move(*rows);
+}
+
+asio::awaitable<result<std::string>> Gateway::sla_report(std::int64_t from_ms, std::int64_t to_ms, std::string group, bool csv) {
+  ledger::SlaGroup g{};
+  if (!ledger::parse_sla_group(group, g)) co_return make_error(errc::invalid_request, "group must be route, provider, key or team");
+  auto report = co_await impl_->ledger->sla(from_ms, to_ms, g);
+  if (!report) {
+    Error e = make_error(errc::overloaded, "too many usage queries are running, or the ledger did not answer; retry shortly");
+    e.retry_after = "1";
+    co_return e;
+  }
+  if (csv) co_return report->csv(group);
+  co_return boost::json::serialize(boost::json::object{{"from", from_ms / 1000}, {"to", to_ms / 1000}, {"group", group}, {"rows", report->json()}});
 }
 
 asio::awaitable<boost::json::array> Gateway::recent_requests(std::size_t n) { co_return co_await impl_->ledger->recent(n); }

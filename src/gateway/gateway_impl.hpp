@@ -22,6 +22,8 @@
 #include <mutex>
 #include <vector>
 
+#include "alerting/alert_evaluator.hpp"
+#include "alerting/webhook_notifier.hpp"
 #include "cache/response_cache.hpp"
 #include "cache/shared_cache.hpp"
 #include "governance/shared_limiter.hpp"
@@ -84,6 +86,20 @@ struct StorePoll {
   std::uint64_t refreshes = 0, failures = 0;
 };
 
+// [[alerts]]: the rules evaluated every [alerting] evaluate_ms on the main reactor, and where
+// their firings and resolutions go (gateway_alerts.cpp).
+struct AlertMonitor {
+  AlertMonitor(const boost::asio::any_io_executor& ex, const Config& config);
+  alerting::AlertEvaluator evaluator;           // the main reactor's
+  std::unique_ptr<alerting::WebhookNotifier> notifier;  // null without a webhook_url
+  AlertingConfig config;
+  boost::asio::steady_timer timer;
+  bool stopped = false;
+  mutable std::mutex mu;                        // the views read from any thread
+  std::vector<alerting::Alert> snapshot;
+  std::uint64_t evaluations = 0;
+};
+
 struct Gateway::Impl {
   Impl(boost::asio::any_io_executor executor, std::vector<boost::asio::any_io_executor> workers, Config cfg);
 
@@ -101,6 +117,9 @@ struct Gateway::Impl {
   cache::CacheShare cache_share;
   std::shared_ptr<pipeline::RefusedSampler> refused = std::make_shared<pipeline::RefusedSampler>();
   std::unique_ptr<telemetry::Tracer> tracer;  // [telemetry] (as started); outlives the reactors' exchanges
+  std::shared_ptr<AlertMonitor> alerts;       // with [[alerts]] rules (made by the first config that has some)
+  void start_alerts(const Config& config);    // makes or updates the monitor (gateway_alerts.cpp)
+  void stop_alerts();
   // The configuration the views show (every reactor's shared part); replaced by a reload.
   mutable std::mutex current_mu;
   std::shared_ptr<pipeline::SharedGeneration> current;
@@ -113,5 +132,8 @@ struct Gateway::Impl {
   // The reactors that serve the HTTP front-end: the workers, or the main one alone.
   std::size_t first_worker() const noexcept { return reactors.size() > 1 ? 1 : 0; }
 };
+
+// The alerts' gauges and the webhook's counters (gateway_alerts.cpp).
+void write_alert_metrics(observability::PrometheusWriter& out, const Gateway::Impl& impl);
 
 }  // namespace switchyard

@@ -141,6 +141,7 @@ std::string Gateway::metrics_text(const std::vector<ProviderStats>& pools) const
   write_state_metrics(out, impl.reactors);
   write_front_metrics(out, impl.reactors, *impl.ledger, pools);
   if (impl.tracer->enabled()) write_telemetry_metrics(out, *impl.tracer);
+  write_alert_metrics(out, impl);
   const auto keys = provider_keys();
   if (!keys.empty()) {
     auto label = [](const ProviderKeyStatus& k) { return "#" + std::to_string(k.index) + " " + k.fingerprint; };
@@ -230,11 +231,15 @@ void write_front_metrics(observability::PrometheusWriter& out, const Reactors& r
   if (const auto* shared = dynamic_cast<const ledger::PostgresLedger*>(&ledger)) write_spool_metrics(out, shared->stats());
   std::uint64_t refused = 0, unrecorded = 0;
   observability::FixedHistogram overhead = reactors.front()->account.overhead();
+  observability::FixedHistogram ttft = reactors.front()->account.time_to_first_token();
   for (const auto& r : reactors) {
     refused += r->account.refused_total();
     unrecorded += r->account.refused_unrecorded();
     if (r->index > 0) overhead.merge(r->account.overhead());
+    if (r->index > 0) ttft.merge(r->account.time_to_first_token());
   }
+  out.help("gen_ai_server_time_to_first_token_seconds", "histogram", "GenAI: streams, from the request read to its first chunk sent to the client.");
+  out.histogram("gen_ai_server_time_to_first_token_seconds", {}, ttft);
   out.help("switchyard_refused_requests_total", "counter", "Requests refused by a key's limits or budget (the ledger keeps one row a second per key of them).");
   out.sample("switchyard_refused_requests_total", {{"ledger", "row"}}, static_cast<double>(refused - unrecorded));
   out.sample("switchyard_refused_requests_total", {{"ledger", "sampled_out"}}, static_cast<double>(unrecorded));

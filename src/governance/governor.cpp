@@ -612,6 +612,16 @@ void Governor::write_metrics(observability::PrometheusWriter& out) const {
     std::lock_guard lock(k->mu);
     if (k->limiter.limited() || k->budget) out.sample("switchyard_key_tokens_total", {{"key", k->name}}, static_cast<double>(k->tokens.total()));
   }
+  // The budget alerts' reading, for Prometheus rules too (conf/prometheus/switchyard-rules.yml).
+  const Ms now = now_();
+  out.help("switchyard_budget_spent_ratio", "gauge", "Share of its budget a key or team has spent in the current period (1 = all of it).");
+  for (const auto* list : {&states_, &teams_}) {
+    for (const auto& a : *list) {
+      std::lock_guard lock(a->mu);
+      if (!a->budget || a->budget->config().usd <= 0) continue;
+      out.sample("switchyard_budget_spent_ratio", {{"level", list == &states_ ? "key" : "team"}, {"name", a->name}}, a->budget->spent(now) / a->budget->config().usd);
+    }
+  }
 }
 
 }  // namespace switchyard::governance

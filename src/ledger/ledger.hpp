@@ -6,6 +6,8 @@
 // process) and ledger/postgres_ledger (one database for every replica).
 #include <switchyard/usage_totals.hpp>
 
+#include "ledger/sla_report.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/array.hpp>
 
@@ -33,6 +35,7 @@ struct UsageRow {
   double overhead_us = 0;  // time inside the gateway core, excluding the wait on the provider
   double saved_usd = 0;    // a hit or coalesced request: what the answer cost when it was fetched
   std::string_view team, user;  // the key's team and the end user ("" = none)
+  int failovers = 0;            // moves to another target before it ended (the SLA report's)
 };
 
 using UsageTotals = switchyard::UsageTotals;
@@ -58,6 +61,8 @@ class Ledger {
   // The newest `limit` rows (at most 1,000), newest first: {time_ms, request_id, key, route, provider, model,
   // status, stream, prompt_tokens, completion_tokens, cost_usd, latency_ms, cache, error}. Empty when busy.
   virtual boost::asio::awaitable<boost::json::array> recent(std::size_t limit) = 0;
+  // The SLA report over [from, to), grouped; nullopt: too many queries waiting, or the database did not answer.
+  virtual boost::asio::awaitable<std::optional<SlaReport>> sla(Ms from, Ms to, SlaGroup group) = 0;
   // The same as totals, blocking (startup: restoring budgets and windows before serving).
   virtual std::vector<UsageTotals> totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter) = 0;
   // Waits until every row queued so far is written (tests, shutdown).

@@ -162,7 +162,8 @@ struct PostgresLedger::Core {
                         {"cache", text_or_null(s.cache.view())},
                         {"saved_usd", finite(s.saved)},
                         {"team", text_or_null(s.team.view())},
-                        {"end_user", text_or_null(s.user.view())}};
+                        {"end_user", text_or_null(s.user.view())},
+                        {"failovers", s.failovers}};
   }
 
   // Up to kBatchRows rows out of the rings (their slots free again at once).
@@ -450,6 +451,31 @@ asio::awaitable<json::array> recent_on(std::shared_ptr<PostgresLedger::Core> c, 
   co_return out;
 }
 
+// The SLA report's figures, bucketed and counted in the database (SlaReport's 1.15 log buckets): the
+// rows never leave it, whatever the range.
+asio::awaitable<std::optional<SlaReport>> sla_on(std::shared_ptr<PostgresLedger::Core> c, Ms from, Ms to, SlaGroup group) {
+  co_await settle(c);
+  const std::string bucket = "LEAST(" + std::to_string(SlaReport::kBuckets - 1) + ", GREATEST(0, CEIL(LN(GREATEST(%, 1)) / LN(1.15))))::int";
+  auto of = [&](const char* column) {
+    std::string b = bucket;
+    b.replace(b.find('%'), 1, column);
+    return b;
+  };
+  std::string sql = "SELECT COALESCE(" + std::string(sla_column(group)) + ", ''), status, COALESCE(error, ''), stream, " + of("latency_ms") + ", " +
+                    of("ttft_ms") + ", count(*), COALESCE(sum(cost_usd), 0), COALESCE(sum(failovers), 0)"
+                    " FROM sy_usage WHERE time_ms >= $1::bigint AND time_ms < $2::bigint GROUP BY 1, 2, 3, 4, 5, 6";
+  postgres::Params params{std::to_string(from), std::to_string(to)};
+  auto rows = co_await c->reader->query(std::move(sql), std::move(params));
+  if (!rows) co_return std::nullopt;
+  SlaReport report;
+  for (std::size_t i = 0; i < rows->rows(); ++i) {
+    report.add(rows->text(i, 0), static_cast<int>(rows->integer(i, 1)), rows->text(i, 2), rows->boolean(i, 3),
+               static_cast<std::size_t>(rows->integer(i, 4)), static_cast<std::size_t>(rows->integer(i, 5)),
+               static_cast<std::uint64_t>(rows->integer(i, 6)), rows->real(i, 7), rows->integer(i, 8));
+  }
+  co_return report;
+}
+
 // Counts a query against kMaxQueuedQueries for as long as it runs.
 struct QuerySlot {
   std::atomic<std::size_t>& queued;
@@ -477,6 +503,16 @@ asio::awaitable<json::array> PostgresLedger::recent(std::size_t limit) {
     co_return json::array{};
   }
   co_return co_await asio::co_spawn(c->ex, recent_on(c, limit), asio::use_awaitable);
+}
+
+asio::awaitable<std::optional<SlaReport>> PostgresLedger::sla(Ms from, Ms to, SlaGroup group) {
+  auto c = core_;
+  QuerySlot slot(c->queued_queries);
+  if (!slot.taken) {
+    ++c->queries_refused;
+    co_return std::nullopt;
+  }
+  co_return co_await asio::co_spawn(c->ex, sla_on(c, from, to, group), asio::use_awaitable);
 }
 
 std::vector<UsageTotals> PostgresLedger::totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter) {

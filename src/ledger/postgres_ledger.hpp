@@ -58,6 +58,7 @@ class PostgresLedger final : public Ledger {
   std::uint64_t queries_refused() const noexcept override;
   boost::asio::awaitable<std::optional<std::vector<UsageTotals>>> totals(Ms from, Ms to, GroupBy group, std::string key_filter) override;
   boost::asio::awaitable<boost::json::array> recent(std::size_t limit) override;
+  boost::asio::awaitable<std::optional<SlaReport>> sla(Ms from, Ms to, SlaGroup group) override;
   std::vector<UsageTotals> totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter) override;
   boost::asio::awaitable<void> flush() override;
   // Writes what is queued (at most 5 s), then ends the shipper and the sender; rows recorded

@@ -38,6 +38,7 @@ struct RowSlot {
   SlotText<64> team;
   SlotText<256> user;
   int status = 0;
+  int failovers = 0;
   bool stream = false;
   std::int64_t prompt = 0, cached = 0, cache_write = 0, completion = 0, reasoning = 0;
   double cost = 0, latency = 0, ttft = 0, overhead = 0, saved = 0;
@@ -77,6 +78,7 @@ struct RowRing {
     s.saved = r.saved_usd;
     s.team.set(r.team);
     s.user.set(r.user);
+    s.failovers = r.failovers;
     tail.store(t + 1, std::memory_order_release);
     return true;
   }

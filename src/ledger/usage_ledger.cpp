@@ -120,13 +120,13 @@ UsageLedger::UsageLedger(asio::any_io_executor ex, const UsageConfig& config, st
       "CREATE INDEX IF NOT EXISTS usage_time ON usage(time_ms);"
       "CREATE INDEX IF NOT EXISTS usage_key_time ON usage(key, time_ms);");
   // A file from before the overhead or cache columns: add them (an error here means it is there already).
-  for (const char* column : {"overhead_us REAL", "cache TEXT", "saved_usd REAL", "team TEXT", "user TEXT"}) {
+  for (const char* column : {"overhead_us REAL", "cache TEXT", "saved_usd REAL", "team TEXT", "user TEXT", "failovers INTEGER"}) {
     sqlite3_exec(db_->db, (std::string("ALTER TABLE usage ADD COLUMN ") + column).c_str(), nullptr, nullptr, nullptr);
   }
   if (sqlite3_prepare_v2(db_->db,
                          "INSERT INTO usage(time_ms, request_id, key, route, provider, model, status, stream, prompt_tokens, cached_tokens,"
                          " cache_write_tokens, completion_tokens, reasoning_tokens, cost_usd, latency_ms, ttft_ms, error, overhead_us, cache, saved_usd,"
-                         " team, user) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         " team, user, failovers) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &db_->insert, nullptr) != SQLITE_OK) {
     throw std::runtime_error(std::string("usage ledger: ") + sqlite3_errmsg(db_->db));
   }
@@ -266,6 +266,7 @@ void UsageLedger::write_ring(RowRing& ring, std::uint64_t tail) {
     else sqlite3_bind_null(st, 21);
     if (s.user.size > 0) text(22, s.user.view());
     else sqlite3_bind_null(st, 22);
+    sqlite3_bind_int(st, 23, s.failovers);
     sqlite3_step(st);
     sqlite3_reset(st);
     ring.head.store(i + 1, std::memory_order_release);  // the slot is free again
@@ -458,6 +459,51 @@ asio::awaitable<boost::json::array> UsageLedger::recent(std::size_t limit) {
     });
   });
   if (!queued) co_return boost::json::array{};
+  co_await handoff->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return std::move(handoff->result);
+}
+
+namespace {
+SlaReport query_sla(sqlite3* db, Ms from, Ms to, SlaGroup group) {
+  SlaReport report;
+  sqlite3_stmt* st = nullptr;
+  const std::string sql = "SELECT COALESCE(" + std::string(sla_column(group)) +
+                          ", ''), status, COALESCE(error, ''), stream, latency_ms, ttft_ms, cost_usd, COALESCE(failovers, 0)"
+                          " FROM usage WHERE time_ms >= ?1 AND time_ms < ?2";
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return report;
+  sqlite3_bind_int64(st, 1, from);
+  sqlite3_bind_int64(st, 2, to);
+  auto text = [&](int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st, col))) : std::string_view();
+  };
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    report.add_row(text(0), sqlite3_column_int(st, 1), text(2), sqlite3_column_int(st, 3) != 0, sqlite3_column_double(st, 4),
+                   sqlite3_column_double(st, 5), sqlite3_column_double(st, 6), sqlite3_column_int64(st, 7));
+  }
+  sqlite3_finalize(st);
+  return report;
+}
+
+struct SlaHandoff {
+  explicit SlaHandoff(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::optional<SlaReport> result;
+};
+}  // namespace
+
+asio::awaitable<std::optional<SlaReport>> UsageLedger::sla(Ms from, Ms to, SlaGroup group) {
+  const auto ex = co_await asio::this_coro::executor;
+  auto handoff = std::make_shared<SlaHandoff>(ex);
+  handoff->timer.expires_after(std::chrono::seconds(30));
+  const bool queued = submit_query([handoff, from, to, group, ex](sqlite3* db) {
+    auto r = query_sla(db, from, to, group);
+    asio::post(ex, [handoff, r = std::move(r)]() mutable {
+      handoff->result = std::move(r);
+      handoff->timer.cancel();
+    });
+  });
+  if (!queued) co_return std::nullopt;
   co_await handoff->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   co_return std::move(handoff->result);
 }

@@ -63,6 +63,7 @@ class UsageLedger final : public Ledger {
   // The newest `limit` rows (at most 1,000), newest first: {time_ms, request_id, key, route, provider, model,
   // status, stream, prompt_tokens, completion_tokens, cost_usd, latency_ms, cache, error}. Empty when busy.
   boost::asio::awaitable<boost::json::array> recent(std::size_t limit) override;
+  boost::asio::awaitable<std::optional<SlaReport>> sla(Ms from, Ms to, SlaGroup group) override;
   std::uint64_t queries_refused() const noexcept override { return queries_refused_.load(std::memory_order_relaxed); }
   // The same, blocking (startup: restoring budgets and windows before serving).
   std::vector<UsageTotals> totals_now(Ms from, Ms to, GroupBy group, const std::string& key_filter) override;

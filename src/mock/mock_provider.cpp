@@ -1336,6 +1336,10 @@ struct MockProvider::Impl {
     if (post && (path == "/v1/responses" || path == "/responses")) co_return co_await responses_answer(s, lowest, req, keep_alive);
     if (post && (path == "/v1/embeddings" || path == "/embeddings")) co_return co_await openai_embeddings(s, lowest, req, keep_alive);
     if (post && (path == "/v1/messages/count_tokens" || path == "/messages/count_tokens")) co_return co_await count_tokens_answer(s, lowest, req, keep_alive);
+    if (post && path == "/v1/traces") {  // an OTLP/HTTP collector that takes everything (the tracing bench's)
+      ++stats.otlp_exports;
+      co_return co_await respond_json(s, lowest, 200, "{}", nullptr, keep_alive);
+    }
     if (req.method() == http::verb::get && path == "/_mock/last") {  // for tests that run the mock as a process
       boost::json::object last{{"path", stats.last_path}, {"body", stats.last_body}, {"anthropic_beta", stats.last_anthropic_beta},
                                {"requests", stats.requests}};

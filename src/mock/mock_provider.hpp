@@ -121,6 +121,7 @@ struct MockStats {
   std::map<std::string, std::uint64_t> requests_by_authorization;  // who asked: one entry per provider key
   std::uint64_t token_requests = 0;  // POST /token (Google OAuth) received
   std::uint64_t jwks_requests = 0;   // GET /jwks.json received
+  std::uint64_t otlp_exports = 0;    // POST /v1/traces received (the mock doubles as an OTLP collector)
 };
 
 class MockProvider {

@@ -33,7 +33,10 @@ void AccountStage::ready(Exchange& ex, std::string_view provider, std::string_vi
   r.model = model;
   r.upstream = upstream;
   r.cache = cache;
-  if (ex.streaming) r.ttft_ms = std::chrono::duration<double, std::milli>(now - ex.started).count();
+  if (ex.streaming) {
+    r.ttft_ms = std::chrono::duration<double, std::milli>(now - ex.started).count();
+    ttft_.observe(r.ttft_ms / 1000.0);
+  }
   if (RequestOutcome* o = ex.outcome) {
     o->provider = provider;
     o->target_model = model;
@@ -118,6 +121,7 @@ void AccountStage::write_row(const Exchange& ex, std::int64_t now_ms) {
   row.saved_usd = r.saved_usd;
   if (ex.key) row.team = ex.key->team;
   row.user = ex.user;
+  row.failovers = r.failovers;
   sink_.record(row);
   count(row);
 }

@@ -98,6 +98,8 @@ class AccountStage {
   // Today's figures from before a restart (the ledger's): the day's counting starts from them.
   void seed_today(const Totals& t, std::int64_t day) noexcept;
   const observability::FixedHistogram& overhead() const noexcept { return overhead_; }
+  // Streams: until the first chunk went to the client (the GenAI gen_ai.server.time_to_first_token).
+  const observability::FixedHistogram& time_to_first_token() const noexcept { return ttft_; }
   std::uint64_t refused_total() const noexcept { return refused_total_; }
   std::uint64_t refused_unrecorded() const noexcept { return refused_unrecorded_; }
   // A worker's figures: written by that worker only, read by any thread.
@@ -126,6 +128,7 @@ class AccountStage {
   std::int64_t today_index_ = -1;  // days since the epoch that today_ counts
   std::shared_ptr<RefusedSampler> sampler_;
   observability::RelaxedCounter<std::uint64_t> refused_total_, refused_unrecorded_;
+  observability::FixedHistogram ttft_{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0};
   observability::FixedHistogram overhead_{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05};
 };
 

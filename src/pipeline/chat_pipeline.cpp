@@ -129,6 +129,7 @@ asio::awaitable<std::optional<Error>> ChatPipeline::begin(Exchange& ex) {
     co_return failed;
   }
   ex.plan.trace = ex.trace.get();
+  ex.plan.failovers = &ex.record.failovers;
   if (!ex.trace) ex.plan.traceparent = ex.traceparent;  // not sampled here: the client's context goes on as it came
   else if (ex.trace->capture_content()) capture_prompt(*ex.trace, ex);
   const auto& body = ex.op == Operation::count_tokens ? ex.request.native->body : ex.request.body;

@@ -42,6 +42,7 @@ struct UsageRecord {
   std::chrono::nanoseconds upstream{0};   // waited on the provider (not the gateway's overhead)
   CacheStatus cache = CacheStatus::none;
   double saved_usd = 0;                   // a hit or coalesced request: what the answer cost when fetched
+  int failovers = 0;                      // moves to another target (the router counts them here)
   std::optional<Error> error;
 };
 

@@ -22,6 +22,10 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX sy_usage_time ON sy_usage(time_ms);
     CREATE INDEX sy_usage_key_time ON sy_usage(key, time_ms);
     )sql",
+    // 2: the SLA report's failovers per request.
+    R"sql(
+    ALTER TABLE sy_usage ADD COLUMN failovers INTEGER;
+    )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 }  // namespace

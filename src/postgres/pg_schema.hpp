@@ -12,7 +12,7 @@
 
 namespace switchyard::postgres {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 // The channel a change to keys or teams is announced on (NOTIFY, with the new version).
 inline constexpr const char* kChangeChannel = "sy_changes";
 

@@ -7,8 +7,8 @@ namespace switchyard::routing {
 
 FirstChunkGate::FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
                                const TargetConfig* prices, observability::RelaxedCounter<std::uint64_t>& stream_breaks, const std::vector<std::string>& secrets,
-                               QuotaHold quota, std::int64_t prompt_estimate)
-    : inner_(std::move(inner)), first_(first), target_(target), use_(target), prices_(prices), stream_breaks_(stream_breaks),
+                               QuotaHold quota, std::int64_t prompt_estimate, std::chrono::steady_clock::time_point started)
+    : started_(started), inner_(std::move(inner)), first_(first), target_(target), use_(target), prices_(prices), stream_breaks_(stream_breaks),
       secrets_(secrets), quota_(std::move(quota)), prompt_estimate_(prompt_estimate) {}
 
 Usage FirstChunkGate::usage() const noexcept {
@@ -52,6 +52,7 @@ void FirstChunkGate::count_usage() noexcept {
   if (counted_) return;
   counted_ = true;
   const Usage used = usage();
+  target_->genai_duration.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   {
     auto held = lock_state(*target_);
     target_->account(used, prices_);

@@ -13,6 +13,7 @@
 // nothing: the provider read the prompt and bills it.
 #include <switchyard/chat.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +30,8 @@ class FirstChunkGate final : public ChunkSource {
   // `stream_breaks` counts breaks after the first chunk; `secrets` outlives the gate.
   FirstChunkGate(std::unique_ptr<ChunkSource> inner, std::optional<std::string_view> first, TargetState* target,
                  const TargetConfig* prices, observability::RelaxedCounter<std::uint64_t>& stream_breaks, const std::vector<std::string>& secrets,
-                 QuotaHold quota = {}, std::int64_t prompt_estimate = 0);
+                 QuotaHold quota = {}, std::int64_t prompt_estimate = 0,
+                 std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
   ~FirstChunkGate() override;
   FirstChunkGate(const FirstChunkGate&) = delete;
   FirstChunkGate& operator=(const FirstChunkGate&) = delete;
@@ -43,6 +45,7 @@ class FirstChunkGate final : public ChunkSource {
  private:
   Item after(Item r);  // a break feeds health and breaker; the end counts usage
   void count_usage() noexcept;  // once: at the end, or when dropped before it
+  std::chrono::steady_clock::time_point started_;  // the attempt's start (the GenAI duration's)
 
   std::unique_ptr<ChunkSource> inner_;
   std::optional<std::string_view> first_;

@@ -41,6 +41,8 @@ class RoutePlan {
   telemetry::RequestTrace* trace = nullptr;
   // Not traced: the client's traceparent, forwarded to the provider as it came ("" = none).
   std::string_view traceparent;
+  // Moves to another target are counted here too (the exchange's ledger row); null: not counted.
+  int* failovers = nullptr;
   std::span<const Target> targets() const noexcept {
     return configured_ ? std::span<const Target>(*configured_) : std::span<const Target>(&single_, 1);
   }

@@ -146,8 +146,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
   QuotaHold quota;
   auto held = lock_state(st);
   if (st.quota || st.provider_quota || st.exhausted_until > 0) {
-    const auto wall = static_cast<governance::Ms>(
-        governance::wall_now_ms());
+    const auto wall = static_cast<governance::Ms>(governance::wall_now_ms());
     auto taken = TargetRegistry::take_quota(st, tokens, wall);
     held.unlock();
     if (!taken) co_return Attempted<T>{taken.error(), std::nullopt, &st};
@@ -182,10 +181,9 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     finish.outcome = true;
     st.health->on_success(t1, ms_between(t0, t1), outcome.ttft_ms);
     held.lock();
-    before = st.breaker.state(t1);
-    st.breaker.on_success(t1);
-    after = st.breaker.state(t1);
+    before = st.breaker.state(t1), st.breaker.on_success(t1), after = st.breaker.state(t1);
     ++st.by_status[200];
+    ++st.attempts_ok;
     if constexpr (std::is_same_v<T, ChatResponse>) st.account(outcome.value->usage, target.prices());
     held.unlock();
     if constexpr (std::is_same_v<T, ChatResponse>) {
@@ -194,6 +192,7 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     }
     if (outcome.ttft_ms) st.ttft.observe(*outcome.ttft_ms / 1000.0);
     else st.latency.observe(ms_between(t0, t1) / 1000.0);
+    if constexpr (std::is_same_v<T, ChatResponse>) st.genai_duration.observe(ms_between(t0, t1) / 1000.0);  // a stream's: at its end
     end_attempt(at, outcome, before, after);
     co_return outcome;
   }
@@ -213,9 +212,8 @@ asio::awaitable<Attempted<T>> Router::recorded(Attempt& attempt, const Target& t
     if (rate_limit) avoid_ms = retry_after ? static_cast<double>(retry_after->count()) : 1000.0;
     st.health->on_failure(t1, rate_limit, avoid_ms);
     held.lock();
-    before = st.breaker.state(t1);
-    st.breaker.on_failure(t1);
-    after = st.breaker.state(t1);
+    before = st.breaker.state(t1), st.breaker.on_failure(t1), after = st.breaker.state(t1);
+    ++st.attempts_failed;
     held.unlock();
   }
   end_attempt(at, outcome, before, after);
@@ -304,6 +302,7 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
   Selection sel;
   if (auto ok = select_targets(registry_, plan, request.body, op, exclude, [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); }, sel);
       !ok) {
+    if (ok.error().code == errc::no_target) tally_->count_failure(error::code_name(ok.error()));  // the no_target alerts' count
     co_return ok.error();
   }
   const auto targets = plan.targets();
@@ -325,6 +324,7 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
     }
     if (step.retry) ++counters_.retries;
     if (step.failover) ++counters_.failovers, ++route->failovers;
+    if (step.failover && plan.failovers) ++*plan.failovers;
     if (plan.trace && (step.retry || step.failover)) {
       const TargetState& next = *sel.states[step.target];
       plan.trace->event(step.failover ? "failover" : "retry", {{"switchyard.target", next.provider + "/" + next.model}});
@@ -343,7 +343,11 @@ asio::awaitable<result<T>> Router::run(const RoutePlan& plan, ChatRequest& reque
     steps.failed(Clock::now(), std::move(outcome.value).error());
   }
   auto& failure = steps.error();
-  if (!failure) co_return make_error(errc::no_target, "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later");
+  if (!failure) {
+    Error none = make_error(errc::no_target, "every target of '" + std::string(plan.route) + "' is unavailable (circuit open); retry later");
+    tally_->count_failure(error::code_name(none));
+    co_return none;
+  }
   // Counted under the target that failed last (a client that left is not an answer).
   if (failure->code != errc::cancelled && last_state) {
     auto held = lock_state(*last_state);
@@ -459,7 +463,7 @@ asio::awaitable<result<ChatStream>> Router::chat_stream_excluding(const RoutePla
     if (at.trace && got->second) first_chunk_attributes(at.trace->attempt(at.span), *got->second, ms_between(t0, Clock::now()));
     const auto prompt = static_cast<std::int64_t>(governance::estimate_prompt_tokens(request.body));
     ChatStream stream(std::make_unique<FirstChunkGate>(std::move(got->first), got->second, &st, target.prices(), counters_.stream_breaks, secrets_,
-                                                       std::move(quota), prompt),
+                                                       std::move(quota), prompt, t0),
                       st.provider, st.model, ttft);
     stream.set_native(native != nullptr);
     co_return Attempted<ChatStream>{std::move(stream), ms_between(t0, Clock::now())};

@@ -1,4 +1,6 @@
 #include "routing/target_registry.hpp"
+
+#include "routing/attempt_span.hpp"
 #include "governance/wall_clock.hpp"
 
 #include <algorithm>
@@ -27,6 +29,11 @@ void TargetState::absorb(const TargetState& o) {
   for (const auto& [status, n] : o.by_status) by_status[status] += n;
   latency.merge(o.latency);
   ttft.merge(o.ttft);
+  genai_duration.merge(o.genai_duration);
+  genai_input_tokens.merge(o.genai_input_tokens);
+  genai_output_tokens.merge(o.genai_output_tokens);
+  attempts_ok += o.attempts_ok;
+  attempts_failed += o.attempts_failed;
   tokens += o.tokens;
   cost_usd += o.cost_usd;
 }
@@ -43,6 +50,10 @@ double cost_of(const Usage& u, const TargetConfig* prices) noexcept {
 }
 
 void TargetState::account(const Usage& used, const TargetConfig* prices) noexcept {
+  if (used.reported) {  // what the provider said (an estimate is not a GenAI token count)
+    genai_input_tokens.observe(static_cast<double>(used.prompt_tokens));
+    genai_output_tokens.observe(static_cast<double>(used.completion_tokens));
+  }
   tokens += used;
   cost_usd += cost_of(used, prices);
 }
@@ -291,6 +302,11 @@ void TargetRegistry::merge_histograms(observability::FixedHistogram& latency, ob
   }
 }
 
+void TargetRegistry::for_each(const std::function<void(const TargetState&)>& fn) const {
+  auto held = lock();
+  for (const auto& [key, st] : states_) fn(*st);
+}
+
 std::vector<std::string> TargetRegistry::unhealthy_routes() const {
   std::vector<std::string> out;
   const auto now = std::chrono::steady_clock::now();
@@ -356,6 +372,40 @@ void TargetRegistry::write_metrics(observability::PrometheusWriter& out) const {
   out.help("switchyard_in_flight_requests", "gauge", "Upstream requests in flight.");
   for (const auto* t : targets) {
     out.sample("switchyard_in_flight_requests", {{"provider", t->provider}, {"model", t->model}}, t->health->snapshot(now).in_flight);
+  }
+  // The quota alerts' reading, for Prometheus rules too: the tightest declared quota's share used.
+  out.help("switchyard_quota_used_ratio", "gauge", "Share of its tightest declared quota (requests or tokens) a target has used in the current window.");
+  const auto wall = static_cast<governance::Ms>(governance::wall_now_ms());
+  for (const auto* t : targets) {
+    double used = -1;
+    for (auto* q : {t->provider_quota, t->quota.get()}) {
+      if (!q) continue;
+      for (const auto& w : {q->requests(wall), q->tokens(wall)}) {
+        if (w.limit > 0) used = std::max(used, 1.0 - static_cast<double>(w.remaining) / static_cast<double>(w.limit));
+      }
+    }
+    if (used >= 0) out.sample("switchyard_quota_used_ratio", {{"provider", t->provider}, {"model", t->model}}, used);
+  }
+  write_genai_metrics(out, counted);
+}
+
+// The OpenTelemetry GenAI client metrics, under their Prometheus names (dots as underscores, the unit as a suffix).
+void TargetRegistry::write_genai_metrics(observability::PrometheusWriter& out, const std::vector<const TargetState*>& counted) const {
+  auto system = [this](const TargetState* t) {
+    return t->provider_index < config_.providers.size() ? genai_provider_name(config_.providers[t->provider_index].type) : std::string_view("_OTHER");
+  };
+  out.help("gen_ai_client_operation_duration_seconds", "histogram", "GenAI: an answer's duration per target (a stream: until its end), in seconds.");
+  for (const auto* t : counted) {
+    out.histogram("gen_ai_client_operation_duration_seconds",
+                  {{"gen_ai_provider_name", system(t)}, {"gen_ai_request_model", t->model}, {"switchyard_provider", t->provider}}, t->genai_duration);
+  }
+  out.help("gen_ai_client_token_usage", "histogram", "GenAI: tokens per answer as the provider reported them, by gen_ai_token_type (input, output).");
+  for (const auto* t : counted) {
+    for (auto [type, h] : {std::pair{"input", &t->genai_input_tokens}, {"output", &t->genai_output_tokens}}) {
+      out.histogram("gen_ai_client_token_usage",
+                    {{"gen_ai_provider_name", system(t)}, {"gen_ai_request_model", t->model}, {"gen_ai_token_type", type}, {"switchyard_provider", t->provider}},
+                    *h);
+    }
   }
 }
 

@@ -82,6 +82,12 @@ struct TargetState {
   std::map<int, std::uint64_t> by_status;  // final outcomes of requests this target answered last
   observability::FixedHistogram latency{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
   observability::FixedHistogram ttft{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  // The GenAI conventions' client histograms: an answer's duration (a stream: until its end) and the
+  // tokens the provider reported (input, output), observed once per answer.
+  observability::FixedHistogram genai_duration{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92};
+  observability::FixedHistogram genai_input_tokens{1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
+  observability::FixedHistogram genai_output_tokens{1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
+  std::uint64_t attempts_ok = 0, attempts_failed = 0;  // every attempt (not only the last): the error_rate alerts' counts
   Usage tokens;         // summed over every answer this target gave (streams counted when they end)
   double cost_usd = 0;  // the same answers priced with their route's input_price / output_price
   bool adhoc = false;
@@ -163,6 +169,8 @@ class TargetRegistry {
   std::vector<TargetStatus> status() const;
   // Every target's latency and TTFT histograms added into `latency` and `ttft` (same bounds as TargetState's).
   void merge_histograms(observability::FixedHistogram& latency, observability::FixedHistogram& ttft) const;
+  // Every configured or ad-hoc target's state, under the registry's lock (alert rules read their counters).
+  void for_each(const std::function<void(const TargetState&)>& fn) const;
   // Configured routes none of whose targets is usable now (circuit open or rate-limited).
   std::vector<std::string> unhealthy_routes() const;
   // Per-target requests by status, latency and TTFT histograms, tokens, cost, circuits, scores, in-flight.
@@ -173,6 +181,7 @@ class TargetRegistry {
   TargetState& other_of(std::size_t provider_index);
   void adopt(TargetRegistry& previous);
 
+  void write_genai_metrics(observability::PrometheusWriter& out, const std::vector<const TargetState*>& counted) const;
   const Config& config_;
   mutable std::mutex mu_;
   std::shared_ptr<health::HealthTable> table_;  // shared with the registries of earlier configurations

@@ -154,6 +154,8 @@ EndpointTable HttpServer::make_endpoints() {
   auto usage = [this](RequestContext& r) { return key_usage(r, gateway_); };
   auto all_usage = [this](RequestContext& r) { return admin_usage(r, gateway_); };
   auto reload = [this](RequestContext& r) { return reload_config(r); };
+  auto alerts = [this](RequestContext& r) { return answer_text(r, "application/json", gateway_.alerts_json()); };
+  auto sla = [this](RequestContext& r) { return admin_sla(r, gateway_); };
   auto ui = [this](RequestContext& r) { return dashboard_page(r); };
   auto events = [this](RequestContext& r) { return dashboard_events(r); };
   std::vector<EndpointSpec> table{
@@ -178,6 +180,8 @@ EndpointTable HttpServer::make_endpoints() {
       {"/v1/usage", verb::get, Access::client_key, false, ErrorShape::openai, usage},
       {"/admin/usage", verb::get, Access::admin_key, false, ErrorShape::openai, all_usage},
       {"/admin/reload", verb::post, Access::admin_key, false, ErrorShape::openai, reload},
+      {"/admin/alerts", verb::get, Access::admin_key, false, ErrorShape::openai, alerts},
+      {"/admin/sla", verb::get, Access::admin_key, false, ErrorShape::openai, sla},
       {"/admin/events", verb::get, Access::admin_key, false, ErrorShape::openai, events},
       {"/ui", verb::get, Access::open, false, ErrorShape::openai, ui},
   };

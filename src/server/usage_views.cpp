@@ -116,4 +116,25 @@ boost::asio::awaitable<void> admin_usage(RequestContext& r, Gateway& gateway) {
   co_await r.respond(200, "application/json", body);
 }
 
+// GET /admin/sla?from=&to=&group=route|provider|key|team[&format=csv]: the last 24 hours by route unless asked.
+boost::asio::awaitable<void> admin_sla(RequestContext& r, Gateway& gateway) {
+  auto params = boost::urls::parse_origin_form(r.head.target);
+  if (!params) co_return co_await r.respond_error(make_error(errc::invalid_request, "the query string is not valid"));
+  std::string group = "route", format = "json", from_text, to_text;
+  for (const auto& p : params->params()) {
+    if (p.key == "group" || p.key == "group_by") group = p.value;
+    else if (p.key == "format") format = p.value;
+    else if (p.key == "from") from_text = p.value;
+    else if (p.key == "to") to_text = p.value;
+  }
+  if (format != "json" && format != "csv") co_return co_await r.respond_error(make_error(errc::invalid_request, "format must be json or csv"));
+  const std::int64_t now = now_ms();
+  const auto to = to_text.empty() ? std::optional<std::int64_t>(now + 1) : parse_time(to_text);
+  const auto from = from_text.empty() ? std::optional<std::int64_t>(now - 86'400'000) : parse_time(from_text);
+  if (!from || !to) co_return co_await r.respond_error(make_error(errc::invalid_request, "from and to are ISO 8601 dates (2026-11-30, 2026-11-30T12:00:00Z) or epoch seconds"));
+  auto report = co_await gateway.sla_report(*from, *to, group, format == "csv");
+  if (!report) co_return co_await r.respond_error(report.error());
+  co_await r.respond(200, format == "csv" ? "text/csv" : "application/json", *report);
+}
+
 }  // namespace switchyard::server

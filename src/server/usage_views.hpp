@@ -23,5 +23,7 @@ std::string usage_csv(std::string_view group_by, const std::vector<UsageTotals>&
 
 boost::asio::awaitable<void> key_usage(RequestContext& r, Gateway& gateway);
 boost::asio::awaitable<void> admin_usage(RequestContext& r, Gateway& gateway);
+// GET /admin/sla: the SLA report (availability, failovers, latency and TTFT quantiles, errors, spend) by route, provider, key or team.
+boost::asio::awaitable<void> admin_sla(RequestContext& r, Gateway& gateway);
 
 }  // namespace switchyard::server

@@ -28,6 +28,7 @@
 #include "postgres/pg_connection.hpp"
 #include "support/free_port.hpp"
 #include "support/postgres_server.hpp"
+#include "telemetry/sla_scenario.hpp"
 
 using namespace switchyard;
 using namespace switchyard::test;
@@ -274,6 +275,17 @@ BOOST_AUTO_TEST_CASE(ledger_totals_across_replicas_equal_the_requests_made) {
   }, std::chrono::seconds(6))));
   std::filesystem::remove_all(spool_dir("a2"));
   std::filesystem::remove_all(spool_dir("b2"));
+}
+
+// GET /admin/sla from the shared database (counted there, in buckets): the same figures as from SQLite.
+BOOST_AUTO_TEST_CASE(the_sla_report_from_the_shared_database_counts_exactly_the_requests_made) {
+  const auto url = shared_postgres().fresh_database();
+  GatewayHarness h({}, [&](Config& c) {
+    on_postgres(url, spool_dir("sla"))(c);
+    sla::two_routes(c);
+  });
+  sla::run(h);
+  std::filesystem::remove_all(spool_dir("sla"));
 }
 
 BOOST_AUTO_TEST_CASE(every_row_arrives_exactly_once_through_a_ten_second_outage_under_load) {
