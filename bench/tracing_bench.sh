@@ -2,7 +2,7 @@
 # What tracing costs (issue 29): two gateways on the same mock in one run, one
 # with [telemetry] off and one exporting every request (sample_ratio = 1.0) to
 # an OTLP collector (the mock takes POST /v1/traces), under the same open-loop
-# load, alternated three times: the gateway's CPU per request (user + system,
+# load, alternated five times: the gateway's CPU per request (user + system,
 # all threads: the exporter's thread included) and the latency quantiles.
 #   bench/tracing_bench.sh [BUILD_DIR] [RATE]     (default build/release, 2000 requests/s)
 set -euo pipefail
@@ -25,9 +25,9 @@ run() {  # label port pid
   "$B/switchyard-bench" --url "http://127.0.0.1:$2/v1/chat/completions" --key sy-bench-key-0123456789 --model fast \
     --connections 16 --rate "$RATE" --warmup-ms 1000 --duration-ms 8000 --pid "$3" --label "$1" --json "$dir/runs.jsonl" > /dev/null
 }
-for round in 1 2 3; do
-  run "off r$round" 18591 "$off"
-  run "on r$round" 18592 "$on"
+for round in 1 2 3 4 5; do  # alternated, and the order swapped each round (a VM's noise drifts)
+  if (( round % 2 )); then run "off r$round" 18591 "$off"; run "on r$round" 18592 "$on"
+  else run "on r$round" 18592 "$on"; run "off r$round" 18591 "$off"; fi
 done
 python3 - "$dir/runs.jsonl" "$RATE" <<'PY'
 import json, sys
@@ -48,7 +48,15 @@ for r in runs:
 med = lambda xs: sorted(xs)[len(xs) // 2]
 off_cpu, on_cpu = med([c for c, _ in agg['off']]), med([c for c, _ in agg['on']])
 off_p99, on_p99 = med([p for _, p in agg['off']]), med([p for _, p in agg['on']])
-print(f"median of 3: CPU/request off {off_cpu:.1f} us, on {on_cpu:.1f} us ({100 * (on_cpu / off_cpu - 1):+.1f}%); "
+print(f"median of 5: CPU/request off {off_cpu:.1f} us, on {on_cpu:.1f} us ({100 * (on_cpu / off_cpu - 1):+.1f}%); "
       f"p99 off {off_p99:.0f} us, on {on_p99:.0f} us")
 PY
+# The exporter's own thread (named sy-otlp-export): its CPU over every request the traced gateway served.
+hz=$(getconf CLK_TCK)
+ticks=0
+for t in /proc/$on/task/*; do  # (its resolver thread inherits the name: added up)
+  [[ "$(cat "$t/comm")" == sy-otlp-export ]] && ticks=$((ticks + $(awk '{print $14 + $15}' "$t/stat")))
+done
+served=$(curl -s http://127.0.0.1:18592/metrics | awk '/^switchyard_telemetry_traces_total/ {print $2}')
+awk -v t="$ticks" -v hz="$hz" -v n="$served" 'BEGIN { printf "exporter thread: %.2f s of CPU for %d traced requests = %.1f us a request\n", t / hz, n, 1e6 * t / hz / n }'
 curl -s http://127.0.0.1:18592/metrics | grep -E "^switchyard_telemetry_(spans_exported|spans_dropped|export_failures)" || true

@@ -8,6 +8,7 @@
 #include "org/postgres_org_store.hpp"
 #include "org/sqlite_org_store.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

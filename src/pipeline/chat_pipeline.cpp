@@ -15,8 +15,15 @@ namespace asio = boost::asio;
 namespace {
 constexpr std::size_t kMaxCapturedBytes = 64 * 1024;  // capture_content: at most this much of a prompt or an answer
 
+// At most `limit` bytes of `text`, never cutting a UTF-8 sequence (a collector refuses invalid UTF-8).
+std::size_t utf8_prefix(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return text.size();
+  while (limit > 0 && (static_cast<unsigned char>(text[limit]) & 0xC0) == 0x80) --limit;
+  return limit;
+}
+
 std::string capped(std::string text) {
-  if (text.size() > kMaxCapturedBytes) text.resize(kMaxCapturedBytes);
+  text.resize(utf8_prefix(text, kMaxCapturedBytes));
   return text;
 }
 
@@ -72,7 +79,7 @@ class AccountedChunkSource final : public ChunkSource {
   void observe(std::string_view chunk) {
     routing::collect_finish_reasons(chunk, ex_->trace->finish_reasons());
     if (ex_->trace->capture_content() && captured_.size() < kMaxCapturedBytes) {
-      captured_.append(chunk.substr(0, kMaxCapturedBytes - captured_.size()));
+      captured_.append(chunk.substr(0, utf8_prefix(chunk, kMaxCapturedBytes - captured_.size())));
       captured_ += '\n';
     }
   }

@@ -3,24 +3,11 @@
 #include <boost/json/parse.hpp>
 
 #include "error/error_response.hpp"
-#include "upstream/endpoint.hpp"
 
 namespace switchyard::routing {
 
 namespace json = boost::json;
 using telemetry::Span;
-
-std::string_view genai_provider_name(ProviderType type) noexcept {
-  switch (type) {
-    case ProviderType::openai: return "openai";
-    case ProviderType::anthropic: return "anthropic";
-    case ProviderType::gemini: return "gcp.gemini";
-    case ProviderType::azure: return "azure.ai.openai";
-    case ProviderType::bedrock: return "aws.bedrock";
-    case ProviderType::vertex: return "gcp.vertex_ai";
-  }
-  return "_OTHER";
-}
 
 namespace {
 std::string_view operation_of(const AttemptStart& a) noexcept {
@@ -37,19 +24,6 @@ const json::object* parsed(std::string_view text, json::value& holder) {
   return ec ? nullptr : holder.if_object();
 }
 
-void string_attr(Span& span, std::string_view key, const json::object& o, std::string_view field) {
-  if (const auto* v = o.if_contains(field); v && v->is_string() && !v->as_string().empty()) span.set(key, std::string(v->as_string()));
-}
-
-// id/model in OpenAI, Anthropic and Responses shapes; responseId/modelVersion in Gemini's.
-void identity_attributes(Span& span, const json::object& o) {
-  string_attr(span, "gen_ai.response.id", o, "id");
-  string_attr(span, "gen_ai.response.id", o, "responseId");
-  string_attr(span, "gen_ai.response.model", o, "model");
-  string_attr(span, "gen_ai.response.model", o, "modelVersion");
-  if (const auto* m = o.if_contains("message"); m && m->is_object()) identity_attributes(span, m->as_object());  // message_start
-  if (const auto* r = o.if_contains("response"); r && r->is_object()) identity_attributes(span, r->as_object());  // response.created
-}
 }  // namespace
 
 std::size_t begin_attempt_span(telemetry::RequestTrace& trace, const AttemptStart& a) {
@@ -65,9 +39,9 @@ std::size_t begin_attempt_span(telemetry::RequestTrace& trace, const AttemptStar
   s.set("gen_ai.request.model", std::string(a.model));
   s.set("switchyard.route", std::string(a.route));
   s.set("switchyard.provider", a.provider.name);
-  if (auto ep = upstream::parse_endpoint(a.provider.base_url)) {
-    s.set("server.address", ep->host);
-    s.set("server.port", static_cast<std::int64_t>(std::stoll(ep->port)));
+  if (!a.server_host.empty()) {
+    s.set("server.address", std::string(a.server_host));
+    s.set("server.port", a.server_port);
   }
   if (a.stream) s.set("gen_ai.request.stream", true);
   const json::object& body = a.native ? a.native->body : a.body;
@@ -87,31 +61,51 @@ void usage_attributes(Span& span, const Usage& used) {
   if (used.reasoning_tokens > 0) span.set("gen_ai.usage.reasoning.output_tokens", used.reasoning_tokens);
 }
 
-void answer_attributes(Span& span, const ChatResponse& answer) {
-  json::value holder;
-  if (const json::object* o = parsed(answer.body, holder)) {
-    identity_attributes(span, *o);
-    std::vector<std::string> reasons;
-    if (const auto* v = o->if_contains("stop_reason"); v && v->is_string()) reasons.emplace_back(v->as_string());  // Anthropic
-    for (const char* list : {"choices", "candidates"}) {
-      const auto* arr = o->if_contains(list);
-      if (!arr || !arr->is_array()) continue;
-      for (const auto& c : arr->as_array()) {
-        if (!c.is_object()) continue;
-        for (const char* k : {"finish_reason", "finishReason"}) {
-          if (const auto* r = c.as_object().if_contains(k); r && r->is_string()) reasons.emplace_back(r->as_string());
-        }
-      }
+namespace {
+// The first `"key":"value"` in a JSON text, without parsing it (an escaped quote in a string
+// value cannot match: what matches is a key). "" when absent, escaped or over 256 bytes.
+std::string_view string_field(std::string_view text, std::string_view key) {
+  std::string pattern;
+  pattern.reserve(key.size() + 5);
+  pattern += '"';
+  pattern += key;
+  pattern += "\":\"";
+  const auto at = text.find(pattern);
+  if (at == std::string_view::npos) return {};
+  const auto from = at + pattern.size();
+  const auto to = text.find('"', from);
+  if (to == std::string_view::npos || to - from > 256) return {};
+  const auto value = text.substr(from, to - from);
+  return value.find('\\') == std::string_view::npos ? value : std::string_view();
+}
+
+void field_attr(Span& span, std::string_view attribute, std::string_view text, std::initializer_list<std::string_view> keys) {
+  for (auto k : keys) {
+    if (auto v = string_field(text, k); !v.empty()) {
+      span.set(attribute, std::string(v));
+      return;
     }
-    if (const auto* st = o->if_contains("status"); st && st->is_string() && o->contains("output")) reasons.emplace_back(st->as_string());  // Responses
-    if (!reasons.empty()) span.set("gen_ai.response.finish_reasons", std::move(reasons));
   }
+}
+}  // namespace
+
+// Read from the answer's text, not parsed (the hot path when every request is traced): id and
+// model (OpenAI, Anthropic, Responses; Gemini's responseId and modelVersion) and the finish reasons.
+void answer_attributes(Span& span, const ChatResponse& answer) {
+  field_attr(span, "gen_ai.response.id", answer.body, {"id", "responseId"});
+  field_attr(span, "gen_ai.response.model", answer.body, {"model", "modelVersion"});
+  std::vector<std::string> reasons;
+  collect_finish_reasons(answer.body, reasons);
+  if (reasons.empty()) {
+    if (auto st = string_field(answer.body, "status"); !st.empty()) reasons.emplace_back(st);  // Responses
+  }
+  if (!reasons.empty()) span.set("gen_ai.response.finish_reasons", std::move(reasons));
   usage_attributes(span, answer.usage);
 }
 
 void first_chunk_attributes(Span& span, std::string_view chunk, double ttft_ms) {
-  json::value holder;
-  if (const json::object* o = parsed(chunk, holder)) identity_attributes(span, *o);
+  field_attr(span, "gen_ai.response.id", chunk, {"id", "responseId"});
+  field_attr(span, "gen_ai.response.model", chunk, {"model", "modelVersion"});
   span.set("gen_ai.response.time_to_first_chunk", ttft_ms / 1000.0);
   span.events.push_back(telemetry::SpanEvent{telemetry::wall_now_ns(), "first_token", {{"switchyard.ttft_ms", ttft_ms}}});
 }

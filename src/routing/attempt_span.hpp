@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "telemetry/genai_names.hpp"
 #include "telemetry/request_trace.hpp"
 
 namespace switchyard::routing {
@@ -30,8 +31,7 @@ struct AttemptTrace {
   std::string_view traceparent;
 };
 
-// gen_ai.provider.name for a provider of this type.
-std::string_view genai_provider_name(ProviderType type) noexcept;
+using telemetry::genai_provider_name;
 
 struct AttemptStart {
   const ProviderConfig& provider;
@@ -39,6 +39,8 @@ struct AttemptStart {
   const boost::json::object& body;
   bool embeddings = false, stream = false;
   const NativeRequest* native = nullptr;  // sent as it came (the client's API)
+  std::string_view server_host;           // the provider's host and port (server.address, server.port)
+  std::int64_t server_port = 0;
 };
 std::size_t begin_attempt_span(telemetry::RequestTrace& trace, const AttemptStart& a);
 

@@ -17,6 +17,7 @@
 #include "routing/first_chunk_gate.hpp"
 #include "routing/resuming_chunk_source.hpp"
 #include "routing/target_selection.hpp"
+#include "upstream/endpoint.hpp"
 #include "governance/governor.hpp"
 #include "governance/wall_clock.hpp"
 
@@ -81,6 +82,8 @@ Router::Router(asio::any_io_executor ex, const Config& config, std::vector<std::
     });
   }
   for (const auto& p : config_.providers) {
+    auto ep = upstream::parse_endpoint(p.base_url);
+    servers_.emplace_back(ep ? ep->host : std::string(), ep ? std::strtoll(ep->port.c_str(), nullptr, 10) : 0);
     if (!p.api_key.empty()) secrets_.push_back(p.api_key);
     if (!p.ad_token.empty()) secrets_.push_back(p.ad_token);
     for (const auto& k : p.keys) secrets_.push_back(k.key);
@@ -112,8 +115,10 @@ AttemptTrace Router::trace_attempt(const Target& target, const TargetState& st, 
   at.traceparent = run.plan.traceparent;
   if (!run.plan.trace) return at;
   at.trace = run.plan.trace;
+  const auto& server = servers_[st.provider_index];
   at.span = begin_attempt_span(*at.trace, AttemptStart{config_.providers[st.provider_index], target.model, run.plan.route, run.request.body,
-                                                      run.op == Operation::embeddings, run.stream, native_for(run.plan, run.request, st)});
+                                                      run.op == Operation::embeddings, run.stream, native_for(run.plan, run.request, st),
+                                                      server.first, server.second});
   at.own_traceparent = at.trace->traceparent(at.span);
   at.traceparent = at.own_traceparent;
   return at;

@@ -121,6 +121,7 @@ class Router {
   std::unique_ptr<TargetRegistry> owned_;  // the second constructor's
   TargetRegistry& registry_;
   std::vector<std::string> secrets_;  // provider keys and header values: redacted from every error
+  std::vector<std::pair<std::string, std::int64_t>> servers_;  // each provider's host and port (attempt spans' server.*)
   std::mt19937_64 rng_;
   std::shared_ptr<RouterTally> tally_;
   RouterCounters& counters_;  // tally_'s, counted by this reactor

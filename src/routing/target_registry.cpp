@@ -1,6 +1,6 @@
 #include "routing/target_registry.hpp"
 
-#include "routing/attempt_span.hpp"
+#include "telemetry/genai_names.hpp"
 #include "governance/wall_clock.hpp"
 
 #include <algorithm>
@@ -392,7 +392,7 @@ void TargetRegistry::write_metrics(observability::PrometheusWriter& out) const {
 // The OpenTelemetry GenAI client metrics, under their Prometheus names (dots as underscores, the unit as a suffix).
 void TargetRegistry::write_genai_metrics(observability::PrometheusWriter& out, const std::vector<const TargetState*>& counted) const {
   auto system = [this](const TargetState* t) {
-    return t->provider_index < config_.providers.size() ? genai_provider_name(config_.providers[t->provider_index].type) : std::string_view("_OTHER");
+    return t->provider_index < config_.providers.size() ? telemetry::genai_provider_name(config_.providers[t->provider_index].type) : std::string_view("_OTHER");
   };
   out.help("gen_ai_client_operation_duration_seconds", "histogram", "GenAI: an answer's duration per target (a stream: until its end), in seconds.");
   for (const auto* t : counted) {

@@ -83,26 +83,44 @@ boost::asio::awaitable<void> key_usage(RequestContext& r, Gateway& gateway) {
   co_await r.respond(200, "application/json", body);
 }
 
-boost::asio::awaitable<void> admin_usage(RequestContext& r, Gateway& gateway) {
-  auto params = boost::urls::parse_origin_form(r.head.target);
-  if (!params) co_return co_await r.respond_error(make_error(errc::invalid_request, "the query string is not valid"));
-  std::string group = "key", format = "json", from_text, to_text;
+namespace {
+// An admin report's query: ?group=&format=json|csv&from=&to= (the last 24 hours unless asked).
+struct RangeQuery {
+  std::string group, format = "json";
+  std::int64_t from = 0, to = 0;
+};
+
+result<RangeQuery> read_range_query(std::string_view target, std::string default_group) {
+  auto params = boost::urls::parse_origin_form(target);
+  if (!params) return make_error(errc::invalid_request, "the query string is not valid");
+  RangeQuery q{std::move(default_group)};
+  std::string from_text, to_text;
   for (const auto& p : params->params()) {
-    if (p.key == "group_by" || p.key == "group") group = p.value;
-    else if (p.key == "format") format = p.value;
+    if (p.key == "group_by" || p.key == "group") q.group = p.value;
+    else if (p.key == "format") q.format = p.value;
     else if (p.key == "from") from_text = p.value;
     else if (p.key == "to") to_text = p.value;
   }
-  if (!ledger::parse_group_by(group)) co_return co_await r.respond_error(make_error(errc::invalid_request, "group_by must be key, team, user, route, provider, model or day"));
-  if (format != "json" && format != "csv") co_return co_await r.respond_error(make_error(errc::invalid_request, "format must be json or csv"));
+  if (q.format != "json" && q.format != "csv") return make_error(errc::invalid_request, "format must be json or csv");
   const std::int64_t now = now_ms();
   const auto to = to_text.empty() ? std::optional<std::int64_t>(now + 1) : parse_time(to_text);
   const auto from = from_text.empty() ? std::optional<std::int64_t>(now - 86'400'000) : parse_time(from_text);
-  if (!from || !to) co_return co_await r.respond_error(make_error(errc::invalid_request, "from and to are ISO 8601 dates (2026-11-30, 2026-11-30T12:00:00Z) or epoch seconds"));
-  const auto found = co_await gateway.usage(*from, *to, group, {});
+  if (!from || !to) return make_error(errc::invalid_request, "from and to are ISO 8601 dates (2026-11-30, 2026-11-30T12:00:00Z) or epoch seconds");
+  q.from = *from;
+  q.to = *to;
+  return q;
+}
+}  // namespace
+
+boost::asio::awaitable<void> admin_usage(RequestContext& r, Gateway& gateway) {
+  auto q = read_range_query(r.head.target, "key");
+  if (!q) co_return co_await r.respond_error(q.error());
+  const std::string& group = q->group;
+  if (!ledger::parse_group_by(group)) co_return co_await r.respond_error(make_error(errc::invalid_request, "group_by must be key, team, user, route, provider, model or day"));
+  const auto found = co_await gateway.usage(q->from, q->to, group, {});
   if (!found) co_return co_await r.respond_error(found.error());
   const auto& rows = *found;
-  if (format == "csv") {
+  if (q->format == "csv") {
     const std::string body = usage_csv(group, rows);
     co_return co_await r.respond(200, "text/csv", body);
   }
@@ -112,29 +130,17 @@ boost::asio::awaitable<void> admin_usage(RequestContext& r, Gateway& gateway) {
     o[group] = t.group;
     items.push_back(std::move(o));
   }
-  const std::string body = boost::json::serialize(boost::json::object{{"from", *from / 1000}, {"to", *to / 1000}, {"group_by", group}, {"rows", std::move(items)}});
+  const std::string body = boost::json::serialize(boost::json::object{{"from", q->from / 1000}, {"to", q->to / 1000}, {"group_by", group}, {"rows", std::move(items)}});
   co_await r.respond(200, "application/json", body);
 }
 
 // GET /admin/sla?from=&to=&group=route|provider|key|team[&format=csv]: the last 24 hours by route unless asked.
 boost::asio::awaitable<void> admin_sla(RequestContext& r, Gateway& gateway) {
-  auto params = boost::urls::parse_origin_form(r.head.target);
-  if (!params) co_return co_await r.respond_error(make_error(errc::invalid_request, "the query string is not valid"));
-  std::string group = "route", format = "json", from_text, to_text;
-  for (const auto& p : params->params()) {
-    if (p.key == "group" || p.key == "group_by") group = p.value;
-    else if (p.key == "format") format = p.value;
-    else if (p.key == "from") from_text = p.value;
-    else if (p.key == "to") to_text = p.value;
-  }
-  if (format != "json" && format != "csv") co_return co_await r.respond_error(make_error(errc::invalid_request, "format must be json or csv"));
-  const std::int64_t now = now_ms();
-  const auto to = to_text.empty() ? std::optional<std::int64_t>(now + 1) : parse_time(to_text);
-  const auto from = from_text.empty() ? std::optional<std::int64_t>(now - 86'400'000) : parse_time(from_text);
-  if (!from || !to) co_return co_await r.respond_error(make_error(errc::invalid_request, "from and to are ISO 8601 dates (2026-11-30, 2026-11-30T12:00:00Z) or epoch seconds"));
-  auto report = co_await gateway.sla_report(*from, *to, group, format == "csv");
+  auto q = read_range_query(r.head.target, "route");
+  if (!q) co_return co_await r.respond_error(q.error());
+  auto report = co_await gateway.sla_report(q->from, q->to, q->group, q->format == "csv");
   if (!report) co_return co_await r.respond_error(report.error());
-  co_await r.respond(200, format == "csv" ? "text/csv" : "application/json", *report);
+  co_await r.respond(200, q->format == "csv" ? "text/csv" : "application/json", *report);
 }
 
 }  // namespace switchyard::server

@@ -22,6 +22,7 @@ std::size_t RequestTrace::begin_attempt(std::string name, std::int64_t start_ns)
   s.name = std::move(name);
   s.kind = SpanKind::client;
   s.start_ns = start_ns;
+  if (attempts_.empty()) attempts_.reserve(2);
   attempts_.push_back(Attempt{std::move(s), false});
   return attempts_.size() - 1;
 }

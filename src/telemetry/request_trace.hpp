@@ -7,7 +7,6 @@
 // and ended on the request's reactor only; values are copied from what the
 // pipeline already has.
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,7 +56,7 @@ class RequestTrace {
   };
   Tracer& tracer_;
   Span server_;
-  std::deque<Attempt> attempts_;
+  std::vector<Attempt> attempts_;  // by index (no reference to one is held across another's start)
   std::optional<std::size_t> held_;
   std::vector<std::string> finish_reasons_;
   bool finished_ = false;

@@ -31,6 +31,7 @@
 #include "ledger/usage_ledger.hpp"
 #include "routing/target_registry.hpp"
 #include "server/memory_budget.hpp"
+#include "telemetry/span_queue.hpp"
 
 using namespace switchyard;
 
@@ -353,4 +354,53 @@ BOOST_AUTO_TEST_CASE(a_key_pool_shared_by_four_workers_counts_every_pick_and_lim
   const auto v = pool.view(1'000'600);
   BOOST_TEST(v[0].requests + v[1].requests + v[2].requests == 2000u);
   BOOST_TEST(v[2].state == "set_aside");
+}
+
+// The trace exporter's queue: four reactors push spans while the exporter's thread pops; every
+// span is either taken once, whole, or refused (counted dropped), never lost or torn.
+BOOST_AUTO_TEST_CASE(four_threads_pushing_spans_while_one_pops_lose_and_tear_nothing) {
+  telemetry::SpanQueue queue(1024);
+  constexpr int kPerThread = 20'000;
+  std::atomic<int> pushed{0}, dropped{0};
+  std::atomic<bool> done{false};
+  std::vector<int> seen(4 * kPerThread, 0);
+  bool torn = false;  // the consumer's (Boost.Test's checks are the main thread's)
+  std::thread consumer([&] {
+    for (;;) {
+      auto s = queue.pop();
+      if (!s) {
+        if (done.load()) {
+          while (auto rest = queue.pop()) ++seen.at(static_cast<std::size_t>(rest->id));
+          return;
+        }
+        std::this_thread::yield();
+        continue;
+      }
+      torn = torn || s->name != std::to_string(s->id);  // whole: written before it was published
+      ++seen.at(static_cast<std::size_t>(s->id));
+    }
+  });
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 4; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        telemetry::Span s;
+        s.id = static_cast<telemetry::SpanId>(t * kPerThread + i);
+        s.name = std::to_string(s.id);
+        if (queue.push(std::move(s))) ++pushed;
+        else ++dropped;
+      }
+    });
+  }
+  for (auto& p : producers) p.join();
+  done = true;
+  consumer.join();
+  BOOST_TEST(!torn);
+  int taken = 0;
+  for (int n : seen) {
+    BOOST_REQUIRE(n <= 1);
+    taken += n;
+  }
+  BOOST_TEST(taken == pushed.load());
+  BOOST_TEST(pushed.load() + dropped.load() == 4 * kPerThread);
 }
