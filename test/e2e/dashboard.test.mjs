@@ -76,6 +76,13 @@ name = "team"
 key = "${TEAM_KEY}"
 budget = { usd = 0.000044, period = "day" }
 limits = { requests_per_minute = 1000 }
+[alerting]
+evaluate_ms = 200
+[[alerts]]
+name = "flaky-down"
+kind = "circuit_open"
+threshold = 1
+selector = { provider = "flaky" }
 `;
 }
 
@@ -161,6 +168,15 @@ test('the dashboard in chromium: key check, targets, amber budget, an open circu
     return circuit && circuit.dataset.state === 'open' && /OPEN/.test(circuit.textContent) && failovers && Number(failovers.textContent) >= 2;
   }, { timeout: 3000, polling: 100 });
   assert.ok(Date.now() - since <= 3000);
+  // The alert on that circuit fires and shows; the service-level table counts the route (read when
+  // the page connects, then every 30 s: a reload reads it now).
+  await page.waitForSelector('#alerts tr[data-alert="flaky-down"][data-state="firing"]', { timeout: 3000 });
+  await page.reload();
+  await page.waitForFunction(() => {
+    const row = document.querySelector('#sla tr[data-sla="fast"]');
+    return row && Number(row.children[1].textContent.replace(/[^0-9]/g, '')) >= 5;
+  }, { timeout: 5000, polling: 200 });
+  await page.waitForSelector('#targets tbody tr[data-target="flaky/mock-f"]', { timeout: 5000 });
   assert.match(await page.$eval('#targets tr[data-target="flaky/mock-f"] .reason', (e) => e.textContent), /upstream_connect|connect/);
   // The chart marks the change; the recent requests list the answers.
   await page.waitForSelector('figure[data-target="flaky/mock-f"] svg text', { timeout: 3000 });
