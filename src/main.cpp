@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "observability/log_writer.hpp"
+#include "probe/provider_probe.hpp"
 #include "observability/logger.hpp"
 #include "server/http_server.hpp"
 #include "service/service_notifier.hpp"
@@ -37,9 +38,14 @@ namespace {
 
 void usage() {
   std::cout << "usage: switchyard --config FILE [--check] [--log-level debug|info|warn|error]\n"
+               "       switchyard --probe [--config FILE] [--json]\n"
                "       switchyard --version\n"
                "  --config FILE   TOML configuration (see conf/switchyard.toml)\n"
                "  --check         validate the configuration and exit (0 = valid)\n"
+               "  --probe         check every provider as the gateway will call it (DNS, TCP, TLS, the key and\n"
+               "                  each model with one-token requests: chat, stream, tools), one line each; exit 0\n"
+               "                  only when all pass (default config: /etc/switchyard/switchyard.toml)\n"
+               "  --json          with --probe: the results as JSON\n"
                "  --version       print the version and the git commit it was built from\n"
                "Started by systemd with Type=notify ($NOTIFY_SOCKET set), it reports READY once it listens,\n"
                "RELOADING/READY around a reload (SIGHUP) and STOPPING when it drains (SIGTERM).\n";
@@ -50,6 +56,7 @@ void usage() {
 struct Options {
   std::string config_path;
   bool check = false;
+  bool probe = false, json = false;
   switchyard::observability::LogLevel level = switchyard::observability::LogLevel::info;
 };
 
@@ -67,6 +74,10 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
       o.config_path = argv[++i];
     } else if (arg == "--check") {
       o.check = true;
+    } else if (arg == "--probe") {
+      o.probe = true;
+    } else if (arg == "--json") {
+      o.json = true;
     } else if (arg == "--log-level" && i + 1 < argc) {
       o.level = switchyard::observability::parse_log_level(argv[++i], o.level);
     } else {
@@ -75,6 +86,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
       return 2;
     }
   }
+  if (o.config_path.empty() && o.probe) o.config_path = "/etc/switchyard/switchyard.toml";  // the package's
   if (o.config_path.empty()) {
     std::cerr << "switchyard: --config FILE is required\n";
     usage();
@@ -248,6 +260,23 @@ int serve(switchyard::Config config, const std::string& config_path, switchyard:
   return 0;
 }
 
+// --probe: every provider checked as the gateway will call it; 0 only when all pass.
+int run_probe(const switchyard::Config& config, bool as_json) {
+  boost::asio::io_context io;
+  std::vector<switchyard::probe::ProbeResult> results;
+  boost::asio::co_spawn(io, switchyard::probe::probe_config(io.get_executor(), config),
+                        [&](std::exception_ptr e, std::vector<switchyard::probe::ProbeResult> r) {
+                          if (e) std::rethrow_exception(e);
+                          results = std::move(r);
+                        });
+  io.run();
+  std::cout << (as_json ? switchyard::probe::probe_json(results) + "\n" : switchyard::probe::probe_text(results));
+  if (results.empty()) std::cerr << "switchyard: no provider to probe\n";
+  bool all = !results.empty();
+  for (const auto& r : results) all = all && r.ok();
+  return all ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   Options options;
   if (auto code = parse_options(argc, argv, options)) return *code;
@@ -284,6 +313,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (options.probe) return run_probe(config, options.json);
   if (config.providers.empty()) log.warn("no provider is enabled: every completion will fail until one is configured");
   if (config.keys.empty()) log.warn("no client key is configured: every request will get 401");
 

@@ -1349,6 +1349,9 @@ struct MockProvider::Impl {
     if (!post || (path != "/v1/chat/completions" && path != "/chat/completions")) {
       co_return co_await respond_json(s, lowest, 404, R"({"error":{"message":"mock: no such route","type":"invalid_request_error","param":null,"code":"not_found"}})", nullptr, keep_alive);
     }
+    if (req.body().find(R"("model":"missing-)") != std::string::npos) {  // a model the provider does not have, as OpenAI says it
+      co_return co_await respond_json(s, lowest, 404, R"({"error":{"message":"mock: the model does not exist or you do not have access to it","type":"invalid_request_error","param":null,"code":"model_not_found"}})", nullptr, keep_alive);
+    }
     co_return co_await openai_answer(s, lowest, req, keep_alive, deployment);
   }
 
