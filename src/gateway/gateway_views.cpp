@@ -202,6 +202,9 @@ void write_telemetry_metrics(observability::PrometheusWriter& out, telemetry::Tr
   out.sample("switchyard_telemetry_spans_dropped_total", {{"reason", "export"}}, static_cast<double>(c.dropped_export.load()));
   out.help("switchyard_telemetry_export_failures_total", "counter", "OTLP export POSTs that failed (each retry counts).");
   out.sample("switchyard_telemetry_export_failures_total", {}, static_cast<double>(c.export_failures.load()));
+  out.help("switchyard_telemetry_content_stripped_total", "counter",
+           "capture_content: spans sent without their prompt and answer text because 64 MiB of it was already waiting.");
+  out.sample("switchyard_telemetry_content_stripped_total", {}, static_cast<double>(c.content_stripped.load()));
   out.help("switchyard_telemetry_queue_spans", "gauge", "Spans waiting for the exporter.");
   out.sample("switchyard_telemetry_queue_spans", {}, static_cast<double>(tracer.queue().size()));
 }

@@ -41,6 +41,7 @@ struct Span {
   std::vector<SpanEvent> events;
   SpanStatus status = SpanStatus::unset;
   std::string status_message;
+  std::uint32_t content_bytes = 0;  // captured prompt and answer text it carries (the queue's byte budget)
 
   void set(std::string_view key, AttributeValue value) {
     for (auto& a : attributes) {

@@ -91,6 +91,7 @@ asio::awaitable<void> SpanExporter::run() {
     while (batch.size() < config_.batch_spans) {
       auto s = queue_.pop();
       if (!s) break;
+      counters_.content_bytes.fetch_sub(s->content_bytes);  // out of the queue: its text counts against the batch now
       batch.push_back(std::move(*s));
     }
     if (batch.empty()) {

@@ -4,8 +4,8 @@
 
 namespace switchyard::telemetry {
 
-Tracer::Tracer(const TelemetryConfig& config, Resource resource, bool export_spans)
-    : config_(config), enabled_(!config.otlp_endpoint.empty()), queue_(config.queue_spans) {
+Tracer::Tracer(const TelemetryConfig& config, Resource resource, bool export_spans, std::uint64_t content_budget)
+    : config_(config), enabled_(!config.otlp_endpoint.empty()), content_budget_(content_budget), queue_(config.queue_spans) {
   if (enabled_ && export_spans) exporter_ = std::make_unique<SpanExporter>(config_, std::move(resource), queue_, counters_);
 }
 
@@ -36,7 +36,27 @@ std::unique_ptr<RequestTrace> Tracer::start(std::string_view traceparent, std::s
 }
 
 void Tracer::submit(Span&& span) noexcept {
-  if (!queue_.push(std::move(span))) counters_.dropped_queue.fetch_add(1, std::memory_order_relaxed);
+  if (config_.capture_content) {
+    std::uint64_t bytes = 0;
+    for (const auto& e : span.events) {
+      for (const auto& a : e.attributes) {
+        if (const auto* text = std::get_if<std::string>(&a.value)) bytes += text->size();
+      }
+    }
+    if (bytes > 0 && counters_.content_bytes.fetch_add(bytes) + bytes > content_budget_) {
+      counters_.content_bytes.fetch_sub(bytes);
+      std::erase_if(span.events, [](const SpanEvent& e) { return e.name.starts_with("gen_ai.content."); });
+      span.set("switchyard.content_dropped", true);
+      counters_.content_stripped.fetch_add(1, std::memory_order_relaxed);
+      bytes = 0;
+    }
+    span.content_bytes = static_cast<std::uint32_t>(bytes);
+  }
+  const auto bytes = span.content_bytes;
+  if (!queue_.push(std::move(span))) {
+    counters_.dropped_queue.fetch_add(1, std::memory_order_relaxed);
+    counters_.content_bytes.fetch_sub(bytes);
+  }
 }
 
 void Tracer::shutdown(Millis grace) {

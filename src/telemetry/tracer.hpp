@@ -25,14 +25,19 @@ struct TelemetryCounters {
   std::atomic<std::uint64_t> dropped_export{0};    // a batch given up (retried past retry_ms, refused, or not flushed at shutdown)
   std::atomic<std::uint64_t> export_failures{0};   // failed POSTs (each retry counts)
   std::atomic<std::uint64_t> batches{0};           // POSTs that succeeded
+  std::atomic<std::uint64_t> content_bytes{0};     // captured text waiting in the queue
+  std::atomic<std::uint64_t> content_stripped{0};  // spans whose captured text was left out (the byte budget was full)
 };
 
 class SpanExporter;
 
 class Tracer {
  public:
-  // `export_spans` false: spans stay in queue() (tests of what is traced).
-  Tracer(const TelemetryConfig& config, Resource resource, bool export_spans = true);
+  // `export_spans` false: spans stay in queue() (tests of what is traced). `content_budget`: the
+  // captured prompt and answer text (capture_content) the queue may hold; beyond, a span goes
+  // without it (counted), so queue_spans spans of 128 KiB each never add up to gigabytes.
+  static constexpr std::uint64_t kContentBudget = 64u << 20;
+  Tracer(const TelemetryConfig& config, Resource resource, bool export_spans = true, std::uint64_t content_budget = kContentBudget);
   ~Tracer();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
@@ -53,6 +58,7 @@ class Tracer {
  private:
   TelemetryConfig config_;
   bool enabled_;
+  std::uint64_t content_budget_;
   SpanQueue queue_;
   TelemetryCounters counters_;
   std::unique_ptr<SpanExporter> exporter_;

@@ -11,6 +11,7 @@
 #include "telemetry/otlp_json.hpp"
 #include "telemetry/span_queue.hpp"
 #include "telemetry/trace_context.hpp"
+#include "telemetry/tracer.hpp"
 
 using namespace switchyard;
 using namespace switchyard::telemetry;
@@ -239,6 +240,35 @@ selector = { provider = "openai" }
                           "[alerting]\nformat = \"teams\"\n"}) {
     BOOST_TEST(!config::load_config_string(bad, "t.toml", env).has_value(), bad);
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(tracer_queue)
+
+// capture_content: the queue holds at most the budget of captured text; a span beyond it goes
+// without its text (marked, counted), and taking spans out frees the budget.
+BOOST_AUTO_TEST_CASE(captured_text_in_the_queue_is_bounded_by_bytes_not_only_by_spans) {
+  TelemetryConfig c;
+  c.otlp_endpoint = "http://127.0.0.1:1";
+  c.capture_content = true;
+  c.queue_spans = 100;
+  Tracer tracer(c, Resource{"t", "0", ""}, false, 1000);
+  auto span_with = [](std::size_t n) {
+    Span s;
+    s.events.push_back(SpanEvent{0, "gen_ai.content.prompt", {{"gen_ai.input.messages", std::string(n, 'x')}}});
+    return s;
+  };
+  tracer.submit(span_with(600));
+  tracer.submit(span_with(600));  // 1,200 > 1,000: stripped
+  BOOST_TEST(tracer.counters().content_stripped.load() == 1u);
+  BOOST_TEST(tracer.counters().content_bytes.load() == 600u);
+  auto first = tracer.queue().pop();
+  auto second = tracer.queue().pop();
+  BOOST_REQUIRE(first && second);
+  BOOST_TEST(first->events.size() == 1u);
+  BOOST_TEST(second->events.empty());
+  BOOST_TEST(std::get<bool>(*second->get("switchyard.content_dropped")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
