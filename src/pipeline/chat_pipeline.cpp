@@ -114,7 +114,11 @@ result<Identity> ChatPipeline::authenticate(std::string_view authorization) cons
 // The SERVER span starts when the request had been read (ex.started), on the wall clock.
 void ChatPipeline::start_trace(Exchange& ex) const {
   const auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(account_.now() - ex.started).count();
-  std::string name = ex.entry;
+  std::string name;
+  if (!ex.entry_method.empty()) {
+    name.reserve(ex.entry_method.size() + 1 + ex.entry_path.size());
+    name.append(ex.entry_method).append(" ").append(ex.entry_path);
+  }
   if (name.empty()) name = ex.op == Operation::embeddings ? "switchyard.embeddings" : ex.op == Operation::count_tokens ? "switchyard.count_tokens" : "switchyard.chat";
   ex.trace = tracer_->start(ex.traceparent, ex.tracestate, std::move(name), telemetry::wall_now_ns() - since);
 }

@@ -78,7 +78,10 @@ struct Exchange {
 
   // trace: the front-end's W3C trace context and the SERVER span's name ("POST /v1/chat/completions";
   // "" for the embedded API); the request's spans when it is sampled ([telemetry]), else null.
-  std::string traceparent, tracestate, entry;
+  std::string traceparent, tracestate;
+  // The request's method and path, viewing the front-end's request head (read only when the trace
+  // starts, in the pipeline's first stage, while the head is alive): no string built untraced.
+  std::string_view entry_method, entry_path;
   std::unique_ptr<telemetry::RequestTrace> trace;
 
   // account: filled once, when the exchange ended (`accounted`).

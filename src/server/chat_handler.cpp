@@ -33,7 +33,8 @@ std::shared_ptr<pipeline::Exchange> ChatHandler::exchange(RequestContext& r, Cha
   ex->request.cache = r.head.cache;
   ex->traceparent = r.head.traceparent;
   ex->tracestate = r.head.tracestate;
-  ex->entry = r.head.method_text + " " + std::string(r.head.path());
+  ex->entry_method = r.head.method_text;
+  ex->entry_path = r.head.path();
   if (!r.end_user.empty()) ex->user = r.end_user;  // a JWT's user claim: the identity provider's word, not the client's
   else if (ex->request.user.empty()) ex->request.user = r.head.end_user;
   return ex;
