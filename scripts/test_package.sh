@@ -14,6 +14,14 @@ info=$(dpkg-deb --info "$deb")
 for dep in libssl3 libboost-json1.81.0 libsqlite3-0 libhiredis0.14 libtomlplusplus3 adduser; do
   grep -q "Depends:.*$dep" <<< "$info" || fail "Depends lacks $dep"
 done
+# The library for embedders in its own package: headers, libswitchyard.a, the CMake package; none of it in the daemon's.
+dev=$(ls build/release/switchyard-dev_*.deb)
+dev_files=$(dpkg-deb -c "$dev")
+for f in usr/include/switchyard/gateway.hpp libswitchyard.a cmake/Switchyard/SwitchyardConfig.cmake cmake/Switchyard/SwitchyardTargets.cmake; do
+  grep -q "$f" <<< "$dev_files" || fail "switchyard-dev lacks $f"
+done
+dpkg-deb --info "$dev" | grep -q "Depends:.*libboost-json1.81-dev" || fail "switchyard-dev's Depends lacks the -dev packages"
+dpkg-deb -c "$deb" | grep -q 'usr/include' && fail "the daemon's package carries headers"
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
 for f in /etc/switchyard/switchyard.toml /etc/default/switchyard; do grep -qx "$f" <<< "$conffiles" || fail "$f is not a conffile"; done
 root=$(mktemp -d)
@@ -42,4 +50,4 @@ answer=$(curl -sf "http://$SWITCHYARD_LISTEN/v1/chat/completions" -H "Authorizat
   -H "Content-Type: application/json" -d '{"model":"fast","messages":[{"role":"user","content":"Hello!"}]}')
 grep -q '"chat.completion"' <<< "$answer" || fail "a chat through the mock: $answer"
 [[ -f "$SWITCHYARD_DATA/usage.db" ]] || fail "no usage ledger in the state directory"
-echo "test_package: $deb: Depends and conffiles right; --version, --check, the unit, /health and a chat from the unpacked package pass"
+echo "test_package: $deb and $dev: Depends, conffiles and files right; --version, --check, the unit, /health and a chat from the unpacked package pass"

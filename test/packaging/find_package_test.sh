@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The core library as an embedder gets it: `cmake --install --component dev` into a fresh prefix
+# (headers, libswitchyard.a, the CMake package), then a separate project (test/packaging/consumer)
+# configured with find_package(Switchyard) and only that prefix, built, and run against the mock:
+# a chat and a streamed chat through the pipeline, answered by the mock.
+#   find_package_test.sh BUILD_DIR SOURCE_DIR MOCK_BIN
+set -euo pipefail
+build="$1"; src="$2"; mock_bin="$3"
+dir=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
+trap cleanup EXIT
+fail() { echo "find_package_test: $*" >&2; exit 1; }
+
+cmake --install "$build" --component dev --prefix "$dir/prefix" > "$dir/install.log"
+for f in include/switchyard/gateway.hpp include/switchyard/asio_config.hpp lib/libswitchyard.a \
+         lib/cmake/Switchyard/SwitchyardConfig.cmake lib/cmake/Switchyard/SwitchyardConfigVersion.cmake lib/cmake/Switchyard/SwitchyardTargets.cmake; do
+  f=${f/lib\//$(cd "$dir/prefix" && ls -d lib*/ | head -1)}
+  [[ -e "$dir/prefix/$f" ]] || fail "the install lacks $f"
+done
+# Nothing of the source tree may leak into what the consumer sees.
+grep -rq "$src" "$dir/prefix"/lib*/cmake/Switchyard/ && fail "the CMake package names the source tree"
+cmake -S "$src/test/packaging/consumer" -B "$dir/build" -DCMAKE_PREFIX_PATH="$dir/prefix" -DCMAKE_BUILD_TYPE=Release > "$dir/configure.log" \
+  || { cat "$dir/configure.log"; fail "find_package(Switchyard) failed"; }
+cmake --build "$dir/build" > "$dir/build.log" 2>&1 || { tail -40 "$dir/build.log"; fail "the consumer does not build"; }
+
+"$mock_bin" --listen 127.0.0.1:0 --tokens 3 > "$dir/mock.log" &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q listening "$dir/mock.log" && break; sleep 0.05; done
+mock_port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/mock.log")
+cat > "$dir/gw.toml" <<TOML
+[usage]
+path = "$dir/usage.db"
+[[providers]]
+name = "mock"
+type = "openai"
+base_url = "http://127.0.0.1:$mock_port/v1"
+[[models]]
+name = "fast"
+targets = [ { provider = "mock", model = "mock-fast" } ]
+TOML
+out=$("$dir/build/consumer" "$dir/gw.toml") || fail "the consumer failed: $out"
+grep -q '^chat mock .*"chat.completion"' <<< "$out" || fail "no chat answer: $out"
+grep -q '^stream chunks [1-9]' <<< "$out" || fail "no stream: $out"
+echo "find_package_test: installed, found, built and ran an embedding program against the mock"
