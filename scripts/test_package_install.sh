@@ -3,7 +3,8 @@
 # builds the package, installs it with apt-get (which pulls its dependencies), and checks what an
 # operator gets: the switchyard user and its private state directory, the conffiles' modes,
 # `switchyard --check` of the installed configuration, and the unit's ExecStart run as the
-# switchyard user with /etc/default/switchyard's environment: /health and a chat through the mock.
+# switchyard user with /etc/default/switchyard's environment: /health and a chat through the mock;
+# then switchyard-dev, used by a separate CMake project through find_package(Switchyard).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) -eq 0 ]] || { echo "test_package_install: run as root (it installs the package)" >&2; exit 2; }
@@ -34,6 +35,9 @@ grep -q '"chat.completion"' <<< "$answer" || fail "a chat: $answer"
 [[ -f /var/lib/switchyard/usage.db ]] || fail "no usage ledger in /var/lib/switchyard"
 systemd-analyze verify /lib/systemd/system/switchyard.service 2>&1 | grep . && fail "the installed unit does not verify"
 kill "$gw" "$mock"; wait "$gw" "$mock" 2>/dev/null || true  # as prerm's `systemctl stop` would: nothing runs as the user
-apt-get purge -y -qq switchyard > /dev/null
+# The library package: installed with its -dev dependencies, found under /usr by a separate CMake project, run against the mock.
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ./build/release/switchyard-dev_*.deb > /dev/null
+test/packaging/find_package_test.sh --prefix /usr "$PWD" /usr/bin/switchyard-mock || fail "find_package(Switchyard) from switchyard-dev"
+apt-get purge -y -qq switchyard-dev switchyard > /dev/null
 getent passwd switchyard > /dev/null && fail "the purge left the switchyard user"
-echo "test_package_install: installed with apt-get, served /health and a chat as the switchyard user, purged cleanly"
+echo "test_package_install: installed with apt-get, served /health and a chat as the switchyard user; switchyard-dev used through find_package; purged cleanly"

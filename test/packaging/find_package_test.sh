@@ -3,8 +3,10 @@
 # (headers, libswitchyard.a, the CMake package), then a separate project (test/packaging/consumer)
 # configured with find_package(Switchyard) and only that prefix, built, and run against the mock:
 # a chat and a streamed chat through the pipeline, answered by the mock.
-#   find_package_test.sh BUILD_DIR SOURCE_DIR MOCK_BIN
+#   find_package_test.sh BUILD_DIR SOURCE_DIR MOCK_BIN      installs BUILD_DIR's dev component into a fresh prefix
+#   find_package_test.sh --prefix PREFIX SOURCE_DIR MOCK_BIN uses what is installed there (/usr: the switchyard-dev package)
 set -euo pipefail
+if [[ "$1" == --prefix ]]; then prefix="$2"; shift; else prefix=""; fi
 build="$1"; src="$2"; mock_bin="$3"
 dir=$(mktemp -d)
 pids=()
@@ -12,15 +14,18 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 fail() { echo "find_package_test: $*" >&2; exit 1; }
 
-cmake --install "$build" --component dev --prefix "$dir/prefix" > "$dir/install.log"
-for f in include/switchyard/gateway.hpp include/switchyard/asio_config.hpp lib/libswitchyard.a \
-         lib/cmake/Switchyard/SwitchyardConfig.cmake lib/cmake/Switchyard/SwitchyardConfigVersion.cmake lib/cmake/Switchyard/SwitchyardTargets.cmake; do
-  f=${f/lib\//$(cd "$dir/prefix" && ls -d lib*/ | head -1)}
-  [[ -e "$dir/prefix/$f" ]] || fail "the install lacks $f"
+if [[ -z "$prefix" ]]; then
+  prefix="$dir/prefix"
+  cmake --install "$build" --component dev --prefix "$prefix" > "$dir/install.log"
+fi
+for f in include/switchyard/gateway.hpp include/switchyard/asio_config.hpp libswitchyard.a \
+         cmake/Switchyard/SwitchyardConfig.cmake cmake/Switchyard/SwitchyardConfigVersion.cmake cmake/Switchyard/SwitchyardTargets.cmake; do
+  [[ "$f" == include/* ]] && { [[ -e "$prefix/$f" ]] || fail "the install lacks $f"; continue; }
+  compgen -G "$prefix/lib*/$f" > /dev/null || compgen -G "$prefix/lib/*/$f" > /dev/null || fail "the install lacks lib/$f"
 done
 # Nothing of the source tree may leak into what the consumer sees.
-grep -rq "$src" "$dir/prefix"/lib*/cmake/Switchyard/ && fail "the CMake package names the source tree"
-cmake -S "$src/test/packaging/consumer" -B "$dir/build" -DCMAKE_PREFIX_PATH="$dir/prefix" -DCMAKE_BUILD_TYPE=Release > "$dir/configure.log" \
+grep -rq "$src" "$prefix"/lib*/cmake/Switchyard/ "$prefix"/lib/*/cmake/Switchyard/ 2>/dev/null && fail "the CMake package names the source tree"
+cmake -S "$src/test/packaging/consumer" -B "$dir/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release > "$dir/configure.log" \
   || { cat "$dir/configure.log"; fail "find_package(Switchyard) failed"; }
 cmake --build "$dir/build" > "$dir/build.log" 2>&1 || { tail -40 "$dir/build.log"; fail "the consumer does not build"; }
 
