@@ -3,13 +3,13 @@
 # for half a second, plain and streamed, and must report completed requests
 # and no failures.
 set -euo pipefail
+. "$(dirname "$0")/../support/listening_port.sh"
 mock_bin="$1"; bench_bin="$2"
 log=$(mktemp); out=$(mktemp)
 "$mock_bin" --listen 127.0.0.1:0 --tokens 4 > "$log" &
 mock=$!
 trap 'kill $mock 2>/dev/null || true; rm -f "$log" "$out"' EXIT
-for _ in $(seq 1 100); do grep -q listening "$log" && break; sleep 0.05; done
-port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+port=$(listening_port "$log")
 "$bench_bin" --url "http://127.0.0.1:$port/v1/chat/completions" --connections 4 --warmup-ms 100 --duration-ms 500 --json "$out" --label plain
 "$bench_bin" --url "http://127.0.0.1:$port/v1/chat/completions" --stream --connections 4 --warmup-ms 100 --duration-ms 500 --json "$out" --label stream
 grep -q '"label":"plain"' "$out"

@@ -6,6 +6,7 @@
 #   find_package_test.sh BUILD_DIR SOURCE_DIR MOCK_BIN      installs BUILD_DIR's dev component into a fresh prefix
 #   find_package_test.sh --prefix PREFIX SOURCE_DIR MOCK_BIN uses what is installed there (/usr: the switchyard-dev package)
 set -euo pipefail
+. "$(dirname "$0")/../support/listening_port.sh"
 if [[ "$1" == --prefix ]]; then prefix="$2"; shift; else prefix=""; fi
 build="$1"; src="$2"; mock_bin="$3"
 dir=$(mktemp -d)
@@ -31,8 +32,7 @@ cmake --build "$dir/build" > "$dir/build.log" 2>&1 || { tail -40 "$dir/build.log
 
 "$mock_bin" --listen 127.0.0.1:0 --tokens 3 > "$dir/mock.log" &
 pids+=($!)
-for _ in $(seq 1 100); do grep -q listening "$dir/mock.log" && break; sleep 0.05; done
-mock_port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/mock.log")
+mock_port=$(listening_port "$dir/mock.log")
 cat > "$dir/gw.toml" <<TOML
 [usage]
 path = "$dir/usage.db"

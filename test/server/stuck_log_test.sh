@@ -5,6 +5,7 @@
 # reader comes back the log flows again.
 #   stuck_log_test.sh SWITCHYARD MOCK BENCH
 set -euo pipefail
+. "$(dirname "$0")/../support/listening_port.sh"
 gw_bin="$1"; mock_bin="$2"; bench_bin="$3"
 dir=$(mktemp -d)
 pids=()
@@ -13,8 +14,7 @@ trap cleanup EXIT
 
 "$mock_bin" --listen 127.0.0.1:0 --tokens 4 > "$dir/mock.log" &
 pids+=($!)
-for _ in $(seq 1 100); do grep -q listening "$dir/mock.log" && break; sleep 0.05; done
-mock_port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/mock.log")
+mock_port=$(listening_port "$dir/mock.log")
 
 cat > "$dir/gw.toml" <<TOML
 [server]
