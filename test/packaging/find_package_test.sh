@@ -8,7 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../support/listening_port.sh"
 if [[ "$1" == --prefix ]]; then prefix="$2"; shift; else prefix=""; fi
-build="$1"; src="$2"; mock_bin="$3"
+build="$1"; src=$(cd "$2" && pwd); mock_bin="$3"
 dir=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
