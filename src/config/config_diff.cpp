@@ -33,7 +33,9 @@ ConfigDiff diff(const Config& running, const Config& next) {
   compare(running.teams, next.teams, "team", d.changes);
   if (running.default_provider != next.default_provider) d.changes.emplace_back("default_provider changed");
   if (!(running.resilience == next.resilience)) d.changes.emplace_back("[routing] changed");
-  if (!(running.alerting == next.alerting) || running.alerts != next.alerts) d.changes.emplace_back("alerts changed");
+  AlertingConfig alerting = running.alerting;
+  alerting.webhook_url = next.alerting.webhook_url;  // restart-only, below
+  if (!(alerting == next.alerting) || running.alerts != next.alerts) d.changes.emplace_back("alerts changed");
   if (!(running.server == next.server)) d.needs_restart.emplace_back("[server]");
   if (!(running.usage == next.usage)) d.needs_restart.emplace_back("[usage]");
   if (!(running.cache == next.cache)) d.needs_restart.emplace_back("[cache]");
@@ -41,6 +43,8 @@ ConfigDiff diff(const Config& running, const Config& next) {
   if (!(running.store == next.store)) d.needs_restart.emplace_back("[store]");
   if (!(running.auth == next.auth)) d.needs_restart.emplace_back("[auth]");
   if (!(running.telemetry == next.telemetry)) d.needs_restart.emplace_back("[telemetry]");
+  // The notifier (its URL, its queue) is made at start; rules, format and cooldown reload.
+  if (running.alerting.webhook_url != next.alerting.webhook_url) d.needs_restart.emplace_back("[alerting] webhook_url");
   return d;
 }
 
@@ -52,6 +56,7 @@ Config reloadable_part(const Config& running, Config next) {
   next.store = running.store;
   next.auth = running.auth;
   next.telemetry = running.telemetry;
+  next.alerting.webhook_url = running.alerting.webhook_url;
   return next;
 }
 

@@ -527,19 +527,21 @@ BOOST_AUTO_TEST_CASE(config_diff_names_what_a_reload_changes) {
   b.cache.enabled = true;
   b.teams.push_back(TeamConfig{"search"});
   b.auth.jwt = JwtConfig{};
+  b.alerting.webhook_url = "https://hooks.example.com/T0/B0/secret-path";
   const auto d = config::diff(a, b);
   std::vector<std::string> changes = d.changes;
   std::sort(changes.begin(), changes.end());
   const std::vector<std::string> expected{"key 'k1' changed", "key 'k2' added", "provider 'p1' removed", "provider 'p2' changed", "route 'fast' changed",
                                           "team 'search' added"};
   BOOST_TEST(changes == expected, boost::test_tools::per_element());
-  const std::vector<std::string> restart{"[server]", "[cache]", "[auth]"};
+  const std::vector<std::string> restart{"[server]", "[cache]", "[auth]", "[alerting] webhook_url"};  // the URL never (a Slack path is a secret)
   BOOST_TEST(d.needs_restart == restart, boost::test_tools::per_element());
   for (const auto& c : d.changes) BOOST_TEST(c.find("secret") == std::string::npos);  // names, never key values
   // What a reload runs: the new routes and keys, the running listener and cache.
   const Config run = config::reloadable_part(a, b);
   BOOST_TEST(run.server.port == a.server.port);
   BOOST_TEST(run.cache.enabled == a.cache.enabled);
+  BOOST_TEST(run.alerting.webhook_url == a.alerting.webhook_url);  // the running notifier's, until a restart
   BOOST_TEST(run.keys.size() == 2u);
 }
 
