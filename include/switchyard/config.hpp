@@ -191,7 +191,7 @@ struct KeyConfig {
   std::vector<std::string> models;  // globs; empty = every model (a team's keys: the team's models)
   LimitsConfig limits;
   std::optional<BudgetConfig> budget;
-  bool server_tools = true;         // may use tools the provider runs (priced from the provider's usage; see README)
+  bool server_tools = true;         // may use tools the provider runs (priced from the provider's usage; docs/limits.md)
   std::string team;                 // the [[teams]] entry it belongs to ("" = none): its limits and budget apply too
   // Keys made through the admin API (kept in the store): only their SHA-256 digest is known
   // (`key` is empty); a rotated key's previous digest works until `previous_until_ms`.
