@@ -4,7 +4,7 @@
 #     src/config/config_loader.cpp) appears, as `key`, in docs/configuration.md;
 #  2. every code block marked ```toml check in README.md and docs/*.md, and every file in
 #     conf/ and conf/examples/, passes `switchyard --check` (with no provider key in the environment);
-#  3. every relative link between the pages points at a file that exists.
+#  3. every relative link between the pages points at a file that exists, and at a heading there.
 #   docs_config_test.sh SWITCHYARD_BIN SOURCE_DIR
 set -euo pipefail
 bin="$1"; src="$2"
@@ -40,13 +40,22 @@ done
 blocks=$(ls "$dir"/block-*.toml 2>/dev/null | wc -l)
 (( blocks >= 5 )) || fail "only $blocks blocks marked toml check"
 
-# 3. Links between pages.
+# 3. Links between pages, and the headings they point at (GitHub's anchors: lower case, punctuation
+#    dropped, spaces to dashes; headings inside code blocks are not headings).
+anchors() {
+  awk '/^```/ { fence = !fence; next } !fence && /^#+ / { sub(/^#+ /, ""); print }' "$1" \
+    | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9 _-]//g; s/ /-/g'
+}
 for page in "$src/README.md" "$src"/docs/*.md; do
   base=$(dirname "$page")
   while read -r target; do
-    [[ -e "$base/${target%%#*}" ]] || fail "$(basename "$page") links to $target, which does not exist"
-  done < <(grep -oE '\]\([^)#:]+(#[^)]*)?\)' "$page" | sed -E 's/^\]\(([^)]*)\)$/\1/' | grep -v '^http')
+    file="${target%%#*}"
+    [[ -z "$file" ]] && file=$(basename "$page")
+    [[ -e "$base/$file" ]] || { fail "$(basename "$page") links to $target, which does not exist"; continue; }
+    [[ "$target" == *"#"* && "$file" == *.md ]] || continue
+    anchors "$base/$file" | grep -qx -- "${target#*#}" || fail "$(basename "$page") links to $target: no such heading"
+  done < <(grep -oE '\]\([^):]*(#[^)]*)?\)' "$page" | sed -E 's/^\]\(([^)]*)\)$/\1/' | grep -v '^http' | grep .)
 done
 
 (( failures == 0 )) || exit 1
-echo "docs_config_test: $count loader keys documented; $n files and blocks pass --check ($blocks from the pages); links resolve"
+echo "docs_config_test: $count loader keys documented; $n files and blocks pass --check ($blocks from the pages); links and their anchors resolve"
